@@ -1,0 +1,89 @@
+# The VINR customer portal. `make dev` runs it all locally; `make test` is what CI runs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+FUNCTIONS := $(sort $(wildcard functions/*/app.py))
+
+export SAM_CLI_TELEMETRY := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help venv sam-cli dev test lint format typecheck unit bench account keys add-key revoke-key build deploy clean
+
+help:
+	@echo "make dev        set up and run the whole stack locally (moto), print a demo key and links"
+	@echo "make test       set up what the tests need, then lint, type-check and run every test"
+	@echo "make bench      print the benchmark ratios"
+	@echo "make account NAME=Acme [STACK=name]   create an account and print its first key once"
+	@echo "make keys ACCOUNT=acct_… [STACK=name] list an account's keys"
+	@echo "make build | make deploy [ENV=prod]   sam build / sam deploy"
+
+$(VENV)/.installed: layers/deps/requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r layers/deps/requirements.txt -r requirements-dev.txt
+	touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	touch $@
+
+venv: $(VENV)/.installed
+sam-cli: $(SAM_VENV)/.installed
+
+dev: venv
+	$(PY) -m local.dev
+
+lint: venv
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: venv
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+# Every function's handler module is `app`, so each function is checked on its own.
+typecheck: venv
+	$(PY) -m mypy layers/core/billing local bench
+	@set -e; for app in $(FUNCTIONS); do dir=$$(dirname $$app); \
+	  echo "mypy $$dir"; MYPYPATH=$$dir:layers/core $(PY) -m mypy $$dir; done
+
+test: venv sam-cli lint typecheck
+	SAM_CLI=$(abspath $(SAM)) $(PY) -m pytest -q
+
+unit: venv
+	$(PY) -m pytest -q tests/unit
+
+bench: venv
+	$(PY) -m bench
+
+account: venv
+	@test -n "$(NAME)" || { echo "usage: make account NAME=Acme [STACK=stack-name] [REGION=eu-west-1]"; exit 2; }
+	$(PY) -m local.admin $(if $(STACK),--stack "$(STACK)") $(if $(REGION),--region "$(REGION)") create-account --name "$(NAME)"
+
+keys: venv
+	@test -n "$(ACCOUNT)" || { echo "usage: make keys ACCOUNT=acct_… [STACK=stack-name]"; exit 2; }
+	$(PY) -m local.admin $(if $(STACK),--stack "$(STACK)") $(if $(REGION),--region "$(REGION)") list-keys --account "$(ACCOUNT)"
+
+add-key: venv
+	@test -n "$(ACCOUNT)" -a -n "$(MODE)" || { echo "usage: make add-key ACCOUNT=acct_… MODE=test|live [STACK=…]"; exit 2; }
+	$(PY) -m local.admin $(if $(STACK),--stack "$(STACK)") $(if $(REGION),--region "$(REGION)") add-key --account "$(ACCOUNT)" --mode "$(MODE)"
+
+revoke-key: venv
+	@test -n "$(ACCOUNT)" -a -n "$(KEY)" || { echo "usage: make revoke-key ACCOUNT=acct_… KEY=key_… [STACK=…]"; exit 2; }
+	$(PY) -m local.admin $(if $(STACK),--stack "$(STACK)") $(if $(REGION),--region "$(REGION)") revoke-key --account "$(ACCOUNT)" --key "$(KEY)"
+
+build: sam-cli venv
+	PATH=$(abspath $(VENV))/bin:$$PATH $(SAM) build
+
+deploy: build
+	$(SAM) deploy $(if $(ENV),--config-env $(ENV))
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .local build

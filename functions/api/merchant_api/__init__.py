@@ -1,0 +1,1 @@
+"""The merchant API's routes, auth and error mapping (the handler side of `billing`)."""

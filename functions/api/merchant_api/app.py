@@ -1,0 +1,65 @@
+"""The resolver: routes, authentication, and one mapping from errors to the wire envelope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+from billing.errors import BillingError, InvalidRequest, NotFound
+from merchant_api import auth
+from merchant_api.routes import account, meta
+from merchant_api.wire import error_response, validation_error
+
+logger = Logger()
+resolver = APIGatewayHttpResolver(enable_validation=True)
+resolver.use(middlewares=[auth.authenticate_request])
+resolver.include_router(meta.router)
+resolver.include_router(account.router)
+
+OPENAPI = {
+    "title": "VINR merchant API",
+    "version": "2026-11-24",
+    "description": "Customers, subscriptions, invoices and the hosted customer portal.",
+    "security_schemes": {"secretKey": HTTPBearer(description="A secret key: sk_test_… or sk_live_…")},
+    "security": [{"secretKey": []}],
+}
+meta.configure(resolver, OPENAPI)
+
+
+@resolver.exception_handler(BillingError)
+def _billing_error(error: BillingError) -> Response[Any]:
+    return error_response(error)
+
+
+@resolver.exception_handler(RequestValidationError)
+def _invalid_request(error: RequestValidationError) -> Response[Any]:
+    # The validation middleware runs before ours: a request without a valid key must still
+    # get its 401 rather than a 400 about the body.
+    try:
+        auth.authenticate(resolver)
+    except BillingError as auth_error:
+        return error_response(auth_error)
+    return error_response(validation_error(error.errors()))
+
+
+@resolver.not_found
+def _not_found(_: NotFoundError) -> Response[Any]:
+    return error_response(NotFound("Unrecognized request URL.", code="route_not_found"))
+
+
+@resolver.exception_handler(Exception)
+def _unexpected(error: Exception) -> Response[Any]:
+    logger.exception("unhandled error", extra={"error_type": type(error).__name__})
+    return Response(
+        status_code=500,
+        content_type=content_types.APPLICATION_JSON,
+        body={"error": {"type": "api_error", "code": "internal_error", "message": "An internal error occurred."}},
+    )
+
+
+__all__ = ["InvalidRequest", "logger", "resolver"]

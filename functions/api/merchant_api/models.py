@@ -1,0 +1,38 @@
+"""Request models shared by several routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from billing.countries import validate_country
+from billing.errors import InvalidRequest
+from billing.money import validate_currency
+
+
+def _currency(code: str) -> str:
+    try:
+        return validate_currency(code)
+    except InvalidRequest as error:
+        raise ValueError(error.message) from None
+
+
+Country = Annotated[str, Field(min_length=2, max_length=2, examples=["DE"]), AfterValidator(validate_country)]
+ShortText = Annotated[str, Field(max_length=200)]
+Currency = Annotated[str, Field(min_length=3, max_length=3, examples=["eur"]), AfterValidator(_currency)]
+
+
+class Request(BaseModel):
+    """Unknown fields are refused (named in the 400), never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Address(Request):
+    line1: ShortText | None = None
+    line2: ShortText | None = None
+    city: ShortText | None = None
+    postalCode: Annotated[str, Field(max_length=20)] | None = None
+    state: ShortText | None = None
+    country: Country | None = None

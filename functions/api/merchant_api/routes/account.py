@@ -1,0 +1,41 @@
+"""`GET /v1/account` and `POST /v1/account`: the seller shown on invoices."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import Field
+
+from billing import accounts
+from merchant_api.auth import caller
+from merchant_api.models import Address, Country, Currency, Request, ShortText
+
+router = APIGatewayHttpRouter()
+
+
+class AccountUpdate(Request):
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    legalName: ShortText | None = None
+    country: Country | None = None
+    address: Address | None = None
+    taxId: Annotated[str, Field(max_length=64)] | None = None
+    defaultCurrency: Currency | None = None
+    defaultSessionMinutes: Annotated[int, Field(ge=5, le=240, strict=True)] | None = None
+
+
+@router.get("/v1/account", summary="Retrieve the account", tags=["Account"])
+def get_account() -> dict[str, Any]:
+    who = caller(router)
+    return accounts.account_to_wire(accounts.get_account(who.account_id), livemode=who.livemode)
+
+
+@router.post("/v1/account", summary="Update the account's business details", tags=["Account"])
+def update_account(body: Annotated[AccountUpdate, Body()]) -> dict[str, Any]:
+    who = caller(router)
+    changes = body.model_dump(exclude_unset=True, mode="json")
+    if changes.get("name") is None and "name" in changes:
+        changes.pop("name")
+    updated = accounts.update_account(who.account_id, changes)
+    return accounts.account_to_wire(updated, livemode=who.livemode)

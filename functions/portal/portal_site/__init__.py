@@ -1,0 +1,1 @@
+"""The hosted customer portal: server-rendered pages over the `billing` services."""

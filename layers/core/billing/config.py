@@ -1,0 +1,47 @@
+"""The environment a function runs in, read once per warm container, never at import time."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    key_material_secret_arn: str
+    portal_base_url: str
+    stage: str
+    delivery_queue_url: str
+    # Seconds a resolved secret key stays cached in a warm container; revocation takes
+    # effect within this window (0 disables the cache).
+    key_cache_seconds: float
+
+
+class ConfigurationError(RuntimeError):
+    """A required environment variable is missing: a deployment fault, not a request fault."""
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ConfigurationError(f"environment variable {name} is not set")
+    return value
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings(
+        table_name=_required("TABLE_NAME"),
+        key_material_secret_arn=os.environ.get("KEY_MATERIAL_SECRET_ARN", ""),
+        portal_base_url=os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:3001").rstrip("/"),
+        stage=os.environ.get("STAGE", "dev"),
+        delivery_queue_url=os.environ.get("DELIVERY_QUEUE_URL", ""),
+        key_cache_seconds=float(os.environ.get("KEY_CACHE_SECONDS", "60")),
+    )
+
+
+def reset() -> None:
+    """Forget the cached settings (tests and the local stack change the environment)."""
+    settings.cache_clear()

@@ -1,0 +1,320 @@
+"""The only module that talks to AWS: DynamoDB (the single table) and Secrets Manager.
+
+Items are plain dicts of Python values; this module converts to and from DynamoDB's typed
+JSON. Numbers come back as `int` when whole (money is always whole minor units). AWS errors
+become the domain errors of `billing.errors`: a failed condition is a `Conflict`, throttling
+and timeouts are a `ServiceUnavailable`; nothing else leaks boto3 types to the services.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from billing import config
+from billing.errors import Conflict, ServiceUnavailable
+
+Item = dict[str, Any]
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+_clients: dict[str, Any] = {}
+_clients_lock = threading.Lock()
+
+_CLIENT_CONFIG = Config(
+    retries={"max_attempts": 3, "mode": "standard"},
+    connect_timeout=2,
+    read_timeout=5,
+)
+_THROTTLING = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+}
+
+
+def client(service: str) -> Any:
+    """One boto3 client per service per warm container (clients are thread-safe)."""
+    with _clients_lock:
+        if service not in _clients:
+            _clients[service] = boto3.client(service, config=_CLIENT_CONFIG)
+        return _clients[service]
+
+
+def reset_clients() -> None:
+    """Drop cached clients (tests switch endpoints and credentials)."""
+    with _clients_lock:
+        _clients.clear()
+
+
+# ------------------------------------------------------------------ conversion
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, set):
+        return {_plain(v) for v in value}
+    return value
+
+
+def _dynamo_value(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, Mapping):
+        return {k: _dynamo_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_dynamo_value(v) for v in value]
+    return value
+
+
+def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(_dynamo_value(v)) for k, v in item.items()}
+
+
+def deserialize(raw: Mapping[str, Any]) -> Item:
+    return {k: _plain(_deserializer.deserialize(v)) for k, v in raw.items()}
+
+
+def _values(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return serialize(values) if values else None
+
+
+# ------------------------------------------------------------------ errors
+def _translate(error: Exception, conflict_message: str) -> Exception:
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        if code == "ConditionalCheckFailedException":
+            return Conflict(conflict_message, code="conflict")
+        if code == "TransactionCanceledException":
+            reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
+            if any(r in _THROTTLING or r == "ThrottlingError" for r in reasons):
+                return ServiceUnavailable("The service is busy; retry the request.")
+            return Conflict(conflict_message, code="conflict")
+        if code == "TransactionConflictException":
+            return Conflict(conflict_message, code="conflict")
+        if code in _THROTTLING:
+            return ServiceUnavailable("The service is busy; retry the request.")
+        return error
+    if isinstance(error, BotoCoreError):
+        return ServiceUnavailable("The data store did not answer in time; retry the request.")
+    return error
+
+
+class Table:
+    """The single DynamoDB table."""
+
+    def __init__(self, name: str | None = None) -> None:
+        self.name = name or config.settings().table_name
+        self._db = client("dynamodb")
+
+    def get(self, pk: str, sk: str, *, consistent: bool = True) -> Item | None:
+        try:
+            answer = self._db.get_item(
+                TableName=self.name, Key=serialize({"pk": pk, "sk": sk}), ConsistentRead=consistent
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise _translate(error, "read failed") from error
+        raw = answer.get("Item")
+        return deserialize(raw) if raw else None
+
+    def put(
+        self,
+        item: Mapping[str, Any],
+        *,
+        condition: str | None = None,
+        names: Mapping[str, str] | None = None,
+        values: Mapping[str, Any] | None = None,
+        conflict_message: str = "The object was changed by another request; retry.",
+    ) -> None:
+        request: dict[str, Any] = {"TableName": self.name, "Item": serialize(item)}
+        if condition:
+            request["ConditionExpression"] = condition
+        if names:
+            request["ExpressionAttributeNames"] = dict(names)
+        if values:
+            request["ExpressionAttributeValues"] = _values(values)
+        try:
+            self._db.put_item(**request)
+        except (ClientError, BotoCoreError) as error:
+            raise _translate(error, conflict_message) from error
+
+    def update(
+        self,
+        pk: str,
+        sk: str,
+        *,
+        expression: str,
+        condition: str | None = None,
+        names: Mapping[str, str] | None = None,
+        values: Mapping[str, Any] | None = None,
+        conflict_message: str = "The object was changed by another request; retry.",
+    ) -> Item:
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "Key": serialize({"pk": pk, "sk": sk}),
+            "UpdateExpression": expression,
+            "ReturnValues": "ALL_NEW",
+        }
+        if condition:
+            request["ConditionExpression"] = condition
+        if names:
+            request["ExpressionAttributeNames"] = dict(names)
+        if values:
+            request["ExpressionAttributeValues"] = _values(values)
+        try:
+            answer = self._db.update_item(**request)
+        except (ClientError, BotoCoreError) as error:
+            raise _translate(error, conflict_message) from error
+        return deserialize(answer["Attributes"])
+
+    def query(
+        self,
+        partition: str,
+        *,
+        prefix: str | None = None,
+        index: str | None = None,
+        limit: int | None = None,
+        after: Mapping[str, Any] | None = None,
+        forward: bool = True,
+        consistent: bool = False,
+    ) -> tuple[list[Item], dict[str, Any] | None]:
+        """Items of one partition (optionally with a sort-key prefix), and the resume key."""
+        hash_key, range_key = ("gsi1pk", "gsi1sk") if index == "gsi1" else ("pk", "sk")
+        names = {"#h": hash_key}
+        values: dict[str, Any] = {":h": partition}
+        condition = "#h = :h"
+        if prefix:
+            names["#r"] = range_key
+            values[":r"] = prefix
+            condition += " AND begins_with(#r, :r)"
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": serialize(values),
+            "ScanIndexForward": forward,
+        }
+        if index:
+            request["IndexName"] = index
+        else:
+            request["ConsistentRead"] = consistent
+        if limit:
+            request["Limit"] = limit
+        if after:
+            request["ExclusiveStartKey"] = serialize(after)
+        try:
+            answer = self._db.query(**request)
+        except (ClientError, BotoCoreError) as error:
+            raise _translate(error, "read failed") from error
+        last = answer.get("LastEvaluatedKey")
+        return [deserialize(i) for i in answer.get("Items", [])], (deserialize(last) if last else None)
+
+    def transact(
+        self,
+        operations: Sequence[Mapping[str, Any]],
+        *,
+        conflict_message: str = "The object was changed by another request; retry.",
+        token: str | None = None,
+    ) -> None:
+        """All of `operations` (built with `put_op`, `update_op`, `check_op`) or none of them."""
+        request: dict[str, Any] = {"TransactItems": [self._operation(op) for op in operations]}
+        if token:
+            request["ClientRequestToken"] = token
+        try:
+            self._db.transact_write_items(**request)
+        except (ClientError, BotoCoreError) as error:
+            raise _translate(error, conflict_message) from error
+
+    def _operation(self, op: Mapping[str, Any]) -> dict[str, Any]:
+        kind = op["kind"]
+        body: dict[str, Any] = {"TableName": self.name}
+        if kind == "Put":
+            body["Item"] = serialize(op["item"])
+        else:
+            body["Key"] = serialize(op["key"])
+        if op.get("expression"):
+            body["UpdateExpression"] = op["expression"]
+        if op.get("condition"):
+            body["ConditionExpression"] = op["condition"]
+        if op.get("names"):
+            body["ExpressionAttributeNames"] = dict(op["names"])
+        if op.get("values"):
+            body["ExpressionAttributeValues"] = serialize(op["values"])
+        return {kind: body}
+
+
+def put_op(
+    item: Mapping[str, Any],
+    condition: str | None = None,
+    names: Mapping[str, str] | None = None,
+    values: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {"kind": "Put", "item": item, "condition": condition, "names": names, "values": values}
+
+
+def update_op(
+    pk: str,
+    sk: str,
+    expression: str,
+    condition: str | None = None,
+    names: Mapping[str, str] | None = None,
+    values: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "kind": "Update",
+        "key": {"pk": pk, "sk": sk},
+        "expression": expression,
+        "condition": condition,
+        "names": names,
+        "values": values,
+    }
+
+
+def check_op(
+    pk: str,
+    sk: str,
+    condition: str,
+    names: Mapping[str, str] | None = None,
+    values: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "kind": "ConditionCheck",
+        "key": {"pk": pk, "sk": sk},
+        "condition": condition,
+        "names": names,
+        "values": values,
+    }
+
+
+def set_expression(fields: Iterable[str]) -> tuple[str, dict[str, str]]:
+    """`SET #f0 = :f0, #f1 = :f1` for `fields`, with the attribute-name map."""
+    names: dict[str, str] = {}
+    parts = []
+    for n, field in enumerate(fields):
+        names[f"#f{n}"] = field
+        parts.append(f"#f{n} = :f{n}")
+    return "SET " + ", ".join(parts), names
+
+
+def secret_string(secret_id: str) -> str:
+    try:
+        answer = client("secretsmanager").get_secret_value(SecretId=secret_id)
+    except (ClientError, BotoCoreError) as error:
+        raise _translate(error, "secret unavailable") from error
+    return str(answer["SecretString"])

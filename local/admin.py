@@ -1,0 +1,126 @@
+"""Operator commands: accounts and their secret keys, on the local stack or a deployed one.
+
+    python -m local.admin create-account --name Acme [--stack vinr-portal-prod] [--mode live]
+    python -m local.admin list-keys --account acct_… [--stack …]
+    python -m local.admin add-key --account acct_… --mode test|live [--stack …]
+    python -m local.admin revoke-key --account acct_… --key key_… [--stack …]
+
+Without `--stack` it talks to the running local stack (`make dev` writes `.local/stack.json`).
+With it, it uses your AWS credentials and reads the table name from the stack's outputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from local.template import ROOT
+
+
+def stack_file() -> Path:
+    """Where `make dev` describes the running local stack (VINR_STACK_FILE overrides)."""
+    return Path(os.environ.get("VINR_STACK_FILE") or ROOT / ".local" / "stack.json")
+
+
+class TargetError(Exception):
+    """The command cannot find the stack it should talk to."""
+
+
+def use_local_stack() -> None:
+    try:
+        stack = json.loads(stack_file().read_text())
+    except FileNotFoundError as error:
+        raise TargetError(
+            "the local stack is not running: start it with `make dev` in another terminal, "
+            "or pass --stack <name> (make: STACK=<name>) for a deployed stack"
+        ) from error
+    os.environ.update(
+        AWS_ENDPOINT_URL=stack["endpoint"],
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - moto accepts any credentials
+        AWS_DEFAULT_REGION=stack.get("region", "us-east-1"),
+        TABLE_NAME=stack["tableName"],
+    )
+
+
+def use_deployed_stack(stack_name: str, region: str | None) -> None:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        cloudformation = boto3.client("cloudformation", region_name=region)
+        described = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+    except (BotoCoreError, ClientError) as error:
+        raise TargetError(f"cannot read stack {stack_name!r}: {error}") from error
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    if "TableName" not in outputs:
+        raise TargetError(f"stack {stack_name!r} has no TableName output; is it a VINR portal stack?")
+    os.environ["TABLE_NAME"] = outputs["TableName"]
+    if region:
+        os.environ["AWS_DEFAULT_REGION"] = region
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m local.admin", description="VINR accounts and secret keys.")
+    parser.add_argument("--stack", help="a deployed stack's name (default: the running local stack)")
+    parser.add_argument("--region", help="the deployed stack's region")
+    commands = parser.add_subparsers(dest="command", required=True)
+    create = commands.add_parser("create-account", help="create an account and print its first key once")
+    create.add_argument("--name", required=True)
+    create.add_argument("--country")
+    create.add_argument("--mode", choices=["test", "live"], default="test", help="the first key's mode")
+    listing = commands.add_parser("list-keys", help="list an account's keys (prefix and last 4 only)")
+    listing.add_argument("--account", required=True)
+    add = commands.add_parser("add-key", help="add a key and print it once")
+    add.add_argument("--account", required=True)
+    add.add_argument("--mode", choices=["test", "live"], required=True)
+    revoke = commands.add_parser("revoke-key", help="revoke a key")
+    revoke.add_argument("--account", required=True)
+    revoke.add_argument("--key", required=True)
+    return parser
+
+
+def run(argv: Sequence[str]) -> int:
+    args = _parser().parse_args(argv)
+    from billing import accounts, config
+    from billing.errors import BillingError
+
+    try:
+        if args.stack:
+            use_deployed_stack(args.stack, args.region)
+        else:
+            use_local_stack()
+        config.reset()
+        if args.command == "create-account":
+            account, key = accounts.create_account(args.name, country=args.country, mode=args.mode)
+            print(f"account   {account['id']}  {account['name']}")
+            print(f"key       {key.key_id}  ({key.mode} mode)")
+            print(f"secret    {key.secret}")
+            print("Store the secret key now: it is shown once and kept only as a hash.")
+        elif args.command == "list-keys":
+            for key_info in accounts.list_keys(args.account):
+                state = f"revoked {key_info['revokedAt']}" if key_info["revokedAt"] else "active"
+                print(
+                    f"{key_info['id']}  {key_info['mode']:4}  {key_info['display']}  {key_info['createdAt']}  {state}"
+                )
+        elif args.command == "add-key":
+            key = accounts.add_key(args.account, args.mode)
+            print(f"key       {key.key_id}  ({key.mode} mode)")
+            print(f"secret    {key.secret}")
+            print("Store the secret key now: it is shown once and kept only as a hash.")
+        elif args.command == "revoke-key":
+            accounts.revoke_key(args.account, args.key)
+            print(f"revoked   {args.key}")
+    except (TargetError, BillingError) as error:
+        message = error.message if isinstance(error, BillingError) else str(error)
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run(sys.argv[1:]))

@@ -1,0 +1,72 @@
+"""Shared fixtures: moto with the template's resources, and merchant API clients."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from billing import accounts, config, repository
+from local import resources
+from local import template as template_module
+from local.template import Template
+from tests.support.apiclient import ApiClient
+
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@pytest.fixture(scope="session")
+def template() -> Template:
+    return template_module.load()
+
+
+@dataclass
+class Stack:
+    resources: resources.LocalResources
+    template: Template
+
+    def new_account(self, name: str | None = None) -> tuple[str, str]:
+        """A fresh account and its first secret key: (account id, sk_test_…)."""
+        account, key = accounts.create_account(name or f"Merchant {uuid.uuid4().hex[:6]}")
+        return account["id"], key.secret
+
+
+@pytest.fixture
+def stack(template: Template, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    """moto in-process with the table, queues and secret of template.yaml."""
+    for name, value in FAKE_AWS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        repository.reset_clients()
+        made = resources.create_all(template, boto3.Session(), prefix=f"t{uuid.uuid4().hex[:8]}")
+        monkeypatch.setenv("TABLE_NAME", made.table_name)
+        monkeypatch.setenv("KEY_MATERIAL_SECRET_ARN", made.secret_arn)
+        monkeypatch.setenv("DELIVERY_QUEUE_URL", made.queues.get("DeliveryQueue", ""))
+        monkeypatch.setenv("PORTAL_BASE_URL", "http://127.0.0.1:3001")
+        monkeypatch.setenv("KEY_CACHE_SECONDS", "0")
+        monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "tests")
+        config.reset()
+        accounts.clear_key_cache()
+        yield Stack(resources=made, template=template)
+        repository.reset_clients()
+        config.reset()
+        accounts.clear_key_cache()
+
+
+@pytest.fixture
+def merchant(stack: Stack) -> ApiClient:
+    """The API as one freshly created merchant sees it (its first test-mode key)."""
+    _, key = stack.new_account()
+    return ApiClient(template=stack.template, key=key)
