@@ -1,0 +1,158 @@
+"""The SAM template: linted, valid, shaped as a deployer relies on, and buildable without Docker."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local import template as template_module
+from local.template import ROOT, Template
+from tests.support.imports import RUNTIME_PROVIDED, provided_top_levels, reachable_imports
+
+TOOL_ENV = {
+    **os.environ,
+    "SAM_CLI_TELEMETRY": "0",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+}
+
+
+def sam_cli() -> str:
+    for candidate in (os.environ.get("SAM_CLI"), str(ROOT / ".venv-sam" / "bin" / "sam"), shutil.which("sam")):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    pytest.fail("the SAM CLI is not installed: `make sam-cli` installs it into .venv-sam")
+
+
+def run(*command: str, env: dict[str, str] | None = None, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, cwd=ROOT, env=env or TOOL_ENV, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def loaded() -> Template:
+    return template_module.load()
+
+
+def test_cfn_lint_finds_nothing() -> None:
+    result = run(str(Path(sys.executable).parent / "cfn-lint"), "template.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sam_validate_lint_passes() -> None:
+    result = run(sam_cli(), "validate", "--lint")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout + result.stderr
+
+
+def test_the_table_is_on_demand_with_ttl_stream_recovery_and_encryption(loaded: Template) -> None:
+    _, props = loaded.table()
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert props["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE"
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_the_delivery_queue_redrives_to_its_dead_letter_queue(loaded: Template) -> None:
+    queues = loaded.queues()
+    redrive = queues["DeliveryQueue"]["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["DeliveryDeadLetterQueue", "Arn"]}
+    assert redrive["maxReceiveCount"] >= 1
+    assert all(q.get("SqsManagedSseEnabled") for q in queues.values())
+
+
+def test_globals_pin_runtime_architecture_and_tracing(loaded: Template) -> None:
+    function_globals = loaded.raw["Globals"]["Function"]
+    assert function_globals["Runtime"] == "python3.13"
+    assert function_globals["Architectures"] == ["arm64"]
+    assert function_globals["Tracing"] == "Active"
+
+
+def _statements(resource: dict[str, Any]) -> list[dict[str, Any]]:
+    policies = resource["Properties"].get("Policies", [])
+    assert policies, "every function states its own policies"
+    statements = []
+    for policy in policies:
+        assert isinstance(policy, dict) and "Statement" in policy, f"managed policy template used: {policy}"
+        statements.extend(policy["Statement"])
+    return statements
+
+
+def test_every_function_has_least_privilege_statements(loaded: Template) -> None:
+    for logical_id, resource in loaded.of_type("AWS::Serverless::Function").items():
+        for statement in _statements(resource):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            assert all("*" not in action for action in actions), f"{logical_id}: wildcard action {actions}"
+            assert all(r != "*" for r in resources), f"{logical_id}: wildcard resource"
+            assert "dynamodb:DeleteTable" not in actions and "dynamodb:Scan" not in actions
+
+
+def test_the_api_has_explicit_routes_and_no_catch_all(loaded: Template) -> None:
+    routes = loaded.function("api").routes
+    assert routes and all("+}" not in route.path for route in routes)
+
+
+def test_outputs_name_what_a_user_needs(loaded: Template) -> None:
+    assert {"ApiUrl", "PortalUrl", "TableName", "DeliveryQueueUrl", "KeyMaterialSecretArn"} <= set(loaded.raw["Outputs"])
+
+
+def test_the_api_function_does_not_import_the_portal_or_pdf_libraries() -> None:
+    # A fresh interpreter that imports the API handler as Lambda would.
+    probe = (
+        "import sys; sys.path[:0] = ['functions/api', 'layers/core']; import app; "
+        "import json; print(json.dumps(sorted(m for m in ('jinja2', 'reportlab', 'starlette', 'mangum') "
+        "if m in sys.modules)))"
+    )
+    result = run(sys.executable, "-c", probe, env={**TOOL_ENV, "TABLE_NAME": "unused"})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    work = tmp_path_factory.mktemp("sam")
+    env = {**TOOL_ENV, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = run(
+        sam_cli(), "build", "--build-dir", str(work / "build"), "--cache-dir", str(work / "cache"), env=env, timeout=900
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    yield work / "build"
+
+
+@pytest.mark.slow
+def test_sam_build_gives_every_function_all_it_imports(built: Path, loaded: Template) -> None:
+    core = built / "CoreLayer" / "python"
+    deps = built / "DepsLayer" / "python"
+    available = provided_top_levels(core) | provided_top_levels(deps) | set(sys.stdlib_module_names) | RUNTIME_PROVIDED
+    for function in loaded.functions():
+        code = built / function.logical_id
+        module = function.handler.rpartition(".")[0]
+        imported = reachable_imports(code / f"{module}.py", [code, core])
+        missing = imported - available - provided_top_levels(code)
+        assert not missing, f"{function.logical_id} imports {sorted(missing)}, which its build lacks"
+
+
+@pytest.mark.slow
+def test_the_deps_layer_is_built_for_python313_on_arm64(built: Path) -> None:
+    extensions = list((built / "DepsLayer" / "python" / "pydantic_core").glob("*.so"))
+    assert extensions and all("cpython-313-aarch64" in so.name for so in extensions)
+
+
+@pytest.mark.slow
+def test_the_api_build_carries_no_portal_code(built: Path) -> None:
+    api = built / "ApiFunction"
+    assert (api / "app.py").is_file() and (api / "merchant_api").is_dir()
+    assert not (api / "portal_site").exists() and not (api / "Makefile").exists()
+    assert not list(api.rglob("__pycache__"))
