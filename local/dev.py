@@ -1,0 +1,206 @@
+"""`make dev`: the whole system on this machine, on moto, with the real handlers.
+
+    python -m local.dev [--api-port 3000] [--portal-port 3001] [--moto-port 4566]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from local.template import ROOT, Template, TemplateError
+
+STACK_FILE = ROOT / ".local" / "stack.json"
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - moto accepts any credentials
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
+
+
+class StartupError(Exception):
+    """Something the developer can fix: a port in use, a broken template."""
+
+
+@dataclass(frozen=True)
+class Ports:
+    moto: int
+    api: int
+    portal: int
+
+
+def _parse(argv: Sequence[str]) -> argparse.Namespace:
+    env = os.environ.get
+    parser = argparse.ArgumentParser(prog="make dev", description="Run the VINR portal locally on moto.")
+    parser.add_argument("--moto-port", type=int, default=int(env("VINR_MOTO_PORT", "4566")))
+    parser.add_argument("--api-port", type=int, default=int(env("VINR_API_PORT", "3000")))
+    parser.add_argument("--portal-port", type=int, default=int(env("VINR_PORTAL_PORT", "3001")))
+    parser.add_argument("--schedule-seconds", type=float, default=60.0, help="how often scheduled functions run")
+    parser.add_argument("--stack-file", type=Path, default=STACK_FILE)
+    return parser.parse_args(argv)
+
+
+def check_port(port: int, flag: str) -> None:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise StartupError(f"port {port} on 127.0.0.1 is in use (choose another with {flag})") from None
+
+
+def load_template() -> Template:
+    from local import template
+
+    try:
+        loaded = template.load()
+        loaded.table()
+        functions = loaded.functions()
+    except TemplateError as error:
+        raise StartupError(f"template.yaml: {error}") from None
+    apis = set(loaded.http_apis())
+    if not {"MerchantHttpApi", "PortalHttpApi"} <= apis:
+        raise StartupError("template.yaml: needs the HttpApis MerchantHttpApi and PortalHttpApi")
+    if not functions:
+        raise StartupError("template.yaml: no functions")
+    return loaded
+
+
+class LocalStack:
+    def __init__(self, template: Template, ports: Ports, schedule_seconds: float, stack_file: Path) -> None:
+        self.template = template
+        self.ports = ports
+        self.schedule_seconds = schedule_seconds
+        self.stack_file = stack_file
+        self.stopped = threading.Event()
+        self._parts: list[Any] = []
+
+    def start(self) -> dict[str, str]:
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
+        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.ports.moto, verbose=False)
+        moto.start()
+        self._parts.append(moto)
+        endpoint = f"http://127.0.0.1:{self.ports.moto}"
+        os.environ.update(FAKE_AWS)
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
+
+        import boto3
+
+        from billing import config, repository
+        from local import gateway, pollers, resources
+
+        session = boto3.Session()
+        made = resources.create_all(self.template, session, prefix="vinr-local")
+        api_url = f"http://127.0.0.1:{self.ports.api}"
+        portal_url = f"http://127.0.0.1:{self.ports.portal}"
+        for function in self.template.functions():
+            os.environ.update(resources.resolve_environment(function.environment, made.refs(), portal_url))
+        os.environ.pop("POWERTOOLS_SERVICE_NAME", None)
+        os.environ["KEY_CACHE_SECONDS"] = "0"  # revocations show at once locally
+        os.environ["DELIVERY_QUEUE_URL"] = made.queues.get("DeliveryQueue", "")
+        config.reset()
+        repository.reset_clients()
+
+        functions = self.template.functions()
+        for api, port in (("MerchantHttpApi", self.ports.api), ("PortalHttpApi", self.ports.portal)):
+            server = gateway.Gateway(api, gateway.routes_for(api, functions), port)
+            server.start()
+            self._parts.append(server)
+        for poller in pollers.pollers_for(
+            functions,
+            session=session,
+            queue_urls=made.queues,
+            queue_arns=made.queue_arns,
+            stream_arn=made.stream_arn,
+            schedule_interval=self.schedule_seconds,
+        ):
+            poller.start()
+            self._parts.append(poller)
+
+        description = {
+            "endpoint": endpoint,
+            "region": "us-east-1",
+            "tableName": made.table_name,
+            "queues": made.queues,
+            "secretArn": made.secret_arn,
+            "apiUrl": api_url,
+            "portalUrl": portal_url,
+        }
+        self.stack_file.parent.mkdir(parents=True, exist_ok=True)
+        self.stack_file.write_text(json.dumps(description, indent=2))
+        return description
+
+    def stop(self) -> None:
+        for part in reversed(self._parts):
+            try:
+                part.stop()
+            except Exception as error:  # keep stopping the rest
+                print(f"while stopping {type(part).__name__}: {error}", file=sys.stderr)
+        self._parts.clear()
+        self.stack_file.unlink(missing_ok=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    ports = Ports(moto=args.moto_port, api=args.api_port, portal=args.portal_port)
+    try:
+        template = load_template()
+        check_port(ports.moto, "--moto-port or VINR_MOTO_PORT")
+        check_port(ports.api, "--api-port or VINR_API_PORT")
+        check_port(ports.portal, "--portal-port or VINR_PORTAL_PORT")
+    except StartupError as error:
+        print(f"make dev: {error}", file=sys.stderr)
+        return 2
+
+    stack = LocalStack(template, ports, args.schedule_seconds, args.stack_file)
+
+    def request_stop(signum: int, _: FrameType | None) -> None:
+        stack.stopped.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        described = stack.start()
+        from local.seed import seed
+
+        demo = seed()
+    except Exception as error:
+        stack.stop()
+        print(f"make dev: the local stack did not start: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+
+    print(
+        "\nVINR portal, running locally on moto\n"
+        f"  merchant API   {described['apiUrl']}\n"
+        f"  portal         {described['portalUrl']}\n"
+        f"  moto           {described['endpoint']}\n"
+        f"  demo account   {demo.account_id} (Demo Co)\n"
+        f"  secret key     {demo.secret_key}\n\n"
+        "Try it:\n"
+        f'  curl -s {described["apiUrl"]}/v1/account -H "Authorization: Bearer {demo.secret_key}"\n\n'
+        "More accounts: make account NAME=Acme (in another terminal). Ctrl-C stops.\n"
+        "ready",
+        flush=True,
+    )
+    stack.stopped.wait()
+    stack.stop()
+    print("stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,133 @@
+"""A local API Gateway (HTTP API): the template's routes in front of the real handlers.
+
+One `ThreadingHTTPServer` per HttpApi. Each request becomes a payload v2 event for the
+function whose route matches (most specific first, as API Gateway picks), and the
+handler's answer becomes the HTTP response. Invocations of one function are serialised:
+one warm "container" per function, as Powertools keeps the current event in a class
+attribute.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import traceback
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from local import invoke
+from local.template import Function
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+
+
+@dataclass(frozen=True)
+class BoundRoute:
+    method: str
+    path: str
+    function: Function
+
+
+def routes_for(api: str, functions: list[Function]) -> list[BoundRoute]:
+    bound = [BoundRoute(r.method, r.path, f) for f in functions for r in f.routes if r.api == api]
+    return sorted(bound, key=lambda r: invoke.route_specificity(r.path))
+
+
+class Gateway:
+    """One HTTP API on 127.0.0.1:`port`."""
+
+    def __init__(self, name: str, routes: list[BoundRoute], port: int) -> None:
+        self.name = name
+        self.routes = routes
+        self._locks: dict[str, threading.Lock] = {r.function.logical_id: threading.Lock() for r in routes}
+        gateway = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                gateway.serve(self)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+                sys.stderr.write(f"[{gateway.name}] {self.command} {self.path.split('?')[0]} {args[1]}\n")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(target=self.server.serve_forever, name=f"gateway-{name}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=5)
+
+    def match(self, method: str, path: str) -> tuple[BoundRoute, dict[str, str]] | None:
+        for route in self.routes:
+            if route.method not in (method, "ANY"):
+                continue
+            params = invoke.match_route(route.path, path)
+            if params is not None:
+                return route, params
+        return None
+
+    def serve(self, request: BaseHTTPRequestHandler) -> None:
+        split = urlsplit(request.path)
+        length = int(request.headers.get("content-length") or 0)
+        if length > MAX_BODY_BYTES:
+            self._send(request, 413, {"message": "Request Entity Too Large"})
+            return
+        body = request.rfile.read(length) if length else b""
+        found = self.match(request.command, split.path or "/")
+        if found is None:
+            self._send(request, 404, {"message": "Not Found"})
+            return
+        route, params = found
+        event = invoke.http_event(
+            request.command,
+            split.path or "/",
+            route_key=f"{route.method} {route.path}",
+            path_parameters=params or None,
+            query=split.query,
+            headers=list(request.headers.items()),
+            body=body or None,
+            source_ip=request.client_address[0],
+            host=request.headers.get("host", "127.0.0.1"),
+        )
+        function = route.function
+        try:
+            handler = invoke.load_handler(function)
+            with self._locks[function.logical_id]:
+                answer = handler(event, invoke.LambdaContext(function.name))
+            response = invoke.http_response(answer)
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
+            self._send(request, 502, {"message": "Internal Server Error"})
+            return
+        request.send_response(response.status)
+        for name, value in response.headers:
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                request.send_header(name, value)
+        request.send_header("content-length", str(len(response.body)))
+        request.end_headers()
+        if request.command != "HEAD":
+            request.wfile.write(response.body)
+
+    @staticmethod
+    def _send(request: BaseHTTPRequestHandler, status: int, body: dict[str, str]) -> None:
+        raw = json.dumps(body).encode()
+        request.send_response(status)
+        request.send_header("content-type", "application/json")
+        request.send_header("content-length", str(len(raw)))
+        request.end_headers()
+        request.wfile.write(raw)

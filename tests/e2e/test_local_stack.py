@@ -1,0 +1,111 @@
+"""`make dev` as a developer meets it: start, call with the printed key, Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from local.template import ROOT
+from tests.support.motoserver import free_port
+
+pytestmark = pytest.mark.slow
+KEY = re.compile(r"secret key\s+(sk_test_[A-Za-z0-9]{32})")
+
+
+@dataclass
+class Running:
+    process: subprocess.Popen[str]
+    api: str
+    portal: str
+    key: str
+    output: list[str]
+
+
+def start(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "local.dev", "--stack-file", str(tmp_path / "stack.json"), *extra],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[Running]:
+    ports = [free_port() for _ in range(3)]
+    process = start(tmp_path, "--moto-port", str(ports[0]), "--api-port", str(ports[1]), "--portal-port", str(ports[2]))
+    output: list[str] = []
+    deadline = time.monotonic() + 60
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        output.append(line)
+        if line.strip() == "ready":
+            break
+    text = "".join(output)
+    found = KEY.search(text)
+    assert found, f"no key printed:\n{text}\n{process.stderr.read() if process.poll() is not None else ''}"
+    yield Running(process, f"http://127.0.0.1:{ports[1]}", f"http://127.0.0.1:{ports[2]}", found.group(1), output)
+    if process.poll() is None:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def test_the_printed_key_reads_the_demo_account_and_a_wrong_key_is_refused(running: Running) -> None:
+    # Then the printed curl example names the API URL
+    assert f"curl -s {running.api}/v1/account" in "".join(running.output)
+    # When the printed key calls the API over HTTP
+    ok = httpx.get(f"{running.api}/v1/account", headers={"Authorization": f"Bearer {running.key}"}, timeout=10)
+    # Then it answers the demo account
+    assert ok.status_code == 200
+    assert ok.json()["name"] == "Demo Co"
+    # And a wrong key gets the 401 envelope
+    bad = httpx.get(f"{running.api}/v1/account", headers={"Authorization": "Bearer sk_test_" + "x" * 32}, timeout=10)
+    assert bad.status_code == 401
+    assert bad.json()["error"]["type"] == "authentication_error"
+    # And the portal answers with its security headers
+    health = httpx.get(f"{running.portal}/health", timeout=10)
+    assert health.status_code == 200 and health.headers["x-frame-options"] == "DENY"
+    # And an unknown route is API Gateway's own 404
+    assert httpx.get(f"{running.api}/nope", timeout=10).status_code == 404
+
+
+def test_ctrl_c_stops_cleanly(running: Running, tmp_path: Path) -> None:
+    # When the developer presses Ctrl-C
+    running.process.send_signal(signal.SIGINT)
+    stdout, stderr = running.process.communicate(timeout=30)
+    # Then it says so and exits 0 with no traceback, and the stack file is gone
+    assert running.process.returncode == 0, stderr
+    assert "stopped" in stdout
+    assert "Traceback" not in stderr
+    assert not (tmp_path / "stack.json").exists()
+
+
+def test_a_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
+    # Given the API port is taken
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        # When the stack starts
+        process = start(tmp_path, "--api-port", str(port), "--moto-port", str(free_port()), "--portal-port", str(free_port()))
+        stdout, stderr = process.communicate(timeout=60)
+    # Then it exits 2 with one line naming the port and the flag
+    assert process.returncode == 2
+    assert f"port {port}" in stderr and "--api-port" in stderr
+    assert "Traceback" not in stderr + stdout
