@@ -1,6 +1,6 @@
 """`make dev`: the whole system on this machine, on moto, with the real handlers.
 
-    python -m local.dev [--api-port 3000] [--portal-port 3001] [--moto-port 4566]
+python -m local.dev [--api-port 3000] [--portal-port 3001] [--moto-port 4566]
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from local.template import ROOT, Template, TemplateError
 STACK_FILE = ROOT / ".local" / "stack.json"
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - moto accepts any credentials
+    "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1",
 }
@@ -87,7 +87,7 @@ class LocalStack:
         self.stopped = threading.Event()
         self._parts: list[Any] = []
 
-    def start(self) -> dict[str, str]:
+    def start(self) -> dict[str, Any]:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log

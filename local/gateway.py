@@ -53,7 +53,7 @@ class Gateway:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+            def log_message(self, format: str, *args: Any) -> None:
                 sys.stderr.write(f"[{gateway.name}] {self.command} {self.path.split('?')[0]} {args[1]}\n")
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)

@@ -106,7 +106,9 @@ class QueuePoller(Poller):
         for start in range(0, len(done), 10):
             self.sqs.delete_message_batch(
                 QueueUrl=self.queue_url,
-                Entries=[{"Id": str(n), "ReceiptHandle": r["receiptHandle"]} for n, r in enumerate(done[start:start + 10])],
+                Entries=[
+                    {"Id": str(n), "ReceiptHandle": r["receiptHandle"]} for n, r in enumerate(done[start : start + 10])
+                ],
             )
         return True
 

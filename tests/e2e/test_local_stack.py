@@ -103,7 +103,9 @@ def test_a_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         # When the stack starts
-        process = start(tmp_path, "--api-port", str(port), "--moto-port", str(free_port()), "--portal-port", str(free_port()))
+        process = start(
+            tmp_path, "--api-port", str(port), "--moto-port", str(free_port()), "--portal-port", str(free_port())
+        )
         stdout, stderr = process.communicate(timeout=60)
     # Then it exits 2 with one line naming the port and the flag
     assert process.returncode == 2

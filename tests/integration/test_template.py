@@ -105,7 +105,9 @@ def test_the_api_has_explicit_routes_and_no_catch_all(loaded: Template) -> None:
 
 
 def test_outputs_name_what_a_user_needs(loaded: Template) -> None:
-    assert {"ApiUrl", "PortalUrl", "TableName", "DeliveryQueueUrl", "KeyMaterialSecretArn"} <= set(loaded.raw["Outputs"])
+    assert {"ApiUrl", "PortalUrl", "TableName", "DeliveryQueueUrl", "KeyMaterialSecretArn"} <= set(
+        loaded.raw["Outputs"]
+    )
 
 
 def test_the_api_function_does_not_import_the_portal_or_pdf_libraries() -> None:

@@ -1,0 +1,64 @@
+"""AWS API calls per operation, through the real handlers on moto.
+
+`BUDGETS` is the most each operation may make; tests/integration/test_aws_calls.py holds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bench.harness import CallCounter, counting_calls, moto_stack, table
+
+BUDGETS = {
+    "GET /v1/account (key cache cold)": 2,
+    "GET /v1/account (key cache warm)": 1,
+    "POST /v1/account (key cache warm)": 2,
+}
+
+
+@dataclass
+class Operation:
+    name: str
+    run: Callable[[], Any]
+
+
+def operations(client: Any) -> list[Operation]:
+    from billing import accounts
+
+    def cold_read() -> Any:
+        accounts.clear_key_cache()
+        return client.get("/v1/account")
+
+    return [
+        Operation("GET /v1/account (key cache cold)", cold_read),
+        Operation("GET /v1/account (key cache warm)", lambda: client.get("/v1/account")),
+        Operation("POST /v1/account (key cache warm)", lambda: client.post("/v1/account", {"legalName": "Bench Ltd"})),
+    ]
+
+
+def count_all() -> dict[str, CallCounter]:
+    from billing import accounts
+    from local import template as template_module
+    from tests.support.apiclient import ApiClient
+
+    counted: dict[str, CallCounter] = {}
+    with moto_stack():
+        _, key = accounts.create_account("Bench Co")
+        client = ApiClient(template_module.load(), key=key.secret)
+        client.get("/health")  # import the handler outside the count
+        for operation in operations(client):
+            with counting_calls() as counter:
+                response = operation.run()
+            if response.status >= 400:
+                raise RuntimeError(f"{operation.name} answered {response.status}: {response.text}")
+            counted[operation.name] = counter
+    return counted
+
+
+def measure(runs: int) -> str:
+    rows = [[name, counter.total, BUDGETS.get(name, "-"), counter.breakdown()] for name, counter in count_all().items()]
+    return table(
+        "AWS API calls per operation (botocore before-call hook)", ["operation", "calls", "budget", "which"], rows
+    )

@@ -1,0 +1,107 @@
+"""Small helpers the measures share: medians, tables, fresh processes, moto, AWS-call counting."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from local.template import ROOT
+
+FAKE_AWS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def median(values: Sequence[float]) -> float:
+    return float(statistics.median(values))
+
+
+def table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    cells = [list(map(str, header))] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = [title, "  ".join(h.ljust(w) for h, w in zip(cells[0], widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines.extend("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells[1:])
+    return "\n".join(lines)
+
+
+def fresh_process_seconds(code: str, sys_path: Sequence[str] = ()) -> float:
+    """Runs `code` in a new interpreter; it must print its own elapsed seconds last."""
+    prelude = f"import sys; sys.path[:0] = {list(sys_path)!r}\n"
+    result = subprocess.run(
+        [sys.executable, "-c", prelude + code],
+        cwd=ROOT,
+        env={**os.environ, **FAKE_AWS, "TABLE_NAME": "bench"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+class CallCounter:
+    """Counts AWS API calls made by every boto3 client (a botocore `before-call` hook)."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+
+    def hook(self, model: Any, **_: Any) -> None:
+        self.calls[model.name] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+    def breakdown(self) -> str:
+        return ", ".join(f"{name}×{count}" for name, count in sorted(self.calls.items())) or "none"
+
+
+@contextmanager
+def counting_calls() -> Iterator[CallCounter]:
+    """Counts the calls of the clients `billing.repository` uses while the block runs."""
+    from billing import repository
+
+    counter = CallCounter()
+    clients = [repository.client(service) for service in ("dynamodb", "secretsmanager", "sqs")]
+    for client in clients:
+        client.meta.events.register("before-call.*.*", counter.hook)
+    try:
+        yield counter
+    finally:
+        for client in clients:
+            client.meta.events.unregister("before-call.*.*", counter.hook)
+
+
+@contextmanager
+def moto_stack() -> Iterator[Any]:
+    """moto in this process with the table, queues and secret of template.yaml."""
+    import boto3
+    from moto import mock_aws
+
+    from billing import accounts, config, repository
+    from local import resources
+    from local import template as template_module
+
+    saved = dict(os.environ)
+    os.environ.update(FAKE_AWS)
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    try:
+        with mock_aws():
+            repository.reset_clients()
+            made = resources.create_all(template_module.load(), boto3.Session(), prefix=f"b{uuid.uuid4().hex[:6]}")
+            os.environ.update(
+                TABLE_NAME=made.table_name, KEY_MATERIAL_SECRET_ARN=made.secret_arn, KEY_CACHE_SECONDS="60"
+            )
+            config.reset()
+            accounts.clear_key_cache()
+            yield made
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        repository.reset_clients()
+        config.reset()

@@ -1,0 +1,14 @@
+"""Each operation stays within its AWS-call budget (counts, not timings: safe in tests)."""
+
+from __future__ import annotations
+
+from bench import aws_calls
+
+
+def test_every_operation_makes_at_most_its_budgeted_aws_calls() -> None:
+    counted = aws_calls.count_all()
+    assert set(counted) == set(aws_calls.BUDGETS)
+    for name, counter in counted.items():
+        assert counter.total <= aws_calls.BUDGETS[name], f"{name}: {counter.breakdown()}"
+    # A warm key cache means reading the account is one GetItem and nothing else.
+    assert dict(counted["GET /v1/account (key cache warm)"].calls) == {"GetItem": 1}

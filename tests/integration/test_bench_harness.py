@@ -1,0 +1,29 @@
+"""`make bench` runs end to end and prints both measures with ratios."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from local.template import ROOT
+
+
+@pytest.mark.slow
+def test_bench_prints_import_ratios_for_each_function_and_call_counts() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--runs", "3"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    for function in ("api", "portal"):
+        row = re.search(rf"^{function}\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$", result.stdout, re.MULTILINE)
+        assert row, result.stdout
+        assert all(float(value) > 0 for value in row.groups())
+    assert re.search(r"^GET /v1/account \(key cache warm\)\s+1\s+1\s+GetItem×1", result.stdout, re.MULTILINE)
