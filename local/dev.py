@@ -19,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from local.template import ROOT, Template, TemplateError
+from local.template import ROOT, TEMPLATE_PATH, Template, TemplateError
 
 STACK_FILE = ROOT / ".local" / "stack.json"
 FAKE_AWS = {
@@ -49,6 +49,7 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--portal-port", type=int, default=int(env("VINR_PORTAL_PORT", "3001")))
     parser.add_argument("--schedule-seconds", type=float, default=60.0, help="how often scheduled functions run")
     parser.add_argument("--stack-file", type=Path, default=STACK_FILE)
+    parser.add_argument("--template", type=Path, default=TEMPLATE_PATH, help="the SAM template to run")
     return parser.parse_args(argv)
 
 
@@ -61,11 +62,24 @@ def check_port(port: int, flag: str) -> None:
             raise StartupError(f"port {port} on 127.0.0.1 is in use (choose another with {flag})") from None
 
 
-def load_template() -> Template:
+def check_tools() -> None:
+    """The packages the stack runs on; `make dev` installs them, a bare `python -m local.dev` may lack them."""
+    import importlib.util
+
+    missing = [
+        name for name in ("boto3", "moto", "yaml", "aws_lambda_powertools") if importlib.util.find_spec(name) is None
+    ]
+    if missing:
+        raise StartupError(
+            f"missing Python packages {', '.join(missing)}: run `make dev`, which installs them into .venv"
+        )
+
+
+def load_template(path: Path = TEMPLATE_PATH) -> Template:
     from local import template
 
     try:
-        loaded = template.load()
+        loaded = template.load(path)
         loaded.table()
         functions = loaded.functions()
     except TemplateError as error:
@@ -158,7 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
     ports = Ports(moto=args.moto_port, api=args.api_port, portal=args.portal_port)
     try:
-        template = load_template()
+        check_tools()
+        template = load_template(args.template)
         check_port(ports.moto, "--moto-port or VINR_MOTO_PORT")
         check_port(ports.api, "--api-port or VINR_API_PORT")
         check_port(ports.portal, "--portal-port or VINR_PORTAL_PORT")

@@ -111,3 +111,16 @@ def test_a_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
     assert process.returncode == 2
     assert f"port {port}" in stderr and "--api-port" in stderr
     assert "Traceback" not in stderr + stdout
+
+
+def test_a_broken_template_is_one_clear_line(tmp_path: Path) -> None:
+    # Given a template that is not valid YAML
+    broken = tmp_path / "template.yaml"
+    broken.write_text("Resources: [unclosed\n")
+    # When the stack starts on it
+    process = start(tmp_path, "--template", str(broken), "--moto-port", str(free_port()))
+    stdout, stderr = process.communicate(timeout=60)
+    # Then it exits 2 naming the template, with no traceback
+    assert process.returncode == 2
+    assert "template.yaml" in stderr and "not valid YAML" in stderr
+    assert "Traceback" not in stderr + stdout
