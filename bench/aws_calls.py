@@ -15,6 +15,9 @@ BUDGETS = {
     "GET /v1/account (key cache cold)": 2,
     "GET /v1/account (key cache warm)": 1,
     "POST /v1/account (key cache warm)": 2,
+    "POST /v1/customers": 1,
+    "POST /v1/customers (Idempotency-Key)": 3,
+    "GET /v1/customers/{id}": 1,
 }
 
 
@@ -31,10 +34,23 @@ def operations(client: Any) -> list[Operation]:
         accounts.clear_key_cache()
         return client.get("/v1/account")
 
+    made: dict[str, str] = {}
+
+    def create_customer() -> Any:
+        response = client.post("/v1/customers", {"name": "Bench Customer", "email": "bench@example.com"})
+        made["customer"] = response.json()["id"]
+        return response
+
     return [
         Operation("GET /v1/account (key cache cold)", cold_read),
         Operation("GET /v1/account (key cache warm)", lambda: client.get("/v1/account")),
         Operation("POST /v1/account (key cache warm)", lambda: client.post("/v1/account", {"legalName": "Bench Ltd"})),
+        Operation("POST /v1/customers", create_customer),
+        Operation(
+            "POST /v1/customers (Idempotency-Key)",
+            lambda: client.post("/v1/customers", {"name": "Once"}, headers={"idempotency-key": "bench-1"}),
+        ),
+        Operation("GET /v1/customers/{id}", lambda: client.get(f"/v1/customers/{made['customer']}")),
     ]
 
 

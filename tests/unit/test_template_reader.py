@@ -26,7 +26,7 @@ def test_the_table_request_is_the_template_schema() -> None:
     request = table_request(template_module.load(), "t")
     assert request["KeySchema"][0] == {"AttributeName": "pk", "KeyType": "HASH"}
     assert request["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
-    assert [i["IndexName"] for i in request["GlobalSecondaryIndexes"]] == ["gsi1"]
+    assert [i["IndexName"] for i in request["GlobalSecondaryIndexes"]] == ["gsi1", "gsi2", "gsi3", "due"]
 
 
 def test_environment_refs_resolve_to_local_names_and_unknown_refs_fail() -> None:

@@ -9,17 +9,21 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
 
-from billing.errors import BillingError, InvalidRequest, NotFound
-from merchant_api import auth
-from merchant_api.routes import account, meta
+from billing.errors import BillingError, Conflict, InvalidRequest, NotFound
+from merchant_api import auth, idempotency
+from merchant_api.routes import account, customers, events, meta
 from merchant_api.wire import error_response, validation_error
 
 logger = Logger()
 resolver = APIGatewayHttpResolver(enable_validation=True)
-resolver.use(middlewares=[auth.authenticate_request])
-resolver.include_router(meta.router)
-resolver.include_router(account.router)
+resolver.use(middlewares=[auth.authenticate_request, idempotency.idempotent_requests])
+for router in (meta.router, account.router, customers.router, events.router):
+    resolver.include_router(router)
 
 OPENAPI = {
     "title": "VINR merchant API",
@@ -45,6 +49,26 @@ def _invalid_request(error: RequestValidationError) -> Response[Any]:
     except BillingError as auth_error:
         return error_response(auth_error)
     return error_response(validation_error(error.errors()))
+
+
+@resolver.exception_handler(IdempotencyValidationError)
+def _idempotency_key_reused(_: IdempotencyValidationError) -> Response[Any]:
+    return error_response(
+        InvalidRequest(
+            "This Idempotency-Key was used with a different request; use a new key for a new request.",
+            param="Idempotency-Key",
+            code="idempotency_key_reused",
+        )
+    )
+
+
+@resolver.exception_handler(IdempotencyAlreadyInProgressError)
+def _idempotency_in_progress(_: IdempotencyAlreadyInProgressError) -> Response[Any]:
+    return error_response(
+        Conflict(
+            "A request with this Idempotency-Key is still in progress; retry shortly.", code="idempotency_in_progress"
+        )
+    )
 
 
 @resolver.not_found

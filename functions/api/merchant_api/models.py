@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from billing.countries import validate_country
@@ -20,6 +21,12 @@ def _currency(code: str) -> str:
 
 Country = Annotated[str, Field(min_length=2, max_length=2, examples=["DE"]), AfterValidator(validate_country)]
 ShortText = Annotated[str, Field(max_length=200)]
+Limit = Annotated[int, Query(ge=1, le=100, description="1 to 100 objects a page")]
+StartingAfter = Annotated[
+    str | None, Query(max_length=64, pattern=r"^[a-z]+_[A-Za-z0-9]+$", description="the last ID of the previous page")
+]
+MetadataKey = Annotated[str, Field(min_length=1, max_length=40)]
+Metadata = dict[MetadataKey, Annotated[str, Field(max_length=500)] | None]
 Currency = Annotated[str, Field(min_length=3, max_length=3, examples=["eur"]), AfterValidator(_currency)]
 
 

@@ -26,7 +26,7 @@ def error_response(error: BillingError) -> Response[Any]:
 
 def _param(location: Sequence[Any]) -> str | None:
     """`("body", "address", "country")` → `address.country`; `("query", "limit")` → `limit`."""
-    parts = [str(p) for p in location if p not in ("body", "query", "path", "header")]
+    parts = [str(p) for p in location if p not in ("body", "query", "path", "header", "[key]")]
     return ".".join(parts) or None
 
 

@@ -18,6 +18,7 @@ from billing.countries import validate_country
 from billing.errors import AuthenticationFailed, InvalidRequest, NotFound
 from billing.ids import new_id
 from billing.repository import Item, Table, put_op, set_expression
+from billing.scope import Scope
 
 DEFAULT_SESSION_MINUTES = 30
 ACCOUNT_FIELDS = ("name", "legalName", "country", "address", "taxId", "defaultCurrency", "defaultSessionMinutes")
@@ -38,6 +39,10 @@ class Caller:
     @property
     def livemode(self) -> bool:
         return self.mode == "live"
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(self.account_id, self.mode)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,13 @@ from billing.errors import Conflict, ServiceUnavailable
 
 Item = dict[str, Any]
 
+INDEX_KEYS = {
+    "gsi1": ("gsi1pk", "gsi1sk"),
+    "gsi2": ("gsi2pk", "gsi2sk"),
+    "gsi3": ("gsi3pk", "gsi3sk"),
+    "due": ("duePk", "dueSk"),
+}
+
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 _clients: dict[str, Any] = {}
@@ -195,7 +202,7 @@ class Table:
         consistent: bool = False,
     ) -> tuple[list[Item], dict[str, Any] | None]:
         """Items of one partition (optionally with a sort-key prefix), and the resume key."""
-        hash_key, range_key = ("gsi1pk", "gsi1sk") if index == "gsi1" else ("pk", "sk")
+        hash_key, range_key = INDEX_KEYS.get(index or "", ("pk", "sk"))
         names = {"#h": hash_key}
         values: dict[str, Any] = {":h": partition}
         condition = "#h = :h"

@@ -1,0 +1,82 @@
+"""Customers and their tax IDs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import EmailStr, Field
+
+from billing import customers
+from merchant_api import request
+from merchant_api.models import Address, Limit, Metadata, Request, StartingAfter
+from merchant_api.wire import json_response
+
+router = APIGatewayHttpRouter()
+Phone = Annotated[str, Field(max_length=30, pattern=r"^\+?[0-9 ().-]{3,30}$")]
+Name = Annotated[str, Field(max_length=200)]
+CustomerId = Annotated[str, Path(pattern=r"^cust_[A-Za-z0-9]{1,40}$")]
+
+
+class CustomerCreate(Request):
+    email: EmailStr | None = None
+    name: Name | None = None
+    phone: Phone | None = None
+    address: Address | None = None
+    metadata: Metadata | None = None
+    testClock: Annotated[str, Field(pattern=r"^clock_[A-Za-z0-9]+$")] | None = None
+
+
+class CustomerUpdate(Request):
+    email: EmailStr | None = None
+    name: Name | None = None
+    phone: Phone | None = None
+    address: Address | None = None
+    metadata: Metadata | None = None
+
+
+class TaxIdCreate(Request):
+    type: Annotated[str, Field(min_length=2, max_length=20, examples=["eu_vat"])]
+    value: Annotated[str, Field(min_length=1, max_length=40, examples=["DE136695976"])]
+
+
+@router.post("/v1/customers", summary="Create a customer", tags=["Customers"])
+def create_customer(body: Annotated[CustomerCreate, Body()]) -> Any:
+    scope = request.scope(router)
+    item = customers.create(scope, body.model_dump(exclude_unset=True, mode="json"), request.info(router))
+    return json_response(customers.to_wire(item, scope))
+
+
+@router.get("/v1/customers", summary="List customers, newest first", tags=["Customers"])
+def list_customers(
+    limit: Limit = 10, startingAfter: StartingAfter = None, email: Annotated[str | None, Query()] = None
+) -> Any:
+    scope = request.scope(router)
+    return customers.list_customers(scope, limit=limit, starting_after=startingAfter, email=email)
+
+
+@router.get("/v1/customers/<customer_id>", summary="Retrieve a customer", tags=["Customers"])
+def get_customer(customer_id: CustomerId) -> Any:
+    scope = request.scope(router)
+    return customers.to_wire(customers.get(scope, customer_id), scope)
+
+
+@router.post("/v1/customers/<customer_id>", summary="Update a customer (partial)", tags=["Customers"])
+def update_customer(customer_id: CustomerId, body: Annotated[CustomerUpdate, Body()]) -> Any:
+    scope = request.scope(router)
+    fields = body.model_dump(exclude_unset=True, mode="json")
+    return customers.to_wire(customers.update(scope, customer_id, fields, request.info(router)), scope)
+
+
+@router.post("/v1/customers/<customer_id>/tax_ids", summary="Add a tax ID", tags=["Customers"])
+def add_tax_id(customer_id: CustomerId, body: Annotated[TaxIdCreate, Body()]) -> Any:
+    scope = request.scope(router)
+    _, tax_id = customers.add_tax_id(scope, customer_id, body.type, body.value, request.info(router))
+    return json_response(tax_id)
+
+
+@router.delete("/v1/customers/<customer_id>/tax_ids/<tax_id>", summary="Remove a tax ID", tags=["Customers"])
+def delete_tax_id(customer_id: CustomerId, tax_id: Annotated[str, Path(pattern=r"^txi_[A-Za-z0-9]{1,40}$")]) -> Any:
+    scope = request.scope(router)
+    return customers.delete_tax_id(scope, customer_id, tax_id, request.info(router))

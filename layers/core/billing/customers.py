@@ -1,0 +1,218 @@
+"""Customers and their tax IDs.
+
+Item: pk `<scope>#CUST#<cust>`, sk `CUSTOMER` (versioned); gsi1 `<scope>#CUST#<cust>#ALL` /
+`0CUSTOMER` (the customer's bundle: with its payment methods, subscriptions and invoices);
+gsi2 `<scope>#CUSTOMERS` / id (the list). Tax IDs are few and change with the customer, so
+they live on the customer item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from billing import clock, events, taxids
+from billing.errors import InvalidRequest, NotFound
+from billing.ids import sortable_id
+from billing.listing import page
+from billing.repository import Item, Table, put_op, set_expression, update_op
+from billing.scope import RequestInfo, Scope
+
+WIRE_FIELDS = ("email", "name", "phone", "address", "metadata", "testClock", "defaultPaymentMethod", "taxIds")
+UPDATABLE = ("email", "name", "phone", "address", "metadata", "defaultPaymentMethod")
+MAX_TAX_IDS = 5
+
+
+def customer_key(scope: Scope, customer_id: str) -> tuple[str, str]:
+    return scope.key("CUST", customer_id), "CUSTOMER"
+
+
+def bundle_partition(scope: Scope, customer_id: str) -> str:
+    return scope.key("CUST", customer_id, "ALL")
+
+
+def to_wire(item: Item, scope: Scope) -> dict[str, Any]:
+    wire: dict[str, Any] = {"id": item["id"], "object": "customer"}
+    wire.update({field: item.get(field) for field in WIRE_FIELDS})
+    wire["taxIds"] = [dict(t, object="tax_id", customer=item["id"]) for t in item.get("taxIds") or []]
+    wire["metadata"] = item.get("metadata") or {}
+    wire["createdAt"] = item["createdAt"]
+    wire["livemode"] = scope.livemode
+    return wire
+
+
+def merge_metadata(current: Mapping[str, str], changes: Mapping[str, str | None]) -> dict[str, str]:
+    """Stripe's rule: keys merge; a key set to "" or null is removed."""
+    merged = dict(current)
+    for key, value in changes.items():
+        if value in (None, ""):
+            merged.pop(key, None)
+        else:
+            merged[key] = str(value)
+    if len(merged) > 50:
+        raise InvalidRequest("metadata holds at most 50 keys.", param="metadata")
+    return merged
+
+
+def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table | None = None) -> Item:
+    table = table or Table()
+    customer_id = sortable_id("cust")
+    pk, sk = customer_key(scope, customer_id)
+    item: Item = {
+        "pk": pk,
+        "sk": sk,
+        "type": "customer",
+        "id": customer_id,
+        "email": fields.get("email"),
+        "name": fields.get("name"),
+        "phone": fields.get("phone"),
+        "address": fields.get("address"),
+        "metadata": merge_metadata({}, fields.get("metadata") or {}),
+        "testClock": fields.get("testClock"),
+        "defaultPaymentMethod": None,
+        "taxIds": [],
+        "createdAt": clock.to_wire(clock.now()),
+        "version": 1,
+        "gsi1pk": bundle_partition(scope, customer_id),
+        "gsi1sk": "0CUSTOMER",
+        "gsi2pk": scope.key("CUSTOMERS"),
+        "gsi2sk": customer_id,
+    }
+    if item["testClock"] and scope.livemode:
+        raise InvalidRequest("Test clocks exist only in test mode.", param="testClock")
+    event = events.event_item(scope, "customer.created", to_wire(item, scope), request, customer=customer_id)
+    table.transact([put_op(item, condition="attribute_not_exists(pk)"), events.event_op(event)])
+    return item
+
+
+def get(scope: Scope, customer_id: str, *, table: Table | None = None) -> Item:
+    pk, sk = customer_key(scope, customer_id)
+    item = (table or Table()).get(pk, sk)
+    if item is None:
+        raise NotFound(f"No such customer: '{customer_id}'.", param="customer")
+    return item
+
+
+def versioned_change(
+    scope: Scope,
+    current: Item,
+    changes: Mapping[str, Any],
+    event_type: str,
+    request: RequestInfo,
+    *,
+    extra_ops: list[dict[str, Any]] | None = None,
+    event_object: dict[str, Any] | None = None,
+    table: Table | None = None,
+) -> Item:
+    """Write `changes` to the customer if nobody else did meanwhile, with its event.
+
+    The event's object is the customer, or `event_object` (a tax ID's own events).
+    """
+    table = table or Table()
+    after = {**current, **changes, "version": current["version"] + 1}
+    fields = [*changes, "version"]
+    expression, names = set_expression(fields)
+    values = {f":f{n}": after[f] for n, f in enumerate(fields)}
+    names["#v"] = "version"
+    values[":expected"] = current["version"]
+    before_wire, after_wire = to_wire(current, scope), to_wire(after, scope)
+    event = events.event_item(
+        scope,
+        event_type,
+        event_object or after_wire,
+        request,
+        previous=None if event_object else events.previous_attributes(before_wire, after_wire),
+        customer=current["id"],
+    )
+    table.transact(
+        [
+            update_op(current["pk"], current["sk"], expression, "#v = :expected", names, values),
+            events.event_op(event),
+            *(extra_ops or []),
+        ],
+        conflict_message="The customer was changed by another request; retry.",
+    )
+    return after
+
+
+def update(
+    scope: Scope, customer_id: str, fields: Mapping[str, Any], request: RequestInfo, *, table: Table | None = None
+) -> Item:
+    unknown = set(fields) - set(UPDATABLE)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InvalidRequest(f"Received unknown parameter: {name}.", param=name)
+    table = table or Table()
+    current = get(scope, customer_id, table=table)
+    changes = dict(fields)
+    if "metadata" in changes:
+        changes["metadata"] = merge_metadata(current.get("metadata") or {}, changes["metadata"] or {})
+    changes = {k: v for k, v in changes.items() if current.get(k) != v}
+    if not changes:
+        return current
+    return versioned_change(scope, current, changes, "customer.updated", request, table=table)
+
+
+def list_customers(
+    scope: Scope, *, limit: int, starting_after: str | None, email: str | None = None, table: Table | None = None
+) -> dict[str, Any]:
+    return page(
+        table or Table(),
+        index="gsi2",
+        partition=scope.key("CUSTOMERS"),
+        limit=limit,
+        starting_after=starting_after,
+        primary_key=lambda cid: customer_key(scope, cid),
+        to_wire=lambda item: to_wire(item, scope),
+        keep=(lambda item: item.get("email") == email) if email else (lambda _: True),
+    )
+
+
+# ------------------------------------------------------------------ tax IDs
+def add_tax_id(
+    scope: Scope, customer_id: str, type_: str, value: str, request: RequestInfo, *, table: Table | None = None
+) -> tuple[Item, dict[str, Any]]:
+    """Validates and attaches a tax ID; answers the customer and the new tax ID."""
+    normalized, country = taxids.validate_tax_id(type_, value)
+    table = table or Table()
+    current = get(scope, customer_id, table=table)
+    existing = list(current.get("taxIds") or [])
+    if any(t["type"] == type_ and t["value"] == normalized for t in existing):
+        raise InvalidRequest("The customer already has this tax ID.", param="value", code="tax_id_exists")
+    if len(existing) >= MAX_TAX_IDS:
+        raise InvalidRequest(f"A customer holds at most {MAX_TAX_IDS} tax IDs.", param="value")
+    tax_id = {
+        "id": sortable_id("txi"),
+        "type": type_,
+        "value": normalized,
+        "country": country,
+        "createdAt": clock.to_wire(clock.now()),
+    }
+    wire = {**tax_id, "object": "tax_id", "customer": customer_id}
+    after = versioned_change(
+        scope,
+        current,
+        {"taxIds": [*existing, tax_id]},
+        "customer.tax_id.created",
+        request,
+        event_object=wire,
+        table=table,
+    )
+    return after, wire
+
+
+def delete_tax_id(
+    scope: Scope, customer_id: str, tax_id: str, request: RequestInfo, *, table: Table | None = None
+) -> dict[str, Any]:
+    table = table or Table()
+    current = get(scope, customer_id, table=table)
+    existing = list(current.get("taxIds") or [])
+    match = next((t for t in existing if t["id"] == tax_id), None)
+    if match is None:
+        raise NotFound(f"No such tax ID: '{tax_id}'.", param="taxId")
+    remaining = [t for t in existing if t["id"] != tax_id]
+    wire = {**match, "object": "tax_id", "customer": customer_id, "deleted": True}
+    versioned_change(
+        scope, current, {"taxIds": remaining}, "customer.tax_id.deleted", request, event_object=wire, table=table
+    )
+    return wire

@@ -1,0 +1,107 @@
+"""Events, written in the same transaction as the change they describe (the outbox).
+
+Item: pk `<scope>#EVT#<evt>`, sk `EVENT`; gsi2 `<scope>#EVENTS` / id (every event, by time);
+gsi3 `<scope>#CUST#<cust>#EVENTS` / id (a customer's). `outbox` marks it for the stream's
+fanout. Kept 90 days (`expiresAt`; reads check it themselves).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from billing import clock
+from billing.errors import NotFound
+from billing.ids import sortable_id
+from billing.listing import page
+from billing.repository import Item, Table, put_op
+from billing.scope import RequestInfo, Scope
+
+RETENTION = timedelta(days=90)
+
+
+def event_item(
+    scope: Scope,
+    type_: str,
+    data_object: dict[str, Any],
+    request: RequestInfo,
+    *,
+    previous: dict[str, Any] | None = None,
+    customer: str | None = None,
+) -> Item:
+    now = clock.now()
+    event_id = sortable_id("evt")
+    event = {
+        "id": event_id,
+        "object": "event",
+        "type": type_,
+        "createdAt": clock.to_wire(now),
+        "livemode": scope.livemode,
+        "data": {"object": data_object, "previousAttributes": previous or {}},
+        "request": request.wire(),
+    }
+    item: Item = {
+        "pk": scope.key("EVT", event_id),
+        "sk": "EVENT",
+        "type": "event",
+        "outbox": True,
+        "account": scope.account_id,
+        "mode": scope.mode,
+        "eventType": type_,
+        "event": event,
+        "gsi2pk": scope.key("EVENTS"),
+        "gsi2sk": event_id,
+        "expiresAt": clock.to_epoch(now + RETENTION),
+    }
+    if customer:
+        item["gsi3pk"] = scope.key("CUST", customer, "EVENTS")
+        item["gsi3sk"] = event_id
+    return item
+
+
+def event_op(item: Item) -> dict[str, Any]:
+    return put_op(item, condition="attribute_not_exists(pk)")
+
+
+def previous_attributes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The wire fields that changed, with their values before the change."""
+    return {k: before.get(k) for k in after if k not in ("updatedAt",) and before.get(k) != after.get(k)}
+
+
+def get_event(scope: Scope, event_id: str, *, table: Table | None = None) -> dict[str, Any]:
+    item = (table or Table()).get(scope.key("EVT", event_id), "EVENT")
+    if item is None or item["expiresAt"] <= clock.to_epoch(clock.now()):
+        raise NotFound(f"No such event: '{event_id}'.", param="id")
+    event: dict[str, Any] = item["event"]
+    return event
+
+
+def list_events(
+    scope: Scope,
+    *,
+    limit: int,
+    starting_after: str | None,
+    type_: str | None = None,
+    customer: str | None = None,
+    table: Table | None = None,
+) -> dict[str, Any]:
+    """Events newest first; `type_` may end in `*` (`invoice.*`); `customer` narrows to one."""
+
+    def matches(item: Item) -> bool:
+        if not type_:
+            return True
+        if type_.endswith("*"):
+            return str(item["eventType"]).startswith(type_[:-1])
+        return bool(item["eventType"] == type_)
+
+    index, partition = ("gsi3", scope.key("CUST", customer, "EVENTS")) if customer else ("gsi2", scope.key("EVENTS"))
+    return page(
+        table or Table(),
+        index=index,
+        partition=partition,
+        limit=limit,
+        starting_after=starting_after,
+        primary_key=lambda event_id: (scope.key("EVT", event_id), "EVENT"),
+        to_wire=lambda item: dict(item["event"]),
+        keep=matches,
+    )
