@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from billing import clock
+from billing.errors import InvalidRequest
 from billing.repository import INDEX_KEYS, Item, Table
 
 
@@ -19,16 +20,21 @@ def page(
     primary_key: Callable[[str], tuple[str, str]],
     to_wire: Callable[[Item], dict[str, Any]],
     keep: Callable[[Item], bool] = lambda _: True,
+    sort_key: Callable[[str], str | None] = lambda object_id: object_id,
 ) -> dict[str, Any]:
-    """One page of an index partition whose sort key is the object ID (time-sortable).
+    """One page of an index partition, newest first.
 
-    `primary_key(id)` gives the table key of an object, so the cursor needs no read.
+    `primary_key(id)` gives an object's table key and `sort_key(id)` its index sort key (the
+    ID itself for time-sortable IDs, so the cursor needs no read); an unknown cursor is a 400.
     """
     hash_key, range_key = INDEX_KEYS[index]
     after: dict[str, Any] | None = None
     if starting_after:
         pk, sk = primary_key(starting_after)
-        after = {"pk": pk, "sk": sk, hash_key: partition, range_key: starting_after}
+        cursor = sort_key(starting_after)
+        if cursor is None:
+            raise InvalidRequest(f"No such object: '{starting_after}'.", param="startingAfter")
+        after = {"pk": pk, "sk": sk, hash_key: partition, range_key: cursor}
     now = clock.to_epoch(clock.now())
     data: list[dict[str, Any]] = []
     has_more = False

@@ -1,0 +1,124 @@
+"""Products, prices, coupons and tax rates."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import Field
+
+from billing import catalog, taxrates
+from merchant_api import request
+from merchant_api.models import Country, Currency, Limit, Metadata, Request, ShortText, StartingAfter
+from merchant_api.wire import json_response
+
+router = APIGatewayHttpRouter()
+CustomId = Annotated[str, Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class ProductCreate(Request):
+    id: Annotated[CustomId, Field(pattern=r"^prod_[A-Za-z0-9_-]+$", examples=["prod_pro"])] | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    description: Annotated[str, Field(max_length=2000)] | None = None
+    active: bool = True
+    metadata: Metadata | None = None
+
+
+class Recurring(Request):
+    interval: Literal["day", "week", "month", "year"]
+    intervalCount: Annotated[int, Field(ge=1, le=365, strict=True)] = 1
+
+
+class PriceCreate(Request):
+    product: Annotated[str, Field(min_length=1, max_length=64)]
+    unitAmount: Annotated[int, Field(ge=0, le=99_999_999_999, strict=True)]
+    currency: Currency
+    recurring: Recurring
+    nickname: ShortText | None = None
+    active: bool = True
+
+
+class CouponCreate(Request):
+    id: CustomId | None = None
+    name: ShortText | None = None
+    percentOff: Annotated[Decimal, Field(gt=0, le=100, decimal_places=2)] | None = None
+    amountOff: Annotated[int, Field(gt=0, strict=True)] | None = None
+    currency: Currency | None = None
+    duration: Literal["once", "repeating", "forever"]
+    durationInMonths: Annotated[int, Field(ge=1, le=120, strict=True)] | None = None
+
+
+class TaxRateCreate(Request):
+    country: Country
+    state: Annotated[str, Field(min_length=1, max_length=10)] | None = None
+    percentage: Annotated[Decimal, Field(ge=0, le=100, decimal_places=4)]
+    displayName: Annotated[str, Field(min_length=1, max_length=50)]
+    inclusive: bool = False
+
+
+@router.post("/v1/products", summary="Create a product", tags=["Catalog"])
+def create_product(body: Annotated[ProductCreate, Body()]) -> Any:
+    scope = request.scope(router)
+    item = catalog.create_product(scope, body.model_dump(exclude_unset=True), request.info(router))
+    return json_response(catalog.product_to_wire(item, scope))
+
+
+@router.get("/v1/products", summary="List products", tags=["Catalog"])
+def list_products(limit: Limit = 10, startingAfter: StartingAfter = None) -> Any:
+    return catalog.list_products(request.scope(router), limit=limit, starting_after=startingAfter)
+
+
+@router.get("/v1/products/<product_id>", summary="Retrieve a product", tags=["Catalog"])
+def get_product(product_id: Annotated[str, Path(max_length=64)]) -> Any:
+    scope = request.scope(router)
+    return catalog.product_to_wire(catalog.get_product(scope, product_id), scope)
+
+
+@router.post("/v1/prices", summary="Create a recurring price", tags=["Catalog"])
+def create_price(body: Annotated[PriceCreate, Body()]) -> Any:
+    scope = request.scope(router)
+    item = catalog.create_price(scope, body.model_dump(exclude_unset=True), request.info(router))
+    return json_response(catalog.price_to_wire(item, scope))
+
+
+@router.get("/v1/prices", summary="List prices, optionally of one product", tags=["Catalog"])
+def list_prices(
+    limit: Limit = 10, startingAfter: StartingAfter = None, product: Annotated[str | None, Query(max_length=64)] = None
+) -> Any:
+    return catalog.list_prices(request.scope(router), limit=limit, starting_after=startingAfter, product=product)
+
+
+@router.get("/v1/prices/<price_id>", summary="Retrieve a price", tags=["Catalog"])
+def get_price(price_id: Annotated[str, Path(max_length=64)]) -> Any:
+    scope = request.scope(router)
+    return catalog.price_to_wire(catalog.get_price(scope, price_id), scope)
+
+
+@router.post("/v1/coupons", summary="Create a coupon", tags=["Catalog"])
+def create_coupon(body: Annotated[CouponCreate, Body()]) -> Any:
+    scope = request.scope(router)
+    fields = body.model_dump(exclude_unset=True)
+    if fields.get("percentOff") is not None:
+        fields["percentOff"] = float(fields["percentOff"])
+    item = catalog.create_coupon(scope, fields, request.info(router))
+    return json_response(catalog.coupon_to_wire(item, scope))
+
+
+@router.get("/v1/coupons/<coupon_id>", summary="Retrieve a coupon", tags=["Catalog"])
+def get_coupon(coupon_id: Annotated[str, Path(max_length=64)]) -> Any:
+    scope = request.scope(router)
+    return catalog.coupon_to_wire(catalog.get_coupon(scope, coupon_id), scope)
+
+
+@router.post("/v1/tax_rates", summary="Create a tax rate", tags=["Tax"])
+def create_tax_rate(body: Annotated[TaxRateCreate, Body()]) -> Any:
+    scope = request.scope(router)
+    item = taxrates.create(scope, body.model_dump(exclude_unset=True), request.info(router))
+    return json_response(taxrates.to_wire(item, scope))
+
+
+@router.get("/v1/tax_rates", summary="List tax rates", tags=["Tax"])
+def list_tax_rates(limit: Limit = 10, startingAfter: StartingAfter = None) -> Any:
+    return taxrates.list_rates(request.scope(router), limit=limit, starting_after=startingAfter)
