@@ -16,13 +16,20 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from billing.errors import BillingError, Conflict, InvalidRequest, NotFound
 from merchant_api import auth, idempotency
-from merchant_api.routes import account, catalog, customers, events, meta
+from merchant_api.routes import account, catalog, customers, events, meta, payment_methods
 from merchant_api.wire import error_response, validation_error
 
 logger = Logger()
 resolver = APIGatewayHttpResolver(enable_validation=True)
 resolver.use(middlewares=[auth.authenticate_request, idempotency.idempotent_requests])
-for router in (meta.router, account.router, customers.router, catalog.router, events.router):
+for router in (
+    meta.router,
+    account.router,
+    customers.router,
+    payment_methods.router,
+    catalog.router,
+    events.router,
+):
     resolver.include_router(router)
 
 OPENAPI = {

@@ -293,6 +293,10 @@ def update_op(
     }
 
 
+def delete_op(pk: str, sk: str, condition: str | None = None) -> dict[str, Any]:
+    return {"kind": "Delete", "key": {"pk": pk, "sk": sk}, "condition": condition}
+
+
 def check_op(
     pk: str,
     sk: str,

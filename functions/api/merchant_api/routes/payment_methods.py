@@ -1,0 +1,60 @@
+"""A customer's payment methods (test tokens in test mode)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import Field
+
+from billing import clock, paymentmethods
+from merchant_api import request
+from merchant_api.models import Request
+from merchant_api.routes.customers import CustomerId
+from merchant_api.wire import json_response
+
+router = APIGatewayHttpRouter()
+PaymentMethodId = Annotated[str, Path(pattern=r"^pm_[A-Za-z0-9]{1,40}$")]
+
+
+class PaymentMethodAttach(Request):
+    token: Annotated[str, Field(min_length=4, max_length=64, examples=["tok_visa", "tok_sepa_de"])]
+    setDefault: bool = False
+
+
+@router.post("/v1/customers/<customer_id>/payment_methods", summary="Attach a payment method", tags=["Payment methods"])
+def attach(customer_id: CustomerId, body: Annotated[PaymentMethodAttach, Body()]) -> Any:
+    scope = request.scope(router)
+    details, behavior = paymentmethods.details_from_token(scope, body.token, clock.now())
+    item = paymentmethods.attach(
+        scope, customer_id, details, behavior, request.info(router), set_default=body.setDefault
+    )
+    return json_response(paymentmethods.to_wire(item, scope))
+
+
+@router.get("/v1/customers/<customer_id>/payment_methods", summary="List payment methods", tags=["Payment methods"])
+def list_methods(customer_id: CustomerId) -> Any:
+    scope = request.scope(router)
+    items = paymentmethods.list_for(scope, customer_id)
+    return {"object": "list", "data": [paymentmethods.to_wire(i, scope) for i in items], "hasMore": False}
+
+
+@router.delete(
+    "/v1/customers/<customer_id>/payment_methods/<pm_id>", summary="Detach a payment method", tags=["Payment methods"]
+)
+def detach(customer_id: CustomerId, pm_id: PaymentMethodId) -> Any:
+    scope = request.scope(router)
+    item = paymentmethods.detach(scope, customer_id, pm_id, request.info(router))
+    return {**paymentmethods.to_wire(item, scope), "deleted": True}
+
+
+@router.post(
+    "/v1/customers/<customer_id>/payment_methods/<pm_id>/default",
+    summary="Make a payment method the default",
+    tags=["Payment methods"],
+)
+def make_default(customer_id: CustomerId, pm_id: PaymentMethodId) -> Any:
+    scope = request.scope(router)
+    paymentmethods.set_default(scope, customer_id, pm_id, request.info(router))
+    return paymentmethods.to_wire(paymentmethods.get(scope, customer_id, pm_id), scope)

@@ -1,0 +1,207 @@
+"""Payment methods: cards and SEPA debits, kept as brand/last4/expiry (or bank/last4/country)
+plus a keyed fingerprint. The full number never reaches the table or a log.
+
+Item: pk `<scope>#CUST#<cust>`, sk `PM#<pm>`; gsi1 `<scope>#CUST#<cust>#ALL` / `PM#<pm>`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+from typing import Any
+
+from billing import clock, customers, events, keymaterial
+from billing.errors import Conflict, InvalidRequest, NotFound
+from billing.ids import sortable_id
+from billing.repository import Item, Table, delete_op, put_op
+from billing.scope import RequestInfo, Scope
+from billing.testtokens import CARDS, IBANS, Behavior
+
+# Length of the bank code at the start of the BBAN, by country (the rest: the first 4 characters).
+BANK_CODE_LENGTH = {"DE": 8, "AT": 5, "FR": 5, "NL": 4, "BE": 3, "ES": 4, "LU": 3, "CH": 5}
+ACTIVE_PAID = ("active", "trialing", "past_due")
+
+
+class CardDeclined(InvalidRequest):
+    status = 402
+    type = "card_error"
+    code = "card_declined"
+
+
+def fingerprint(kind: str, number: str) -> str:
+    """A keyed hash: equal numbers match within a deployment, and it reveals nothing without the key."""
+    digest = hmac.new(keymaterial.derive("fingerprint"), f"{kind}:{number}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
+def bank_code(iban: str) -> str:
+    country = iban[:2]
+    return iban[4 : 4 + BANK_CODE_LENGTH.get(country, 4)]
+
+
+def to_wire(item: Item, scope: Scope) -> dict[str, Any]:
+    wire: dict[str, Any] = {
+        "id": item["id"],
+        "object": "payment_method",
+        "type": item["pmType"],
+        "customer": item["customer"],
+        "fingerprint": item["fingerprint"],
+        "createdAt": item["createdAt"],
+        "livemode": scope.livemode,
+    }
+    if item["pmType"] == "card":
+        wire["card"] = item["card"]
+    else:
+        wire["sepaDebit"] = item["sepaDebit"]
+    return wire
+
+
+def pm_item(scope: Scope, customer_id: str, details: dict[str, Any], behavior: Behavior, now: datetime) -> Item:
+    pm_id = sortable_id("pm")
+    kind = "card" if "card" in details else "sepa_debit"
+    return {
+        "pk": scope.key("CUST", customer_id),
+        "sk": f"PM#{pm_id}",
+        "type": "payment_method",
+        "id": pm_id,
+        "customer": customer_id,
+        "pmType": kind,
+        **details,
+        "testBehavior": behavior,
+        "createdAt": clock.to_wire(now),
+        "gsi1pk": customers.bundle_partition(scope, customer_id),
+        "gsi1sk": f"PM#{pm_id}",
+    }
+
+
+def details_from_token(scope: Scope, token: str, now: datetime) -> tuple[dict[str, Any], Behavior]:
+    """What a test token stands for; live mode takes no test tokens."""
+    if scope.livemode:
+        raise InvalidRequest("Test tokens cannot be used in live mode.", param="token", code="token_invalid")
+    if token in CARDS:
+        card = CARDS[token]
+        if not card.attachable:
+            raise CardDeclined("Your card was declined.", param="token")
+        return {
+            "card": {
+                "brand": card.brand,
+                "last4": card.number[-4:],
+                "expMonth": 12,
+                "expYear": now.year + 3,
+                "country": card.country,
+            },
+            "fingerprint": fingerprint("card", card.number),
+        }, card.behavior
+    if token in IBANS:
+        entry = IBANS[token]
+        return {
+            "sepaDebit": {
+                "bankCode": bank_code(entry.iban),
+                "last4": entry.iban[-4:],
+                "country": entry.iban[:2],
+                "mandate": {
+                    "reference": sortable_id("mandate").upper().replace("_", "-"),
+                    "acceptedAt": clock.to_wire(now),
+                    "ip": None,
+                    "userAgent": None,
+                },
+            },
+            "fingerprint": fingerprint("sepa_debit", entry.iban),
+        }, entry.behavior
+    raise InvalidRequest(f"No such token: '{token}'.", param="token", code="token_invalid")
+
+
+def attach(
+    scope: Scope,
+    customer_id: str,
+    details: dict[str, Any],
+    behavior: Behavior,
+    request: RequestInfo,
+    *,
+    set_default: bool = False,
+    table: Table | None = None,
+) -> Item:
+    """Attaches a method; it becomes the default when asked, or when the customer has none."""
+    table = table or Table()
+    now = clock.now()
+    customer = customers.get(scope, customer_id, table=table)
+    item = pm_item(scope, customer_id, details, behavior, now)
+    attached = events.event_item(scope, "payment_method.attached", to_wire(item, scope), request, customer=customer_id)
+    operations = [put_op(item, condition="attribute_not_exists(pk)"), events.event_op(attached)]
+    if set_default or not customer.get("defaultPaymentMethod"):
+        customers.versioned_change(
+            scope,
+            customer,
+            {"defaultPaymentMethod": item["id"]},
+            "customer.updated",
+            request,
+            extra_ops=operations,
+            table=table,
+        )
+    else:
+        table.transact(operations)
+    return item
+
+
+def list_for(scope: Scope, customer_id: str, *, table: Table | None = None) -> list[Item]:
+    table = table or Table()
+    customers.get(scope, customer_id, table=table)
+    items, _ = table.query(scope.key("CUST", customer_id), prefix="PM#", consistent=True, forward=False)
+    return items
+
+
+def get(scope: Scope, customer_id: str, pm_id: str, *, table: Table | None = None) -> Item:
+    item = (table or Table()).get(scope.key("CUST", customer_id), f"PM#{pm_id}")
+    if item is None:
+        raise NotFound(f"No such payment method: '{pm_id}'.", param="paymentMethod")
+    return item
+
+
+def needs_a_method(scope: Scope, customer_id: str, table: Table) -> bool:
+    """Whether the customer has a subscription that will charge (active or trialing, not free)."""
+    items, _ = table.query(customers.bundle_partition(scope, customer_id), index="gsi1", prefix="SUB#")
+    return any(i.get("status") in ACTIVE_PAID and int(i.get("recurringAmount", 0)) > 0 for i in items)
+
+
+def detach(scope: Scope, customer_id: str, pm_id: str, request: RequestInfo, *, table: Table | None = None) -> Item:
+    table = table or Table()
+    item = get(scope, customer_id, pm_id, table=table)
+    customer = customers.get(scope, customer_id, table=table)
+    methods = list_for(scope, customer_id, table=table)
+    if len(methods) == 1 and needs_a_method(scope, customer_id, table):
+        raise Conflict(
+            "This is the customer's only payment method and an active paid subscription charges it; "
+            "add another payment method first, or cancel the subscription.",
+            param="paymentMethod",
+            code="payment_method_required",
+        )
+    detached = events.event_item(scope, "payment_method.detached", to_wire(item, scope), request, customer=customer_id)
+    operations = [delete_op(item["pk"], item["sk"], "attribute_exists(pk)"), events.event_op(detached)]
+    if customer.get("defaultPaymentMethod") == pm_id:
+        others = [m["id"] for m in methods if m["id"] != pm_id]
+        customers.versioned_change(
+            scope,
+            customer,
+            {"defaultPaymentMethod": others[0] if others else None},
+            "customer.updated",
+            request,
+            extra_ops=operations,
+            table=table,
+        )
+    else:
+        table.transact(operations)
+    return item
+
+
+def set_default(
+    scope: Scope, customer_id: str, pm_id: str, request: RequestInfo, *, table: Table | None = None
+) -> Item:
+    table = table or Table()
+    get(scope, customer_id, pm_id, table=table)
+    customer = customers.get(scope, customer_id, table=table)
+    if customer.get("defaultPaymentMethod") == pm_id:
+        return customer
+    return customers.versioned_change(
+        scope, customer, {"defaultPaymentMethod": pm_id}, "customer.updated", request, table=table
+    )

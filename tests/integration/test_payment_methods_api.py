@@ -1,0 +1,107 @@
+"""Payment methods with test tokens: attach, list, default, detach, and what is (not) stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.conftest import Stack
+from tests.support.apiclient import ApiClient
+
+
+def new_customer(merchant: ApiClient) -> str:
+    customer_id: str = merchant.post("/v1/customers", {"name": "Card Holder"}).json()["id"]
+    return customer_id
+
+
+def attach(merchant: ApiClient, customer: str, token: str, **extra: Any) -> dict[str, Any]:
+    response = merchant.post(f"/v1/customers/{customer}/payment_methods", {"token": token, **extra})
+    assert response.status == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+class TestAttach:
+    @pytest.mark.parametrize(
+        ("token", "brand", "last4"),
+        [("tok_visa", "visa", "4242"), ("tok_mastercard", "mastercard", "4444"), ("tok_amex", "amex", "0005")],
+    )
+    def test_cards_keep_brand_last4_expiry_and_a_fingerprint(
+        self, merchant: ApiClient, token: str, brand: str, last4: str
+    ) -> None:
+        customer = new_customer(merchant)
+        method = attach(merchant, customer, token)
+        assert (method["type"], method["card"]["brand"], method["card"]["last4"]) == ("card", brand, last4)
+        assert {"expMonth", "expYear", "country"} <= set(method["card"])
+        assert len(method["fingerprint"]) == 32
+
+    def test_the_first_method_becomes_the_default_and_set_default_moves_it(self, merchant: ApiClient) -> None:
+        customer = new_customer(merchant)
+        first = attach(merchant, customer, "tok_visa")
+        assert merchant.get(f"/v1/customers/{customer}").json()["defaultPaymentMethod"] == first["id"]
+        second = attach(merchant, customer, "tok_mastercard")
+        assert merchant.get(f"/v1/customers/{customer}").json()["defaultPaymentMethod"] == first["id"]
+        third = attach(merchant, customer, "tok_sepa_de", setDefault=True)
+        assert merchant.get(f"/v1/customers/{customer}").json()["defaultPaymentMethod"] == third["id"]
+        assert merchant.post(f"/v1/customers/{customer}/payment_methods/{second['id']}/default").status == 200
+        assert merchant.get(f"/v1/customers/{customer}").json()["defaultPaymentMethod"] == second["id"]
+        listed = merchant.get(f"/v1/customers/{customer}/payment_methods").json()["data"]
+        assert [m["id"] for m in listed] == [third["id"], second["id"], first["id"]]
+
+    def test_sepa_keeps_bank_code_last4_country_and_a_mandate(self, merchant: ApiClient) -> None:
+        method = attach(merchant, new_customer(merchant), "tok_sepa_de")
+        sepa = method["sepaDebit"]
+        assert (sepa["bankCode"], sepa["last4"], sepa["country"]) == ("37040044", "3000", "DE")
+        assert sepa["mandate"]["reference"] and sepa["mandate"]["acceptedAt"]
+
+    def test_the_same_card_has_the_same_fingerprint_for_two_customers(self, merchant: ApiClient) -> None:
+        one = attach(merchant, new_customer(merchant), "tok_visa")
+        two = attach(merchant, new_customer(merchant), "tok_visa")
+        other = attach(merchant, new_customer(merchant), "tok_mastercard")
+        assert one["fingerprint"] == two["fingerprint"] != other["fingerprint"]
+
+    def test_a_declining_card_is_refused_at_attach(self, merchant: ApiClient) -> None:
+        customer = new_customer(merchant)
+        response = merchant.post(f"/v1/customers/{customer}/payment_methods", {"token": "tok_cardDeclined"})
+        assert response.status == 402
+        assert response.json()["error"] == {
+            "type": "card_error",
+            "code": "card_declined",
+            "message": "Your card was declined.",
+            "param": "token",
+        }
+        assert merchant.get(f"/v1/customers/{customer}/payment_methods").json()["data"] == []
+
+    def test_an_unknown_token_is_400(self, merchant: ApiClient) -> None:
+        response = merchant.post(f"/v1/customers/{new_customer(merchant)}/payment_methods", {"token": "tok_nope"})
+        assert response.status == 400 and response.json()["error"]["param"] == "token"
+
+    def test_no_card_number_or_iban_is_stored(self, stack: Stack, merchant: ApiClient) -> None:
+        customer = new_customer(merchant)
+        for token in ("tok_visa", "tok_amex", "tok_sepa_de"):
+            attach(merchant, customer, token)
+        dump = str(boto3.client("dynamodb").scan(TableName=stack.resources.table_name)["Items"])
+        for secret in ("4242424242424242", "378282246310005", "DE89370400440532013000", "370400440532013000"):
+            assert secret not in dump
+
+
+class TestDetach:
+    def test_detaching_the_default_promotes_another_and_emits_events(self, merchant: ApiClient) -> None:
+        customer = new_customer(merchant)
+        first = attach(merchant, customer, "tok_visa")
+        second = attach(merchant, customer, "tok_mastercard")
+        response = merchant.delete(f"/v1/customers/{customer}/payment_methods/{first['id']}")
+        assert response.status == 200 and response.json()["deleted"] is True
+        assert merchant.get(f"/v1/customers/{customer}").json()["defaultPaymentMethod"] == second["id"]
+        types = [e["type"] for e in merchant.get("/v1/events", query={"customer": customer}).json()["data"]]
+        assert "payment_method.detached" in types and types.count("payment_method.attached") == 2
+
+    def test_detaching_twice_or_another_customers_method_is_404(self, merchant: ApiClient) -> None:
+        customer, other = new_customer(merchant), new_customer(merchant)
+        method = attach(merchant, customer, "tok_visa")
+        assert merchant.delete(f"/v1/customers/{other}/payment_methods/{method['id']}").status == 404
+        assert merchant.delete(f"/v1/customers/{customer}/payment_methods/{method['id']}").status == 200
+        assert merchant.delete(f"/v1/customers/{customer}/payment_methods/{method['id']}").status == 404
+        assert merchant.get(f"/v1/customers/{customer}").json()["defaultPaymentMethod"] is None
