@@ -41,3 +41,16 @@ def exponent(currency: str) -> int:
     if lowered in ZERO_DECIMAL:
         return 0
     return 3 if lowered in THREE_DECIMAL else 2
+
+
+def split_proportional(total: int, weights: list[int]) -> list[int]:
+    """`total` split in proportion to non-negative `weights`, summing exactly to `total`
+    (largest remainder; ties go to the earlier weight)."""
+    weight_sum = sum(weights)
+    if total == 0 or weight_sum == 0:
+        return [0] * len(weights)
+    shares = [total * w // weight_sum for w in weights]
+    remainders = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % weight_sum), i))
+    for i in remainders[: total - sum(shares)]:
+        shares[i] += 1
+    return shares
