@@ -48,3 +48,11 @@ def test_ids_carry_their_prefix_and_are_unique() -> None:
     made = {new_id("cust") for _ in range(500)}
     assert len(made) == 500
     assert all(i.startswith("cust_") and len(i) == 21 for i in made)
+
+
+def test_sortable_ids_sort_by_creation_time() -> None:
+    from billing.ids import sortable_id
+
+    made = [sortable_id("evt", at_ms=ms) for ms in (1, 1_000, 1_700_000_000_000, 1_700_000_000_001)]
+    assert made == sorted(made)
+    assert all(len(i) == len("evt_") + 22 for i in made)

@@ -14,7 +14,7 @@ from typing import Any
 
 from billing import clock, events
 from billing.errors import InvalidRequest, NotFound
-from billing.ids import sortable_id
+from billing.ids import sortable_id, time_prefix
 from billing.listing import page
 from billing.money import validate_currency
 from billing.repository import Item, Table, put_op
@@ -24,7 +24,8 @@ INTERVAL_LIMITS = {"day": 365, "week": 52, "month": 12, "year": 1}
 
 
 def _created_sort_key(object_id: str) -> str:
-    return f"{sortable_id('x').split('_', 1)[1][:8]}#{object_id}"
+    """Merchant-chosen IDs do not sort by time; their list key is the creation time, then the ID."""
+    return f"{time_prefix()}#{object_id}"
 
 
 def _create(

@@ -30,14 +30,18 @@ def _base62(number: int, width: int) -> str:
 ALPHABET_SORTED = string.digits + string.ascii_uppercase + string.ascii_lowercase
 
 
+def time_prefix(at_ms: int | None = None) -> str:
+    """8 characters of milliseconds since the epoch that sort as the times do."""
+    import time
+
+    return _base62(int(time.time() * 1000) if at_ms is None else at_ms, 8)
+
+
 def sortable_id(prefix: str, *, at_ms: int | None = None) -> str:
     """`cust_` + 8 characters of milliseconds since the epoch + 14 random ones (83 bits).
 
     IDs of one type sort by creation time, so a list's sort key is the ID itself and a
     `startingAfter` cursor needs no read to become a DynamoDB start key.
     """
-    import time
-
-    millis = int(time.time() * 1000) if at_ms is None else at_ms
     random_part = "".join(secrets.choice(ALPHABET_SORTED) for _ in range(14))
-    return f"{prefix}_{_base62(millis, 8)}{random_part}"
+    return f"{prefix}_{time_prefix(at_ms)}{random_part}"
