@@ -9,11 +9,12 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from bench import aws_calls, import_time
+from bench import aws_calls, import_time, pdf_render
 
 MEASURES: dict[str, Callable[[int], str]] = {
     "import_time": import_time.measure,
     "aws_calls": aws_calls.measure,
+    "pdf_render": pdf_render.measure,
 }
 
 

@@ -27,3 +27,7 @@ def test_bench_prints_import_ratios_for_each_function_and_call_counts() -> None:
         assert row, result.stdout
         assert all(float(value) > 0 for value in row.groups())
     assert re.search(r"^GET /v1/account \(key cache warm\)\s+1\s+1\s+GetItem×1", result.stdout, re.MULTILINE)
+    pdf_row = re.search(
+        r"^([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$", result.stdout.split("Invoice PDF render")[1], re.MULTILINE
+    )
+    assert pdf_row and all(float(value) > 0 for value in pdf_row.groups())
