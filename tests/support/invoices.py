@@ -18,7 +18,7 @@ SAMPLE_INVOICE: dict[str, Any] = {
         "address": {"line1": "Friedrichstraße 1", "city": "Berlin", "postalCode": "10117", "country": "DE"},
         "taxId": "DE136695976",
     },
-    "customer": {
+    "customerDetails": {
         "name": "Ada Lovelace <script>x</script>",
         "email": "ada@example.com",
         "address": {"line1": "12 St James's Square", "city": "London", "postalCode": "SW1Y 4JH", "country": "GB"},

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from billing.errors import BillingError, Conflict, InvalidRequest, NotFound
 from merchant_api import auth, idempotency
-from merchant_api.routes import account, catalog, customers, events, meta, payment_methods
+from merchant_api.routes import account, catalog, customers, events, meta, payment_methods, subscriptions
 from merchant_api.wire import error_response, validation_error
 
 logger = Logger()
@@ -28,6 +28,7 @@ for router in (
     customers.router,
     payment_methods.router,
     catalog.router,
+    subscriptions.router,
     events.router,
 ):
     resolver.include_router(router)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 import string
+import threading
+import time
 
 ALPHABET = string.ascii_letters + string.digits
 
@@ -30,11 +32,22 @@ def _base62(number: int, width: int) -> str:
 ALPHABET_SORTED = string.digits + string.ascii_uppercase + string.ascii_lowercase
 
 
+_last_ms = 0
+_last_lock = threading.Lock()
+
+
+def _monotonic_ms() -> int:
+    """Milliseconds since the epoch, strictly increasing within this process, so IDs made in
+    one request (a change and its events) keep the order they were made in."""
+    global _last_ms
+    with _last_lock:
+        _last_ms = max(int(time.time() * 1000), _last_ms + 1)
+        return _last_ms
+
+
 def time_prefix(at_ms: int | None = None) -> str:
     """8 characters of milliseconds since the epoch that sort as the times do."""
-    import time
-
-    return _base62(int(time.time() * 1000) if at_ms is None else at_ms, 8)
+    return _base62(_monotonic_ms() if at_ms is None else at_ms, 8)
 
 
 def sortable_id(prefix: str, *, at_ms: int | None = None) -> str:

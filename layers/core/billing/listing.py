@@ -21,6 +21,7 @@ def page(
     to_wire: Callable[[Item], dict[str, Any]],
     keep: Callable[[Item], bool] = lambda _: True,
     sort_key: Callable[[str], str | None] = lambda object_id: object_id,
+    prefix: str | None = None,
 ) -> dict[str, Any]:
     """One page of an index partition, newest first.
 
@@ -39,7 +40,9 @@ def page(
     data: list[dict[str, Any]] = []
     has_more = False
     while True:
-        items, last = table.query(partition, index=index, limit=limit + 1 - len(data), after=after, forward=False)
+        items, last = table.query(
+            partition, index=index, prefix=prefix, limit=limit + 1 - len(data), after=after, forward=False
+        )
         for item in items:
             if ("expiresAt" in item and item["expiresAt"] <= now) or not keep(item):
                 continue

@@ -128,7 +128,7 @@ def render(invoice: Mapping[str, Any], branding: Mapping[str, Any] | None = None
                         ("LEFTPADDING", (0, 0), (-1, -1), 0),
                     ],
                 ),
-                _party("BILL TO", invoice["customer"], styles, locale),
+                _party("BILL TO", invoice["customerDetails"], styles, locale),
             ],
         ],
         colWidths=[95 * mm, 79 * mm],

@@ -1,0 +1,76 @@
+"""Subscriptions and their invoices."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import Field
+
+from billing import invoices, subscriptions
+from merchant_api import request
+from merchant_api.models import Limit, Request, StartingAfter
+from merchant_api.wire import json_response
+
+router = APIGatewayHttpRouter()
+ObjectRef = Annotated[str, Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+CustomerQuery = Annotated[str | None, Query(pattern=r"^cust_[A-Za-z0-9]{1,40}$")]
+
+
+class SubscriptionItem(Request):
+    price: ObjectRef
+    quantity: Annotated[int, Field(ge=1, le=10_000, strict=True)] = 1
+
+
+class SubscriptionCreate(Request):
+    customer: Annotated[str, Field(pattern=r"^cust_[A-Za-z0-9]{1,40}$")]
+    items: Annotated[list[SubscriptionItem], Field(min_length=1, max_length=20)]
+    coupon: ObjectRef | None = None
+    defaultPaymentMethod: Annotated[str, Field(pattern=r"^pm_[A-Za-z0-9]{1,40}$")] | None = None
+    trialDays: Annotated[int, Field(ge=1, le=730, strict=True)] | None = None
+
+
+@router.post(
+    "/v1/subscriptions", summary="Create a subscription (invoices and charges the first period)", tags=["Subscriptions"]
+)
+def create_subscription(body: Annotated[SubscriptionCreate, Body()]) -> Any:
+    scope = request.scope(router)
+    item = subscriptions.create(scope, body.model_dump(exclude_unset=True), request.info(router))
+    return json_response(subscriptions.to_wire(item, scope))
+
+
+@router.get("/v1/subscriptions", summary="List subscriptions", tags=["Subscriptions"])
+def list_subscriptions(
+    limit: Limit = 10,
+    startingAfter: StartingAfter = None,
+    customer: CustomerQuery = None,
+    status: Annotated[Literal["trialing", "active", "past_due", "canceled"] | None, Query()] = None,
+) -> Any:
+    return subscriptions.list_subscriptions(
+        request.scope(router), limit=limit, starting_after=startingAfter, customer=customer, status=status
+    )
+
+
+@router.get("/v1/subscriptions/<sub_id>", summary="Retrieve a subscription", tags=["Subscriptions"])
+def get_subscription(sub_id: Annotated[str, Path(pattern=r"^sub_[A-Za-z0-9]{1,40}$")]) -> Any:
+    scope = request.scope(router)
+    return subscriptions.to_wire(subscriptions.get(scope, sub_id), scope)
+
+
+@router.get("/v1/invoices", summary="List invoices", tags=["Invoices"])
+def list_invoices(
+    limit: Limit = 10,
+    startingAfter: StartingAfter = None,
+    customer: CustomerQuery = None,
+    subscription: Annotated[str | None, Query(pattern=r"^sub_[A-Za-z0-9]{1,40}$")] = None,
+) -> Any:
+    return invoices.list_invoices(
+        request.scope(router), limit=limit, starting_after=startingAfter, customer=customer, subscription=subscription
+    )
+
+
+@router.get("/v1/invoices/<invoice_id>", summary="Retrieve an invoice", tags=["Invoices"])
+def get_invoice(invoice_id: Annotated[str, Path(pattern=r"^inv_[A-Za-z0-9]{1,40}$")]) -> Any:
+    scope = request.scope(router)
+    return invoices.to_wire(invoices.get(scope, invoice_id), scope)

@@ -1,0 +1,291 @@
+"""Invoices: built from lines, numbered without gaps per account and mode, charged through the
+test processor, and written with their events in one transaction.
+
+Item: pk `<scope>#INV#<inv>`, sk `INVOICE`; gsi1 `<scope>#CUST#<cust>#ALL` / `INV#<inv>`;
+gsi2 `<scope>#INVOICES` / id; gsi3 `<scope>#SUB#<sub>#INVOICES` / id.
+Counter: pk `<scope>#COUNTER`, sk `INVOICE_NUMBER`, `last` = the last number given out. The
+counter moves in the same transaction as the invoice it numbers, so numbers have no gaps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from billing import clock, customers, events, invoicemath, tax
+from billing.errors import NotFound
+from billing.ids import sortable_id
+from billing.listing import page
+from billing.repository import Item, Table, put_op, update_op
+from billing.scope import RequestInfo, Scope
+
+
+@dataclass(frozen=True)
+class Line:
+    description: str
+    amount: int
+    quantity: int
+    unit_amount: int | None
+    price: str | None
+    period_start: datetime
+    period_end: datetime
+    proration: bool = False
+
+
+@dataclass(frozen=True)
+class ChargeOutcome:
+    paid: bool
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+def invoice_key(scope: Scope, invoice_id: str) -> tuple[str, str]:
+    return scope.key("INV", invoice_id), "INVOICE"
+
+
+def number_prefix(account_id: str) -> str:
+    return account_id.removeprefix("acct_")[:8].upper()
+
+
+def counter_op(scope: Scope, table: Table) -> tuple[int, dict[str, Any]]:
+    """The next invoice number and the update that claims it (conditional on the last one)."""
+    pk = scope.key("COUNTER")
+    current = table.get(pk, "INVOICE_NUMBER")
+    last = int(current["last"]) if current else 0
+    condition = "#last = :last" if current else "attribute_not_exists(pk)"
+    values: dict[str, Any] = {":next": last + 1}
+    if current:
+        values[":last"] = last
+    return last + 1, update_op(pk, "INVOICE_NUMBER", "SET #last = :next", condition, {"#last": "last"}, values)
+
+
+def party_snapshot(customer: Item) -> dict[str, Any]:
+    return {
+        "name": customer.get("name"),
+        "email": customer.get("email"),
+        "address": customer.get("address"),
+        "taxIds": [{"type": t["type"], "value": t["value"]} for t in customer.get("taxIds") or []],
+    }
+
+
+def seller_snapshot(account: Item) -> dict[str, Any]:
+    return {
+        "name": account.get("name"),
+        "legalName": account.get("legalName"),
+        "address": account.get("address"),
+        "taxId": account.get("taxId"),
+        "country": account.get("country"),
+    }
+
+
+def _rates(items: Sequence[Item]) -> list[tax.Rate]:
+    return [
+        tax.Rate(
+            id=i["id"],
+            country=i["country"],
+            state=i.get("state"),
+            percentage=Decimal(str(i["percentage"])),
+            display_name=i["displayName"],
+            inclusive=bool(i["inclusive"]),
+        )
+        for i in items
+    ]
+
+
+def build(
+    scope: Scope,
+    *,
+    account: Item,
+    customer: Item,
+    currency: str,
+    lines: Sequence[Line],
+    discount: dict[str, Any] | None,
+    tax_rates: Sequence[Item],
+    subscription: str | None,
+    period_start: datetime,
+    period_end: datetime,
+    now: datetime,
+) -> Item:
+    """A draft invoice: lines, the coupon's discount, tax by the customer's country, totals."""
+    amounts = [line.amount for line in lines]
+    coupon = (discount or {}).get("coupon")
+    reduction = None
+    if coupon and (coupon.get("currency") in (None, currency)):
+        percent = coupon.get("percentOff")
+        reduction = invoicemath.Discount(
+            percent_off=Decimal(str(percent)) if percent is not None else None, amount_off=coupon.get("amountOff")
+        )
+    discounts = invoicemath.line_discounts(amounts, reduction)
+    address = customer.get("address") or {}
+    tax_ids = [tax.CustomerTaxId(t["type"], t["country"]) for t in customer.get("taxIds") or []]
+    taxable = [a - d for a, d in zip(amounts, discounts, strict=True)]
+    taxed = tax.compute(
+        taxable,
+        _rates(tax_rates),
+        seller_country=account.get("country"),
+        customer_country=address.get("country"),
+        customer_state=address.get("state"),
+        customer_tax_ids=tax_ids,
+    )
+    inclusive = bool(taxed.rate and taxed.rate.inclusive)
+    totals = invoicemath.totals(amounts, discounts, taxed, inclusive=inclusive)
+    invoice_id = sortable_id("inv")
+    wire_lines = [
+        {
+            "id": sortable_id("il"),
+            "description": line.description,
+            "amount": line.amount,
+            "quantity": line.quantity,
+            "unitAmount": line.unit_amount,
+            "price": line.price,
+            "periodStart": clock.to_wire(line.period_start),
+            "periodEnd": clock.to_wire(line.period_end),
+            "proration": line.proration,
+            "discountAmount": discounts[n],
+            "taxAmount": taxed.line_taxes[n],
+        }
+        for n, line in enumerate(lines)
+    ]
+    rate = taxed.rate
+    item: Item = {
+        "pk": scope.key("INV", invoice_id),
+        "sk": "INVOICE",
+        "type": "invoice",
+        "id": invoice_id,
+        "number": None,
+        "customer": customer["id"],
+        "subscription": subscription,
+        "status": "draft",
+        "currency": currency,
+        "lines": wire_lines,
+        "subtotal": totals.subtotal,
+        "discount": totals.discount,
+        "discountName": _coupon_name(coupon) if totals.discount else None,
+        "tax": totals.tax,
+        "taxName": f"{rate.display_name} {rate.percentage.normalize():f}%" if rate else None,
+        "taxInclusive": inclusive,
+        "reverseChargeNote": taxed.note,
+        "total": totals.total,
+        "amountDue": totals.amount_due,
+        "amountPaid": 0,
+        "amountRemaining": totals.amount_due,
+        "creditedToCustomer": totals.credit,
+        "periodStart": clock.to_wire(period_start),
+        "periodEnd": clock.to_wire(period_end),
+        "createdAt": clock.to_wire(now),
+        "finalizedAt": None,
+        "paidAt": None,
+        "attemptCount": 0,
+        "lastPaymentError": None,
+        "seller": seller_snapshot(account),
+        "customerDetails": party_snapshot(customer),
+        "version": 1,
+        "gsi1pk": customers.bundle_partition(scope, customer["id"]),
+        "gsi1sk": f"INV#{invoice_id}",
+        "gsi2pk": scope.key("INVOICES"),
+        "gsi2sk": invoice_id,
+    }
+    if subscription:
+        item["gsi3pk"] = scope.key("SUB", subscription, "INVOICES")
+        item["gsi3sk"] = invoice_id
+    return item
+
+
+def _coupon_name(coupon: dict[str, Any] | None) -> str | None:
+    if not coupon:
+        return None
+    label = coupon.get("name") or coupon["id"]
+    if coupon.get("percentOff") is not None:
+        return f"{label} ({Decimal(str(coupon['percentOff'])).normalize():f}% off)"
+    return str(label)
+
+
+def charge(amount_due: int, payment_method: Item | None) -> ChargeOutcome:
+    """The test processor: each test payment method succeeds, declines or fails, as its token says."""
+    if amount_due <= 0:
+        return ChargeOutcome(paid=True)
+    if payment_method is None:
+        return ChargeOutcome(False, "payment_method_missing", "The customer has no payment method to charge.")
+    behavior = payment_method.get("testBehavior", "succeed")
+    if behavior == "decline":
+        return ChargeOutcome(False, "card_declined", "Your card was declined.")
+    if behavior == "fail":
+        return ChargeOutcome(False, "processing_error", "The payment could not be processed; try again later.")
+    return ChargeOutcome(paid=True)
+
+
+def finalize(scope: Scope, invoice: Item, number: int, outcome: ChargeOutcome, now: datetime) -> Item:
+    """The draft numbered, finalized and paid (or left open with the error)."""
+    finalized = dict(invoice)
+    finalized["number"] = f"{number_prefix(scope.account_id)}-{number:04d}"
+    finalized["finalizedAt"] = clock.to_wire(now)
+    finalized["attemptCount"] = 1 if invoice["amountDue"] > 0 else 0
+    if outcome.paid:
+        finalized.update(status="paid", amountPaid=invoice["amountDue"], amountRemaining=0, paidAt=clock.to_wire(now))
+    else:
+        finalized.update(status="open", lastPaymentError={"code": outcome.error_code, "message": outcome.error_message})
+    return finalized
+
+
+def write_ops(scope: Scope, invoice: Item, request: RequestInfo, counter: dict[str, Any]) -> list[dict[str, Any]]:
+    """The invoice, its number, and its events: created, finalized, then paid or payment_failed."""
+    wire = to_wire(invoice, scope)
+    customer = invoice["customer"]
+    kinds = [
+        "invoice.created",
+        "invoice.finalized",
+        "invoice.paid" if invoice["status"] == "paid" else "invoice.payment_failed",
+    ]
+    return [
+        put_op(invoice, condition="attribute_not_exists(pk)"),
+        counter,
+        *(events.event_op(events.event_item(scope, kind, wire, request, customer=customer)) for kind in kinds),
+    ]
+
+
+def to_wire(item: Item, scope: Scope) -> dict[str, Any]:
+    hidden = {"pk", "sk", "type", "version", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"}
+    wire = {k: v for k, v in item.items() if k not in hidden}
+    wire["object"] = "invoice"
+    wire["livemode"] = scope.livemode
+    return wire
+
+
+def get(scope: Scope, invoice_id: str, *, table: Table | None = None) -> Item:
+    pk, sk = invoice_key(scope, invoice_id)
+    item = (table or Table()).get(pk, sk)
+    if item is None:
+        raise NotFound(f"No such invoice: '{invoice_id}'.", param="id")
+    return item
+
+
+def list_invoices(
+    scope: Scope,
+    *,
+    limit: int,
+    starting_after: str | None,
+    customer: str | None = None,
+    subscription: str | None = None,
+    table: Table | None = None,
+) -> dict[str, Any]:
+    if subscription:
+        index, partition = "gsi3", scope.key("SUB", subscription, "INVOICES")
+    elif customer:
+        index, partition = "gsi1", customers.bundle_partition(scope, customer)
+    else:
+        index, partition = "gsi2", scope.key("INVOICES")
+    return page(
+        table or Table(),
+        index=index,
+        partition=partition,
+        limit=limit,
+        starting_after=starting_after,
+        primary_key=lambda iid: invoice_key(scope, iid),
+        sort_key=(lambda iid: f"INV#{iid}") if index == "gsi1" else (lambda iid: iid),
+        prefix="INV#" if index == "gsi1" else None,
+        to_wire=lambda item: to_wire(item, scope),
+        keep=lambda item: customer is None or item["customer"] == customer,
+    )

@@ -1,0 +1,163 @@
+"""Subscriptions through the API: the first invoice, tax, coupons, charges, trials, numbering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from billing.clock import from_wire
+from tests.support.apiclient import ApiClient
+
+
+@dataclass
+class Shop:
+    api: ApiClient
+    monthly: str  # 29.00 EUR a month
+    yearly: str  # 290.00 EUR a year
+    usd: str  # 10.00 USD a month
+
+    def customer(self, token: str | None = "tok_visa", country: str = "DE", **fields: Any) -> str:
+        created = self.api.post("/v1/customers", {"name": "Kunde", "address": {"country": country}, **fields})
+        assert created.status == 200, created.text
+        customer_id: str = created.json()["id"]
+        if token:
+            assert self.api.post(f"/v1/customers/{customer_id}/payment_methods", {"token": token}).status == 200
+        return customer_id
+
+    def subscribe(self, customer: str, **fields: Any) -> Any:
+        body = {"customer": customer, "items": [{"price": self.monthly}], **fields}
+        return self.api.post("/v1/subscriptions", body)
+
+    def invoice(self, subscription: dict[str, Any]) -> dict[str, Any]:
+        response = self.api.get(f"/v1/invoices/{subscription['latestInvoice']}")
+        assert response.status == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+
+@pytest.fixture
+def shop(merchant: ApiClient) -> Shop:
+    assert (
+        merchant.post(
+            "/v1/account", {"country": "DE", "legalName": "Shop GmbH", "taxId": "DE136695976", "defaultCurrency": "eur"}
+        ).status
+        == 200
+    )
+    assert merchant.post("/v1/tax_rates", {"country": "DE", "percentage": 19, "displayName": "USt."}).status == 200
+    assert merchant.post("/v1/products", {"id": "prod_pro", "name": "Pro"}).status == 200
+
+    def price(amount: int, currency: str, interval: str) -> str:
+        body = {"product": "prod_pro", "unitAmount": amount, "currency": currency, "recurring": {"interval": interval}}
+        response = merchant.post("/v1/prices", body)
+        assert response.status == 200, response.text
+        price_id: str = response.json()["id"]
+        return price_id
+
+    return Shop(merchant, price(2900, "eur", "month"), price(29000, "eur", "year"), price(1000, "usd", "month"))
+
+
+def test_a_paid_subscription_with_a_coupon_and_german_vat(shop: Shop) -> None:
+    shop.api.post("/v1/coupons", {"id": "rwd_save20", "percentOff": 20, "duration": "forever"})
+    customer = shop.customer()
+    response = shop.subscribe(customer, items=[{"price": shop.monthly, "quantity": 2}], coupon="rwd_save20")
+    assert response.status == 200, response.text
+    sub = response.json()
+    assert sub["status"] == "active" and sub["items"][0]["quantity"] == 2
+    start, end = from_wire(sub["currentPeriodStart"]), from_wire(sub["currentPeriodEnd"])
+    assert (end.year * 12 + end.month) - (start.year * 12 + start.month) == 1
+    invoice = shop.invoice(sub)
+    assert (invoice["subtotal"], invoice["discount"], invoice["tax"], invoice["total"]) == (5800, 1160, 882, 5522)
+    assert (invoice["status"], invoice["amountPaid"], invoice["amountDue"]) == ("paid", 5522, 5522)
+    assert invoice["taxName"] == "USt. 19%" and invoice["discountName"] == "rwd_save20 (20% off)"
+    assert invoice["number"].endswith("-0001")
+    assert invoice["seller"]["legalName"] == "Shop GmbH"
+    assert sum(line["amount"] for line in invoice["lines"]) == invoice["subtotal"]
+    types = [e["type"] for e in shop.api.get("/v1/events", query={"customer": customer, "limit": 20}).json()["data"]]
+    assert types[:4] == ["invoice.paid", "invoice.finalized", "invoice.created", "subscription.created"]
+
+
+def test_a_declined_charge_leaves_the_invoice_open_and_the_subscription_past_due(shop: Shop) -> None:
+    sub = shop.subscribe(shop.customer("tok_chargeDeclined")).json()
+    assert sub["status"] == "past_due"
+    invoice = shop.invoice(sub)
+    assert (invoice["status"], invoice["amountPaid"], invoice["amountRemaining"]) == ("open", 0, 3451)
+    assert invoice["lastPaymentError"]["code"] == "card_declined"
+    failed = shop.api.get("/v1/events", query={"type": "invoice.payment_failed"}).json()["data"]
+    assert [e["data"]["object"]["id"] for e in failed] == [invoice["id"]]
+
+
+def test_a_trial_starts_without_charging(shop: Shop) -> None:
+    sub = shop.subscribe(shop.customer(token=None), trialDays=14).json()
+    assert sub["status"] == "trialing"
+    assert (from_wire(sub["trialEnd"]) - from_wire(sub["trialStart"])).days == 14
+    invoice = shop.invoice(sub)
+    assert (invoice["total"], invoice["status"]) == (0, "paid")
+
+
+def test_a_french_business_with_a_vat_id_gets_the_reverse_charge(shop: Shop) -> None:
+    customer = shop.customer(country="FR")
+    assert (
+        shop.api.post(f"/v1/customers/{customer}/tax_ids", {"type": "eu_vat", "value": "FR40303265045"}).status == 200
+    )
+    invoice = shop.invoice(shop.subscribe(customer).json())
+    assert (invoice["tax"], invoice["total"]) == (0, 2900)
+    assert invoice["reverseChargeNote"].startswith("Reverse charge")
+    assert invoice["customerDetails"]["taxIds"] == [{"type": "eu_vat", "value": "FR40303265045"}]
+
+
+def test_invoice_numbers_are_gapless_per_account(shop: Shop) -> None:
+    numbers = [shop.invoice(shop.subscribe(shop.customer()).json())["number"] for _ in range(3)]
+    assert [n.rsplit("-", 1)[1] for n in numbers] == ["0001", "0002", "0003"]
+    assert len({n.rsplit("-", 1)[0] for n in numbers}) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "param", "code"),
+    [
+        ({"items": [{"price": "price_missing"}]}, "items.0.price", "resource_missing"),
+        ({"coupon": "rwd_missing"}, "coupon", "resource_missing"),
+        ({"items": [{"price": "USD"}, {"price": "EUR"}]}, "items", "currency_mismatch"),
+        ({"items": [{"price": "EUR"}, {"price": "YEAR"}]}, "items", "interval_mismatch"),
+        ({"items": [{"price": "EUR", "quantity": 0}]}, "items.0.quantity", "parameter_invalid"),
+        ({"items": []}, "items", "parameter_invalid"),
+    ],
+)
+def test_bad_subscriptions_are_400_naming_the_field(shop: Shop, change: dict[str, Any], param: str, code: str) -> None:
+    aliases = {"USD": shop.usd, "EUR": shop.monthly, "YEAR": shop.yearly}
+    for item in change.get("items", []):
+        item["price"] = aliases.get(item["price"], item["price"])
+    response = shop.subscribe(shop.customer(), **change)
+    assert response.status == 400, response.text
+    assert (response.json()["error"]["param"], response.json()["error"]["code"]) == (param, code)
+
+
+def test_a_paid_plan_needs_a_payment_method(shop: Shop) -> None:
+    response = shop.subscribe(shop.customer(token=None))
+    assert response.status == 400
+    assert response.json()["error"]["param"] == "defaultPaymentMethod"
+
+
+def test_the_only_method_of_a_paid_subscription_cannot_be_detached(shop: Shop) -> None:
+    customer = shop.customer()
+    shop.subscribe(customer)
+    [method] = shop.api.get(f"/v1/customers/{customer}/payment_methods").json()["data"]
+    refused = shop.api.delete(f"/v1/customers/{customer}/payment_methods/{method['id']}")
+    assert refused.status == 409
+    assert refused.json()["error"]["code"] == "payment_method_required"
+    assert "subscription" in refused.json()["error"]["message"]
+
+
+def test_lists_by_customer_and_subscription(shop: Shop) -> None:
+    customer = shop.customer()
+    first = shop.subscribe(customer).json()
+    second = shop.subscribe(customer).json()
+    shop.subscribe(shop.customer())
+    subs = shop.api.get("/v1/subscriptions", query={"customer": customer}).json()["data"]
+    assert [s["id"] for s in subs] == [second["id"], first["id"]]
+    by_customer = shop.api.get("/v1/invoices", query={"customer": customer}).json()["data"]
+    assert {i["subscription"] for i in by_customer} == {first["id"], second["id"]}
+    by_sub = shop.api.get("/v1/invoices", query={"subscription": first["id"]}).json()["data"]
+    assert [i["id"] for i in by_sub] == [first["latestInvoice"]]
+    assert len(shop.api.get("/v1/subscriptions").json()["data"]) == 3
