@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from billing import clock, customers, events, invoicemath, tax
-from billing.errors import NotFound
+from billing.errors import Conflict, NotFound
 from billing.ids import sortable_id
 from billing.listing import page
 from billing.repository import Item, Table, put_op, update_op
@@ -244,6 +244,35 @@ def write_ops(scope: Scope, invoice: Item, request: RequestInfo, counter: dict[s
         counter,
         *(events.event_op(events.event_item(scope, kind, wire, request, customer=customer)) for kind in kinds),
     ]
+
+
+NUMBER_RETRIES = 5
+
+
+def commit(
+    scope: Scope,
+    table: Table,
+    draft: Item,
+    outcome: ChargeOutcome,
+    now: datetime,
+    request: RequestInfo,
+    other_ops: Sequence[dict[str, Any]],
+) -> Item:
+    """Numbers and finalizes `draft` and writes it with `other_ops` in one transaction.
+
+    Two invoices racing for one number: the loser re-reads the counter and tries again; a
+    conflict that persists (another change to the same subscription) ends as a 409.
+    """
+    for attempt in range(NUMBER_RETRIES):
+        number, counter = counter_op(scope, table)
+        invoice = finalize(scope, draft, number, outcome, now)
+        try:
+            table.transact([*other_ops, *write_ops(scope, invoice, request, counter)])
+            return invoice
+        except Conflict:
+            if attempt == NUMBER_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def to_wire(item: Item, scope: Scope) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from billing import accounts, catalog, clock, customers, events, invoices, paymentmethods, taxrates
-from billing.errors import Conflict, InvalidRequest, NotFound
+from billing.errors import InvalidRequest, NotFound
 from billing.ids import sortable_id
 from billing.listing import page
 from billing.proration import add_months, period_boundary
@@ -22,7 +22,6 @@ from billing.scope import RequestInfo, Scope
 
 LIVE_STATUSES = ("trialing", "active", "past_due")
 DUE_SHARDS = 8
-NUMBER_RETRIES = 5
 
 
 def sub_key(scope: Scope, sub_id: str) -> tuple[str, str]:
@@ -203,22 +202,16 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
     created = events.event_item(
         scope, "subscription.created", to_wire(subscription, scope), request, customer=customer["id"]
     )
-    for attempt in range(NUMBER_RETRIES):
-        number, counter = invoices.counter_op(scope, table)
-        invoice = invoices.finalize(scope, draft, number, outcome, now)
-        try:
-            table.transact(
-                [
-                    put_op(subscription, condition="attribute_not_exists(pk)"),
-                    events.event_op(created),
-                    *invoices.write_ops(scope, invoice, request, counter),
-                ]
-            )
-            return subscription
-        except Conflict:
-            if attempt == NUMBER_RETRIES - 1:
-                raise
-    raise AssertionError("unreachable")
+    invoices.commit(
+        scope,
+        table,
+        draft,
+        outcome,
+        now,
+        request,
+        [put_op(subscription, condition="attribute_not_exists(pk)"), events.event_op(created)],
+    )
+    return subscription
 
 
 def get(scope: Scope, sub_id: str, *, table: Table | None = None) -> Item:
