@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from billing import accounts, catalog, clock, customers, events, invoices, paymentmethods, taxrates
+from billing import accounts, catalog, clock, customers, events, invoices, paymentmethods, proration, taxrates
 from billing.errors import InvalidRequest, NotFound
 from billing.ids import sortable_id
 from billing.listing import page
@@ -247,3 +248,190 @@ def list_subscriptions(
         to_wire=lambda item: to_wire(item, scope),
         keep=(lambda item: item["status"] == status) if status else (lambda _: True),
     )
+
+
+# ------------------------------------------------------------------ changes
+@dataclass(frozen=True)
+class PlanChange:
+    """What switching to `new_items` at `at` costs: lines for now, lines for later, a new period."""
+
+    items: list[dict[str, Any]]
+    invoice_now: list[invoices.Line]
+    pending: list[invoices.Line]
+    period: tuple[datetime, datetime]
+    resets_cycle: bool
+
+
+def _as_proration_items(items: Sequence[Mapping[str, Any]]) -> list[proration.Item]:
+    return [proration.Item(i["price"], i["unitAmount"], i["quantity"], i["description"]) for i in items]
+
+
+def _lines(prorated: Sequence[proration.ProrationLine]) -> list[invoices.Line]:
+    return [
+        invoices.Line(p.description, p.amount, p.quantity, None, p.price, p.period_start, p.period_end, proration=True)
+        for p in prorated
+        if p.amount != 0
+    ]
+
+
+def _period_lines(items: Sequence[Mapping[str, Any]], start: datetime, end: datetime) -> list[invoices.Line]:
+    return [
+        invoices.Line(
+            f"{i['description']} × {i['quantity']}" if i["quantity"] > 1 else i["description"],
+            i["unitAmount"] * i["quantity"],
+            i["quantity"],
+            i["unitAmount"],
+            i["price"],
+            start,
+            end,
+        )
+        for i in items
+    ]
+
+
+def plan_change(sub: Item, new_items: list[dict[str, Any]], behavior: str, at: datetime) -> PlanChange:
+    start, end = clock.from_wire(sub["currentPeriodStart"]), clock.from_wire(sub["currentPeriodEnd"])
+    old_cycle = (sub["items"][0]["interval"], sub["items"][0]["intervalCount"])
+    new_cycle = (new_items[0]["interval"], new_items[0]["intervalCount"])
+    if sub["status"] == "trialing":
+        return PlanChange(new_items, [], [], (start, end), False)
+    if new_cycle != old_cycle:
+        # A new interval starts a new billing cycle now: credit what is left of the old period,
+        # charge the new one in full, invoiced at once (whatever the proration behaviour).
+        credit = _lines(proration.prorate(_as_proration_items(sub["items"]), [], start, end, at))
+        new_end = proration.period_boundary(at, new_cycle[0], new_cycle[1], 1)
+        return PlanChange(new_items, credit + _period_lines(new_items, at, new_end), [], (at, new_end), True)
+    if behavior == "none":
+        return PlanChange(new_items, [], [], (start, end), False)
+    lines = _lines(proration.prorate(_as_proration_items(sub["items"]), _as_proration_items(new_items), start, end, at))
+    if behavior == "always_invoice":
+        return PlanChange(new_items, lines, [], (start, end), False)
+    return PlanChange(new_items, [], lines, (start, end), False)
+
+
+def _pending_to_lines(stored: Sequence[Mapping[str, Any]]) -> list[invoices.Line]:
+    return [
+        invoices.Line(
+            p["description"],
+            p["amount"],
+            p["quantity"],
+            None,
+            p["price"],
+            clock.from_wire(p["periodStart"]),
+            clock.from_wire(p["periodEnd"]),
+            proration=True,
+        )
+        for p in stored
+    ]
+
+
+def _lines_to_pending(lines: Sequence[invoices.Line]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": sortable_id("ii"),
+            "description": line.description,
+            "amount": line.amount,
+            "quantity": line.quantity,
+            "price": line.price,
+            "periodStart": clock.to_wire(line.period_start),
+            "periodEnd": clock.to_wire(line.period_end),
+        }
+        for line in lines
+    ]
+
+
+def _requested_items(scope: Scope, sub: Item, fields: Mapping[str, Any], table: Table) -> list[dict[str, Any]]:
+    items = _items(scope, fields["items"], table)
+    if items[0]["currency"] != sub["currency"]:
+        raise InvalidRequest(
+            f"The subscription is billed in {sub['currency']}; prices must be too.",
+            param="items",
+            code="currency_mismatch",
+        )
+    return items
+
+
+def update(
+    scope: Scope, sub_id: str, fields: Mapping[str, Any], request: RequestInfo, *, table: Table | None = None
+) -> Item:
+    """Switch prices or quantities (with the proration behaviour), apply a coupon, or set
+    `cancelAtPeriodEnd`. The same code path serves the API and the portal."""
+    table = table or Table()
+    sub = get(scope, sub_id, table=table)
+    if sub["status"] == "canceled":
+        raise InvalidRequest("A canceled subscription cannot be changed.", param="id", code="subscription_canceled")
+    now = clock.now()
+    changes: dict[str, Any] = {}
+    change: PlanChange | None = None
+    if "items" in fields:
+        new_items = _requested_items(scope, sub, fields, table)
+        change = plan_change(sub, new_items, fields.get("prorationBehavior") or "create_prorations", now)
+        changes["items"] = new_items
+        changes["recurringAmount"] = sum(i["unitAmount"] * i["quantity"] for i in new_items)
+        changes["pendingInvoiceItems"] = list(sub.get("pendingInvoiceItems") or []) + _lines_to_pending(change.pending)
+        if change.resets_cycle:
+            start, end = change.period
+            changes.update(
+                currentPeriodStart=clock.to_wire(start),
+                currentPeriodEnd=clock.to_wire(end),
+                billingCycleAnchor=clock.to_wire(start),
+                **due_keys(scope, sub_id, clock.to_wire(end), sub.get("testClock")),
+            )
+    if "coupon" in fields:
+        changes["discount"] = _discount(scope, fields["coupon"] or None, sub["currency"], now, table)
+    if "defaultPaymentMethod" in fields:
+        customer_stub = {"id": sub["customer"], "defaultPaymentMethod": None}
+        _payment_method(scope, customer_stub, fields["defaultPaymentMethod"], table)
+        changes["defaultPaymentMethod"] = fields["defaultPaymentMethod"]
+    if "cancelAtPeriodEnd" in fields:
+        changes["cancelAtPeriodEnd"] = bool(fields["cancelAtPeriodEnd"])
+        changes["canceledAt"] = clock.to_wire(now) if fields["cancelAtPeriodEnd"] else None
+        changes["cancellationDetails"] = fields.get("cancellationDetails") if fields["cancelAtPeriodEnd"] else None
+    elif "cancellationDetails" in fields:
+        changes["cancellationDetails"] = fields["cancellationDetails"]
+    changes = {k: v for k, v in changes.items() if sub.get(k) != v}
+    if not changes:
+        return sub
+    after = {**sub, **changes, "version": sub["version"] + 1}
+    invoice_lines = change.invoice_now if change else []
+    draft = None
+    if invoice_lines:
+        invoice_lines = _pending_to_lines(after.get("pendingInvoiceItems") or []) + invoice_lines
+        customer = customers.get(scope, sub["customer"], table=table)
+        method = _payment_method(scope, customer, after.get("defaultPaymentMethod"), table)
+        start, end = clock.from_wire(after["currentPeriodStart"]), clock.from_wire(after["currentPeriodEnd"])
+        draft = invoices.build(
+            scope,
+            account=accounts.get_account(scope.account_id, table=table),
+            customer=customer,
+            currency=sub["currency"],
+            lines=invoice_lines,
+            discount=after.get("discount"),
+            tax_rates=taxrates.all_active(scope, table=table),
+            subscription=sub_id,
+            period_start=start,
+            period_end=end,
+            now=now,
+        )
+        outcome = invoices.charge(draft["amountDue"], method)
+        after.update(latestInvoice=draft["id"], pendingInvoiceItems=[])
+        if not outcome.paid:
+            after["status"] = "past_due"
+    before_wire, after_wire = to_wire(sub, scope), to_wire(after, scope)
+    updated = events.event_item(
+        scope,
+        "subscription.updated",
+        after_wire,
+        request,
+        previous=events.previous_attributes(before_wire, after_wire),
+        customer=sub["customer"],
+    )
+    ops = [
+        put_op(after, condition="#v = :expected", names={"#v": "version"}, values={":expected": sub["version"]}),
+        events.event_op(updated),
+    ]
+    if draft is not None:
+        invoices.commit(scope, table, draft, outcome, now, request, ops)
+    else:
+        table.transact(ops, conflict_message="The subscription was changed by another request; retry.")
+    return after

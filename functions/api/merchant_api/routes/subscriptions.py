@@ -31,6 +31,35 @@ class SubscriptionCreate(Request):
     trialDays: Annotated[int, Field(ge=1, le=730, strict=True)] | None = None
 
 
+class CancellationDetails(Request):
+    reason: (
+        Literal[
+            "too_expensive",
+            "missing_features",
+            "switched_service",
+            "unused",
+            "customer_service",
+            "too_complex",
+            "low_quality",
+            "other",
+        ]
+        | None
+    ) = None
+    comment: Annotated[str, Field(max_length=500)] | None = None
+
+
+class SubscriptionUpdate(Request):
+    items: Annotated[list[SubscriptionItem], Field(min_length=1, max_length=20)] | None = None
+    prorationBehavior: Literal["create_prorations", "none", "always_invoice"] = "create_prorations"
+    cancelAtPeriodEnd: bool | None = None
+    coupon: ObjectRef | Literal[""] | None = None
+    defaultPaymentMethod: Annotated[str, Field(pattern=r"^pm_[A-Za-z0-9]{1,40}$")] | None = None
+    cancellationDetails: CancellationDetails | None = None
+
+
+SubscriptionId = Annotated[str, Path(pattern=r"^sub_[A-Za-z0-9]{1,40}$")]
+
+
 @router.post(
     "/v1/subscriptions", summary="Create a subscription (invoices and charges the first period)", tags=["Subscriptions"]
 )
@@ -52,8 +81,20 @@ def list_subscriptions(
     )
 
 
+@router.post(
+    "/v1/subscriptions/<sub_id>",
+    summary="Change prices or quantities (with proration), apply a coupon, cancel at period end",
+    tags=["Subscriptions"],
+)
+def update_subscription(sub_id: SubscriptionId, body: Annotated[SubscriptionUpdate, Body()]) -> Any:
+    scope = request.scope(router)
+    fields = body.model_dump(exclude_unset=True, mode="json")
+    fields.setdefault("prorationBehavior", "create_prorations")
+    return subscriptions.to_wire(subscriptions.update(scope, sub_id, fields, request.info(router)), scope)
+
+
 @router.get("/v1/subscriptions/<sub_id>", summary="Retrieve a subscription", tags=["Subscriptions"])
-def get_subscription(sub_id: Annotated[str, Path(pattern=r"^sub_[A-Za-z0-9]{1,40}$")]) -> Any:
+def get_subscription(sub_id: SubscriptionId) -> Any:
     scope = request.scope(router)
     return subscriptions.to_wire(subscriptions.get(scope, sub_id), scope)
 
