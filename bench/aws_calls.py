@@ -18,6 +18,8 @@ BUDGETS = {
     "POST /v1/customers": 1,
     "POST /v1/customers (Idempotency-Key)": 3,
     "GET /v1/customers/{id}": 1,
+    "POST /v1/subscriptions/{id} (plan switch, create_prorations)": 4,
+    "POST /v1/subscriptions/{id} (plan switch, always_invoice)": 9,
 }
 
 
@@ -35,6 +37,7 @@ def operations(client: Any) -> list[Operation]:
         return client.get("/v1/account")
 
     made: dict[str, str] = {}
+    prepare_subscription(client, made)
 
     def create_customer() -> Any:
         response = client.post("/v1/customers", {"name": "Bench Customer", "email": "bench@example.com"})
@@ -51,7 +54,32 @@ def operations(client: Any) -> list[Operation]:
             lambda: client.post("/v1/customers", {"name": "Once"}, headers={"idempotency-key": "bench-1"}),
         ),
         Operation("GET /v1/customers/{id}", lambda: client.get(f"/v1/customers/{made['customer']}")),
+        Operation(
+            "POST /v1/subscriptions/{id} (plan switch, create_prorations)",
+            lambda: switch(client, made, "pro", "create_prorations"),
+        ),
+        Operation(
+            "POST /v1/subscriptions/{id} (plan switch, always_invoice)",
+            lambda: switch(client, made, "basic", "always_invoice"),
+        ),
     ]
+
+
+def switch(client: Any, made: dict[str, str], plan: str, behavior: str) -> Any:
+    """Switches the prepared subscription to `plan`."""
+    body = {"items": [{"price": made[plan]}], "prorationBehavior": behavior}
+    return client.post(f"/v1/subscriptions/{made['subscription']}", body)
+
+
+def prepare_subscription(client: Any, made: dict[str, str]) -> None:
+    client.post("/v1/products", {"id": "prod_bench", "name": "Bench"})
+    for plan, amount in (("basic", 1000), ("pro", 3000)):
+        body = {"product": "prod_bench", "unitAmount": amount, "currency": "usd", "recurring": {"interval": "month"}}
+        made[plan] = client.post("/v1/prices", body).json()["id"]
+    customer = client.post("/v1/customers", {"name": "Bench Subscriber"}).json()["id"]
+    client.post(f"/v1/customers/{customer}/payment_methods", {"token": "tok_visa"})
+    created = client.post("/v1/subscriptions", {"customer": customer, "items": [{"price": made["basic"]}]})
+    made["subscription"] = created.json()["id"]
 
 
 def count_all() -> dict[str, CallCounter]:
