@@ -6,20 +6,16 @@ Item: pk `<scope>#CUST#<cust>`, sk `PM#<pm>`; gsi1 `<scope>#CUST#<cust>#ALL` / `
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import datetime
 from typing import Any
 
-from billing import clock, customers, events, keymaterial
+from billing import clock, customers, events, instruments, keymaterial
 from billing.errors import Conflict, InvalidRequest, NotFound
 from billing.ids import sortable_id
 from billing.repository import Item, Table, delete_op, put_op
 from billing.scope import RequestInfo, Scope
 from billing.testtokens import CARDS, IBANS, Behavior
 
-# Length of the bank code at the start of the BBAN, by country (the rest: the first 4 characters).
-BANK_CODE_LENGTH = {"DE": 8, "AT": 5, "FR": 5, "NL": 4, "BE": 3, "ES": 4, "LU": 3, "CH": 5}
 ACTIVE_PAID = ("active", "trialing", "past_due")
 
 
@@ -31,13 +27,7 @@ class CardDeclined(InvalidRequest):
 
 def fingerprint(kind: str, number: str) -> str:
     """A keyed hash: equal numbers match within a deployment, and it reveals nothing without the key."""
-    digest = hmac.new(keymaterial.derive("fingerprint"), f"{kind}:{number}".encode(), hashlib.sha256)
-    return digest.hexdigest()[:32]
-
-
-def bank_code(iban: str) -> str:
-    country = iban[:2]
-    return iban[4 : 4 + BANK_CODE_LENGTH.get(country, 4)]
+    return instruments.fingerprint(keymaterial.derive("fingerprint"), kind, number)
 
 
 def to_wire(item: Item, scope: Scope) -> dict[str, Any]:
@@ -97,7 +87,7 @@ def details_from_token(scope: Scope, token: str, now: datetime) -> tuple[dict[st
         entry = IBANS[token]
         return {
             "sepaDebit": {
-                "bankCode": bank_code(entry.iban),
+                "bankCode": instruments.bank_code(entry.iban),
                 "last4": entry.iban[-4:],
                 "country": entry.iban[:2],
                 "mandate": {
