@@ -170,3 +170,41 @@ def test_bad_changes_are_400_naming_the_field(
     response = merchant.post(f"/v1/subscriptions/{sub['id']}", body)
     assert response.status == 400, response.text
     assert response.json()["error"]["param"] == param
+
+
+def test_cancel_now_with_proration_credits_the_unused_time(
+    merchant: ApiClient, plans: dict[str, str], frozen: Clock
+) -> None:
+    sub = subscribe(merchant, plans["pro"])
+    frozen.now = MID_MAY
+    response = merchant.delete(f"/v1/subscriptions/{sub['id']}", query={"prorate": "true"})
+    assert response.status == 200, response.text
+    ended = response.json()
+    assert (ended["status"], ended["endedAt"]) == ("canceled", clock.to_wire(MID_MAY))
+    final = invoices_of(merchant, sub)[0]
+    assert [line["amount"] for line in final["lines"]] == [-1500]
+    assert (final["amountDue"], final["creditedToCustomer"]) == (0, 1500)
+    [deleted] = merchant.get("/v1/events", query={"type": "subscription.deleted"}).json()["data"]
+    assert deleted["data"]["object"]["status"] == "canceled"
+    assert deleted["data"]["previousAttributes"]["status"] == "active"
+
+
+def test_cancel_now_without_proration_issues_no_invoice_and_frees_the_payment_method(
+    merchant: ApiClient, plans: dict[str, str]
+) -> None:
+    sub = subscribe(merchant, plans["basic"])
+    assert merchant.delete(f"/v1/subscriptions/{sub['id']}").status == 200
+    assert len(invoices_of(merchant, sub)) == 1
+    [method] = merchant.get(f"/v1/customers/{sub['customer']}/payment_methods").json()["data"]
+    assert merchant.delete(f"/v1/customers/{sub['customer']}/payment_methods/{method['id']}").status == 200
+
+
+def test_a_canceled_subscription_cannot_be_changed_or_canceled_again(
+    merchant: ApiClient, plans: dict[str, str]
+) -> None:
+    sub = subscribe(merchant, plans["basic"])
+    assert merchant.delete(f"/v1/subscriptions/{sub['id']}").status == 200
+    again = merchant.delete(f"/v1/subscriptions/{sub['id']}")
+    changed = switch(merchant, sub, plans["pro"], "none")
+    assert again.status == changed.status == 400
+    assert again.json()["error"]["code"] == changed.json()["error"]["code"] == "subscription_canceled"

@@ -435,3 +435,71 @@ def update(
     else:
         table.transact(ops, conflict_message="The subscription was changed by another request; retry.")
     return after
+
+
+def cancel(
+    scope: Scope,
+    sub_id: str,
+    request: RequestInfo,
+    *,
+    prorate: bool = False,
+    invoice_now: bool = False,
+    table: Table | None = None,
+) -> Item:
+    """Ends the subscription now. `prorate` credits the unused time and `invoice_now` bills the
+    pending items; either issues a final invoice at once when there is something on it."""
+    table = table or Table()
+    sub = get(scope, sub_id, table=table)
+    if sub["status"] == "canceled":
+        raise InvalidRequest("The subscription is already canceled.", param="id", code="subscription_canceled")
+    now = clock.now()
+    lines: list[invoices.Line] = []
+    if invoice_now:
+        lines += _pending_to_lines(sub.get("pendingInvoiceItems") or [])
+    if prorate and sub["status"] != "trialing":
+        start, end = clock.from_wire(sub["currentPeriodStart"]), clock.from_wire(sub["currentPeriodEnd"])
+        lines += _lines(proration.prorate(_as_proration_items(sub["items"]), [], start, end, now))
+    after = {k: v for k, v in sub.items() if k not in ("duePk", "dueSk")}
+    after.update(
+        status="canceled",
+        cancelAtPeriodEnd=False,
+        canceledAt=sub.get("canceledAt") or clock.to_wire(now),
+        endedAt=clock.to_wire(now),
+        version=sub["version"] + 1,
+    )
+    if lines:
+        after["pendingInvoiceItems"] = []
+    before_wire, after_wire = to_wire(sub, scope), to_wire(after, scope)
+    deleted = events.event_item(
+        scope,
+        "subscription.deleted",
+        after_wire,
+        request,
+        previous=events.previous_attributes(before_wire, after_wire),
+        customer=sub["customer"],
+    )
+    ops = [
+        put_op(after, condition="#v = :expected", names={"#v": "version"}, values={":expected": sub["version"]}),
+        events.event_op(deleted),
+    ]
+    if not lines:
+        table.transact(ops, conflict_message="The subscription was changed by another request; retry.")
+        return after
+    customer = customers.get(scope, sub["customer"], table=table)
+    method = _payment_method(scope, customer, sub.get("defaultPaymentMethod"), table)
+    draft = invoices.build(
+        scope,
+        account=accounts.get_account(scope.account_id, table=table),
+        customer=customer,
+        currency=sub["currency"],
+        lines=lines,
+        discount=sub.get("discount"),
+        tax_rates=taxrates.all_active(scope, table=table),
+        subscription=sub_id,
+        period_start=now,
+        period_end=now,
+        now=now,
+    )
+    after["latestInvoice"] = draft["id"]
+    invoices.commit(scope, table, draft, invoices.charge(draft["amountDue"], method), now, request, ops)
+    return after

@@ -93,6 +93,17 @@ def update_subscription(sub_id: SubscriptionId, body: Annotated[SubscriptionUpda
     return subscriptions.to_wire(subscriptions.update(scope, sub_id, fields, request.info(router)), scope)
 
 
+@router.delete("/v1/subscriptions/<sub_id>", summary="Cancel a subscription now", tags=["Subscriptions"])
+def cancel_subscription(
+    sub_id: SubscriptionId,
+    prorate: Annotated[bool, Query(description="credit the unused time on a final invoice")] = False,
+    invoiceNow: Annotated[bool, Query(description="invoice pending proration items now")] = False,
+) -> Any:
+    scope = request.scope(router)
+    item = subscriptions.cancel(scope, sub_id, request.info(router), prorate=prorate, invoice_now=invoiceNow)
+    return subscriptions.to_wire(item, scope)
+
+
 @router.get("/v1/subscriptions/<sub_id>", summary="Retrieve a subscription", tags=["Subscriptions"])
 def get_subscription(sub_id: SubscriptionId) -> Any:
     scope = request.scope(router)
