@@ -208,3 +208,47 @@ def test_a_canceled_subscription_cannot_be_changed_or_canceled_again(
     changed = switch(merchant, sub, plans["pro"], "none")
     assert again.status == changed.status == 400
     assert again.json()["error"]["code"] == changed.json()["error"]["code"] == "subscription_canceled"
+
+
+def test_the_upcoming_preview_shows_now_and_next_and_writes_nothing(
+    merchant: ApiClient, plans: dict[str, str], frozen: Clock
+) -> None:
+    sub = subscribe(merchant, plans["basic"])
+    frozen.now = MID_MAY
+    events_before = len(merchant.get("/v1/events", query={"limit": 100}).json()["data"])
+    query = {"subscription": sub["id"], "price": plans["pro"], "prorationBehavior": "always_invoice"}
+    response = merchant.get("/v1/invoices/upcoming", query=query)
+    assert response.status == 200, response.text
+    preview = response.json()
+    assert [line["amount"] for line in preview["immediate"]["lines"]] == [-500, 1500]
+    assert preview["immediate"]["total"] == 1000
+    assert [line["amount"] for line in preview["next"]["lines"]] == [3000]
+    assert preview["next"]["periodStart"] == clock.to_wire(datetime(2026, 6, 1, tzinfo=UTC))
+    # With create_prorations, the prorations wait for the next invoice instead.
+    later = merchant.get("/v1/invoices/upcoming", query={**query, "prorationBehavior": "create_prorations"}).json()
+    assert later["immediate"] is None
+    assert [line["amount"] for line in later["next"]["lines"]] == [-500, 1500, 3000]
+    # Nothing was written.
+    assert len(merchant.get("/v1/events", query={"limit": 100}).json()["data"]) == events_before
+    assert len(invoices_of(merchant, sub)) == 1
+    assert merchant.get(f"/v1/subscriptions/{sub['id']}").json()["items"][0]["price"] == plans["basic"]
+
+
+def test_the_preview_matches_what_the_switch_then_invoices(
+    merchant: ApiClient, plans: dict[str, str], frozen: Clock
+) -> None:
+    sub = subscribe(merchant, plans["basic"])
+    frozen.now = MID_MAY
+    query = {"subscription": sub["id"], "price": plans["pro"], "quantity": 2, "prorationBehavior": "always_invoice"}
+    preview = merchant.get("/v1/invoices/upcoming", query=query).json()["immediate"]
+    assert switch(merchant, sub, plans["pro"], "always_invoice", quantity=2).status == 200
+    actual = invoices_of(merchant, sub)[0]
+    assert [line["amount"] for line in actual["lines"]] == [line["amount"] for line in preview["lines"]]
+    assert (actual["total"], actual["tax"]) == (preview["total"], preview["tax"])
+
+
+def test_no_next_invoice_when_canceling_at_period_end(merchant: ApiClient, plans: dict[str, str]) -> None:
+    sub = subscribe(merchant, plans["basic"])
+    merchant.post(f"/v1/subscriptions/{sub['id']}", {"cancelAtPeriodEnd": True})
+    preview = merchant.get("/v1/invoices/upcoming", query={"subscription": sub["id"]}).json()
+    assert preview["next"] is None and preview["immediate"] is None

@@ -503,3 +503,84 @@ def cancel(
     after["latestInvoice"] = draft["id"]
     invoices.commit(scope, table, draft, invoices.charge(draft["amountDue"], method), now, request, ops)
     return after
+
+
+def _period_after(anchor: datetime, end: datetime, items: Sequence[Mapping[str, Any]]) -> tuple[datetime, datetime]:
+    """The period that follows one ending at `end`, counted from the billing-cycle anchor."""
+    interval, count = items[0]["interval"], items[0]["intervalCount"]
+    n = 1
+    while proration.period_boundary(anchor, interval, count, n) <= end:
+        n += 1
+    return end, proration.period_boundary(anchor, interval, count, n)
+
+
+def preview(
+    scope: Scope,
+    sub_id: str,
+    *,
+    price: str | None,
+    quantity: int | None,
+    behavior: str,
+    table: Table | None = None,
+) -> dict[str, Any]:
+    """What a change would cost now and on the next invoice; nothing is written."""
+    table = table or Table()
+    sub = get(scope, sub_id, table=table)
+    if sub["status"] == "canceled":
+        raise InvalidRequest(
+            "A canceled subscription has no upcoming invoice.", param="subscription", code="subscription_canceled"
+        )
+    now = clock.now()
+    items, change = sub["items"], None
+    if price or quantity:
+        if len(sub["items"]) != 1:
+            raise InvalidRequest("Previewing a switch takes a subscription with one item.", param="price")
+        current = sub["items"][0]
+        wanted = [{"price": price or current["price"], "quantity": quantity or current["quantity"]}]
+        items = _requested_items(scope, sub, {"items": wanted}, table)
+        change = plan_change(sub, items, behavior, now)
+    pending = _pending_to_lines(sub.get("pendingInvoiceItems") or [])
+    customer = customers.get(scope, sub["customer"], table=table)
+    account = accounts.get_account(scope.account_id, table=table)
+    rates = taxrates.all_active(scope, table=table)
+
+    def draft(lines: list[invoices.Line], start: datetime, end: datetime) -> dict[str, Any]:
+        built = invoices.build(
+            scope,
+            account=account,
+            customer=customer,
+            currency=sub["currency"],
+            lines=lines,
+            discount=sub.get("discount"),
+            tax_rates=rates,
+            subscription=sub_id,
+            period_start=start,
+            period_end=end,
+            now=now,
+        )
+        wire = invoices.to_wire(built, scope)
+        wire.update(id=None, status="upcoming", seller=None, customerDetails=None)
+        return wire
+
+    immediate = None
+    period_start, period_end = clock.from_wire(sub["currentPeriodStart"]), clock.from_wire(sub["currentPeriodEnd"])
+    if change is not None:
+        period_start, period_end = change.period
+        if change.invoice_now:
+            immediate = draft(pending + change.invoice_now, period_start, period_end)
+            pending = []
+        pending += change.pending
+    upcoming = None
+    if not sub.get("cancelAtPeriodEnd"):
+        resets = change is not None and change.resets_cycle
+        anchor = period_start if resets else clock.from_wire(sub["billingCycleAnchor"])
+        next_start, next_end = _period_after(anchor, period_end, items)
+        upcoming = draft(pending + _period_lines(items, next_start, next_end), next_start, next_end)
+    return {
+        "object": "upcoming_invoice",
+        "subscription": sub_id,
+        "prorationDate": clock.to_wire(now),
+        "prorationBehavior": behavior,
+        "immediate": immediate,
+        "next": upcoming,
+    }

@@ -122,6 +122,22 @@ def list_invoices(
     )
 
 
+@router.get(
+    "/v1/invoices/upcoming",
+    summary="Preview the invoices a change would make (now and next); nothing is written",
+    tags=["Invoices"],
+)
+def upcoming_invoice(
+    subscription: Annotated[str, Query(pattern=r"^sub_[A-Za-z0-9]{1,40}$")],
+    price: Annotated[str | None, Query(max_length=64)] = None,
+    quantity: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+    prorationBehavior: Annotated[Literal["create_prorations", "none", "always_invoice"], Query()] = "create_prorations",
+) -> Any:
+    return subscriptions.preview(
+        request.scope(router), subscription, price=price, quantity=quantity, behavior=prorationBehavior
+    )
+
+
 @router.get("/v1/invoices/<invoice_id>", summary="Retrieve an invoice", tags=["Invoices"])
 def get_invoice(invoice_id: Annotated[str, Path(pattern=r"^inv_[A-Za-z0-9]{1,40}$")]) -> Any:
     scope = request.scope(router)
