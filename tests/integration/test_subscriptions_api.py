@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
 from billing.clock import from_wire
 from tests.support.apiclient import ApiClient
@@ -161,3 +163,22 @@ def test_lists_by_customer_and_subscription(shop: Shop) -> None:
     by_sub = shop.api.get("/v1/invoices", query={"subscription": first["id"]}).json()["data"]
     assert [i["id"] for i in by_sub] == [first["latestInvoice"]]
     assert len(shop.api.get("/v1/subscriptions").json()["data"]) == 3
+
+
+def test_the_invoice_pdf_is_served_by_its_own_function(shop: Shop) -> None:
+    invoice = shop.invoice(shop.subscribe(shop.customer()).json())
+    response = shop.api.get(f"/v1/invoices/{invoice['id']}/pdf")
+    assert response.status == 200
+    assert response.header("content-type") == "application/pdf"
+    assert invoice["number"] in (response.header("content-disposition") or "")
+    text = PdfReader(io.BytesIO(response.body)).pages[0].extract_text()
+    assert invoice["number"] in text and "Shop GmbH" in text and "€34.51" in text
+
+
+def test_another_accounts_invoice_pdf_is_404(shop: Shop, stack: Any) -> None:
+    invoice = shop.invoice(shop.subscribe(shop.customer()).json())
+    _, other_key = stack.new_account()
+    other = ApiClient(stack.template, key=other_key)
+    assert other.get(f"/v1/invoices/{invoice['id']}/pdf").status == 404
+    assert ApiClient(stack.template).get(f"/v1/invoices/{invoice['id']}/pdf").status == 401
+    assert shop.api.get("/v1/invoices/inv_doesnotexist/pdf").status == 404

@@ -7,15 +7,17 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from local import invoke
-from local.template import Template
+from local import gateway, invoke
+from local.template import Function, Template
 
 
 @dataclass
 class ApiClient:
+    """Routes like API Gateway: the template's routes of the merchant API pick the function."""
+
     template: Template
-    function_name: str = "api"
     key: str | None = None
+    api: str = "MerchantHttpApi"
 
     def request(
         self,
@@ -28,8 +30,7 @@ class ApiClient:
         headers: dict[str, str] | None = None,
         key: str | None = None,
     ) -> invoke.HttpResponse:
-        function = self.template.function(self.function_name)
-        route_key, params = self._route(function.routes, method, path)
+        function, route_key, params = self._route(method, path)
         all_headers = {"user-agent": "pytest-merchant"}
         token = key if key is not None else self.key
         if token:
@@ -50,16 +51,14 @@ class ApiClient:
         handler = invoke.load_handler(function)
         return invoke.http_response(handler(event, invoke.LambdaContext(function.name)))
 
-    @staticmethod
-    def _route(routes: list[Any], method: str, path: str) -> tuple[str, dict[str, str] | None]:
-        ordered = sorted(routes, key=lambda r: invoke.route_specificity(r.path))
-        for route in ordered:
+    def _route(self, method: str, path: str) -> tuple[Function, str, dict[str, str] | None]:
+        for route in gateway.routes_for(self.api, self.template.functions()):
             if route.method in (method.upper(), "ANY"):
                 params = invoke.match_route(route.path, path)
                 if params is not None:
-                    return f"{route.method} {route.path}", params or None
-        # API Gateway answers unknown routes itself; the tests use it to reach the handler's 404.
-        return "$default", None
+                    return route.function, f"{route.method} {route.path}", params or None
+        # API Gateway answers unknown routes itself; the tests send them to the API function's 404.
+        return self.template.function("api"), "$default", None
 
     def get(self, path: str, **kwargs: Any) -> invoke.HttpResponse:
         return self.request("GET", path, **kwargs)

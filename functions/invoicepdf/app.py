@@ -1,0 +1,53 @@
+"""Invoice PDF function: `GET /v1/invoices/{id}/pdf` on the merchant API.
+
+A function of its own so that the API function never loads reportlab: the PDF library is paid
+for only by the requests that render one.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from billing import accounts, invoices, pdf
+from billing.errors import BillingError, NotFound
+
+logger = Logger()
+INVOICE_ID = re.compile(r"^inv_[A-Za-z0-9]{1,40}$")
+
+
+def _json(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        caller = accounts.authenticate((event.get("headers") or {}).get("authorization"))
+        invoice_id = (event.get("pathParameters") or {}).get("id", "")
+        if not INVOICE_ID.match(invoice_id):
+            raise NotFound(f"No such invoice: '{invoice_id}'.", param="id")
+        invoice = invoices.get(caller.scope, invoice_id)
+        document = pdf.render(invoices.to_wire(invoice, caller.scope))
+    except BillingError as error:
+        return _json(error.status, error.envelope())
+    except Exception:
+        logger.exception("invoice PDF failed")
+        return _json(
+            500, {"error": {"type": "api_error", "code": "internal_error", "message": "An internal error occurred."}}
+        )
+    return {
+        "statusCode": 200,
+        "headers": {
+            "content-type": "application/pdf",
+            "content-disposition": f'inline; filename="invoice-{invoice["number"]}.pdf"',
+            "cache-control": "private, no-store",
+        },
+        "body": base64.b64encode(document).decode(),
+        "isBase64Encoded": True,
+    }
