@@ -16,7 +16,16 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from billing.errors import BillingError, Conflict, InvalidRequest, NotFound
 from merchant_api import auth, idempotency
-from merchant_api.routes import account, catalog, customers, events, meta, payment_methods, subscriptions
+from merchant_api.routes import (
+    account,
+    catalog,
+    customers,
+    events,
+    meta,
+    payment_methods,
+    subscriptions,
+    testclocks,
+)
 from merchant_api.wire import error_response, validation_error
 
 logger = Logger()
@@ -29,6 +38,7 @@ for router in (
     payment_methods.router,
     catalog.router,
     subscriptions.router,
+    testclocks.router,
     events.router,
 ):
     resolver.include_router(router)

@@ -80,6 +80,8 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
     }
     if item["testClock"] and scope.livemode:
         raise InvalidRequest("Test clocks exist only in test mode.", param="testClock")
+    if item["testClock"] and table.get(scope.key("CLOCK", item["testClock"]), "TESTCLOCK") is None:
+        raise InvalidRequest(f"No such test clock: '{item['testClock']}'.", param="testClock")
     event = events.event_item(scope, "customer.created", to_wire(item, scope), request, customer=customer_id)
     table.transact([put_op(item, condition="attribute_not_exists(pk)"), events.event_op(event)])
     return item

@@ -200,8 +200,9 @@ class Table:
         after: Mapping[str, Any] | None = None,
         forward: bool = True,
         consistent: bool = False,
+        upto: str | None = None,
     ) -> tuple[list[Item], dict[str, Any] | None]:
-        """Items of one partition (optionally with a sort-key prefix), and the resume key."""
+        """Items of one partition (with a sort-key prefix, or sort keys up to `upto`), and the resume key."""
         hash_key, range_key = INDEX_KEYS.get(index or "", ("pk", "sk"))
         names = {"#h": hash_key}
         values: dict[str, Any] = {":h": partition}
@@ -210,6 +211,10 @@ class Table:
             names["#r"] = range_key
             values[":r"] = prefix
             condition += " AND begins_with(#r, :r)"
+        elif upto:
+            names["#r"] = range_key
+            values[":r"] = upto
+            condition += " AND #r <= :r"
         request: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": condition,

@@ -34,6 +34,16 @@ def due_keys(scope: Scope, sub_id: str, due_at: str, test_clock: str | None) -> 
     return {"duePk": shard, "dueSk": f"{due_at}#{scope.key('SUB', sub_id)}"}
 
 
+def now_for(scope: Scope, test_clock: str | None, table: Table) -> datetime:
+    """The time a customer's objects live in: its test clock's, or the real one."""
+    if not test_clock:
+        return clock.now()
+    frozen = table.get(scope.key("CLOCK", test_clock), "TESTCLOCK")
+    if frozen is None:
+        raise InvalidRequest(f"No such test clock: '{test_clock}'.", param="testClock")
+    return clock.from_wire(frozen["frozenTime"])
+
+
 def to_wire(item: Item, scope: Scope) -> dict[str, Any]:
     shown = (
         "id customer status items currency discount defaultPaymentMethod billingCycleAnchor currentPeriodStart "
@@ -106,7 +116,7 @@ def _discount(scope: Scope, coupon_id: str | None, currency: str, now: datetime,
     return {"coupon": snapshot, "start": clock.to_wire(now), "end": end}
 
 
-def _payment_method(scope: Scope, customer: Item, requested: str | None, table: Table) -> Item | None:
+def payment_method_for(scope: Scope, customer: Item, requested: str | None, table: Table) -> Item | None:
     pm_id = requested or customer.get("defaultPaymentMethod")
     if not pm_id:
         return None
@@ -118,9 +128,9 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
     customer = _lookup(lambda: customers.get(scope, fields["customer"], table=table), "customer")
     items = _items(scope, fields.get("items") or [], table)
     currency = items[0]["currency"]
-    now = clock.now()
+    now = now_for(scope, customer.get("testClock"), table)
     discount = _discount(scope, fields.get("coupon"), currency, now, table)
-    method = _payment_method(scope, customer, fields.get("defaultPaymentMethod"), table)
+    method = payment_method_for(scope, customer, fields.get("defaultPaymentMethod"), table)
     recurring_amount = sum(i["unitAmount"] * i["quantity"] for i in items)
     trial_days = fields.get("trialDays")
     interval, count = items[0]["interval"], items[0]["intervalCount"]
@@ -274,7 +284,7 @@ def _lines(prorated: Sequence[proration.ProrationLine]) -> list[invoices.Line]:
     ]
 
 
-def _period_lines(items: Sequence[Mapping[str, Any]], start: datetime, end: datetime) -> list[invoices.Line]:
+def period_lines(items: Sequence[Mapping[str, Any]], start: datetime, end: datetime) -> list[invoices.Line]:
     return [
         invoices.Line(
             f"{i['description']} × {i['quantity']}" if i["quantity"] > 1 else i["description"],
@@ -300,7 +310,7 @@ def plan_change(sub: Item, new_items: list[dict[str, Any]], behavior: str, at: d
         # charge the new one in full, invoiced at once (whatever the proration behaviour).
         credit = _lines(proration.prorate(_as_proration_items(sub["items"]), [], start, end, at))
         new_end = proration.period_boundary(at, new_cycle[0], new_cycle[1], 1)
-        return PlanChange(new_items, credit + _period_lines(new_items, at, new_end), [], (at, new_end), True)
+        return PlanChange(new_items, credit + period_lines(new_items, at, new_end), [], (at, new_end), True)
     if behavior == "none":
         return PlanChange(new_items, [], [], (start, end), False)
     lines = _lines(proration.prorate(_as_proration_items(sub["items"]), _as_proration_items(new_items), start, end, at))
@@ -309,7 +319,7 @@ def plan_change(sub: Item, new_items: list[dict[str, Any]], behavior: str, at: d
     return PlanChange(new_items, [], lines, (start, end), False)
 
 
-def _pending_to_lines(stored: Sequence[Mapping[str, Any]]) -> list[invoices.Line]:
+def pending_to_lines(stored: Sequence[Mapping[str, Any]]) -> list[invoices.Line]:
     return [
         invoices.Line(
             p["description"],
@@ -360,7 +370,7 @@ def update(
     sub = get(scope, sub_id, table=table)
     if sub["status"] == "canceled":
         raise InvalidRequest("A canceled subscription cannot be changed.", param="id", code="subscription_canceled")
-    now = clock.now()
+    now = now_for(scope, sub.get("testClock"), table)
     changes: dict[str, Any] = {}
     change: PlanChange | None = None
     if "items" in fields:
@@ -381,7 +391,7 @@ def update(
         changes["discount"] = _discount(scope, fields["coupon"] or None, sub["currency"], now, table)
     if "defaultPaymentMethod" in fields:
         customer_stub = {"id": sub["customer"], "defaultPaymentMethod": None}
-        _payment_method(scope, customer_stub, fields["defaultPaymentMethod"], table)
+        payment_method_for(scope, customer_stub, fields["defaultPaymentMethod"], table)
         changes["defaultPaymentMethod"] = fields["defaultPaymentMethod"]
     if "cancelAtPeriodEnd" in fields:
         changes["cancelAtPeriodEnd"] = bool(fields["cancelAtPeriodEnd"])
@@ -396,9 +406,9 @@ def update(
     invoice_lines = change.invoice_now if change else []
     draft = None
     if invoice_lines:
-        invoice_lines = _pending_to_lines(after.get("pendingInvoiceItems") or []) + invoice_lines
+        invoice_lines = pending_to_lines(after.get("pendingInvoiceItems") or []) + invoice_lines
         customer = customers.get(scope, sub["customer"], table=table)
-        method = _payment_method(scope, customer, after.get("defaultPaymentMethod"), table)
+        method = payment_method_for(scope, customer, after.get("defaultPaymentMethod"), table)
         start, end = clock.from_wire(after["currentPeriodStart"]), clock.from_wire(after["currentPeriodEnd"])
         draft = invoices.build(
             scope,
@@ -452,10 +462,10 @@ def cancel(
     sub = get(scope, sub_id, table=table)
     if sub["status"] == "canceled":
         raise InvalidRequest("The subscription is already canceled.", param="id", code="subscription_canceled")
-    now = clock.now()
+    now = now_for(scope, sub.get("testClock"), table)
     lines: list[invoices.Line] = []
     if invoice_now:
-        lines += _pending_to_lines(sub.get("pendingInvoiceItems") or [])
+        lines += pending_to_lines(sub.get("pendingInvoiceItems") or [])
     if prorate and sub["status"] != "trialing":
         start, end = clock.from_wire(sub["currentPeriodStart"]), clock.from_wire(sub["currentPeriodEnd"])
         lines += _lines(proration.prorate(_as_proration_items(sub["items"]), [], start, end, now))
@@ -486,7 +496,7 @@ def cancel(
         table.transact(ops, conflict_message="The subscription was changed by another request; retry.")
         return after
     customer = customers.get(scope, sub["customer"], table=table)
-    method = _payment_method(scope, customer, sub.get("defaultPaymentMethod"), table)
+    method = payment_method_for(scope, customer, sub.get("defaultPaymentMethod"), table)
     draft = invoices.build(
         scope,
         account=accounts.get_account(scope.account_id, table=table),
@@ -505,7 +515,7 @@ def cancel(
     return after
 
 
-def _period_after(anchor: datetime, end: datetime, items: Sequence[Mapping[str, Any]]) -> tuple[datetime, datetime]:
+def period_after(anchor: datetime, end: datetime, items: Sequence[Mapping[str, Any]]) -> tuple[datetime, datetime]:
     """The period that follows one ending at `end`, counted from the billing-cycle anchor."""
     interval, count = items[0]["interval"], items[0]["intervalCount"]
     n = 1
@@ -530,7 +540,7 @@ def preview(
         raise InvalidRequest(
             "A canceled subscription has no upcoming invoice.", param="subscription", code="subscription_canceled"
         )
-    now = clock.now()
+    now = now_for(scope, sub.get("testClock"), table)
     items, change = sub["items"], None
     if price or quantity:
         if len(sub["items"]) != 1:
@@ -539,7 +549,7 @@ def preview(
         wanted = [{"price": price or current["price"], "quantity": quantity or current["quantity"]}]
         items = _requested_items(scope, sub, {"items": wanted}, table)
         change = plan_change(sub, items, behavior, now)
-    pending = _pending_to_lines(sub.get("pendingInvoiceItems") or [])
+    pending = pending_to_lines(sub.get("pendingInvoiceItems") or [])
     customer = customers.get(scope, sub["customer"], table=table)
     account = accounts.get_account(scope.account_id, table=table)
     rates = taxrates.all_active(scope, table=table)
@@ -574,8 +584,8 @@ def preview(
     if not sub.get("cancelAtPeriodEnd"):
         resets = change is not None and change.resets_cycle
         anchor = period_start if resets else clock.from_wire(sub["billingCycleAnchor"])
-        next_start, next_end = _period_after(anchor, period_end, items)
-        upcoming = draft(pending + _period_lines(items, next_start, next_end), next_start, next_end)
+        next_start, next_end = period_after(anchor, period_end, items)
+        upcoming = draft(pending + period_lines(items, next_start, next_end), next_start, next_end)
     return {
         "object": "upcoming_invoice",
         "subscription": sub_id,

@@ -1,0 +1,57 @@
+"""Test clocks (test mode only): freeze a customer's time, then advance it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import AwareDatetime
+
+from billing import testclocks
+from merchant_api import request
+from merchant_api.models import Request, ShortText
+from merchant_api.wire import json_response
+
+router = APIGatewayHttpRouter()
+ClockId = Annotated[str, Path(pattern=r"^clock_[A-Za-z0-9]{1,40}$")]
+
+
+class TestClockCreate(Request):
+    frozenTime: AwareDatetime
+    name: ShortText | None = None
+
+
+class TestClockAdvance(Request):
+    frozenTime: AwareDatetime
+
+
+def _utc(moment: datetime) -> datetime:
+    from datetime import UTC
+
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+@router.post("/v1/test_clocks", summary="Create a test clock", tags=["Test clocks"])
+def create_clock(body: Annotated[TestClockCreate, Body()]) -> Any:
+    scope = request.scope(router)
+    item = testclocks.create(scope, _utc(body.frozenTime), body.name)
+    return json_response(testclocks.to_wire(item, scope))
+
+
+@router.get("/v1/test_clocks/<clock_id>", summary="Retrieve a test clock", tags=["Test clocks"])
+def get_clock(clock_id: ClockId) -> Any:
+    scope = request.scope(router)
+    return testclocks.to_wire(testclocks.get(scope, clock_id), scope)
+
+
+@router.post(
+    "/v1/test_clocks/<clock_id>/advance",
+    summary="Advance a test clock: renewals, invoices and period-end cancellations happen now",
+    tags=["Test clocks"],
+)
+def advance_clock(clock_id: ClockId, body: Annotated[TestClockAdvance, Body()]) -> Any:
+    scope = request.scope(router)
+    item = testclocks.advance(scope, clock_id, _utc(body.frozenTime), request.info(router))
+    return testclocks.to_wire(item, scope)

@@ -1,0 +1,22 @@
+"""Clock function (EventBridge schedule): renewals, trial ends and period-end cancellations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from billing import clock, renewals, subscriptions
+from billing.scope import RequestInfo
+
+logger = Logger()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    now = clock.now()
+    request = RequestInfo(source="clock", request_id=context.aws_request_id)
+    done = sum(renewals.run_due(f"DUE#{shard}", now, request) for shard in range(subscriptions.DUE_SHARDS))
+    logger.info("clock run", extra={"processed": done})
+    return {"processed": done}

@@ -1,0 +1,137 @@
+"""The clock's work: at each period end a subscription renews (invoice, charge, events), ends
+(`cancelAtPeriodEnd`), or leaves its trial. Run by the scheduled `clock` function over the
+`DUE#<n>` shards, and by a test clock's `advance` over `CLOCK#<clock>`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from billing import accounts, clock, customers, events, invoices, subscriptions, taxrates
+from billing.errors import BillingError
+from billing.repository import Item, Table, put_op
+from billing.scope import RequestInfo, Scope
+
+BATCH = 25
+
+
+def parse_due(due_sk: str) -> tuple[Scope, str]:
+    """`<time>#ACCT#<acct>#<mode>#SUB#<sub>` → (scope, sub)."""
+    _, _, rest = due_sk.partition("#")
+    parts = rest.split("#")
+    return Scope(parts[1], "live" if parts[2] == "live" else "test"), parts[4]
+
+
+def run_due(partition: str, now: datetime, request: RequestInfo, *, table: Table | None = None) -> int:
+    """Does every piece of work in `partition` due at or before `now`; answers how many."""
+    table = table or Table()
+    bound = f"{clock.to_wire(now)}#~"
+    seen: set[str] = set()
+    done = 0
+    while True:
+        keys, _ = table.query(partition, index="due", upto=bound, limit=BATCH)
+        fresh = [k for k in keys if k["dueSk"] not in seen]
+        if not fresh:
+            return done
+        for key in fresh:
+            seen.add(key["dueSk"])
+            scope, sub_id = parse_due(key["dueSk"])
+            try:
+                if step(scope, sub_id, now, request, table=table):
+                    done += 1
+            except BillingError:
+                # A conflicting change (say, the customer switching plans right now): the due
+                # key is unchanged, and the next run picks the subscription up again.
+                continue
+
+
+def _after_period(sub: Item, changes: dict[str, Any]) -> Item:
+    return {**sub, **changes, "version": sub["version"] + 1}
+
+
+def step(scope: Scope, sub_id: str, now: datetime, request: RequestInfo, *, table: Table) -> bool:
+    """One period boundary of one subscription, if it is due; answers whether it did anything."""
+    sub = subscriptions.get(scope, sub_id, table=table)
+    end = clock.from_wire(sub["currentPeriodEnd"])
+    if sub["status"] == "canceled" or end > now:
+        return False
+    guard = {"names": {"#v": "version"}, "values": {":expected": sub["version"]}, "condition": "#v = :expected"}
+    if sub.get("cancelAtPeriodEnd"):
+        after = {k: v for k, v in sub.items() if k not in ("duePk", "dueSk")}
+        after = _after_period(after, {"status": "canceled", "endedAt": clock.to_wire(end), "cancelAtPeriodEnd": True})
+        _write(scope, sub, after, "subscription.deleted", request, table, guard)
+        return True
+    items = sub["items"]
+    if sub["status"] == "trialing":
+        start, new_end = subscriptions.period_after(end, end, items)
+    else:
+        start, new_end = subscriptions.period_after(clock.from_wire(sub["billingCycleAnchor"]), end, items)
+    discount = _discount_for(sub.get("discount"), start)
+    customer = customers.get(scope, sub["customer"], table=table)
+    method = subscriptions.payment_method_for(scope, customer, sub.get("defaultPaymentMethod"), table)
+    lines = subscriptions.pending_to_lines(sub.get("pendingInvoiceItems") or []) + subscriptions.period_lines(
+        items, start, new_end
+    )
+    draft = invoices.build(
+        scope,
+        account=accounts.get_account(scope.account_id, table=table),
+        customer=customer,
+        currency=sub["currency"],
+        lines=lines,
+        discount=discount,
+        tax_rates=taxrates.all_active(scope, table=table),
+        subscription=sub_id,
+        period_start=start,
+        period_end=new_end,
+        now=start,
+    )
+    outcome = invoices.charge(draft["amountDue"], method)
+    after = _after_period(
+        sub,
+        {
+            "status": "active" if outcome.paid else "past_due",
+            "currentPeriodStart": clock.to_wire(start),
+            "currentPeriodEnd": clock.to_wire(new_end),
+            "discount": discount,
+            "pendingInvoiceItems": [],
+            "latestInvoice": draft["id"],
+            **subscriptions.due_keys(scope, sub_id, clock.to_wire(new_end), sub.get("testClock")),
+        },
+    )
+    ops = _ops(scope, sub, after, "subscription.updated", request, guard)
+    invoices.commit(scope, table, draft, outcome, start, request, ops)
+    return True
+
+
+def _discount_for(discount: dict[str, Any] | None, period_start: datetime) -> dict[str, Any] | None:
+    """A `once` coupon is spent on the first invoice; a `repeating` one ends with its months."""
+    if not discount:
+        return None
+    duration = discount["coupon"]["duration"]
+    if duration == "once":
+        return None
+    if duration == "repeating" and discount.get("end") and clock.from_wire(discount["end"]) <= period_start:
+        return None
+    return discount
+
+
+def _ops(
+    scope: Scope, before: Item, after: Item, event_type: str, request: RequestInfo, guard: dict[str, Any]
+) -> list[dict[str, Any]]:
+    before_wire, after_wire = subscriptions.to_wire(before, scope), subscriptions.to_wire(after, scope)
+    event = events.event_item(
+        scope,
+        event_type,
+        after_wire,
+        request,
+        previous=events.previous_attributes(before_wire, after_wire),
+        customer=before["customer"],
+    )
+    return [put_op(after, guard["condition"], guard["names"], guard["values"]), events.event_op(event)]
+
+
+def _write(
+    scope: Scope, before: Item, after: Item, event_type: str, request: RequestInfo, table: Table, guard: dict[str, Any]
+) -> None:
+    table.transact(_ops(scope, before, after, event_type, request, guard))

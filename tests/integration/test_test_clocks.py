@@ -1,0 +1,170 @@
+"""Time on a test clock: a year of renewals, trials, period-end cancellations, declined renewals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from billing import accounts, clock
+from billing.proration import period_boundary
+from tests.conftest import Stack
+from tests.support.apiclient import ApiClient
+
+JAN_31 = datetime(2026, 1, 31, 10, 0, tzinfo=UTC)
+
+
+@dataclass
+class Timeline:
+    api: ApiClient
+    clock_id: str
+    price: str
+
+    def customer(self, token: str | None = "tok_visa") -> str:
+        customer: str = self.api.post("/v1/customers", {"name": "Timed", "testClock": self.clock_id}).json()["id"]
+        if token:
+            assert self.api.post(f"/v1/customers/{customer}/payment_methods", {"token": token}).status == 200
+        return customer
+
+    def subscribe(self, customer: str, **fields: Any) -> dict[str, Any]:
+        response = self.api.post(
+            "/v1/subscriptions", {"customer": customer, "items": [{"price": self.price}], **fields}
+        )
+        assert response.status == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    def advance(self, to: datetime) -> None:
+        response = self.api.post(f"/v1/test_clocks/{self.clock_id}/advance", {"frozenTime": clock.to_wire(to)})
+        assert response.status == 200, response.text
+
+    def sub(self, sub_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.api.get(f"/v1/subscriptions/{sub_id}").json()
+        return result
+
+    def invoices(self, sub_id: str) -> list[dict[str, Any]]:
+        data: list[dict[str, Any]] = self.api.get("/v1/invoices", query={"subscription": sub_id, "limit": 100}).json()[
+            "data"
+        ]
+        return data
+
+
+@pytest.fixture
+def timeline(merchant: ApiClient) -> Timeline:
+    made = merchant.post("/v1/test_clocks", {"frozenTime": clock.to_wire(JAN_31), "name": "year"})
+    assert made.status == 200, made.text
+    assert made.json()["frozenTime"] == clock.to_wire(JAN_31)
+    merchant.post("/v1/products", {"id": "prod_t", "name": "Timed plan"})
+    price = merchant.post(
+        "/v1/prices", {"product": "prod_t", "unitAmount": 1500, "currency": "eur", "recurring": {"interval": "month"}}
+    ).json()["id"]
+    return Timeline(merchant, made.json()["id"], price)
+
+
+def test_a_year_of_monthly_renewals_on_a_month_end_anchor(timeline: Timeline) -> None:
+    sub = timeline.subscribe(timeline.customer())
+    assert sub["currentPeriodStart"] == clock.to_wire(JAN_31)  # the clock's time, not the real one
+    timeline.advance(datetime(2027, 1, 31, 10, 0, tzinfo=UTC))
+    invoices = timeline.invoices(sub["id"])
+    assert len(invoices) == 13  # the first period and twelve renewals
+    starts = sorted(i["periodStart"] for i in invoices)
+    assert starts == [clock.to_wire(period_boundary(JAN_31, "month", 1, n)) for n in range(13)]
+    assert starts[1].startswith("2026-02-28") and starts[2].startswith("2026-03-31")
+    numbers = sorted(int(i["number"].rsplit("-", 1)[1]) for i in invoices)
+    assert numbers == list(range(1, 14))
+    assert all((i["status"], i["total"]) == ("paid", 1500) for i in invoices)
+    stored = timeline.sub(sub["id"])
+    assert stored["status"] == "active"
+    assert stored["currentPeriodEnd"] == clock.to_wire(period_boundary(JAN_31, "month", 1, 13))
+    renewed = timeline.api.get("/v1/events", query={"type": "invoice.paid", "limit": 100}).json()["data"]
+    sources = sorted(e["request"]["source"] for e in renewed)
+    assert sources == ["api"] + ["clock"] * 12  # the first by the API call, the renewals by the clock
+
+
+def test_cancel_at_period_end_runs_through_to_subscription_deleted(timeline: Timeline) -> None:
+    sub = timeline.subscribe(timeline.customer())
+    timeline.api.post(f"/v1/subscriptions/{sub['id']}", {"cancelAtPeriodEnd": True})
+    timeline.advance(datetime(2026, 2, 15, tzinfo=UTC))
+    assert timeline.sub(sub["id"])["status"] == "active"
+    timeline.advance(datetime(2026, 3, 15, tzinfo=UTC))
+    ended = timeline.sub(sub["id"])
+    assert (ended["status"], ended["endedAt"]) == ("canceled", sub["currentPeriodEnd"])
+    assert len(timeline.invoices(sub["id"])) == 1  # no renewal
+    deleted = timeline.api.get("/v1/events", query={"type": "subscription.deleted"}).json()["data"]
+    assert [e["data"]["object"]["id"] for e in deleted] == [sub["id"]]
+
+
+def test_a_trial_ends_into_a_paid_period(timeline: Timeline) -> None:
+    sub = timeline.subscribe(timeline.customer(), trialDays=7)
+    timeline.advance(datetime(2026, 2, 8, tzinfo=UTC))
+    after = timeline.sub(sub["id"])
+    assert after["status"] == "active"
+    assert after["currentPeriodStart"] == sub["trialEnd"]
+    paid = timeline.invoices(sub["id"])[0]
+    assert (paid["total"], paid["status"], paid["periodStart"]) == (1500, "paid", sub["trialEnd"])
+
+
+def test_a_declined_renewal_leaves_the_subscription_past_due(timeline: Timeline) -> None:
+    sub = timeline.subscribe(timeline.customer("tok_visa"))
+    # the card is replaced by one that declines before the renewal
+    customer = sub["customer"]
+    declining = timeline.api.post(
+        f"/v1/customers/{customer}/payment_methods", {"token": "tok_chargeDeclined", "setDefault": True}
+    ).json()
+    assert declining["id"]
+    timeline.advance(datetime(2026, 3, 1, tzinfo=UTC))
+    assert timeline.sub(sub["id"])["status"] == "past_due"
+    renewal = timeline.invoices(sub["id"])[0]
+    assert (renewal["status"], renewal["lastPaymentError"]["code"]) == ("open", "card_declined")
+    failed = timeline.api.get("/v1/events", query={"type": "invoice.payment_failed"}).json()["data"]
+    assert [e["data"]["object"]["id"] for e in failed] == [renewal["id"]]
+
+
+def test_once_and_repeating_coupons_end_when_they_should(timeline: Timeline) -> None:
+    timeline.api.post("/v1/coupons", {"id": "rwd_once", "percentOff": 50, "duration": "once"})
+    timeline.api.post(
+        "/v1/coupons", {"id": "rwd_two", "percentOff": 10, "duration": "repeating", "durationInMonths": 2}
+    )
+    once = timeline.subscribe(timeline.customer(), coupon="rwd_once")
+    two = timeline.subscribe(timeline.customer(), coupon="rwd_two")
+    timeline.advance(datetime(2026, 5, 1, tzinfo=UTC))
+    assert [i["total"] for i in sorted(timeline.invoices(once["id"]), key=lambda i: i["periodStart"])] == [
+        750,
+        1500,
+        1500,
+        1500,
+    ]
+    assert [i["total"] for i in sorted(timeline.invoices(two["id"]), key=lambda i: i["periodStart"])] == [
+        1350,
+        1350,
+        1500,
+        1500,
+    ]
+
+
+def test_pending_prorations_land_on_the_next_renewal(timeline: Timeline) -> None:
+    sub = timeline.subscribe(timeline.customer())
+    pro = timeline.api.post(
+        "/v1/prices", {"product": "prod_t", "unitAmount": 4500, "currency": "eur", "recurring": {"interval": "month"}}
+    ).json()["id"]
+    timeline.advance(datetime(2026, 2, 14, 10, 0, tzinfo=UTC))  # half of the 31 Jan → 28 Feb period
+    timeline.api.post(
+        f"/v1/subscriptions/{sub['id']}", {"items": [{"price": pro}], "prorationBehavior": "create_prorations"}
+    )
+    timeline.advance(datetime(2026, 3, 1, tzinfo=UTC))
+    renewal = timeline.invoices(sub["id"])[0]
+    assert [line["amount"] for line in renewal["lines"]] == [-750, 2250, 4500]
+    assert renewal["total"] == 6000
+
+
+def test_clocks_only_move_forward_and_only_in_test_mode(timeline: Timeline, stack: Stack) -> None:
+    back = timeline.api.post(f"/v1/test_clocks/{timeline.clock_id}/advance", {"frozenTime": "2025-01-01T00:00:00Z"})
+    assert back.status == 400 and back.json()["error"]["param"] == "frozenTime"
+    account, _ = stack.new_account()
+    live = ApiClient(stack.template, key=accounts.add_key(account, "live").secret)
+    refused = live.post("/v1/test_clocks", {"frozenTime": "2026-01-01T00:00:00Z"})
+    assert refused.status == 403
+    unknown = timeline.api.post("/v1/customers", {"name": "x", "testClock": "clock_nope"})
+    assert unknown.status == 400 and unknown.json()["error"]["param"] == "testClock"
