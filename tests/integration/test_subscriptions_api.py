@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
+from billing import subscriptions
 from billing.clock import from_wire
+from billing.scope import RequestInfo
 from tests.support.apiclient import ApiClient
 
 
@@ -182,3 +184,58 @@ def test_another_accounts_invoice_pdf_is_404(shop: Shop, stack: Any) -> None:
     assert other.get(f"/v1/invoices/{invoice['id']}/pdf").status == 404
     assert ApiClient(stack.template).get(f"/v1/invoices/{invoice['id']}/pdf").status == 401
     assert shop.api.get("/v1/invoices/inv_doesnotexist/pdf").status == 404
+
+
+def test_a_past_due_subscription_recovers_when_its_invoice_is_paid_with_a_new_card(shop: Shop) -> None:
+    customer = shop.customer("tok_chargeDeclined")
+    sub = shop.subscribe(customer).json()
+    invoice = shop.invoice(sub)
+    # Retrying with the same declining card fails again and counts the attempt.
+    retried = shop.api.post(f"/v1/invoices/{invoice['id']}/pay")
+    assert retried.status == 200 and (retried.json()["status"], retried.json()["attemptCount"]) == ("open", 2)
+    shop.api.post(f"/v1/customers/{customer}/payment_methods", {"token": "tok_visa", "setDefault": True})
+    paid = shop.api.post(f"/v1/invoices/{invoice['id']}/pay").json()
+    assert (paid["status"], paid["amountPaid"], paid["amountRemaining"], paid["attemptCount"]) == ("paid", 3451, 0, 3)
+    assert shop.api.get(f"/v1/subscriptions/{sub['id']}").json()["status"] == "active"
+    assert shop.api.post(f"/v1/invoices/{invoice['id']}/pay").json()["error"]["code"] == "invoice_not_open"
+
+
+def test_open_invoices_can_be_voided_or_marked_uncollectible_once(shop: Shop) -> None:
+    first = shop.invoice(shop.subscribe(shop.customer("tok_chargeFailed")).json())
+    second = shop.invoice(shop.subscribe(shop.customer("tok_chargeFailed")).json())
+    voided = shop.api.post(f"/v1/invoices/{first['id']}/void").json()
+    assert (voided["status"], voided["amountRemaining"], voided["number"]) == ("void", 0, first["number"])
+    assert shop.api.post(f"/v1/invoices/{second['id']}/mark_uncollectible").json()["status"] == "uncollectible"
+    again = shop.api.post(f"/v1/invoices/{first['id']}/void")
+    assert again.status == 400 and again.json()["error"]["code"] == "invoice_not_open"
+    kinds = {e["type"] for e in shop.api.get("/v1/events", query={"type": "invoice.*", "limit": 50}).json()["data"]}
+    assert {"invoice.voided", "invoice.marked_uncollectible"} <= kinds
+
+
+def test_two_concurrent_changes_to_one_subscription_one_wins_one_gets_409(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sub = shop.subscribe(shop.customer()).json()
+    real_get = subscriptions.get
+    raced = {"done": False}
+
+    def get_then_lose_the_race(scope: Any, sub_id: str, **kwargs: Any) -> Any:
+        stale = real_get(scope, sub_id, **kwargs)
+        if not raced["done"]:
+            raced["done"] = True
+            # Another request commits its change between our read and our write.
+            subscriptions.update(scope, sub_id, {"cancelAtPeriodEnd": True}, RequestInfo("portal"))
+        return stale
+
+    monkeypatch.setattr(subscriptions, "get", get_then_lose_the_race)
+    loser = shop.api.post(
+        f"/v1/subscriptions/{sub['id']}",
+        {"items": [{"price": shop.monthly, "quantity": 5}], "prorationBehavior": "none"},
+    )
+    monkeypatch.undo()
+    assert loser.status == 409
+    stored = shop.api.get(f"/v1/subscriptions/{sub['id']}").json()
+    assert stored["cancelAtPeriodEnd"] is True  # the winner's change is kept
+    assert stored["items"][0]["quantity"] == 1  # the loser's is not half-applied
+    updates = shop.api.get("/v1/events", query={"type": "subscription.updated"}).json()["data"]
+    assert len(updates) == 1  # one event per committed change

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from billing import clock, customers, events, invoicemath, tax
-from billing.errors import Conflict, NotFound
+from billing.errors import Conflict, InvalidRequest, NotFound
 from billing.ids import sortable_id
 from billing.listing import page
 from billing.repository import Item, Table, put_op, update_op
@@ -318,3 +318,92 @@ def list_invoices(
         to_wire=lambda item: to_wire(item, scope),
         keep=lambda item: customer is None or item["customer"] == customer,
     )
+
+
+# ------------------------------------------------------------------ after finalization
+def _transition(
+    scope: Scope,
+    invoice: Item,
+    changes: dict[str, Any],
+    event_type: str,
+    request: RequestInfo,
+    table: Table,
+    extra_ops: Sequence[dict[str, Any]] = (),
+) -> Item:
+    after = {**invoice, **changes, "version": invoice["version"] + 1}
+    event = events.event_item(scope, event_type, to_wire(after, scope), request, customer=invoice["customer"])
+    table.transact(
+        [
+            put_op(after, "#v = :expected", {"#v": "version"}, {":expected": invoice["version"]}),
+            events.event_op(event),
+            *extra_ops,
+        ],
+        conflict_message="The invoice was changed by another request; retry.",
+    )
+    return after
+
+
+def _require_open(invoice: Item, action: str) -> None:
+    if invoice["status"] != "open":
+        raise InvalidRequest(
+            f"Only an open invoice can be {action}; this one is {invoice['status']}.",
+            param="id",
+            code="invoice_not_open",
+        )
+
+
+def void(scope: Scope, invoice_id: str, request: RequestInfo, *, table: Table | None = None) -> Item:
+    """An open invoice cancelled: nothing is owed. Its number stays used (numbers have no gaps)."""
+    table = table or Table()
+    invoice = get(scope, invoice_id, table=table)
+    _require_open(invoice, "voided")
+    return _transition(scope, invoice, {"status": "void", "amountRemaining": 0}, "invoice.voided", request, table)
+
+
+def mark_uncollectible(scope: Scope, invoice_id: str, request: RequestInfo, *, table: Table | None = None) -> Item:
+    table = table or Table()
+    invoice = get(scope, invoice_id, table=table)
+    _require_open(invoice, "marked uncollectible")
+    return _transition(scope, invoice, {"status": "uncollectible"}, "invoice.marked_uncollectible", request, table)
+
+
+def pay(
+    scope: Scope,
+    invoice_id: str,
+    payment_method: Item | None,
+    request: RequestInfo,
+    now: datetime,
+    *,
+    subscription_ops: Sequence[dict[str, Any]] = (),
+    table: Table | None = None,
+) -> Item:
+    """Charges an open (or uncollectible) invoice again; paid, or open with the new error."""
+    table = table or Table()
+    invoice = get(scope, invoice_id, table=table)
+    if invoice["status"] not in ("open", "uncollectible"):
+        raise InvalidRequest(
+            f"Only an open invoice can be paid; this one is {invoice['status']}.", param="id", code="invoice_not_open"
+        )
+    outcome = charge(invoice["amountRemaining"], payment_method)
+    attempts = int(invoice.get("attemptCount", 0)) + 1
+    if not outcome.paid:
+        return _transition(
+            scope,
+            invoice,
+            {
+                "attemptCount": attempts,
+                "lastPaymentError": {"code": outcome.error_code, "message": outcome.error_message},
+            },
+            "invoice.payment_failed",
+            request,
+            table,
+        )
+    paid = {
+        "status": "paid",
+        "amountPaid": invoice["amountPaid"] + invoice["amountRemaining"],
+        "amountRemaining": 0,
+        "paidAt": clock.to_wire(now),
+        "attemptCount": attempts,
+        "lastPaymentError": None,
+    }
+    return _transition(scope, invoice, paid, "invoice.paid", request, table, subscription_ops)

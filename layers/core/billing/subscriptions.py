@@ -594,3 +594,29 @@ def preview(
         "immediate": immediate,
         "next": upcoming,
     }
+
+
+def pay_invoice(scope: Scope, invoice_id: str, request: RequestInfo, *, table: Table | None = None) -> Item:
+    """Retries an open invoice with the subscription's (or customer's) payment method; a paid
+    latest invoice brings a `past_due` subscription back to `active` in the same transaction."""
+    table = table or Table()
+    invoice = invoices.get(scope, invoice_id, table=table)
+    customer = customers.get(scope, invoice["customer"], table=table)
+    sub = get(scope, invoice["subscription"], table=table) if invoice.get("subscription") else None
+    method = payment_method_for(scope, customer, (sub or {}).get("defaultPaymentMethod"), table)
+    now = now_for(scope, customer.get("testClock"), table)
+    ops: list[dict[str, Any]] = []
+    if sub and sub["status"] == "past_due" and sub.get("latestInvoice") == invoice_id:
+        after = {**sub, "status": "active", "version": sub["version"] + 1}
+        before_wire, after_wire = to_wire(sub, scope), to_wire(after, scope)
+        updated = events.event_item(
+            scope,
+            "subscription.updated",
+            after_wire,
+            request,
+            previous=events.previous_attributes(before_wire, after_wire),
+            customer=sub["customer"],
+        )
+        guard = {":expected": sub["version"]}
+        ops = [put_op(after, "#v = :expected", {"#v": "version"}, guard), events.event_op(updated)]
+    return invoices.pay(scope, invoice_id, method, request, now, subscription_ops=ops, table=table)

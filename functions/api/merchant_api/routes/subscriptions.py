@@ -142,3 +142,26 @@ def upcoming_invoice(
 def get_invoice(invoice_id: Annotated[str, Path(pattern=r"^inv_[A-Za-z0-9]{1,40}$")]) -> Any:
     scope = request.scope(router)
     return invoices.to_wire(invoices.get(scope, invoice_id), scope)
+
+
+InvoiceId = Annotated[str, Path(pattern=r"^inv_[A-Za-z0-9]{1,40}$")]
+
+
+@router.post("/v1/invoices/<invoice_id>/pay", summary="Charge an open invoice again", tags=["Invoices"])
+def pay_invoice(invoice_id: InvoiceId) -> Any:
+    scope = request.scope(router)
+    return invoices.to_wire(subscriptions.pay_invoice(scope, invoice_id, request.info(router)), scope)
+
+
+@router.post("/v1/invoices/<invoice_id>/void", summary="Void an open invoice", tags=["Invoices"])
+def void_invoice(invoice_id: InvoiceId) -> Any:
+    scope = request.scope(router)
+    return invoices.to_wire(invoices.void(scope, invoice_id, request.info(router)), scope)
+
+
+@router.post(
+    "/v1/invoices/<invoice_id>/mark_uncollectible", summary="Mark an open invoice uncollectible", tags=["Invoices"]
+)
+def mark_uncollectible(invoice_id: InvoiceId) -> Any:
+    scope = request.scope(router)
+    return invoices.to_wire(invoices.mark_uncollectible(scope, invoice_id, request.info(router)), scope)
