@@ -203,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"  merchant API   {described['apiUrl']}\n"
         f"  portal         {described['portalUrl']}\n"
         f"  moto           {described['endpoint']}\n"
-        f"  demo account   {demo.account_id} (Demo Co)\n"
+        f"  demo account   {demo.account_id} (Demo Co), customer {demo.customer_id} on {demo.subscription_id}\n"
         f"  secret key     {demo.secret_key}\n\n"
         "Try it:\n"
         f'  curl -s {described["apiUrl"]}/v1/account -H "Authorization: Bearer {demo.secret_key}"\n\n'

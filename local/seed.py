@@ -1,16 +1,22 @@
-"""The demo data `make dev` starts with."""
+"""The demo data `make dev` starts with: a seller, a catalog, and a subscribed customer."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from billing import accounts
+from billing import accounts, catalog, customers, paymentmethods, subscriptions, taxrates
+from billing.clock import now
+from billing.scope import RequestInfo
+
+SEED = RequestInfo(source="api", request_id="seed")
 
 
 @dataclass(frozen=True)
 class Seeded:
     account_id: str
     secret_key: str
+    customer_id: str
+    subscription_id: str
 
 
 def seed() -> Seeded:
@@ -20,7 +26,36 @@ def seed() -> Seeded:
         {
             "legalName": "Demo Co GmbH",
             "address": {"line1": "Friedrichstraße 1", "city": "Berlin", "postalCode": "10117", "country": "DE"},
+            "taxId": "DE136695976",
             "defaultCurrency": "eur",
         },
     )
-    return Seeded(account_id=account["id"], secret_key=key.secret)
+    scope = accounts.Caller(account["id"], "test", key.key_id).scope
+    taxrates.create(scope, {"country": "DE", "percentage": 19, "displayName": "USt."}, SEED)
+    prices: dict[str, str] = {}
+    for product_id, name, monthly in (("prod_basic", "Basic", 900), ("prod_pro", "Pro", 2900)):
+        catalog.create_product(scope, {"id": product_id, "name": name}, SEED)
+        price = catalog.create_price(
+            scope,
+            {"product": product_id, "unitAmount": monthly, "currency": "eur", "recurring": {"interval": "month"}},
+            SEED,
+        )
+        prices[product_id] = price["id"]
+    catalog.create_coupon(
+        scope,
+        {"id": "rwd_save20", "name": "Save 20%", "percentOff": 20, "duration": "repeating", "durationInMonths": 3},
+        SEED,
+    )
+    customer = customers.create(
+        scope,
+        {
+            "name": "Ada Lovelace",
+            "email": "ada@example.com",
+            "address": {"line1": "Unter den Linden 5", "city": "Berlin", "postalCode": "10117", "country": "DE"},
+        },
+        SEED,
+    )
+    details, behavior = paymentmethods.details_from_token(scope, "tok_visa", now())
+    paymentmethods.attach(scope, customer["id"], details, behavior, SEED)
+    sub = subscriptions.create(scope, {"customer": customer["id"], "items": [{"price": prices["prod_basic"]}]}, SEED)
+    return Seeded(account["id"], key.secret, customer["id"], sub["id"])

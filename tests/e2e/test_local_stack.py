@@ -124,3 +124,38 @@ def test_a_broken_template_is_one_clear_line(tmp_path: Path) -> None:
     assert process.returncode == 2
     assert "template.yaml" in stderr and "not valid YAML" in stderr
     assert "Traceback" not in stderr + stdout
+
+
+def test_a_merchant_runs_the_billing_flow_over_http(running: Running) -> None:
+    # Given the demo account's key on the running stack
+    api = httpx.Client(base_url=running.api, headers={"Authorization": f"Bearer {running.key}"}, timeout=30)
+    # When a merchant builds a catalog, a customer and a yen subscription over HTTP
+    assert api.post("/v1/products", json={"id": "prod_e2e", "name": "E2E"}).status_code == 200
+    price = api.post(
+        "/v1/prices",
+        json={"product": "prod_e2e", "unitAmount": 1200, "currency": "jpy", "recurring": {"interval": "month"}},
+    ).json()
+    customer = api.post("/v1/customers", json={"name": "Yamada", "address": {"country": "JP"}}).json()
+    assert api.post(f"/v1/customers/{customer['id']}/payment_methods", json={"token": "tok_jcb"}).status_code == 200
+    created = api.post(
+        "/v1/subscriptions",
+        json={"customer": customer["id"], "items": [{"price": price["id"]}]},
+        headers={"Idempotency-Key": "e2e-sub-1"},
+    )
+    assert created.status_code == 200, created.text
+    replay = api.post(
+        "/v1/subscriptions",
+        json={"customer": customer["id"], "items": [{"price": price["id"]}]},
+        headers={"Idempotency-Key": "e2e-sub-1"},
+    )
+    # Then it is invoiced and charged once, in whole yen, and the PDF comes back as binary
+    assert replay.json()["id"] == created.json()["id"]
+    invoice = api.get(f"/v1/invoices/{created.json()['latestInvoice']}").json()
+    assert (invoice["currency"], invoice["total"], invoice["status"]) == ("jpy", 1200, "paid")
+    document = api.get(f"/v1/invoices/{invoice['id']}/pdf")
+    assert document.status_code == 200 and document.content.startswith(b"%PDF")
+    assert document.headers["content-type"] == "application/pdf"
+    types = [e["type"] for e in api.get("/v1/events", params={"customer": customer["id"], "limit": 20}).json()["data"]]
+    assert types.count("subscription.created") == 1 and "invoice.paid" in types
+    # And the seeded demo customer is there with its subscription
+    assert api.get("/v1/subscriptions", params={"status": "active"}).json()["data"]

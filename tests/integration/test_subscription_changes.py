@@ -252,3 +252,14 @@ def test_no_next_invoice_when_canceling_at_period_end(merchant: ApiClient, plans
     merchant.post(f"/v1/subscriptions/{sub['id']}", {"cancelAtPeriodEnd": True})
     preview = merchant.get("/v1/invoices/upcoming", query={"subscription": sub["id"]}).json()
     assert preview["next"] is None and preview["immediate"] is None
+
+
+def test_a_coupon_applied_later_discounts_the_next_invoice(merchant: ApiClient, plans: dict[str, str]) -> None:
+    merchant.post("/v1/coupons", {"id": "rwd_half", "percentOff": 50, "duration": "forever"})
+    sub = subscribe(merchant, plans["basic"])
+    applied = merchant.post(f"/v1/subscriptions/{sub['id']}", {"coupon": "rwd_half"}).json()
+    assert applied["discount"]["coupon"]["id"] == "rwd_half"
+    upcoming = merchant.get("/v1/invoices/upcoming", query={"subscription": sub["id"]}).json()["next"]
+    assert (upcoming["subtotal"], upcoming["discount"], upcoming["total"]) == (1000, 500, 500)
+    removed = merchant.post(f"/v1/subscriptions/{sub['id']}", {"coupon": ""}).json()
+    assert removed["discount"] is None
