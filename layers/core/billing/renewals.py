@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from billing import accounts, clock, customers, events, invoices, subscriptions, taxrates
+from billing import clock, customers, invoices, subscriptions
 from billing.errors import BillingError
-from billing.repository import Item, Table, put_op
+from billing.repository import Item, Table
 from billing.scope import RequestInfo, Scope
 
 BATCH = 25
@@ -56,11 +56,10 @@ def step(scope: Scope, sub_id: str, now: datetime, request: RequestInfo, *, tabl
     end = clock.from_wire(sub["currentPeriodEnd"])
     if sub["status"] == "canceled" or end > now:
         return False
-    guard = {"names": {"#v": "version"}, "values": {":expected": sub["version"]}, "condition": "#v = :expected"}
     if sub.get("cancelAtPeriodEnd"):
         after = {k: v for k, v in sub.items() if k not in ("duePk", "dueSk")}
         after = _after_period(after, {"status": "canceled", "endedAt": clock.to_wire(end), "cancelAtPeriodEnd": True})
-        _write(scope, sub, after, "subscription.deleted", request, table, guard)
+        table.transact(subscriptions.change_ops(scope, sub, after, "subscription.deleted", request))
         return True
     items = sub["items"]
     if sub["status"] == "trialing":
@@ -73,18 +72,8 @@ def step(scope: Scope, sub_id: str, now: datetime, request: RequestInfo, *, tabl
     lines = subscriptions.pending_to_lines(sub.get("pendingInvoiceItems") or []) + subscriptions.period_lines(
         items, start, new_end
     )
-    draft = invoices.build(
-        scope,
-        account=accounts.get_account(scope.account_id, table=table),
-        customer=customer,
-        currency=sub["currency"],
-        lines=lines,
-        discount=discount,
-        tax_rates=taxrates.all_active(scope, table=table),
-        subscription=sub_id,
-        period_start=start,
-        period_end=new_end,
-        now=start,
+    draft = subscriptions.draft_invoice(
+        scope, sub, customer, lines, discount=discount, period=(start, new_end), now=start, table=table
     )
     outcome = invoices.charge(draft["amountDue"], method)
     after = _after_period(
@@ -99,7 +88,7 @@ def step(scope: Scope, sub_id: str, now: datetime, request: RequestInfo, *, tabl
             **subscriptions.due_keys(scope, sub_id, clock.to_wire(new_end), sub.get("testClock")),
         },
     )
-    ops = _ops(scope, sub, after, "subscription.updated", request, guard)
+    ops = subscriptions.change_ops(scope, sub, after, "subscription.updated", request)
     invoices.commit(scope, table, draft, outcome, start, request, ops)
     return True
 
@@ -114,24 +103,3 @@ def _discount_for(discount: dict[str, Any] | None, period_start: datetime) -> di
     if duration == "repeating" and discount.get("end") and clock.from_wire(discount["end"]) <= period_start:
         return None
     return discount
-
-
-def _ops(
-    scope: Scope, before: Item, after: Item, event_type: str, request: RequestInfo, guard: dict[str, Any]
-) -> list[dict[str, Any]]:
-    before_wire, after_wire = subscriptions.to_wire(before, scope), subscriptions.to_wire(after, scope)
-    event = events.event_item(
-        scope,
-        event_type,
-        after_wire,
-        request,
-        previous=events.previous_attributes(before_wire, after_wire),
-        customer=before["customer"],
-    )
-    return [put_op(after, guard["condition"], guard["names"], guard["values"]), events.event_op(event)]
-
-
-def _write(
-    scope: Scope, before: Item, after: Item, event_type: str, request: RequestInfo, table: Table, guard: dict[str, Any]
-) -> None:
-    table.transact(_ops(scope, before, after, event_type, request, guard))

@@ -56,6 +56,48 @@ def to_wire(item: Item, scope: Scope) -> dict[str, Any]:
     return wire
 
 
+def change_ops(scope: Scope, before: Item, after: Item, event_type: str, request: RequestInfo) -> list[dict[str, Any]]:
+    """`after` written only over the version read (`before`), with the event that says so."""
+    before_wire, after_wire = to_wire(before, scope), to_wire(after, scope)
+    event = events.event_item(
+        scope,
+        event_type,
+        after_wire,
+        request,
+        previous=events.previous_attributes(before_wire, after_wire),
+        customer=before["customer"],
+    )
+    guard = put_op(after, "#v = :expected", {"#v": "version"}, {":expected": before["version"]})
+    return [guard, events.event_op(event)]
+
+
+def draft_invoice(
+    scope: Scope,
+    sub: Item,
+    customer: Item,
+    lines: list[invoices.Line],
+    *,
+    discount: dict[str, Any] | None,
+    period: tuple[datetime, datetime],
+    now: datetime,
+    table: Table,
+) -> Item:
+    """A draft invoice of `sub` with the account as seller and its current tax rates."""
+    return invoices.build(
+        scope,
+        account=accounts.get_account(scope.account_id, table=table),
+        customer=customer,
+        currency=sub["currency"],
+        lines=lines,
+        discount=discount,
+        tax_rates=taxrates.all_active(scope, table=table),
+        subscription=sub["id"],
+        period_start=period[0],
+        period_end=period[1],
+        now=now,
+    )
+
+
 def _lookup(fetch: Any, param: str) -> Item:
     """A referenced object, or a 400 naming the parameter that referred to it."""
     try:
@@ -409,37 +451,15 @@ def update(
         invoice_lines = pending_to_lines(after.get("pendingInvoiceItems") or []) + invoice_lines
         customer = customers.get(scope, sub["customer"], table=table)
         method = payment_method_for(scope, customer, after.get("defaultPaymentMethod"), table)
-        start, end = clock.from_wire(after["currentPeriodStart"]), clock.from_wire(after["currentPeriodEnd"])
-        draft = invoices.build(
-            scope,
-            account=accounts.get_account(scope.account_id, table=table),
-            customer=customer,
-            currency=sub["currency"],
-            lines=invoice_lines,
-            discount=after.get("discount"),
-            tax_rates=taxrates.all_active(scope, table=table),
-            subscription=sub_id,
-            period_start=start,
-            period_end=end,
-            now=now,
+        period = clock.from_wire(after["currentPeriodStart"]), clock.from_wire(after["currentPeriodEnd"])
+        draft = draft_invoice(
+            scope, sub, customer, invoice_lines, discount=after.get("discount"), period=period, now=now, table=table
         )
         outcome = invoices.charge(draft["amountDue"], method)
         after.update(latestInvoice=draft["id"], pendingInvoiceItems=[])
         if not outcome.paid:
             after["status"] = "past_due"
-    before_wire, after_wire = to_wire(sub, scope), to_wire(after, scope)
-    updated = events.event_item(
-        scope,
-        "subscription.updated",
-        after_wire,
-        request,
-        previous=events.previous_attributes(before_wire, after_wire),
-        customer=sub["customer"],
-    )
-    ops = [
-        put_op(after, condition="#v = :expected", names={"#v": "version"}, values={":expected": sub["version"]}),
-        events.event_op(updated),
-    ]
+    ops = change_ops(scope, sub, after, "subscription.updated", request)
     if draft is not None:
         invoices.commit(scope, table, draft, outcome, now, request, ops)
     else:
@@ -479,36 +499,14 @@ def cancel(
     )
     if lines:
         after["pendingInvoiceItems"] = []
-    before_wire, after_wire = to_wire(sub, scope), to_wire(after, scope)
-    deleted = events.event_item(
-        scope,
-        "subscription.deleted",
-        after_wire,
-        request,
-        previous=events.previous_attributes(before_wire, after_wire),
-        customer=sub["customer"],
-    )
-    ops = [
-        put_op(after, condition="#v = :expected", names={"#v": "version"}, values={":expected": sub["version"]}),
-        events.event_op(deleted),
-    ]
+    ops = change_ops(scope, sub, after, "subscription.deleted", request)
     if not lines:
         table.transact(ops, conflict_message="The subscription was changed by another request; retry.")
         return after
     customer = customers.get(scope, sub["customer"], table=table)
     method = payment_method_for(scope, customer, sub.get("defaultPaymentMethod"), table)
-    draft = invoices.build(
-        scope,
-        account=accounts.get_account(scope.account_id, table=table),
-        customer=customer,
-        currency=sub["currency"],
-        lines=lines,
-        discount=sub.get("discount"),
-        tax_rates=taxrates.all_active(scope, table=table),
-        subscription=sub_id,
-        period_start=now,
-        period_end=now,
-        now=now,
+    draft = draft_invoice(
+        scope, sub, customer, lines, discount=sub.get("discount"), period=(now, now), now=now, table=table
     )
     after["latestInvoice"] = draft["id"]
     invoices.commit(scope, table, draft, invoices.charge(draft["amountDue"], method), now, request, ops)
@@ -607,16 +605,7 @@ def pay_invoice(scope: Scope, invoice_id: str, request: RequestInfo, *, table: T
     now = now_for(scope, customer.get("testClock"), table)
     ops: list[dict[str, Any]] = []
     if sub and sub["status"] == "past_due" and sub.get("latestInvoice") == invoice_id:
-        after = {**sub, "status": "active", "version": sub["version"] + 1}
-        before_wire, after_wire = to_wire(sub, scope), to_wire(after, scope)
-        updated = events.event_item(
-            scope,
-            "subscription.updated",
-            after_wire,
-            request,
-            previous=events.previous_attributes(before_wire, after_wire),
-            customer=sub["customer"],
+        ops = change_ops(
+            scope, sub, {**sub, "status": "active", "version": sub["version"] + 1}, "subscription.updated", request
         )
-        guard = {":expected": sub["version"]}
-        ops = [put_op(after, "#v = :expected", {"#v": "version"}, guard), events.event_op(updated)]
     return invoices.pay(scope, invoice_id, method, request, now, subscription_ops=ops, table=table)
