@@ -168,3 +168,34 @@ def test_clocks_only_move_forward_and_only_in_test_mode(timeline: Timeline, stac
     assert refused.status == 403
     unknown = timeline.api.post("/v1/customers", {"name": "x", "testClock": "clock_nope"})
     assert unknown.status == 400 and unknown.json()["error"]["param"] == "testClock"
+
+
+def test_a_downgrade_credit_is_carried_to_the_next_invoices(timeline: Timeline) -> None:
+    pro = timeline.api.post(
+        "/v1/prices", {"product": "prod_t", "unitAmount": 4500, "currency": "eur", "recurring": {"interval": "month"}}
+    ).json()["id"]
+    customer = timeline.customer()
+    response = timeline.api.post("/v1/subscriptions", {"customer": customer, "items": [{"price": pro}]})
+    sub = response.json()
+    # Half-way through 31 Jan → 28 Feb, downgrade to 15.00 and invoice the difference now.
+    timeline.advance(datetime(2026, 2, 14, 10, 0, tzinfo=UTC))
+    switched = timeline.api.post(
+        f"/v1/subscriptions/{sub['id']}", {"items": [{"price": timeline.price}], "prorationBehavior": "always_invoice"}
+    )
+    assert switched.status == 200, switched.text
+    credit_note = timeline.invoices(sub["id"])[0]
+    assert (credit_note["total"], credit_note["creditedToCustomer"]) == (-1500, 1500)
+    assert timeline.api.get(f"/v1/customers/{customer}").json()["creditBalance"] == {"eur": 1500}
+    # The next renewal (15.00) is paid from the credit, and the one after is charged again.
+    timeline.advance(datetime(2026, 3, 1, tzinfo=UTC))
+    renewal = timeline.invoices(sub["id"])[0]
+    assert (renewal["total"], renewal["appliedCredit"], renewal["amountDue"], renewal["status"]) == (
+        1500,
+        1500,
+        0,
+        "paid",
+    )
+    assert timeline.api.get(f"/v1/customers/{customer}").json()["creditBalance"] == {}
+    timeline.advance(datetime(2026, 4, 1, tzinfo=UTC))
+    charged = timeline.invoices(sub["id"])[0]
+    assert (charged["appliedCredit"], charged["amountPaid"]) == (0, 1500)

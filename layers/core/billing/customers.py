@@ -36,6 +36,9 @@ def to_wire(item: Item, scope: Scope) -> dict[str, Any]:
     wire.update({field: item.get(field) for field in WIRE_FIELDS})
     wire["taxIds"] = [dict(t, object="tax_id", customer=item["id"]) for t in item.get("taxIds") or []]
     wire["metadata"] = item.get("metadata") or {}
+    wire["creditBalance"] = {
+        key.removeprefix("credit_"): value for key, value in sorted(item.items()) if key.startswith("credit_") and value
+    }
     wire["createdAt"] = item["createdAt"]
     wire["livemode"] = scope.livemode
     return wire

@@ -62,6 +62,31 @@ def counter_op(scope: Scope, table: Table) -> tuple[int, dict[str, Any]]:
     return last + 1, update_op(pk, "INVOICE_NUMBER", "SET #last = :next", condition, {"#last": "last"}, values)
 
 
+def credit_attribute(currency: str) -> str:
+    return f"credit_{currency}"
+
+
+def credit_balance(customer: Item, currency: str) -> int:
+    """What the customer has to its credit in `currency` (from credit notes of earlier invoices)."""
+    return int(customer.get(credit_attribute(currency)) or 0)
+
+
+def credit_op(scope: Scope, invoice: Item) -> dict[str, Any] | None:
+    """The change to the customer's credit an invoice makes: its negative total added, the
+    credit it used taken (guarded, so two invoices can never spend the same credit)."""
+    delta = int(invoice.get("creditedToCustomer") or 0) - int(invoice.get("appliedCredit") or 0)
+    if delta == 0:
+        return None
+    pk, sk = customers.customer_key(scope, invoice["customer"])
+    names = {"#c": credit_attribute(invoice["currency"])}
+    condition = "attribute_exists(pk)"
+    values: dict[str, Any] = {":delta": delta}
+    if delta < 0:
+        condition += " AND #c >= :spent"
+        values[":spent"] = -delta
+    return update_op(pk, sk, "ADD #c :delta", condition, names, values)
+
+
 def party_snapshot(customer: Item) -> dict[str, Any]:
     return {
         "name": customer.get("name"),
@@ -132,6 +157,7 @@ def build(
     )
     inclusive = bool(taxed.rate and taxed.rate.inclusive)
     totals = invoicemath.totals(amounts, discounts, taxed, inclusive=inclusive)
+    applied = min(credit_balance(customer, currency), totals.amount_due)
     invoice_id = sortable_id("inv")
     wire_lines = [
         {
@@ -169,9 +195,10 @@ def build(
         "taxInclusive": inclusive,
         "reverseChargeNote": taxed.note,
         "total": totals.total,
-        "amountDue": totals.amount_due,
+        "appliedCredit": applied,
+        "amountDue": totals.amount_due - applied,
         "amountPaid": 0,
-        "amountRemaining": totals.amount_due,
+        "amountRemaining": totals.amount_due - applied,
         "creditedToCustomer": totals.credit,
         "periodStart": clock.to_wire(period_start),
         "periodEnd": clock.to_wire(period_end),
@@ -266,8 +293,9 @@ def commit(
     for attempt in range(NUMBER_RETRIES):
         number, counter = counter_op(scope, table)
         invoice = finalize(scope, draft, number, outcome, now)
+        credit = credit_op(scope, invoice)
         try:
-            table.transact([*other_ops, *write_ops(scope, invoice, request, counter)])
+            table.transact([*other_ops, *write_ops(scope, invoice, request, counter), *([credit] if credit else [])])
             return invoice
         except Conflict:
             if attempt == NUMBER_RETRIES - 1:
