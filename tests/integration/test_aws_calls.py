@@ -6,7 +6,10 @@ from bench import aws_calls
 
 
 def test_every_operation_makes_at_most_its_budgeted_aws_calls() -> None:
+    # Given the bench's operations, run through the real API handler on moto
+    # When each one's AWS calls are counted by the same hook `make bench` uses
     counted = aws_calls.count_all()
+    # Then every operation was measured and none makes more calls than its budget
     assert set(counted) == set(aws_calls.BUDGETS)
     for name, counter in counted.items():
         assert counter.total <= aws_calls.BUDGETS[name], f"{name}: {counter.breakdown()}"

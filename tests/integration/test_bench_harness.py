@@ -13,6 +13,7 @@ from local.template import ROOT
 
 @pytest.mark.slow
 def test_bench_prints_import_ratios_for_each_function_and_call_counts() -> None:
+    # Given the harness / When it runs every measure with few repetitions, as `make bench` would
     result = subprocess.run(
         [sys.executable, "-m", "bench", "--runs", "3"],
         cwd=ROOT,
@@ -21,11 +22,13 @@ def test_bench_prints_import_ratios_for_each_function_and_call_counts() -> None:
         timeout=300,
         check=False,
     )
+    # Then it succeeds and prints a positive import ratio for each function
     assert result.returncode == 0, result.stderr
     for function in ("api", "portal"):
         row = re.search(rf"^{function}\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$", result.stdout, re.MULTILINE)
         assert row, result.stdout
         assert all(float(value) > 0 for value in row.groups())
+    # And the AWS-call table and the PDF ratio
     assert re.search(r"^GET /v1/account \(key cache warm\)\s+1\s+1\s+GetItem×1", result.stdout, re.MULTILINE)
     pdf_row = re.search(
         r"^([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$", result.stdout.split("Invoice PDF render")[1], re.MULTILINE

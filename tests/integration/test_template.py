@@ -45,18 +45,23 @@ def loaded() -> Template:
 
 
 def test_cfn_lint_finds_nothing() -> None:
+    # Given template.yaml / When cfn-lint reads it / Then it reports no finding at all
     result = run(str(Path(sys.executable).parent / "cfn-lint"), "template.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_sam_validate_lint_passes() -> None:
+    # Given template.yaml and samconfig.toml / When SAM validates with its linter on
     result = run(sam_cli(), "validate", "--lint")
+    # Then the template is accepted
     assert result.returncode == 0, result.stdout + result.stderr
     assert "is a valid SAM Template" in result.stdout + result.stderr
 
 
 def test_the_table_is_on_demand_with_ttl_stream_recovery_and_encryption(loaded: Template) -> None:
+    # Given the template's one table
     _, props = loaded.table()
+    # Then it is on demand, reclaims expired items, streams new images, is recoverable and encrypted
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
     assert props["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE"
@@ -65,7 +70,9 @@ def test_the_table_is_on_demand_with_ttl_stream_recovery_and_encryption(loaded: 
 
 
 def test_the_delivery_queue_redrives_to_its_dead_letter_queue(loaded: Template) -> None:
+    # Given the template's queues
     queues = loaded.queues()
+    # Then a delivery that keeps failing ends in the dead-letter queue, and every queue is encrypted
     redrive = queues["DeliveryQueue"]["RedrivePolicy"]
     assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["DeliveryDeadLetterQueue", "Arn"]}
     assert redrive["maxReceiveCount"] >= 1
@@ -73,7 +80,9 @@ def test_the_delivery_queue_redrives_to_its_dead_letter_queue(loaded: Template) 
 
 
 def test_globals_pin_runtime_architecture_and_tracing(loaded: Template) -> None:
+    # Given the settings every function inherits
     function_globals = loaded.raw["Globals"]["Function"]
+    # Then they pin the Lambda runtime the deps layer is built for, and trace with X-Ray
     assert function_globals["Runtime"] == "python3.13"
     assert function_globals["Architectures"] == ["arm64"]
     assert function_globals["Tracing"] == "Active"
@@ -90,7 +99,9 @@ def _statements(resource: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_every_function_has_least_privilege_statements(loaded: Template) -> None:
+    # Given every function of the template
     for logical_id, resource in loaded.of_type("AWS::Serverless::Function").items():
+        # Then each states its own statements (no managed policy templates), none with a wildcard
         for statement in _statements(resource):
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
@@ -100,24 +111,29 @@ def test_every_function_has_least_privilege_statements(loaded: Template) -> None
 
 
 def test_the_api_has_explicit_routes_and_no_catch_all(loaded: Template) -> None:
+    # Given the API function's HttpApi events
     routes = loaded.function("api").routes
+    # Then each is an explicit route: no `{proxy+}` catch-all
     assert routes and all("+}" not in route.path for route in routes)
 
 
 def test_outputs_name_what_a_user_needs(loaded: Template) -> None:
+    # Given the stack's outputs / Then they name the URLs and resources a deployer looks up
     assert {"ApiUrl", "PortalUrl", "TableName", "DeliveryQueueUrl", "KeyMaterialSecretArn"} <= set(
         loaded.raw["Outputs"]
     )
 
 
 def test_the_api_function_does_not_import_the_portal_or_pdf_libraries() -> None:
-    # A fresh interpreter that imports the API handler as Lambda would.
+    # Given a fresh interpreter with the API function's code and the core layer on sys.path
     probe = (
         "import sys; sys.path[:0] = ['functions/api', 'layers/core']; import app; "
         "import json; print(json.dumps(sorted(m for m in ('jinja2', 'reportlab', 'starlette', 'mangum') "
         "if m in sys.modules)))"
     )
+    # When it imports the handler module, as Lambda does on a cold start
     result = run(sys.executable, "-c", probe, env={**TOOL_ENV, "TABLE_NAME": "unused"})
+    # Then neither the portal's web stack nor the PDF library was loaded
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []
 
@@ -135,26 +151,44 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.mark.slow
 def test_sam_build_gives_every_function_all_it_imports(built: Path, loaded: Template) -> None:
+    # Given what `sam build` produced: each function's code, the core layer and the deps layer
     core = built / "CoreLayer" / "python"
     deps = built / "DepsLayer" / "python"
     available = provided_top_levels(core) | provided_top_levels(deps) | set(sys.stdlib_module_names) | RUNTIME_PROVIDED
     for function in loaded.functions():
         code = built / function.logical_id
         module = function.handler.rpartition(".")[0]
+        # When every import reachable from its handler is collected (first-party code followed)
         imported = reachable_imports(code / f"{module}.py", [code, core])
+        # Then each is in its build, a layer, the standard library or what the runtime provides
         missing = imported - available - provided_top_levels(code)
         assert not missing, f"{function.logical_id} imports {sorted(missing)}, which its build lacks"
 
 
 @pytest.mark.slow
 def test_the_deps_layer_is_built_for_python313_on_arm64(built: Path) -> None:
+    # Given the deps layer's compiled pydantic_core
     extensions = list((built / "DepsLayer" / "python" / "pydantic_core").glob("*.so"))
+    # Then it is the CPython 3.13 aarch64 build, whatever machine ran `sam build`
     assert extensions and all("cpython-313-aarch64" in so.name for so in extensions)
 
 
 @pytest.mark.slow
 def test_the_api_build_carries_no_portal_code(built: Path) -> None:
+    # Given the built API function
     api = built / "ApiFunction"
+    # Then it holds its own code only: no portal code, no Makefile, no caches
     assert (api / "app.py").is_file() and (api / "merchant_api").is_dir()
     assert not (api / "portal_site").exists() and not (api / "Makefile").exists()
     assert not list(api.rglob("__pycache__"))
+
+
+@pytest.mark.slow
+def test_the_built_api_function_reaches_neither_jinja2_nor_reportlab(built: Path) -> None:
+    # Given the built API function and the core layer it runs with
+    api = built / "ApiFunction"
+    # When every import reachable from its handler is collected, lazy ones inside functions included
+    imported = reachable_imports(api / "app.py", [api, built / "CoreLayer" / "python"])
+    # Then the walk reached its real dependencies, and none of the portal's or the PDF's libraries
+    assert {"billing", "aws_lambda_powertools", "pydantic"} <= imported
+    assert imported.isdisjoint({"jinja2", "reportlab", "starlette", "mangum"}), sorted(imported)

@@ -12,31 +12,52 @@ RUNTIME_PROVIDED = frozenset(
 )
 
 
-def _imports_of(path: Path) -> set[str]:
-    """Dotted names imported by one file (absolute imports only; the code uses no relative ones)."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found
-
-
-def _source_for(name: str, roots: Iterable[Path]) -> Path | None:
-    parts = name.split(".")
-    for root in roots:
-        module = root.joinpath(*parts).with_suffix(".py")
-        package = root.joinpath(*parts, "__init__.py")
-        for candidate in (module, package):
-            if candidate.is_file():
-                return candidate
+def _file_of(stem: Path) -> Path | None:
+    """The source file of the module or package at `stem` (a path without suffix), if any."""
+    for candidate in (stem.with_suffix(".py"), stem / "__init__.py"):
+        if candidate.is_file():
+            return candidate
     return None
 
 
+def _source_for(name: str, roots: Iterable[Path]) -> Path | None:
+    for root in roots:
+        found = _file_of(root.joinpath(*name.split(".")))
+        if found is not None:
+            return found
+    return None
+
+
+def _relative_sources(path: Path, node: ast.ImportFrom) -> list[Path]:
+    """Files a relative import (`from . import x`, `from ..pkg import y`) loads."""
+    base = path.parent
+    for _ in range(node.level - 1):
+        base = base.parent
+    stem = base.joinpath(*node.module.split(".")) if node.module else base
+    found = (_file_of(candidate) for candidate in [stem, *(stem / alias.name for alias in node.names)])
+    return [source for source in found if source is not None]
+
+
+def _imports_of(path: Path) -> tuple[set[str], list[Path]]:
+    """One file's absolute imports (dotted names) and the files its relative imports load."""
+    absolute: set[str] = set()
+    relative: list[Path] = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            absolute.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level:
+            relative.extend(_relative_sources(path, node))
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            absolute.add(node.module)
+            absolute.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return absolute, relative
+
+
 def reachable_imports(entry: Path, first_party_roots: list[Path]) -> set[str]:
-    """Every top-level module name imported by `entry` and the first-party code it reaches."""
+    """Every top-level module name imported by `entry` and the first-party code it reaches.
+
+    Imports inside functions count too: a lazy import still has to be in the bundle.
+    """
     seen_files: set[Path] = set()
     top_levels: set[str] = set()
     pending = [entry]
@@ -45,16 +66,16 @@ def reachable_imports(entry: Path, first_party_roots: list[Path]) -> set[str]:
         if path in seen_files:
             continue
         seen_files.add(path)
-        for name in _imports_of(path):
-            top_levels.add(name.split(".")[0])
-            source = _source_for(name, first_party_roots)
-            if source is not None:
-                pending.append(source)
-            parent = name.split(".")
-            for depth in range(1, len(parent)):
-                package = _source_for(".".join(parent[:depth]), first_party_roots)
-                if package is not None:
-                    pending.append(package)
+        absolute, relative = _imports_of(path)
+        pending.extend(relative)
+        for name in absolute:
+            parts = name.split(".")
+            top_levels.add(parts[0])
+            # `import a.b.c` runs a/__init__.py and a/b/__init__.py before a/b/c.py.
+            for depth in range(1, len(parts) + 1):
+                source = _source_for(".".join(parts[:depth]), first_party_roots)
+                if source is not None:
+                    pending.append(source)
     return top_levels
 
 
