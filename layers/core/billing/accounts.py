@@ -17,7 +17,7 @@ from billing import clock, config, keys
 from billing.countries import validate_country
 from billing.errors import AuthenticationFailed, InvalidRequest, NotFound
 from billing.ids import new_id
-from billing.repository import Item, Table, put_op, set_expression
+from billing.repository import Item, Table, put_op, versioned_set
 from billing.scope import Scope
 
 DEFAULT_SESSION_MINUTES = 30
@@ -109,19 +109,10 @@ def update_account(account_id: str, changes: Mapping[str, Any], *, table: Table 
     current = get_account(account_id, table=table)
     if not changes:
         return current
-    fields = list(changes)
-    expression, names = set_expression([*fields, "version"])
-    values = {f":f{n}": changes[f] for n, f in enumerate(fields)}
-    values[f":f{len(fields)}"] = current["version"] + 1
-    names["#v"] = "version"
-    values[":expected"] = current["version"]
     return table.update(
         current["pk"],
         "ACCOUNT",
-        expression=expression,
-        condition="#v = :expected",
-        names=names,
-        values=values,
+        **versioned_set(changes, current["version"]),
         conflict_message="The account was changed by another request; retry.",
     )
 
@@ -166,13 +157,7 @@ def add_key(account_id: str, mode: keys.Mode, *, table: Table | None = None) -> 
 
 
 def _key_items(account_id: str, table: Table) -> list[Item]:
-    items: list[Item] = []
-    after = None
-    while True:
-        page, after = table.query(f"{account_pk(account_id)}#KEYS", index="gsi1", after=after)
-        items.extend(page)
-        if after is None:
-            return items
+    return table.query_all(f"{account_pk(account_id)}#KEYS", index="gsi1")
 
 
 def list_keys(account_id: str, *, table: Table | None = None) -> list[dict[str, Any]]:

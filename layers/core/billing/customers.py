@@ -15,7 +15,7 @@ from billing import clock, events, taxids
 from billing.errors import InvalidRequest, NotFound
 from billing.ids import sortable_id
 from billing.listing import page
-from billing.repository import Item, Table, put_op, set_expression, update_op
+from billing.repository import Item, Table, put_op, update_op, versioned_set
 from billing.scope import RequestInfo, Scope
 
 WIRE_FIELDS = ("email", "name", "phone", "address", "metadata", "testClock", "defaultPaymentMethod", "taxIds")
@@ -115,11 +115,7 @@ def versioned_change(
     """
     table = table or Table()
     after = {**current, **changes, "version": current["version"] + 1}
-    fields = [*changes, "version"]
-    expression, names = set_expression(fields)
-    values = {f":f{n}": after[f] for n, f in enumerate(fields)}
-    names["#v"] = "version"
-    values[":expected"] = current["version"]
+    guarded = versioned_set(changes, current["version"])
     before_wire, after_wire = to_wire(current, scope), to_wire(after, scope)
     event = events.event_item(
         scope,
@@ -131,7 +127,7 @@ def versioned_change(
     )
     table.transact(
         [
-            update_op(current["pk"], current["sk"], expression, "#v = :expected", names, values),
+            update_op(current["pk"], current["sk"], **guarded),
             events.event_op(event),
             *(extra_ops or []),
         ],

@@ -19,7 +19,7 @@ from billing import clock, customers, events, invoicemath, tax
 from billing.errors import Conflict, InvalidRequest, NotFound
 from billing.ids import sortable_id
 from billing.listing import page
-from billing.repository import Item, Table, put_op, update_op
+from billing.repository import Item, Table, put_op, update_op, versioned_put_op
 from billing.scope import RequestInfo, Scope
 
 
@@ -362,7 +362,7 @@ def _transition(
     event = events.event_item(scope, event_type, to_wire(after, scope), request, customer=invoice["customer"])
     table.transact(
         [
-            put_op(after, "#v = :expected", {"#v": "version"}, {":expected": invoice["version"]}),
+            versioned_put_op(after, invoice["version"]),
             events.event_op(event),
             *extra_ops,
         ],

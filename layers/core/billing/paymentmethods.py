@@ -119,19 +119,34 @@ def attach(
     item = pm_item(scope, customer_id, details, behavior, now)
     attached = events.event_item(scope, "payment_method.attached", to_wire(item, scope), request, customer=customer_id)
     operations = [put_op(item, condition="attribute_not_exists(pk)"), events.event_op(attached)]
-    if set_default or not customer.get("defaultPaymentMethod"):
+    default = (
+        item["id"] if set_default or not customer.get("defaultPaymentMethod") else customer["defaultPaymentMethod"]
+    )
+    _commit(scope, customer, operations, default, request, table)
+    return item
+
+
+def _commit(
+    scope: Scope,
+    customer: Item,
+    operations: list[dict[str, Any]],
+    default: str | None,
+    request: RequestInfo,
+    table: Table,
+) -> None:
+    """`operations`, and the customer's new default method with them when it changes."""
+    if customer.get("defaultPaymentMethod") == default:
+        table.transact(operations)
+    else:
         customers.versioned_change(
             scope,
             customer,
-            {"defaultPaymentMethod": item["id"]},
+            {"defaultPaymentMethod": default},
             "customer.updated",
             request,
             extra_ops=operations,
             table=table,
         )
-    else:
-        table.transact(operations)
-    return item
 
 
 def list_for(scope: Scope, customer_id: str, *, table: Table | None = None) -> list[Item]:
@@ -168,19 +183,11 @@ def detach(scope: Scope, customer_id: str, pm_id: str, request: RequestInfo, *, 
         )
     detached = events.event_item(scope, "payment_method.detached", to_wire(item, scope), request, customer=customer_id)
     operations = [delete_op(item["pk"], item["sk"], "attribute_exists(pk)"), events.event_op(detached)]
-    if customer.get("defaultPaymentMethod") == pm_id:
+    default = customer.get("defaultPaymentMethod")
+    if default == pm_id:
         others = [m["id"] for m in methods if m["id"] != pm_id]
-        customers.versioned_change(
-            scope,
-            customer,
-            {"defaultPaymentMethod": others[0] if others else None},
-            "customer.updated",
-            request,
-            extra_ops=operations,
-            table=table,
-        )
-    else:
-        table.transact(operations)
+        default = others[0] if others else None
+    _commit(scope, customer, operations, default, request, table)
     return item
 
 

@@ -237,6 +237,16 @@ class Table:
         last = answer.get("LastEvaluatedKey")
         return [deserialize(i) for i in answer.get("Items", [])], (deserialize(last) if last else None)
 
+    def query_all(self, partition: str, *, index: str | None = None) -> list[Item]:
+        """Every item of a partition, page after page (for partitions known to be small)."""
+        items: list[Item] = []
+        after = None
+        while True:
+            page, after = self.query(partition, index=index, after=after)
+            items.extend(page)
+            if after is None:
+                return items
+
     def transact(
         self,
         operations: Sequence[Mapping[str, Any]],
@@ -316,6 +326,23 @@ def check_op(
         "names": names,
         "values": values,
     }
+
+
+def versioned_put_op(after: Mapping[str, Any], expected_version: int) -> dict[str, Any]:
+    """`after` written whole, only over the version it was read at (no lost updates)."""
+    return put_op(after, "#v = :expected", {"#v": "version"}, {":expected": expected_version})
+
+
+def versioned_set(changes: Mapping[str, Any], expected_version: int) -> dict[str, Any]:
+    """`SET` of `changes` and the next version, conditional on `expected_version`: the
+    expression, condition, names and values of an `update` or `update_op`."""
+    fields = [*changes, "version"]
+    expression, names = set_expression(fields)
+    values = {f":f{n}": changes[f] for n, f in enumerate(changes)}
+    values[f":f{len(changes)}"] = expected_version + 1
+    names["#v"] = "version"
+    values[":expected"] = expected_version
+    return {"expression": expression, "condition": "#v = :expected", "names": names, "values": values}
 
 
 def set_expression(fields: Iterable[str]) -> tuple[str, dict[str, str]]:

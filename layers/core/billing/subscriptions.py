@@ -18,7 +18,7 @@ from billing.errors import InvalidRequest, NotFound
 from billing.ids import sortable_id
 from billing.listing import page
 from billing.proration import add_months, period_boundary
-from billing.repository import Item, Table, put_op
+from billing.repository import Item, Table, put_op, versioned_put_op
 from billing.scope import RequestInfo, Scope
 
 LIVE_STATUSES = ("trialing", "active", "past_due")
@@ -67,8 +67,7 @@ def change_ops(scope: Scope, before: Item, after: Item, event_type: str, request
         previous=events.previous_attributes(before_wire, after_wire),
         customer=before["customer"],
     )
-    guard = put_op(after, "#v = :expected", {"#v": "version"}, {":expected": before["version"]})
-    return [guard, events.event_op(event)]
+    return [versioned_put_op(after, before["version"]), events.event_op(event)]
 
 
 def draft_invoice(
@@ -190,18 +189,7 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
                 param="defaultPaymentMethod",
                 code="payment_method_missing",
             )
-        lines = [
-            invoices.Line(
-                f"{i['description']} × {i['quantity']}" if i["quantity"] > 1 else i["description"],
-                i["unitAmount"] * i["quantity"],
-                i["quantity"],
-                i["unitAmount"],
-                i["price"],
-                now,
-                period_end,
-            )
-            for i in items
-        ]
+        lines = period_lines(items, now, period_end)
     account = accounts.get_account(scope.account_id, table=table)
     sub_id = sortable_id("sub")
     draft = invoices.build(

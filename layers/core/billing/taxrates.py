@@ -71,11 +71,4 @@ def list_rates(scope: Scope, *, limit: int, starting_after: str | None, table: T
 
 def all_active(scope: Scope, *, table: Table | None = None) -> list[Item]:
     """Every active rate of the account (a handful), for invoicing."""
-    table = table or Table()
-    items: list[Item] = []
-    after = None
-    while True:
-        batch, after = table.query(scope.key("TAXRATES"), index="gsi2", after=after)
-        items.extend(i for i in batch if i.get("active", True))
-        if after is None:
-            return items
+    return [i for i in (table or Table()).query_all(scope.key("TAXRATES"), index="gsi2") if i.get("active", True)]

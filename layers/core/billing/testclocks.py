@@ -13,7 +13,7 @@ from typing import Any
 from billing import clock, renewals
 from billing.errors import InvalidRequest, NotFound, PermissionDenied
 from billing.ids import sortable_id
-from billing.repository import Item, Table, put_op
+from billing.repository import Item, Table, versioned_put_op
 from billing.scope import RequestInfo, Scope
 
 
@@ -71,7 +71,7 @@ def advance(
         raise InvalidRequest("A test clock only moves forward.", param="frozenTime", code="clock_backwards")
     moved = {**current, "frozenTime": clock.to_wire(frozen_time), "version": current["version"] + 1}
     table.transact(
-        [put_op(moved, condition="#v = :expected", names={"#v": "version"}, values={":expected": current["version"]})],
+        [versioned_put_op(moved, current["version"])],
         conflict_message="The test clock is being advanced by another request.",
     )
     # What falls due is the clock's work, whoever moved the clock.
