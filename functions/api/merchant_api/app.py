@@ -18,11 +18,14 @@ from billing.errors import BillingError, Conflict, InvalidRequest, NotFound
 from merchant_api import auth, idempotency
 from merchant_api.routes import (
     account,
+    branding,
     catalog,
     customers,
     events,
     meta,
     payment_methods,
+    portal_configurations,
+    portal_sessions,
     subscriptions,
     testclocks,
 )
@@ -40,6 +43,9 @@ for router in (
     subscriptions.router,
     testclocks.router,
     events.router,
+    portal_sessions.router,
+    portal_configurations.router,
+    branding.router,
 ):
     resolver.include_router(router)
 

@@ -10,12 +10,24 @@ from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
 from billing.accounts import Caller
 from billing.accounts import authenticate as authenticate_header
+from billing.errors import PermissionDenied
 
 PUBLIC_PATHS = frozenset({"/health", "/v1/openapi.json"})
+# Routes only a merchant's server may call: a browser sends `Origin` on every cross-origin
+# POST, so a request carrying one comes from a page that holds a secret key.
+SERVER_ONLY = frozenset({("POST", "/v1/billing/portal_sessions")})
 
 
 def authenticate(app: BaseRouter) -> Caller:
-    return authenticate_header(app.current_event.headers.get("authorization"))
+    """The caller (401 without a valid secret key), refused on server-only routes from a browser (403)."""
+    found = authenticate_header(app.current_event.headers.get("authorization"))
+    event = app.current_event
+    if (event.http_method, event.path) in SERVER_ONLY and event.headers.get("origin") is not None:
+        raise PermissionDenied(
+            "Portal sessions are created server-side with a secret key, never from a browser.",
+            code="browser_request_refused",
+        )
+    return found
 
 
 def authenticate_request(app: BaseRouter, next_middleware: Callable[..., Response[Any]]) -> Response[Any]:

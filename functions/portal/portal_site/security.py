@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+CSP = (
+    "default-src 'none'; img-src 'self' data:; style-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
 BASE_HEADERS = {
-    "content-security-policy": (
-        "default-src 'none'; img-src 'self' data:; style-src 'self'; form-action 'self'; "
-        "base-uri 'none'; frame-ancestors 'none'"
-    ),
+    "content-security-policy": CSP,
     "strict-transport-security": "max-age=63072000; includeSubDomains",
     "referrer-policy": "no-referrer",
     "x-content-type-options": "nosniff",
@@ -16,6 +20,24 @@ BASE_HEADERS = {
     "cross-origin-opener-policy": "same-origin",
     "cache-control": "no-store",
 }
+
+
+_ORIGIN = re.compile(r"^https?://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$")
+
+
+def page_csp(*, script_sha256: str | None = None, form_redirect_to: str | None = None) -> str:
+    """The portal's policy, plus the one inline script whose SHA-256 (base64) is given, and
+    the origin of a URL a form's answer redirects to (browsers hold redirects after a form
+    post to `form-action`, so the return to the merchant's site must be named)."""
+    policy = CSP
+    if form_redirect_to:
+        parts = urlsplit(form_redirect_to)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if _ORIGIN.match(origin):
+            policy = policy.replace("form-action 'self'", f"form-action 'self' {origin}")
+    if script_sha256:
+        policy += f"; script-src 'sha256-{script_sha256}'"
+    return policy
 
 
 class SecurityHeadersMiddleware:

@@ -1,0 +1,48 @@
+"""Portal sessions: minted server-side for one customer, opened once in the browser."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import Field
+
+from billing import portalsessions
+from merchant_api import request
+from merchant_api.models import Request
+from merchant_api.wire import json_response
+
+router = APIGatewayHttpRouter()
+SessionId = Annotated[str, Path(pattern=r"^bps_[A-Za-z0-9]{1,40}$")]
+
+
+class Flow(Request):
+    type: Literal["payment_method_update", "subscription_cancel", "subscription_update"]
+    subscription: Annotated[str, Field(pattern=r"^sub_[A-Za-z0-9]{1,40}$")] | None = None
+
+
+class PortalSessionCreate(Request):
+    customer: Annotated[str, Field(pattern=r"^cust_[A-Za-z0-9]{1,40}$")]
+    returnUrl: Annotated[str, Field(min_length=1, max_length=portalsessions.MAX_URL_LENGTH)]
+    configuration: Annotated[str, Field(pattern=r"^(default|bpc_[A-Za-z0-9]{1,40})$")] | None = None
+    locale: Literal[portalsessions.LOCALES] | None = None  # type: ignore[valid-type]
+    flow: Flow | None = None
+
+
+@router.post("/v1/billing/portal_sessions", summary="Create a portal session", tags=["Portal"])
+def create_session(body: Annotated[PortalSessionCreate, Body()]) -> Any:
+    item, url = portalsessions.create(
+        request.scope(router), body.model_dump(exclude_unset=True, mode="json"), request.info(router)
+    )
+    return json_response(portalsessions.to_wire(item, url=url))
+
+
+@router.get("/v1/billing/portal_sessions/<session_id>", summary="Retrieve a portal session", tags=["Portal"])
+def get_session(session_id: SessionId) -> Any:
+    return portalsessions.to_wire(portalsessions.get(request.scope(router), session_id))
+
+
+@router.post("/v1/billing/portal_sessions/<session_id>/revoke", summary="Revoke a portal session", tags=["Portal"])
+def revoke_session(session_id: SessionId) -> Any:
+    return portalsessions.to_wire(portalsessions.revoke(request.scope(router), session_id))

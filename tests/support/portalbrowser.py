@@ -1,0 +1,91 @@
+"""The portal as a browser without JavaScript sees it, through the real handler.
+
+A cookie jar that honours `Max-Age`, `Path`, `Secure` and deletion, a `Host` header, form
+posts, and `open_link`, which does what the landing page's one script does: post the URL's
+fragment to the exchange endpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from local.invoke import HttpResponse
+from local.template import Template
+from tests.support.apiclient import ApiClient
+
+
+@dataclass
+class SetCookie:
+    name: str
+    value: str
+    attributes: dict[str, str]
+    flags: set[str]
+
+
+def parse_set_cookie(header: str) -> SetCookie:
+    first, *rest = [part.strip() for part in header.split(";")]
+    name, _, value = first.partition("=")
+    attributes: dict[str, str] = {}
+    flags: set[str] = set()
+    for part in rest:
+        key, has_value, val = part.partition("=")
+        if has_value:
+            attributes[key.lower()] = val
+        else:
+            flags.add(key.lower())
+    return SetCookie(name, value, attributes, flags)
+
+
+@dataclass
+class PortalBrowser:
+    template: Template
+    host: str = "127.0.0.1:3001"
+    user_agent: str = "pytest-browser"
+    jar: dict[str, str] = field(default_factory=dict)
+    last_set_cookies: list[SetCookie] = field(default_factory=list)
+
+    def request(
+        self, method: str, path: str, *, form: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> HttpResponse:
+        client = ApiClient(self.template, api="PortalHttpApi")
+        all_headers = {"host": self.host, "user-agent": self.user_agent}
+        if self.jar:
+            all_headers["cookie"] = "; ".join(f"{k}={v}" for k, v in self.jar.items())
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            all_headers["content-type"] = "application/x-www-form-urlencoded"
+        all_headers.update(headers or {})
+        response = client.request(method, path, body=body, headers=all_headers)
+        self.last_set_cookies = [parse_set_cookie(v) for k, v in response.headers if k.lower() == "set-cookie"]
+        for cookie in self.last_set_cookies:
+            if cookie.attributes.get("max-age") == "0" or not cookie.value or cookie.value == '""':
+                self.jar.pop(cookie.name, None)
+            else:
+                self.jar[cookie.name] = SimpleCookie(f"{cookie.name}={cookie.value}")[cookie.name].value
+        return response
+
+    def get(self, path: str, **kwargs: Any) -> HttpResponse:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, form: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        return self.request("POST", path, form=form, **kwargs)
+
+    def exchange(self, url: str) -> HttpResponse:
+        """The landing page's script: the fragment, posted to the exchange."""
+        parts = urlsplit(url)
+        return self.post(f"{parts.path}/exchange", {"secret": parts.fragment})
+
+    def open_link(self, url: str) -> HttpResponse:
+        """Landing page, exchange, and the redirect it answers (the page the customer sees)."""
+        landing = self.get(urlsplit(url).path)
+        if landing.status != 200:
+            return landing
+        exchanged = self.exchange(url)
+        location = exchanged.header("location")
+        if exchanged.status != 303 or location is None:
+            return exchanged
+        return self.get(location)
