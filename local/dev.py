@@ -104,6 +104,10 @@ class LocalStack:
     def start(self) -> dict[str, Any]:
         from moto.server import ThreadedMotoServer
 
+        from local.motofidelity import serialise_dynamodb
+
+        serialise_dynamodb()
+
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
         moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.ports.moto, verbose=False)
         moto.start()

@@ -7,6 +7,7 @@ HTTP API payload v2 event; `http_response` reads the handler's answer back.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import importlib.util
 import sys
@@ -65,9 +66,23 @@ def load_handler(function: Function) -> Handler:
         module = importlib.util.module_from_spec(spec)
         sys.modules[unique] = module
         spec.loader.exec_module(module)
-        handler: Handler = getattr(module, attribute)
+        handler = _on_a_thread_with_an_event_loop(getattr(module, attribute))
         _loaded[function.logical_id] = handler
         return handler
+
+
+def _on_a_thread_with_an_event_loop(handler: Handler) -> Handler:
+    """Lambda calls a handler on its one thread, which has an event loop (Mangum expects
+    it); here invocations come on the gateway's and the tests' threads, so each gets one."""
+
+    def invoke_handler(event: dict[str, Any], context: Any) -> Any:
+        try:
+            asyncio.get_event_loop_policy().get_event_loop()
+        except RuntimeError:
+            asyncio.set_event_loop(asyncio.new_event_loop())
+        return handler(event, context)
+
+    return invoke_handler
 
 
 def is_text(content_type: str | None) -> bool:

@@ -11,7 +11,7 @@ import pytest
 from moto import mock_aws
 
 from billing import accounts, config, repository
-from local import resources
+from local import motofidelity, resources
 from local import template as template_module
 from local.template import Template
 from tests.support.apiclient import ApiClient
@@ -48,6 +48,7 @@ def stack(template: Template, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    motofidelity.serialise_dynamodb()
     with mock_aws():
         repository.reset_clients()
         made = resources.create_all(template, boto3.Session(), prefix=f"t{uuid.uuid4().hex[:8]}")

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
@@ -16,7 +17,9 @@ from billing import branding
 from portal_site.security import page_csp
 
 HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=str(HERE / "templates"), autoescape=True)
+templates = Jinja2Templates(
+    env=jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
+)
 DEFAULT_BRAND = branding.portal_snapshot({})
 
 
