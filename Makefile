@@ -12,7 +12,7 @@ FUNCTIONS := $(sort $(wildcard functions/*/app.py))
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv sam-cli dev test lint format typecheck unit bench account keys add-key revoke-key build deploy clean
+.PHONY: help venv sam-cli chromium dev test lint format typecheck unit bench account keys add-key revoke-key build deploy clean
 
 help:
 	@echo "make dev        set up and run the whole stack locally (moto), print a demo key and links"
@@ -37,6 +37,12 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 venv: $(VENV)/.installed
 sam-cli: $(SAM_VENV)/.installed
 
+# The browser tests drive Debian's Chromium through Playwright (no browser download).
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 dev: venv
 	$(PY) -m local.dev
 
@@ -54,8 +60,8 @@ typecheck: venv
 	@set -e; for app in $(FUNCTIONS); do dir=$$(dirname $$app); \
 	  echo "mypy $$dir"; MYPYPATH=$$dir:layers/core $(PY) -m mypy $$dir; done
 
-test: venv sam-cli lint typecheck
-	SAM_CLI=$(abspath $(SAM)) $(PY) -m pytest -q
+test: venv sam-cli chromium lint typecheck
+	SAM_CLI=$(abspath $(SAM)) CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q
 
 unit: venv
 	$(PY) -m pytest -q tests/unit

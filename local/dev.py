@@ -202,15 +202,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"make dev: the local stack did not start: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
 
+    mint_body = json.dumps({"customer": demo.customer_id, "returnUrl": "http://localhost:8000/account"})
     print(
         "\nVINR portal, running locally on moto\n"
         f"  merchant API   {described['apiUrl']}\n"
         f"  portal         {described['portalUrl']}\n"
         f"  moto           {described['endpoint']}\n"
         f"  demo account   {demo.account_id} (Demo Co), customer {demo.customer_id} on {demo.subscription_id}\n"
-        f"  secret key     {demo.secret_key}\n\n"
+        f"  secret key     {demo.secret_key}\n"
+        f"  portal link    {demo.portal_url}\n"
+        "                 (opens once, for 30 minutes; mint another with the curl below)\n\n"
         "Try it:\n"
-        f'  curl -s {described["apiUrl"]}/v1/account -H "Authorization: Bearer {demo.secret_key}"\n\n'
+        f'  curl -s {described["apiUrl"]}/v1/account -H "Authorization: Bearer {demo.secret_key}"\n'
+        f"  curl -s {described['apiUrl']}/v1/billing/portal_sessions -H 'Authorization: Bearer {demo.secret_key}' \\\n"
+        f"    -H 'Content-Type: application/json' -d '{mint_body}'\n\n"
         "More accounts: make account NAME=Acme (in another terminal). Ctrl-C stops.\n"
         "ready",
         flush=True,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import importlib.util
 import sys
 import threading
@@ -75,6 +76,7 @@ def _on_a_thread_with_an_event_loop(handler: Handler) -> Handler:
     """Lambda calls a handler on its one thread, which has an event loop (Mangum expects
     it); here invocations come on the gateway's and the tests' threads, so each gets one."""
 
+    @functools.wraps(handler)
     def invoke_handler(event: dict[str, Any], context: Any) -> Any:
         try:
             asyncio.get_event_loop_policy().get_event_loop()

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from billing import accounts, catalog, customers, paymentmethods, subscriptions, taxrates
+from billing import (
+    accounts,
+    branding,
+    catalog,
+    customers,
+    paymentmethods,
+    portalconfigs,
+    portalsessions,
+    subscriptions,
+    taxrates,
+)
 from billing.clock import now
 from billing.scope import RequestInfo
 
@@ -17,6 +27,7 @@ class Seeded:
     secret_key: str
     customer_id: str
     subscription_id: str
+    portal_url: str
 
 
 def seed() -> Seeded:
@@ -58,4 +69,23 @@ def seed() -> Seeded:
     details, behavior = paymentmethods.details_from_token(scope, "tok_visa", now())
     paymentmethods.attach(scope, customer["id"], details, behavior, SEED)
     sub = subscriptions.create(scope, {"customer": customer["id"], "items": [{"price": prices["prod_basic"]}]}, SEED)
-    return Seeded(account["id"], key.secret, customer["id"], sub["id"])
+    branding.update_branding(scope, {"accentColor": "#0E7C66", "supportUrl": "https://demo.example/support"})
+    portalconfigs.update(
+        scope,
+        "default",
+        {
+            "businessProfile": {"headline": "Demo Co billing"},
+            "features": {
+                "subscriptionUpdate": {"enabled": True, "products": ["prod_basic", "prod_pro"]},
+                "subscriptionCancel": {"retention": {"offerCoupon": "rwd_save20"}},
+            },
+        },
+        SEED,
+    )
+    return Seeded(account["id"], key.secret, customer["id"], sub["id"], portal_link(scope, customer["id"]))
+
+
+def portal_link(scope: accounts.Scope, customer_id: str) -> str:
+    """A fresh portal session for the demo customer (each link signs in once)."""
+    _, url = portalsessions.create(scope, {"customer": customer_id, "returnUrl": "http://localhost:8000/account"}, SEED)
+    return url

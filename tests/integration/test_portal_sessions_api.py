@@ -30,7 +30,8 @@ def mint(merchant: ApiClient, customer: str, **fields: Any) -> Any:
 def subscribed_customer(merchant: ApiClient) -> tuple[str, str]:
     merchant.post("/v1/products", {"id": "prod_basic", "name": "Basic"})
     price = merchant.post(
-        "/v1/prices", {"product": "prod_basic", "unitAmount": 900, "currency": "eur", "recurring": {"interval": "month"}}
+        "/v1/prices",
+        {"product": "prod_basic", "unitAmount": 900, "currency": "eur", "recurring": {"interval": "month"}},
     ).json()["id"]
     customer = new_customer(merchant)
     merchant.post(f"/v1/customers/{customer}/payment_methods", {"token": "tok_visa"})

@@ -193,6 +193,10 @@ def test_a_custom_domain_serves_only_its_accounts_sessions(stack: Stack) -> None
     b_path = urlsplit(of_b["url"]).path
     assert PortalBrowser(stack.template, host="billing.example.com").get(b_path).status == 404
     assert PortalBrowser(stack.template, host="evil.example.net").get(b_path).status == 404
+    # And an exchange on the wrong host is refused without spending the link
+    assert PortalBrowser(stack.template, host="billing.example.com").exchange(of_b["url"]).status == 404
+    assert PortalBrowser(stack.template, host="evil.example.net").exchange(of_b["url"]).status == 404
+    assert PortalBrowser(stack.template).open_link(of_b["url"]).status == 200
 
 
 def test_the_expired_screen_and_home_wear_the_brand(merchant: ApiClient, browser: PortalBrowser) -> None:

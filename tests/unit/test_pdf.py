@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import io
+import re
+from typing import Any
 
+import pytest
+from PIL import Image
 from pypdf import PdfReader
 
-from billing import pdf
+from billing import branding, pdf
 from tests.support.invoices import SAMPLE_BRANDING, SAMPLE_INVOICE
+from tests.support.logos import SIMPLE_SVG, data_uri, jpeg_bytes, png_bytes
 
 
 def text_of(document: bytes) -> str:
@@ -57,3 +63,117 @@ def test_money_uses_the_currency_exponent() -> None:
     assert pdf.money(500, "jpy") == "¥500"
     assert pdf.money(1234, "kwd").endswith("1.234")  # three decimals
     assert pdf.money(-533, "usd", "de") == "-5,33\xa0$"
+
+
+# ------------------------------------------------------------------ branding
+def images_of(document: bytes) -> list[Any]:
+    return [image for page in PdfReader(io.BytesIO(document)).pages for image in page.images]
+
+
+def masthead(document: bytes) -> list[str]:
+    """The text lines above the title (the footer, drawn first, is extracted first)."""
+    return [line for line in text_of(document).split("\nInvoice\n")[0].splitlines() if ": https://" not in line]
+
+
+def drawing_ops(document: bytes) -> bytes:
+    return b"".join(page.get_contents().get_data() for page in PdfReader(io.BytesIO(document)).pages)  # type: ignore[union-attr]
+
+
+def test_the_footer_carries_every_link_on_every_page() -> None:
+    invoice = copy.deepcopy(SAMPLE_INVOICE)
+    invoice["lines"] = invoice["lines"] * 40  # several pages
+    links = {**SAMPLE_BRANDING, "privacyUrl": "https://demo.example/privacy"}
+    pages = PdfReader(io.BytesIO(pdf.render(invoice, links))).pages
+    assert len(pages) > 1
+    for page in pages:
+        text = page.extract_text()
+        for expected in (
+            "Support: https://demo.example/support",
+            "Privacy: https://demo.example/privacy",
+            "Terms: https://demo.example/terms",
+        ):
+            assert expected in text
+
+
+def test_a_very_long_link_is_shortened_in_the_footer_not_spilled() -> None:
+    long_url = "https://demo.example/" + "x" * 2000
+    text = text_of(pdf.render(SAMPLE_INVOICE, {"termsUrl": long_url}))
+    assert "Terms: https://demo.example/xxx" in text and "…" in text and "x" * 200 not in text
+
+
+@pytest.mark.parametrize(
+    ("mime", "raw"),
+    [("image/png", png_bytes(400, 100)), ("image/jpeg", jpeg_bytes(80, 160)), ("image/svg+xml", SIMPLE_SVG)],
+)
+def test_the_logo_heads_the_page_instead_of_the_name(mime: str, raw: bytes) -> None:
+    logo = branding.validate_logo(data_uri(mime, raw))
+    document = pdf.render(SAMPLE_INVOICE, {**SAMPLE_BRANDING, "logo": logo})
+    if mime == "image/svg+xml":
+        # svglib draws vector shapes: the logo's fill colour is in the page's drawing operators
+        assert b".760784 .094118 .356863 rg" in drawing_ops(document)  # #C2185B
+        assert images_of(document) == []
+    else:
+        [image] = images_of(document)
+        assert image.image is not None and image.image.size == Image.open(io.BytesIO(raw)).size
+    assert masthead(document) == []
+
+
+def test_without_a_logo_the_merchant_name_heads_the_page() -> None:
+    document = pdf.render(SAMPLE_INVOICE, SAMPLE_BRANDING)
+    assert images_of(document) == []
+    assert masthead(document) == ["Demo Co"]
+
+
+@pytest.mark.parametrize(
+    "logo",
+    [
+        "data:image/png;base64," + base64.b64encode(png_bytes()[:40]).decode(),  # truncated
+        "data:image/jpeg;base64," + base64.b64encode(b"\xff\xd8\xff" + b"\0" * 50).decode(),
+        "data:image/svg+xml;base64," + base64.b64encode(b"<svg xmlns='http://www.w3.org/2000/svg'/>").decode(),
+        "data:image/gif;base64,R0lGODlh",
+        "not a data uri",
+    ],
+)
+def test_a_logo_that_cannot_be_drawn_gives_way_to_the_name(logo: str) -> None:
+    document = pdf.render(SAMPLE_INVOICE, {**SAMPLE_BRANDING, "logo": logo})
+    assert masthead(document) == ["Demo Co"]
+
+
+def test_hostile_merchant_name_and_links_stay_text() -> None:
+    invoice = copy.deepcopy(SAMPLE_INVOICE)
+    invoice["seller"]["name"] = "<b>Evil</b> & <font size=40>Co</font>"
+    links = {"supportUrl": 'https://demo.example/"><a href="javascript:x">?q=<b>&amp;'}
+    document = pdf.render(invoice, links)
+    text = text_of(document)
+    assert "<b>Evil</b> & <font size=40>Co</font>" in text
+    assert 'https://demo.example/"><a href="javascript:x">?q=<b>&amp;' in text
+    annotations = [a.get_object() for page in PdfReader(io.BytesIO(document)).pages for a in page.get("/Annots", [])]
+    uris = [a["/A"]["/URI"] for a in annotations if "/A" in a]
+    assert uris == ['https://demo.example/"><a href="javascript:x">?q=<b>&amp;']
+
+
+def text_fills(ops: bytes) -> list[bytes]:
+    """The fill colour in effect at each text object (the last `rg` before each `BT`, q/Q ignored)."""
+    fills, current = [], b"0 0 0"
+    for match in re.finditer(rb"([.\d]+ [.\d]+ [.\d]+) rg|BT\b", ops):
+        if match.group(1):
+            current = match.group(1)
+        else:
+            fills.append(current)
+    return fills
+
+
+def test_a_pale_accent_colours_rules_but_not_text() -> None:
+    # Given a yellow accent (1.4:1 on white, unreadable as text)
+    ops = drawing_ops(pdf.render(SAMPLE_INVOICE, {"accentColor": "#FFD600"}))
+    yellow = b"1 .839216 0"
+    # Then it strokes the rules and fills the table head, but no text is set in it
+    assert yellow + b" RG" in ops and yellow + b" rg" in ops
+    assert yellow not in text_fills(ops)
+    # And the table head's text is black on it (text_color_for), not white
+    assert re.search(rb"1 \.839216 0 rg\n[^\n]* re f\*\n0 0 0 rg\nBT[^\n]*\(Description\)", ops)
+
+
+def test_a_dark_accent_colours_the_title() -> None:
+    ops = drawing_ops(pdf.render(SAMPLE_INVOICE, {"accentColor": "#0B6E4F"}))
+    assert b".043137 .431373 .309804" in text_fills(ops)

@@ -95,12 +95,15 @@ async def exchange(request: Request) -> Response:
     session_id = request.path_params["session_id"]
     if not _SESSION_ID.match(session_id):
         raise SessionUnavailable(None)
-    known = portalsessions.load(session_id)
-    if known is not None:
-        _check_host(request, known)
     form = await request.form()
     secret = form.get("secret")
-    session, token = portalsessions.exchange(session_id, secret if isinstance(secret, str) else "")
+    host = request.headers.get("host")
+    try:
+        session, token = portalsessions.exchange(session_id, secret if isinstance(secret, str) else "", host)
+    except SessionUnavailable as refused:
+        if refused.session is not None:
+            _check_host(request, refused.session)
+        raise
     response = RedirectResponse("/", status_code=303)
     expires = clock.from_epoch(session["expiresAt"])
     response.set_cookie(
@@ -164,4 +167,3 @@ async def theme(request: Request) -> Response:
     on_accent = branding.text_color_for(f"#{accent}")
     css = f":root {{ --accent: #{accent}; --on-accent: {on_accent}; }}\n"
     return Response(css, media_type="text/css", headers={"cache-control": "public, max-age=31536000, immutable"})
-

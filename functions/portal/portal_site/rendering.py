@@ -17,9 +17,7 @@ from billing import branding
 from portal_site.security import page_csp
 
 HERE = Path(__file__).parent
-templates = Jinja2Templates(
-    env=jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
-)
+templates = Jinja2Templates(env=jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True))
 DEFAULT_BRAND = branding.portal_snapshot({})
 
 

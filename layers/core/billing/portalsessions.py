@@ -126,14 +126,18 @@ def default_portal_host() -> str:
     return (urlsplit(config.settings().portal_base_url).hostname or "").lower()
 
 
+def hostname(host: str | None) -> str:
+    """`billing.example.com` of a `Host` header such as `billing.example.com:443`."""
+    try:
+        return (urlsplit(f"//{(host or '').strip()}").hostname or "").lower()
+    except ValueError:
+        return ""
+
+
 def serves_host(session: Mapping[str, Any], host: str | None) -> bool:
     """A session opens on the default portal host, or on its account's custom domain."""
-    try:
-        name = urlsplit(f"//{(host or '').strip()}").hostname or ""
-    except ValueError:
-        return False
-    allowed = {default_portal_host(), (session.get("branding") or {}).get("portalDomain")}
-    return bool(name) and name.lower() in allowed
+    name = hostname(host)
+    return bool(name) and name in {default_portal_host(), (session.get("branding") or {}).get("portalDomain")}
 
 
 # ------------------------------------------------------------------ merchant side
@@ -176,9 +180,7 @@ def create(
         "createdAt": clock.to_wire(now),
         "expiresAt": clock.to_epoch(now + timedelta(minutes=minutes)),
     }
-    event = events.event_item(
-        scope, "portal_session.created", to_wire(item), request, customer=customer["id"]
-    )
+    event = events.event_item(scope, "portal_session.created", to_wire(item), request, customer=customer["id"])
     table.transact([put_op(item, condition="attribute_not_exists(pk)"), events.event_op(event)])
     url = f"{_portal_base(brand.get('portalDomain'))}/session/{session_id}#{secret}"
     return item, url
@@ -243,29 +245,38 @@ def load(session_id: str, *, table: Table | None = None) -> Item | None:
     return (table or Table()).get(*session_key(session_id))
 
 
-def exchange(session_id: str, secret: str, *, table: Table | None = None) -> tuple[Item, str]:
-    """Spends the link once: the session and a new cookie token, or SessionUnavailable."""
+def exchange(session_id: str, secret: str, host: str | None, *, table: Table | None = None) -> tuple[Item, str]:
+    """Spends the link once, on a host that serves it: the session and a new cookie token,
+    or SessionUnavailable (with the stored session, when there is one, for its brand)."""
     table = table or Table()
     if not session_id.startswith("bps_") or len(session_id) > 64 or not secret or len(secret) > 128:
         raise SessionUnavailable(load(session_id, table=table) if session_id.startswith("bps_") else None)
     token = random_token(COOKIE_TOKEN_LENGTH)
     now = clock.now()
     pk, sk = session_key(session_id)
+    condition = (
+        "attribute_exists(pk) AND secretHash = :secret AND attribute_not_exists(usedAt)"
+        " AND attribute_not_exists(revokedAt) AND expiresAt > :epoch"
+    )
+    values: dict[str, Any] = {
+        ":now": clock.to_wire(now),
+        ":cookie": secret_hash(token),
+        ":secret": secret_hash(secret),
+        ":epoch": clock.to_epoch(now),
+    }
+    names = None
+    if hostname(host) != default_portal_host():
+        # Off the default host, only the account's own domain spends its links.
+        condition += " AND #branding.#domain = :host"
+        names, values[":host"] = {"#branding": "branding", "#domain": "portalDomain"}, hostname(host)
     try:
         item = table.update(
             pk,
             sk,
             expression="SET usedAt = :now, cookieHash = :cookie",
-            condition=(
-                "attribute_exists(pk) AND secretHash = :secret AND attribute_not_exists(usedAt)"
-                " AND attribute_not_exists(revokedAt) AND expiresAt > :epoch"
-            ),
-            values={
-                ":now": clock.to_wire(now),
-                ":cookie": secret_hash(token),
-                ":secret": secret_hash(secret),
-                ":epoch": clock.to_epoch(now),
-            },
+            condition=condition,
+            names=names,
+            values=values,
         )
     except Conflict:
         raise SessionUnavailable(load(session_id, table=table)) from None

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import Field
 
 from billing import invoices, subscriptions
+from billing.portalconfigs import CancellationReason
 from merchant_api import request
 from merchant_api.models import Limit, Request, StartingAfter
 from merchant_api.wire import json_response
@@ -32,19 +33,7 @@ class SubscriptionCreate(Request):
 
 
 class CancellationDetails(Request):
-    reason: (
-        Literal[
-            "too_expensive",
-            "missing_features",
-            "switched_service",
-            "unused",
-            "customer_service",
-            "too_complex",
-            "low_quality",
-            "other",
-        ]
-        | None
-    ) = None
+    reason: CancellationReason | None = None
     comment: Annotated[str, Field(max_length=500)] | None = None
 
 

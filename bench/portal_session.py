@@ -1,0 +1,63 @@
+"""Portal session creation through the real handler (warm, payload v2 event) ÷ a raw PutItem
+on the same moto table, medians of one run."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+
+from bench.harness import median, moto_stack, table
+
+
+def _seconds(work: Callable[[], object], rounds: int) -> float:
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        work()
+        samples.append(time.perf_counter() - started)
+    return median(samples)
+
+
+def measure(runs: int) -> str:
+    from billing import accounts, repository
+    from local import template as template_module
+    from tests.support.apiclient import ApiClient
+
+    rounds = max(runs, 15)
+    with moto_stack() as made:
+        _, key = accounts.create_account("Bench Co")
+        client = ApiClient(template_module.load(), key=key.secret)
+        customer = client.post("/v1/customers", {"name": "Bench Customer"}).json()["id"]
+        body = {"customer": customer, "returnUrl": "https://app.example.com/account"}
+
+        def mint() -> None:
+            response = client.post("/v1/billing/portal_sessions", body)
+            if response.status != 200:
+                raise RuntimeError(f"portal session answered {response.status}: {response.text}")
+
+        db = repository.client("dynamodb")
+
+        def put_item() -> None:
+            item = {"pk": f"BENCH#{uuid.uuid4().hex}", "sk": "PORTAL_SESSION", "customer": customer}
+            db.put_item(TableName=made.table_name, Item=repository.serialize(item))
+
+        def transact() -> None:
+            items = [{"pk": f"BENCH#{uuid.uuid4().hex}", "sk": n, "customer": customer} for n in ("A", "B")]
+            db.transact_write_items(
+                TransactItems=[{"Put": {"TableName": made.table_name, "Item": repository.serialize(i)}} for i in items]
+            )
+
+        for _ in range(3):  # handler imported, default configuration made, clients warm
+            mint()
+            put_item()
+            transact()
+        handler = _seconds(mint, rounds)
+        raw = _seconds(put_item, rounds)
+        raw_transaction = _seconds(transact, rounds)
+    return table(
+        f"POST /v1/billing/portal_sessions (handler, warm) ÷ raw PutItem, same moto (median of {rounds}); "
+        "the session is 4 GetItem + 1 TransactWriteItems, shown raw for scale",
+        ["session ms", "PutItem ms", "ratio", "raw 2-item TransactWriteItems ms"],
+        [[f"{handler * 1000:.2f}", f"{raw * 1000:.2f}", f"{handler / raw:.1f}", f"{raw_transaction * 1000:.2f}"]],
+    )

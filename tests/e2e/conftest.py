@@ -1,0 +1,62 @@
+"""The local stack as `make dev` starts it, for the tests that drive it over HTTP."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from local.template import ROOT
+from tests.support.motoserver import free_port
+
+KEY = re.compile(r"secret key\s+(sk_test_[A-Za-z0-9]{32})")
+
+
+@dataclass
+class Running:
+    process: subprocess.Popen[str]
+    api: str
+    portal: str
+    key: str
+    output: list[str]
+
+
+def start(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "local.dev", "--stack-file", str(tmp_path / "stack.json"), *extra],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[Running]:
+    ports = [free_port() for _ in range(3)]
+    process = start(tmp_path, "--moto-port", str(ports[0]), "--api-port", str(ports[1]), "--portal-port", str(ports[2]))
+    output: list[str] = []
+    deadline = time.monotonic() + 60
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        output.append(line)
+        if line.strip() == "ready":
+            break
+    text = "".join(output)
+    found = KEY.search(text)
+    assert found, f"no key printed:\n{text}\n{process.stderr.read() if process.poll() is not None else ''}"
+    yield Running(process, f"http://127.0.0.1:{ports[1]}", f"http://127.0.0.1:{ports[2]}", found.group(1), output)
+    if process.poll() is None:
+        process.kill()
+        process.wait(timeout=10)

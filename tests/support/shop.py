@@ -1,0 +1,54 @@
+"""A merchant with a German tax rate and one product priced monthly, yearly and in dollars."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tests.support.apiclient import ApiClient
+
+
+@dataclass
+class Shop:
+    api: ApiClient
+    monthly: str  # 29.00 EUR a month
+    yearly: str  # 290.00 EUR a year
+    usd: str  # 10.00 USD a month
+
+    def customer(self, token: str | None = "tok_visa", country: str = "DE", **fields: Any) -> str:
+        created = self.api.post("/v1/customers", {"name": "Kunde", "address": {"country": country}, **fields})
+        assert created.status == 200, created.text
+        customer_id: str = created.json()["id"]
+        if token:
+            assert self.api.post(f"/v1/customers/{customer_id}/payment_methods", {"token": token}).status == 200
+        return customer_id
+
+    def subscribe(self, customer: str, **fields: Any) -> Any:
+        body = {"customer": customer, "items": [{"price": self.monthly}], **fields}
+        return self.api.post("/v1/subscriptions", body)
+
+    def invoice(self, subscription: dict[str, Any]) -> dict[str, Any]:
+        response = self.api.get(f"/v1/invoices/{subscription['latestInvoice']}")
+        assert response.status == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+
+def open_shop(merchant: ApiClient) -> Shop:
+    assert (
+        merchant.post(
+            "/v1/account", {"country": "DE", "legalName": "Shop GmbH", "taxId": "DE136695976", "defaultCurrency": "eur"}
+        ).status
+        == 200
+    )
+    assert merchant.post("/v1/tax_rates", {"country": "DE", "percentage": 19, "displayName": "USt."}).status == 200
+    assert merchant.post("/v1/products", {"id": "prod_pro", "name": "Pro"}).status == 200
+
+    def price(amount: int, currency: str, interval: str) -> str:
+        body = {"product": "prod_pro", "unitAmount": amount, "currency": currency, "recurring": {"interval": interval}}
+        response = merchant.post("/v1/prices", body)
+        assert response.status == 200, response.text
+        price_id: str = response.json()["id"]
+        return price_id
+
+    return Shop(merchant, price(2900, "eur", "month"), price(29000, "eur", "year"), price(1000, "usd", "month"))
