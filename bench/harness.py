@@ -6,9 +6,10 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -19,6 +20,16 @@ FAKE_AWS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS
 
 def median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
+
+
+def median_seconds(work: Callable[[], object], rounds: int) -> float:
+    """The median wall time of `rounds` calls of `work`."""
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        work()
+        samples.append(time.perf_counter() - started)
+    return median(samples)
 
 
 def table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

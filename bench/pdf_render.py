@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import io
-import time
-from collections.abc import Callable
 
-from bench.harness import median, table
+from bench.harness import median_seconds, table
 
 
 def _bare_page() -> None:
@@ -18,15 +16,6 @@ def _bare_page() -> None:
     page.save()
 
 
-def _seconds(work: Callable[[], object], runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        work()
-        samples.append(time.perf_counter() - started)
-    return median(samples)
-
-
 def measure(runs: int) -> str:
     from billing import pdf
     from tests.support.invoices import SAMPLE_BRANDING, SAMPLE_INVOICE
@@ -34,8 +23,8 @@ def measure(runs: int) -> str:
     pdf.render(SAMPLE_INVOICE, SAMPLE_BRANDING)  # fonts registered, modules warm: both sides measured warm
     _bare_page()
     rounds = max(runs, 15)
-    invoice = _seconds(lambda: pdf.render(SAMPLE_INVOICE, SAMPLE_BRANDING), rounds)
-    bare = _seconds(_bare_page, rounds)
+    invoice = median_seconds(lambda: pdf.render(SAMPLE_INVOICE, SAMPLE_BRANDING), rounds)
+    bare = median_seconds(_bare_page, rounds)
     return table(
         f"Invoice PDF render ÷ bare reportlab canvas page (warm, median of {rounds})",
         ["invoice ms", "bare page ms", "ratio"],

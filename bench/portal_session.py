@@ -3,20 +3,9 @@ on the same moto table, medians of one run."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 
-from bench.harness import median, moto_stack, table
-
-
-def _seconds(work: Callable[[], object], rounds: int) -> float:
-    samples = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        work()
-        samples.append(time.perf_counter() - started)
-    return median(samples)
+from bench.harness import median_seconds, moto_stack, table
 
 
 def measure(runs: int) -> str:
@@ -52,9 +41,9 @@ def measure(runs: int) -> str:
             mint()
             put_item()
             transact()
-        handler = _seconds(mint, rounds)
-        raw = _seconds(put_item, rounds)
-        raw_transaction = _seconds(transact, rounds)
+        handler = median_seconds(mint, rounds)
+        raw = median_seconds(put_item, rounds)
+        raw_transaction = median_seconds(transact, rounds)
     return table(
         f"POST /v1/billing/portal_sessions (handler, warm) ÷ raw PutItem, same moto (median of {rounds}); "
         "the session is 4 GetItem + 1 TransactWriteItems, shown raw for scale",
