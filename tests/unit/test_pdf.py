@@ -58,13 +58,6 @@ def test_reverse_charge_note_and_zero_decimal_currencies() -> None:
     assert "¥8,700" in text
 
 
-def test_money_uses_the_currency_exponent() -> None:
-    assert pdf.money(123456, "eur") == "€1,234.56"
-    assert pdf.money(500, "jpy") == "¥500"
-    assert pdf.money(1234, "kwd").endswith("1.234")  # three decimals
-    assert pdf.money(-533, "usd", "de") == "-5,33\xa0$"
-
-
 # ------------------------------------------------------------------ branding
 def images_of(document: bytes) -> list[Any]:
     return [image for page in PdfReader(io.BytesIO(document)).pages for image in page.images]

@@ -16,14 +16,10 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
 
 from babel import Locale
-from babel.dates import format_date
-from babel.numbers import format_currency
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -36,8 +32,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from billing import branding as branding_service
-from billing import clock
-from billing.money import exponent
+from billing.formatting import day, money
 
 FONT, BOLD = "Vera", "VeraBd"
 DEFAULT_ACCENT = "#1F3A5F"
@@ -56,17 +51,6 @@ def _register_fonts() -> None:
         pdfmetrics.registerFont(TTFont(FONT, "Vera.ttf"))
         pdfmetrics.registerFont(TTFont(BOLD, "VeraBd.ttf"))
         _fonts_ready = True
-
-
-def money(amount: int, currency: str, locale: str = "en") -> str:
-    return str(format_currency(Decimal(amount).scaleb(-exponent(currency)), currency.upper(), locale=locale))
-
-
-def day(wire_time: str | None, locale: str = "en") -> str:
-    if not wire_time:
-        return ""
-    moment: datetime = clock.from_wire(wire_time)
-    return str(format_date(moment.date(), format="medium", locale=locale))
 
 
 def _text(value: Any) -> str:
