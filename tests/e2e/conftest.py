@@ -12,10 +12,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from local.template import ROOT
 from tests.support.motoserver import free_port
 
+# Debian's Chromium, started as this machine allows (no sandbox as root, no background calls out).
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 KEY = re.compile(r"secret key\s+(sk_test_[A-Za-z0-9]{32})")
 
 
@@ -60,3 +71,12 @@ def running(tmp_path: Path) -> Iterator[Running]:
     if process.poll() is None:
         process.kill()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    executable = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()

@@ -7,6 +7,7 @@ revoked, not expired (by the clock now) → that session's customer, on a host t
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from billing import branding, clock, customers, portalsessions
 from billing.portalsessions import SessionUnavailable
 from billing.repository import Item
-from billing.scope import Scope
+from billing.scope import RequestInfo, Scope
 from portal_site import cookies
 from portal_site.rendering import page
 
@@ -42,6 +43,10 @@ class CsrfRejected(Exception):
     """A form came back without the token bound to this session."""
 
 
+class FeatureDisabled(Exception):
+    """The session's configuration does not offer this part of the portal: a 404."""
+
+
 @dataclass(frozen=True)
 class SignedIn:
     session: Item
@@ -52,8 +57,33 @@ class SignedIn:
         return portalsessions.session_scope(self.session)
 
     @property
+    def customer_id(self) -> str:
+        return str(self.session["customer"])
+
+    @property
     def csrf(self) -> str:
         return cookies.csrf_token(self.cookie)
+
+    @property
+    def features(self) -> dict[str, Any]:
+        return dict(self.session["configuration"]["features"])
+
+    def require(self, feature: str) -> dict[str, Any]:
+        """The feature's settings, or FeatureDisabled when the configuration leaves it out."""
+        settings = self.features.get(feature) or {}
+        if not settings.get("enabled"):
+            raise FeatureDisabled(feature)
+        return dict(settings)
+
+    def request_info(self, request: Request) -> RequestInfo:
+        """Where a change came from: this session, the browser's address and user agent."""
+        return RequestInfo(
+            source="portal",
+            request_id=request.scope.get("aws.event", {}).get("requestContext", {}).get("requestId"),
+            session=self.session["id"],
+            ip=request.client.host if request.client else None,
+            user_agent=(request.headers.get("user-agent") or "")[:512] or None,
+        )
 
 
 def _check_host(request: Request, session: Item) -> None:
@@ -75,6 +105,26 @@ async def checked_form(request: Request, who: SignedIn) -> Any:
     if not cookies.csrf_valid(who.cookie, form.get(cookies.CSRF_FIELD)):
         raise CsrfRejected()
     return form
+
+
+def flow_path(flow: Mapping[str, Any] | None) -> str:
+    """Where a session opened for one action (a deep link) starts; the overview otherwise."""
+    kind = (flow or {}).get("type")
+    if kind == "payment_method_update":
+        return "/payment-methods"
+    if kind in ("subscription_cancel", "subscription_update"):
+        action = "cancel" if kind == "subscription_cancel" else "update"
+        return f"/subscriptions/{flow['subscription']}/{action}"  # type: ignore[index]
+    return "/"
+
+
+def done(who: SignedIn, path: str, notice: str, *, flow: str | None = None) -> RedirectResponse:
+    """After a change (post/redirect/get): back to `path` with its success banner, or, in a
+    session opened for this one action (`flow`), back to the merchant."""
+    session_flow = who.session.get("flow") or {}
+    if flow is not None and session_flow.get("type") == flow:
+        return RedirectResponse(who.session["returnUrl"], status_code=303)
+    return RedirectResponse(f"{path}?done={notice}", status_code=303)
 
 
 # ------------------------------------------------------------------ the link
@@ -104,7 +154,7 @@ async def exchange(request: Request) -> Response:
         if refused.session is not None:
             _check_host(request, refused.session)
         raise
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(flow_path(session.get("flow")), status_code=303)
     expires = clock.from_epoch(session["expiresAt"])
     response.set_cookie(
         cookies.COOKIE_NAME,
@@ -121,15 +171,27 @@ async def exchange(request: Request) -> Response:
 
 # ------------------------------------------------------------------ signed in
 async def home(request: Request) -> Response:
+    """The overview: subscriptions, the default payment method, billing details, the latest
+    invoices, and the way back to the merchant; all from one read of the customer's items."""
     who = signed_in(request)
-    customer = customers.get(who.scope, who.session["customer"])
+    found = customers.bundle(who.scope, who.customer_id)
+    default_pm = next(
+        (pm for pm in found.payment_methods if pm["id"] == found.customer.get("defaultPaymentMethod")), None
+    )
     return page(
         request,
         "home.html",
         who.session,
+        signed_in=True,
         form_redirect_to=who.session["returnUrl"],
-        customer=customer,
+        customer=found.customer,
+        subscriptions=[s for s in found.subscriptions if s["status"] != "canceled"],
+        ended=[s for s in found.subscriptions if s["status"] == "canceled"][:3],
+        default_pm=default_pm,
+        invoices=[i for i in found.invoices if i["status"] != "draft"][:5],
+        features=who.features,
         csrf=who.csrf,
+        notice=request.query_params.get("done"),
         expires_at=clock.from_epoch(who.session["expiresAt"]),
     )
 

@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from billing import branding
+from portal_site import i18n
 from portal_site.security import page_csp
 
 HERE = Path(__file__).parent
@@ -38,6 +39,27 @@ def brand_context(session: Mapping[str, Any] | None) -> dict[str, Any]:
     }
 
 
+def N_(text: str) -> str:
+    """Marks a string for the catalogs; the page translates it where it shows it."""
+    return text
+
+
+def navigation(session: Mapping[str, Any] | None, signed_in: bool) -> list[tuple[str, str]]:
+    """(path, label) of the parts of the portal this session's configuration offers."""
+    if not signed_in or session is None:
+        return []
+    features = (session.get("configuration") or {}).get("features") or {}
+    items = [("/", N_("Overview"))]
+    for feature, path, label in (
+        ("paymentMethodUpdate", "/payment-methods", N_("Payment methods")),
+        ("invoiceHistory", "/invoices", N_("Invoices")),
+        ("customerUpdate", "/billing-details", N_("Billing details")),
+    ):
+        if (features.get(feature) or {}).get("enabled"):
+            items.append((path, label))
+    return items
+
+
 def page(
     request: Request,
     name: str,
@@ -46,10 +68,12 @@ def page(
     status: int = 200,
     script: str | None = None,
     form_redirect_to: str | None = None,
+    signed_in: bool = False,
     **context: Any,
 ) -> HTMLResponse:
-    """Renders `name`; a page with `script` allows exactly that inline script by its hash,
-    and one whose form redirects off the portal names that origin in `form-action`."""
+    """Renders `name` in the session's language; a page with `script` allows exactly that
+    inline script by its hash, and one whose form redirects off the portal (to the merchant)
+    names that origin in `form-action`. Signed-in pages get the navigation."""
     headers = None
     if script is not None or form_redirect_to is not None:
         digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() if script else None
@@ -57,7 +81,18 @@ def page(
     return templates.TemplateResponse(
         request,
         name,
-        {**brand_context(session), "script": script, **context},
+        {
+            **brand_context(session),
+            **i18n.template_helpers(locale_of(request, session)),
+            "nav": navigation(session, signed_in),
+            "current_path": request.url.path,
+            "script": script,
+            **context,
+        },
         status_code=status,
         headers=headers,
     )
+
+
+def locale_of(request: Request, session: Mapping[str, Any] | None) -> str:
+    return i18n.negotiate((session or {}).get("locale"), request.headers.get("accept-language"))

@@ -13,7 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from billing.errors import BillingError
 from billing.portalsessions import SessionUnavailable
-from portal_site import pages
+from portal_site import billing_details, invoices, pages, payment_methods, subscriptions
 from portal_site.rendering import HERE, page
 from portal_site.security import SecurityHeadersMiddleware
 
@@ -64,6 +64,10 @@ def create_app() -> Starlette:
             Route("/session/{session_id}/exchange", pages.exchange, methods=["POST"]),
             Route("/", pages.home, methods=["GET"]),
             Route("/return", pages.return_to_merchant, methods=["POST"]),
+            *payment_methods.ROUTES,
+            *invoices.ROUTES,
+            *billing_details.ROUTES,
+            *subscriptions.ROUTES,
             Route("/assets/logo/{account}/{mode}/{digest}", pages.logo, methods=["GET"]),
             Route("/assets/theme/{accent}.css", pages.theme, methods=["GET"]),
             Mount("/assets/static", StaticFiles(directory=str(HERE / "static")), name="static"),
@@ -73,6 +77,7 @@ def create_app() -> Starlette:
             HTTPException: http_error,
             SessionUnavailable: session_expired,
             pages.WrongHost: not_found,
+            pages.FeatureDisabled: not_found,
             pages.CsrfRejected: form_expired,
             BillingError: billing_error,
             Exception: unexpected,

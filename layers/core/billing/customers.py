@@ -9,6 +9,7 @@ they live on the customer item.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from billing import clock, events, taxids
@@ -42,6 +43,29 @@ def to_wire(item: Item, scope: Scope) -> dict[str, Any]:
     wire["createdAt"] = item["createdAt"]
     wire["livemode"] = scope.livemode
     return wire
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A customer with its payment methods, subscriptions and invoices (newest first)."""
+
+    customer: Item
+    payment_methods: list[Item]
+    subscriptions: list[Item]
+    invoices: list[Item]
+
+
+def bundle(scope: Scope, customer_id: str, *, table: Table | None = None) -> Bundle:
+    """Everything of one customer in one index partition (gsi1), read page after page."""
+    items = (table or Table()).query_all(bundle_partition(scope, customer_id), index="gsi1")
+    found = next((i for i in items if i["gsi1sk"] == "0CUSTOMER"), None)
+    if found is None:
+        raise NotFound(f"No such customer: '{customer_id}'.", param="customer")
+
+    def of(prefix: str) -> list[Item]:
+        return sorted((i for i in items if i["gsi1sk"].startswith(prefix)), key=lambda i: i["id"], reverse=True)
+
+    return Bundle(found, of("PM#"), of("SUB#"), of("INV#"))
 
 
 def merge_metadata(current: Mapping[str, str], changes: Mapping[str, str | None]) -> dict[str, str]:

@@ -3,6 +3,11 @@
 Item: pk `<scope>#EVT#<evt>`, sk `EVENT`; gsi2 `<scope>#EVENTS` / id (every event, by time);
 gsi3 `<scope>#CUST#<cust>#EVENTS` / id (a customer's). `outbox` marks it for the stream's
 fanout. Kept 90 days (`expiresAt`; reads check it themselves).
+
+A change the customer makes in the portal is audited by its event: the item also carries
+`audit` (session, IP, user agent), outside the event that webhooks deliver; with the event's
+object (after) and `previousAttributes` (before) it is the audit record, written in the same
+transaction as the change by construction.
 """
 
 from __future__ import annotations
@@ -53,6 +58,9 @@ def event_item(
         "gsi2sk": event_id,
         "expiresAt": clock.to_epoch(now + RETENTION),
     }
+    audit = request.audit()
+    if audit is not None:
+        item["audit"] = audit
     if customer:
         item["gsi3pk"] = scope.key("CUST", customer, "EVENTS")
         item["gsi3sk"] = event_id

@@ -29,6 +29,15 @@ class RequestInfo:
     source: str  # "api" | "portal" | "clock"
     request_id: str | None = None
     idempotency_key: str | None = None
+    # Who, for a customer's own change in the portal: kept in the audit record, not in the event.
+    session: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+
+    def audit(self) -> dict[str, str | None] | None:
+        if self.source != "portal":
+            return None
+        return {"session": self.session, "ip": self.ip, "userAgent": self.user_agent}
 
     def wire(self) -> dict[str, str | None]:
         return {"source": self.source, "id": self.request_id, "idempotencyKey": self.idempotency_key}

@@ -1,0 +1,101 @@
+"""The portal's translation catalogs: one `.po` file per template (or Python module) and language.
+
+python -m local.catalogs update   adds every new string to each language's catalogs (kept
+                                  translations stay; new ones are empty until translated)
+python -m local.catalogs check    lists strings a language does not translate (exit 1 if any)
+
+Strings are found where the portal marks them: `_("…")` in templates and `N_("…")` in Python.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_file
+from babel.messages.pofile import read_po, write_po
+
+from local.template import ROOT
+
+SITE = ROOT / "functions" / "portal" / "portal_site"
+CATALOGS = SITE / "locales"
+LANGUAGES = ("de", "fr", "es")
+KEYWORDS = {"_": None, "N_": None}
+
+
+def sources() -> list[Path]:
+    return sorted(SITE.glob("templates/*.html")) + sorted(p for p in SITE.glob("*.py"))
+
+
+def strings_of(path: Path) -> list[str]:
+    """The marked strings of one template or module, in order, once each."""
+    method = "jinja2.ext:babel_extract" if path.suffix == ".html" else "python"
+    found: list[str] = []
+    options = {"extensions": "jinja2.ext.do"} if path.suffix == ".html" else {}
+    for _, message, _, _ in extract_from_file(method, str(path), keywords=KEYWORDS, options=options):
+        text = message if isinstance(message, str) else message[0]
+        if text and text not in found:
+            found.append(text)
+    return found
+
+
+def part_name(path: Path) -> str:
+    return path.stem.lstrip("_")
+
+
+def load(language: str, part: str) -> Catalog:
+    path = CATALOGS / language / f"{part}.po"
+    if not path.exists():
+        return Catalog(locale=language, project="vinr-portal")
+    with path.open("rb") as source:
+        return read_po(source, locale=language)
+
+
+def update() -> None:
+    for language in LANGUAGES:
+        (CATALOGS / language).mkdir(parents=True, exist_ok=True)
+        for path in sources():
+            strings = strings_of(path)
+            if not strings:
+                continue
+            existing = load(language, part_name(path))
+            catalog = Catalog(locale=language, project="vinr-portal")
+            for text in strings:
+                kept = existing.get(text)
+                catalog.add(text, kept.string if kept is not None else "")
+            with (CATALOGS / language / f"{part_name(path)}.po").open("wb") as target:
+                write_po(target, catalog, width=120, omit_header=True)
+
+
+def untranslated() -> dict[str, list[str]]:
+    """For each language, the marked strings its catalogs leave untranslated."""
+    missing: dict[str, list[str]] = {}
+    for language in LANGUAGES:
+        for path in sources():
+            catalog = load(language, part_name(path))
+            for text in strings_of(path):
+                entry = catalog.get(text)
+                if entry is None or not entry.string:
+                    missing.setdefault(language, []).append(f"{path.name}: {text}")
+    return missing
+
+
+def main(argv: Sequence[str]) -> int:
+    command = argv[0] if argv else "check"
+    if command == "update":
+        update()
+        return 0
+    if command == "check":
+        missing = untranslated()
+        for language, texts in missing.items():
+            for text in texts:
+                print(f"{language}: {text}")
+        return 1 if missing else 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
