@@ -9,6 +9,7 @@ Strings are found where the portal marks them: `_("…")` in templates and `N_("
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -82,6 +83,25 @@ def untranslated() -> dict[str, list[str]]:
     return missing
 
 
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def placeholder_mismatches() -> list[str]:
+    """Translations whose `%(name)s` placeholders differ from their English string's (they
+    would fail, or show the wrong value, when the page fills them)."""
+    wrong = []
+    for language in LANGUAGES:
+        for path in sorted((CATALOGS / language).glob("*.po")):
+            with path.open("rb") as source:
+                catalog = read_po(source, locale=language)
+            for message in catalog:
+                text = message.id if isinstance(message.id, str) else message.id[0]
+                string = message.string if isinstance(message.string, str) else message.string[0]
+                if text and string and set(_PLACEHOLDER.findall(text)) != set(_PLACEHOLDER.findall(string)):
+                    wrong.append(f"{language}/{path.name}: {text!r} → {string!r}")
+    return wrong
+
+
 def main(argv: Sequence[str]) -> int:
     command = argv[0] if argv else "check"
     if command == "update":
@@ -92,7 +112,10 @@ def main(argv: Sequence[str]) -> int:
         for language, texts in missing.items():
             for text in texts:
                 print(f"{language}: {text}")
-        return 1 if missing else 0
+        mismatched = placeholder_mismatches()
+        for line in mismatched:
+            print(f"placeholders differ: {line}")
+        return 1 if missing or mismatched else 0
     print(__doc__, file=sys.stderr)
     return 2
 
