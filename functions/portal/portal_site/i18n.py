@@ -78,11 +78,18 @@ def gettext_for(locale: str) -> Callable[..., Markup]:
     return gettext
 
 
+@lru_cache(maxsize=len(LOCALES))
+def country_names(locale: str) -> dict[str, str]:
+    """ISO 3166 country codes and their names in `locale`."""
+    return {code: name for code, name in Locale.parse(locale).territories.items() if len(code) == 2 and code.isalpha()}
+
+
 def template_helpers(locale: str) -> dict[str, Any]:
-    """What every page gets: `_`, `money`, `day` and the locale."""
+    """What every page gets: `_`, `money`, `day`, `country` and the locale."""
     return {
         "_": gettext_for(locale),
         "locale": locale,
+        "country": lambda code: country_names(locale).get(str(code or "").upper(), code),
         "money": lambda amount, currency: formatting.money(int(amount), currency, locale),
         "day": lambda wire: formatting.day(wire, locale),
     }
