@@ -9,13 +9,14 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from bench import aws_calls, import_time, pdf_render, portal_session
+from bench import aws_calls, import_time, pdf_render, portal_pages, portal_session
 
 MEASURES: dict[str, Callable[[int], str]] = {
     "import_time": import_time.measure,
     "aws_calls": aws_calls.measure,
     "pdf_render": pdf_render.measure,
     "portal_session": portal_session.measure,
+    "portal_pages": portal_pages.measure,
 }
 
 
