@@ -96,7 +96,7 @@ def placeholder_mismatches() -> list[str]:
                 catalog = read_po(source, locale=language)
             for message in catalog:
                 text = message.id if isinstance(message.id, str) else message.id[0]
-                string = message.string if isinstance(message.string, str) else message.string[0]
+                string = message.string if isinstance(message.string, str) else (message.string or ("",))[0]
                 if text and string and set(_PLACEHOLDER.findall(text)) != set(_PLACEHOLDER.findall(string)):
                     wrong.append(f"{language}/{path.name}: {text!r} → {string!r}")
     return wrong
