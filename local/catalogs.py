@@ -43,7 +43,10 @@ def strings_of(path: Path) -> list[str]:
 
 
 def part_name(path: Path) -> str:
-    return path.stem.lstrip("_")
+    """`home` for templates/home.html, `payment_methods_py` for payment_methods.py: a template
+    and a module of one name keep separate catalogs."""
+    stem = path.stem.lstrip("_")
+    return f"{stem}_py" if path.suffix == ".py" else stem
 
 
 def load(language: str, part: str) -> Catalog:
@@ -102,6 +105,25 @@ def placeholder_mismatches() -> list[str]:
     return wrong
 
 
+def inconsistent() -> list[str]:
+    """Strings one language translates differently in two parts: merged, one would silently
+    win on every page."""
+    found = []
+    for language in LANGUAGES:
+        seen: dict[str, tuple[str, str]] = {}
+        for path in sorted((CATALOGS / language).glob("*.po")):
+            with path.open("rb") as source:
+                for message in read_po(source, locale=language):
+                    if not message.id or not message.string:
+                        continue
+                    text, string = str(message.id), str(message.string)
+                    if text in seen and seen[text][0] != string:
+                        earlier, where = seen[text]
+                        found.append(f"{language}: {text!r} is {earlier!r} in {where}, {string!r} in {path.name}")
+                    seen.setdefault(text, (string, path.name))
+    return found
+
+
 def main(argv: Sequence[str]) -> int:
     command = argv[0] if argv else "check"
     if command == "update":
@@ -115,7 +137,10 @@ def main(argv: Sequence[str]) -> int:
         mismatched = placeholder_mismatches()
         for line in mismatched:
             print(f"placeholders differ: {line}")
-        return 1 if missing or mismatched else 0
+        differing = inconsistent()
+        for line in differing:
+            print(f"translated differently: {line}")
+        return 1 if missing or mismatched or differing else 0
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from billing import accounts, branding, invoices, pdf
+from billing import accounts, invoices, pdf
 from billing.errors import BillingError, NotFound
 
 logger = Logger()
@@ -33,7 +33,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if not INVOICE_ID.match(invoice_id):
             raise NotFound(f"No such invoice: '{invoice_id}'.", param="id")
         invoice = invoices.get(caller.scope, invoice_id)
-        document = pdf.render(invoices.to_wire(invoice, caller.scope), branding.get_branding(caller.scope))
+        document = pdf.invoice_document(caller.scope, invoice)
     except BillingError as error:
         return _json(error.status, error.envelope())
     except Exception:

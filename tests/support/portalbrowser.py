@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from local.invoke import HttpResponse
 from local.template import Template
@@ -51,15 +51,18 @@ class PortalBrowser:
         self, method: str, path: str, *, form: dict[str, Any] | None = None, headers: dict[str, str] | None = None
     ) -> HttpResponse:
         client = ApiClient(self.template, api="PortalHttpApi")
+        path, _, query = path.partition("?")  # a query string travels beside the path, as in the gateway's event
         all_headers = {"host": self.host, "user-agent": self.user_agent}
         if self.jar:
             all_headers["cookie"] = "; ".join(f"{k}={v}" for k, v in self.jar.items())
         body = None
         if form is not None:
-            body = urlencode(form)
+            body = urlencode(form, doseq=True)
             all_headers["content-type"] = "application/x-www-form-urlencoded"
         all_headers.update(headers or {})
-        response = client.request(method, path, body=body, headers=all_headers)
+        response = client.request(
+            method, path, body=body, headers=all_headers, query=dict(parse_qsl(query, keep_blank_values=True))
+        )
         self.last_set_cookies = [parse_set_cookie(v) for k, v in response.headers if k.lower() == "set-cookie"]
         for cookie in self.last_set_cookies:
             if cookie.attributes.get("max-age") == "0" or not cookie.value or cookie.value == '""':

@@ -21,3 +21,8 @@ def test_strings_are_found_in_templates_and_python() -> None:
     # The extraction itself works: it finds known strings in both kinds of source
     found = {text for path in catalogs.sources() for text in catalogs.strings_of(path)}
     assert {"This session has expired", "Overview", "Return to %(merchant)s"} <= found
+
+
+def test_a_string_reads_the_same_on_every_page() -> None:
+    # Catalogs are merged per language: two translations of one string would let one win silently
+    assert catalogs.inconsistent() == []

@@ -1,7 +1,107 @@
-"""Invoice history: the list, one invoice with its lines, and its PDF."""
+"""Invoice history: the list, one invoice with its lines, and its PDF.
+
+Every invoice is read through the session's customer: another customer's, another account's or
+an unknown ID is the same 404. The PDF is the one the API's `GET /v1/invoices/{id}/pdf` answers
+(`billing.pdf.invoice_document`), imported only by its route so that no other page loads
+reportlab.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import re
+from typing import Any
 
-ROUTES: list[BaseRoute] = []
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from billing import invoices
+from billing.errors import NotFound
+from billing.repository import Item
+from portal_site.billing_details import TAX_ID_TYPES, country_names
+from portal_site.pages import SignedIn, signed_in
+from portal_site.rendering import locale_of, page
+
+PAGE_SIZE = 20
+INVOICE_ID = re.compile(r"^inv_[A-Za-z0-9]{1,40}$")
+
+
+def _own_invoice(who: SignedIn, invoice_id: str) -> Item:
+    """The session's customer's finalized invoice, or a 404 that says nothing more."""
+    if not INVOICE_ID.match(invoice_id):
+        raise HTTPException(404)
+    try:
+        invoice = invoices.get(who.scope, invoice_id)
+    except NotFound:
+        raise HTTPException(404) from None
+    if invoice.get("customer") != who.customer_id or invoice.get("status") == "draft":
+        raise HTTPException(404)
+    return invoice
+
+
+async def invoice_list(request: Request) -> Response:
+    """GET /invoices: newest first, a page at a time (`?after=<the last invoice shown>`)."""
+    who = signed_in(request)
+    who.require("invoiceHistory")
+    after = request.query_params.get("after") or None
+    if after is not None and not INVOICE_ID.match(after):
+        raise HTTPException(404)
+    found = invoices.list_invoices(who.scope, limit=PAGE_SIZE, starting_after=after, customer=who.customer_id)
+    data: list[dict[str, Any]] = found["data"]
+    return page(
+        request,
+        "invoices.html",
+        who.session,
+        signed_in=True,
+        invoices=[i for i in data if i["status"] != "draft"],
+        older=data[-1]["id"] if found["hasMore"] and data else None,
+        paged=after is not None,
+    )
+
+
+async def invoice_detail(request: Request) -> Response:
+    """GET /invoices/{inv}: the lines, the totals, seller and buyer as the invoice states them."""
+    who = signed_in(request)
+    who.require("invoiceHistory")
+    invoice = _own_invoice(who, request.path_params["invoice_id"])
+    payable = invoice["status"] == "open" and bool((who.features.get("paymentMethodUpdate") or {}).get("enabled"))
+    names = country_names(locale_of(request, who.session))
+    return page(
+        request,
+        "invoices_detail.html",
+        who.session,
+        signed_in=True,
+        invoice=invoices.to_wire(invoice, who.scope),
+        payable=payable,
+        country=lambda code: names.get(code, code) if code else None,
+        tax_id_types=TAX_ID_TYPES,
+        csrf=who.csrf,
+        notice=request.query_params.get("done"),
+    )
+
+
+def _filename(number: str | None, invoice_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", number or invoice_id) + ".pdf"
+
+
+async def invoice_pdf(request: Request) -> Response:
+    """GET /invoices/{inv}/pdf: the API's PDF, in the page's language, as a download."""
+    who = signed_in(request)
+    who.require("invoiceHistory")
+    invoice = _own_invoice(who, request.path_params["invoice_id"])
+    from billing import pdf  # reportlab: loaded by this route only
+
+    document = pdf.invoice_document(who.scope, invoice, locale_of(request, who.session))
+    return Response(
+        document,
+        media_type="application/pdf",
+        headers={"content-disposition": f'attachment; filename="{_filename(invoice.get("number"), invoice["id"])}"'},
+    )
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/invoices", invoice_list, methods=["GET"]),
+    Route("/invoices/{invoice_id}", invoice_detail, methods=["GET"]),
+    Route("/invoices/{invoice_id}/pdf", invoice_pdf, methods=["GET"]),
+]

@@ -1,7 +1,437 @@
-"""Payment methods: add a card or a SEPA mandate, remove one, make one the default, pay an open invoice."""
+"""Payment methods: add a card or a SEPA mandate, remove one, make one the default, pay an open invoice.
+
+The configuration's `paymentMethodUpdate.types` decides which kinds can be added. The card and
+IBAN are typed into the portal's own fields and checked by the billing core
+(`billing.instruments`, through `paymentmethods.details_from_card` / `details_from_iban`);
+only brand/last4/expiry (bank code/last4/country and the mandate) and the keyed fingerprint are
+stored, by `paymentmethods.attach`, the path the merchant API takes. A card number, CVC or
+IBAN is never logged, never put in an event and never shown again: a form that comes back
+with errors is empty in those fields.
+
+Every object is read through the session's customer: another customer's, another account's
+or an unknown ID is the same 404.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import re
+from collections.abc import Mapping
+from typing import Any
 
-ROUTES: list[BaseRoute] = []
+from markupsafe import Markup
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from billing import clock, customers, instruments, invoices, paymentmethods, subscriptions
+from billing.errors import Conflict, InvalidRequest, NotFound
+from billing.portalconfigs import PAYMENT_METHOD_TYPES
+from billing.repository import Item
+from portal_site import i18n
+from portal_site.pages import SignedIn, checked_form, done, signed_in
+from portal_site.rendering import N_, locale_of, page
+
+PATH = "/payment-methods"
+FLOW = "payment_method_update"
+PM_ID = re.compile(r"^pm_[A-Za-z0-9]{1,40}$")
+INVOICE_ID = re.compile(r"^inv_[A-Za-z0-9]{1,40}$")
+# MM/YY, MM/YYYY, MM-YY, MM YY or MMYY
+EXPIRY = re.compile(r"^\s*([0-9]{1,2})\s*[/\-. ]?\s*([0-9]{2}|[0-9]{4})\s*$")
+NAME_MAX_LENGTH = 200
+# Longer than anything valid, short enough that nothing big reaches a check.
+RAW_LIMITS = {"number": 40, "expiry": 16, "cvc": 8, "iban": 64}
+
+NOTICES = {
+    "card_added": N_("Your card was added."),
+    "sepa_added": N_("Your bank account was added for SEPA Direct Debit."),
+    "default_changed": N_("Your default payment method was changed."),
+    "removed": N_("The payment method was removed."),
+    "invoice_paid": N_("The invoice was paid."),
+}
+MESSAGES = {
+    "name_missing": N_("Enter the name on the card."),
+    "holder_missing": N_("Enter the account holder's name."),
+    "name_too_long": N_("This is too long: use at most %(count)s characters."),
+    "number_missing": N_("Enter your card number."),
+    "invalid_number": N_("Enter a valid card number, as it is printed on your card."),
+    "card_declined": N_("Your card was declined. Try another card."),
+    "expiry_missing": N_("Enter the expiry date as month and year, like 08/29."),
+    "invalid_expiry": N_("Enter the expiry date as month and year, like 08/29."),
+    "invalid_expiry_month": N_("The expiry month must be between 01 and 12."),
+    "expired_card": N_("Your card has expired. Use a card that is still valid."),
+    "cvc_missing": N_("Enter the security code."),
+    "invalid_cvc": N_("Enter the 3-digit security code from the back of your card."),
+    "invalid_cvc_amex": N_("Enter the 4-digit security code from the front of your card."),
+    "iban_missing": N_("Enter your IBAN."),
+    "invalid_iban": N_("Enter a valid IBAN, like DE89 3704 0044 0532 0130 00."),
+    "mandate_missing": N_("Accept the mandate to pay by SEPA Direct Debit."),
+    "invalid": N_("Check this value."),
+}
+# Errors shown on the list page (a change that could not be made).
+PROBLEMS = {
+    "payment_method_required": N_(
+        "This payment method pays for an active subscription, so it cannot be removed. "
+        "Add another payment method first."
+    ),
+    "card_declined": N_("The payment was declined. Try another payment method."),
+    "processing_error": N_("The payment could not be processed. Please try again later."),
+    "payment_method_missing": N_("Add a payment method to pay this invoice."),
+    "invoice_not_open": N_("This invoice is no longer open."),
+    "payment_failed": N_("The payment failed. Try another payment method."),
+    "busy": N_("That did not work; please try again."),
+}
+CARD_FIELDS = ("name", "number", "expiry", "cvc")
+SEPA_FIELDS = ("holder", "iban", "mandate")
+
+
+# ------------------------------------------------------------------ helpers
+def _types(settings: Mapping[str, Any]) -> list[str]:
+    """The kinds of method the configuration lets the customer add (all when it names none)."""
+    types = settings.get("types")
+    return list(PAYMENT_METHOD_TYPES if types is None else types)
+
+
+def _require_type(who: SignedIn, kind: str) -> None:
+    if kind not in _types(who.require("paymentMethodUpdate")):
+        raise HTTPException(404)
+
+
+def _gettext(request: Request, who: SignedIn) -> Any:
+    return i18n.gettext_for(locale_of(request, who.session))
+
+
+def _say(gettext: Any, text: str, **values: Any) -> Markup:
+    """`text` in the page's language (the catalogs' gettext escapes and returns Markup)."""
+    translated: Markup = gettext(text, **values)
+    return translated
+
+
+def _single(form: FormData, field: str) -> str | None:
+    """The field's value when it is text; the last one when it came more than once."""
+    raw = form.getlist(field)
+    return raw[-1] if raw and isinstance(raw[-1], str) else None
+
+
+def _charged_with(found: customers.Bundle, invoice: Item) -> Item | None:
+    """The method `subscriptions.pay_invoice` charges: the subscription's own, else the default."""
+    sub = next((s for s in found.subscriptions if s["id"] == invoice.get("subscription")), None)
+    pm_id = (sub or {}).get("defaultPaymentMethod") or found.customer.get("defaultPaymentMethod")
+    return next((pm for pm in found.payment_methods if pm["id"] == pm_id), None)
+
+
+def _render_list(request: Request, who: SignedIn, *, status: int = 200, problem: str | None = None) -> Response:
+    settings = who.require("paymentMethodUpdate")
+    found = customers.bundle(who.scope, who.customer_id)
+    gettext = _gettext(request, who)
+    notice = NOTICES.get(request.query_params.get("done") or "")
+    open_invoices = [
+        {"invoice": invoice, "method": _charged_with(found, invoice)}
+        for invoice in found.invoices
+        if invoice["status"] == "open"
+    ]
+    return page(
+        request,
+        "payment_methods_list.html",
+        who.session,
+        status=status,
+        signed_in=True,
+        form_redirect_to=who.session["returnUrl"],
+        csrf=who.csrf,
+        methods=found.payment_methods,
+        default_id=found.customer.get("defaultPaymentMethod"),
+        types=_types(settings),
+        open_invoices=open_invoices,
+        notice=_say(gettext, notice) if notice else None,
+        problem=_say(gettext, PROBLEMS.get(problem or "", PROBLEMS["busy"])) if problem else None,
+    )
+
+
+def _ordered(errors: Mapping[str, Markup], order: tuple[str, ...]) -> dict[str, Markup]:
+    """Errors in the order the fields appear on the page (the summary follows the form)."""
+    return {field: errors[field] for field in order if field in errors}
+
+
+# ------------------------------------------------------------------ the list
+async def show(request: Request) -> Response:
+    """GET /payment-methods: the methods, the default, the ways to add one, open invoices."""
+    who = signed_in(request)
+    return _render_list(request, who)
+
+
+async def make_default(request: Request) -> Response:
+    """POST /payment-methods/{pm_id}/default."""
+    who = signed_in(request)
+    who.require("paymentMethodUpdate")
+    await checked_form(request, who)
+    pm_id = _own_method_id(who, request.path_params["pm_id"])
+    paymentmethods.set_default(who.scope, who.customer_id, pm_id, who.request_info(request))
+    return done(who, PATH, "default_changed", flow=FLOW)
+
+
+async def remove(request: Request) -> Response:
+    """POST /payment-methods/{pm_id}/remove: the API's rule, the last method an active paid
+    subscription needs stays (the list again, with why)."""
+    who = signed_in(request)
+    who.require("paymentMethodUpdate")
+    await checked_form(request, who)
+    pm_id = _own_method_id(who, request.path_params["pm_id"])
+    try:
+        paymentmethods.detach(who.scope, who.customer_id, pm_id, who.request_info(request))
+    except NotFound:
+        raise HTTPException(404) from None
+    except Conflict as refused:
+        code = refused.code if refused.code in PROBLEMS else "busy"
+        return _render_list(request, who, status=409, problem=code)
+    return done(who, PATH, "removed")
+
+
+def _own_method_id(who: SignedIn, pm_id: str) -> str:
+    """`pm_id` when it is one of this customer's methods; a 404 that says nothing otherwise."""
+    if not PM_ID.match(pm_id):
+        raise HTTPException(404)
+    try:
+        paymentmethods.get(who.scope, who.customer_id, pm_id)
+    except NotFound:
+        raise HTTPException(404) from None
+    return pm_id
+
+
+# ------------------------------------------------------------------ paying an open invoice
+def _own_invoice(who: SignedIn, invoice_id: str) -> Item:
+    if not INVOICE_ID.match(invoice_id):
+        raise HTTPException(404)
+    try:
+        invoice = invoices.get(who.scope, invoice_id)
+    except NotFound:
+        raise HTTPException(404) from None
+    if invoice.get("customer") != who.customer_id or invoice.get("status") == "draft":
+        raise HTTPException(404)
+    return invoice
+
+
+async def pay(request: Request) -> Response:
+    """POST /invoices/{invoice_id}/pay: the service the API's `POST /v1/invoices/{id}/pay`
+    calls, with the method it charges (the subscription's, else the customer's default)."""
+    who = signed_in(request)
+    who.require("paymentMethodUpdate")
+    form = await checked_form(request, who)
+    invoice = _own_invoice(who, request.path_params["invoice_id"])
+    back = f"/invoices/{invoice['id']}" if _single(form, "from") == "invoice" else PATH
+    if invoice["status"] != "open":
+        return _render_list(request, who, status=409, problem="invoice_not_open")
+    found = customers.bundle(who.scope, who.customer_id)
+    if _charged_with(found, invoice) is None:
+        return _render_list(request, who, status=402, problem="payment_method_missing")
+    try:
+        after = subscriptions.pay_invoice(who.scope, invoice["id"], who.request_info(request))
+    except InvalidRequest as refused:
+        code = refused.code if refused.code in PROBLEMS else "payment_failed"
+        return _render_list(request, who, status=402 if code == "payment_failed" else 409, problem=code)
+    if after["status"] != "paid":
+        failure = str((after.get("lastPaymentError") or {}).get("code"))
+        return _render_list(request, who, status=402, problem=failure if failure in PROBLEMS else "payment_failed")
+    return done(who, back, "invoice_paid")
+
+
+# ------------------------------------------------------------------ adding a card
+def _render_card(
+    request: Request,
+    who: SignedIn,
+    *,
+    status: int = 200,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, Markup] | None = None,
+) -> Response:
+    return page(
+        request,
+        "payment_methods_card.html",
+        who.session,
+        status=status,
+        signed_in=True,
+        form_redirect_to=who.session["returnUrl"],
+        csrf=who.csrf,
+        values=values or {"name": "", "expiry": "", "set_default": "on"},
+        errors=errors or {},
+        name_max=NAME_MAX_LENGTH,
+    )
+
+
+async def card_form(request: Request) -> Response:
+    """GET /payment-methods/card: the portal's own card fields."""
+    who = signed_in(request)
+    _require_type(who, "card")
+    return _render_card(request, who)
+
+
+def _check_name(value: str | None, missing: str, gettext: Any) -> Markup | None:
+    if value is None or not value.strip():
+        return _say(gettext, MESSAGES[missing])
+    if len(value.strip()) > NAME_MAX_LENGTH:
+        return _say(gettext, MESSAGES["name_too_long"], count=NAME_MAX_LENGTH)
+    return None
+
+
+def _card_problems(
+    number: str | None, expiry: str | None, cvc: str | None, gettext: Any
+) -> tuple[dict[str, Markup], tuple[str, str] | None]:
+    """Each card field's own message (every field is checked, not only the first), and the
+    expiry as (month, year) when it reads as one."""
+    errors: dict[str, Markup] = {}
+    brand = "unknown"
+    if not number or not number.strip():
+        errors["number"] = _say(gettext, MESSAGES["number_missing"])
+    elif len(number) > RAW_LIMITS["number"]:
+        errors["number"] = _say(gettext, MESSAGES["invalid_number"])
+    else:
+        try:
+            brand = instruments.card_brand(instruments.normalize_card_number(number.strip()))
+        except InvalidRequest:
+            errors["number"] = _say(gettext, MESSAGES["invalid_number"])
+    parsed: tuple[str, str] | None = None
+    matched = EXPIRY.match(expiry) if expiry and len(expiry) <= RAW_LIMITS["expiry"] else None
+    if not expiry or not expiry.strip():
+        errors["expiry"] = _say(gettext, MESSAGES["expiry_missing"])
+    elif matched is None:
+        errors["expiry"] = _say(gettext, MESSAGES["invalid_expiry"])
+    else:
+        parsed = (matched.group(1), matched.group(2))
+        try:
+            instruments.validate_expiry(parsed[0], parsed[1], now=clock.now())
+        except InvalidRequest as refused:
+            known = {"invalid_expiry_month", "expired_card"}
+            errors["expiry"] = _say(gettext, MESSAGES[refused.code if refused.code in known else "invalid_expiry"])
+    if not cvc or not cvc.strip():
+        errors["cvc"] = _say(gettext, MESSAGES["cvc_missing"])
+    else:
+        expected = "invalid_cvc_amex" if brand == "amex" else "invalid_cvc"
+        try:
+            if len(cvc) > RAW_LIMITS["cvc"]:
+                raise InvalidRequest("too long", param="cvc")
+            instruments.validate_cvc(cvc, brand)
+        except InvalidRequest:
+            errors["cvc"] = _say(gettext, MESSAGES[expected])
+    return errors, parsed
+
+
+def _card_field(param: str | None) -> str:
+    return {"expMonth": "expiry", "expYear": "expiry", "cvc": "cvc"}.get(param or "", "number")
+
+
+async def add_card(request: Request) -> Response:
+    """POST /payment-methods/card: checked field by field, then `paymentmethods.attach`."""
+    who = signed_in(request)
+    _require_type(who, "card")
+    form = await checked_form(request, who)
+    gettext = _gettext(request, who)
+    name, number, expiry, cvc = (_single(form, field) for field in CARD_FIELDS)
+    make_default = _single(form, "set_default") is not None
+    # What comes back in the form: never the number or the CVC.
+    values = {
+        "name": (name or "")[:NAME_MAX_LENGTH],
+        "expiry": (expiry or "")[: RAW_LIMITS["expiry"]],
+        "set_default": "on" if make_default else "",
+    }
+    errors: dict[str, Markup] = {}
+    name_problem = _check_name(name, "name_missing", gettext)
+    if name_problem is not None:
+        errors["name"] = name_problem
+    card_errors, parsed = _card_problems(number, expiry, cvc, gettext)
+    errors.update(card_errors)
+    if not errors and parsed is not None and number is not None and cvc is not None:
+        try:
+            details, behavior = paymentmethods.details_from_card(
+                who.scope, number=number.strip(), exp_month=parsed[0], exp_year=parsed[1], cvc=cvc, now=clock.now()
+            )
+            paymentmethods.attach(
+                who.scope, who.customer_id, details, behavior, who.request_info(request), set_default=make_default
+            )
+        except paymentmethods.CardDeclined:
+            errors["number"] = _say(gettext, MESSAGES["card_declined"])
+        except InvalidRequest as refused:
+            errors[_card_field(refused.param)] = _say(gettext, MESSAGES["invalid"])
+    if errors:
+        return _render_card(request, who, status=400, values=values, errors=_ordered(errors, CARD_FIELDS))
+    return done(who, PATH, "card_added", flow=FLOW)
+
+
+# ------------------------------------------------------------------ adding a SEPA debit
+def _render_sepa(
+    request: Request,
+    who: SignedIn,
+    *,
+    status: int = 200,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, Markup] | None = None,
+) -> Response:
+    return page(
+        request,
+        "payment_methods_sepa.html",
+        who.session,
+        status=status,
+        signed_in=True,
+        form_redirect_to=who.session["returnUrl"],
+        csrf=who.csrf,
+        values=values or {"holder": "", "set_default": "on"},
+        errors=errors or {},
+        name_max=NAME_MAX_LENGTH,
+    )
+
+
+async def sepa_form(request: Request) -> Response:
+    """GET /payment-methods/sepa: account holder, IBAN and the mandate to accept."""
+    who = signed_in(request)
+    _require_type(who, "sepa_debit")
+    return _render_sepa(request, who)
+
+
+async def add_sepa(request: Request) -> Response:
+    """POST /payment-methods/sepa: the IBAN checked by python-stdnum, the mandate recorded
+    with its reference, time, and the customer's IP and user agent."""
+    who = signed_in(request)
+    _require_type(who, "sepa_debit")
+    form = await checked_form(request, who)
+    gettext = _gettext(request, who)
+    holder, iban, mandate = (_single(form, field) for field in SEPA_FIELDS)
+    make_default = _single(form, "set_default") is not None
+    values = {"holder": (holder or "")[:NAME_MAX_LENGTH], "set_default": "on" if make_default else ""}
+    errors: dict[str, Markup] = {}
+    holder_problem = _check_name(holder, "holder_missing", gettext)
+    if holder_problem is not None:
+        errors["holder"] = holder_problem
+    if not iban or not iban.strip():
+        errors["iban"] = _say(gettext, MESSAGES["iban_missing"])
+    else:
+        try:
+            if len(iban) > RAW_LIMITS["iban"]:
+                raise InvalidRequest("too long", param="iban")
+            instruments.validate_iban(iban)
+        except InvalidRequest:
+            errors["iban"] = _say(gettext, MESSAGES["invalid_iban"])
+    if mandate != "accepted":
+        errors["mandate"] = _say(gettext, MESSAGES["mandate_missing"])
+    if not errors and iban is not None:
+        info = who.request_info(request)
+        try:
+            details, behavior = paymentmethods.details_from_iban(
+                who.scope, iban=iban, now=clock.now(), ip=info.ip, user_agent=info.user_agent
+            )
+            paymentmethods.attach(who.scope, who.customer_id, details, behavior, info, set_default=make_default)
+        except InvalidRequest:
+            errors["iban"] = _say(gettext, MESSAGES["invalid_iban"])
+    if errors:
+        return _render_sepa(request, who, status=400, values=values, errors=_ordered(errors, SEPA_FIELDS))
+    return done(who, PATH, "sepa_added", flow=FLOW)
+
+
+ROUTES: list[BaseRoute] = [
+    Route(PATH, show, methods=["GET"]),
+    Route(f"{PATH}/card", card_form, methods=["GET"]),
+    Route(f"{PATH}/card", add_card, methods=["POST"]),
+    Route(f"{PATH}/sepa", sepa_form, methods=["GET"]),
+    Route(f"{PATH}/sepa", add_sepa, methods=["POST"]),
+    Route(f"{PATH}/{{pm_id}}/default", make_default, methods=["POST"]),
+    Route(f"{PATH}/{{pm_id}}/remove", remove, methods=["POST"]),
+    Route("/invoices/{invoice_id}/pay", pay, methods=["POST"]),
+]

@@ -8,11 +8,12 @@ they live on the customer item.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from billing import clock, events, taxids
+from billing import clock, countries, events, taxids
 from billing.errors import InvalidRequest, NotFound
 from billing.ids import sortable_id
 from billing.listing import page
@@ -22,6 +23,12 @@ from billing.scope import RequestInfo, Scope
 WIRE_FIELDS = ("email", "name", "phone", "address", "metadata", "testClock", "defaultPaymentMethod", "taxIds")
 UPDATABLE = ("email", "name", "phone", "address", "metadata", "defaultPaymentMethod")
 MAX_TAX_IDS = 5
+# The contact details' rules, stated once: the merchant API's request models use them and
+# `check_details` applies them to every update (the portal's billing-details form included).
+NAME_MAX_LENGTH = 200
+PHONE_MAX_LENGTH = 30
+PHONE_PATTERN = r"^\+?[0-9 ().-]{3,30}$"
+ADDRESS_MAX_LENGTHS = {"line1": 200, "line2": 200, "city": 200, "postalCode": 20, "state": 200}
 
 
 def customer_key(scope: Scope, customer_id: str) -> tuple[str, str]:
@@ -160,6 +167,78 @@ def versioned_change(
     return after
 
 
+def _text_problem(param: str, value: Any, max_length: int) -> InvalidRequest | None:
+    if not isinstance(value, str):
+        return InvalidRequest(f"{param} must be a string.", param=param, code="parameter_invalid_type")
+    if len(value.strip()) > max_length:
+        return InvalidRequest(f"{param} is longer than {max_length} characters.", param=param, code="string_too_long")
+    return None
+
+
+def _email(value: str) -> str:
+    from email_validator import EmailNotValidError, validate_email  # the library pydantic's EmailStr uses
+
+    try:
+        normalized = validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise InvalidRequest(f"Invalid email address: {error}", param="email", code="email_invalid") from None
+    return str(normalized)
+
+
+def check_details(fields: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, InvalidRequest]]:
+    """`name`, `email`, `phone` and `address` of `fields` by the rules above (strings trimmed,
+    null clears): the normalized fields, and one error per bad field keyed by its param
+    (`email`, `address.country`). Other fields pass through unchecked."""
+    normalized: dict[str, Any] = {}
+    problems: dict[str, InvalidRequest] = {}
+    for field, limit in (("name", NAME_MAX_LENGTH), ("email", 2048), ("phone", PHONE_MAX_LENGTH)):
+        if field not in fields or fields[field] is None:
+            continue
+        problem = _text_problem(field, fields[field], limit)
+        if problem is None:
+            value = fields[field].strip()
+            try:
+                if field == "email":
+                    value = _email(value)
+                elif field == "phone" and not re.fullmatch(PHONE_PATTERN, value):
+                    raise InvalidRequest("Invalid phone number.", param="phone", code="phone_invalid")
+            except InvalidRequest as refused:
+                problem = refused
+            normalized[field] = value
+        if problem is not None:
+            problems[field] = problem
+    address = fields.get("address")
+    if address is not None:
+        if not isinstance(address, Mapping):
+            problems["address"] = InvalidRequest(
+                "address must be an object.", param="address", code="parameter_invalid_type"
+            )
+        else:
+            clean: dict[str, Any] = {}
+            for key, value in address.items():
+                param = f"address.{key}"
+                if key not in ADDRESS_MAX_LENGTHS and key != "country":
+                    problems[param] = InvalidRequest(f"Received unknown parameter: {param}.", param=param)
+                    continue
+                if value is None:
+                    clean[key] = None
+                    continue
+                problem = _text_problem(param, value, ADDRESS_MAX_LENGTHS.get(key, 2048))
+                if problem is None and key == "country":
+                    try:
+                        value = countries.validate_country(value)
+                    except ValueError:
+                        problem = InvalidRequest(
+                            "Not an ISO 3166-1 alpha-2 country code.", param=param, code="country_invalid"
+                        )
+                if problem is not None:
+                    problems[param] = problem
+                else:
+                    clean[key] = value.strip()
+            normalized["address"] = clean
+    return normalized, problems
+
+
 def update(
     scope: Scope, customer_id: str, fields: Mapping[str, Any], request: RequestInfo, *, table: Table | None = None
 ) -> Item:
@@ -167,9 +246,12 @@ def update(
     if unknown:
         name = sorted(unknown)[0]
         raise InvalidRequest(f"Received unknown parameter: {name}.", param=name)
+    checked, problems = check_details(fields)
+    if problems:
+        raise next(iter(problems.values()))
     table = table or Table()
     current = get(scope, customer_id, table=table)
-    changes = dict(fields)
+    changes = {**fields, **checked}
     if "metadata" in changes:
         changes["metadata"] = merge_metadata(current.get("metadata") or {}, changes["metadata"] or {})
     changes = {k: v for k, v in changes.items() if current.get(k) != v}

@@ -102,6 +102,75 @@ def details_from_token(scope: Scope, token: str, now: datetime) -> tuple[dict[st
     raise InvalidRequest(f"No such token: '{token}'.", param="token", code="token_invalid")
 
 
+_TEST_CARDS_BY_NUMBER = {card.number: card for card in CARDS.values()}
+_TEST_IBANS_BY_NUMBER = {entry.iban: entry for entry in IBANS.values()}
+
+
+def details_from_card(
+    scope: Scope,
+    *,
+    number: str,
+    exp_month: int | str,
+    exp_year: int | str,
+    cvc: str,
+    now: datetime,
+) -> tuple[dict[str, Any], Behavior]:
+    """A card typed into the portal's own fields, checked by `instruments.validate_card` and
+    reduced to the shape `details_from_token` gives: brand, last4, expiry and the fingerprint.
+    The CVC is checked and dropped; the number only feeds the fingerprint.
+
+    How the test processor treats it: a number from the test-card table behaves as its token
+    does (4000000000000002 is declined when attached, 4000000000009995 attaches and every charge
+    is declined); any other valid number is a card that pays. Live mode refuses test numbers.
+    """
+    card = instruments.validate_card(number, exp_month, exp_year, cvc, now=now)
+    known = _TEST_CARDS_BY_NUMBER.get(card.number)
+    if known is not None and scope.livemode:
+        raise CardDeclined("Your card was declined; a test card cannot be used in live mode.", param="number")
+    if known is not None and not known.attachable:
+        raise CardDeclined("Your card was declined.", param="number")
+    return {
+        "card": {
+            "brand": card.brand,
+            "last4": card.last4,
+            "expMonth": card.exp_month,
+            "expYear": card.exp_year,
+            "country": known.country if known is not None else None,
+        },
+        "fingerprint": fingerprint("card", card.number),
+    }, (known.behavior if known is not None else "succeed")
+
+
+def details_from_iban(
+    scope: Scope,
+    *,
+    iban: str,
+    now: datetime,
+    ip: str | None,
+    user_agent: str | None,
+) -> tuple[dict[str, Any], Behavior]:
+    """A SEPA Direct Debit mandate accepted in the portal: the IBAN checked by
+    `instruments.validate_iban` (python-stdnum) and reduced to bank code, last4 and country;
+    the mandate records its reference, when it was accepted, and the customer's IP and user
+    agent. In test mode the test IBANs behave as their tokens do (`tok_sepa_failed`'s fails)."""
+    account = instruments.validate_iban(iban)
+    known = None if scope.livemode else _TEST_IBANS_BY_NUMBER.get(account.number)
+    return {
+        "sepaDebit": {
+            "bankCode": account.bank_code,
+            "last4": account.last4,
+            "country": account.country,
+            "mandate": {
+                "reference": sortable_id("mandate").upper().replace("_", "-"),
+                "acceptedAt": clock.to_wire(now),
+                "ip": ip,
+                "userAgent": user_agent,
+            },
+        },
+        "fingerprint": fingerprint("sepa_debit", account.number),
+    }, (known.behavior if known is not None else "succeed")
+
+
 def attach(
     scope: Scope,
     customer_id: str,

@@ -32,7 +32,10 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from billing import branding as branding_service
+from billing import invoices as invoice_service
 from billing.formatting import day, money
+from billing.repository import Item
+from billing.scope import Scope
 
 FONT, BOLD = "Vera", "VeraBd"
 DEFAULT_ACCENT = "#1F3A5F"
@@ -165,6 +168,12 @@ def _footer(branding: Mapping[str, Any], styles: Mapping[str, ParagraphStyle], a
         canvas.restoreState()
 
     return draw
+
+
+def invoice_document(scope: Scope, invoice: Item, locale: str = "en") -> bytes:
+    """The PDF of a stored invoice in its account's branding: what `GET /v1/invoices/{id}/pdf`
+    answers, and the portal's download."""
+    return render(invoice_service.to_wire(invoice, scope), branding_service.get_branding(scope), locale)
 
 
 def render(invoice: Mapping[str, Any], branding: Mapping[str, Any] | None = None, locale: str = "en") -> bytes:

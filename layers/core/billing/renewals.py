@@ -62,7 +62,21 @@ def step(scope: Scope, sub_id: str, now: datetime, request: RequestInfo, *, tabl
         table.transact(subscriptions.change_ops(scope, sub, after, "subscription.deleted", request))
         return True
     items = sub["items"]
-    if sub["status"] == "trialing":
+    switched: dict[str, Any] = {}
+    scheduled = sub.get("scheduledChange")
+    if scheduled:
+        # A change kept for the period end (a portal downgrade) takes effect before the invoice.
+        items = scheduled["items"]
+        start, new_end = subscriptions.scheduled_period(sub, items)
+        switched = {
+            "items": items,
+            "recurringAmount": sum(i["unitAmount"] * i["quantity"] for i in items),
+            "scheduledChange": None,
+        }
+        old_cycle = (sub["items"][0]["interval"], sub["items"][0]["intervalCount"])
+        if old_cycle != (items[0]["interval"], items[0]["intervalCount"]):
+            switched["billingCycleAnchor"] = clock.to_wire(end)  # a new interval starts a new cycle
+    elif sub["status"] == "trialing":
         start, new_end = subscriptions.period_after(end, end, items)
     else:
         start, new_end = subscriptions.period_after(clock.from_wire(sub["billingCycleAnchor"]), end, items)
@@ -79,6 +93,7 @@ def step(scope: Scope, sub_id: str, now: datetime, request: RequestInfo, *, tabl
     after = _after_period(
         sub,
         {
+            **switched,
             "status": "active" if outcome.paid else "past_due",
             "currentPeriodStart": clock.to_wire(start),
             "currentPeriodEnd": clock.to_wire(new_end),

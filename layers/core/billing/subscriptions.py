@@ -48,7 +48,7 @@ def to_wire(item: Item, scope: Scope) -> dict[str, Any]:
     shown = (
         "id customer status items currency discount defaultPaymentMethod billingCycleAnchor currentPeriodStart "
         "currentPeriodEnd trialStart trialEnd cancelAtPeriodEnd canceledAt endedAt cancellationDetails latestInvoice "
-        "testClock createdAt"
+        "scheduledChange testClock createdAt"
     ).split()
     wire: dict[str, Any] = {"id": item["id"], "object": "subscription"}
     wire.update({field: item.get(field) for field in shown})
@@ -407,6 +407,7 @@ def update(
         new_items = _requested_items(scope, sub, fields, table)
         change = plan_change(sub, new_items, fields.get("prorationBehavior") or "create_prorations", now)
         changes["items"] = new_items
+        changes["scheduledChange"] = None  # a later switch replaces a scheduled one
         changes["recurringAmount"] = sum(i["unitAmount"] * i["quantity"] for i in new_items)
         changes["pendingInvoiceItems"] = list(sub.get("pendingInvoiceItems") or []) + _lines_to_pending(change.pending)
         if change.resets_cycle:
@@ -427,6 +428,8 @@ def update(
         changes["cancelAtPeriodEnd"] = bool(fields["cancelAtPeriodEnd"])
         changes["canceledAt"] = clock.to_wire(now) if fields["cancelAtPeriodEnd"] else None
         changes["cancellationDetails"] = fields.get("cancellationDetails") if fields["cancelAtPeriodEnd"] else None
+        if fields["cancelAtPeriodEnd"]:
+            changes["scheduledChange"] = None  # nothing starts at the end of a subscription that ends
     elif "cancellationDetails" in fields:
         changes["cancellationDetails"] = fields["cancellationDetails"]
     changes = {k: v for k, v in changes.items() if sub.get(k) != v}
@@ -462,10 +465,12 @@ def cancel(
     *,
     prorate: bool = False,
     invoice_now: bool = False,
+    cancellation_details: Mapping[str, Any] | None = None,
     table: Table | None = None,
 ) -> Item:
     """Ends the subscription now. `prorate` credits the unused time and `invoice_now` bills the
-    pending items; either issues a final invoice at once when there is something on it."""
+    pending items; either issues a final invoice at once when there is something on it.
+    `cancellation_details` ({reason, comment}) records why, as the portal's survey asks."""
     table = table or Table()
     sub = get(scope, sub_id, table=table)
     if sub["status"] == "canceled":
@@ -485,6 +490,10 @@ def cancel(
         endedAt=clock.to_wire(now),
         version=sub["version"] + 1,
     )
+    if sub.get("scheduledChange"):
+        after["scheduledChange"] = None
+    if cancellation_details is not None:
+        after["cancellationDetails"] = dict(cancellation_details)
     if lines:
         after["pendingInvoiceItems"] = []
     ops = change_ops(scope, sub, after, "subscription.deleted", request)
@@ -510,6 +519,68 @@ def period_after(anchor: datetime, end: datetime, items: Sequence[Mapping[str, A
     return end, proration.period_boundary(anchor, interval, count, n)
 
 
+# ------------------------------------------------------------------ changes scheduled at period end
+INTERVAL_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
+
+
+def requested_items(
+    scope: Scope, sub: Item, wanted: Sequence[Mapping[str, Any]], *, table: Table | None = None
+) -> list[dict[str, Any]]:
+    """`wanted` ({price, quantity}) resolved as a switch of `sub` would resolve them (400s included)."""
+    return _requested_items(scope, sub, {"items": wanted}, table or Table())
+
+
+def downgrade_conditions(sub: Mapping[str, Any], new_items: Sequence[Mapping[str, Any]]) -> set[str]:
+    """Which `scheduleAtPeriodEnd` conditions of a portal configuration a switch to `new_items`
+    meets: a lower recurring amount (`decreasing_item_amount`), a shorter billing interval
+    (`shortening_interval`)."""
+    met = set()
+    old_amount = sum(i["unitAmount"] * i["quantity"] for i in sub["items"])
+    if sum(i["unitAmount"] * i["quantity"] for i in new_items) < old_amount:
+        met.add("decreasing_item_amount")
+    old, new = sub["items"][0], new_items[0]
+    if INTERVAL_DAYS[new["interval"]] * new["intervalCount"] < INTERVAL_DAYS[old["interval"]] * old["intervalCount"]:
+        met.add("shortening_interval")
+    return met
+
+
+def scheduled_period(sub: Mapping[str, Any], items: Sequence[Mapping[str, Any]]) -> tuple[datetime, datetime]:
+    """The first period of `items` when they replace the subscription's at its period end: the
+    cycle goes on when the interval stays, and starts again at the period end when it changes."""
+    end = clock.from_wire(sub["currentPeriodEnd"])
+    old, new = sub["items"][0], items[0]
+    if (old["interval"], old["intervalCount"]) == (new["interval"], new["intervalCount"]) and sub[
+        "status"
+    ] != "trialing":
+        return period_after(clock.from_wire(sub["billingCycleAnchor"]), end, items)
+    return end, proration.period_boundary(end, new["interval"], new["intervalCount"], 1)
+
+
+def schedule_change(
+    scope: Scope, sub_id: str, fields: Mapping[str, Any], request: RequestInfo, *, table: Table | None = None
+) -> Item:
+    """Keeps `items` as the subscription's `scheduledChange` ({items, at: currentPeriodEnd}):
+    nothing is prorated or invoiced now; the renewal at the period end switches to them before
+    it invoices. A later switch or a cancellation clears it."""
+    table = table or Table()
+    sub = get(scope, sub_id, table=table)
+    if sub["status"] == "canceled":
+        raise InvalidRequest("A canceled subscription cannot be changed.", param="id", code="subscription_canceled")
+    if sub.get("cancelAtPeriodEnd"):
+        raise InvalidRequest(
+            "The subscription ends at the period end; renew it before scheduling a change.",
+            param="id",
+            code="subscription_ending",
+        )
+    items = _requested_items(scope, sub, fields, table)
+    after = {**sub, "scheduledChange": {"items": items, "at": sub["currentPeriodEnd"]}, "version": sub["version"] + 1}
+    table.transact(
+        change_ops(scope, sub, after, "subscription.updated", request),
+        conflict_message="The subscription was changed by another request; retry.",
+    )
+    return after
+
+
 def preview(
     scope: Scope,
     sub_id: str,
@@ -517,9 +588,12 @@ def preview(
     price: str | None,
     quantity: int | None,
     behavior: str,
+    at_period_end: bool = False,
     table: Table | None = None,
 ) -> dict[str, Any]:
-    """What a change would cost now and on the next invoice; nothing is written."""
+    """What a change would cost now and on the next invoice; nothing is written. With
+    `at_period_end`, the change is the one `schedule_change` would keep: nothing now, the new
+    items from the next period on (as is a change already scheduled when none is asked for)."""
     table = table or Table()
     sub = get(scope, sub_id, table=table)
     if sub["status"] == "canceled":
@@ -527,14 +601,20 @@ def preview(
             "A canceled subscription has no upcoming invoice.", param="subscription", code="subscription_canceled"
         )
     now = now_for(scope, sub.get("testClock"), table)
-    items, change = sub["items"], None
+    items, change, later = sub["items"], None, None
     if price or quantity:
         if len(sub["items"]) != 1:
             raise InvalidRequest("Previewing a switch takes a subscription with one item.", param="price")
         current = sub["items"][0]
         wanted = [{"price": price or current["price"], "quantity": quantity or current["quantity"]}]
         items = _requested_items(scope, sub, {"items": wanted}, table)
-        change = plan_change(sub, items, behavior, now)
+        if at_period_end:
+            later = scheduled_period(sub, items)
+        else:
+            change = plan_change(sub, items, behavior, now)
+    elif sub.get("scheduledChange"):
+        items = sub["scheduledChange"]["items"]
+        later = scheduled_period(sub, items)
     pending = pending_to_lines(sub.get("pendingInvoiceItems") or [])
     customer = customers.get(scope, sub["customer"], table=table)
     account = accounts.get_account(scope.account_id, table=table)
@@ -570,7 +650,7 @@ def preview(
     if not sub.get("cancelAtPeriodEnd"):
         resets = change is not None and change.resets_cycle
         anchor = period_start if resets else clock.from_wire(sub["billingCycleAnchor"])
-        next_start, next_end = period_after(anchor, period_end, items)
+        next_start, next_end = later or period_after(anchor, period_end, items)
         upcoming = draft(pending + period_lines(items, next_start, next_end), next_start, next_end)
     return {
         "object": "upcoming_invoice",

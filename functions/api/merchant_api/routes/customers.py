@@ -14,8 +14,8 @@ from merchant_api.models import Address, Limit, Metadata, Request, StartingAfter
 from merchant_api.wire import json_response
 
 router = APIGatewayHttpRouter()
-Phone = Annotated[str, Field(max_length=30, pattern=r"^\+?[0-9 ().-]{3,30}$")]
-Name = Annotated[str, Field(max_length=200)]
+Phone = Annotated[str, Field(max_length=customers.PHONE_MAX_LENGTH, pattern=customers.PHONE_PATTERN)]
+Name = Annotated[str, Field(max_length=customers.NAME_MAX_LENGTH)]
 CustomerId = Annotated[str, Path(pattern=r"^cust_[A-Za-z0-9]{1,40}$")]
 
 

@@ -1,0 +1,590 @@
+"""Plan changes and cancellation in the portal: the preview before the change, the change through
+the billing services (the API's events, source "portal", the audit record), downgrades kept for
+the period end and applied by the renewal, the survey, the retention offer, renewal, deep links,
+and every way to reach what is not the customer's or not offered (404, 403, form errors)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+
+from billing import clock, events, formatting
+from billing.repository import Table
+from billing.scope import Scope
+from tests.conftest import Stack
+from tests.support.apiclient import ApiClient
+from tests.support.portalbrowser import PortalBrowser
+
+MAY_1 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+MID_MAY = datetime(2026, 5, 16, 21, 0, tzinfo=UTC)  # half of May's 31 days
+RETURN_URL = "https://app.example.com/account"
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@dataclass
+class Portal:
+    """A merchant with Basic (€9/month), Pro (€29/month, €290/year, $10/month), the coupon
+    rwd_save20, German VAT, and a test clock its customers live on."""
+
+    api: ApiClient
+    stack: Stack
+    clock_id: str
+    basic: str
+    pro: str
+    pro_yearly: str
+    pro_usd: str
+
+    def configure(self, **features: Any) -> None:
+        body = {
+            "subscriptionUpdate": {"enabled": True, "products": ["prod_basic", "prod_pro"]},
+            "subscriptionCancel": {"retention": {"offerCoupon": "rwd_save20"}},
+        }
+        for name, settings in features.items():
+            body[name] = {**body.get(name, {}), **settings}
+        response = self.api.post("/v1/billing/portal_configurations/default", {"features": body})
+        assert response.status == 200, response.text
+
+    def customer(self, name: str = "Kunde") -> str:
+        body = {"name": name, "address": {"country": "DE"}, "testClock": self.clock_id}
+        customer: str = self.api.post("/v1/customers", body).json()["id"]
+        assert self.api.post(f"/v1/customers/{customer}/payment_methods", {"token": "tok_visa"}).status == 200
+        return customer
+
+    def subscribe(self, customer: str, price: str, quantity: int = 1) -> dict[str, Any]:
+        body = {"customer": customer, "items": [{"price": price, "quantity": quantity}]}
+        response = self.api.post("/v1/subscriptions", body)
+        assert response.status == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    def advance(self, to: datetime) -> None:
+        response = self.api.post(f"/v1/test_clocks/{self.clock_id}/advance", {"frozenTime": clock.to_wire(to)})
+        assert response.status == 200, response.text
+
+    def sub(self, sub_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.api.get(f"/v1/subscriptions/{sub_id}").json()
+        return result
+
+    def invoices(self, sub_id: str) -> list[dict[str, Any]]:
+        found = self.api.get("/v1/invoices", query={"subscription": sub_id, "limit": 100}).json()["data"]
+        return list(found)
+
+    def events(self, customer: str, type_: str) -> list[dict[str, Any]]:
+        return list(self.api.get("/v1/events", query={"customer": customer, "type": type_}).json()["data"])
+
+    def audit(self, event_id: str) -> dict[str, Any]:
+        account = self.api.get("/v1/account").json()["id"]
+        scope = Scope(account, "test")
+        events.get_event(scope, event_id)
+        item = Table().get(scope.key("EVT", event_id), "EVENT") or {}
+        return dict(item.get("audit") or {})
+
+    def browser(self, customer: str, **fields: Any) -> tuple[PortalBrowser, Any]:
+        body = {"customer": customer, "returnUrl": RETURN_URL, **fields}
+        minted = self.api.post("/v1/billing/portal_sessions", body)
+        assert minted.status == 200, minted.text
+        browser = PortalBrowser(self.stack.template)
+        return browser, browser.open_link(minted.json()["url"])
+
+
+@pytest.fixture
+def portal(merchant: ApiClient, stack: Stack) -> Portal:
+    account = {"country": "DE", "legalName": "Shop GmbH", "taxId": "DE136695976", "defaultCurrency": "eur"}
+    assert merchant.post("/v1/account", account).status == 200
+    assert merchant.post("/v1/tax_rates", {"country": "DE", "percentage": 19, "displayName": "USt."}).status == 200
+    for product, name in (("prod_basic", "Basic"), ("prod_pro", "Pro"), ("prod_other", "Other")):
+        assert merchant.post("/v1/products", {"id": product, "name": name}).status == 200
+
+    def price(product: str, amount: int, currency: str = "eur", interval: str = "month") -> str:
+        body = {"product": product, "unitAmount": amount, "currency": currency, "recurring": {"interval": interval}}
+        response = merchant.post("/v1/prices", body)
+        assert response.status == 200, response.text
+        return str(response.json()["id"])
+
+    coupon = {"id": "rwd_save20", "name": "Save 20%", "percentOff": 20, "duration": "repeating", "durationInMonths": 3}
+    assert merchant.post("/v1/coupons", coupon).status == 200
+    clock_id = merchant.post("/v1/test_clocks", {"frozenTime": clock.to_wire(MAY_1)}).json()["id"]
+    made = Portal(
+        merchant,
+        stack,
+        clock_id,
+        basic=price("prod_basic", 900),
+        pro=price("prod_pro", 2900),
+        pro_yearly=price("prod_pro", 29000, interval="year"),
+        pro_usd=price("prod_pro", 1000, currency="usd"),
+    )
+    price("prod_other", 500)  # a product the configuration does not offer
+    made.configure()
+    return made
+
+
+def csrf_of(text: str) -> str:
+    found = CSRF.search(text)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def shown(text: str, name: str) -> str:
+    found = re.search(rf'data-testid="{name}"[^>]*>(.*?)</', text, re.S)
+    assert found, f"no {name} on the page"
+    return re.sub(r"[ \t\n]+", " ", re.sub(r"<[^>]+>", "", found.group(1))).strip()
+
+
+def eur(amount: int) -> str:
+    return formatting.money(amount, "eur", "en")
+
+
+def choose(browser: PortalBrowser, sub_id: str, price: str, quantity: int | str = 1) -> Any:
+    form = browser.get(f"/subscriptions/{sub_id}/update")
+    assert form.status == 200, form.text
+    return browser.post(
+        f"/subscriptions/{sub_id}/update", {"csrf": csrf_of(form.text), "price": price, "quantity": str(quantity)}
+    )
+
+
+def confirm_page(browser: PortalBrowser, sub_id: str, price: str, quantity: int = 1) -> Any:
+    chosen = choose(browser, sub_id, price, quantity)
+    assert chosen.status == 303, chosen.text
+    location = chosen.header("location") or ""
+    assert location.startswith(f"/subscriptions/{sub_id}/update/confirm?")
+    assert parse_qs(urlsplit(location).query) == {"price": [price], "quantity": [str(quantity)]}
+    page = browser.get(location)
+    assert page.status == 200, page.text
+    return page
+
+
+def confirm(browser: PortalBrowser, sub_id: str, page: Any, price: str, quantity: int = 1) -> Any:
+    form = {"csrf": csrf_of(page.text), "price": price, "quantity": str(quantity)}
+    return browser.post(f"/subscriptions/{sub_id}/update/confirm", form)
+
+
+# ------------------------------------------------------------------ the plans
+def test_the_plans_page_offers_the_configured_prices_in_the_subscriptions_currency(portal: Portal) -> None:
+    # Given a customer on Basic, and a configuration offering Basic and Pro
+    customer = portal.customer()
+    sub = portal.subscribe(customer, portal.basic)
+    browser, _ = portal.browser(customer)
+    # When the customer opens the plan change
+    page = browser.get(f"/subscriptions/{sub['id']}/update")
+    # Then every active euro price of the two products is offered, named and priced, Basic marked
+    assert page.status == 200
+    for price in (portal.basic, portal.pro, portal.pro_yearly):
+        assert f'value="{price}"' in page.text
+    assert portal.pro_usd not in page.text and "Other" not in page.text
+    assert "€29.00 per month" in page.text and "€290.00 per year" in page.text
+    assert re.search(rf'value="{portal.basic}" checked>\s*<label[^>]*>\s*<strong>Basic</strong>', page.text)
+    assert "Current plan" in page.text
+    assert 'id="field-quantity"' in page.text
+
+
+def test_a_configuration_with_listed_prices_and_no_quantity_offers_only_those(portal: Portal) -> None:
+    portal.configure(
+        subscriptionUpdate={
+            "products": [{"product": "prod_pro", "prices": [portal.pro_yearly]}, "prod_basic"],
+            "allowedUpdates": ["price"],
+        }
+    )
+    customer = portal.customer()
+    sub = portal.subscribe(customer, portal.basic)
+    browser, _ = portal.browser(customer)
+    page = browser.get(f"/subscriptions/{sub['id']}/update")
+    assert f'value="{portal.pro_yearly}"' in page.text and f'value="{portal.pro}"' not in page.text
+    assert 'name="quantity"' not in page.text
+    # And a price it does not list is a form error, never a change
+    refused = browser.post(
+        f"/subscriptions/{sub['id']}/update", {"csrf": csrf_of(page.text), "price": portal.pro, "quantity": "3"}
+    )
+    assert refused.status == 400 and "Choose one of the plans shown." in refused.text
+    assert portal.sub(sub["id"])["items"][0]["price"] == portal.basic
+
+
+# ------------------------------------------------------------------ switching now
+def test_an_upgrade_with_always_invoice_charges_what_the_confirmation_said(portal: Portal) -> None:
+    # Given always_invoice, and a customer on Basic half-way through May
+    portal.configure(subscriptionUpdate={"prorationBehavior": "always_invoice"})
+    customer = portal.customer()
+    sub = portal.subscribe(customer, portal.basic)
+    portal.advance(MID_MAY)
+    browser, _ = portal.browser(customer)
+    # When the customer picks Pro, the confirmation shows what is due now, before any change
+    page = confirm_page(browser, sub["id"], portal.pro)
+    due_now = shown(page.text, "due-now")
+    assert "Due now:" in due_now
+    assert portal.sub(sub["id"])["items"][0]["price"] == portal.basic
+    assert len(portal.invoices(sub["id"])) == 1
+    # And confirms
+    applied = confirm(browser, sub["id"], page, portal.pro)
+    assert applied.status == 303 and applied.header("location") == "/?done=plan_changed"
+    assert "Your plan was changed." in browser.get("/?done=plan_changed").text
+    # Then the subscription is on Pro, and the invoice the switch made is the figure shown
+    assert portal.sub(sub["id"])["items"][0]["price"] == portal.pro
+    newest = portal.invoices(sub["id"])[0]
+    assert newest["id"] != sub["latestInvoice"] and newest["amountDue"] > 0
+    assert eur(newest["amountDue"]) in due_now
+    # And the events are the API's, from the portal, with the audit record on the event item
+    [updated] = portal.events(customer, "subscription.updated")
+    assert updated["request"]["source"] == "portal"
+    assert updated["data"]["previousAttributes"]["items"][0]["price"] == portal.basic
+    assert portal.audit(updated["id"])["session"].startswith("bps_")
+    assert [e["request"]["source"] for e in portal.events(customer, "invoice.paid")] == ["portal", "api"]
+
+
+def test_an_upgrade_with_create_prorations_shows_the_next_invoice_the_renewal_then_makes(portal: Portal) -> None:
+    customer = portal.customer()
+    sub = portal.subscribe(customer, portal.basic)
+    portal.advance(MID_MAY)
+    browser, _ = portal.browser(customer)
+    # When the customer reviews Pro × 2 under create_prorations
+    page = confirm_page(browser, sub["id"], portal.pro, quantity=2)
+    assert shown(page.text, "due-now").startswith("Due now: €0.00")
+    next_invoice = shown(page.text, "next-invoice")
+    assert "Next invoice on Jun 1, 2026" in next_invoice
+    assert confirm(browser, sub["id"], page, portal.pro, quantity=2).status == 303
+    # Then nothing is invoiced now; the renewal on 1 June charges exactly the figure shown
+    assert len(portal.invoices(sub["id"])) == 1
+    stored = portal.sub(sub["id"])
+    assert stored["items"][0]["price"] == portal.pro and stored["items"][0]["quantity"] == 2
+    portal.advance(datetime(2026, 6, 1, 10, 0, tzinfo=UTC))
+    renewal = portal.invoices(sub["id"])[0]
+    assert renewal["periodStart"].startswith("2026-06-01")
+    assert eur(renewal["amountDue"]) in next_invoice
+
+
+# ------------------------------------------------------------------ downgrades at period end
+def test_a_downgrade_is_scheduled_for_the_period_end_and_applied_by_the_renewal(portal: Portal) -> None:
+    # Given a configuration that keeps decreasing amounts for the period end, a customer on Pro
+    portal.configure(subscriptionUpdate={"scheduleAtPeriodEnd": {"conditions": ["decreasing_item_amount"]}})
+    customer = portal.customer()
+    sub = portal.subscribe(customer, portal.pro)
+    portal.advance(MID_MAY)
+    browser, _ = portal.browser(customer)
+    # When the customer reviews Basic
+    page = confirm_page(browser, sub["id"], portal.basic)
+    # Then the page says when it starts and what the next invoice will be (€9 + 19 % VAT)
+    assert "starts on Jun 1, 2026" in shown(page.text, "starts-on")
+    assert "Next invoice on Jun 1, 2026: €10.71" in shown(page.text, "next-invoice")
+    assert "Schedule the change" in page.text
+    applied = confirm(browser, sub["id"], page, portal.basic)
+    assert applied.header("location") == "/?done=plan_scheduled"
+    # And the subscription keeps Pro until then, with the change kept on it; nothing is invoiced
+    stored = portal.sub(sub["id"])
+    assert stored["items"][0]["price"] == portal.pro
+    assert stored["scheduledChange"]["items"][0]["price"] == portal.basic
+    assert stored["scheduledChange"]["at"] == stored["currentPeriodEnd"]
+    assert len(portal.invoices(sub["id"])) == 1
+    [updated] = portal.events(customer, "subscription.updated")
+    assert updated["request"]["source"] == "portal"
+    assert updated["data"]["previousAttributes"] == {"scheduledChange": None}
+    # And the overview shows it, as does the API's upcoming invoice
+    home = browser.get("/?done=plan_scheduled")
+    assert "Your plan will change at the end of the current period." in home.text
+    assert "Changes on Jun 1, 2026 to Basic · €9.00 per month" in shown(home.text, "scheduled-change")
+    upcoming = portal.api.get("/v1/invoices/upcoming", query={"subscription": sub["id"]}).json()
+    assert upcoming["next"]["amountDue"] == 1071
+    # When the period ends, the renewal switches first and invoices Basic
+    portal.advance(datetime(2026, 6, 1, 10, 0, tzinfo=UTC))
+    renewed = portal.sub(sub["id"])
+    assert renewed["items"][0]["price"] == portal.basic and renewed["scheduledChange"] is None
+    assert portal.invoices(sub["id"])[0]["amountDue"] == 1071
+
+
+def test_a_shorter_interval_starts_a_new_monthly_cycle_at_the_end_of_the_year(portal: Portal) -> None:
+    portal.configure(subscriptionUpdate={"scheduleAtPeriodEnd": {"conditions": ["shortening_interval"]}})
+    customer = portal.customer()
+    sub = portal.subscribe(customer, portal.pro_yearly)
+    browser, _ = portal.browser(customer)
+    page = confirm_page(browser, sub["id"], portal.pro)
+    assert "starts on May 1, 2027" in shown(page.text, "starts-on")
+    assert "Next invoice on May 1, 2027: €34.51" in shown(page.text, "next-invoice")
+    assert confirm(browser, sub["id"], page, portal.pro).header("location") == "/?done=plan_scheduled"
+    portal.advance(datetime(2027, 5, 1, 10, 0, tzinfo=UTC))
+    renewed = portal.sub(sub["id"])
+    assert renewed["items"][0]["price"] == portal.pro
+    assert renewed["currentPeriodEnd"].startswith("2027-06-01")
+    assert portal.invoices(sub["id"])[0]["amountDue"] == 3451
+
+
+def test_a_later_switch_or_a_cancellation_clears_a_scheduled_change(portal: Portal) -> None:
+    portal.configure(subscriptionUpdate={"scheduleAtPeriodEnd": {"conditions": ["decreasing_item_amount"]}})
+    customer = portal.customer()
+    sub = portal.subscribe(customer, portal.pro)
+    browser, _ = portal.browser(customer)
+    confirm(browser, sub["id"], confirm_page(browser, sub["id"], portal.basic), portal.basic)
+    # When the customer then takes two Pro seats (an upgrade: now)
+    confirm(browser, sub["id"], confirm_page(browser, sub["id"], portal.pro, 2), portal.pro, 2)
+    # Then the scheduled change is gone
+    stored = portal.sub(sub["id"])
+    assert stored["scheduledChange"] is None and stored["items"][0]["quantity"] == 2
+    # And a scheduled change is cleared by a cancellation at period end too
+    confirm(browser, sub["id"], confirm_page(browser, sub["id"], portal.pro, 1), portal.pro, 1)
+    assert portal.sub(sub["id"])["scheduledChange"] is not None
+    cancel = browser.get(f"/subscriptions/{sub['id']}/cancel")
+    assert browser.post(f"/subscriptions/{sub['id']}/cancel", {"csrf": csrf_of(cancel.text)}).status == 303
+    assert portal.sub(sub["id"])["scheduledChange"] is None
+
+
+# ------------------------------------------------------------------ form errors
+@pytest.mark.parametrize(
+    ("price", "quantity", "message"),
+    [
+        ("", "1", "Choose one of the plans shown."),
+        ("<script>alert(1)</script>", "1", "Choose one of the plans shown."),
+        ("x" * 10_000, "1", "Choose one of the plans shown."),
+        ("USD", "1", "Choose one of the plans shown."),
+        ("PRO", "abc", "Enter a quantity from 1 to 10,000."),
+        ("PRO", "0", "Enter a quantity from 1 to 10,000."),
+        ("PRO", "10001", "Enter a quantity from 1 to 10,000."),
+        ("PRO", "9" * 10_000, "Enter a quantity from 1 to 10,000."),
+        ("BASIC", "1", "This is your current plan. Choose another plan or quantity."),
+    ],
+)
+def test_a_bad_choice_is_a_form_error_and_changes_nothing(
+    portal: Portal, price: str, quantity: str, message: str
+) -> None:
+    customer = portal.customer()
+    sub = portal.subscribe(customer, portal.basic)
+    browser, _ = portal.browser(customer)
+    price = {"USD": portal.pro_usd, "PRO": portal.pro, "BASIC": portal.basic}.get(price, price)
+    # When the choice is posted, and when the confirmation is asked for or posted with it
+    page = browser.get(f"/subscriptions/{sub['id']}/update")
+    form = {"csrf": csrf_of(page.text), "price": price, "quantity": quantity}
+    for response in (
+        browser.post(f"/subscriptions/{sub['id']}/update", form),
+        browser.get(f"/subscriptions/{sub['id']}/update/confirm?" + urlencode({"price": price, "quantity": quantity})),
+        browser.post(f"/subscriptions/{sub['id']}/update/confirm", form),
+    ):
+        # Then the form comes back with its error, escaped, and nothing changed
+        assert response.status == 400, response.text
+        assert message in response.text and 'role="alert"' in response.text
+        assert "<script>alert(1)</script>" not in response.text
+    assert portal.sub(sub["id"])["items"][0]["price"] == portal.basic
+    assert portal.events(customer, "subscription.updated") == []
+
+
+def test_a_confirmation_for_a_price_outside_the_configuration_is_a_form_error(portal: Portal) -> None:
+    customer = portal.customer()
+    sub = portal.subscribe(customer, portal.basic)
+    other = portal.api.get("/v1/prices", query={"product": "prod_other"}).json()["data"][0]["id"]
+    browser, _ = portal.browser(customer)
+    for query in (f"price={other}&quantity=1", "quantity=1", f"price={portal.pro}", "price=a&price=b&quantity=x"):
+        page = browser.get(f"/subscriptions/{sub['id']}/update/confirm?{query}")
+        assert page.status == 400, query
+        assert "Please correct the following:" in page.text
+
+
+def test_the_error_messages_speak_the_sessions_language(portal: Portal) -> None:
+    customer = portal.customer()
+    sub = portal.subscribe(customer, portal.basic)
+    browser, _ = portal.browser(customer, locale="de")
+    page = browser.get(f"/subscriptions/{sub['id']}/update")
+    assert "Tarif wechseln" in page.text and "pro Monat" in page.text
+    refused = browser.post(
+        f"/subscriptions/{sub['id']}/update", {"csrf": csrf_of(page.text), "price": portal.pro, "quantity": "x"}
+    )
+    assert refused.status == 400
+    assert "Geben Sie eine Menge von 1 bis 10.000 ein." in refused.text
+    confirm = confirm_page(browser, sub["id"], portal.pro)
+    assert "Jetzt fällig" in confirm.text and "Nächste Rechnung am 01.06.2026" in confirm.text
+
+
+# ------------------------------------------------------------------ cancellation
+def test_cancelling_at_period_end_records_the_reason_and_can_be_renewed(portal: Portal) -> None:
+    customer = portal.customer()
+    sub = portal.subscribe(customer, portal.pro)
+    browser, _ = portal.browser(customer)
+    # When the customer opens the cancellation
+    page = browser.get(f"/subscriptions/{sub['id']}/cancel")
+    # Then it says what happens and when, asks why (translated labels), and offers the coupon
+    assert page.status == 200
+    assert "stays active until Jun 1, 2026" in shown(page.text, "what-happens")
+    assert "<legend>Why are you cancelling? (optional)</legend>" in page.text
+    assert page.text.count('type="radio" name="reason"') == 8 and "It is too expensive" in page.text
+    assert shown(page.text, "retention-offer") == "Stay and save €5.80 per month for 3 months"
+    # When the customer cancels with a reason and a comment
+    done = browser.post(
+        f"/subscriptions/{sub['id']}/cancel",
+        {"csrf": csrf_of(page.text), "reason": "too_expensive", "comment": "Zu teuer <b>leider</b>"},
+    )
+    assert done.status == 303 and done.header("location") == "/?done=cancel_scheduled"
+    # Then it ends at the period end, with the survey's answer, announced as the API would
+    stored = portal.sub(sub["id"])
+    assert stored["status"] == "active" and stored["cancelAtPeriodEnd"] is True
+    assert stored["cancellationDetails"] == {"reason": "too_expensive", "comment": "Zu teuer <b>leider</b>"}
+    [updated] = portal.events(customer, "subscription.updated")
+    assert updated["request"]["source"] == "portal" and updated["data"]["object"]["cancelAtPeriodEnd"] is True
+    assert portal.audit(updated["id"])["session"]
+    # And the overview offers to renew it, which takes the cancellation back
+    home = browser.get("/?done=cancel_scheduled")
+    assert "Your subscription will end at the end of the current period." in home.text
+    assert f'action="/subscriptions/{sub["id"]}/renew"' in home.text
+    renewed = browser.post(f"/subscriptions/{sub['id']}/renew", {"csrf": csrf_of(home.text)})
+    assert renewed.header("location") == "/?done=renewed"
+    assert portal.sub(sub["id"])["cancelAtPeriodEnd"] is False
+    assert len(portal.events(customer, "subscription.updated")) == 2
+
+
+@pytest.mark.parametrize(("behavior", "credited"), [("none", False), ("create_prorations", True)])
+def test_cancelling_immediately_ends_it_now_with_the_configured_credit(
+    portal: Portal, behavior: str, credited: bool
+) -> None:
+    portal.configure(subscriptionCancel={"mode": "immediately", "prorationBehavior": behavior})
+    customer = portal.customer()
+    sub = portal.subscribe(customer, portal.pro)
+    portal.advance(MID_MAY)
+    browser, _ = portal.browser(customer)
+    page = browser.get(f"/subscriptions/{sub['id']}/cancel")
+    what = shown(page.text, "what-happens")
+    assert "ends immediately" in what
+    assert ("credited" in what) is credited
+    done = browser.post(f"/subscriptions/{sub['id']}/cancel", {"csrf": csrf_of(page.text), "reason": "unused"})
+    assert done.header("location") == "/?done=canceled"
+    stored = portal.sub(sub["id"])
+    assert stored["status"] == "canceled" and stored["cancellationDetails"]["reason"] == "unused"
+    [deleted] = portal.events(customer, "subscription.deleted")
+    assert deleted["request"]["source"] == "portal" and portal.audit(deleted["id"])["session"]
+    invoices = portal.invoices(sub["id"])
+    assert len(invoices) == (2 if credited else 1)
+    if credited:
+        assert -1730 < invoices[0]["total"] < -1720  # about half of €29 + 19 % back
+        assert portal.events(customer, "invoice.finalized")[0]["request"]["source"] == "portal"
+    # And the canceled subscription's pages are gone
+    for path in ("update", "cancel"):
+        assert browser.get(f"/subscriptions/{sub['id']}/{path}").status == 404
+
+
+def test_the_cancel_form_rejects_a_reason_not_offered_and_a_long_comment(portal: Portal) -> None:
+    portal.configure(subscriptionCancel={"cancellationReason": {"enabled": True, "options": ["unused", "other"]}})
+    customer = portal.customer()
+    sub = portal.subscribe(customer, portal.pro)
+    browser, _ = portal.browser(customer)
+    page = browser.get(f"/subscriptions/{sub['id']}/cancel")
+    assert page.text.count('name="reason"') == 2
+    for form, message in (
+        ({"reason": "too_expensive"}, "Choose one of the reasons shown."),
+        ({"reason": "<script>x</script>" * 1000}, "Choose one of the reasons shown."),
+        ({"reason": "other", "comment": "é" * 501}, "Keep the comment to 500 characters or fewer."),
+    ):
+        refused = browser.post(f"/subscriptions/{sub['id']}/cancel", {"csrf": csrf_of(page.text), **form})
+        assert refused.status == 400 and message in refused.text
+        assert "<script>x" not in refused.text
+    kept = browser.post(
+        f"/subscriptions/{sub['id']}/cancel", {"csrf": csrf_of(page.text), "reason": "other", "comment": "x" * 501}
+    )
+    assert 'id="field-comment"' in kept.text and "x" * 501 in kept.text  # what was typed stays
+    assert portal.sub(sub["id"])["cancelAtPeriodEnd"] is False
+
+
+def test_accepting_the_retention_offer_applies_the_coupon_instead(portal: Portal) -> None:
+    customer = portal.customer()
+    sub = portal.subscribe(customer, portal.basic)
+    browser, _ = portal.browser(customer, locale="de")
+    page = browser.get(f"/subscriptions/{sub['id']}/cancel")
+    assert "1,80\xa0€" in shown(page.text, "retention-offer")
+    accepted = browser.post(f"/subscriptions/{sub['id']}/retain", {"csrf": csrf_of(page.text)})
+    assert accepted.header("location") == "/?done=offer_accepted"
+    stored = portal.sub(sub["id"])
+    assert stored["discount"]["coupon"]["id"] == "rwd_save20" and stored["cancelAtPeriodEnd"] is False
+    [updated] = portal.events(customer, "subscription.updated")
+    assert updated["request"]["source"] == "portal"
+    # And with a discount in place the offer is no longer made
+    again = browser.get(f"/subscriptions/{sub['id']}/cancel")
+    assert 'data-testid="retention-offer"' not in again.text
+    assert browser.post(f"/subscriptions/{sub['id']}/retain", {"csrf": csrf_of(again.text)}).status == 404
+
+
+def test_without_a_retention_coupon_there_is_no_offer(portal: Portal) -> None:
+    portal.configure(subscriptionCancel={"retention": None, "cancellationReason": {"enabled": False}})
+    customer = portal.customer()
+    sub = portal.subscribe(customer, portal.basic)
+    browser, _ = portal.browser(customer)
+    page = browser.get(f"/subscriptions/{sub['id']}/cancel")
+    assert "Stay and save" not in page.text and 'name="reason"' not in page.text
+    assert browser.post(f"/subscriptions/{sub['id']}/retain", {"csrf": csrf_of(page.text)}).status == 404
+
+
+# ------------------------------------------------------------------ deep links
+def test_a_subscription_update_deep_link_lands_on_the_plans_and_returns_after_the_change(portal: Portal) -> None:
+    customer = portal.customer()
+    sub = portal.subscribe(customer, portal.basic)
+    browser, landed = portal.browser(customer, flow={"type": "subscription_update", "subscription": sub["id"]})
+    assert landed.status == 200 and f'action="/subscriptions/{sub["id"]}/update"' in landed.text
+    page = confirm_page(browser, sub["id"], portal.pro)
+    assert "app.example.com" in (page.header("content-security-policy") or "")
+    applied = confirm(browser, sub["id"], page, portal.pro)
+    assert applied.status == 303 and applied.header("location") == RETURN_URL
+
+
+def test_a_subscription_cancel_deep_link_lands_on_the_cancellation_and_returns_after_it(portal: Portal) -> None:
+    customer = portal.customer()
+    sub = portal.subscribe(customer, portal.basic)
+    browser, landed = portal.browser(customer, flow={"type": "subscription_cancel", "subscription": sub["id"]})
+    assert landed.status == 200 and "Cancel subscription" in landed.text
+    assert "app.example.com" in (landed.header("content-security-policy") or "")
+    done = browser.post(f"/subscriptions/{sub['id']}/cancel", {"csrf": csrf_of(landed.text)})
+    assert done.header("location") == RETURN_URL
+    assert portal.sub(sub["id"])["cancelAtPeriodEnd"] is True
+
+
+# ------------------------------------------------------------------ what is not the customer's
+def every_route(sub_id: str, csrf: str, price: str) -> list[tuple[str, str, dict[str, str] | None]]:
+    form = {"csrf": csrf, "price": price, "quantity": "1"}
+    return [
+        ("GET", f"/subscriptions/{sub_id}/update", None),
+        ("POST", f"/subscriptions/{sub_id}/update", form),
+        ("GET", f"/subscriptions/{sub_id}/update/confirm?price={price}&quantity=1", None),
+        ("POST", f"/subscriptions/{sub_id}/update/confirm", form),
+        ("GET", f"/subscriptions/{sub_id}/cancel", None),
+        ("POST", f"/subscriptions/{sub_id}/cancel", form),
+        ("POST", f"/subscriptions/{sub_id}/retain", form),
+        ("POST", f"/subscriptions/{sub_id}/renew", form),
+    ]
+
+
+def test_another_customers_unknown_or_canceled_subscriptions_are_404_and_unchanged(portal: Portal) -> None:
+    mine, theirs = portal.customer("Mine"), portal.customer("Theirs")
+    portal.subscribe(mine, portal.basic)
+    their_sub = portal.subscribe(theirs, portal.basic)
+    ended = portal.subscribe(mine, portal.basic)
+    assert portal.api.delete(f"/v1/subscriptions/{ended['id']}").status == 200
+    browser, home = portal.browser(mine)
+    csrf = csrf_of(home.text)
+    for sub_id in (their_sub["id"], ended["id"], "sub_doesnotexist", "sub_<x>", "x" * 2000):
+        for method, path, form in every_route(sub_id, csrf, portal.pro):
+            response = browser.request(method, path, form=form)
+            assert response.status == 404, (method, path)
+    assert portal.sub(their_sub["id"])["items"][0]["price"] == portal.basic
+    assert portal.sub(their_sub["id"])["cancelAtPeriodEnd"] is False
+    assert portal.events(theirs, "subscription.updated") == []
+
+
+def test_disabled_features_answer_404(portal: Portal) -> None:
+    config = portal.api.post(
+        "/v1/billing/portal_configurations",
+        {"features": {"subscriptionUpdate": {"enabled": False}, "subscriptionCancel": {"enabled": False}}},
+    ).json()["id"]
+    customer = portal.customer()
+    sub = portal.subscribe(customer, portal.basic)
+    browser, home = portal.browser(customer, configuration=config)
+    assert "/update" not in home.text and "/cancel" not in home.text
+    for method, path, form in every_route(sub["id"], csrf_of(home.text), portal.pro):
+        assert browser.request(method, path, form=form).status == 404, (method, path)
+    assert portal.events(customer, "subscription.updated") == []
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(portal: Portal) -> None:
+    customer = portal.customer()
+    sub = portal.subscribe(customer, portal.basic)
+    browser, _ = portal.browser(customer)
+    for method, path, form in every_route(sub["id"], "forged", portal.pro):
+        if method == "POST":
+            assert browser.request(method, path, form=form).status == 403, path
+            assert browser.request(method, path, form={"price": portal.pro}).status == 403, path
+    stored = portal.sub(sub["id"])
+    assert stored["items"][0]["price"] == portal.basic and stored["cancelAtPeriodEnd"] is False
+    assert stored["discount"] is None
+    assert portal.events(customer, "subscription.updated") == []
