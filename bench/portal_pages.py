@@ -1,11 +1,13 @@
-"""Portal pages through the real handler (warm, payload v2 events) on moto: the overview's
-handler time against the same DynamoDB calls made raw, in one run."""
+"""Portal pages through the real handler (warm, payload v2 events) on moto, in one run: the
+overview's handler time against the same DynamoDB calls made directly, and a plan switch in
+the portal against the same switch through the merchant API; AWS calls of each."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from bench.harness import median_seconds, moto_stack, table
+from bench.harness import counting_calls, median_seconds, moto_stack, table
 
 
 def _signed_in_customer(client: Any, browser: Any) -> dict[str, str]:
@@ -53,13 +55,56 @@ def measure(runs: int) -> str:
             portalsessions.load(session_id)
             customers.bundle(scope, made["customer"])
 
+        csrf_match = re.search(r'name="csrf" value="([^"]+)"', browser.get("/").text)
+        if csrf_match is None:
+            raise RuntimeError("the overview has no CSRF token")
+        csrf = csrf_match.group(1)
+        plans = iter(("pro", "basic") * (rounds + 10))
+        sub_path = f"/subscriptions/{made['subscription']}/update/confirm"
+
+        def portal_switch() -> None:
+            form = {"csrf": csrf, "price": made[next(plans)], "quantity": "1"}
+            response = browser.post(sub_path, form)
+            if response.status != 303:
+                raise RuntimeError(f"the portal's plan switch answered {response.status}")
+
+        def api_switch() -> None:
+            body = {"items": [{"price": made[next(plans)]}], "prorationBehavior": "create_prorations"}
+            if client.post(f"/v1/subscriptions/{made['subscription']}", body).status != 200:
+                raise RuntimeError("the API's plan switch failed")
+
         for _ in range(3):
             overview()
             raw_calls()
+            portal_switch()
+            api_switch()
+        with counting_calls() as overview_calls:
+            overview()
+        with counting_calls() as switch_calls:
+            portal_switch()
         page = median_seconds(overview, rounds)
         raw = median_seconds(raw_calls, rounds)
+        switch = median_seconds(portal_switch, rounds)
+        api = median_seconds(api_switch, rounds)
     return table(
-        f"Portal pages, handler (warm) ÷ the same DynamoDB calls made directly, same moto (median of {rounds})",
-        ["page", "handler ms", "its DynamoDB calls ms", "ratio"],
-        [["GET / (overview: GetItem + Query)", f"{page * 1000:.2f}", f"{raw * 1000:.2f}", f"{page / raw:.2f}"]],
+        f"Portal pages, handler (warm), same moto (median of {rounds}); the plan switch is create_prorations",
+        ["operation", "AWS calls", "handler ms", "compared with", "its ms", "ratio"],
+        [
+            [
+                "GET / (overview)",
+                overview_calls.breakdown(),
+                f"{page * 1000:.2f}",
+                "its DynamoDB calls made directly",
+                f"{raw * 1000:.2f}",
+                f"{page / raw:.2f}",
+            ],
+            [
+                "POST /subscriptions/{id}/update/confirm",
+                switch_calls.breakdown(),
+                f"{switch * 1000:.2f}",
+                "the same switch via POST /v1/subscriptions/{id}",
+                f"{api * 1000:.2f}",
+                f"{switch / api:.2f}",
+            ],
+        ],
     )
