@@ -17,27 +17,18 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from billing import invoices
-from billing.errors import NotFound
 from billing.repository import Item
 from portal_site.billing_details import TAX_ID_TYPES, country_names
-from portal_site.pages import SignedIn, signed_in
+from portal_site.pages import SignedIn, owned, signed_in
 from portal_site.rendering import locale_of, page
 
 PAGE_SIZE = 20
 INVOICE_ID = re.compile(r"^inv_[A-Za-z0-9]{1,40}$")
 
 
-def _own_invoice(who: SignedIn, invoice_id: str) -> Item:
+def own_invoice(who: SignedIn, invoice_id: str) -> Item:
     """The session's customer's finalized invoice, or a 404 that says nothing more."""
-    if not INVOICE_ID.match(invoice_id):
-        raise HTTPException(404)
-    try:
-        invoice = invoices.get(who.scope, invoice_id)
-    except NotFound:
-        raise HTTPException(404) from None
-    if invoice.get("customer") != who.customer_id or invoice.get("status") == "draft":
-        raise HTTPException(404)
-    return invoice
+    return owned(who, invoices.get, invoice_id, INVOICE_ID, shown=lambda invoice: invoice.get("status") != "draft")
 
 
 async def invoice_list(request: Request) -> Response:
@@ -64,7 +55,7 @@ async def invoice_detail(request: Request) -> Response:
     """GET /invoices/{inv}: the lines, the totals, seller and buyer as the invoice states them."""
     who = signed_in(request)
     who.require("invoiceHistory")
-    invoice = _own_invoice(who, request.path_params["invoice_id"])
+    invoice = own_invoice(who, request.path_params["invoice_id"])
     payable = invoice["status"] == "open" and bool((who.features.get("paymentMethodUpdate") or {}).get("enabled"))
     names = country_names(locale_of(request, who.session))
     return page(
@@ -89,7 +80,7 @@ async def invoice_pdf(request: Request) -> Response:
     """GET /invoices/{inv}/pdf: the API's PDF, in the page's language, as a download."""
     who = signed_in(request)
     who.require("invoiceHistory")
-    invoice = _own_invoice(who, request.path_params["invoice_id"])
+    invoice = own_invoice(who, request.path_params["invoice_id"])
     from billing import pdf  # reportlab: loaded by this route only
 
     document = pdf.invoice_document(who.scope, invoice, locale_of(request, who.session))

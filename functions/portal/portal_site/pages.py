@@ -7,14 +7,16 @@ revoked, not expired (by the clock now) → that session's customer, on a host t
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from billing import branding, clock, customers, portalsessions
+from billing.errors import NotFound
 from billing.portalsessions import SessionUnavailable
 from billing.repository import Item
 from billing.scope import RequestInfo, Scope
@@ -84,6 +86,27 @@ class SignedIn:
             ip=request.client.host if request.client else None,
             user_agent=(request.headers.get("user-agent") or "")[:512] or None,
         )
+
+
+def owned(
+    who: SignedIn,
+    fetch: Callable[[Scope, str], Item],
+    object_id: str,
+    pattern: re.Pattern[str],
+    *,
+    shown: Callable[[Item], bool] = lambda _: True,
+) -> Item:
+    """One of the signed-in customer's objects, or a 404 that says nothing more: a malformed,
+    unknown, another customer's or another account's ID all look the same."""
+    if not pattern.match(object_id):
+        raise HTTPException(404)
+    try:
+        item = fetch(who.scope, object_id)
+    except NotFound:
+        raise HTTPException(404) from None
+    if item.get("customer") != who.customer_id or not shown(item):
+        raise HTTPException(404)
+    return item
 
 
 def _check_host(request: Request, session: Item) -> None:

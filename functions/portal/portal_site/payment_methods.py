@@ -25,18 +25,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from billing import clock, customers, instruments, invoices, paymentmethods, subscriptions
+from billing import clock, customers, instruments, paymentmethods, subscriptions
 from billing.errors import Conflict, InvalidRequest, NotFound
 from billing.portalconfigs import PAYMENT_METHOD_TYPES
 from billing.repository import Item
 from portal_site import i18n
+from portal_site.invoices import own_invoice
 from portal_site.pages import SignedIn, checked_form, done, signed_in
 from portal_site.rendering import N_, locale_of, page
 
 PATH = "/payment-methods"
 FLOW = "payment_method_update"
 PM_ID = re.compile(r"^pm_[A-Za-z0-9]{1,40}$")
-INVOICE_ID = re.compile(r"^inv_[A-Za-z0-9]{1,40}$")
 # MM/YY, MM/YYYY, MM-YY, MM YY or MMYY
 EXPIRY = re.compile(r"^\s*([0-9]{1,2})\s*[/\-. ]?\s*([0-9]{2}|[0-9]{4})\s*$")
 NAME_MAX_LENGTH = 200
@@ -199,25 +199,13 @@ def _own_method_id(who: SignedIn, pm_id: str) -> str:
 
 
 # ------------------------------------------------------------------ paying an open invoice
-def _own_invoice(who: SignedIn, invoice_id: str) -> Item:
-    if not INVOICE_ID.match(invoice_id):
-        raise HTTPException(404)
-    try:
-        invoice = invoices.get(who.scope, invoice_id)
-    except NotFound:
-        raise HTTPException(404) from None
-    if invoice.get("customer") != who.customer_id or invoice.get("status") == "draft":
-        raise HTTPException(404)
-    return invoice
-
-
 async def pay(request: Request) -> Response:
     """POST /invoices/{invoice_id}/pay: the service the API's `POST /v1/invoices/{id}/pay`
     calls, with the method it charges (the subscription's, else the customer's default)."""
     who = signed_in(request)
     who.require("paymentMethodUpdate")
     form = await checked_form(request, who)
-    invoice = _own_invoice(who, request.path_params["invoice_id"])
+    invoice = own_invoice(who, request.path_params["invoice_id"])
     back = f"/invoices/{invoice['id']}" if _single(form, "from") == "invoice" else PATH
     if invoice["status"] != "open":
         return _render_list(request, who, status=409, problem="invoice_not_open")

@@ -25,7 +25,7 @@ from billing import catalog, subscriptions
 from billing.errors import InvalidRequest, NotFound
 from billing.repository import Item
 from portal_site import i18n
-from portal_site.pages import SignedIn, checked_form, done, signed_in
+from portal_site.pages import SignedIn, checked_form, done, owned, signed_in
 from portal_site.rendering import N_, locale_of, page
 
 SUB_ID = re.compile(r"^sub_[A-Za-z0-9]{1,40}$")
@@ -56,15 +56,7 @@ MESSAGES: dict[str, str] = {
 # ------------------------------------------------------------------ loading
 def _own_subscription(who: SignedIn, sub_id: str) -> Item:
     """The session's customer's live subscription, or a 404 that says nothing more."""
-    if not SUB_ID.match(sub_id):
-        raise HTTPException(404)
-    try:
-        sub = subscriptions.get(who.scope, sub_id)
-    except NotFound:
-        raise HTTPException(404) from None
-    if sub.get("customer") != who.customer_id or sub.get("status") == "canceled":
-        raise HTTPException(404)
-    return sub
+    return owned(who, subscriptions.get, sub_id, SUB_ID, shown=lambda sub: sub.get("status") != "canceled")
 
 
 def _text(form: Any, name: str) -> str:
