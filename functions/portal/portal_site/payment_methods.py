@@ -35,6 +35,7 @@ from portal_site.pages import SignedIn, checked_form, done, signed_in
 from portal_site.rendering import N_, locale_of, page
 
 PATH = "/payment-methods"
+CARD_TEMPLATE, SEPA_TEMPLATE = "payment_methods_card.html", "payment_methods_sepa.html"
 FLOW = "payment_method_update"
 PM_ID = re.compile(r"^pm_[A-Za-z0-9]{1,40}$")
 # MM/YY, MM/YYYY, MM-YY, MM YY or MMYY
@@ -224,23 +225,25 @@ async def pay(request: Request) -> Response:
 
 
 # ------------------------------------------------------------------ adding a card
-def _render_card(
+def _render_form(
     request: Request,
     who: SignedIn,
+    template: str,
     *,
     status: int = 200,
-    values: Mapping[str, str] | None = None,
+    values: Mapping[str, str],
     errors: Mapping[str, Markup] | None = None,
 ) -> Response:
+    """The card or SEPA form, blank or as posted (never with the number, CVC or IBAN)."""
     return page(
         request,
-        "payment_methods_card.html",
+        template,
         who.session,
         status=status,
         signed_in=True,
         form_redirect_to=who.session["returnUrl"],
         csrf=who.csrf,
-        values=values or {"name": "", "expiry": "", "set_default": "on"},
+        values=values,
         errors=errors or {},
         name_max=NAME_MAX_LENGTH,
     )
@@ -250,7 +253,7 @@ async def card_form(request: Request) -> Response:
     """GET /payment-methods/card: the portal's own card fields."""
     who = signed_in(request)
     _require_type(who, "card")
-    return _render_card(request, who)
+    return _render_form(request, who, CARD_TEMPLATE, values={"name": "", "expiry": "", "set_default": "on"})
 
 
 def _check_name(value: str | None, missing: str, gettext: Any) -> Markup | None:
@@ -340,38 +343,18 @@ async def add_card(request: Request) -> Response:
         except InvalidRequest as refused:
             errors[_card_field(refused.param)] = _say(gettext, MESSAGES["invalid"])
     if errors:
-        return _render_card(request, who, status=400, values=values, errors=_ordered(errors, CARD_FIELDS))
+        return _render_form(
+            request, who, CARD_TEMPLATE, status=400, values=values, errors=_ordered(errors, CARD_FIELDS)
+        )
     return done(who, PATH, "card_added", flow=FLOW)
 
 
 # ------------------------------------------------------------------ adding a SEPA debit
-def _render_sepa(
-    request: Request,
-    who: SignedIn,
-    *,
-    status: int = 200,
-    values: Mapping[str, str] | None = None,
-    errors: Mapping[str, Markup] | None = None,
-) -> Response:
-    return page(
-        request,
-        "payment_methods_sepa.html",
-        who.session,
-        status=status,
-        signed_in=True,
-        form_redirect_to=who.session["returnUrl"],
-        csrf=who.csrf,
-        values=values or {"holder": "", "set_default": "on"},
-        errors=errors or {},
-        name_max=NAME_MAX_LENGTH,
-    )
-
-
 async def sepa_form(request: Request) -> Response:
     """GET /payment-methods/sepa: account holder, IBAN and the mandate to accept."""
     who = signed_in(request)
     _require_type(who, "sepa_debit")
-    return _render_sepa(request, who)
+    return _render_form(request, who, SEPA_TEMPLATE, values={"holder": "", "set_default": "on"})
 
 
 async def add_sepa(request: Request) -> Response:
@@ -409,7 +392,9 @@ async def add_sepa(request: Request) -> Response:
         except InvalidRequest:
             errors["iban"] = _say(gettext, MESSAGES["invalid_iban"])
     if errors:
-        return _render_sepa(request, who, status=400, values=values, errors=_ordered(errors, SEPA_FIELDS))
+        return _render_form(
+            request, who, SEPA_TEMPLATE, status=400, values=values, errors=_ordered(errors, SEPA_FIELDS)
+        )
     return done(who, PATH, "sepa_added", flow=FLOW)
 
 

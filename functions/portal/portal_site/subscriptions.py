@@ -12,6 +12,7 @@ itself is `subscriptions.update` / `schedule_change` / `cancel`, as the merchant
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -206,8 +207,18 @@ async def update_form(request: Request) -> Response:
     return _update_page(request, who, settings, sub, offered_plans(who, settings, sub))
 
 
-async def update_choose(request: Request) -> Response:
-    """POST /subscriptions/{sub}/update: the choice, checked, goes on to its confirmation."""
+@dataclass(frozen=True)
+class PostedChoice:
+    who: SignedIn
+    settings: dict[str, Any]
+    sub: Item
+    plans: list[dict[str, Any]]
+    chosen: dict[str, Any]
+
+
+async def _posted_choice(request: Request) -> PostedChoice | Response:
+    """The plan and quantity a form posts for the customer's changeable subscription, or the
+    update page again (400) with its errors."""
     who = signed_in(request)
     settings, sub = _updatable(who, request)
     form = await checked_form(request, who)
@@ -217,6 +228,15 @@ async def update_choose(request: Request) -> Response:
     chosen, errors = _choice(form, plans, settings, sub)
     if errors:
         return _update_page(request, who, settings, sub, plans, chosen=chosen, errors=errors, status=400)
+    return PostedChoice(who, settings, sub, plans, chosen)
+
+
+async def update_choose(request: Request) -> Response:
+    """POST /subscriptions/{sub}/update: the choice, checked, goes on to its confirmation."""
+    posted = await _posted_choice(request)
+    if isinstance(posted, Response):
+        return posted
+    chosen, sub = posted.chosen, posted.sub
     query = urlencode({"price": chosen["plan"]["price"], "quantity": chosen["quantity"]})
     return RedirectResponse(f"/subscriptions/{sub['id']}/update/confirm?{query}", status_code=303)
 
@@ -268,15 +288,10 @@ async def update_confirm(request: Request) -> Response:
 
 async def update_apply(request: Request) -> Response:
     """POST /subscriptions/{sub}/update/confirm: the switch, now or kept for the period end."""
-    who = signed_in(request)
-    settings, sub = _updatable(who, request)
-    form = await checked_form(request, who)
-    if not _changeable(sub):
-        raise HTTPException(404)
-    plans = offered_plans(who, settings, sub)
-    chosen, errors = _choice(form, plans, settings, sub)
-    if errors:
-        return _update_page(request, who, settings, sub, plans, chosen=chosen, errors=errors, status=400)
+    posted = await _posted_choice(request)
+    if isinstance(posted, Response):
+        return posted
+    who, settings, sub, plans, chosen = posted.who, posted.settings, posted.sub, posted.plans, posted.chosen
     plan, quantity = chosen["plan"], int(chosen["quantity"])
     items = [{"price": plan["price"], "quantity": quantity}]
     try:
