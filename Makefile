@@ -22,10 +22,11 @@ help:
 	@echo "make keys ACCOUNT=acct_… [STACK=name] list an account's keys"
 	@echo "make build | make deploy [ENV=prod]   sam build / sam deploy"
 
-$(VENV)/.installed: layers/deps/requirements.txt requirements-dev.txt
+$(VENV)/.installed: layers/deps/requirements.txt requirements-dev.txt sdk/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r layers/deps/requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install --quiet -e sdk
 	touch $@
 
 $(SAM_VENV)/.installed: requirements-sam.txt
@@ -57,6 +58,7 @@ format: venv
 # Every function's handler module is `app`, so each function is checked on its own.
 typecheck: venv
 	$(PY) -m mypy layers/core/billing local bench
+	$(PY) -m mypy --strict -p vinr
 	@set -e; for app in $(FUNCTIONS); do dir=$$(dirname $$app); \
 	  echo "mypy $$dir"; MYPYPATH=$$dir:layers/core $(PY) -m mypy $$dir; done
 

@@ -9,7 +9,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from bench import aws_calls, import_time, pdf_render, portal_pages, portal_session
+from bench import aws_calls, import_time, pdf_render, portal_pages, portal_session, webhooks
 
 MEASURES: dict[str, Callable[[int], str]] = {
     "import_time": import_time.measure,
@@ -17,6 +17,7 @@ MEASURES: dict[str, Callable[[int], str]] = {
     "pdf_render": pdf_render.measure,
     "portal_session": portal_session.measure,
     "portal_pages": portal_pages.measure,
+    "webhooks": webhooks.measure,
 }
 
 

@@ -39,6 +39,7 @@ class Ports:
     moto: int
     api: int
     portal: int
+    receiver: int
 
 
 def _parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -47,6 +48,7 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--moto-port", type=int, default=int(env("VINR_MOTO_PORT", "4566")))
     parser.add_argument("--api-port", type=int, default=int(env("VINR_API_PORT", "3000")))
     parser.add_argument("--portal-port", type=int, default=int(env("VINR_PORTAL_PORT", "3001")))
+    parser.add_argument("--receiver-port", type=int, default=int(env("VINR_RECEIVER_PORT", "3002")))
     parser.add_argument("--schedule-seconds", type=float, default=60.0, help="how often scheduled functions run")
     parser.add_argument("--stack-file", type=Path, default=STACK_FILE)
     parser.add_argument("--template", type=Path, default=TEMPLATE_PATH, help="the SAM template to run")
@@ -67,7 +69,9 @@ def check_tools() -> None:
     import importlib.util
 
     missing = [
-        name for name in ("boto3", "moto", "yaml", "aws_lambda_powertools") if importlib.util.find_spec(name) is None
+        name
+        for name in ("boto3", "moto", "yaml", "aws_lambda_powertools", "vinr")
+        if importlib.util.find_spec(name) is None
     ]
     if missing:
         raise StartupError(
@@ -104,9 +108,10 @@ class LocalStack:
     def start(self) -> dict[str, Any]:
         from moto.server import ThreadedMotoServer
 
-        from local.motofidelity import serialise_dynamodb
+        from local.motofidelity import serialise_dynamodb, sqs_visibility_per_receive
 
         serialise_dynamodb()
+        sqs_visibility_per_receive()
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
         moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.ports.moto, verbose=False)
@@ -138,6 +143,11 @@ class LocalStack:
             server = gateway.Gateway(api, gateway.routes_for(api, functions), port)
             server.start()
             self._parts.append(server)
+        from local.receiver import LocalReceiver
+
+        self.receiver = LocalReceiver(self.ports.receiver)
+        self.receiver.start()
+        self._parts.append(self.receiver)
         for poller in pollers.pollers_for(
             functions,
             session=session,
@@ -157,6 +167,7 @@ class LocalStack:
             "secretArn": made.secret_arn,
             "apiUrl": api_url,
             "portalUrl": portal_url,
+            "webhookReceiverUrl": self.receiver.url,
         }
         self.stack_file.parent.mkdir(parents=True, exist_ok=True)
         self.stack_file.write_text(json.dumps(description, indent=2))
@@ -174,13 +185,14 @@ class LocalStack:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
-    ports = Ports(moto=args.moto_port, api=args.api_port, portal=args.portal_port)
+    ports = Ports(moto=args.moto_port, api=args.api_port, portal=args.portal_port, receiver=args.receiver_port)
     try:
         check_tools()
         template = load_template(args.template)
         check_port(ports.moto, "--moto-port or VINR_MOTO_PORT")
         check_port(ports.api, "--api-port or VINR_API_PORT")
         check_port(ports.portal, "--portal-port or VINR_PORTAL_PORT")
+        check_port(ports.receiver, "--receiver-port or VINR_RECEIVER_PORT")
     except StartupError as error:
         print(f"make dev: {error}", file=sys.stderr)
         return 2
@@ -196,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         described = stack.start()
         from local.seed import seed
 
-        demo = seed()
+        demo = seed(webhook_url=stack.receiver.url, on_webhook_secret=stack.receiver.use_secret)
     except Exception as error:
         stack.stop()
         print(f"make dev: the local stack did not start: {type(error).__name__}: {error}", file=sys.stderr)
@@ -211,7 +223,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"  demo account   {demo.account_id} (Demo Co), customer {demo.customer_id} on {demo.subscription_id}\n"
         f"  secret key     {demo.secret_key}\n"
         f"  portal link    {demo.portal_url}\n"
-        "                 (opens once, for 30 minutes; mint another with the curl below)\n\n"
+        "                 (opens once, for 30 minutes; mint another with the curl below)\n"
+        f"  webhooks       {described['webhookReceiverUrl']} (endpoint {demo.webhook_endpoint_id}):\n"
+        "                 every event of the demo account is printed below as it is delivered and verified\n\n"
         "Try it:\n"
         f'  curl -s {described["apiUrl"]}/v1/account -H "Authorization: Bearer {demo.secret_key}"\n'
         f"  curl -s {described['apiUrl']}/v1/billing/portal_sessions -H 'Authorization: Bearer {demo.secret_key}' \\\n"

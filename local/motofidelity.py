@@ -5,6 +5,11 @@ so of two writers racing for one item exactly one passes its condition. moto che
 writes in Python without a lock, so threads racing through it can both pass. Serialising
 moto's DynamoDB requests restores the service's behaviour for the local stack and the tests
 (nothing deployed runs this).
+
+SQS limits a message's visibility to 12 hours from the receive that holds it; moto counts the
+12 hours from when the message was sent, so a message retried for longer than 12 hours could
+not be hidden for its next backoff step. `sqs_visibility_per_receive` restores the service's
+rule.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from typing import Any
 
 _lock = threading.RLock()
 _installed = False
+_sqs_installed = False
+MAX_VISIBILITY_SECONDS = 43200
 
 
 def serialise_dynamodb() -> None:
@@ -32,3 +39,28 @@ def serialise_dynamodb() -> None:
 
         DynamoHandler.call_action = call_action  # type: ignore[method-assign]
         _installed = True
+
+
+def sqs_visibility_per_receive() -> None:
+    """ChangeMessageVisibility limited per receive, as SQS does (idempotent)."""
+    global _sqs_installed
+    with _lock:
+        if _sqs_installed:
+            return
+        from moto.sqs.exceptions import InvalidParameterValue, ReceiptHandleIsInvalid
+        from moto.sqs.models import SQSBackend
+
+        def change_message_visibility(self: Any, queue_name: str, receipt_handle: str, visibility_timeout: int) -> None:
+            if not 0 <= int(visibility_timeout) <= MAX_VISIBILITY_SECONDS:
+                raise InvalidParameterValue(f"Value {visibility_timeout} for parameter VisibilityTimeout is invalid.")
+            queue = self.get_queue(queue_name)
+            for message in queue._messages:
+                if message.had_receipt_handle(receipt_handle):
+                    message.change_visibility(visibility_timeout)
+                    if message.visible and message in queue.pending_messages:
+                        queue.pending_messages.remove(message)
+                    return
+            raise ReceiptHandleIsInvalid
+
+        SQSBackend.change_message_visibility = change_message_visibility  # type: ignore[method-assign]
+        _sqs_installed = True

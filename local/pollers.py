@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
@@ -28,6 +29,20 @@ def _logical_id(reference: Any) -> str:
         if "Ref" in reference:
             return str(reference["Ref"])
     raise ValueError(f"event source {reference!r} is not a reference to a template resource")
+
+
+def matches(pattern: Any, value: Any) -> bool:
+    """An event source mapping's filter pattern (the literal-list subset of its syntax)."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(k in value and matches(p, value[k]) for k, p in pattern.items())
+    if isinstance(pattern, list):
+        return value in pattern
+    return bool(pattern == value)
+
+
+def _filters(source: dict[str, Any]) -> list[Any]:
+    """The parsed patterns of a source's `FilterCriteria` (none: every record passes)."""
+    return [json.loads(f["Pattern"]) for f in source.get("FilterCriteria", {}).get("Filters", [])]
 
 
 def _failed_ids(answer: Any) -> set[str] | None:
@@ -119,6 +134,7 @@ class StreamPoller(Poller):
         self.streams, self.stream_arn = streams, stream_arn
         self.batch_size = int(source.get("BatchSize", 100))
         self.partial = "ReportBatchItemFailures" in source.get("FunctionResponseTypes", [])
+        self.filters = _filters(source)
         self.iterators: dict[str, str] = {}
 
     def _shards(self) -> list[str]:
@@ -150,6 +166,10 @@ class StreamPoller(Poller):
                     dynamodb["ApproximateCreationDateTime"], (int, float)
                 ):
                     dynamodb["ApproximateCreationDateTime"] = dynamodb["ApproximateCreationDateTime"].timestamp()
+            if self.filters:  # as Lambda does, records no filter matches are dropped unseen
+                records = [r for r in records if any(matches(p, r) for p in self.filters)]
+                if not records:
+                    continue
             retry_from = self._deliver(records)
             if retry_from is not None:
                 self.iterators[shard] = self._iterator(shard, SequenceNumber=retry_from)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from billing import (
@@ -14,6 +15,7 @@ from billing import (
     portalsessions,
     subscriptions,
     taxrates,
+    webhookendpoints,
 )
 from billing.clock import now
 from billing.scope import RequestInfo
@@ -28,9 +30,13 @@ class Seeded:
     customer_id: str
     subscription_id: str
     portal_url: str
+    webhook_endpoint_id: str = ""
+    webhook_secret: str = ""
 
 
-def seed() -> Seeded:
+def seed(webhook_url: str | None = None, on_webhook_secret: Callable[[str], None] = lambda _: None) -> Seeded:
+    """The demo account; with `webhook_url`, first an endpoint there for every event (its secret
+    handed to `on_webhook_secret` at once, so the seed's own events verify)."""
     account, key = accounts.create_account("Demo Co", country="DE")
     accounts.update_account(
         account["id"],
@@ -42,6 +48,14 @@ def seed() -> Seeded:
         },
     )
     scope = accounts.Caller(account["id"], "test", key.key_id).scope
+    endpoint, webhook_secret = (
+        webhookendpoints.create(
+            scope, {"url": webhook_url, "enabledEvents": ["*"], "description": "make dev's local receiver"}, SEED
+        )
+        if webhook_url
+        else ({"id": ""}, "")
+    )
+    on_webhook_secret(webhook_secret)
     taxrates.create(scope, {"country": "DE", "percentage": 19, "displayName": "USt."}, SEED)
     prices: dict[str, str] = {}
     for product_id, name, monthly in (("prod_basic", "Basic", 900), ("prod_pro", "Pro", 2900)):
@@ -82,7 +96,15 @@ def seed() -> Seeded:
         },
         SEED,
     )
-    return Seeded(account["id"], key.secret, customer["id"], sub["id"], portal_link(scope, customer["id"]))
+    return Seeded(
+        account["id"],
+        key.secret,
+        customer["id"],
+        sub["id"],
+        portal_link(scope, customer["id"]),
+        str(endpoint["id"]),
+        webhook_secret,
+    )
 
 
 def portal_link(scope: accounts.Scope, customer_id: str) -> str:

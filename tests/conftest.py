@@ -49,6 +49,7 @@ def stack(template: Template, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     motofidelity.serialise_dynamodb()
+    motofidelity.sqs_visibility_per_receive()
     with mock_aws():
         repository.reset_clients()
         made = resources.create_all(template, boto3.Session(), prefix=f"t{uuid.uuid4().hex[:8]}")

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,6 +39,18 @@ class Running:
     key: str
     output: list[str]
 
+    def wait_for(self, pattern: str, timeout: float = 30) -> re.Match[str]:
+        """The first line printed (before or after `ready`) that matches `pattern`."""
+        wanted = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.output):
+                found = wanted.search(line)
+                if found:
+                    return found
+            time.sleep(0.1)
+        raise AssertionError(f"nothing printed matched {pattern!r} in {timeout} s:\n{''.join(self.output)}")
+
 
 def start(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
@@ -52,8 +65,12 @@ def start(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
 
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[Running]:
-    ports = [free_port() for _ in range(3)]
-    process = start(tmp_path, "--moto-port", str(ports[0]), "--api-port", str(ports[1]), "--portal-port", str(ports[2]))
+    ports = [free_port() for _ in range(4)]
+    process = start(
+        tmp_path,
+        *("--moto-port", str(ports[0]), "--api-port", str(ports[1])),
+        *("--portal-port", str(ports[2]), "--receiver-port", str(ports[3])),
+    )
     output: list[str] = []
     deadline = time.monotonic() + 60
     assert process.stdout is not None
@@ -67,6 +84,9 @@ def running(tmp_path: Path) -> Iterator[Running]:
     text = "".join(output)
     found = KEY.search(text)
     assert found, f"no key printed:\n{text}\n{process.stderr.read() if process.poll() is not None else ''}"
+    # keep reading what the stack prints (the webhook receiver's lines) for `wait_for`
+    reader = threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
     yield Running(process, f"http://127.0.0.1:{ports[1]}", f"http://127.0.0.1:{ports[2]}", found.group(1), output)
     if process.poll() is None:
         process.kill()

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from tests.support.apiclient import ApiClient
 from tests.support.shop import Shop, open_shop
+from tests.support.webhooks import Receiver
 
 
 @pytest.fixture
 def shop(merchant: ApiClient) -> Shop:
     return open_shop(merchant)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver on 127.0.0.1 that answers 200."""
+    made = Receiver()
+    yield made
+    made.stop()

@@ -28,6 +28,7 @@ from merchant_api.routes import (
     portal_sessions,
     subscriptions,
     testclocks,
+    webhook_endpoints,
 )
 from merchant_api.wire import error_response, validation_error
 
@@ -46,6 +47,7 @@ for router in (
     portal_sessions.router,
     portal_configurations.router,
     branding.router,
+    webhook_endpoints.router,
 ):
     resolver.include_router(router)
 

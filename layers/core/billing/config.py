@@ -17,6 +17,8 @@ class Settings:
     # Seconds a resolved secret key stays cached in a warm container; revocation takes
     # effect within this window (0 disables the cache).
     key_cache_seconds: float
+    # A webhook receiver that has not answered within this many seconds has failed the attempt.
+    webhook_timeout_seconds: float
 
 
 class ConfigurationError(RuntimeError):
@@ -39,6 +41,7 @@ def settings() -> Settings:
         stage=os.environ.get("STAGE", "dev"),
         delivery_queue_url=os.environ.get("DELIVERY_QUEUE_URL", ""),
         key_cache_seconds=float(os.environ.get("KEY_CACHE_SECONDS", "60")),
+        webhook_timeout_seconds=float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10")),
     )
 
 

@@ -12,6 +12,7 @@ transaction as the change by construction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -84,6 +85,30 @@ def get_event(scope: Scope, event_id: str, *, table: Table | None = None) -> dic
     return event
 
 
+def event_page(
+    scope: Scope,
+    *,
+    limit: int,
+    starting_after: str | None,
+    customer: str | None,
+    keep: Callable[[Item], bool],
+    to_wire: Callable[[Item], dict[str, Any]],
+    table: Table | None = None,
+) -> dict[str, Any]:
+    """A page of event items, newest first: a customer's, or the whole account's."""
+    index, partition = ("gsi3", scope.key("CUST", customer, "EVENTS")) if customer else ("gsi2", scope.key("EVENTS"))
+    return page(
+        table or Table(),
+        index=index,
+        partition=partition,
+        limit=limit,
+        starting_after=starting_after,
+        primary_key=lambda event_id: (scope.key("EVT", event_id), "EVENT"),
+        to_wire=to_wire,
+        keep=keep,
+    )
+
+
 def list_events(
     scope: Scope,
     *,
@@ -102,14 +127,12 @@ def list_events(
             return str(item["eventType"]).startswith(type_[:-1])
         return bool(item["eventType"] == type_)
 
-    index, partition = ("gsi3", scope.key("CUST", customer, "EVENTS")) if customer else ("gsi2", scope.key("EVENTS"))
-    return page(
-        table or Table(),
-        index=index,
-        partition=partition,
+    return event_page(
+        scope,
         limit=limit,
         starting_after=starting_after,
-        primary_key=lambda event_id: (scope.key("EVT", event_id), "EVENT"),
-        to_wire=lambda item: dict(item["event"]),
+        customer=customer,
         keep=matches,
+        to_wire=lambda item: dict(item["event"]),
+        table=table,
     )

@@ -237,12 +237,12 @@ class Table:
         last = answer.get("LastEvaluatedKey")
         return [deserialize(i) for i in answer.get("Items", [])], (deserialize(last) if last else None)
 
-    def query_all(self, partition: str, *, index: str | None = None) -> list[Item]:
+    def query_all(self, partition: str, *, index: str | None = None, consistent: bool = False) -> list[Item]:
         """Every item of a partition, page after page (for partitions known to be small)."""
         items: list[Item] = []
         after = None
         while True:
-            page, after = self.query(partition, index=index, after=after)
+            page, after = self.query(partition, index=index, after=after, consistent=consistent)
             items.extend(page)
             if after is None:
                 return items
@@ -361,3 +361,31 @@ def secret_string(secret_id: str) -> str:
     except (ClientError, BotoCoreError) as error:
         raise _translate(error, "secret unavailable") from error
     return str(answer["SecretString"])
+
+
+class Queue:
+    """The delivery queue (SQS): webhook messages out, retry timing of the ones in flight."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or config.settings().delivery_queue_url
+        self._sqs = client("sqs")
+
+    def send(self, bodies: Sequence[str]) -> None:
+        """Every body, ten to a request; raises if any one was not accepted."""
+        for start in range(0, len(bodies), 10):
+            entries = [{"Id": str(n), "MessageBody": body} for n, body in enumerate(bodies[start : start + 10])]
+            try:
+                answer = self._sqs.send_message_batch(QueueUrl=self.url, Entries=entries)
+            except (ClientError, BotoCoreError) as error:
+                raise _translate(error, "queue unavailable") from error
+            if answer.get("Failed"):
+                raise ServiceUnavailable("The delivery queue refused a message; retry the request.")
+
+    def retry_in(self, receipt_handle: str, seconds: int) -> None:
+        """Make a received message visible again after `seconds` (≤ 12 hours)."""
+        try:
+            self._sqs.change_message_visibility(
+                QueueUrl=self.url, ReceiptHandle=receipt_handle, VisibilityTimeout=max(0, min(seconds, 43200))
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise _translate(error, "queue unavailable") from error

@@ -1,17 +1,24 @@
-"""Events: every change, as its webhook carries it."""
+"""Events: every change, as its webhook carries it; their deliveries; the customers' audit log."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import Field
 
-from billing import events
+from billing import auditlog, deliveries, events
 from merchant_api import request
-from merchant_api.models import Limit, StartingAfter
+from merchant_api.models import Limit, Request, StartingAfter
 
 router = APIGatewayHttpRouter()
+EventId = Annotated[str, Path(pattern=r"^evt_[A-Za-z0-9]{1,40}$")]
+CustomerFilter = Annotated[str | None, Query(pattern=r"^cust_[A-Za-z0-9]{1,40}$")]
+
+
+class Redelivery(Request):
+    endpoint: Annotated[str, Field(pattern=r"^we_[A-Za-z0-9]{1,40}$")] | None = None
 
 
 @router.get("/v1/events", summary="List events, newest first", tags=["Events"])
@@ -19,13 +26,23 @@ def list_events(
     limit: Limit = 10,
     startingAfter: StartingAfter = None,
     type: Annotated[str | None, Query(max_length=60)] = None,
-    customer: Annotated[str | None, Query(pattern=r"^cust_[A-Za-z0-9]{1,40}$")] = None,
+    customer: CustomerFilter = None,
 ) -> Any:
     return events.list_events(
         request.scope(router), limit=limit, starting_after=startingAfter, type_=type, customer=customer
     )
 
 
-@router.get("/v1/events/<event_id>", summary="Retrieve an event", tags=["Events"])
-def get_event(event_id: Annotated[str, Path(pattern=r"^evt_[A-Za-z0-9]{1,40}$")]) -> Any:
-    return events.get_event(request.scope(router), event_id)
+@router.get("/v1/events/<event_id>", summary="Retrieve an event with its webhook deliveries", tags=["Events"])
+def get_event(event_id: EventId) -> Any:
+    return deliveries.event_with_deliveries(request.scope(router), event_id)
+
+
+@router.post("/v1/events/<event_id>/redeliver", summary="Send an event to its webhook endpoints again", tags=["Events"])
+def redeliver_event(event_id: EventId, body: Annotated[Redelivery | None, Body()] = None) -> Any:
+    return deliveries.redeliver(request.scope(router), event_id, body.endpoint if body else None)
+
+
+@router.get("/v1/audit_log", summary="Changes customers made in the portal, newest first", tags=["Events"])
+def list_audit_log(limit: Limit = 10, startingAfter: StartingAfter = None, customer: CustomerFilter = None) -> Any:
+    return auditlog.list_entries(request.scope(router), limit=limit, starting_after=startingAfter, customer=customer)

@@ -1,0 +1,170 @@
+"""Webhook delivery: how fast `deliver` sends to a loopback receiver, next to that receiver's own
+maximum rate (one client, one kept-alive connection, as `deliver` sends); and the retry
+amplification of a batch with failed records (records handled again per failed record; 1.0 is
+ideal), with and without partial batch failures."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from bench.harness import moto_stack, table
+
+EVENTS = 200
+FAIL_EVERY = 5  # the receiver fails the first attempt of every fifth event
+
+
+class _Receiver:
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+        self.fail_every = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body leave at once (no delayed-ACK stalls)
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length", "0")))
+                status = 200
+                webhook_id = self.headers.get("webhook-id", "")
+                if webhook_id not in receiver.ids:
+                    receiver.ids.add(webhook_id)
+                    if receiver.fail_every and len(receiver.ids) % receiver.fail_every == 0:
+                        status = 500
+                self.send_response(status)
+                self.send_header("content-length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+
+    def max_rate(self, requests: int, body: bytes) -> float:
+        import urllib3
+
+        pool = urllib3.PoolManager(maxsize=1, retries=False)
+        started = time.perf_counter()
+        for _ in range(requests):
+            pool.request("POST", self.url, body=body, headers={"content-type": "application/json"})
+        return requests / (time.perf_counter() - started)
+
+
+def measure(runs: int) -> str:
+    import boto3
+    import pytest
+
+    from billing import accounts, config, customers
+    from billing.scope import RequestInfo, Scope
+    from local.pollers import QueuePoller, StreamPoller
+    from local.template import load
+    from tests.support.webhooks import FakeClock
+
+    rows = []
+    receiver = _Receiver()
+    with moto_stack() as made:
+        os.environ["DELIVERY_QUEUE_URL"] = made.queues["DeliveryQueue"]
+        config.reset()
+        functions = {f.logical_id: f for f in load().functions()}
+        session = boto3.Session()
+        account, _ = accounts.create_account("Bench Co")
+        scope = Scope(account["id"], "test")
+        from billing import webhookendpoints
+
+        webhookendpoints.create(scope, {"url": receiver.url, "enabledEvents": ["*"]}, RequestInfo(source="api"))
+        fanout = StreamPoller(
+            functions["FanoutFunction"], functions["FanoutFunction"].stream_sources[0],
+            session.client("dynamodbstreams"), made.stream_arn,
+        )  # fmt: skip
+        counted = {"records": 0, "failed": 0}
+
+        class CountingQueuePoller(QueuePoller):
+            def invoke(self, event: dict[str, Any]) -> Any:
+                answer = super().invoke(event)
+                counted["records"] += len(event["Records"])
+                failed = len(answer.get("batchItemFailures", []))
+                counted["failed"] += failed
+                if failed and not self.partial:
+                    # a function without partial batch responses can only fail its whole batch
+                    raise RuntimeError(f"{failed} of {len(event['Records'])} records failed")
+                return answer
+
+        def deliverer(partial: bool) -> QueuePoller:
+            function = functions["DeliverFunction"]
+            poller = CountingQueuePoller(
+                function, function.queue_sources[0], session.client("sqs"),
+                made.queues["DeliveryQueue"], made.queue_arns["DeliveryQueue"],
+            )  # fmt: skip
+            poller.partial = partial
+            return poller
+
+        def events(count: int) -> None:
+            for n in range(count):
+                customers.create(scope, {"name": f"Bench {n}"}, RequestInfo(source="api"))
+            while fanout.poll_once():
+                pass
+
+        def drain(poller: QueuePoller) -> float:
+            started = time.perf_counter()
+            while poller.poll_once():
+                pass
+            return time.perf_counter() - started
+
+        # warm: handlers imported, connections open
+        events(5)
+        drain(deliverer(True))
+        body = b'{"id":"evt_bench","type":"customer.created","data":{"object":{}}}'
+        receiver_rate = receiver.max_rate(EVENTS, body)
+        events(EVENTS)
+        deliver_rate = EVENTS / drain(deliverer(True))
+        rows.append(
+            ["deliveries/s", f"{deliver_rate:.1f}", f"{receiver_rate:.1f}", f"{deliver_rate / receiver_rate:.3f}"]
+        )
+
+        amplification = []
+        for partial in (True, False):
+            monkeypatch = pytest.MonkeyPatch()
+            clock = FakeClock(monkeypatch)
+            try:
+                receiver.fail_every = FAIL_EVERY
+                events(EVENTS // 2)
+                poller = deliverer(partial)
+                counted.update(records=0, failed=0)
+                with contextlib.redirect_stderr(io.StringIO()):  # the failed whole batches' tracebacks
+                    drain(poller)
+                    first_pass, failed = counted["records"], counted["failed"]
+                    for _ in range(3):  # retries fall due; whole batches come back when failures are not partial
+                        clock.advance(400)
+                        drain(poller)
+                reprocessed = counted["records"] - first_pass
+                amplification.append((partial, failed, reprocessed))
+            finally:
+                receiver.fail_every = 0
+                monkeypatch.undo()
+    receiver.server.shutdown()
+    text = table(
+        f"deliver (warm, batches of 5, one poller) to a loopback receiver ÷ the receiver's own maximum rate "
+        f"(one kept-alive client), {EVENTS} events, one run",
+        ["measure", "deliver", "receiver max", "ratio"],
+        rows,
+    )
+    text += "\n\n" + table(
+        f"retry amplification: records handled again per failed record (1.0 ideal); the receiver fails the first "
+        f"attempt of about one event in {FAIL_EVERY}",
+        ["batch failures reported", "failed records", "records handled again", "amplification"],
+        [
+            [("per record" if partial else "whole batch"), failed, reprocessed, f"{reprocessed / max(failed, 1):.2f}"]
+            for partial, failed, reprocessed in amplification
+        ],
+    )
+    return text

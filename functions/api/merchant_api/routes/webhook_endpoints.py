@@ -1,0 +1,115 @@
+"""Webhook endpoints: where events are delivered; the signing secret is shown once."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import Field, WithJsonSchema
+
+from billing import webhookendpoints
+from merchant_api import request
+from merchant_api.models import Limit, Metadata, Request, StartingAfter
+from merchant_api.wire import json_response
+
+router = APIGatewayHttpRouter()
+TAGS = ["Webhook endpoints"]
+EndpointId = Annotated[str, Path(pattern=r"^we_[A-Za-z0-9]{1,40}$")]
+Url = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=webhookendpoints.MAX_URL_LENGTH,
+        examples=["https://example.com/webhooks/vinr"],
+        description="https; http only to localhost in test mode; live mode needs a public host",
+    ),
+]
+# Checked against the known event types by the service (one clear message naming the entry);
+# the schema lists them for clients.
+EventName = Annotated[
+    str,
+    Field(max_length=100),
+    WithJsonSchema({"type": "string", "enum": [webhookendpoints.ALL_EVENTS, *webhookendpoints.EVENT_TYPES]}),
+]
+EnabledEvents = Annotated[
+    list[EventName],
+    Field(
+        min_length=1,
+        max_length=webhookendpoints.MAX_ENABLED_EVENTS,
+        description='event types to deliver, or ["*"] for all',
+        examples=[["invoice.paid", "customer.updated"]],
+    ),
+]
+Description = Annotated[str, Field(max_length=webhookendpoints.DESCRIPTION_MAX)]
+
+
+class WebhookEndpointCreate(Request):
+    url: Url
+    enabledEvents: EnabledEvents
+    description: Description | None = None
+    disabled: bool = False
+    metadata: Metadata | None = None
+
+
+class WebhookEndpointUpdate(Request):
+    """Partial: only the fields sent change; metadata merges (null or "" removes a key)."""
+
+    url: Url | None = None
+    enabledEvents: EnabledEvents | None = None
+    description: Description | None = None
+    disabled: bool | None = None
+    metadata: Metadata | None = None
+
+
+class RollSecret(Request):
+    expiresInSeconds: Annotated[
+        int,
+        Field(
+            ge=0,
+            le=webhookendpoints.MAX_ROLL_SECONDS,
+            description="how long the old secret keeps signing (0: it stops at once)",
+        ),
+    ] = webhookendpoints.DEFAULT_ROLL_SECONDS
+
+
+@router.post("/v1/webhook_endpoints", summary="Create a webhook endpoint (its secret is shown once)", tags=TAGS)
+def create_endpoint(body: Annotated[WebhookEndpointCreate, Body()]) -> Any:
+    scope = request.scope(router)
+    fields = body.model_dump(exclude_unset=True, mode="json")
+    item, secret = webhookendpoints.create(scope, fields, request.info(router))
+    return json_response(webhookendpoints.to_wire(item, secret=secret))
+
+
+@router.get("/v1/webhook_endpoints", summary="List webhook endpoints, newest first", tags=TAGS)
+def list_endpoints(limit: Limit = 10, startingAfter: StartingAfter = None) -> Any:
+    return webhookendpoints.list_endpoints(request.scope(router), limit=limit, starting_after=startingAfter)
+
+
+@router.get("/v1/webhook_endpoints/<endpoint_id>", summary="Retrieve a webhook endpoint", tags=TAGS)
+def get_endpoint(endpoint_id: EndpointId) -> Any:
+    return webhookendpoints.to_wire(webhookendpoints.get(request.scope(router), endpoint_id))
+
+
+@router.post("/v1/webhook_endpoints/<endpoint_id>", summary="Update a webhook endpoint (partial)", tags=TAGS)
+def update_endpoint(endpoint_id: EndpointId, body: Annotated[WebhookEndpointUpdate, Body()]) -> Any:
+    scope = request.scope(router)
+    fields = body.model_dump(exclude_unset=True, mode="json")
+    return webhookendpoints.to_wire(webhookendpoints.update(scope, endpoint_id, fields, request.info(router)))
+
+
+@router.delete("/v1/webhook_endpoints/<endpoint_id>", summary="Delete a webhook endpoint", tags=TAGS)
+def delete_endpoint(endpoint_id: EndpointId) -> Any:
+    webhookendpoints.delete(request.scope(router), endpoint_id, request.info(router))
+    return {"id": endpoint_id, "object": "webhook_endpoint", "deleted": True}
+
+
+@router.post(
+    "/v1/webhook_endpoints/<endpoint_id>/roll_secret",
+    summary="Roll the signing secret (the new one is shown once; the old one signs until it expires)",
+    tags=TAGS,
+)
+def roll_secret(endpoint_id: EndpointId, body: Annotated[RollSecret | None, Body()] = None) -> Any:
+    expires_in = (body or RollSecret()).expiresInSeconds
+    item, secret = webhookendpoints.roll_secret(request.scope(router), endpoint_id, expires_in, request.info(router))
+    return webhookendpoints.to_wire(item, secret=secret)

@@ -1,0 +1,32 @@
+"""The API's resources, one class each; a `Vinr` client holds one instance of each."""
+
+from vinr.resources._base import VinrObject
+from vinr.resources.account import Account, Branding
+from vinr.resources.billing import Billing, PortalConfigurations, PortalSessions
+from vinr.resources.catalog import Coupons, Prices, Products, TaxRates
+from vinr.resources.customers import CustomerPaymentMethods, Customers, CustomerTaxIds
+from vinr.resources.events import AuditLog, Events
+from vinr.resources.subscriptions import Invoices, Subscriptions, TestClocks
+from vinr.resources.webhook_endpoints import WebhookEndpoints
+
+__all__ = [
+    "Account",
+    "AuditLog",
+    "Billing",
+    "Branding",
+    "Coupons",
+    "CustomerPaymentMethods",
+    "CustomerTaxIds",
+    "Customers",
+    "Events",
+    "Invoices",
+    "PortalConfigurations",
+    "PortalSessions",
+    "Prices",
+    "Products",
+    "Subscriptions",
+    "TaxRates",
+    "TestClocks",
+    "VinrObject",
+    "WebhookEndpoints",
+]

@@ -1,0 +1,66 @@
+"""`client.account` and `client.branding`: the seller, and how the portal and invoices look."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from vinr.resources._base import NOT_GIVEN, NotGiven, Resource, VinrObject, body_of
+
+
+class Account(Resource):
+    def retrieve(self) -> VinrObject:
+        """`GET /v1/account`."""
+        return self._get("/v1/account")
+
+    def update(
+        self,
+        *,
+        name: str | NotGiven = NOT_GIVEN,
+        legal_name: str | NotGiven | None = NOT_GIVEN,
+        country: str | NotGiven | None = NOT_GIVEN,
+        address: Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        tax_id: str | NotGiven | None = NOT_GIVEN,
+        default_currency: str | NotGiven | None = NOT_GIVEN,
+        default_session_minutes: int | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+    ) -> VinrObject:
+        """`POST /v1/account`: the business details on invoices; only the given fields change."""
+        body = body_of(
+            name=name,
+            legal_name=legal_name,
+            country=country,
+            address=address,
+            tax_id=tax_id,
+            default_currency=default_currency,
+            default_session_minutes=default_session_minutes,
+        )
+        return self._post("/v1/account", body, idempotency_key)
+
+
+class Branding(Resource):
+    def retrieve(self) -> VinrObject:
+        """`GET /v1/branding`."""
+        return self._get("/v1/branding")
+
+    def update(
+        self,
+        *,
+        logo: str | NotGiven | None = NOT_GIVEN,
+        accent_color: str | NotGiven | None = NOT_GIVEN,
+        support_url: str | NotGiven | None = NOT_GIVEN,
+        privacy_url: str | NotGiven | None = NOT_GIVEN,
+        terms_url: str | NotGiven | None = NOT_GIVEN,
+        portal_domain: str | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+    ) -> VinrObject:
+        """`POST /v1/branding` (partial; None clears a field). `logo` is a data URI (PNG, JPEG, SVG ≤ 256 KB)."""
+        body = body_of(
+            logo=logo,
+            accent_color=accent_color,
+            support_url=support_url,
+            privacy_url=privacy_url,
+            terms_url=terms_url,
+            portal_domain=portal_domain,
+        )
+        return self._post("/v1/branding", body, idempotency_key)

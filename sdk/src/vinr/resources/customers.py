@@ -1,0 +1,111 @@
+"""`client.customers`, with `client.customers.tax_ids` and `client.customers.payment_methods`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from vinr._http import Transport
+from vinr.resources._base import NOT_GIVEN, NotGiven, Resource, VinrObject, body_of, query_of, segment
+
+
+class CustomerTaxIds(Resource):
+    def create(self, customer: str, *, type: str, value: str, idempotency_key: str | None = None) -> VinrObject:
+        """`POST /v1/customers/{id}/tax_ids`: `type` such as `eu_vat`, `gb_vat`, `us_ein`; validated by type."""
+        body = body_of(type=type, value=value)
+        return self._post(f"/v1/customers/{segment(customer, 'customer')}/tax_ids", body, idempotency_key)
+
+    def delete(self, customer: str, tax_id: str, *, idempotency_key: str | None = None) -> VinrObject:
+        """`DELETE /v1/customers/{id}/tax_ids/{taxId}`."""
+        path = f"/v1/customers/{segment(customer, 'customer')}/tax_ids/{segment(tax_id, 'tax_id')}"
+        return self._delete(path, idempotency_key)
+
+
+class CustomerPaymentMethods(Resource):
+    def create(
+        self,
+        customer: str,
+        *,
+        token: str,
+        set_default: bool | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+    ) -> VinrObject:
+        """`POST /v1/customers/{id}/payment_methods` from a token (test mode: `tok_visa`, `tok_sepa_de`, …)."""
+        body = body_of(token=token, set_default=set_default)
+        return self._post(f"/v1/customers/{segment(customer, 'customer')}/payment_methods", body, idempotency_key)
+
+    def list(self, customer: str) -> VinrObject:
+        """`GET /v1/customers/{id}/payment_methods`: all of them, `{"data": [...], "hasMore": false}`."""
+        return self._get(f"/v1/customers/{segment(customer, 'customer')}/payment_methods")
+
+    def delete(self, customer: str, payment_method: str, *, idempotency_key: str | None = None) -> VinrObject:
+        """`DELETE /v1/customers/{id}/payment_methods/{pm}`: detach it."""
+        path = (
+            f"/v1/customers/{segment(customer, 'customer')}/payment_methods/{segment(payment_method, 'payment_method')}"
+        )
+        return self._delete(path, idempotency_key)
+
+    def set_default(self, customer: str, payment_method: str, *, idempotency_key: str | None = None) -> VinrObject:
+        """`POST /v1/customers/{id}/payment_methods/{pm}/default`: make it the one renewals charge."""
+        path = (
+            f"/v1/customers/{segment(customer, 'customer')}"
+            f"/payment_methods/{segment(payment_method, 'payment_method')}/default"
+        )
+        return self._post(path, None, idempotency_key)
+
+
+class Customers(Resource):
+    def __init__(self, transport: Transport) -> None:
+        super().__init__(transport)
+        self.tax_ids = CustomerTaxIds(transport)
+        self.payment_methods = CustomerPaymentMethods(transport)
+
+    def create(
+        self,
+        *,
+        email: str | NotGiven = NOT_GIVEN,
+        name: str | NotGiven = NOT_GIVEN,
+        phone: str | NotGiven = NOT_GIVEN,
+        address: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str | None] | NotGiven = NOT_GIVEN,
+        test_clock: str | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+    ) -> VinrObject:
+        """`POST /v1/customers`; `address` keys may be snake_case (`postal_code`) or camelCase."""
+        body = body_of(email=email, name=name, phone=phone, address=address, metadata=metadata, test_clock=test_clock)
+        return self._post("/v1/customers", body, idempotency_key)
+
+    def retrieve(self, customer: str) -> VinrObject:
+        """`GET /v1/customers/{id}`."""
+        return self._get(f"/v1/customers/{segment(customer, 'customer')}")
+
+    def update(
+        self,
+        customer: str,
+        *,
+        email: str | NotGiven | None = NOT_GIVEN,
+        name: str | NotGiven | None = NOT_GIVEN,
+        phone: str | NotGiven | None = NOT_GIVEN,
+        address: Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str | None] | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+    ) -> VinrObject:
+        """`POST /v1/customers/{id}`: only the given fields change."""
+        body = body_of(email=email, name=name, phone=phone, address=address, metadata=metadata)
+        return self._post(f"/v1/customers/{segment(customer, 'customer')}", body, idempotency_key)
+
+    def list(
+        self,
+        *,
+        email: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        starting_after: str | NotGiven = NOT_GIVEN,
+    ) -> VinrObject:
+        """`GET /v1/customers`: one page, newest first."""
+        return self._get("/v1/customers", query_of(email=email, limit=limit, starting_after=starting_after))
+
+    def auto_paging_iter(
+        self, *, email: str | NotGiven = NOT_GIVEN, limit: int | NotGiven = NOT_GIVEN
+    ) -> Iterator[VinrObject]:
+        """Every customer, newest first, page after page."""
+        return self._iterate("/v1/customers", query_of(email=email, limit=limit))

@@ -1,0 +1,60 @@
+"""`client.events` and `client.audit_log`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from vinr.resources._base import NOT_GIVEN, NotGiven, Resource, VinrObject, body_of, query_of, segment
+
+
+class Events(Resource):
+    def list(
+        self,
+        *,
+        type: str | NotGiven = NOT_GIVEN,
+        customer: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        starting_after: str | NotGiven = NOT_GIVEN,
+    ) -> VinrObject:
+        """`GET /v1/events?type=&customer=`: one page, newest first."""
+        params = query_of(type=type, customer=customer, limit=limit, starting_after=starting_after)
+        return self._get("/v1/events", params)
+
+    def auto_paging_iter(
+        self,
+        *,
+        type: str | NotGiven = NOT_GIVEN,
+        customer: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+    ) -> Iterator[VinrObject]:
+        """Every matching event, newest first, page after page."""
+        return self._iterate("/v1/events", query_of(type=type, customer=customer, limit=limit))
+
+    def retrieve(self, event: str) -> VinrObject:
+        """`GET /v1/events/{id}`, with its `deliveries`."""
+        return self._get(f"/v1/events/{segment(event, 'event')}")
+
+    def redeliver(
+        self, event: str, *, endpoint: str | NotGiven = NOT_GIVEN, idempotency_key: str | None = None
+    ) -> VinrObject:
+        """`POST /v1/events/{id}/redeliver`: send it again (to one endpoint, or to every subscribed one)."""
+        path = f"/v1/events/{segment(event, 'event')}/redeliver"
+        return self._post(path, body_of(endpoint=endpoint), idempotency_key)
+
+
+class AuditLog(Resource):
+    def list(
+        self,
+        *,
+        customer: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        starting_after: str | NotGiven = NOT_GIVEN,
+    ) -> VinrObject:
+        """`GET /v1/audit_log?customer=`: one page of customer-initiated changes, newest first."""
+        return self._get("/v1/audit_log", query_of(customer=customer, limit=limit, starting_after=starting_after))
+
+    def auto_paging_iter(
+        self, *, customer: str | NotGiven = NOT_GIVEN, limit: int | NotGiven = NOT_GIVEN
+    ) -> Iterator[VinrObject]:
+        """Every audit entry (of one customer when given), page after page."""
+        return self._iterate("/v1/audit_log", query_of(customer=customer, limit=limit))

@@ -1,0 +1,186 @@
+"""`client.subscriptions`, `client.invoices`, `client.test_clocks`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from vinr.resources._base import NOT_GIVEN, NotGiven, Resource, VinrObject, body_of, query_of, segment
+
+Items = Sequence[Mapping[str, Any]]
+
+
+class Subscriptions(Resource):
+    def create(
+        self,
+        *,
+        customer: str,
+        items: Items,
+        coupon: str | NotGiven = NOT_GIVEN,
+        default_payment_method: str | NotGiven = NOT_GIVEN,
+        trial_days: int | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+    ) -> VinrObject:
+        """`POST /v1/subscriptions`: invoices and charges the first period.
+
+        `items=[{"price": "price_…", "quantity": 1}]`.
+        """
+        body = body_of(
+            customer=customer,
+            items=items,
+            coupon=coupon,
+            default_payment_method=default_payment_method,
+            trial_days=trial_days,
+        )
+        return self._post("/v1/subscriptions", body, idempotency_key)
+
+    def retrieve(self, subscription: str) -> VinrObject:
+        """`GET /v1/subscriptions/{id}`."""
+        return self._get(f"/v1/subscriptions/{segment(subscription, 'subscription')}")
+
+    def update(
+        self,
+        subscription: str,
+        *,
+        items: Items | NotGiven = NOT_GIVEN,
+        proration_behavior: str | NotGiven = NOT_GIVEN,
+        cancel_at_period_end: bool | NotGiven = NOT_GIVEN,
+        coupon: str | NotGiven | None = NOT_GIVEN,
+        default_payment_method: str | NotGiven = NOT_GIVEN,
+        cancellation_details: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+    ) -> VinrObject:
+        """`POST /v1/subscriptions/{id}`: change prices or quantities, apply a coupon, cancel at period end.
+
+        `proration_behavior` is `create_prorations` (the API's default), `none` or `always_invoice`.
+        """
+        body = body_of(
+            items=items,
+            proration_behavior=proration_behavior,
+            cancel_at_period_end=cancel_at_period_end,
+            coupon=coupon,
+            default_payment_method=default_payment_method,
+            cancellation_details=cancellation_details,
+        )
+        return self._post(f"/v1/subscriptions/{segment(subscription, 'subscription')}", body, idempotency_key)
+
+    def cancel(
+        self,
+        subscription: str,
+        *,
+        prorate: bool | NotGiven = NOT_GIVEN,
+        invoice_now: bool | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+    ) -> VinrObject:
+        """`DELETE /v1/subscriptions/{id}`: cancel now (`cancel_at_period_end=True` on `update` waits)."""
+        path = f"/v1/subscriptions/{segment(subscription, 'subscription')}"
+        return self._delete(path, idempotency_key, query_of(prorate=prorate, invoice_now=invoice_now))
+
+    def list(
+        self,
+        *,
+        customer: str | NotGiven = NOT_GIVEN,
+        status: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        starting_after: str | NotGiven = NOT_GIVEN,
+    ) -> VinrObject:
+        """`GET /v1/subscriptions?customer=&status=`: one page."""
+        params = query_of(customer=customer, status=status, limit=limit, starting_after=starting_after)
+        return self._get("/v1/subscriptions", params)
+
+    def auto_paging_iter(
+        self,
+        *,
+        customer: str | NotGiven = NOT_GIVEN,
+        status: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+    ) -> Iterator[VinrObject]:
+        """Every matching subscription, page after page."""
+        return self._iterate("/v1/subscriptions", query_of(customer=customer, status=status, limit=limit))
+
+
+class Invoices(Resource):
+    def retrieve(self, invoice: str) -> VinrObject:
+        """`GET /v1/invoices/{id}`."""
+        return self._get(f"/v1/invoices/{segment(invoice, 'invoice')}")
+
+    def list(
+        self,
+        *,
+        customer: str | NotGiven = NOT_GIVEN,
+        subscription: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        starting_after: str | NotGiven = NOT_GIVEN,
+    ) -> VinrObject:
+        """`GET /v1/invoices?customer=&subscription=`: one page."""
+        params = query_of(customer=customer, subscription=subscription, limit=limit, starting_after=starting_after)
+        return self._get("/v1/invoices", params)
+
+    def auto_paging_iter(
+        self,
+        *,
+        customer: str | NotGiven = NOT_GIVEN,
+        subscription: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+    ) -> Iterator[VinrObject]:
+        """Every matching invoice, page after page."""
+        return self._iterate("/v1/invoices", query_of(customer=customer, subscription=subscription, limit=limit))
+
+    def upcoming(
+        self,
+        *,
+        subscription: str,
+        price: str | NotGiven = NOT_GIVEN,
+        quantity: int | NotGiven = NOT_GIVEN,
+        proration_behavior: str | NotGiven = NOT_GIVEN,
+    ) -> VinrObject:
+        """`GET /v1/invoices/upcoming`: what changing to `price`/`quantity` would invoice; nothing is written."""
+        params = query_of(
+            subscription=subscription, price=price, quantity=quantity, proration_behavior=proration_behavior
+        )
+        return self._get("/v1/invoices/upcoming", params)
+
+    def pdf(self, invoice: str) -> bytes:
+        """`GET /v1/invoices/{id}/pdf`: the invoice document, as PDF bytes."""
+        path = f"/v1/invoices/{segment(invoice, 'invoice')}/pdf"
+        return self._transport.send("GET", path, accept="application/pdf").content
+
+    def pay(self, invoice: str, *, idempotency_key: str | None = None) -> VinrObject:
+        """`POST /v1/invoices/{id}/pay`: charge an open invoice again."""
+        return self._post(f"/v1/invoices/{segment(invoice, 'invoice')}/pay", None, idempotency_key)
+
+    def void(self, invoice: str, *, idempotency_key: str | None = None) -> VinrObject:
+        """`POST /v1/invoices/{id}/void`."""
+        return self._post(f"/v1/invoices/{segment(invoice, 'invoice')}/void", None, idempotency_key)
+
+    def mark_uncollectible(self, invoice: str, *, idempotency_key: str | None = None) -> VinrObject:
+        """`POST /v1/invoices/{id}/mark_uncollectible`."""
+        return self._post(f"/v1/invoices/{segment(invoice, 'invoice')}/mark_uncollectible", None, idempotency_key)
+
+
+class TestClocks(Resource):
+    """Test mode only: freeze a customer's time, then advance it to run renewals and period ends."""
+
+    __test__ = False  # not a pytest class
+
+    def create(
+        self,
+        *,
+        frozen_time: datetime | str,
+        name: str | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+    ) -> VinrObject:
+        """`POST /v1/test_clocks`: `frozen_time` is a timezone-aware datetime (or an ISO 8601 string)."""
+        return self._post("/v1/test_clocks", body_of(frozen_time=frozen_time, name=name), idempotency_key)
+
+    def retrieve(self, test_clock: str) -> VinrObject:
+        """`GET /v1/test_clocks/{id}`."""
+        return self._get(f"/v1/test_clocks/{segment(test_clock, 'test_clock')}")
+
+    def advance(
+        self, test_clock: str, *, frozen_time: datetime | str, idempotency_key: str | None = None
+    ) -> VinrObject:
+        """`POST /v1/test_clocks/{id}/advance`: renewals, invoices and period-end cancellations happen now."""
+        path = f"/v1/test_clocks/{segment(test_clock, 'test_clock')}/advance"
+        return self._post(path, body_of(frozen_time=frozen_time), idempotency_key)

@@ -1,0 +1,150 @@
+"""Webhook tests' tools: a scripted receiver on 127.0.0.1, a clock that moves both our time and
+moto's, and the stream → fanout → queue → deliver pipeline driven step by step in-process."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+import moto.sqs.models
+import pytest
+
+from billing import clock
+from local.pollers import QueuePoller, StreamPoller
+from tests.conftest import Stack
+
+
+@dataclass
+class Received:
+    webhook_id: str
+    headers: dict[str, str]
+    body: bytes
+    answered: int  # the status the receiver answered (timed-out attempts answer after the sender left)
+
+
+class Receiver:
+    """A webhook receiver whose answers follow `script`: `ok` (200), `fail` (500), `gone` (410),
+    `slow` (answers 503 after `slow_seconds`, past the sender's timeout); then `then` forever."""
+
+    def __init__(self, script: list[str] | None = None, *, then: str = "ok", slow_seconds: float = 2.0) -> None:
+        self.script = list(script or [])
+        self.then = then
+        self.slow_seconds = slow_seconds
+        self.received: list[Received] = []
+        self.connections: set[tuple[str, int]] = set()
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, so the sender can reuse its connections
+            disable_nagle_algorithm = True  # headers and body leave at once (no delayed-ACK stalls)
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                with receiver._lock:
+                    step = receiver.script.pop(0) if receiver.script else receiver.then
+                    receiver.connections.add(self.client_address[:2])
+                status = {"ok": 200, "fail": 500, "gone": 410, "slow": 503}[step]
+                if step == "slow":
+                    time.sleep(receiver.slow_seconds)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                with receiver._lock:
+                    receiver.received.append(Received(headers.get("webhook-id", ""), headers, body, status))
+                reply = b'{"received": true}' if status == 200 else b"receiver error"
+                try:
+                    self.send_response(status)
+                    self.send_header("content-length", str(len(reply)))
+                    self.end_headers()
+                    self.wfile.write(reply)
+                except OSError:
+                    pass  # the sender gave up (timeout)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+
+    def acknowledged(self, webhook_id: str) -> int:
+        return sum(1 for r in self.received if r.webhook_id == webhook_id and r.answered == 200)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class FakeClock:
+    """Now, for our code (`billing.clock.now`) and for moto's SQS (visibility timeouts)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, start: datetime | None = None) -> None:
+        self.now = start or clock.now()
+        monkeypatch.setattr(clock, "now", lambda: self.now)
+        real_unix_time = moto.sqs.models.unix_time
+
+        def unix_time(dt: datetime | None = None) -> float:
+            return real_unix_time(dt) if dt is not None else self.now.timestamp()
+
+        monkeypatch.setattr(moto.sqs.models, "unix_time", unix_time)
+        monkeypatch.setattr(moto.sqs.models, "unix_time_millis", lambda dt=None: unix_time(dt) * 1000.0)
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
+class Pipeline:
+    """The template's stream → FanoutFunction and DeliveryQueue → DeliverFunction mappings, run
+    one poll at a time by the local stack's own pollers."""
+
+    stack: Stack
+    stream: StreamPoller = field(init=False)
+    queue: QueuePoller = field(init=False)
+
+    def __post_init__(self) -> None:
+        functions = {f.logical_id: f for f in self.stack.template.functions()}
+        fanout, deliver = functions["FanoutFunction"], functions["DeliverFunction"]
+        session = boto3.Session()
+        made = self.stack.resources
+        self.stream = StreamPoller(fanout, fanout.stream_sources[0], session.client("dynamodbstreams"), made.stream_arn)
+        self.queue = QueuePoller(
+            deliver,
+            deliver.queue_sources[0],
+            session.client("sqs"),
+            made.queues["DeliveryQueue"],
+            made.queue_arns["DeliveryQueue"],
+        )
+        self.sqs = session.client("sqs")
+
+    def fan_out(self) -> None:
+        while self.stream.poll_once():
+            pass
+
+    def deliver(self) -> int:
+        """Deliver every message visible now; how many batches ran."""
+        batches = 0
+        while self.queue.poll_once():
+            batches += 1
+        return batches
+
+    def run(self) -> None:
+        self.fan_out()
+        self.deliver()
+
+    def counts(self, queue: str = "DeliveryQueue") -> tuple[int, int]:
+        """(visible, in flight) messages of a queue."""
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.stack.resources.queues[queue],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]), int(attributes["ApproximateNumberOfMessagesNotVisible"])
