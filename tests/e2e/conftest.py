@@ -38,6 +38,15 @@ class Running:
     portal: str
     key: str
     output: list[str]
+    reader: threading.Thread | None = None
+
+    def finish(self, timeout: float = 30) -> tuple[str, str]:
+        """Everything it printed (stdout, stderr) once it has exited."""
+        self.process.wait(timeout=timeout)
+        if self.reader is not None:
+            self.reader.join(timeout=timeout)
+        assert self.process.stderr is not None
+        return "".join(self.output), self.process.stderr.read()
 
     def wait_for(self, pattern: str, timeout: float = 30) -> re.Match[str]:
         """The first line printed (before or after `ready`) that matches `pattern`."""
@@ -87,7 +96,9 @@ def running(tmp_path: Path) -> Iterator[Running]:
     # keep reading what the stack prints (the webhook receiver's lines) for `wait_for`
     reader = threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
     reader.start()
-    yield Running(process, f"http://127.0.0.1:{ports[1]}", f"http://127.0.0.1:{ports[2]}", found.group(1), output)
+    yield Running(
+        process, f"http://127.0.0.1:{ports[1]}", f"http://127.0.0.1:{ports[2]}", found.group(1), output, reader
+    )
     if process.poll() is None:
         process.kill()
         process.wait(timeout=10)

@@ -37,7 +37,7 @@ def test_the_printed_key_reads_the_demo_account_and_a_wrong_key_is_refused(runni
 def test_ctrl_c_stops_cleanly(running: Running, tmp_path: Path) -> None:
     # When the developer presses Ctrl-C
     running.process.send_signal(signal.SIGINT)
-    stdout, stderr = running.process.communicate(timeout=30)
+    stdout, stderr = running.finish(timeout=30)
     # Then it says so and exits 0 with no traceback, and the stack file is gone
     assert running.process.returncode == 0, stderr
     assert "stopped" in stdout

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from bench.harness import counting_calls
 from billing import config, deliveries
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
@@ -238,3 +239,34 @@ def test_another_accounts_event_cannot_be_read_or_redelivered(stack: Stack, merc
     other = ApiClient(template=stack.template, key=other_key)
     assert other.get(f"/v1/events/{event_id}").status == 404
     assert other.post(f"/v1/events/{event_id}/redeliver", {}).status == 404
+
+
+def test_a_delivery_and_its_fanout_make_a_fixed_number_of_aws_calls(
+    merchant: ApiClient, pipeline: Pipeline, receiver: Receiver
+) -> None:
+    # Given an endpoint and one event, the handlers imported by an earlier delivery
+    endpoint(merchant, receiver.url)
+    customer_created(merchant, "Warm-up")
+    pipeline.run()
+    customer_created(merchant, "Counted")
+    # When the event is fanned out, then delivered, each counted by the bench's hook
+    with counting_calls() as fanout:
+        pipeline.fan_out()
+    with counting_calls() as deliver:
+        pipeline.deliver()
+    # Then fanout reads the endpoints once and writes one record and one message batch
+    assert dict(fanout.calls) == {"Query": 1, "UpdateItem": 1, "SendMessageBatch": 1}
+    # And a successful delivery reads the event and the endpoint, claims, and records
+    assert dict(deliver.calls) == {"GetItem": 2, "UpdateItem": 2}
+    assert len(receiver.received) == 2
+
+
+def test_deliveries_to_one_receiver_reuse_one_connection(
+    merchant: ApiClient, pipeline: Pipeline, receiver: Receiver
+) -> None:
+    endpoint(merchant, receiver.url)
+    events = [customer_created(merchant, f"Reuse {n}") for n in range(4)]
+    pipeline.run()
+    assert sorted(r.webhook_id for r in receiver.received) == sorted(events)
+    # one client address (host, port): every POST went over the same kept-alive connection
+    assert len(receiver.connections) == 1
