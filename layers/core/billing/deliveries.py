@@ -193,7 +193,7 @@ def deliver(message: Message, attempt: int, *, send: Send, timeout: float, table
         return Outcome("done", reason="endpoint disabled")
 
     lease = now_s + int(timeout) + LEASE_GRACE_SECONDS
-    held = _claim(table, scope, message, event_item, endpoint, now_s, lease)
+    held = _claim(table, scope, message, now_s, lease)
     if held is not None:
         return held
 
@@ -220,32 +220,20 @@ def deliver(message: Message, attempt: int, *, send: Send, timeout: float, table
     return outcome
 
 
-def _claim(
-    table: Table, scope: Scope, message: Message, event_item: Item, endpoint: Item, now_s: int, lease: int
-) -> Outcome | None:
-    """Hold the delivery for this attempt; the outcome instead when it is not this message's to send."""
+def _claim(table: Table, scope: Scope, message: Message, now_s: int, lease: int) -> Outcome | None:
+    """Hold the delivery for this attempt; the outcome instead when it is not this message's to send.
+
+    Its record exists: fanout and redelivery write it before they send its message (a record
+    gone with its expired event makes the message moot)."""
     pk, sk = _key(scope, message.event, message.endpoint)
     try:
         table.update(
             pk,
             sk,
-            expression=(
-                "SET #lease = :lease, #status = if_not_exists(#status, :pending), "
-                f"#round = if_not_exists(#round, :round), {_NEW_RECORD}"
-            ),
-            condition=(
-                "attribute_not_exists(pk) OR (#round = :round AND #status <> :succeeded"
-                " AND (attribute_not_exists(#lease) OR #lease < :nowEpoch))"
-            ),
-            names={"#lease": "lease", "#status": "status", "#round": "round", **_NEW_RECORD_NAMES},
-            values={
-                ":lease": lease,
-                ":pending": "pending",
-                ":succeeded": "succeeded",
-                ":round": message.round,
-                ":nowEpoch": now_s,
-                **_new_record_values(event_item, endpoint),
-            },
+            expression="SET #lease = :lease",
+            condition=("#round = :round AND #status <> :succeeded AND (attribute_not_exists(#lease) OR #lease < :now)"),
+            names={"#lease": "lease", "#status": "status", "#round": "round"},
+            values={":lease": lease, ":succeeded": "succeeded", ":round": message.round, ":now": now_s},
         )
         return None
     except Conflict:
