@@ -12,12 +12,14 @@ FUNCTIONS := $(sort $(wildcard functions/*/app.py))
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv sam-cli chromium dev test lint format typecheck unit bench account keys add-key revoke-key build deploy clean
+.PHONY: help venv sam-cli iac chromium dev test fuzz load lint format typecheck unit bench account keys add-key revoke-key build deploy clean
 
 help:
 	@echo "make dev        set up and run the whole stack locally (moto), print a demo key and links"
 	@echo "make test       set up what the tests need, then lint, type-check and run every test"
 	@echo "make bench      print the benchmark ratios"
+	@echo "make fuzz       the long schema fuzzing of the API (schemathesis) and the portal's forms"
+	@echo "make load       the load test on the local stack (60 s), with its figures"
 	@echo "make account NAME=Acme [STACK=name]   create an account and print its first key once"
 	@echo "make keys ACCOUNT=acct_… [STACK=name] list an account's keys"
 	@echo "make build | make deploy [ENV=prod]   sam build / sam deploy"
@@ -35,8 +37,17 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
 	touch $@
 
+# checkov pins its own boto3 and pydantic, so it lives in a virtualenv of its own.
+IAC_VENV := .venv-iac
+$(IAC_VENV)/.installed: requirements-iac.txt
+	$(PYTHON) -m venv $(IAC_VENV)
+	$(IAC_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(IAC_VENV)/bin/python -m pip install --quiet -r requirements-iac.txt
+	touch $@
+
 venv: $(VENV)/.installed
 sam-cli: $(SAM_VENV)/.installed
+iac: $(IAC_VENV)/.installed
 
 # The browser tests drive Debian's Chromium through Playwright (no browser download).
 CHROMIUM ?= /usr/bin/chromium
@@ -62,8 +73,14 @@ typecheck: venv
 	@set -e; for app in $(FUNCTIONS); do dir=$$(dirname $$app); \
 	  echo "mypy $$dir"; MYPYPATH=$$dir:layers/core $(PY) -m mypy $$dir; done
 
-test: venv sam-cli chromium lint typecheck
-	SAM_CLI=$(abspath $(SAM)) CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q
+test: venv sam-cli iac chromium lint typecheck
+	SAM_CLI=$(abspath $(SAM)) CHECKOV=$(abspath $(IAC_VENV))/bin/checkov CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q
+
+fuzz: venv
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest -q -s tests/fuzz
+
+load: venv
+	$(PY) -m bench.load --seconds 60
 
 unit: venv
 	$(PY) -m pytest -q tests/unit

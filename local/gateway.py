@@ -22,6 +22,7 @@ from local import invoke
 from local.template import Function
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+MAX_HEAD_BYTES = 10240  # API Gateway (HTTP API): the request line and the header values together
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,17 @@ class Gateway:
 
     def serve(self, request: BaseHTTPRequestHandler) -> None:
         split = urlsplit(request.path)
-        length = int(request.headers.get("content-length") or 0)
+        head = len(request.requestline) + sum(len(value) for value in request.headers.values())
+        if head > MAX_HEAD_BYTES:
+            self._refuse(request, 431, "Request Header Fields Too Large")
+            return
+        declared = request.headers.get_all("content-length") or []
+        if len(declared) > 1 or (declared and not declared[0].strip().isdigit()):
+            self._refuse(request, 400, "Bad Request")
+            return
+        length = int(declared[0]) if declared else 0
         if length > MAX_BODY_BYTES:
-            self._send(request, 413, {"message": "Request Entity Too Large"})
+            self._refuse(request, 413, "Request Entity Too Large")
             return
         body = request.rfile.read(length) if length else b""
         found = self.match(request.command, split.path or "/")
@@ -123,11 +132,19 @@ class Gateway:
         if request.command != "HEAD":
             request.wfile.write(response.body)
 
+    def _refuse(self, request: BaseHTTPRequestHandler, status: int, message: str) -> None:
+        """Refused before the body is read: the connection closes, so that the unread body is
+        never taken for the next request on it."""
+        request.close_connection = True
+        self._send(request, status, {"message": message}, close=True)
+
     @staticmethod
-    def _send(request: BaseHTTPRequestHandler, status: int, body: dict[str, str]) -> None:
+    def _send(request: BaseHTTPRequestHandler, status: int, body: dict[str, str], *, close: bool = False) -> None:
         raw = json.dumps(body).encode()
         request.send_response(status)
         request.send_header("content-type", "application/json")
         request.send_header("content-length", str(len(raw)))
+        if close:
+            request.send_header("connection", "close")
         request.end_headers()
         request.wfile.write(raw)

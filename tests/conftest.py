@@ -16,6 +16,10 @@ from local import template as template_module
 from local.template import Template
 from tests.support.apiclient import ApiClient
 
+# Scans what the code under test logs and prints for secrets, card numbers and IBANs
+# (tests/security/test_logs.py fails on any finding).
+pytest_plugins = ["tests.security.logscan"]
+
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

@@ -39,14 +39,16 @@ class Running:
     key: str
     output: list[str]
     reader: threading.Thread | None = None
+    errors: list[str] | None = None
+    error_reader: threading.Thread | None = None
 
     def finish(self, timeout: float = 30) -> tuple[str, str]:
         """Everything it printed (stdout, stderr) once it has exited."""
         self.process.wait(timeout=timeout)
-        if self.reader is not None:
-            self.reader.join(timeout=timeout)
-        assert self.process.stderr is not None
-        return "".join(self.output), self.process.stderr.read()
+        for reader in (self.reader, self.error_reader):
+            if reader is not None:
+                reader.join(timeout=timeout)
+        return "".join(self.output), "".join(self.errors or [])
 
     def wait_for(self, pattern: str, timeout: float = 30) -> re.Match[str]:
         """The first line printed (before or after `ready`) that matches `pattern`."""
@@ -96,8 +98,19 @@ def running(tmp_path: Path) -> Iterator[Running]:
     # keep reading what the stack prints (the webhook receiver's lines) for `wait_for`
     reader = threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
     reader.start()
+    # and its stderr (the gateway's request lines), so a full pipe never blocks it
+    errors: list[str] = []
+    error_reader = threading.Thread(target=lambda: errors.extend(iter(process.stderr.readline, "")), daemon=True)  # type: ignore[union-attr]
+    error_reader.start()
     yield Running(
-        process, f"http://127.0.0.1:{ports[1]}", f"http://127.0.0.1:{ports[2]}", found.group(1), output, reader
+        process,
+        f"http://127.0.0.1:{ports[1]}",
+        f"http://127.0.0.1:{ports[2]}",
+        found.group(1),
+        output,
+        reader,
+        errors,
+        error_reader,
     )
     if process.poll() is None:
         process.kill()

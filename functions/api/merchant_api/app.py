@@ -7,15 +7,19 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
 
-from billing.errors import BillingError, Conflict, InvalidRequest, NotFound
-from merchant_api import auth, idempotency
+from billing.errors import BillingError, Conflict, InvalidRequest, NotFound, ServiceUnavailable
+from merchant_api import auth, idempotency, request
 from merchant_api.routes import (
     account,
     branding,
@@ -30,11 +34,20 @@ from merchant_api.routes import (
     testclocks,
     webhook_endpoints,
 )
-from merchant_api.wire import error_response, validation_error
+from merchant_api.wire import (
+    JsonOnlyRequestValidation,
+    UnsupportedMediaType,
+    error_response,
+    json_body,
+    validation_error,
+)
 
 logger = Logger()
-resolver = APIGatewayHttpResolver(enable_validation=True)
-resolver.use(middlewares=[auth.authenticate_request, idempotency.idempotent_requests])
+resolver = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=json_body)
+resolver._request_validation_middleware = JsonOnlyRequestValidation()  # JSON bodies only (415 otherwise)
+resolver.use(
+    middlewares=[auth.authenticate_request, request.refuse_unknown_query_parameters, idempotency.idempotent_requests]
+)
 for router in (
     meta.router,
     account.router,
@@ -77,6 +90,15 @@ def _invalid_request(error: RequestValidationError) -> Response[Any]:
     return error_response(validation_error(error.errors()))
 
 
+@resolver.exception_handler(RequestUnsupportedContentType)
+def _unsupported_content_type(_: RequestUnsupportedContentType) -> Response[Any]:
+    try:
+        auth.authenticate(resolver)
+    except BillingError as auth_error:
+        return error_response(auth_error)
+    return error_response(UnsupportedMediaType("Send the request body as JSON, with 'Content-Type: application/json'."))
+
+
 @resolver.exception_handler(IdempotencyValidationError)
 def _idempotency_key_reused(_: IdempotencyValidationError) -> Response[Any]:
     return error_response(
@@ -94,6 +116,13 @@ def _idempotency_in_progress(_: IdempotencyAlreadyInProgressError) -> Response[A
         Conflict(
             "A request with this Idempotency-Key is still in progress; retry shortly.", code="idempotency_in_progress"
         )
+    )
+
+
+@resolver.exception_handler(IdempotencyPersistenceLayerError)
+def _idempotency_store_unavailable(_: IdempotencyPersistenceLayerError) -> Response[Any]:
+    return error_response(
+        ServiceUnavailable("The data store did not answer in time; retry the request with the same Idempotency-Key.")
     )
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from billing.countries import validate_country
 from billing.errors import InvalidRequest
@@ -27,6 +28,18 @@ StartingAfter = Annotated[
 ]
 MetadataKey = Annotated[str, Field(min_length=1, max_length=40)]
 Metadata = dict[MetadataKey, Annotated[str, Field(max_length=500)] | None]
+# JSON's true and false only: pydantic's lax mode would also take 0, 1, "yes", "off"…
+StrictBool = Annotated[bool, Field(strict=True)]
+
+
+def _iso_text(value: Any) -> Any:
+    if not isinstance(value, str | datetime):
+        raise ValueError("expected an ISO 8601 date-time with its offset, like 2026-05-01T09:00:00Z")
+    return value
+
+
+# An ISO 8601 string (pydantic's lax mode would also read a number as a Unix time).
+DateTime = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
 Currency = Annotated[str, Field(min_length=3, max_length=3, examples=["eur"]), AfterValidator(_currency)]
 
 

@@ -2,12 +2,54 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from billing.errors import BillingError, InvalidRequest
+
+
+class UnsupportedMediaType(InvalidRequest):
+    """A body in anything but JSON (415)."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
+def json_body(text: str) -> Any:
+    """The request body's JSON; one nested too deeply to parse is as invalid as broken JSON
+    (the parser's RecursionError would otherwise be a 500)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", text[:100], 0) from None
+
+
+class JsonOnlyRequestValidation(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, reading a body only as JSON: it would also parse
+    form-encoded and multipart bodies (a multipart one without its boundary was a 500), which
+    this API never documented. Any other declared media type is a 415."""
+
+    def _get_body(self, app: Any) -> Any:
+        content_type = str(app.current_event.headers.get("content-type") or "").strip().lower()
+        if not content_type or content_type.startswith(content_types.APPLICATION_JSON):
+            try:
+                return self._parse_json_data(app)
+            except UnicodeDecodeError:  # bytes that are not UTF-8 (API Gateway sent them base64-encoded)
+                raise RequestValidationError(
+                    [{"type": "json_invalid", "loc": ("body", 0), "msg": "not UTF-8", "input": {}}]
+                ) from None
+        raise RequestUnsupportedContentType(
+            "Unsupported content type",
+            errors=[{"type": "unsupported_content_type", "loc": ("body",), "msg": content_type, "input": {}}],
+        )
 
 
 def json_response(body: Any, status: int = 200) -> Response[Any]:

@@ -63,6 +63,9 @@ LIMITS = {
     "phone": customers.PHONE_MAX_LENGTH,
     **{field: customers.ADDRESS_MAX_LENGTHS.get(param, 2) for field, param in ADDRESS_FIELDS.items()},
 }
+# What a form that comes back with errors shows of a value: enough to see and correct it, never
+# the megabyte a hostile post can hold (the page would grow with it, past Lambda's 6 MB answer).
+ECHO_MAX = 1000
 NOTICES = {
     "details_saved": N_("Your billing details were saved."),
     "tax_id_added": N_("The tax ID was added."),
@@ -191,7 +194,7 @@ async def save(request: Request) -> Response:
         if not raw or not isinstance(raw[-1], str):
             errors[field] = gettext(MESSAGES["missing"])
             return None
-        values[field] = raw[-1]
+        values[field] = raw[-1][:ECHO_MAX]
         return raw[-1].strip()
 
     for key in ("name", "email", "phone"):
@@ -246,7 +249,7 @@ async def add_tax_id(request: Request) -> Response:
     customer = _customer(who)
     type_ = _single(form, "tax_type")
     value = _single(form, "tax_value")
-    tax_values = {"tax_type": type_ or "", "tax_value": value or ""}
+    tax_values = {"tax_type": (type_ or "")[:ECHO_MAX], "tax_value": (value or "")[:ECHO_MAX]}
     errors: dict[str, Markup] = {}
     if type_ not in TAX_ID_TYPES:
         errors["tax_type"] = gettext(MESSAGES["tax_type"])

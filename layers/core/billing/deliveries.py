@@ -24,9 +24,9 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from billing import clock, webhookendpoints, webhooksigning
-from billing.errors import Conflict, InvalidRequest, NotFound
+from billing.errors import BillingError, Conflict, InvalidRequest, NotFound
 from billing.keys import Mode
-from billing.repository import Item, Queue, Table
+from billing.repository import Item, Queue, Table, put_op
 from billing.scope import Scope
 
 SK_PREFIX = "DELIVERY#"
@@ -366,31 +366,72 @@ def redeliver(
             raise InvalidRequest("No enabled webhook endpoint receives this event.", param="endpoint")
     redone = []
     bodies = []
-    for endpoint in targets:
-        pk, sk = _key(scope, event_id, endpoint["id"])
-        item = table.update(
-            pk,
-            sk,
-            expression=(
-                "SET #round = if_not_exists(#round, :zero) + :one, #status = :pending, #url = :url, "
-                + _NEW_RECORD.replace("#url = if_not_exists(#url, :url), ", "")
-                + " REMOVE #lease, #next, #reason, #deliveredAt"
-            ),
-            names={
-                "#round": "round",
-                "#status": "status",
-                "#lease": "lease",
-                "#next": "nextAttemptAt",
-                "#reason": "failureReason",
-                "#deliveredAt": "deliveredAt",
-                **_NEW_RECORD_NAMES,
-            },
-            values={":one": 1, ":pending": "pending", **_new_record_values(event_item, endpoint)},
-        )
-        redone.append(to_wire(item))
-        bodies.append(Message(scope.account_id, scope.mode, event_id, endpoint["id"], int(item["round"])).body())
-    (queue or Queue()).send(bodies)
+    started: list[tuple[Item | None, Item]] = []  # (the record before, after) of each new round
+    previous = {str(r["endpoint"]): r for r in records}
+    try:
+        for endpoint in targets:
+            pk, sk = _key(scope, event_id, endpoint["id"])
+            item = _start_round(table, pk, sk, event_item, endpoint)
+            started.append((previous.get(endpoint["id"]), item))
+            redone.append(to_wire(item))
+            bodies.append(Message(scope.account_id, scope.mode, event_id, endpoint["id"], int(item["round"])).body())
+        (queue or Queue()).send(bodies)
+    except BillingError:
+        _undo_rounds(table, started)
+        raise
     return {"object": "list", "data": redone, "hasMore": False}
+
+
+def _start_round(table: Table, pk: str, sk: str, event_item: Item, endpoint: Item) -> Item:
+    """The delivery's next round: pending again, with a fresh attempt schedule."""
+    return table.update(
+        pk,
+        sk,
+        expression=(
+            "SET #round = if_not_exists(#round, :zero) + :one, #status = :pending, #url = :url, "
+            + _NEW_RECORD.replace("#url = if_not_exists(#url, :url), ", "")
+            + " REMOVE #lease, #next, #reason, #deliveredAt"
+        ),
+        names={
+            "#round": "round",
+            "#status": "status",
+            "#lease": "lease",
+            "#next": "nextAttemptAt",
+            "#reason": "failureReason",
+            "#deliveredAt": "deliveredAt",
+            **_NEW_RECORD_NAMES,
+        },
+        values={":one": 1, ":pending": "pending", **_new_record_values(event_item, endpoint)},
+    )
+
+
+def _undo_rounds(table: Table, started: list[tuple[Item | None, Item]]) -> None:
+    """A redelivery whose messages were not all queued is taken back whole: each record as it
+    was before (or gone, when it is new), in one transaction, unless a sender already holds the
+    new round. Otherwise its records would show `pending` with no message to ever send them.
+    A message of the new round that did get queued then finds an older round and is dropped.
+    Best effort: when this fails too, the records stay pending and a retried redelivery (the
+    503 asks for one) starts a round that is queued."""
+    ops: list[dict[str, Any]] = []
+    for before, after in started:
+        names = {"#round": "round", "#lease": "lease"}
+        values = {":round": after["round"]}
+        condition = "#round = :round AND attribute_not_exists(#lease)"
+        if before is None:
+            ops.append(
+                {
+                    "kind": "Delete",
+                    "key": {"pk": after["pk"], "sk": after["sk"]},
+                    "condition": condition,
+                    "names": names,
+                    "values": values,
+                }
+            )
+        else:
+            ops.append(put_op(before, condition, names, values))
+    if ops:
+        with contextlib.suppress(BillingError):
+            table.transact(ops)
 
 
 def _known_endpoints(scope: Scope, event_item: Item, records: Iterable[Item], table: Table) -> list[Item]:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -39,6 +41,9 @@ FLOW_FEATURES = {
     "subscription_update": "subscriptionUpdate",
 }
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+# An ASCII host name (labels of letters, digits and hyphens; punycode for an IDN) or an IP literal.
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_ASCII_HOST = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}\.?|[0-9a-f:.]+")
 
 
 class SessionUnavailable(BillingError):
@@ -76,7 +81,8 @@ def validate_return_url(url: str, *, livemode: bool) -> str:
         parts.port  # noqa: B018 - raises on a malformed port
     except ValueError:
         raise InvalidRequest("returnUrl is not a valid URL.", param="returnUrl") from None
-    if any(ord(c) < 33 or c in '<>"\\`' for c in url):
+    # Spaces, control and format characters of any script (no-break, zero-width, line separators)
+    if any(ord(c) < 33 or c in '<>"\\`' or unicodedata.category(c)[0] in "CZ" for c in url):
         raise InvalidRequest("returnUrl may not contain spaces, control characters or markup.", param="returnUrl")
     loopback_http = parts.scheme == "http" and host in LOOPBACK_HOSTS and not livemode
     if parts.scheme != "https" and not loopback_http:
@@ -84,6 +90,12 @@ def validate_return_url(url: str, *, livemode: bool) -> str:
         raise InvalidRequest(f"returnUrl must be an https URL{hint}.", param="returnUrl")
     if not host or parts.username is not None or parts.password is not None:
         raise InvalidRequest("returnUrl needs a host and no user name or password.", param="returnUrl")
+    # A host a browser would read as another (Cyrillic or fullwidth lookalikes, a fraction slash)
+    if not host.isascii() or not _ASCII_HOST.fullmatch(host):
+        raise InvalidRequest(
+            "returnUrl's host must be ASCII (an internationalised domain in punycode, xn--…).",
+            param="returnUrl",
+        )
     return url
 
 

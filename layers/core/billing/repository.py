@@ -9,6 +9,7 @@ and timeouts are a `ServiceUnavailable`; nothing else leaks boto3 types to the s
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -46,6 +47,9 @@ _THROTTLING = {
     "RequestLimitExceeded",
     "InternalServerError",
     "ServiceUnavailable",
+    "InternalError",
+    "RequestThrottled",
+    "AWS.SimpleQueueService.RequestThrottled",
 }
 
 
@@ -115,7 +119,10 @@ def _translate(error: Exception, conflict_message: str) -> Exception:
             return Conflict(conflict_message, code="conflict")
         if code == "TransactionConflictException":
             return Conflict(conflict_message, code="conflict")
-        if code in _THROTTLING:
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        if code in _THROTTLING or status >= 500:
+            # Throttling, and any failure of the service's own (SQS says `InternalError`,
+            # `RequestThrottled`), once botocore's retries are spent: the caller may retry.
             return ServiceUnavailable("The service is busy; retry the request.")
         return error
     if isinstance(error, BotoCoreError):
@@ -255,9 +262,12 @@ class Table:
         token: str | None = None,
     ) -> None:
         """All of `operations` (built with `put_op`, `update_op`, `check_op`) or none of them."""
-        request: dict[str, Any] = {"TransactItems": [self._operation(op) for op in operations]}
-        if token:
-            request["ClientRequestToken"] = token
+        # A token always: botocore's retry of a transaction that committed but answered late is
+        # then DynamoDB's idempotent success, not a failed condition (a false 409).
+        request: dict[str, Any] = {
+            "TransactItems": [self._operation(op) for op in operations],
+            "ClientRequestToken": token or uuid.uuid4().hex,
+        }
         try:
             self._db.transact_write_items(**request)
         except (ClientError, BotoCoreError) as error:

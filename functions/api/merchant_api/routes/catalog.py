@@ -11,7 +11,7 @@ from pydantic import Field
 
 from billing import catalog, taxrates
 from merchant_api import request
-from merchant_api.models import Country, Currency, Limit, Metadata, Request, ShortText, StartingAfter
+from merchant_api.models import Country, Currency, Limit, Metadata, Request, ShortText, StartingAfter, StrictBool
 from merchant_api.wire import json_response
 
 router = APIGatewayHttpRouter()
@@ -22,7 +22,7 @@ class ProductCreate(Request):
     id: Annotated[CustomId, Field(pattern=r"^prod_[A-Za-z0-9_-]+$", examples=["prod_pro"])] | None = None
     name: Annotated[str, Field(min_length=1, max_length=200)]
     description: Annotated[str, Field(max_length=2000)] | None = None
-    active: bool = True
+    active: StrictBool = True
     metadata: Metadata | None = None
 
 
@@ -37,7 +37,7 @@ class PriceCreate(Request):
     currency: Currency
     recurring: Recurring
     nickname: ShortText | None = None
-    active: bool = True
+    active: StrictBool = True
 
 
 class CouponCreate(Request):
@@ -55,7 +55,7 @@ class TaxRateCreate(Request):
     state: Annotated[str, Field(min_length=1, max_length=10)] | None = None
     percentage: Annotated[Decimal, Field(ge=0, le=100, decimal_places=4)]
     displayName: Annotated[str, Field(min_length=1, max_length=50)]
-    inclusive: bool = False
+    inclusive: StrictBool = False
 
 
 @router.post("/v1/products", summary="Create a product", tags=["Catalog"])

@@ -12,6 +12,49 @@ from merchant_api.wire import json_response
 
 router = APIGatewayHttpRouter()
 _openapi: dict[str, Any] = {}
+_JSON = "application/json"
+# The one shape of every error this API answers (`BillingError.envelope()`, `wire.error_response`).
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["error"],
+    "additionalProperties": False,
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["type", "code", "message"],
+            "additionalProperties": False,
+            "properties": {
+                "type": {
+                    "type": "string",
+                    "enum": [
+                        "invalid_request_error",
+                        "authentication_error",
+                        "permission_error",
+                        "rate_limit_error",
+                        "api_error",
+                    ],
+                },
+                "code": {"type": "string", "examples": ["parameter_invalid"]},
+                "message": {"type": "string"},
+                "param": {"type": "string", "description": "the parameter at fault, as `address.country`"},
+            },
+        }
+    },
+}
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+_ERROR_RESPONSES = {
+    "4XX": {
+        "description": "The request was refused: 400 invalid, 401 no valid key, 403 forbidden, 404 no such object, "
+        "409 conflict, 429 too many requests",
+        "content": {_JSON: {"schema": _ERROR_REF}},
+    },
+    "503": {
+        "description": "Busy: retry after `Retry-After` seconds",
+        "headers": {"Retry-After": {"schema": {"type": "string"}}},
+        "content": {_JSON: {"schema": _ERROR_REF}},
+    },
+}
 
 
 def configure(resolver: APIGatewayHttpResolver, options: dict[str, Any]) -> None:
@@ -28,5 +71,23 @@ def health() -> Any:
 def openapi() -> Any:
     if "document" not in _openapi:
         resolver: APIGatewayHttpResolver = _openapi["resolver"]
-        _openapi["document"] = json.loads(resolver.get_openapi_json_schema(**_openapi["options"]))
+        _openapi["document"] = with_error_responses(json.loads(resolver.get_openapi_json_schema(**_openapi["options"])))
     return json_response(_openapi["document"])
+
+
+def with_error_responses(document: dict[str, Any]) -> dict[str, Any]:
+    """The errors as this API answers them. Powertools documents a 422 with its own validation
+    body on every operation; this API answers a 400 with the error envelope instead (and 401,
+    404, 409, … in the same envelope), so each operation documents those."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = ERROR_SCHEMA
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            responses.update(_ERROR_RESPONSES)
+    text = json.dumps(document.get("paths", {}))
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if f"#/components/schemas/{unused}" not in text:
+            schemas.pop(unused, None)
+    return document

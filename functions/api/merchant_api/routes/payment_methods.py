@@ -10,7 +10,7 @@ from pydantic import Field
 
 from billing import clock, paymentmethods
 from merchant_api import request
-from merchant_api.models import Request
+from merchant_api.models import Request, StrictBool
 from merchant_api.routes.customers import CustomerId
 from merchant_api.wire import json_response
 
@@ -20,7 +20,7 @@ PaymentMethodId = Annotated[str, Path(pattern=r"^pm_[A-Za-z0-9]{1,40}$")]
 
 class PaymentMethodAttach(Request):
     token: Annotated[str, Field(min_length=4, max_length=64, examples=["tok_visa", "tok_sepa_de"])]
-    setDefault: bool = False
+    setDefault: StrictBool = False
 
 
 @router.post("/v1/customers/<customer_id>/payment_methods", summary="Attach a payment method", tags=["Payment methods"])

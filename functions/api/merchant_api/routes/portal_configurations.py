@@ -20,7 +20,7 @@ from billing.portalconfigs import (
     SubscriptionUpdateField,
 )
 from merchant_api import request
-from merchant_api.models import Limit, Metadata, Request, StartingAfter
+from merchant_api.models import Limit, Metadata, Request, StartingAfter, StrictBool
 from merchant_api.wire import json_response
 
 router = APIGatewayHttpRouter()
@@ -51,21 +51,21 @@ class PortalBusinessProfile(Request):
 
 
 class PortalCustomerUpdate(Request):
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
     allowedUpdates: list[CustomerUpdateField] | None = None
 
 
 class PortalInvoiceHistory(Request):
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
 
 
 class PortalPaymentMethodUpdate(Request):
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
     types: list[PaymentMethodType] | None = None
 
 
 class PortalCancellationReason(Request):
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
     options: list[CancellationReason] | None = None
 
 
@@ -74,7 +74,7 @@ class PortalRetention(Request):
 
 
 class PortalSubscriptionCancel(Request):
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
     mode: CancelMode | None = None
     prorationBehavior: ProrationBehavior | None = None
     cancellationReason: PortalCancellationReason | None = None
@@ -123,7 +123,7 @@ class PortalScheduleAtPeriodEnd(Request):
 
 
 class PortalSubscriptionUpdate(Request):
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
     products: Annotated[list[ProductEntry], Field(max_length=portalconfigs.MAX_PRODUCTS)] | None = None
     allowedUpdates: list[SubscriptionUpdateField] | None = None
     prorationBehavior: ProrationBehavior | None = None

@@ -11,7 +11,7 @@ from pydantic import Field
 from billing import invoices, subscriptions
 from billing.portalconfigs import CancellationReason
 from merchant_api import request
-from merchant_api.models import Limit, Request, StartingAfter
+from merchant_api.models import Limit, Request, StartingAfter, StrictBool
 from merchant_api.wire import json_response
 
 router = APIGatewayHttpRouter()
@@ -40,7 +40,7 @@ class CancellationDetails(Request):
 class SubscriptionUpdate(Request):
     items: Annotated[list[SubscriptionItem], Field(min_length=1, max_length=20)] | None = None
     prorationBehavior: Literal["create_prorations", "none", "always_invoice"] = "create_prorations"
-    cancelAtPeriodEnd: bool | None = None
+    cancelAtPeriodEnd: StrictBool | None = None
     coupon: ObjectRef | Literal[""] | None = None
     defaultPaymentMethod: Annotated[str, Field(pattern=r"^pm_[A-Za-z0-9]{1,40}$")] | None = None
     cancellationDetails: CancellationDetails | None = None

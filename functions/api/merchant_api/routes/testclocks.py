@@ -7,11 +7,10 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from pydantic import AwareDatetime
 
 from billing import testclocks
 from merchant_api import request
-from merchant_api.models import Request, ShortText
+from merchant_api.models import DateTime, Request, ShortText
 from merchant_api.wire import json_response
 
 router = APIGatewayHttpRouter()
@@ -19,12 +18,12 @@ ClockId = Annotated[str, Path(pattern=r"^clock_[A-Za-z0-9]{1,40}$")]
 
 
 class TestClockCreate(Request):
-    frozenTime: AwareDatetime
+    frozenTime: DateTime
     name: ShortText | None = None
 
 
 class TestClockAdvance(Request):
-    frozenTime: AwareDatetime
+    frozenTime: DateTime
 
 
 def _utc(moment: datetime) -> datetime:

@@ -10,7 +10,7 @@ from pydantic import Field, WithJsonSchema
 
 from billing import webhookendpoints
 from merchant_api import request
-from merchant_api.models import Limit, Metadata, Request, StartingAfter
+from merchant_api.models import Limit, Metadata, Request, StartingAfter, StrictBool
 from merchant_api.wire import json_response
 
 router = APIGatewayHttpRouter()
@@ -48,7 +48,7 @@ class WebhookEndpointCreate(Request):
     url: Url
     enabledEvents: EnabledEvents
     description: Description | None = None
-    disabled: bool = False
+    disabled: StrictBool = False
     metadata: Metadata | None = None
 
 
@@ -58,7 +58,7 @@ class WebhookEndpointUpdate(Request):
     url: Url | None = None
     enabledEvents: EnabledEvents | None = None
     description: Description | None = None
-    disabled: bool | None = None
+    disabled: StrictBool | None = None
     metadata: Metadata | None = None
 
 

@@ -1,0 +1,56 @@
+"""What the fault and race tests share: the table read whole, and what a request changed in it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from billing.repository import deserialize
+from tests.conftest import Stack
+
+Snapshot = dict[tuple[str, str], dict[str, Any]]
+
+
+def snapshot(stack: Stack) -> Snapshot:
+    """Every item of the table, as moto holds it (read from its backend under the lock that
+    serialises its requests: a Scan through botocore costs seconds once the table grows)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    from local import motofidelity
+
+    with motofidelity._lock:
+        table = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table(stack.resources.table_name)
+        raws = [item.to_json()["Attributes"] for item in table.all_items()]
+    items: Snapshot = {}
+    for raw in raws:
+        item = deserialize(raw)
+        items[(str(item["pk"]), str(item["sk"]))] = item
+    return items
+
+
+def kind_of(item: dict[str, Any]) -> str:
+    if item.get("type") == "event":
+        return f"event:{item['eventType']}"
+    return str(item.get("type") or item["sk"])
+
+
+def changes(before: Snapshot, after: Snapshot) -> Counter[tuple[str, str]]:
+    """What happened to which kinds of item: (`put` | `update` | `delete`, kind), counted.
+    The idempotency records of Powertools are left out (they are the request's, not its change)."""
+    found: Counter[tuple[str, str]] = Counter()
+    for key, item in after.items():
+        if key[0] == "IDEMPOTENCY":
+            continue
+        if key not in before:
+            found["put", kind_of(item)] += 1
+        elif before[key] != item:
+            found["update", kind_of(item)] += 1
+    for key, item in before.items():
+        if key not in after and key[0] != "IDEMPOTENCY":
+            found["delete", kind_of(item)] += 1
+    return found
+
+
+def new_items(before: Snapshot, after: Snapshot, kind: str) -> list[dict[str, Any]]:
+    return [item for key, item in after.items() if key not in before and kind_of(item) == kind]

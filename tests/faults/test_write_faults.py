@@ -1,0 +1,307 @@
+"""Every API and portal operation that writes, with a fault at each of its AWS calls in turn.
+
+For one operation: a clean run first records its AWS calls (in order) and what it changes in
+the table. Then, for each of those calls and each fault that fits it, a fresh object gets the
+same request with the fault injected (tests/faults/injector.py) and the table is read whole
+before and after:
+
+- a transient fault (one failed attempt; botocore's standard retries absorb it) must not show:
+  the request completes and changes exactly what the clean run changed;
+- a persistent one (every attempt fails) and a cancelled transaction either complete with the
+  clean run's changes or are refused cleanly: 503 (throttling, timeouts) or 409 (a failed
+  condition), with the error envelope (API) or the error page (portal), and the table exactly
+  as it was: nothing half-written, no event without its change, no change without its event.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from local.invoke import HttpResponse
+from tests.conftest import Stack
+from tests.faults import injector as faults
+from tests.faults.support import changes, snapshot
+from tests.support.apiclient import ApiClient
+from tests.support.portalbrowser import PortalBrowser
+from tests.support.shop import Shop, open_shop
+
+RETRYABLE = ("throttle", "throttling", "read-timeout", "connect-timeout", "server-error")
+TRANSACTION_ONLY = ("txn-conflict", "txn-throttle")
+WRITES = {"TransactWriteItems", "PutItem", "UpdateItem", "DeleteItem", "SendMessageBatch"}
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+ADDRESS_FORM = {
+    "address_line1": "Unter den Linden 5",
+    "address_line2": "",
+    "address_postal_code": "10117",
+    "address_city": "Berlin",
+    "address_state": "",
+    "address_country": "DE",
+}
+
+
+@dataclass
+class World:
+    stack: Stack
+    shop: Shop
+    endpoint_url: str
+
+    @property
+    def api(self) -> ApiClient:
+        return self.shop.api
+
+    def customer(self) -> str:
+        return self.shop.customer()
+
+    def subscription(self) -> dict[str, Any]:
+        made = self.shop.subscribe(self.customer())
+        assert made.status == 200, made.text
+        result: dict[str, Any] = made.json()
+        return result
+
+    def session(self, customer: str, **fields: Any) -> dict[str, Any]:
+        body = {"customer": customer, "returnUrl": "https://app.example.com/", **fields}
+        minted = self.api.post("/v1/billing/portal_sessions", body)
+        assert minted.status == 200, minted.text
+        result: dict[str, Any] = minted.json()
+        return result
+
+    def browser(self, customer: str, **fields: Any) -> PortalBrowser:
+        browser = PortalBrowser(self.stack.template)
+        assert browser.open_link(self.session(customer, **fields)["url"]).status == 200
+        return browser
+
+
+def csrf_of(page: HttpResponse) -> str:
+    assert page.status == 200, page.text
+    found = CSRF.search(page.text)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    prepare: Callable[[World], Any]  # state the request needs (made without faults)
+    send: Callable[[World, Any], HttpResponse]
+    portal: bool = False
+
+
+def _portal_switch(world: World) -> tuple[PortalBrowser, str, str]:
+    sub = world.subscription()
+    browser = world.browser(sub["customer"])
+    path = f"/subscriptions/{sub['id']}/update/confirm?price={world.shop.yearly}&quantity=1"
+    return browser, sub["id"], csrf_of(browser.get(path))
+
+
+def _portal_cancel(world: World, configuration: str | None) -> tuple[PortalBrowser, str, str]:
+    sub = world.subscription()
+    browser = world.browser(sub["customer"], **({"configuration": configuration} if configuration else {}))
+    return browser, sub["id"], csrf_of(browser.get(f"/subscriptions/{sub['id']}/cancel"))
+
+
+def _landed(world: World) -> tuple[PortalBrowser, str]:
+    browser, url = PortalBrowser(world.stack.template), world.session(world.customer())["url"]
+    assert browser.get(urlsplit(url).path).status == 200
+    return browser, url
+
+
+def _event_of_new_customer(world: World) -> str:
+    customer = world.customer()
+    listed = world.api.get("/v1/events", query={"customer": customer, "type": "customer.created"}).json()
+    return str(listed["data"][0]["id"])
+
+
+OPERATIONS = [
+    Operation(
+        "create customer",
+        lambda w: None,
+        lambda w, _: w.api.post("/v1/customers", {"name": "Ada", "address": {"country": "DE"}}),
+    ),
+    Operation(
+        "create customer with an Idempotency-Key",
+        lambda w: uuid.uuid4().hex,
+        lambda w, key: w.api.post(
+            "/v1/customers", {"name": "Ada", "address": {"country": "DE"}}, headers={"idempotency-key": key}
+        ),
+    ),
+    Operation(
+        "attach payment method",
+        lambda w: w.shop.customer(token=None),
+        lambda w, c: w.api.post(f"/v1/customers/{c}/payment_methods", {"token": "tok_visa"}),
+    ),
+    Operation(
+        "create subscription",
+        lambda w: w.customer(),
+        lambda w, c: w.shop.subscribe(c),
+    ),
+    Operation(
+        "switch plan (invoiced now)",
+        lambda w: w.subscription()["id"],
+        lambda w, s: w.api.post(
+            f"/v1/subscriptions/{s}",
+            {"items": [{"price": w.shop.monthly, "quantity": 3}], "prorationBehavior": "always_invoice"},
+        ),
+    ),
+    Operation(
+        "cancel at period end",
+        lambda w: w.subscription()["id"],
+        lambda w, s: w.api.post(f"/v1/subscriptions/{s}", {"cancelAtPeriodEnd": True}),
+    ),
+    Operation(
+        "cancel now with proration",
+        lambda w: w.subscription()["id"],
+        lambda w, s: w.api.delete(f"/v1/subscriptions/{s}", query={"prorate": "true"}),
+    ),
+    Operation(
+        "mint portal session",
+        lambda w: w.customer(),
+        lambda w, c: w.api.post(
+            "/v1/billing/portal_sessions", {"customer": c, "returnUrl": "https://app.example.com/"}
+        ),
+    ),
+    Operation(
+        "create webhook endpoint",
+        lambda w: None,
+        lambda w, _: w.api.post("/v1/webhook_endpoints", {"url": w.endpoint_url, "enabledEvents": ["invoice.paid"]}),
+    ),
+    Operation(
+        "redeliver event",
+        _event_of_new_customer,
+        lambda w, e: w.api.post(f"/v1/events/{e}/redeliver"),
+    ),
+    Operation(
+        "portal exchange",
+        _landed,
+        lambda w, p: p[0].exchange(p[1]),
+        portal=True,
+    ),
+    Operation(
+        "portal plan switch",
+        _portal_switch,
+        lambda w, p: p[0].post(
+            f"/subscriptions/{p[1]}/update/confirm", {"csrf": p[2], "price": w.shop.yearly, "quantity": "1"}
+        ),
+        portal=True,
+    ),
+    Operation(
+        "portal cancel at period end",
+        lambda w: _portal_cancel(w, None),
+        lambda w, p: p[0].post(f"/subscriptions/{p[1]}/cancel", {"csrf": p[2], "reason": "too_expensive"}),
+        portal=True,
+    ),
+    Operation(
+        "portal cancel now",
+        lambda w: _portal_cancel(w, w.cancel_now),  # type: ignore[attr-defined]
+        lambda w, p: p[0].post(f"/subscriptions/{p[1]}/cancel", {"csrf": p[2], "reason": "unused"}),
+        portal=True,
+    ),
+    Operation(
+        "portal billing details",
+        lambda w: (lambda b: (b, csrf_of(b.get("/billing-details"))))(w.browser(w.customer())),
+        lambda w, p: p[0].post(
+            "/billing-details",
+            {"csrf": p[1], "name": "Ada Lovelace", "email": "ada@example.com", "phone": "", **ADDRESS_FORM},
+        ),
+        portal=True,
+    ),
+]
+
+
+@pytest.fixture
+def world(merchant: ApiClient, stack: Stack) -> World:
+    shop = open_shop(merchant)
+    features = {"subscriptionUpdate": {"enabled": True, "products": ["prod_pro"]}}
+    assert merchant.post("/v1/billing/portal_configurations/default", {"features": features}).status == 200
+    now = {"subscriptionCancel": {"enabled": True, "mode": "immediately", "prorationBehavior": "create_prorations"}}
+    made = merchant.post("/v1/billing/portal_configurations", {"name": "cancel now", "features": now})
+    assert made.status == 200, made.text
+    url = "http://127.0.0.1:9/hooks"  # never called here: nothing runs the queue
+    for _ in range(2):  # two endpoints: a redelivery sends two messages
+        assert merchant.post("/v1/webhook_endpoints", {"url": url, "enabledEvents": ["*"]}).status == 200
+    made_world = World(stack, shop, url)
+    made_world.cancel_now = made.json()["id"]  # type: ignore[attr-defined]
+    made_world.subscription()  # the invoice counter exists: every run changes the same kinds of item
+    return made_world
+
+
+def _succeeded(operation: Operation, response: HttpResponse) -> bool:
+    return response.status == (303 if operation.portal else 200)
+
+
+def _refused_cleanly(operation: Operation, response: HttpResponse) -> None:
+    assert response.status in (409, 503), f"{response.status}: {response.text[:500]}"
+    assert "Traceback" not in response.text
+    if operation.portal:
+        assert "<html" in response.text.lower()
+    else:
+        error = response.json()["error"]
+        assert error["type"] and error["code"] and error["message"]
+        if response.status == 503:
+            assert response.header("retry-after") == "1"
+
+
+def _faults_for(operation_name: str, n: int) -> list[tuple[str, int]]:
+    """The faults tried at the `n`th call (0-based) of an operation: a transient one and a
+    persistent one, their kinds taking turns from call to call so that every kind meets every
+    operation (bounded: the whole matrix would take minutes); a transaction also gets both
+    cancellations, a batch send its partial failure."""
+    kinds = [(RETRYABLE[n % len(RETRYABLE)], 1), (("throttle", "read-timeout", "throttling")[n % 3], faults.ATTEMPTS)]
+    if operation_name == "TransactWriteItems":
+        kinds += [(kind, 1) for kind in TRANSACTION_ONLY]
+    if operation_name == "SendMessageBatch":
+        kinds += [("partial", 1)]
+    return kinds
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "operation",
+    [pytest.param(o, id=o.name) for o in OPERATIONS],
+)
+def test_a_fault_at_any_aws_call_completes_or_is_refused_leaving_nothing_half_written(
+    world: World, operation: Operation
+) -> None:
+    with faults.installed() as injector:
+        # Given the operation's AWS calls and changes in a clean run
+        state = operation.prepare(world)
+        injector.reset()
+        before = snapshot(world.stack)
+        clean = operation.send(world, state)
+        assert _succeeded(operation, clean), f"{clean.status}: {clean.text[:500]}"
+        expected = changes(before, snapshot(world.stack))
+        assert expected, "the clean run changed nothing"
+        calls = list(injector.sequence)
+        seen: Counter[str] = Counter()
+        outcomes: Counter[str] = Counter()
+        for n, call in enumerate(calls):
+            seen[call] += 1
+            for kind, times in _faults_for(call, n):
+                # When the same request meets the fault at this call
+                state = operation.prepare(world)
+                injector.reset()
+                fault = injector.arm(call, seen[call], kind, times)
+                before = snapshot(world.stack)
+                response = operation.send(world, state)
+                changed = changes(before, snapshot(world.stack))
+                label = f"{call}#{seen[call]} {kind}×{times}"
+                assert fault.fired, f"{label}: the fault never fired (calls {injector.sequence})"
+                # Then it completed with the clean run's changes, or was refused leaving the table as it was
+                if _succeeded(operation, response):
+                    assert changed == expected, f"{label}: completed but changed {dict(changed)}"
+                    outcomes[f"completed after {kind}"] += 1
+                else:
+                    assert not (kind in RETRYABLE and times == 1), f"{label}: a transient fault showed: {response.text}"
+                    _refused_cleanly(operation, response)
+                    assert not changed, f"{label}: answered {response.status} but changed {dict(changed)}"
+                    if call in WRITES and kind in RETRYABLE:
+                        assert response.status == 503, label
+                    outcomes[f"{response.status} after {kind}"] += 1
+        print(f"{operation.name}: {len(calls)} calls {calls}; {dict(outcomes)}")
