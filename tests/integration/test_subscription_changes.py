@@ -187,6 +187,11 @@ def test_cancel_now_with_proration_credits_the_unused_time(
     [deleted] = merchant.get("/v1/events", query={"type": "subscription.deleted"}).json()["data"]
     assert deleted["data"]["object"]["status"] == "canceled"
     assert deleted["data"]["previousAttributes"]["status"] == "active"
+    # The event names the final invoice as the subscription's latest, as the subscription does
+    assert ended["latestInvoice"] == final["id"] != sub["latestInvoice"]
+    assert deleted["data"]["object"]["latestInvoice"] == final["id"]
+    assert deleted["data"]["previousAttributes"]["latestInvoice"] == sub["latestInvoice"]
+    assert merchant.get(f"/v1/subscriptions/{sub['id']}").json()["latestInvoice"] == final["id"]
 
 
 def test_cancel_now_without_proration_issues_no_invoice_and_frees_the_payment_method(

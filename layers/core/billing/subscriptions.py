@@ -494,10 +494,8 @@ def cancel(
         after["scheduledChange"] = None
     if cancellation_details is not None:
         after["cancellationDetails"] = dict(cancellation_details)
-    if lines:
-        after["pendingInvoiceItems"] = []
-    ops = change_ops(scope, sub, after, "subscription.deleted", request)
     if not lines:
+        ops = change_ops(scope, sub, after, "subscription.deleted", request)
         table.transact(ops, conflict_message="The subscription was changed by another request; retry.")
         return after
     customer = customers.get(scope, sub["customer"], table=table)
@@ -505,7 +503,9 @@ def cancel(
     draft = draft_invoice(
         scope, sub, customer, lines, discount=sub.get("discount"), period=(now, now), now=now, table=table
     )
-    after["latestInvoice"] = draft["id"]
+    # Before the event is made from it: the event says what the subscription is, final invoice included.
+    after.update(pendingInvoiceItems=[], latestInvoice=draft["id"])
+    ops = change_ops(scope, sub, after, "subscription.deleted", request)
     invoices.commit(scope, table, draft, invoices.charge(draft["amountDue"], method), now, request, ops)
     return after
 
