@@ -3,16 +3,25 @@
 Powertools idempotency with DynamoDB persistence in the main table. The key is scoped to the
 account and mode; the request's method, path and body are its fingerprint, so reusing a key
 for a different request is refused instead of answered with another request's result.
+
+Powertools saves the answer after the change has committed, in a write of its own. So that a
+failure of that write can never let a retry commit the change twice, the change's own
+transaction also marks the key's record carried out (`repository.marking_first_commit`), with a
+stand-in answer that the saved answer then replaces. When only the answer's save fails, the
+caller still gets the real answer; a retry gets the stand-in (409
+`idempotency_answer_unavailable`), never a second change.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.utilities.idempotency import (
@@ -20,10 +29,14 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyPersistenceLayerError
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import STATUS_CONSTANTS, DataRecord
 
 from billing import config, repository
+from billing.errors import Conflict, InvalidRequest
 from merchant_api.auth import caller
 
+logger = Logger()
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
 _CONFIG = IdempotencyConfig(
@@ -34,13 +47,53 @@ _CONFIG = IdempotencyConfig(
 )
 
 
+RECORDS_PARTITION = "IDEMPOTENCY"
+_ANSWER_UNAVAILABLE = Conflict(
+    "The request with this Idempotency-Key was carried out, but its answer is not available (it may still be "
+    "being saved); retry shortly, or retrieve the objects it changed.",
+    code="idempotency_answer_unavailable",
+)
+
+
+class _Persistence(DynamoDBPersistenceLayer):
+    def carried_out_op(self, request: dict[str, str]) -> dict[str, Any]:
+        """The mark that commits with the change: the record completed, answering the stand-in.
+        Only an in-progress record takes it, so a second commit under the key fails its condition."""
+        stand_in = {"status": _ANSWER_UNAVAILABLE.status, "body": json.dumps(_ANSWER_UNAVAILABLE.envelope())}
+        return repository.update_op(
+            RECORDS_PARTITION,
+            str(self._get_hashed_idempotency_key(request)),
+            "SET #status = :completed, #data = :data",
+            condition="#status = :inprogress",
+            names={"#status": self.status_attr, "#data": self.data_attr},
+            values={
+                ":completed": STATUS_CONSTANTS["COMPLETED"],
+                ":inprogress": STATUS_CONSTANTS["INPROGRESS"],
+                ":data": json.dumps(stand_in, sort_keys=True),
+            },
+        )
+
+    def _delete_record(self, data_record: DataRecord) -> None:
+        # Powertools deletes the record when the request fails, so that it may be retried. A record
+        # that a committed change already marked carried out stays (a request that took an expired
+        # key over and then failed must not free the key for a second commit).
+        with contextlib.suppress(Conflict):
+            repository.Table(self.table_name).delete(
+                RECORDS_PARTITION,
+                data_record.idempotency_key,
+                condition="#status = :inprogress",
+                names={"#status": self.status_attr},
+                values={":inprogress": STATUS_CONSTANTS["INPROGRESS"]},
+            )
+
+
 @lru_cache(maxsize=1)
-def _persistence(table_name: str) -> DynamoDBPersistenceLayer:
-    return DynamoDBPersistenceLayer(
+def _persistence(table_name: str) -> _Persistence:
+    return _Persistence(
         table_name=table_name,
         key_attr="pk",
         sort_key_attr="sk",
-        static_pk_value="IDEMPOTENCY",
+        static_pk_value=RECORDS_PARTITION,
         expiry_attr="expiresAt",
         boto3_client=repository.client("dynamodb"),
     )
@@ -62,19 +115,32 @@ def idempotent_requests(app: BaseRouter, next_middleware: Callable[..., Response
     if key is None or event.http_method not in ("POST", "DELETE"):
         return next_middleware(app)
     if len(key) > MAX_KEY_LENGTH:
-        from billing.errors import InvalidRequest
-
         raise InvalidRequest(f"Idempotency-Key is at most {MAX_KEY_LENGTH} characters.", param="Idempotency-Key")
     who = caller(app)
     fingerprint = hashlib.sha256(f"{event.http_method} {event.path}\n{event.body or ''}".encode()).hexdigest()
     persistence = _persistence(config.settings().table_name)
     _CONFIG.register_lambda_context(app.lambda_context)
 
+    answered: list[dict[str, Any]] = []
+    marks: list[repository.CommitMark] = []
+
     @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=_CONFIG)
     def run(request: dict[str, str]) -> dict[str, Any]:
-        return _stored(next_middleware(app))
+        with repository.marking_first_commit(persistence.carried_out_op(request)) as mark:
+            marks.append(mark)
+            answered.append(_stored(next_middleware(app)))
+        return answered[0]
 
-    stored = run(request={"key": f"{who.account_id}#{who.mode}#{key}", "fingerprint": fingerprint})
+    try:
+        stored = run(request={"key": f"{who.account_id}#{who.mode}#{key}", "fingerprint": fingerprint})
+    except IdempotencyPersistenceLayerError:
+        if not (answered and marks[0].committed):
+            raise
+        # The change committed with its mark; only the answer's own save failed.
+        logger.warning(
+            "idempotency answer not saved; the key answers the stand-in", extra={"status": answered[0]["status"]}
+        )
+        stored = answered[0]
     return Response(
         status_code=int(stored["status"]),
         content_type=content_types.APPLICATION_JSON,

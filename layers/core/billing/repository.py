@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -51,6 +54,30 @@ _THROTTLING = {
     "RequestThrottled",
     "AWS.SimpleQueueService.RequestThrottled",
 }
+
+
+@dataclass
+class CommitMark:
+    """An operation that rides with the first transaction a request commits, so that the two
+    commit together or not at all (the idempotency record's "carried out" mark: a retry under
+    the same key then can never commit the change a second time)."""
+
+    operation: Mapping[str, Any]
+    committed: bool = False
+
+
+_commit_mark: ContextVar[CommitMark | None] = ContextVar("commit_mark", default=None)
+
+
+@contextmanager
+def marking_first_commit(operation: Mapping[str, Any]) -> Iterator[CommitMark]:
+    """Within it, the first transaction that commits also carries `operation`."""
+    mark = CommitMark(operation)
+    token = _commit_mark.set(mark)
+    try:
+        yield mark
+    finally:
+        _commit_mark.reset(token)
 
 
 def client(service: str) -> Any:
@@ -197,6 +224,27 @@ class Table:
             raise _translate(error, conflict_message) from error
         return deserialize(answer["Attributes"])
 
+    def delete(
+        self,
+        pk: str,
+        sk: str,
+        *,
+        condition: str | None = None,
+        names: Mapping[str, str] | None = None,
+        values: Mapping[str, Any] | None = None,
+    ) -> None:
+        request: dict[str, Any] = {"TableName": self.name, "Key": serialize({"pk": pk, "sk": sk})}
+        if condition:
+            request["ConditionExpression"] = condition
+        if names:
+            request["ExpressionAttributeNames"] = dict(names)
+        if values:
+            request["ExpressionAttributeValues"] = _values(values)
+        try:
+            self._db.delete_item(**request)
+        except (ClientError, BotoCoreError) as error:
+            raise _translate(error, "The object was changed by another request; retry.") from error
+
     def query(
         self,
         partition: str,
@@ -262,6 +310,11 @@ class Table:
         token: str | None = None,
     ) -> None:
         """All of `operations` (built with `put_op`, `update_op`, `check_op`) or none of them."""
+        mark = _commit_mark.get()
+        if mark is not None and mark.committed:
+            mark = None
+        if mark is not None:
+            operations = [*operations, mark.operation]
         # A token always: botocore's retry of a transaction that committed but answered late is
         # then DynamoDB's idempotent success, not a failed condition (a false 409).
         request: dict[str, Any] = {
@@ -272,6 +325,8 @@ class Table:
             self._db.transact_write_items(**request)
         except (ClientError, BotoCoreError) as error:
             raise _translate(error, conflict_message) from error
+        if mark is not None:
+            mark.committed = True
 
     def _operation(self, op: Mapping[str, Any]) -> dict[str, Any]:
         kind = op["kind"]
