@@ -4,7 +4,7 @@ portal's plain forms, with and without JavaScript; field errors; 360 px in Germa
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import Running
 from tests.e2e.portal_support import Merchant, assert_accessible, fits_width, signed_in
@@ -33,7 +33,7 @@ def test_the_customer_updates_details_and_tax_ids(running: Running, chromium: Br
     page.get_by_label("Country").select_option("DE")
     page.get_by_role("button", name="Save billing details").click()
     # Then the page says so, and the merchant API shows the change, from the portal
-    assert page.get_by_role("status").inner_text() == "Your billing details were saved."
+    expect(page.get_by_role("status")).to_have_text("Your billing details were saved.")
     after = merchant.call("GET", f"/v1/customers/{customer}")
     assert after["name"] == "Ada Lovelace" and after["email"] == "ada@example.com"
     assert after["address"]["country"] == "DE" and after["address"]["city"] == "Berlin"
@@ -44,17 +44,17 @@ def test_the_customer_updates_details_and_tax_ids(running: Running, chromium: Br
     page.get_by_label("Tax ID", exact=True).fill("DE 136 695 976")
     page.get_by_role("button", name="Add tax ID").click()
     # Then it is listed and in the API
-    assert page.get_by_role("status").inner_text() == "The tax ID was added."
+    expect(page.get_by_role("status")).to_have_text("The tax ID was added.")
     [tax_id] = merchant.call("GET", f"/v1/customers/{customer}")["taxIds"]
     assert tax_id["value"] == "DE136695976"
-    assert "DE136695976" in page.get_by_test_id(f"tax-id-{tax_id['id']}").inner_text()
+    expect(page.get_by_test_id(f"tax-id-{tax_id['id']}")).to_contain_text("DE136695976")
     assert merchant.events(customer, "customer.tax_id.created")[0]["request"]["source"] == "portal"
     if javascript:
         assert_accessible(page, "portal-billing-details-saved")
     # When the customer removes it
     page.get_by_role("button", name="Remove DE136695976").click()
     # Then it is gone
-    assert page.get_by_role("status").inner_text() == "The tax ID was removed."
+    expect(page.get_by_role("status")).to_have_text("The tax ID was removed.")
     assert merchant.call("GET", f"/v1/customers/{customer}")["taxIds"] == []
     assert merchant.events(customer, "customer.tax_id.deleted")[0]["request"]["source"] == "portal"
     context.close()
@@ -72,7 +72,7 @@ def test_field_errors_show_with_a_summary(running: Running, chromium: Browser, j
     page.get_by_role("button", name="Save billing details").click()
     # Then the summary links each field, whose own message shows, and nothing changed
     summary = page.get_by_role("alert")
-    assert "Enter a valid email address" in summary.inner_text()
+    expect(summary).to_contain_text("Enter a valid email address")
     assert page.get_by_label("Email").get_attribute("aria-invalid") == "true"
     assert page.get_by_label("Email").input_value() == "not-an-email"
     if javascript:
@@ -82,7 +82,7 @@ def test_field_errors_show_with_a_summary(running: Running, chromium: Browser, j
     page.get_by_label("Type").select_option("eu_vat")
     page.get_by_label("Tax ID", exact=True).fill("DE000000000")
     page.get_by_role("button", name="Add tax ID").click()
-    assert "This is not a valid EU VAT number." in page.get_by_role("alert").inner_text()
+    expect(page.get_by_role("alert")).to_contain_text("This is not a valid EU VAT number.")
     assert merchant.call("GET", f"/v1/customers/{customer}")["taxIds"] == []
     context.close()
 
@@ -94,14 +94,14 @@ def test_billing_details_at_360_px_in_german(running: Running, chromium: Browser
     url = merchant.session(customer, locale="de")["url"]
     context, page = signed_in(chromium, running, url, width=360)
     page.goto(f"{running.portal}/billing-details")
-    assert page.get_by_role("heading", name="Rechnungsdaten", exact=True).is_visible()
-    assert page.get_by_label("Land").locator("option:checked").inner_text() == "Deutschland"
-    assert page.get_by_label("Postleitzahl").is_visible()
-    assert page.get_by_role("button", name="Entfernen DE136695976").is_visible()
+    expect(page.get_by_role("heading", name="Rechnungsdaten", exact=True)).to_be_visible()
+    expect(page.get_by_label("Land").locator("option:checked")).to_have_text("Deutschland")
+    expect(page.get_by_label("Postleitzahl")).to_be_visible()
+    expect(page.get_by_role("button", name="Entfernen DE136695976")).to_be_visible()
     assert fits_width(page)
     assert_accessible(page, "portal-billing-details-de-360")
     page.get_by_label("E-Mail").fill("kaputt")
     page.get_by_role("button", name="Rechnungsdaten speichern").click()
-    assert "Geben Sie eine gültige E-Mail-Adresse ein" in page.get_by_role("alert").inner_text()
+    expect(page.get_by_role("alert")).to_contain_text("Geben Sie eine gültige E-Mail-Adresse ein")
     assert fits_width(page)
     context.close()

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import Running
 from tests.e2e.portal_support import SCREENSHOTS
@@ -32,7 +32,7 @@ def test_a_minted_link_signs_the_customer_in_once(running: Running, chromium: Br
     page.goto(session["url"])
     page.wait_for_url(f"{running.portal}/")
     # Then the script exchanged the fragment and the home page proves who is signed in
-    assert page.get_by_test_id("customer-name").inner_text() == "Chromium Customer"
+    expect(page.get_by_test_id("customer-name")).to_have_text("Chromium Customer")
     assert "#" not in page.url
     page.screenshot(path=str(SCREENSHOTS / "portal-home.png"), full_page=True)
     # And the browser holds the __Host- cookie with every flag, expiring with the session
@@ -47,7 +47,7 @@ def test_a_minted_link_signs_the_customer_in_once(running: Running, chromium: Br
     again = other.new_page()
     again.goto(session["url"])
     # Then it is the expired screen with the way back
-    assert again.get_by_role("heading", name="This session has expired").is_visible()
+    expect(again.get_by_role("heading", name="This session has expired")).to_be_visible()
     assert again.get_by_role("link", name="Return to Demo Co").get_attribute("href") == session["returnUrl"]
     again.screenshot(path=str(SCREENSHOTS / "portal-expired.png"), full_page=True)
     assert not [c for c in other.cookies() if c["name"] == "__Host-vinr_portal"]
@@ -58,7 +58,7 @@ def test_a_minted_link_signs_the_customer_in_once(running: Running, chromium: Br
     # Then the session is over: the cookie is gone and the portal shows the expired screen
     assert not [c for c in context.cookies() if c["name"] == "__Host-vinr_portal"]
     page.goto(f"{running.portal}/")
-    assert page.get_by_role("heading", name="This session has expired").is_visible()
+    expect(page.get_by_role("heading", name="This session has expired")).to_be_visible()
     context.close()
     other.close()
 
@@ -76,7 +76,7 @@ def test_the_landing_page_is_not_framed_and_runs_no_other_script(running: Runnin
     fresh = chromium.new_context().new_page()
     fresh.goto(session["url"])
     fresh.wait_for_url(f"{running.portal}/")
-    assert fresh.get_by_test_id("customer-name").inner_text() == "Chromium Customer"
+    expect(fresh.get_by_test_id("customer-name")).to_have_text("Chromium Customer")
     context.close()
 
 

@@ -4,7 +4,7 @@ with no serious accessibility violation on it, the expired screen or the 404 pag
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import Running
 from tests.e2e.portal_support import Merchant, assert_accessible, fits_width, signed_in
@@ -26,10 +26,10 @@ def test_the_overview_works_with_and_without_javascript(running: Running, chromi
     customer = subscribed(merchant, "Overview Customer")
     context, page = signed_in(chromium, running, merchant.session(customer)["url"], javascript=javascript)
     # Then the overview shows the plan, the card and the latest invoice, and passes axe
-    assert page.get_by_test_id("customer-name").inner_text() == "Overview Customer"
-    assert page.get_by_role("heading", name="Pro").is_visible()
-    assert "Visa ending in 4242" in page.get_by_test_id("default-payment-method").inner_text()
-    assert page.get_by_role("link", name="All invoices").is_visible()
+    expect(page.get_by_test_id("customer-name")).to_have_text("Overview Customer")
+    expect(page.get_by_role("heading", name="Pro")).to_be_visible()
+    expect(page.get_by_test_id("default-payment-method")).to_contain_text("Visa ending in 4242")
+    expect(page.get_by_role("link", name="All invoices")).to_be_visible()
     if javascript:
         assert_accessible(page, "portal-overview")
     # And the way back to the merchant is a plain form that works without a script
@@ -44,7 +44,7 @@ def test_the_overview_at_360_px_in_german(running: Running, chromium: Browser) -
     url = merchant.session(customer, locale="de")["url"]
     context, page = signed_in(chromium, running, url, width=360)
     assert page.locator("html").get_attribute("lang") == "de"
-    assert page.get_by_role("heading", name="Abonnements").is_visible()
+    expect(page.get_by_role("heading", name="Abonnements")).to_be_visible()
     assert "Verlängert sich am" in page.content()
     price = page.locator(".price").first.inner_text()
     assert "29,00" in price and "€" in price and "pro Monat" in price
@@ -58,12 +58,12 @@ def test_the_expired_screen_and_the_404_page_are_accessible(running: Running, ch
     url = merchant.session(merchant.customer())["url"]
     context, page = signed_in(chromium, running, url)
     page.goto(f"{running.portal}/no-such-page")
-    assert page.get_by_role("heading", name="Page not found").is_visible()
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
     assert_accessible(page, "portal-not-found")
     fresh = chromium.new_context(viewport={"width": 360, "height": 800})
     expired = fresh.new_page()
     expired.goto(url)
-    assert expired.get_by_role("heading", name="This session has expired").is_visible()
+    expect(expired.get_by_role("heading", name="This session has expired")).to_be_visible()
     assert fits_width(expired)
     assert_accessible(expired, "portal-expired")
     fresh.close()

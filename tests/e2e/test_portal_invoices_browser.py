@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import Running
 from tests.e2e.portal_support import Merchant, assert_accessible, fits_width, signed_in
@@ -36,14 +36,15 @@ def test_the_invoice_history_list_detail_and_pdf(running: Running, chromium: Bro
     page.wait_for_url(f"{running.portal}/invoices")
     # Then the invoice is listed with its number, total and status
     row = page.get_by_test_id(f"invoice-{invoice['id']}")
-    assert "Paid" in row.inner_text() and "€69.02" in row.inner_text()
+    expect(row).to_contain_text("Paid")
+    expect(row).to_contain_text("€69.02")
     if javascript:
         assert_accessible(page, "portal-invoices")
     # When the customer opens it
     row.get_by_role("link", name=invoice["number"]).click()
     page.wait_for_url(f"{running.portal}/invoices/{invoice['id']}")
     # Then its lines and totals show as the API states them
-    assert page.get_by_role("heading", name=f"Invoice {invoice['number']}").is_visible()
+    expect(page.get_by_role("heading", name=f"Invoice {invoice['number']}")).to_be_visible()
     totals = page.get_by_test_id("invoice-totals").inner_text()
     assert "€58.00" in totals and "€11.02" in totals and "€69.02" in totals
     assert "Quantity 2 × €29.00" in page.content()
@@ -67,9 +68,9 @@ def test_an_open_invoice_offers_to_pay_it(running: Running, chromium: Browser) -
     context, page = signed_in(chromium, running, merchant.session(customer)["url"])
     page.goto(f"{running.portal}/invoices/{invoice['id']}")
     # Then it says why and offers to pay it with a plain form
-    assert page.get_by_test_id("payment-error").is_visible()
+    expect(page.get_by_test_id("payment-error")).to_be_visible()
     pay = page.get_by_role("button", name="Pay €69.02 now")
-    assert pay.is_visible()
+    expect(pay).to_be_visible()
     assert page.locator(f'form[action="/invoices/{invoice["id"]}/pay"] input[name="csrf"]').count() == 1
     assert_accessible(page, "portal-invoice-open")
     context.close()
@@ -81,14 +82,14 @@ def test_the_invoice_pages_at_360_px_in_german(running: Running, chromium: Brows
     url = merchant.session(customer, locale="de")["url"]
     context, page = signed_in(chromium, running, url, width=360)
     page.goto(f"{running.portal}/invoices")
-    assert page.get_by_role("heading", name="Rechnungen").is_visible()
-    assert "Bezahlt" in page.get_by_test_id(f"invoice-{invoice['id']}").inner_text()
+    expect(page.get_by_role("heading", name="Rechnungen")).to_be_visible()
+    expect(page.get_by_test_id(f"invoice-{invoice['id']}")).to_contain_text("Bezahlt")
     assert fits_width(page)
     assert_accessible(page, "portal-invoices-de-360")
     page.get_by_role("link", name=invoice["number"]).click()
-    assert page.get_by_role("heading", name=f"Rechnung {invoice['number']}").is_visible()
+    expect(page.get_by_role("heading", name=f"Rechnung {invoice['number']}")).to_be_visible()
     assert "Zwischensumme" in page.content() and "69,02" in page.content()
-    assert page.get_by_role("link", name="PDF herunterladen").is_visible()
+    expect(page.get_by_role("link", name="PDF herunterladen")).to_be_visible()
     assert fits_width(page)
     assert_accessible(page, "portal-invoice-de-360")
     context.close()

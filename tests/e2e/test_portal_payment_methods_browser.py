@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import Running
 from tests.e2e.portal_support import Merchant, assert_accessible, fits_width, signed_in
@@ -50,19 +50,19 @@ def test_adding_a_card(running: Running, chromium: Browser, javascript: bool) ->
     context, page = signed_in(chromium, running, merchant.session(customer)["url"], javascript=javascript)
     # When the customer opens the payment methods and the card form
     open_payment_methods(page)
-    assert "Visa ending in 4242" in page.get_by_test_id(f"pm-{methods(merchant, customer)[0]['id']}").inner_text()
+    expect(page.get_by_test_id(f"pm-{methods(merchant, customer)[0]['id']}")).to_contain_text("Visa ending in 4242")
     if javascript:
         assert_accessible(page, "portal-payment-methods")
     page.get_by_role("link", name="Add a card").click()
     page.get_by_role("heading", name="Add a card").wait_for()
-    assert page.get_by_label("Make this my default payment method").is_checked()
+    expect(page.get_by_label("Make this my default payment method")).to_be_checked()
     if javascript:
         assert_accessible(page, "portal-payment-methods-card")
     # When the form is sent with a wrong number, the error summary and the field's message show
     fill_card(page, "4242 4242 4242 4241")
     page.get_by_role("button", name="Add card").click()
     summary = page.get_by_role("alert")
-    assert "Enter a valid card number" in summary.inner_text()
+    expect(summary).to_contain_text("Enter a valid card number")
     assert page.get_by_label("Card number").input_value() == ""
     assert page.get_by_label("Name on card").input_value() == "Ada Lovelace"
     if javascript:
@@ -71,11 +71,11 @@ def test_adding_a_card(running: Running, chromium: Browser, javascript: bool) ->
     fill_card(page)
     page.get_by_role("button", name="Add card").click()
     # Then the list with its banner, the new card the default
-    assert page.get_by_role("status").inner_text() == "Your card was added."
+    expect(page.get_by_role("status")).to_have_text("Your card was added.")
     new = next(m for m in methods(merchant, customer) if m["card"]["brand"] == "mastercard")
     assert new["card"]["last4"] == "5100"
     assert merchant.call("GET", f"/v1/customers/{customer}")["defaultPaymentMethod"] == new["id"]
-    assert "Default" in page.get_by_test_id(f"pm-{new['id']}").inner_text()
+    expect(page.get_by_test_id(f"pm-{new['id']}")).to_contain_text("Default")
     attached = merchant.events(customer, "payment_method.attached")
     assert any(e["data"]["object"]["id"] == new["id"] and e["request"]["source"] == "portal" for e in attached)
     context.close()
@@ -87,17 +87,17 @@ def test_adding_a_sepa_debit(running: Running, chromium: Browser, javascript: bo
     customer = customer_with(merchant, "Debit Adder")
     context, page = signed_in(chromium, running, merchant.session(customer)["url"], javascript=javascript)
     open_payment_methods(page)
-    assert page.get_by_text("No payment method on file.").is_visible()
+    expect(page.get_by_text("No payment method on file.")).to_be_visible()
     page.get_by_role("link", name="Add a bank account (SEPA Direct Debit)").click()
     # Then the mandate names the merchant as creditor
-    assert "Creditor: Demo Co" in page.locator("#mandate-text").inner_text()
+    expect(page.locator("#mandate-text")).to_contain_text("Creditor: Demo Co")
     if javascript:
         assert_accessible(page, "portal-payment-methods-sepa")
     # When the form is sent without accepting the mandate
     page.get_by_label("Account holder").fill("Ada Lovelace")
     page.get_by_label("IBAN").fill("DE89 3704 0044 0532 0130 00")
     page.get_by_role("button", name="Add bank account").click()
-    assert "Accept the mandate" in page.get_by_role("alert").inner_text()
+    expect(page.get_by_role("alert")).to_contain_text("Accept the mandate")
     assert page.get_by_label("IBAN").input_value() == ""
     if javascript:
         assert_accessible(page, "portal-payment-methods-sepa-errors")
@@ -106,12 +106,12 @@ def test_adding_a_sepa_debit(running: Running, chromium: Browser, javascript: bo
     page.get_by_label("I accept the mandate").check()
     page.get_by_role("button", name="Add bank account").click()
     # Then the debit is listed, with its mandate recorded: reference, time, IP and user agent
-    assert page.get_by_role("status").inner_text() == "Your bank account was added for SEPA Direct Debit."
+    expect(page.get_by_role("status")).to_have_text("Your bank account was added for SEPA Direct Debit.")
     (debit,) = methods(merchant, customer)
     mandate = debit["sepaDebit"]["mandate"]
     assert mandate["reference"] and mandate["acceptedAt"] and mandate["ip"]
     assert "Chrome" in mandate["userAgent"]
-    assert mandate["reference"] in page.get_by_test_id(f"pm-{debit['id']}").inner_text()
+    expect(page.get_by_test_id(f"pm-{debit['id']}")).to_contain_text(mandate["reference"])
     context.close()
 
 
@@ -125,16 +125,16 @@ def test_making_a_method_the_default_and_removing_one(running: Running, chromium
     open_payment_methods(page)
     # When the customer makes the debit the default
     page.get_by_test_id(f"pm-{sepa['id']}").get_by_role("button", name="Make default").click()
-    assert page.get_by_role("status").inner_text() == "Your default payment method was changed."
+    expect(page.get_by_role("status")).to_have_text("Your default payment method was changed.")
     assert merchant.call("GET", f"/v1/customers/{customer}")["defaultPaymentMethod"] == sepa["id"]
     # When the customer removes the card
     page.get_by_test_id(f"pm-{card['id']}").get_by_role("button", name="Remove").click()
-    assert page.get_by_role("status").inner_text() == "The payment method was removed."
+    expect(page.get_by_role("status")).to_have_text("The payment method was removed.")
     assert [m["id"] for m in methods(merchant, customer)] == [sepa["id"]]
     # When the customer tries to remove the last method the subscription needs
     page.get_by_test_id(f"pm-{sepa['id']}").get_by_role("button", name="Remove").click()
     # Then a friendly message, and the method stays
-    assert "cannot be removed" in page.get_by_test_id("problem").inner_text()
+    expect(page.get_by_test_id("problem")).to_contain_text("cannot be removed")
     if javascript:
         assert_accessible(page, "portal-payment-methods-remove-refused")
     assert [m["id"] for m in methods(merchant, customer)] == [sepa["id"]]
@@ -151,11 +151,11 @@ def test_paying_an_open_invoice(running: Running, chromium: Browser, javascript:
     context, page = signed_in(chromium, running, merchant.session(customer)["url"], javascript=javascript)
     open_payment_methods(page)
     due = page.get_by_test_id(f"open-invoice-{invoice['id']}")
-    assert invoice["number"] in due.inner_text()
+    expect(due).to_contain_text(invoice["number"])
     # When the customer pays with the declining card
     due.get_by_role("button", name="with Visa ending in 9995").click()
     # Then a friendly message; the invoice stays open
-    assert "The payment was declined" in page.get_by_test_id("problem").inner_text()
+    expect(page.get_by_test_id("problem")).to_contain_text("The payment was declined")
     if javascript:
         assert_accessible(page, "portal-payment-methods-pay-declined")
     # When the customer adds a card that pays and pays again
@@ -164,7 +164,7 @@ def test_paying_an_open_invoice(running: Running, chromium: Browser, javascript:
     page.get_by_role("button", name="Add card").click()
     page.get_by_test_id(f"open-invoice-{invoice['id']}").get_by_role("button", name="with Mastercard").click()
     # Then the banner, and the invoice is paid
-    assert page.get_by_role("status").inner_text() == "The invoice was paid."
+    expect(page.get_by_role("status")).to_have_text("The invoice was paid.")
     assert page.get_by_test_id(f"open-invoice-{invoice['id']}").count() == 0
     assert merchant.call("GET", f"/v1/invoices/{invoice['id']}")["status"] == "paid"
     paid = merchant.events(customer, "invoice.paid")
@@ -200,15 +200,15 @@ def test_payment_methods_at_360_px_in_german(running: Running, chromium: Browser
     url = merchant.session(customer, locale="de")["url"]
     context, page = signed_in(chromium, running, url, width=360)
     page.goto(f"{running.portal}/payment-methods")
-    assert page.get_by_role("heading", name="Zahlungsmethoden", exact=True).is_visible()
-    assert page.get_by_role("button", name="Als Standard festlegen").is_visible()
-    assert "mit Visa" in page.locator(".pm-due").inner_text()
+    expect(page.get_by_role("heading", name="Zahlungsmethoden", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Als Standard festlegen")).to_be_visible()
+    expect(page.locator(".pm-due")).to_contain_text("mit Visa")
     assert fits_width(page)
     assert_accessible(page, "portal-payment-methods-de-360")
     page.get_by_role("link", name="Karte hinzufügen").click()
-    assert page.get_by_label("Kartennummer").is_visible()
+    expect(page.get_by_label("Kartennummer")).to_be_visible()
     page.get_by_role("button", name="Karte hinzufügen").click()
-    assert "Geben Sie Ihre Kartennummer ein." in page.get_by_role("alert").inner_text()
+    expect(page.get_by_role("alert")).to_contain_text("Geben Sie Ihre Kartennummer ein.")
     assert fits_width(page)
     assert_accessible(page, "portal-payment-methods-card-de-360")
     page.goto(f"{running.portal}/payment-methods/sepa")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import Running
 from tests.e2e.portal_support import Merchant, assert_accessible, fits_width, signed_in
@@ -34,32 +34,32 @@ def test_changing_the_plan_after_its_preview(running: Running, chromium: Browser
     context, page = signed_in(chromium, running, merchant.session(customer)["url"], javascript=javascript)
     # When the customer asks to change the plan
     page.get_by_role("link", name="Change plan").click()
-    assert page.get_by_role("heading", name="Change plan").is_visible()
-    assert page.get_by_label("Basic").is_checked()
+    expect(page.get_by_role("heading", name="Change plan")).to_be_visible()
+    expect(page.get_by_label("Basic")).to_be_checked()
     if javascript:
         assert_accessible(page, "portal-subscription-update")
     # And a quantity that is not a number first: the form comes back with its error
     page.get_by_label("Pro").check()
     page.get_by_label("Quantity").fill("many")
     page.get_by_role("button", name="Review the change").click()
-    assert page.get_by_role("alert").is_visible()
-    assert page.get_by_text("Enter a quantity from 1 to 10,000.").first.is_visible()
-    assert page.get_by_label("Pro").is_checked()
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.get_by_text("Enter a quantity from 1 to 10,000.").first).to_be_visible()
+    expect(page.get_by_label("Pro")).to_be_checked()
     if javascript:
         assert_accessible(page, "portal-subscription-update-error")
     page.get_by_label("Quantity").fill("2")
     page.get_by_role("button", name="Review the change").click()
     # Then the confirmation shows what is due now and on the next invoice, before any change
-    assert page.get_by_role("heading", name="Confirm the change").is_visible()
-    assert "Due now" in page.get_by_test_id("due-now").inner_text()
-    assert "Next invoice on" in page.get_by_test_id("next-invoice").inner_text()
+    expect(page.get_by_role("heading", name="Confirm the change")).to_be_visible()
+    expect(page.get_by_test_id("due-now")).to_contain_text("Due now")
+    expect(page.get_by_test_id("next-invoice")).to_contain_text("Next invoice on")
     assert merchant.call("GET", f"/v1/subscriptions/{sub['id']}")["items"][0]["quantity"] == 1
     if javascript:
         assert_accessible(page, "portal-subscription-confirm")
     # When the customer confirms
     page.get_by_role("button", name="Confirm the change").click()
     page.wait_for_url(f"{running.portal}/?done=plan_changed")
-    assert page.get_by_role("status").inner_text() == "Your plan was changed."
+    expect(page.get_by_role("status")).to_have_text("Your plan was changed.")
     # Then the API shows Pro × 2 and the portal's subscription.updated
     item = merchant.call("GET", f"/v1/subscriptions/{sub['id']}")["items"][0]
     assert item["price"] == price_of(merchant, "prod_pro") and item["quantity"] == 2
@@ -78,8 +78,8 @@ def test_cancelling_at_period_end_with_a_reason_then_renewing(
     # When the customer opens the cancellation
     page.get_by_role("link", name="Cancel subscription").click()
     # Then it says when it ends, asks why, and offers the coupon as what it saves
-    assert "stays active until" in page.get_by_test_id("what-happens").inner_text()
-    assert page.get_by_test_id("retention-offer").inner_text() == "Stay and save €5.80 per month for 3 months"
+    expect(page.get_by_test_id("what-happens")).to_contain_text("stays active until")
+    expect(page.get_by_test_id("retention-offer")).to_have_text("Stay and save €5.80 per month for 3 months")
     if javascript:
         assert_accessible(page, "portal-subscription-cancel")
     # When the customer gives a reason and cancels
@@ -106,10 +106,10 @@ def test_accepting_the_retention_offer(running: Running, chromium: Browser, java
     customer, sub = subscribed(merchant, "Staying Customer")
     context, page = signed_in(chromium, running, merchant.session(customer)["url"], javascript=javascript)
     page.get_by_role("link", name="Cancel subscription").click()
-    assert page.get_by_test_id("retention-offer").inner_text() == "Stay and save €1.80 per month for 3 months"
+    expect(page.get_by_test_id("retention-offer")).to_have_text("Stay and save €1.80 per month for 3 months")
     page.get_by_role("button", name="Accept offer").click()
     page.wait_for_url(f"{running.portal}/?done=offer_accepted")
-    assert page.get_by_text("Coupon: Save 20%").is_visible()
+    expect(page.get_by_text("Coupon: Save 20%")).to_be_visible()
     stored = merchant.call("GET", f"/v1/subscriptions/{sub['id']}")
     assert stored["discount"]["coupon"]["id"] == "rwd_save20" and stored["cancelAtPeriodEnd"] is False
     context.close()
@@ -137,25 +137,25 @@ def test_a_scheduled_downgrade_in_german_at_360_px(running: Running, chromium: B
     context, page = signed_in(chromium, running, url, width=360)
     # When she picks Basic, in German, on a narrow screen
     page.get_by_role("link", name="Tarif wechseln").click()
-    assert page.get_by_role("heading", name="Tarif wechseln").is_visible()
+    expect(page.get_by_role("heading", name="Tarif wechseln")).to_be_visible()
     assert fits_width(page)
     assert_accessible(page, "portal-subscription-update-de-360")
     page.get_by_label("Basic").check()
     page.get_by_role("button", name="Änderung prüfen").click()
     # Then the confirmation says when it starts and what the next invoice is: 9 € + 19 %
-    assert "Ihr neuer Tarif beginnt am" in page.get_by_test_id("starts-on").inner_text()
-    assert "10,71" in page.get_by_test_id("next-invoice").inner_text()
+    expect(page.get_by_test_id("starts-on")).to_contain_text("Ihr neuer Tarif beginnt am")
+    expect(page.get_by_test_id("next-invoice")).to_contain_text("10,71")
     assert fits_width(page)
     assert_accessible(page, "portal-subscription-confirm-de-360")
     page.get_by_role("button", name="Änderung vormerken").click()
     page.wait_for_url(f"{running.portal}/?done=plan_scheduled")
-    assert "Wechselt am" in page.get_by_test_id("scheduled-change").inner_text()
+    expect(page.get_by_test_id("scheduled-change")).to_contain_text("Wechselt am")
     stored = merchant.call("GET", f"/v1/subscriptions/{sub['id']}")
     assert stored["scheduledChange"]["items"][0]["price"] == price_of(merchant, "prod_basic")
     # And the cancellation page speaks German too
     page.get_by_role("link", name="Abonnement kündigen").click()
-    assert page.get_by_role("group", name="Warum kündigen Sie? (optional)").is_visible()
-    assert "pro Monat" in page.get_by_test_id("retention-offer").inner_text()
+    expect(page.get_by_role("group", name="Warum kündigen Sie? (optional)")).to_be_visible()
+    expect(page.get_by_test_id("retention-offer")).to_contain_text("pro Monat")
     assert fits_width(page)
     assert_accessible(page, "portal-subscription-cancel-de-360")
     context.close()
@@ -189,5 +189,5 @@ def test_a_deep_link_with_javascript_lands_on_the_plans(running: Running, chromi
     url = merchant.session(customer, flow={"type": "subscription_update", "subscription": sub["id"]})["url"]
     context, page = signed_in(chromium, running, url)
     page.wait_for_url(f"{running.portal}/subscriptions/{sub['id']}/update")
-    assert page.get_by_role("heading", name="Change plan").is_visible()
+    expect(page.get_by_role("heading", name="Change plan")).to_be_visible()
     context.close()
