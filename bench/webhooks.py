@@ -8,47 +8,32 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from bench.harness import moto_stack, table
+from local.loopback import LoopbackReceiver
 
 EVENTS = 200
 FAIL_EVERY = 5  # the receiver fails the first attempt of every fifth event
 
 
-class _Receiver:
+class _Receiver(LoopbackReceiver):
     def __init__(self) -> None:
         self.ids: set[str] = set()
         self.fail_every = 0
-        receiver = self
+        super().__init__()
+        self.start()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body leave at once (no delayed-ACK stalls)
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("content-length", "0")))
-                status = 200
-                webhook_id = self.headers.get("webhook-id", "")
-                if webhook_id not in receiver.ids:
-                    receiver.ids.add(webhook_id)
-                    if receiver.fail_every and len(receiver.ids) % receiver.fail_every == 0:
-                        status = 500
-                self.send_response(status)
-                self.send_header("content-length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+    def receive(self, request: BaseHTTPRequestHandler, body: bytes) -> None:
+        status = 200
+        webhook_id = request.headers.get("webhook-id", "")
+        if webhook_id not in self.ids:
+            self.ids.add(webhook_id)
+            if self.fail_every and len(self.ids) % self.fail_every == 0:
+                status = 500
+        self.answer(request, status, b"ok")
 
     def max_rate(self, requests: int, body: bytes) -> float:
         import urllib3

@@ -25,7 +25,7 @@ from local.invoke import HttpResponse
 from tests.conftest import Stack
 from tests.fuzz.hostile import FUZZ, MARKUP, UNICODE, assert_clean_page, encode, form_bodies, text_values
 from tests.support.apiclient import ApiClient
-from tests.support.portalbrowser import PortalBrowser
+from tests.support.portalbrowser import PortalBrowser, csrf_of, mint_session, portal_sign_in
 from tests.support.shop import Shop, open_shop
 
 RETURN_URL = "https://app.example.com/"
@@ -108,12 +108,9 @@ def sign_in(stack: Stack, merchant: ApiClient, *, features: dict[str, Any] | Non
     subscribed = shop.subscribe(customer)
     assert subscribed.status == 200, subscribed.text
     sub = subscribed.json()
-    minted = merchant.post("/v1/billing/portal_sessions", {"customer": customer, "returnUrl": RETURN_URL})
-    assert minted.status == 200, minted.text
-    browser = PortalBrowser(stack.template)
-    assert browser.open_link(minted.json()["url"]).status == 200
-    page = browser.get("/billing-details").text
-    csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    browser, landed, _ = portal_sign_in(stack.template, merchant, customer, RETURN_URL)
+    assert landed.status == 200
+    csrf = csrf_of(browser.get("/billing-details").text)
     return SignedIn(stack, shop, customer, sub["id"], sub["latestInvoice"], browser, csrf)
 
 
@@ -321,9 +318,8 @@ def test_the_invoice_pdf_shows_markup_in_a_customer_name_literally(stack: Stack,
     address = {"line1": "<i>Street</i> 1", "city": "<u>Berlin</u>", "postalCode": "10117", "country": "DE"}
     customer = shop.customer(name=NAME_WITH_MARKUP, address=address, email="a&b@example.com")
     sub = shop.subscribe(customer).json()
-    minted = merchant.post("/v1/billing/portal_sessions", {"customer": customer, "returnUrl": RETURN_URL}).json()
-    browser = PortalBrowser(stack.template)
-    assert browser.open_link(minted["url"]).status == 200
+    browser, landed, _ = portal_sign_in(stack.template, merchant, customer, RETURN_URL)
+    assert landed.status == 200
     # When the customer opens the invoice and downloads its PDF
     page = browser.get(f"/invoices/{sub['latestInvoice']}")
     pdf = browser.get(f"/invoices/{sub['latestInvoice']}/pdf")
@@ -357,9 +353,9 @@ def test_the_invoice_pdf_renders_any_customer_name(stack: Stack, merchant: ApiCl
         customer = created.json()["id"]
         assert merchant.post(f"/v1/customers/{customer}/payment_methods", {"token": "tok_visa"}).status == 200
         sub = shop.subscribe(customer).json()
-        minted = merchant.post("/v1/billing/portal_sessions", {"customer": customer, "returnUrl": RETURN_URL})
+        minted = mint_session(merchant, customer, RETURN_URL)
         browser = minted_for.setdefault(customer, PortalBrowser(stack.template))
-        assert browser.open_link(minted.json()["url"]).status == 200
+        assert browser.open_link(minted["url"]).status == 200
         page = browser.get(f"/invoices/{sub['latestInvoice']}")
         assert_clean_page(page.status, page.headers, page.body, allowed={200})
         pdf = browser.get(f"/invoices/{sub['latestInvoice']}/pdf")

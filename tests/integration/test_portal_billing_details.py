@@ -3,7 +3,6 @@ allows, through the same customer service as the merchant API, audited by the se
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -11,8 +10,9 @@ from billing.repository import Table
 from billing.scope import Scope
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
-from tests.support.portalbrowser import PortalBrowser
+from tests.support.portalbrowser import csrf_of, portal_sign_in
 
+RETURN_URL = "https://app.example.com/"
 ADDRESS_FORM = {
     "address_line1": "Unter den Linden 5",
     "address_line2": "",
@@ -27,18 +27,13 @@ class Portal:
     """A customer's signed-in portal, and the session that signed it in."""
 
     def __init__(self, stack: Stack, api: ApiClient, customer: str, **fields: Any) -> None:
-        body = {"customer": customer, "returnUrl": "https://app.example.com/", **fields}
-        minted = api.post("/v1/billing/portal_sessions", body)
-        assert minted.status == 200, minted.text
-        self.session = str(minted.json()["id"])
-        self.browser = PortalBrowser(stack.template)
-        assert self.browser.open_link(minted.json()["url"]).status == 200
-        assert urlsplit(minted.json()["url"]).path.endswith(self.session)
+        self.browser, landed, minted = portal_sign_in(stack.template, api, customer, RETURN_URL, **fields)
+        self.session = str(minted["id"])
+        assert landed.status == 200
+        assert urlsplit(minted["url"]).path.endswith(self.session)
 
     def csrf(self, path: str = "/billing-details") -> str:
-        found = re.search(r'name="csrf" value="([^"]+)"', self.browser.get(path).text)
-        assert found
-        return found.group(1)
+        return csrf_of(self.browser.get(path).text)
 
     def post(self, path: str, form: dict[str, Any], *, csrf: bool = True) -> Any:
         return self.browser.post(path, {**form, "csrf": self.csrf()} if csrf else form)
@@ -286,14 +281,13 @@ def test_a_disabled_feature_is_not_found(merchant: ApiClient, stack: Stack) -> N
     tax_id = merchant.post(f"/v1/customers/{customer}/tax_ids", {"type": "eu_vat", "value": "DE136695976"}).json()
     portal = Portal(stack, merchant, customer, configuration=config)
     assert portal.browser.get("/billing-details").status == 404
-    csrf = re.search(r'name="csrf" value="([^"]+)"', portal.browser.get("/").text)
-    assert csrf
+    csrf = csrf_of(portal.browser.get("/").text)
     for path, form in (
         ("/billing-details", details(portal)),
         ("/billing-details/tax-ids", {"tax_type": "gb_vat", "tax_value": "GB980780684"}),
         (f"/billing-details/tax-ids/{tax_id['id']}/remove", {}),
     ):
-        assert portal.browser.post(path, {**form, "csrf": csrf.group(1)}).status == 404, path
+        assert portal.browser.post(path, {**form, "csrf": csrf}).status == 404, path
     assert merchant.get(f"/v1/customers/{customer}").json()["name"] == "Kunde"
 
 

@@ -18,22 +18,20 @@ from billing.repository import Table
 from billing.scope import Scope
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
-from tests.support.portalbrowser import PortalBrowser
+from tests.support.portalbrowser import PortalBrowser, csrf_of, portal_sign_in
+from tests.support.shop import ClockedMerchant
 
 MAY_1 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 MID_MAY = datetime(2026, 5, 16, 21, 0, tzinfo=UTC)  # half of May's 31 days
 RETURN_URL = "https://app.example.com/account"
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 @dataclass
-class Portal:
+class Portal(ClockedMerchant):
     """A merchant with Basic (€9/month), Pro (€29/month, €290/year, $10/month), the coupon
     rwd_save20, German VAT, and a test clock its customers live on."""
 
-    api: ApiClient
     stack: Stack
-    clock_id: str
     basic: str
     pro: str
     pro_yearly: str
@@ -62,18 +60,6 @@ class Portal:
         result: dict[str, Any] = response.json()
         return result
 
-    def advance(self, to: datetime) -> None:
-        response = self.api.post(f"/v1/test_clocks/{self.clock_id}/advance", {"frozenTime": clock.to_wire(to)})
-        assert response.status == 200, response.text
-
-    def sub(self, sub_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.api.get(f"/v1/subscriptions/{sub_id}").json()
-        return result
-
-    def invoices(self, sub_id: str) -> list[dict[str, Any]]:
-        found = self.api.get("/v1/invoices", query={"subscription": sub_id, "limit": 100}).json()["data"]
-        return list(found)
-
     def events(self, customer: str, type_: str) -> list[dict[str, Any]]:
         return list(self.api.get("/v1/events", query={"customer": customer, "type": type_}).json()["data"])
 
@@ -85,11 +71,8 @@ class Portal:
         return dict(item.get("audit") or {})
 
     def browser(self, customer: str, **fields: Any) -> tuple[PortalBrowser, Any]:
-        body = {"customer": customer, "returnUrl": RETURN_URL, **fields}
-        minted = self.api.post("/v1/billing/portal_sessions", body)
-        assert minted.status == 200, minted.text
-        browser = PortalBrowser(self.stack.template)
-        return browser, browser.open_link(minted.json()["url"])
+        browser, landed, _ = portal_sign_in(self.stack.template, self.api, customer, RETURN_URL, **fields)
+        return browser, landed
 
 
 @pytest.fixture
@@ -111,8 +94,8 @@ def portal(merchant: ApiClient, stack: Stack) -> Portal:
     clock_id = merchant.post("/v1/test_clocks", {"frozenTime": clock.to_wire(MAY_1)}).json()["id"]
     made = Portal(
         merchant,
-        stack,
         clock_id,
+        stack,
         basic=price("prod_basic", 900),
         pro=price("prod_pro", 2900),
         pro_yearly=price("prod_pro", 29000, interval="year"),
@@ -121,12 +104,6 @@ def portal(merchant: ApiClient, stack: Stack) -> Portal:
     price("prod_other", 500)  # a product the configuration does not offer
     made.configure()
     return made
-
-
-def csrf_of(text: str) -> str:
-    found = CSRF.search(text)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
 
 
 def shown(text: str, name: str) -> str:

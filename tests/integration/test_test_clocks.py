@@ -12,14 +12,13 @@ from billing import accounts, clock
 from billing.proration import period_boundary
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
+from tests.support.shop import ClockedMerchant
 
 JAN_31 = datetime(2026, 1, 31, 10, 0, tzinfo=UTC)
 
 
 @dataclass
-class Timeline:
-    api: ApiClient
-    clock_id: str
+class Timeline(ClockedMerchant):
     price: str
 
     def customer(self, token: str | None = "tok_visa") -> str:
@@ -35,20 +34,6 @@ class Timeline:
         assert response.status == 200, response.text
         result: dict[str, Any] = response.json()
         return result
-
-    def advance(self, to: datetime) -> None:
-        response = self.api.post(f"/v1/test_clocks/{self.clock_id}/advance", {"frozenTime": clock.to_wire(to)})
-        assert response.status == 200, response.text
-
-    def sub(self, sub_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.api.get(f"/v1/subscriptions/{sub_id}").json()
-        return result
-
-    def invoices(self, sub_id: str) -> list[dict[str, Any]]:
-        data: list[dict[str, Any]] = self.api.get("/v1/invoices", query={"subscription": sub_id, "limit": 100}).json()[
-            "data"
-        ]
-        return data
 
 
 @pytest.fixture

@@ -25,12 +25,11 @@ from tests.conftest import Stack
 from tests.integration.test_portal_isolation import customer_objects, id_for, portal_routes
 from tests.security.state import queued_messages, table_items
 from tests.support.apiclient import ApiClient
-from tests.support.portalbrowser import PortalBrowser
+from tests.support.portalbrowser import CSRF, PortalBrowser, mint_session, portal_sign_in
 from tests.support.shop import Shop, open_shop
 
 COOKIE = "__Host-vinr_portal"
 RETURN_URL = "https://app.example.com/account"
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 # Plausible fields for each POST route (the token is checked before any field is read).
 FORMS: dict[str, dict[str, str]] = {
@@ -66,17 +65,9 @@ def everything_on(shop: Shop) -> None:
     assert configured.status == 200, configured.text
 
 
-def mint(api: ApiClient, customer: str, **fields: Any) -> dict[str, Any]:
-    response = api.post("/v1/billing/portal_sessions", {"customer": customer, "returnUrl": RETURN_URL, **fields})
-    assert response.status == 200, response.text
-    return dict(response.json())
-
-
 def sign_in(stack: Stack, api: ApiClient, customer: str) -> tuple[PortalBrowser, str, dict[str, Any]]:
     """A browser signed in as `customer`: the browser, its CSRF token and the session."""
-    session = mint(api, customer)
-    browser = PortalBrowser(stack.template)
-    home = browser.open_link(session["url"])
+    browser, home, session = portal_sign_in(stack.template, api, customer, RETURN_URL)
     assert home.status == 200, home.text
     token = CSRF.search(home.text)
     assert token, "the overview carries a CSRF token"
@@ -94,7 +85,7 @@ def test_a_cookie_planted_before_the_exchange_is_replaced_and_opens_nothing(merc
     shop = open_shop(merchant)
     victim_customer = shop.customer(name="Victoria Victim")
     attacker_customer = shop.customer(name="Mallory Attacker")
-    session = mint(merchant, victim_customer)
+    session = mint_session(merchant, victim_customer, RETURN_URL)
     # Given an attacker who planted a cookie naming the victim's session with a token of their choosing
     planted = f"{session['id']}.{'A' * 43}"
     victim = PortalBrowser(stack.template)
@@ -114,7 +105,7 @@ def test_a_cookie_planted_before_the_exchange_is_replaced_and_opens_nothing(merc
     assert attacker.get("/").status == 410
     # Given an attacker who planted their own valid cookie (to make the victim act as them)
     own_browser, _, _ = sign_in(stack, merchant, attacker_customer)
-    second = mint(merchant, victim_customer)
+    second = mint_session(merchant, victim_customer, RETURN_URL)
     victim2 = PortalBrowser(stack.template)
     victim2.jar[COOKIE] = own_browser.jar[COOKIE]
     # When the victim follows their own link, the victim's session replaces the attacker's
@@ -219,7 +210,7 @@ def test_every_page_and_answer_refuses_to_be_framed(merchant: ApiClient, stack: 
     shop = open_shop(merchant)
     everything_on(shop)
     mine = customer_objects(shop, "Alice")
-    session = mint(merchant, mine["customer"])
+    session = mint_session(merchant, mine["customer"], RETURN_URL)
     browser = PortalBrowser(stack.template)
     # The public answers: the landing page, the exchange's redirect, unknown and expired pages, assets
     seen = 0

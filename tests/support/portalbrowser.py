@@ -2,11 +2,13 @@
 
 A cookie jar that honours `Max-Age`, `Path`, `Secure` and deletion, a `Host` header, form
 posts, and `open_link`, which does what the landing page's one script does: post the URL's
-fragment to the exchange endpoint.
+fragment to the exchange endpoint. `portal_sign_in` mints a session through the merchant API and
+follows its link in a fresh browser; `csrf_of` reads a page's CSRF token.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any
@@ -15,6 +17,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from local.invoke import HttpResponse
 from local.template import Template
 from tests.support.apiclient import ApiClient
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 @dataclass
@@ -92,3 +96,27 @@ class PortalBrowser:
         if exchanged.status != 303 or location is None:
             return exchanged
         return self.get(location)
+
+
+def csrf_of(text: str) -> str:
+    """The CSRF token in a portal page's forms."""
+    found = CSRF.search(text)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def mint_session(api: ApiClient, customer: str, return_url: str, **fields: Any) -> dict[str, Any]:
+    """A portal session for `customer`, as the merchant API answers it (`id`, `url`, ...)."""
+    response = api.post("/v1/billing/portal_sessions", {"customer": customer, "returnUrl": return_url, **fields})
+    assert response.status == 200, response.text
+    return dict(response.json())
+
+
+def portal_sign_in(
+    template: Template, api: ApiClient, customer: str, return_url: str, **fields: Any
+) -> tuple[PortalBrowser, HttpResponse, dict[str, Any]]:
+    """A fresh browser that followed a new session's link: the browser, the page it landed on
+    (its status is the caller's to check) and the session."""
+    session = mint_session(api, customer, return_url, **fields)
+    browser = PortalBrowser(template)
+    return browser, browser.open_link(session["url"]), session

@@ -1,10 +1,13 @@
-"""A merchant with a German tax rate and one product priced monthly, yearly and in dollars."""
+"""A merchant with a German tax rate and one product priced monthly, yearly and in dollars; and
+`ClockedMerchant`, the helpers of a merchant whose customers live on a test clock."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from billing import clock
 from tests.support.apiclient import ApiClient
 
 
@@ -52,3 +55,23 @@ def open_shop(merchant: ApiClient) -> Shop:
         return price_id
 
     return Shop(merchant, price(2900, "eur", "month"), price(29000, "eur", "year"), price(1000, "usd", "month"))
+
+
+@dataclass
+class ClockedMerchant:
+    """A merchant with a test clock: moving it, and reading back what the move did."""
+
+    api: ApiClient
+    clock_id: str
+
+    def advance(self, to: datetime) -> None:
+        response = self.api.post(f"/v1/test_clocks/{self.clock_id}/advance", {"frozenTime": clock.to_wire(to)})
+        assert response.status == 200, response.text
+
+    def sub(self, sub_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.api.get(f"/v1/subscriptions/{sub_id}").json()
+        return result
+
+    def invoices(self, sub_id: str) -> list[dict[str, Any]]:
+        found = self.api.get("/v1/invoices", query={"subscription": sub_id, "limit": 100}).json()["data"]
+        return list(found)

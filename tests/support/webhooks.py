@@ -3,18 +3,19 @@ moto's, and the stream → fanout → queue → deliver pipeline driven step by 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import BaseHTTPRequestHandler
 
 import boto3
 import moto.sqs.models
 import pytest
 
 from billing import clock
+from local.loopback import LoopbackReceiver
 from local.pollers import QueuePoller, StreamPoller
 from tests.conftest import Stack
 
@@ -27,7 +28,7 @@ class Received:
     answered: int  # the status the receiver answered (timed-out attempts answer after the sender left)
 
 
-class Receiver:
+class Receiver(LoopbackReceiver):
     """A webhook receiver whose answers follow `script`: `ok` (200), `fail` (500), `gone` (410),
     `slow` (answers 503 after `slow_seconds`, past the sender's timeout); then `then` forever."""
 
@@ -38,50 +39,24 @@ class Receiver:
         self.received: list[Received] = []
         self.connections: set[tuple[str, int]] = set()
         self._lock = threading.Lock()
-        receiver = self
+        super().__init__()
+        self.start()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, so the sender can reuse its connections
-            disable_nagle_algorithm = True  # headers and body leave at once (no delayed-ACK stalls)
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", "0")))
-                with receiver._lock:
-                    step = receiver.script.pop(0) if receiver.script else receiver.then
-                    receiver.connections.add(self.client_address[:2])
-                status = {"ok": 200, "fail": 500, "gone": 410, "slow": 503}[step]
-                if step == "slow":
-                    time.sleep(receiver.slow_seconds)
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                with receiver._lock:
-                    receiver.received.append(Received(headers.get("webhook-id", ""), headers, body, status))
-                reply = b'{"received": true}' if status == 200 else b"receiver error"
-                try:
-                    self.send_response(status)
-                    self.send_header("content-length", str(len(reply)))
-                    self.end_headers()
-                    self.wfile.write(reply)
-                except OSError:
-                    pass  # the sender gave up (timeout)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+    def receive(self, request: BaseHTTPRequestHandler, body: bytes) -> None:
+        with self._lock:
+            step = self.script.pop(0) if self.script else self.then
+            self.connections.add(request.client_address[:2])
+        status = {"ok": 200, "fail": 500, "gone": 410, "slow": 503}[step]
+        if step == "slow":
+            time.sleep(self.slow_seconds)
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        with self._lock:
+            self.received.append(Received(headers.get("webhook-id", ""), headers, body, status))
+        with contextlib.suppress(OSError):  # the sender gave up (timeout)
+            self.answer(request, status, b'{"received": true}' if status == 200 else b"receiver error")
 
     def acknowledged(self, webhook_id: str) -> int:
         return sum(1 for r in self.received if r.webhook_id == webhook_id and r.answered == 200)
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class FakeClock:

@@ -15,7 +15,7 @@ from typing import Any
 from billing import clock, events
 from billing.errors import InvalidRequest, NotFound
 from billing.ids import sortable_id, time_prefix
-from billing.listing import page
+from billing.listing import collection_page, page
 from billing.money import validate_currency
 from billing.repository import Item, Table, put_op
 from billing.scope import RequestInfo, Scope
@@ -179,11 +179,11 @@ def get_price(scope: Scope, price_id: str, *, table: Table | None = None, param:
 def list_prices(
     scope: Scope, *, limit: int, starting_after: str | None, product: str | None = None, table: Table | None = None
 ) -> dict[str, Any]:
-    index, partition = ("gsi3", scope.key("PROD", product, "PRICES")) if product else ("gsi2", scope.key("PRICES"))
-    return page(
-        table or Table(),
-        index=index,
-        partition=partition,
+    return collection_page(
+        table,
+        scope,
+        "PRICES",
+        owner=("PROD", product),
         limit=limit,
         starting_after=starting_after,
         primary_key=lambda pid: (scope.key("PRICE", pid), "PRICE"),

@@ -19,7 +19,7 @@ from typing import Any
 from billing import clock
 from billing.errors import NotFound
 from billing.ids import sortable_id
-from billing.listing import page
+from billing.listing import collection_page
 from billing.repository import Item, Table, put_op
 from billing.scope import RequestInfo, Scope
 
@@ -77,10 +77,15 @@ def previous_attributes(before: dict[str, Any], after: dict[str, Any]) -> dict[s
     return {k: before.get(k) for k in after if k not in ("updatedAt",) and before.get(k) != after.get(k)}
 
 
-def get_event(scope: Scope, event_id: str, *, table: Table | None = None) -> dict[str, Any]:
-    item = (table or Table()).get(scope.key("EVT", event_id), "EVENT")
+def live_event_item(item: Item | None, event_id: str) -> Item:
+    """The event item read for `event_id`, unless it is missing or past its retention (404)."""
     if item is None or item["expiresAt"] <= clock.to_epoch(clock.now()):
         raise NotFound(f"No such event: '{event_id}'.", param="id")
+    return item
+
+
+def get_event(scope: Scope, event_id: str, *, table: Table | None = None) -> dict[str, Any]:
+    item = live_event_item((table or Table()).get(scope.key("EVT", event_id), "EVENT"), event_id)
     event: dict[str, Any] = item["event"]
     return event
 
@@ -96,11 +101,11 @@ def event_page(
     table: Table | None = None,
 ) -> dict[str, Any]:
     """A page of event items, newest first: a customer's, or the whole account's."""
-    index, partition = ("gsi3", scope.key("CUST", customer, "EVENTS")) if customer else ("gsi2", scope.key("EVENTS"))
-    return page(
-        table or Table(),
-        index=index,
-        partition=partition,
+    return collection_page(
+        table,
+        scope,
+        "EVENTS",
+        owner=("CUST", customer),
         limit=limit,
         starting_after=starting_after,
         primary_key=lambda event_id: (scope.key("EVT", event_id), "EVENT"),

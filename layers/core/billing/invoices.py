@@ -18,7 +18,7 @@ from typing import Any
 from billing import clock, customers, events, invoicemath, tax
 from billing.errors import Conflict, InvalidRequest, NotFound
 from billing.ids import sortable_id
-from billing.listing import page
+from billing.listing import collection_page
 from billing.repository import Item, Table, put_op, update_op, versioned_put_op
 from billing.scope import RequestInfo, Scope
 
@@ -328,21 +328,15 @@ def list_invoices(
     subscription: str | None = None,
     table: Table | None = None,
 ) -> dict[str, Any]:
-    if subscription:
-        index, partition = "gsi3", scope.key("SUB", subscription, "INVOICES")
-    elif customer:
-        index, partition = "gsi1", customers.bundle_partition(scope, customer)
-    else:
-        index, partition = "gsi2", scope.key("INVOICES")
-    return page(
-        table or Table(),
-        index=index,
-        partition=partition,
+    return collection_page(
+        table,
+        scope,
+        "INVOICES",
+        owner=("SUB", subscription),
+        bundle=(customers.bundle_partition(scope, customer), "INV#") if customer else None,
         limit=limit,
         starting_after=starting_after,
         primary_key=lambda iid: invoice_key(scope, iid),
-        sort_key=(lambda iid: f"INV#{iid}") if index == "gsi1" else (lambda iid: iid),
-        prefix="INV#" if index == "gsi1" else None,
         to_wire=lambda item: to_wire(item, scope),
         keep=lambda item: customer is None or item["customer"] == customer,
     )

@@ -8,6 +8,7 @@ from typing import Any
 from billing import clock
 from billing.errors import InvalidRequest
 from billing.repository import INDEX_KEYS, Item, Table
+from billing.scope import Scope
 
 
 def page(
@@ -54,3 +55,44 @@ def page(
             break
         after = last
     return {"object": "list", "data": data, "hasMore": has_more}
+
+
+def collection_page(
+    table: Table | None,
+    scope: Scope,
+    collection: str,
+    *,
+    owner: tuple[str, str | None] | None = None,
+    bundle: tuple[str, str] | None = None,
+    limit: int,
+    starting_after: str | None,
+    primary_key: Callable[[str], tuple[str, str]],
+    to_wire: Callable[[Item], dict[str, Any]],
+    keep: Callable[[Item], bool] = lambda _: True,
+) -> dict[str, Any]:
+    """One `page` of the first of these that applies, newest first:
+    - `owner=("CUST", "cust_1")`: that owner's `collection`, gsi3 `<scope>#CUST#cust_1#<collection>`
+      (none when the owner's ID is empty or None);
+    - `bundle=(partition, "INV#")`: the items under that type prefix in a customer's bundle
+      (gsi1; their sort key is the prefix and the ID);
+    - else the whole account's `collection`, gsi2 `<scope>#<collection>`.
+    """
+    prefix: str | None = None
+    if owner is not None and owner[1]:
+        index, partition = "gsi3", scope.key(owner[0], owner[1], collection)
+    elif bundle is not None:
+        index, (partition, prefix) = "gsi1", bundle
+    else:
+        index, partition = "gsi2", scope.key(collection)
+    return page(
+        table or Table(),
+        index=index,
+        partition=partition,
+        prefix=prefix,
+        sort_key=(lambda object_id: f"{prefix}{object_id}") if prefix else (lambda object_id: object_id),
+        limit=limit,
+        starting_after=starting_after,
+        primary_key=primary_key,
+        to_wire=to_wire,
+        keep=keep,
+    )

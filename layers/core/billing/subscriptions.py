@@ -16,7 +16,7 @@ from typing import Any
 from billing import accounts, catalog, clock, customers, events, invoices, paymentmethods, proration, taxrates
 from billing.errors import InvalidRequest, NotFound
 from billing.ids import sortable_id
-from billing.listing import page
+from billing.listing import collection_page
 from billing.proration import add_months, period_boundary
 from billing.repository import Item, Table, put_op, versioned_put_op
 from billing.scope import RequestInfo, Scope
@@ -272,19 +272,14 @@ def list_subscriptions(
     status: str | None = None,
     table: Table | None = None,
 ) -> dict[str, Any]:
-    if customer:
-        index, partition, prefix = "gsi1", customers.bundle_partition(scope, customer), "SUB#"
-    else:
-        index, partition, prefix = "gsi2", scope.key("SUBS"), None
-    return page(
-        table or Table(),
-        index=index,
-        partition=partition,
-        prefix=prefix,
+    return collection_page(
+        table,
+        scope,
+        "SUBS",
+        bundle=(customers.bundle_partition(scope, customer), "SUB#") if customer else None,
         limit=limit,
         starting_after=starting_after,
         primary_key=lambda sid: sub_key(scope, sid),
-        sort_key=(lambda sid: f"SUB#{sid}") if customer else (lambda sid: sid),
         to_wire=lambda item: to_wire(item, scope),
         keep=(lambda item: item["status"] == status) if status else (lambda _: True),
     )
