@@ -1,10 +1,10 @@
 """A local API Gateway (HTTP API): the template's routes in front of the real handlers.
 
 One `ThreadingHTTPServer` per HttpApi. Each request becomes a payload v2 event for the
-function whose route matches (most specific first, as API Gateway picks), and the
-handler's answer becomes the HTTP response. Invocations of one function are serialised:
-one warm "container" per function, as Powertools keeps the current event in a class
-attribute.
+function whose route matches (most specific first, as API Gateway picks; a `$default` route
+takes what no other does), and the handler's answer becomes the HTTP response. Invocations
+of one function are serialised: one warm "container" per function, as Powertools keeps the
+current event in a class attribute.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ class Gateway:
         event = invoke.http_event(
             request.command,
             split.path or "/",
-            route_key=f"{route.method} {route.path}",
+            route_key=invoke.route_key(route.method, route.path),
             path_parameters=params or None,
             query=split.query,
             headers=list(request.headers.items()),

@@ -94,6 +94,11 @@ def is_text(content_type: str | None) -> bool:
     return any(marker in lowered for marker in TEXT_TYPES)
 
 
+def route_key(method: str, template_path: str) -> str:
+    """The event's `routeKey`: `GET /v1/customers/{id}`, or `$default` for the default route."""
+    return DEFAULT_ROUTE if template_path == DEFAULT_ROUTE else f"{method} {template_path}"
+
+
 def http_event(
     method: str,
     path: str,
@@ -204,8 +209,14 @@ def http_response(answer: Any) -> HttpResponse:
     return HttpResponse(int(answer["statusCode"]), headers, raw)
 
 
+DEFAULT_ROUTE = "$default"  # an HttpApi's route for whatever no other route takes
+
+
 def match_route(template_path: str, path: str) -> dict[str, str] | None:
-    """Path parameters when `path` matches `template_path` (`/v1/customers/{id}`, `/{proxy+}`)."""
+    """Path parameters when `path` matches `template_path` (`/v1/customers/{id}`, `/{proxy+}`;
+    `$default` matches every path, without parameters)."""
+    if template_path == DEFAULT_ROUTE:
+        return {}
     want = [p for p in template_path.split("/") if p]
     have = [p for p in path.split("/") if p]
     params: dict[str, str] = {}
@@ -225,11 +236,24 @@ def match_route(template_path: str, path: str) -> dict[str, str] | None:
 
 
 def route_specificity(template_path: str) -> tuple[int, int]:
-    """Sort key: exact segments first, greedy `{proxy+}` last, as API Gateway picks routes."""
+    """Sort key: exact segments first, greedy `{proxy+}` after, `$default` last, as API Gateway
+    picks routes."""
+    if template_path == DEFAULT_ROUTE:
+        return (2, 0)
     parts = [p for p in template_path.split("/") if p]
     greedy = any(p.endswith("+}") for p in parts)
     literal = sum(1 for p in parts if not p.startswith("{"))
     return (1 if greedy else 0, -literal)
 
 
-__all__ = ["HttpResponse", "LambdaContext", "Path", "http_event", "http_response", "load_handler", "match_route"]
+__all__ = [
+    "DEFAULT_ROUTE",
+    "HttpResponse",
+    "LambdaContext",
+    "Path",
+    "http_event",
+    "http_response",
+    "load_handler",
+    "match_route",
+    "route_key",
+]

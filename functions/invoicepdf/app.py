@@ -18,7 +18,7 @@ from billing import accounts, invoices, pdf
 from billing.errors import BillingError, NotFound
 
 logger = Logger()
-INVOICE_ID = re.compile(r"^inv_[A-Za-z0-9]{1,40}$")
+INVOICE_ID = re.compile(r"^inv_[A-Za-z0-9]{1,40}\Z")
 
 
 def _json(status: int, body: dict[str, Any]) -> dict[str, Any]:

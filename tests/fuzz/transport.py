@@ -9,6 +9,7 @@ this process, on the `stack` fixture's moto, with no server and no port.
 from __future__ import annotations
 
 import io
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -31,6 +32,7 @@ class LambdaAdapter(BaseAdapter):
         super().__init__()
         self.routes = gateway.routes_for(api, template.functions())
         self.calls = 0
+        self.statuses: Counter[int] = Counter()  # the handlers' answers, by status
 
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, **_: Any
@@ -38,14 +40,14 @@ class LambdaAdapter(BaseAdapter):
         split = urlsplit(request.url or "")
         raw_path = split.path or "/"
         found = self._match(request.method or "GET", raw_path)
-        if found is None:  # API Gateway answers an unknown route itself
+        if found is None:  # API Gateway answers what no route takes (there is no `$default` route) itself
             return self._response(request, 404, {"content-type": "application/json"}, b'{"message":"Not Found"}')
         route, params = found
         body = request.body.encode() if isinstance(request.body, str) else request.body
         event = invoke.http_event(
             request.method or "GET",
             unquote(raw_path),
-            route_key=f"{route.method} {route.path}",
+            route_key=invoke.route_key(route.method, route.path),
             path_parameters={k: unquote(v) for k, v in params.items()} or None,
             query=split.query,
             headers=list(request.headers.items()),
@@ -54,6 +56,7 @@ class LambdaAdapter(BaseAdapter):
         handler = invoke.load_handler(route.function)
         answer = invoke.http_response(handler(event, invoke.LambdaContext(route.function.name)))
         self.calls += 1
+        self.statuses[answer.status] += 1
         return self._response(request, answer.status, answer.headers, answer.body)
 
     def _match(self, method: str, raw_path: str) -> tuple[gateway.BoundRoute, dict[str, str]] | None:

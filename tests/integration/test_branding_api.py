@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from typing import Any
 
 import pytest
@@ -85,6 +86,60 @@ class TestBranding:
         assert response.status == 400, response.text
         assert response.json()["error"]["param"] == param
         assert merchant.get("/v1/branding").json() == DEFAULTS  # nothing was written
+
+    def test_the_schema_states_the_shapes_and_every_value_taken_fits_them(self, merchant: ApiClient) -> None:
+        # Given the schema of the update, each field offering null (null clears it)
+        schema = merchant.get("/v1/openapi.json", key="").json()["components"]["schemas"]["BrandingUpdate"]
+        fields = {name: field["anyOf"] for name, field in schema["properties"].items()}
+        assert all(branches[1] == {"type": "null"} for branches in fields.values())
+        patterns = {name: re.compile(branches[0]["pattern"]) for name, branches in fields.items()}
+        assert fields["logo"][0]["maxLength"] == branding.MAX_LOGO_CHARS
+        assert fields["supportUrl"][0]["maxLength"] == branding.MAX_URL_CHARS
+        assert fields["portalDomain"][0]["maxLength"] == branding.MAX_DOMAIN_CHARS
+        cases = {
+            "logo": [
+                data_uri("image/png", png_bytes()),
+                "DATA:IMAGE/PNG;BASE64," + data_uri("image/png", png_bytes()).split(",", 1)[1],
+                "data:image/svg+xml;utf8," + SIMPLE_SVG.decode(),
+                "data:image/svg+xml," + SIMPLE_SVG.decode(),
+                "data:image/gif;base64,R0lGODlhAQABAAAAACw=",
+                "https://acme.example/logo.png",
+                "data:image/pngx;base64,AAAA",
+            ],
+            "accentColor": ["#ffd600", "#FFD600", "ffd600", "#ffd60", "#ffd6000", "red"],
+            "supportUrl": [
+                "https://acme.example/help?q=1#top",
+                "HTTPS://acme.example",
+                "https://acme.example:8443/help",
+                "http://acme.example/help",
+                "https://user:pw@acme.example/help",
+                "https://acme.example/a b",
+                "https://",
+                "https:acme.example",
+            ],
+            "portalDomain": [
+                "billing.acme.example",
+                "Billing.Acme.Example",
+                "xn--bcher-kva.example",
+                "billing",
+                "10.0.0.1",
+                "billing.acme.example:8443",
+                "-billing.acme.example",
+                "billing.acme.123",
+            ],
+        }
+        for name, values in cases.items():
+            for value in values:
+                # When a merchant sends the value
+                response = merchant.post("/v1/branding", {name: value})
+                # Then each value the service takes (the first of each list, at least) fits the
+                # schema's pattern, and one refused is a 400 naming the field, as it always was
+                assert response.status == 200 or value != values[0], response.text
+                if response.status == 200:
+                    assert patterns[name].search(value), (name, value)
+                else:
+                    assert (response.status, response.json()["error"]["param"]) == (400, name), (value, response.text)
+                    assert response.json()["error"]["code"] == "invalid_request"
 
     def test_an_oversize_logo_is_refused(self, merchant: ApiClient) -> None:
         raw = png_bytes() + b"\0" * 200_000  # ~267,000 base64 characters

@@ -15,13 +15,22 @@ from tests.support.motoserver import free_port
 FIXTURE = ROOT / "tests" / "fixtures" / "gateway" / "template.yaml"
 
 
-@pytest.fixture
-def files_api() -> Iterator[str]:
+def serve(api: str) -> Iterator[str]:
     functions = template_module.load(FIXTURE).functions()
-    server = gateway.Gateway("FilesApi", gateway.routes_for("FilesApi", functions), free_port())
+    server = gateway.Gateway(api, gateway.routes_for(api, functions), free_port())
     server.start()
     yield server.url
     server.stop()
+
+
+@pytest.fixture
+def files_api() -> Iterator[str]:
+    yield from serve("FilesApi")
+
+
+@pytest.fixture
+def catch_all_api() -> Iterator[str]:
+    yield from serve("CatchAllApi")
 
 
 def test_a_binary_body_goes_in_and_comes_back_byte_for_byte(files_api: str) -> None:
@@ -39,6 +48,18 @@ def test_unknown_routes_and_methods_are_404_like_api_gateway(files_api: str) -> 
     assert httpx.get(f"{files_api}/echo/x", timeout=10).status_code == 404
     missing = httpx.post(f"{files_api}/nowhere", timeout=10)
     assert (missing.status_code, missing.json()) == (404, {"message": "Not Found"})
+
+
+def test_a_default_route_takes_what_no_other_route_does(catch_all_api: str) -> None:
+    # Given an API whose routes are POST /echo/{name} and `$default`
+    # When a request fits the explicit route / Then that route takes it
+    echoed = httpx.post(f"{catch_all_api}/echo/a.txt", content=b"hi", timeout=10)
+    assert (echoed.status_code, echoed.content) == (201, b"hi")
+    # When a path fits no route, or the method does not / Then `$default` takes it, without parameters
+    for method, path in (("GET", "/nowhere/at/all"), ("GET", "/echo/a.txt"), ("DELETE", "/")):
+        answer = httpx.request(method, f"{catch_all_api}{path}", timeout=10)
+        assert answer.status_code == 404
+        assert answer.json() == {"routeKey": "$default", "path": path, "method": method, "pathParameters": None}
 
 
 def test_a_handler_that_raises_is_a_502_without_the_traceback(files_api: str) -> None:

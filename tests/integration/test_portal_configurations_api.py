@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -422,13 +423,144 @@ class TestOtherAccounts:
             assert response.json()["error"]["param"] == param
 
 
+class TestNulls:
+    """`name`, the business profile's fields and `retention` take null (none); the objects,
+    `metadata` and every other feature field do not: API.md gives null no meaning there, so the
+    service refuses it, naming the field, and the schema does not offer it."""
+
+    @pytest.mark.parametrize(
+        "payload",
+        [
+            {"businessProfile": None},
+            {"features": None},
+            {"metadata": None},
+            {"features": {"customerUpdate": None}},
+            {"features": {"subscriptionCancel": {"cancellationReason": None}}},
+            {"features": {"subscriptionUpdate": {"scheduleAtPeriodEnd": None}}},
+            {"features": {"invoiceHistory": {"enabled": None}}},
+            {"features": {"paymentMethodUpdate": {"types": None}}},
+            {"features": {"subscriptionCancel": {"mode": None}}},
+            {"features": {"subscriptionUpdate": {"products": None}}},
+            {"features": {"subscriptionUpdate": {"scheduleAtPeriodEnd": {"conditions": None}}}},
+        ],
+    )
+    def test_a_null_without_a_meaning_is_a_400_naming_the_field(
+        self, merchant: ApiClient, payload: dict[str, Any]
+    ) -> None:
+        def dotted(value: Any, at: str = "") -> str:
+            key, inner = next(iter(value.items()))
+            name = f"{at}.{key}" if at else key
+            return dotted(inner, name) if isinstance(inner, dict) else name
+
+        mine = ok(merchant.post(PATH, {"name": "Mine"}))
+        for path in (PATH, f"{PATH}/{mine['id']}", f"{PATH}/default"):
+            response = merchant.post(path, payload)
+            assert response.status == 400, (path, response.text)
+            assert response.json()["error"]["param"] == dotted(payload), response.text
+        assert ok(merchant.get(f"{PATH}/{mine['id']}")) == mine
+
+    def test_a_null_with_a_meaning_clears(self, merchant: ApiClient) -> None:
+        prices = seed_catalog(merchant)
+        made = ok(
+            merchant.post(
+                PATH,
+                _with_prices(
+                    {
+                        "name": "Mine",
+                        "businessProfile": {"headline": "Hi", "privacyPolicyUrl": "https://example.com/privacy"},
+                        "features": sub_cancel(retention={"offerCoupon": "rwd_save20"})["features"],
+                    },
+                    prices,
+                ),
+            )
+        )
+        cleared = ok(
+            merchant.post(
+                f"{PATH}/{made['id']}",
+                {"name": None, "businessProfile": NO_PROFILE, "features": sub_cancel(retention=None)["features"]},
+            )
+        )
+        assert cleared["name"] is None and cleared["businessProfile"] == NO_PROFILE
+        assert cleared["features"]["subscriptionCancel"]["retention"] is None
+
+    def test_the_schema_offers_null_exactly_where_the_service_takes_it(self, merchant: ApiClient) -> None:
+        # Given the request schemas, and the service's own rules (each leaf says if it takes null)
+        document = ok(merchant.get("/v1/openapi.json"))
+        schemas = document["components"]["schemas"]
+
+        def resolve(schema: dict[str, Any]) -> dict[str, Any]:
+            while "$ref" in schema:
+                schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
+            return schema
+
+        def offers_null(schema: dict[str, Any]) -> bool:
+            return {"type": "null"} in schema.get("anyOf", [])
+
+        def without_null(schema: dict[str, Any]) -> dict[str, Any]:
+            branches = [b for b in schema.get("anyOf", [schema]) if b != {"type": "null"}]
+            return resolve(branches[0])
+
+        def walk(model: dict[str, Any], spec: Any, at: str) -> list[str]:
+            wrong = []
+            properties = resolve(model)["properties"]
+            assert set(properties) == set(spec), at
+            for key, rule in spec.items():
+                field = properties[key]
+                nullable = False if isinstance(rule, dict) else rule.nullable
+                if offers_null(field) != nullable:
+                    wrong.append(f"{at}{key}")
+                if isinstance(rule, dict):
+                    wrong += walk(without_null(field), rule, f"{at}{key}.")
+            return wrong
+
+        # Then the schema offers null for a field exactly when the service takes it
+        for name in ("PortalConfigurationCreate", "PortalConfigurationUpdate"):
+            assert walk(schemas[name], portalconfigs.CONFIGURATION, "") == [], name
+        # And what no null is offered for is still optional
+        for name in ("PortalConfigurationCreate", "PortalFeatures", "PortalSubscriptionCancel"):
+            assert "required" not in schemas[name], name
+
+
 class TestOpenApi:
     def test_the_schema_lists_the_enums_under_unambiguous_names(self, merchant: ApiClient) -> None:
         schemas = ok(merchant.get("/v1/openapi.json"))["components"]["schemas"]
         assert not [name for name in schemas if "portal_configurations" in name]
-        mode = schemas["PortalSubscriptionCancel"]["properties"]["mode"]["anyOf"][0]
+        mode = schemas["PortalSubscriptionCancel"]["properties"]["mode"]
         assert mode["enum"] == ["immediately", "at_period_end"]
-        options = schemas["PortalCancellationReason"]["properties"]["options"]["anyOf"][0]["items"]
+        options = schemas["PortalCancellationReason"]["properties"]["options"]["items"]
         assert options["enum"] == EIGHT_REASONS
-        products = schemas["PortalSubscriptionUpdate"]["properties"]["products"]["anyOf"][0]["items"]["anyOf"]
+        products = schemas["PortalSubscriptionUpdate"]["properties"]["products"]["items"]["anyOf"]
         assert [p["type"] for p in products] == ["string", "object"]
+        assert products[0]["maxLength"] == products[1]["properties"]["product"]["maxLength"] == portalconfigs.ID_MAX
+
+    def test_the_links_pattern_is_what_the_service_takes(self, merchant: ApiClient) -> None:
+        # Given the schema's pattern for the business profile's links
+        schemas = ok(merchant.get("/v1/openapi.json"))["components"]["schemas"]
+        link = schemas["PortalBusinessProfile"]["properties"]["privacyPolicyUrl"]["anyOf"][0]
+        pattern = re.compile(link["pattern"])
+        assert link["maxLength"] == portalconfigs.URL_MAX
+        cases = [
+            "https://example.com",
+            "HTTPS://example.com/privacy?x=1#top",
+            "https://example.com:8443/a",
+            "http://example.com/privacy",
+            "https://user@example.com/privacy",
+            "https://example.com/a b",
+            "https://[::1]/privacy",
+            "https://[/privacy",
+            "https://bücher.example/privacy",
+            "https://:443/privacy",
+            "https://",
+            "ftp://example.com",
+            "example.com",
+        ]
+        for url in cases:
+            # When a merchant sends each / Then the service takes exactly the ones the pattern takes,
+            # and refuses the others with the message it always gave, naming the field
+            response = merchant.post(PATH, {"businessProfile": {"privacyPolicyUrl": url}})
+            if pattern.search(url):
+                assert ok(response)["businessProfile"]["privacyPolicyUrl"] == url
+            else:
+                error = response.json()["error"]
+                assert (response.status, error["param"]) == (400, "businessProfile.privacyPolicyUrl"), url
+                assert error["message"] == "Invalid businessProfile.privacyPolicyUrl: an https URL is expected."

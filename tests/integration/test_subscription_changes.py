@@ -161,6 +161,7 @@ def test_cancel_at_period_end_on_and_off(merchant: ApiClient, plans: dict[str, s
         ({"cancellationDetails": {"reason": "bored"}}, "cancellationDetails.reason"),
         ({"coupon": "rwd_nothere"}, "coupon"),
         ({"items": [{"price": "price_nothere"}]}, "items.0.price"),
+        ({"items": None}, "items"),  # no meaning: omit `items` to keep them
     ],
 )
 def test_bad_changes_are_400_naming_the_field(
@@ -170,6 +171,17 @@ def test_bad_changes_are_400_naming_the_field(
     response = merchant.post(f"/v1/subscriptions/{sub['id']}", body)
     assert response.status == 400, response.text
     assert response.json()["error"]["param"] == param
+
+
+def test_the_change_schema_offers_null_only_where_it_has_a_meaning(merchant: ApiClient) -> None:
+    # Given the schema of a change
+    document = merchant.get("/v1/openapi.json", key="").json()
+    properties = document["components"]["schemas"]["SubscriptionUpdate"]["properties"]
+    offered = {name for name, field in properties.items() if {"type": "null"} in field.get("anyOf", [])}
+    # Then `items` offers none (a null is refused, above): null removes the coupon, leaves the
+    # customer's default payment method, turns a cancellation at period end off, clears the details
+    assert "items" not in offered and properties["items"]["minItems"] == 1
+    assert offered == {"coupon", "defaultPaymentMethod", "cancelAtPeriodEnd", "cancellationDetails"}
 
 
 def test_cancel_now_with_proration_credits_the_unused_time(

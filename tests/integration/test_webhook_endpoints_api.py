@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 from typing import Any
 
@@ -513,4 +514,45 @@ def test_the_openapi_document_describes_the_routes(stack: Stack) -> None:
     assert "post" in paths[f"{PATH}/{{endpoint_id}}/roll_secret"]
     schema = document["components"]["schemas"]["WebhookEndpointCreate"]
     assert set(schema["required"]) == {"url", "enabledEvents"}
-    assert "invoice.paid" in schema["properties"]["enabledEvents"]["items"]["enum"]
+    # "*" alone, or known types (the service refuses "*" beside others, naming enabledEvents)
+    types, everything = schema["properties"]["enabledEvents"]["anyOf"]
+    assert "invoice.paid" in types["items"]["enum"] and "*" not in types["items"]["enum"]
+    assert everything["items"]["const"] == "*"
+
+
+def test_the_update_schema_offers_null_only_where_it_has_a_meaning(stack: Stack) -> None:
+    # Given the update's schema
+    properties = ok(ApiClient(stack.template).get("/v1/openapi.json"))["components"]["schemas"][
+        "WebhookEndpointUpdate"
+    ]["properties"]
+    offered = {name for name, field in properties.items() if {"type": "null"} in field.get("anyOf", [])}
+    # Then null is offered where it clears (the description) or changes nothing (metadata; a key set
+    # to null is removed), not where the service refuses it (url, enabledEvents, disabled: 400s above)
+    assert offered == {"description", "metadata"}
+
+
+@pytest.mark.parametrize(
+    ("url", "taken"),
+    [
+        ("https://hooks.example.com/vinr?x=1", True),
+        ("HTTP://localhost:8080/hook", True),
+        ("https://[::1]/hook", True),
+        ("https://hooks.example.com/vinr#frag", False),
+        ("https://user@hooks.example.com/vinr", False),
+        ("https://hooks.example.com/a b", False),
+        ("ftp://hooks.example.com/vinr", False),
+        ("hooks.example.com/vinr", False),
+    ],
+)
+def test_the_url_pattern_takes_no_url_the_service_refuses_for_its_form(
+    merchant: ApiClient, url: str, taken: bool
+) -> None:
+    # Given the schema's pattern for `url`
+    schema = ok(merchant.get("/v1/openapi.json"))["components"]["schemas"]["WebhookEndpointCreate"]
+    pattern = re.compile(schema["properties"]["url"]["pattern"])
+    # When a merchant sends the URL / Then the pattern and the service agree on it
+    response = merchant.post(PATH, {"url": url, "enabledEvents": ["*"]})
+    assert bool(pattern.search(url)) is taken
+    assert (response.status == 200) is taken, response.text
+    if not taken:
+        assert error_of(response)["param"] == "url"

@@ -466,7 +466,8 @@ CALLS: list[tuple[str, Callable[[Vinr], Any]]] = [
     ("POST /v1/events/{id}/redeliver", lambda v: v.events.redeliver("evt_1", endpoint="we_1")),
     ("GET /v1/audit_log", lambda v: v.audit_log.list(customer="cust_1")),
 ]
-NOT_FOR_THE_SDK = {"GET /health", "GET /v1/openapi.json"}
+# `ANY $default`: no operation of its own, the API function's answer to what no route takes (404, 405).
+NOT_FOR_THE_SDK = {"GET /health", "GET /v1/openapi.json", "ANY $default"}
 
 
 def _shape(method: str, path: str) -> str:

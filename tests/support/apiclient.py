@@ -56,9 +56,10 @@ class ApiClient:
             if route.method in (method.upper(), "ANY"):
                 params = invoke.match_route(route.path, path)
                 if params is not None:
-                    return route.function, f"{route.method} {route.path}", params or None
-        # API Gateway answers unknown routes itself; the tests send them to the API function's 404.
-        return self.template.function("api"), "$default", None
+                    return route.function, invoke.route_key(route.method, route.path), params or None
+        # No route takes it (the template gives this API no `$default` route): API Gateway would
+        # answer itself; the tests send it to the API function, as its `$default` route does.
+        return self.template.function("api"), invoke.DEFAULT_ROUTE, None
 
     def get(self, path: str, **kwargs: Any) -> invoke.HttpResponse:
         return self.request("GET", path, **kwargs)

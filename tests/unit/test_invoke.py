@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from local.invoke import http_event, http_response, match_route, route_specificity
+from local.invoke import http_event, http_response, match_route, route_key, route_specificity
 
 
 def test_cookies_move_to_their_own_list_and_repeated_headers_and_params_join_with_commas() -> None:
@@ -64,6 +64,8 @@ def test_a_bare_value_is_a_200_json_answer() -> None:
         ("/{proxy+}", "/session/bps_1", {"proxy": "session/bps_1"}),
         ("/{proxy+}", "/", None),
         ("/", "/", {}),
+        ("$default", "/v1/anything/at/all", {}),
+        ("$default", "/", {}),
     ],
 )
 def test_route_matching(template: str, path: str, params: dict[str, str] | None) -> None:
@@ -71,5 +73,10 @@ def test_route_matching(template: str, path: str, params: dict[str, str] | None)
 
 
 def test_literal_routes_win_over_parameters_and_greedy_routes_come_last() -> None:
-    ordered = sorted(["/{proxy+}", "/v1/{thing}", "/v1/account"], key=route_specificity)
-    assert ordered == ["/v1/account", "/v1/{thing}", "/{proxy+}"]
+    ordered = sorted(["$default", "/{proxy+}", "/v1/{thing}", "/v1/account"], key=route_specificity)
+    assert ordered == ["/v1/account", "/v1/{thing}", "/{proxy+}", "$default"]
+
+
+def test_the_default_route_has_its_own_route_key() -> None:
+    assert route_key("ANY", "$default") == "$default"
+    assert route_key("GET", "/v1/customers/{id}") == "GET /v1/customers/{id}"

@@ -46,7 +46,12 @@ logger = Logger()
 resolver = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=json_body)
 resolver._request_validation_middleware = JsonOnlyRequestValidation()  # JSON bodies only (415 otherwise)
 resolver.use(
-    middlewares=[auth.authenticate_request, request.refuse_unknown_query_parameters, idempotency.idempotent_requests]
+    middlewares=[
+        request.answer_unmatched_requests,  # before the key's lookup: public, as the OpenAPI document is
+        auth.authenticate_request,
+        request.refuse_unknown_query_parameters,
+        idempotency.idempotent_requests,
+    ]
 )
 for router in (
     meta.router,

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
-from billing.errors import InvalidRequest
+from billing.errors import InvalidRequest, NotFound
 from billing.scope import RequestInfo, Scope
 from merchant_api.auth import PUBLIC_PATHS, caller
 from merchant_api.idempotency import key_of
+from merchant_api.wire import MethodNotAllowed, error_response
 
 
 def scope(router: BaseRouter) -> Scope:
@@ -37,3 +38,19 @@ def refuse_unknown_query_parameters(app: BaseRouter, next_middleware: Callable[.
                 shown = name if len(name) <= 100 else f"{name[:100]}…"
                 raise InvalidRequest(f"Received unknown parameter: {shown}.", param=shown, code="parameter_unknown")
     return next_middleware(app)
+
+
+def answer_unmatched_requests(app: BaseRouter, next_middleware: Callable[..., Response[Any]]) -> Response[Any]:
+    """A request no route takes (API Gateway's `$default` route sends it here): a 404 for an
+    unknown URL, a 405 naming the methods in `Allow` for a known URL with another method.
+    Answered first: with or without a key (the routes are public, in the OpenAPI document),
+    without a key lookup for stray traffic, and never kept by the idempotency middleware."""
+    assert isinstance(app, APIGatewayHttpResolver)
+    routes = app._static_routes + app._dynamic_routes  # as `resolve` matches them
+    if any(route is app.context.get("_route") for route in routes):
+        return next_middleware(app)
+    path = app.current_event.path
+    allowed = sorted({route.method for route in routes if route.rule.match(path)})
+    if allowed:
+        return error_response(MethodNotAllowed(app.current_event.http_method, allowed))
+    return error_response(NotFound("Unrecognized request URL.", code="route_not_found"))

@@ -23,6 +23,18 @@ class UnsupportedMediaType(InvalidRequest):
     code = "unsupported_media_type"
 
 
+class MethodNotAllowed(InvalidRequest):
+    """A method the URL's route does not have (405, with the ones it has in `Allow`)."""
+
+    status = 405
+    code = "method_not_allowed"
+
+    def __init__(self, method: str, allowed: Sequence[str]) -> None:
+        shown = method if len(method) <= 20 else f"{method[:20]}…"
+        super().__init__(f"This URL does not take {shown}; it takes {', '.join(allowed)}.")
+        self.allowed = tuple(allowed)
+
+
 def json_body(text: str) -> Any:
     """The request body's JSON; one nested too deeply to parse is as invalid as broken JSON
     (the parser's RecursionError would otherwise be a 500)."""
@@ -32,20 +44,30 @@ def json_body(text: str) -> Any:
         raise json.JSONDecodeError("nested too deeply", text[:100], 0) from None
 
 
+_NOT_AN_OBJECT = "Input should be a valid dictionary or object to extract fields from"
+
+
 class JsonOnlyRequestValidation(OpenAPIRequestValidationMiddleware):
     """Powertools' request validation, reading a body only as JSON: it would also parse
     form-encoded and multipart bodies (a multipart one without its boundary was a 500), which
-    this API never documented. Any other declared media type is a 415."""
+    this API never documented. Any other declared media type is a 415. A JSON array is refused as
+    any body but an object is."""
 
     def _get_body(self, app: Any) -> Any:
         content_type = str(app.current_event.headers.get("content-type") or "").strip().lower()
         if not content_type or content_type.startswith(content_types.APPLICATION_JSON):
             try:
-                return self._parse_json_data(app)
+                body = self._parse_json_data(app)
             except UnicodeDecodeError:  # bytes that are not UTF-8 (API Gateway sent them base64-encoded)
                 raise RequestValidationError(
                     [{"type": "json_invalid", "loc": ("body", 0), "msg": "not UTF-8", "input": {}}]
                 ) from None
+            if isinstance(body, list):
+                # No route takes an array; Powertools would read `[{…}]` as its first element.
+                raise RequestValidationError(
+                    [{"type": "model_type", "loc": ("body",), "msg": _NOT_AN_OBJECT, "input": []}]
+                )
+            return body
         raise RequestUnsupportedContentType(
             "Unsupported content type",
             errors=[{"type": "unsupported_content_type", "loc": ("body",), "msg": content_type, "input": {}}],
@@ -58,6 +80,8 @@ def json_response(body: Any, status: int = 200) -> Response[Any]:
 
 def error_response(error: BillingError) -> Response[Any]:
     headers = {"Retry-After": "1"} if error.status in (429, 503) else None
+    if isinstance(error, MethodNotAllowed):
+        headers = {"Allow": ", ".join(error.allowed)}
     return Response(
         status_code=error.status,
         content_type=content_types.APPLICATION_JSON,

@@ -32,7 +32,7 @@ from portal_site.pages import SignedIn, checked_form, done, signed_in
 from portal_site.rendering import N_, locale_of, page
 
 PATH = "/billing-details"
-TAX_ID = re.compile(r"^txi_[A-Za-z0-9]{1,40}$")
+TAX_ID = re.compile(r"^txi_[A-Za-z0-9]{1,40}\Z")
 # Every type the core validates, by the name a customer knows it by.
 TAX_ID_TYPES: dict[str, str] = {
     "eu_vat": N_("EU VAT number"),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 COOKIE_NAME = "__Host-vinr_portal"
 CSRF_FIELD = "csrf"
-_VALUE = re.compile(r"^(bps_[A-Za-z0-9]{1,60})\.([A-Za-z0-9]{20,100})$")
+_VALUE = re.compile(r"^(bps_[A-Za-z0-9]{1,60})\.([A-Za-z0-9]{20,100})\Z")
 
 
 @dataclass(frozen=True)

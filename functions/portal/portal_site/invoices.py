@@ -23,7 +23,7 @@ from portal_site.pages import SignedIn, owned, signed_in
 from portal_site.rendering import locale_of, page
 
 PAGE_SIZE = 20
-INVOICE_ID = re.compile(r"^inv_[A-Za-z0-9]{1,40}$")
+INVOICE_ID = re.compile(r"^inv_[A-Za-z0-9]{1,40}\Z")
 
 
 def own_invoice(who: SignedIn, invoice_id: str) -> Item:

@@ -34,7 +34,7 @@ EXCHANGE_SCRIPT = (
     ' else { document.getElementById("incomplete").hidden = false; }'
     " })();"
 )
-_SESSION_ID = re.compile(r"^bps_[A-Za-z0-9]{1,60}$")
+_SESSION_ID = re.compile(r"^bps_[A-Za-z0-9]{1,60}\Z")
 
 
 class WrongHost(Exception):

@@ -37,9 +37,9 @@ from portal_site.rendering import N_, locale_of, page
 PATH = "/payment-methods"
 CARD_TEMPLATE, SEPA_TEMPLATE = "payment_methods_card.html", "payment_methods_sepa.html"
 FLOW = "payment_method_update"
-PM_ID = re.compile(r"^pm_[A-Za-z0-9]{1,40}$")
+PM_ID = re.compile(r"^pm_[A-Za-z0-9]{1,40}\Z")
 # MM/YY, MM/YYYY, MM-YY, MM YY or MMYY
-EXPIRY = re.compile(r"^\s*([0-9]{1,2})\s*[/\-. ]?\s*([0-9]{2}|[0-9]{4})\s*$")
+EXPIRY = re.compile(r"^\s*([0-9]{1,2})\s*[/\-. ]?\s*([0-9]{2}|[0-9]{4})\s*\Z")
 NAME_MAX_LENGTH = 200
 # Longer than anything valid, short enough that nothing big reaches a check.
 RAW_LIMITS = {"number": 40, "expiry": 16, "cvc": 8, "iban": 64}

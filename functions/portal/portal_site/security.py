@@ -22,7 +22,7 @@ BASE_HEADERS = {
 }
 
 
-_ORIGIN = re.compile(r"^https?://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$")
+_ORIGIN = re.compile(r"^https?://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?\Z")
 
 
 def page_csp(*, script_sha256: str | None = None, form_redirect_to: str | None = None) -> str:

@@ -29,7 +29,7 @@ from portal_site import i18n
 from portal_site.pages import SignedIn, checked_form, done, owned, signed_in
 from portal_site.rendering import N_, locale_of, page
 
-SUB_ID = re.compile(r"^sub_[A-Za-z0-9]{1,40}$")
+SUB_ID = re.compile(r"^sub_[A-Za-z0-9]{1,40}\Z")
 MAX_QUANTITY = 10_000
 COMMENT_MAX = 500
 PRICES_PER_PRODUCT = 100

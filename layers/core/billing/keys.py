@@ -15,8 +15,8 @@ from billing.ids import random_token
 
 Mode = Literal["test", "live"]
 SECRET_LENGTH = 32  # base62 characters: 32 * log2(62) ≈ 190 bits
-KEY_PATTERN = re.compile(rf"^sk_(test|live)_[A-Za-z0-9]{{{SECRET_LENGTH}}}$")
-PUBLISHABLE_PATTERN = re.compile(r"^pk_(test|live)_[A-Za-z0-9]+$")
+KEY_PATTERN = re.compile(rf"^sk_(test|live)_[A-Za-z0-9]{{{SECRET_LENGTH}}}\Z")
+PUBLISHABLE_PATTERN = re.compile(r"^pk_(test|live)_[A-Za-z0-9]+\Z")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from billing import accounts
 from merchant_api.auth import caller
-from merchant_api.models import Address, Country, Currency, Request, ShortText
+from merchant_api.models import Address, Country, Currency, Request, ShortText, WholeNumber
 
 router = APIGatewayHttpRouter()
 
@@ -22,7 +22,7 @@ class AccountUpdate(Request):
     address: Address | None = None
     taxId: Annotated[str, Field(max_length=64)] | None = None
     defaultCurrency: Currency | None = None
-    defaultSessionMinutes: Annotated[int, Field(ge=5, le=240, strict=True)] | None = None
+    defaultSessionMinutes: Annotated[int, Field(ge=5, le=240, strict=True), WholeNumber] | None = None
 
 
 @router.get("/v1/account", summary="Retrieve the account", tags=["Account"])

@@ -10,21 +10,61 @@ from pydantic import Field
 
 from billing import branding
 from merchant_api import request
-from merchant_api.models import Request
+from merchant_api.models import Request, any_case
 
 router = APIGatewayHttpRouter()
-Url = Annotated[str, Field(examples=["https://example.com/support"])]
+# The shapes the service checks (it names the field and says what is wrong): the schema states
+# them, the service checks the rest (the image's bytes, the SVG's content, a URL's host and port).
+# An https URL: a host, no user name or password, no spaces.
+URL_PATTERN = rf"^{any_case('https')}://[^\s/?#@]+(?:[/?#]\S*)?$"
+Url = Annotated[
+    str,
+    Field(
+        examples=["https://example.com/support"],
+        description="an https URL",
+        json_schema_extra={"maxLength": branding.MAX_URL_CHARS, "pattern": URL_PATTERN},
+    ),
+]
+# a 1×1 PNG
+PNG_EXAMPLE = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+)
+LOGO_PATTERN = f"^{any_case('data:image/')}(?:{any_case('png')}|{any_case('jpeg')}|{any_case('svg+xml')})[;,]"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+DOMAIN_PATTERN = rf"^(?:{_LABEL}\.)+(?![0-9]+$){_LABEL}$"  # a host name, not an IP address
 
 
 class BrandingUpdate(Request):
     """Each field is optional; null clears it (the accent colour goes back to its default)."""
 
-    logo: Annotated[str, Field(description="data URI of a PNG, JPEG or SVG image, at most 256 KB")] | None = None
-    accentColor: Annotated[str, Field(examples=["#635BFF"])] | None = None
+    logo: (
+        Annotated[
+            str,
+            Field(
+                description="data URI of a PNG, JPEG or SVG image (base64; an SVG also as text), at most 256 KB",
+                examples=[PNG_EXAMPLE],
+                json_schema_extra={"maxLength": branding.MAX_LOGO_CHARS, "pattern": LOGO_PATTERN},
+            ),
+        ]
+        | None
+    ) = None
+    accentColor: (
+        Annotated[str, Field(examples=["#635BFF"], json_schema_extra={"pattern": "^#[0-9A-Fa-f]{6}$"})] | None
+    ) = None
     supportUrl: Url | None = None
     privacyUrl: Url | None = None
     termsUrl: Url | None = None
-    portalDomain: Annotated[str, Field(examples=["billing.example.com"])] | None = None
+    portalDomain: (
+        Annotated[
+            str,
+            Field(
+                examples=["billing.example.com"],
+                description="a host name (no scheme, port, path or IP address)",
+                json_schema_extra={"maxLength": branding.MAX_DOMAIN_CHARS, "pattern": DOMAIN_PATTERN},
+            ),
+        ]
+        | None
+    ) = None
 
 
 @router.get("/v1/branding", summary="Retrieve the branding", tags=["Branding"])

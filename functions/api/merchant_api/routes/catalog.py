@@ -7,15 +7,42 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from billing import catalog, taxrates
 from merchant_api import request
-from merchant_api.models import Country, Currency, Limit, Metadata, Request, ShortText, StartingAfter, StrictBool
+from merchant_api.models import (
+    Country,
+    Currency,
+    Limit,
+    Metadata,
+    Request,
+    ShortText,
+    StartingAfter,
+    StrictBool,
+    WholeNumber,
+    percent_schema,
+    plain_decimal,
+)
 from merchant_api.wire import json_response
 
 router = APIGatewayHttpRouter()
 CustomId = Annotated[str, Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+# A product, price or coupon ID in a path: what the catalog's IDs are made of (a custom one is a
+# CustomId, a generated one `prod_…`/`price_…`/`coupon_…`).
+CatalogId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+PercentOff = Annotated[
+    Decimal,
+    Field(gt=0, le=100, decimal_places=2),
+    BeforeValidator(plain_decimal),
+    percent_schema(places=2, above_zero=True, description="above 0 and at most 100, with at most 2 decimals"),
+]
+Percentage = Annotated[
+    Decimal,
+    Field(ge=0, le=100, decimal_places=4),
+    BeforeValidator(plain_decimal),
+    percent_schema(places=4, above_zero=False, description="0 to 100, with at most 4 decimals"),
+]
 
 
 class ProductCreate(Request):
@@ -28,12 +55,12 @@ class ProductCreate(Request):
 
 class Recurring(Request):
     interval: Literal["day", "week", "month", "year"]
-    intervalCount: Annotated[int, Field(ge=1, le=365, strict=True)] = 1
+    intervalCount: Annotated[int, Field(ge=1, le=365, strict=True), WholeNumber] = 1
 
 
 class PriceCreate(Request):
     product: Annotated[str, Field(min_length=1, max_length=64)]
-    unitAmount: Annotated[int, Field(ge=0, le=99_999_999_999, strict=True)]
+    unitAmount: Annotated[int, Field(ge=0, le=99_999_999_999, strict=True), WholeNumber]
     currency: Currency
     recurring: Recurring
     nickname: ShortText | None = None
@@ -43,17 +70,17 @@ class PriceCreate(Request):
 class CouponCreate(Request):
     id: CustomId | None = None
     name: ShortText | None = None
-    percentOff: Annotated[Decimal, Field(gt=0, le=100, decimal_places=2)] | None = None
-    amountOff: Annotated[int, Field(gt=0, strict=True)] | None = None
+    percentOff: PercentOff | None = None
+    amountOff: Annotated[int, Field(gt=0, strict=True), WholeNumber] | None = None
     currency: Currency | None = None
     duration: Literal["once", "repeating", "forever"]
-    durationInMonths: Annotated[int, Field(ge=1, le=120, strict=True)] | None = None
+    durationInMonths: Annotated[int, Field(ge=1, le=120, strict=True), WholeNumber] | None = None
 
 
 class TaxRateCreate(Request):
     country: Country
     state: Annotated[str, Field(min_length=1, max_length=10)] | None = None
-    percentage: Annotated[Decimal, Field(ge=0, le=100, decimal_places=4)]
+    percentage: Percentage
     displayName: Annotated[str, Field(min_length=1, max_length=50)]
     inclusive: StrictBool = False
 
@@ -71,7 +98,7 @@ def list_products(limit: Limit = 10, startingAfter: StartingAfter = None) -> Any
 
 
 @router.get("/v1/products/<product_id>", summary="Retrieve a product", tags=["Catalog"])
-def get_product(product_id: Annotated[str, Path(max_length=64)]) -> Any:
+def get_product(product_id: CatalogId) -> Any:
     scope = request.scope(router)
     return catalog.product_to_wire(catalog.get_product(scope, product_id), scope)
 
@@ -91,7 +118,7 @@ def list_prices(
 
 
 @router.get("/v1/prices/<price_id>", summary="Retrieve a price", tags=["Catalog"])
-def get_price(price_id: Annotated[str, Path(max_length=64)]) -> Any:
+def get_price(price_id: CatalogId) -> Any:
     scope = request.scope(router)
     return catalog.price_to_wire(catalog.get_price(scope, price_id), scope)
 
@@ -107,7 +134,7 @@ def create_coupon(body: Annotated[CouponCreate, Body()]) -> Any:
 
 
 @router.get("/v1/coupons/<coupon_id>", summary="Retrieve a coupon", tags=["Catalog"])
-def get_coupon(coupon_id: Annotated[str, Path(max_length=64)]) -> Any:
+def get_coupon(coupon_id: CatalogId) -> Any:
     scope = request.scope(router)
     return catalog.coupon_to_wire(catalog.get_coupon(scope, coupon_id), scope)
 

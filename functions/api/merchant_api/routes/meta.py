@@ -45,8 +45,9 @@ ERROR_SCHEMA: dict[str, Any] = {
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
 _ERROR_RESPONSES = {
     "4XX": {
-        "description": "The request was refused: 400 invalid, 401 no valid key, 403 forbidden, 404 no such object, "
-        "409 conflict, 429 too many requests",
+        "description": "The request was refused: 400 invalid, 401 no valid key, 403 forbidden, 404 no such object "
+        "or URL, 405 a method the URL does not take (with `Allow`), 409 conflict, 415 a body not in JSON, "
+        "429 too many requests",
         "content": {_JSON: {"schema": _ERROR_REF}},
     },
     "503": {

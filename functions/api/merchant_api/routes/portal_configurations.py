@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
@@ -20,7 +21,7 @@ from billing.portalconfigs import (
     SubscriptionUpdateField,
 )
 from merchant_api import request
-from merchant_api.models import Limit, Metadata, Request, StartingAfter, StrictBool
+from merchant_api.models import Limit, Metadata, NullRefused, Request, StartingAfter, StrictBool, any_case
 from merchant_api.wire import json_response
 
 router = APIGatewayHttpRouter()
@@ -28,12 +29,22 @@ ConfigurationId = Annotated[
     str, Path(pattern=r"^(default|bpc_[A-Za-z0-9]{1,40})$", description="`default` or a `bpc_…` ID")
 ]
 CatalogId = Annotated[str, Field(min_length=1, max_length=portalconfigs.ID_MAX)]
+CATALOG_ID_SCHEMA = {"type": "string", "minLength": 1, "maxLength": portalconfigs.ID_MAX}
+
+
+# https with an ASCII host (an internationalised one in punycode) and no user name or password,
+# as the customer's browser will read it; no spaces. The route holds a link to it, so that what the
+# schema states is what is taken.
+LINK_PATTERN = rf"^{any_case('https')}://[A-Za-z0-9._~%!$&'()*+,;=-]+(?::[0-9]*)?(?:[/?#]\S*)?$"
+_LINK = re.compile(LINK_PATTERN)
 
 
 def _https(value: str) -> str:
     try:
+        if not _LINK.match(value):
+            raise InvalidRequest("not an https URL", param="url")
         return portalconfigs.validate_https_url(value, "url")
-    except InvalidRequest:
+    except (InvalidRequest, ValueError):  # urlsplit's own ValueError too ("Invalid IPv6 URL", …)
         raise ValueError("an https URL is expected.") from None
 
 
@@ -41,7 +52,19 @@ def _product_object(value: Any) -> Any:
     return {"product": value} if isinstance(value, str) else value
 
 
-HttpsUrl = Annotated[str, Field(max_length=portalconfigs.URL_MAX), AfterValidator(_https)]
+HttpsUrl = Annotated[
+    str,
+    Field(max_length=portalconfigs.URL_MAX),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": portalconfigs.URL_MAX,
+            "pattern": LINK_PATTERN,
+            "examples": ["https://example.com/privacy"],
+        }
+    ),
+    AfterValidator(_https),
+]
 
 
 class PortalBusinessProfile(Request):
@@ -50,23 +73,25 @@ class PortalBusinessProfile(Request):
     termsOfServiceUrl: HttpsUrl | None = None
 
 
+# In `features`, a field has no null: omit it to keep what is stored (only `retention` is null
+# for none). The service refuses a null, naming the field.
 class PortalCustomerUpdate(Request):
-    enabled: StrictBool | None = None
-    allowedUpdates: list[CustomerUpdateField] | None = None
+    enabled: Annotated[StrictBool | None, NullRefused] = None
+    allowedUpdates: Annotated[list[CustomerUpdateField] | None, NullRefused] = None
 
 
 class PortalInvoiceHistory(Request):
-    enabled: StrictBool | None = None
+    enabled: Annotated[StrictBool | None, NullRefused] = None
 
 
 class PortalPaymentMethodUpdate(Request):
-    enabled: StrictBool | None = None
-    types: list[PaymentMethodType] | None = None
+    enabled: Annotated[StrictBool | None, NullRefused] = None
+    types: Annotated[list[PaymentMethodType] | None, NullRefused] = None
 
 
 class PortalCancellationReason(Request):
-    enabled: StrictBool | None = None
-    options: list[CancellationReason] | None = None
+    enabled: Annotated[StrictBool | None, NullRefused] = None
+    options: Annotated[list[CancellationReason] | None, NullRefused] = None
 
 
 class PortalRetention(Request):
@@ -74,10 +99,10 @@ class PortalRetention(Request):
 
 
 class PortalSubscriptionCancel(Request):
-    enabled: StrictBool | None = None
-    mode: CancelMode | None = None
-    prorationBehavior: ProrationBehavior | None = None
-    cancellationReason: PortalCancellationReason | None = None
+    enabled: Annotated[StrictBool | None, NullRefused] = None
+    mode: Annotated[CancelMode | None, NullRefused] = None
+    prorationBehavior: Annotated[ProrationBehavior | None, NullRefused] = None
+    cancellationReason: Annotated[PortalCancellationReason | None, NullRefused] = None
     retention: Annotated[
         PortalRetention | None, Field(description="a coupon offered before cancelling; null for none")
     ] = None
@@ -102,12 +127,12 @@ ProductEntry = Annotated[
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "string", "examples": ["prod_basic"]},
+                {**CATALOG_ID_SCHEMA, "examples": ["prod_basic"]},
                 {
                     "type": "object",
                     "properties": {
-                        "product": {"type": "string"},
-                        "prices": {"type": "array", "items": {"type": "string"}},
+                        "product": CATALOG_ID_SCHEMA,
+                        "prices": {"type": "array", "items": CATALOG_ID_SCHEMA, "maxItems": portalconfigs.MAX_PRICES},
                     },
                     "required": ["product"],
                     "additionalProperties": False,
@@ -119,32 +144,36 @@ ProductEntry = Annotated[
 
 
 class PortalScheduleAtPeriodEnd(Request):
-    conditions: list[ScheduleCondition] | None = None
+    conditions: Annotated[list[ScheduleCondition] | None, NullRefused] = None
 
 
 class PortalSubscriptionUpdate(Request):
-    enabled: StrictBool | None = None
-    products: Annotated[list[ProductEntry], Field(max_length=portalconfigs.MAX_PRODUCTS)] | None = None
-    allowedUpdates: list[SubscriptionUpdateField] | None = None
-    prorationBehavior: ProrationBehavior | None = None
-    scheduleAtPeriodEnd: PortalScheduleAtPeriodEnd | None = None
+    enabled: Annotated[StrictBool | None, NullRefused] = None
+    products: Annotated[
+        Annotated[list[ProductEntry], Field(max_length=portalconfigs.MAX_PRODUCTS)] | None, NullRefused
+    ] = None
+    allowedUpdates: Annotated[list[SubscriptionUpdateField] | None, NullRefused] = None
+    prorationBehavior: Annotated[ProrationBehavior | None, NullRefused] = None
+    scheduleAtPeriodEnd: Annotated[PortalScheduleAtPeriodEnd | None, NullRefused] = None
 
 
 class PortalFeatures(Request):
-    customerUpdate: PortalCustomerUpdate | None = None
-    invoiceHistory: PortalInvoiceHistory | None = None
-    paymentMethodUpdate: PortalPaymentMethodUpdate | None = None
-    subscriptionCancel: PortalSubscriptionCancel | None = None
-    subscriptionUpdate: PortalSubscriptionUpdate | None = None
+    customerUpdate: Annotated[PortalCustomerUpdate | None, NullRefused] = None
+    invoiceHistory: Annotated[PortalInvoiceHistory | None, NullRefused] = None
+    paymentMethodUpdate: Annotated[PortalPaymentMethodUpdate | None, NullRefused] = None
+    subscriptionCancel: Annotated[PortalSubscriptionCancel | None, NullRefused] = None
+    subscriptionUpdate: Annotated[PortalSubscriptionUpdate | None, NullRefused] = None
 
 
 class PortalConfigurationCreate(Request):
-    """Omitted parts get the defaults (those of the `default` configuration)."""
+    """Omitted parts get the defaults (those of the `default` configuration). `name` and the
+    business profile's fields take null (none); `businessProfile`, `features` and `metadata`
+    do not: omit them to keep what is stored (a metadata key set to null or "" is removed)."""
 
     name: Annotated[str, Field(max_length=portalconfigs.NAME_MAX)] | None = None
-    businessProfile: PortalBusinessProfile | None = None
-    features: PortalFeatures | None = None
-    metadata: Metadata | None = None
+    businessProfile: Annotated[PortalBusinessProfile | None, NullRefused] = None
+    features: Annotated[PortalFeatures | None, NullRefused] = None
+    metadata: Annotated[Metadata | None, NullRefused] = None
 
 
 class PortalConfigurationUpdate(PortalConfigurationCreate):

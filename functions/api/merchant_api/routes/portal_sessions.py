@@ -10,11 +10,14 @@ from pydantic import Field
 
 from billing import portalsessions
 from merchant_api import request
-from merchant_api.models import Request
+from merchant_api.models import Request, any_case
 from merchant_api.wire import json_response
 
 router = APIGatewayHttpRouter()
 SessionId = Annotated[str, Path(pattern=r"^bps_[A-Za-z0-9]{1,40}$")]
+# Absolute http(s) with a host, no user name or password and no spaces; the service checks the
+# rest (https but to localhost in test mode, an ASCII host, no markup), naming `returnUrl`.
+RETURN_URL_PATTERN = rf"^{any_case('http')}[Ss]?://[^\s/?#@]+(?:[/?#]\S*)?$"
 
 
 class Flow(Request):
@@ -24,7 +27,16 @@ class Flow(Request):
 
 class PortalSessionCreate(Request):
     customer: Annotated[str, Field(pattern=r"^cust_[A-Za-z0-9]{1,40}$")]
-    returnUrl: Annotated[str, Field(min_length=1, max_length=portalsessions.MAX_URL_LENGTH)]
+    returnUrl: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=portalsessions.MAX_URL_LENGTH,
+            examples=["https://example.com/account"],
+            description="https (http only to localhost, in test mode); an ASCII host, no user name or password",
+            json_schema_extra={"pattern": RETURN_URL_PATTERN},
+        ),
+    ]
     configuration: Annotated[str, Field(pattern=r"^(default|bpc_[A-Za-z0-9]{1,40})$")] | None = None
     locale: Literal[portalsessions.LOCALES] | None = None  # type: ignore[valid-type]
     flow: Flow | None = None

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from billing import testclocks
+from billing.errors import InvalidRequest
 from merchant_api import request
 from merchant_api.models import DateTime, Request, ShortText
 from merchant_api.wire import json_response
@@ -27,9 +28,10 @@ class TestClockAdvance(Request):
 
 
 def _utc(moment: datetime) -> datetime:
-    from datetime import UTC
-
-    return moment.astimezone(UTC).replace(microsecond=0)
+    try:
+        return moment.astimezone(UTC).replace(microsecond=0)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is in the year 0 in UTC
+        raise InvalidRequest("frozenTime is out of range: from year 1 to 9999 in UTC.", param="frozenTime") from None
 
 
 @router.post("/v1/test_clocks", summary="Create a test clock", tags=["Test clocks"])

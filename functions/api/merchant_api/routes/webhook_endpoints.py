@@ -10,35 +10,49 @@ from pydantic import Field, WithJsonSchema
 
 from billing import webhookendpoints
 from merchant_api import request
-from merchant_api.models import Limit, Metadata, Request, StartingAfter, StrictBool
+from merchant_api.models import Limit, Metadata, NullRefused, Request, StartingAfter, StrictBool, WholeNumber, any_case
 from merchant_api.wire import json_response
 
 router = APIGatewayHttpRouter()
 TAGS = ["Webhook endpoints"]
 EndpointId = Annotated[str, Path(pattern=r"^we_[A-Za-z0-9]{1,40}$")]
+# Absolute http(s) with a host, no user name or password, spaces or fragment; the service checks
+# the rest (https but to localhost in test mode, a public host in live mode), naming `url`.
+URL_PATTERN = rf"^{any_case('http')}[Ss]?://[^\s/?#@]+(?:[/?][^\s#]*)?$"
 Url = Annotated[
     str,
     Field(
         min_length=1,
         max_length=webhookendpoints.MAX_URL_LENGTH,
         examples=["https://example.com/webhooks/vinr"],
-        description="https; http only to localhost in test mode; live mode needs a public host",
+        description="https; http only to localhost in test mode; live mode needs a public host; no fragment",
+        json_schema_extra={"pattern": URL_PATTERN},
     ),
 ]
 # Checked against the known event types by the service (one clear message naming the entry);
-# the schema lists them for clients.
-EventName = Annotated[
-    str,
-    Field(max_length=100),
-    WithJsonSchema({"type": "string", "enum": [webhookendpoints.ALL_EVENTS, *webhookendpoints.EVENT_TYPES]}),
-]
+# the schema lists them for clients, and "*" only alone (repeats are dropped).
 EnabledEvents = Annotated[
-    list[EventName],
-    Field(
-        min_length=1,
-        max_length=webhookendpoints.MAX_ENABLED_EVENTS,
-        description='event types to deliver, or ["*"] for all',
-        examples=[["invoice.paid", "customer.updated"]],
+    list[Annotated[str, Field(max_length=100)]],
+    Field(min_length=1, max_length=webhookendpoints.MAX_ENABLED_EVENTS),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "array",
+                    "items": {"type": "string", "enum": list(webhookendpoints.EVENT_TYPES)},
+                    "minItems": 1,
+                    "maxItems": webhookendpoints.MAX_ENABLED_EVENTS,
+                },
+                {
+                    "type": "array",
+                    "items": {"type": "string", "const": webhookendpoints.ALL_EVENTS},
+                    "minItems": 1,
+                    "maxItems": webhookendpoints.MAX_ENABLED_EVENTS,
+                },
+            ],
+            "description": 'event types to deliver, or ["*"] for all',
+            "examples": [["invoice.paid", "customer.updated"], ["*"]],
+        }
     ),
 ]
 Description = Annotated[str, Field(max_length=webhookendpoints.DESCRIPTION_MAX)]
@@ -55,10 +69,10 @@ class WebhookEndpointCreate(Request):
 class WebhookEndpointUpdate(Request):
     """Partial: only the fields sent change; metadata merges (null or "" removes a key)."""
 
-    url: Url | None = None
-    enabledEvents: EnabledEvents | None = None
+    url: Annotated[Url | None, NullRefused] = None
+    enabledEvents: Annotated[EnabledEvents | None, NullRefused] = None
     description: Description | None = None
-    disabled: StrictBool | None = None
+    disabled: Annotated[StrictBool | None, NullRefused] = None
     metadata: Metadata | None = None
 
 
@@ -68,8 +82,10 @@ class RollSecret(Request):
         Field(
             ge=0,
             le=webhookendpoints.MAX_ROLL_SECONDS,
+            strict=True,
             description="how long the old secret keeps signing (0: it stops at once)",
         ),
+        WholeNumber,
     ] = webhookendpoints.DEFAULT_ROLL_SECONDS
 
 
