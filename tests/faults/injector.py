@@ -8,6 +8,10 @@ standard retry mode; `TransactionCanceledException`: not retried). `times` is ho
 consecutive attempts fail: 1 is a transient fault the retries absorb, `ATTEMPTS` (the
 repository's `max_attempts`) a persistent one that reaches the code.
 
+`late` is a write that committed but whose answer came too late: moto really runs the
+request, then the attempt raises `ReadTimeoutError` anyway, so botocore sends it again (`times`
+1: the first attempt committed, the retry gets the real answer, e.g. a failed condition).
+
 `SendMessageBatch` can also answer `partial`: the first entry is taken out of the request
 before moto sees it and comes back under `Failed`, the others are really sent.
 """
@@ -39,6 +43,7 @@ KINDS = (
     "txn-throttle",  # TransactionCanceledException, a ThrottlingError reason
     "partial",  # SendMessageBatch: the first entry under `Failed`
     "server-error",  # a 500 InternalError (any service)
+    "late",  # moto runs the request, then the attempt times out reading the answer
 )
 
 
@@ -93,9 +98,11 @@ class Injector:
             if due is None:
                 return None
             due.fired += 1
-        return self._fail(due, request)
+        return self._fail(due, request, event_name)
 
-    def _fail(self, fault: Fault, request: Any) -> AWSResponse | None:
+    def _fail(self, fault: Fault, request: Any, event_name: str) -> AWSResponse | None:
+        if fault.kind == "late":
+            self._late(request, event_name)
         if fault.kind == "read-timeout":
             raise ReadTimeoutError(endpoint_url=request.url)
         if fault.kind == "connect-timeout":
@@ -125,6 +132,12 @@ class Injector:
             body["Message"] = "Transaction cancelled, please refer cancellation reasons for specific reasons"
         headers = {"x-amzn-ErrorType": code, "content-type": "application/x-amz-json-1.0"}
         return self._answer(request, status, headers, json.dumps(body))
+
+    def _late(self, request: Any, event_name: str) -> None:
+        """The request runs (it commits), and its answer is lost to a read timeout."""
+        answered = _original_stubber(stubber_module_instance(), event_name, request)
+        assert answered is not None, f"moto did not run {event_name}"
+        raise ReadTimeoutError(endpoint_url=request.url)
 
     def _partial(self, request: Any) -> AWSResponse | None:
         sent = json.loads(request.body)

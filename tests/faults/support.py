@@ -54,3 +54,14 @@ def changes(before: Snapshot, after: Snapshot) -> Counter[tuple[str, str]]:
 
 def new_items(before: Snapshot, after: Snapshot, kind: str) -> list[dict[str, Any]]:
     return [item for key, item in after.items() if key not in before and kind_of(item) == kind]
+
+
+def queued(stack: Stack, queue: str = "DeliveryQueue") -> dict[str, str]:
+    """Every message in one of the stack's queues (in flight too): its body by message ID, as moto holds it."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sqs.models import sqs_backends
+
+    name = stack.resources.queues[queue].rsplit("/", 1)[-1]
+    held = sqs_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].queues[name]
+    with held._messages_lock:
+        return {message.id: message.body for message in held._messages}

@@ -264,3 +264,25 @@ def test_deliver_drops_a_message_that_is_not_ours_and_keeps_the_rest(
     drain(pipeline, fake_clock)
     # Then the real ones were delivered once and nothing is left
     assert_each_acknowledged_once(receiver, pipeline, event_ids)
+
+
+def test_a_delivery_whose_claim_and_record_answer_late_is_sent_and_recorded_once(
+    hooked: ApiClient, pipeline: Pipeline, receiver: Receiver
+) -> None:
+    # Given one event fanned out to the endpoint
+    [event_id] = make_events(hooked, 1)
+    pipeline.fan_out()
+    with faults.installed() as injector:
+        # When the delivery's claim (its first UpdateItem) and its record (the second) both
+        # commit and answer too late, so that botocore sends each again
+        claim = injector.arm("UpdateItem", 1, "late")
+        record = injector.arm("UpdateItem", 2, "late")
+        pipeline.deliver()
+    assert (claim.fired, record.fired) == (1, 1)
+    # Then the retried claim held its own lease: the event was sent once, right away
+    assert receiver.acknowledged(event_id) == 1
+    assert_each_acknowledged_once(receiver, pipeline, [event_id])
+    # And the retried record did not append the attempt twice
+    [delivery] = hooked.get(f"/v1/events/{event_id}").json()["deliveries"]
+    assert delivery["status"] == "succeeded"
+    assert delivery["attemptCount"] == 1 and len(delivery["attempts"]) == 1

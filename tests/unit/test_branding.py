@@ -84,7 +84,9 @@ class TestContrast:
     def test_any_hex_colour_is_accepted_and_uppercased(self, color: str) -> None:
         assert branding.validate_color(color.lower(), param="accentColor") == color.upper()
 
-    @pytest.mark.parametrize("bad", ["635BFF", "#635BF", "#635BFFF", "#GGGGGG", "red", "#635bff ", "rgb(1,2,3)", ""])
+    @pytest.mark.parametrize(
+        "bad", ["635BFF", "#635BF", "#635BFFF", "#GGGGGG", "red", "#635bff ", "#635BFF\n", "rgb(1,2,3)", ""]
+    )
     def test_malformed_colours_are_refused(self, bad: str) -> None:
         assert param_of(branding.update_branding, SCOPE, {"accentColor": bad}) == "accentColor"
 
@@ -151,6 +153,7 @@ class TestPortalDomain:
             "bad..example.com",
             "billing.example.com.",
             "bill_ing.example.com",
+            "billing\n.example.com",  # a newline ends a label's `$` but not its `\Z`
             "user@billing.example.com",
             ("a" * 64) + ".example.com",
             ".".join(["a" * 63] * 4) + ".com",  # 259 characters

@@ -29,7 +29,10 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyPersistenceLayerError
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyItemAlreadyExistsError,
+    IdempotencyPersistenceLayerError,
+)
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import STATUS_CONSTANTS, DataRecord
 
 from billing import config, repository
@@ -73,6 +76,13 @@ class _Persistence(DynamoDBPersistenceLayer):
             },
         )
 
+    def _put_record(self, data_record: DataRecord) -> None:
+        try:
+            super()._put_record(data_record)
+        except IdempotencyItemAlreadyExistsError as error:
+            if not _own_earlier_put(error, data_record):
+                raise
+
     def _delete_record(self, data_record: DataRecord) -> None:
         # Powertools deletes the record when the request fails, so that it may be retried. A record
         # that a committed change already marked carried out stays (a request that took an expired
@@ -85,6 +95,25 @@ class _Persistence(DynamoDBPersistenceLayer):
                 names={"#status": self.status_attr},
                 values={":inprogress": STATUS_CONSTANTS["INPROGRESS"]},
             )
+
+
+def _own_earlier_put(error: IdempotencyItemAlreadyExistsError, data_record: DataRecord) -> bool:
+    """Whether the in-progress record in the way is this request's own, put by an earlier attempt
+    of the same PutItem whose answer was lost (botocore retried it; the retry then failed its
+    condition on the record it had put, which would answer 409 `idempotency_in_progress` to a
+    request that holds the key). It is when the call was retried and the stored record is in
+    progress with this request's payload and both its expiry times to the second and the
+    millisecond. Should another request's record ever match as well, the change's transaction
+    still commits only once: its mark takes an in-progress record only."""
+    old = error.old_data_record
+    return (
+        old is not None
+        and repository.retried_condition_failure(error.__cause__)
+        and old.status == STATUS_CONSTANTS["INPROGRESS"]
+        and old.payload_hash == data_record.payload_hash
+        and old.expiry_timestamp == data_record.expiry_timestamp
+        and old.in_progress_expiry_timestamp == data_record.in_progress_expiry_timestamp
+    )
 
 
 @lru_cache(maxsize=1)

@@ -17,7 +17,7 @@ from billing import clock, config, keys
 from billing.countries import validate_country
 from billing.errors import AuthenticationFailed, InvalidRequest, NotFound
 from billing.ids import new_id
-from billing.repository import Item, Table, put_op, versioned_set
+from billing.repository import Item, Table, holds, put_op, stored_as, versioned_set
 from billing.scope import Scope
 
 DEFAULT_SESSION_MINUTES = 30
@@ -114,6 +114,7 @@ def update_account(account_id: str, changes: Mapping[str, Any], *, table: Table 
         "ACCOUNT",
         **versioned_set(changes, current["version"]),
         conflict_message="The account was changed by another request; retry.",
+        already=holds(changes, version=current["version"] + 1),
     )
 
 
@@ -152,7 +153,7 @@ def add_key(account_id: str, mode: keys.Mode, *, table: Table | None = None) -> 
     table = table or Table()
     get_account(account_id, table=table)
     item, new_key = _key_item(account_id, mode, clock.now())
-    table.put(item, condition="attribute_not_exists(pk)")
+    table.put(item, condition="attribute_not_exists(pk)", already=stored_as(item))
     return new_key
 
 
@@ -179,13 +180,15 @@ def revoke_key(account_id: str, key_id: str, *, table: Table | None = None) -> N
     match = next((i for i in _key_items(account_id, table) if i["id"] == key_id), None)
     if match is None:
         raise NotFound(f"No key {key_id} on this account.", param="key")
+    now = clock.to_wire(clock.now())
     table.update(
         match["pk"],
         "APIKEY",
         expression="SET revokedAt = :now",
         condition="attribute_exists(pk) AND attribute_not_exists(revokedAt)",
-        values={":now": clock.to_wire(clock.now())},
+        values={":now": now},
         conflict_message="The key is already revoked.",
+        already=holds({"revokedAt": now}),
     )
     _key_cache.forget(match["pk"])
 

@@ -32,7 +32,7 @@ from defusedxml import ElementTree as SafeET
 
 from billing import clock
 from billing.errors import InvalidRequest
-from billing.repository import Item, Table, versioned_set
+from billing.repository import Item, Table, holds, stored_as, versioned_set
 from billing.scope import Scope
 
 SK = "BRANDING"
@@ -44,9 +44,9 @@ URL_FIELDS = ("supportUrl", "privacyUrl", "termsUrl")
 FIELDS = ("logo", "accentColor", *URL_FIELDS, "portalDomain")
 LOGO_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 
-_HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
-_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-_DATA_URI = re.compile(r"^data:(?P<mime>[a-z]+/[a-z0-9.+-]+)(?P<params>(?:;[a-z0-9=.-]+)*),(?P<data>.*)$", re.S | re.I)
+_HEX = re.compile(r"^#[0-9A-Fa-f]{6}\Z")
+_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
+_DATA_URI = re.compile(r"^data:(?P<mime>[a-z]+/[a-z0-9.+-]+)(?P<params>(?:;[a-z0-9=.-]+)*),(?P<data>.*)\Z", re.S | re.I)
 _MAGIC = {"image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",)}
 
 
@@ -94,10 +94,14 @@ def update_branding(scope: Scope, fields: Mapping[str, Any], *, table: Table | N
     conflict = "The branding was changed by another request; retry."
     if current["version"] == 0:
         item = {**current, **changes, "version": 1}
-        table.put(item, condition="attribute_not_exists(pk)", conflict_message=conflict)
+        table.put(item, condition="attribute_not_exists(pk)", conflict_message=conflict, already=stored_as(item))
         return item
     return table.update(
-        current["pk"], current["sk"], **versioned_set(changes, current["version"]), conflict_message=conflict
+        current["pk"],
+        current["sk"],
+        **versioned_set(changes, current["version"]),
+        conflict_message=conflict,
+        already=holds(changes, version=current["version"] + 1),
     )
 
 

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
-from billing import clock, webhookendpoints, webhooksigning
+from billing import clock, events, webhookendpoints, webhooksigning
 from billing.errors import BillingError, Conflict, InvalidRequest, NotFound
+from billing.ids import random_token
 from billing.keys import Mode
-from billing.repository import Item, Queue, Table, put_op
+from billing.repository import Item, Queue, Table, holds, put_op, set_expression
 from billing.scope import Scope
 
 SK_PREFIX = "DELIVERY#"
@@ -193,7 +194,8 @@ def deliver(message: Message, attempt: int, *, send: Send, timeout: float, table
         return Outcome("done", reason="endpoint disabled")
 
     lease = now_s + int(timeout) + LEASE_GRACE_SECONDS
-    held = _claim(table, scope, message, now_s, lease)
+    claim = random_token(16)  # this attempt's: tells its own writes, answered late, from others'
+    held = _claim(table, scope, message, now_s, lease, claim)
     if held is not None:
         return held
 
@@ -216,24 +218,32 @@ def deliver(message: Message, attempt: int, *, send: Send, timeout: float, table
         delay = RETRY_DELAYS[attempt - 1]
         next_at = clock.to_wire(now + timedelta(seconds=delay))
         status, extra, outcome = "pending", {"nextAttemptAt": next_at}, Outcome("retry", delay=delay)
-    _record(table, scope, message, now, attempt, response, status, extra=extra)
+    _record(table, scope, message, now, attempt, response, status, extra=extra, claim=claim)
     return outcome
 
 
-def _claim(table: Table, scope: Scope, message: Message, now_s: int, lease: int) -> Outcome | None:
+def _claim(table: Table, scope: Scope, message: Message, now_s: int, lease: int, claim: str) -> Outcome | None:
     """Hold the delivery for this attempt; the outcome instead when it is not this message's to send.
 
     Its record exists: fanout and redelivery write it before they send its message (a record
-    gone with its expired event makes the message moot)."""
+    gone with its expired event makes the message moot). A claim answered late and retried
+    finds its own `claim` holding the lease, and holds it."""
     pk, sk = _key(scope, message.event, message.endpoint)
     try:
         table.update(
             pk,
             sk,
-            expression="SET #lease = :lease",
+            expression="SET #lease = :lease, #claim = :claim",
             condition=("#round = :round AND #status <> :succeeded AND (attribute_not_exists(#lease) OR #lease < :now)"),
-            names={"#lease": "lease", "#status": "status", "#round": "round"},
-            values={":lease": lease, ":succeeded": "succeeded", ":round": message.round, ":now": now_s},
+            names={"#lease": "lease", "#claim": "claim", "#status": "status", "#round": "round"},
+            values={
+                ":lease": lease,
+                ":claim": claim,
+                ":succeeded": "succeeded",
+                ":round": message.round,
+                ":now": now_s,
+            },
+            already=holds({"lease": lease, "claim": claim}),
         )
         return None
     except Conflict:
@@ -253,7 +263,10 @@ def _record(
     status: str,
     *,
     extra: dict[str, Any],
+    claim: str,
 ) -> None:
+    """The attempt's outcome, appended to the delivery's history once: the record names the
+    attempt's claim, so a retry of a record answered late fails its condition (and is dropped)."""
     entry = {
         "at": clock.to_wire(now),
         "attempt": attempt,
@@ -263,24 +276,29 @@ def _record(
         "error": response.error,
         "response": response.snippet[:SNIPPET_CHARS],
     }
-    fields = {"status": status, "lastAttemptAt": clock.to_wire(now), **extra}
-    names = {f"#f{n}": name for n, name in enumerate(fields)}
-    values: dict[str, Any] = {f":f{n}": fields[name] for n, name in enumerate(fields)}
-    sets = [f"#f{n} = :f{n}" for n in range(len(fields))]
-    sets.append("#attempts = list_append(if_not_exists(#attempts, :empty), :entry)")
-    sets.append("#attemptCount = if_not_exists(#attemptCount, :zero) + :one")
-    removals = ["#lease"] + (["#next"] if "nextAttemptAt" not in fields else [])
+    fields = {"status": status, "lastAttemptAt": clock.to_wire(now), "recordedClaim": claim, **extra}
+    sets, names = set_expression(fields)
+    values: dict[str, Any] = {f":f{n}": value for n, value in enumerate(fields.values())}
+    sets += (
+        ", #attempts = list_append(if_not_exists(#attempts, :empty), :entry)"
+        ", #attemptCount = if_not_exists(#attemptCount, :zero) + :one"
+    )
     names.update({"#attempts": "attempts", "#attemptCount": "attemptCount", "#lease": "lease", "#round": "round"})
-    if "nextAttemptAt" not in fields:
+    names["#recorded"] = "recordedClaim"
+    removals = "#lease"
+    if "nextAttemptAt" not in fields:  # a pending delivery sets its next one; any other loses the old
+        removals += ", #next"
         names["#next"] = "nextAttemptAt"
-    values.update({":empty": [], ":entry": [entry], ":zero": 0, ":one": 1, ":round": message.round})
+    values.update({":empty": [], ":entry": [entry], ":zero": 0, ":one": 1, ":round": message.round, ":claim": claim})
     pk, sk = _key(scope, message.event, message.endpoint)
-    with contextlib.suppress(Conflict):  # redelivered meanwhile: the new round's message records its own
+    # Refused when redelivered meanwhile (the new round's message records its own), or when this
+    # attempt's record is in already (its earlier try committed).
+    with contextlib.suppress(Conflict):
         table.update(
             pk,
             sk,
-            expression="SET " + ", ".join(sets) + " REMOVE " + ", ".join(removals),
-            condition="#round = :round",
+            expression=f"{sets} REMOVE {removals}",
+            condition="#round = :round AND (attribute_not_exists(#recorded) OR #recorded <> :claim)",
             names=names,
             values=values,
         )
@@ -327,9 +345,7 @@ def to_wire(item: Item) -> dict[str, Any]:
 
 def _event_items(scope: Scope, event_id: str, table: Table) -> tuple[Item, list[Item]]:
     items = table.query_all(scope.key("EVT", event_id), consistent=True)
-    event_item = next((i for i in items if i["sk"] == "EVENT"), None)
-    if event_item is None or event_item["expiresAt"] <= clock.to_epoch(clock.now()):
-        raise NotFound(f"No such event: '{event_id}'.", param="id")
+    event_item = events.live_event_item(next((i for i in items if i["sk"] == "EVENT"), None), event_id)
     return event_item, [i for i in items if str(i["sk"]).startswith(SK_PREFIX)]
 
 

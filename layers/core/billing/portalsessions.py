@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from billing import accounts, branding, clock, config, customers, events, portalconfigs, subscriptions
 from billing.errors import BillingError, Conflict, InvalidRequest, NotFound
 from billing.ids import random_token, sortable_id
-from billing.repository import Item, Table, put_op
+from billing.repository import Item, Table, holds, put_op
 from billing.scope import RequestInfo, Scope
 
 SK = "PORTAL_SESSION"
@@ -219,6 +219,7 @@ def revoke(scope: Scope, session_id: str, *, table: Table | None = None) -> Item
         condition="attribute_not_exists(revokedAt)",
         values={":now": clock.to_wire(clock.now())},
         conflict_message="The portal session was revoked by another request.",
+        already=lambda item: bool(item.get("revokedAt")),  # revoked, by this request or another: done
     )
 
 
@@ -289,6 +290,7 @@ def exchange(session_id: str, secret: str, host: str | None, *, table: Table | N
             condition=condition,
             names=names,
             values=values,
+            already=holds({"cookieHash": values[":cookie"]}),  # this request's own token: spent by it
         )
     except Conflict:
         raise SessionUnavailable(load(session_id, table=table)) from None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -26,6 +26,7 @@ from billing import config
 from billing.errors import Conflict, ServiceUnavailable
 
 Item = dict[str, Any]
+Already = Callable[[Item], bool]  # whether the stored item already holds this request's change
 
 INDEX_KEYS = {
     "gsi1": ("gsi1pk", "gsi1sk"),
@@ -157,6 +158,53 @@ def _translate(error: Exception, conflict_message: str) -> Exception:
     return error
 
 
+def _own_earlier_attempt(error: Exception, already: Already | None) -> Item | None:
+    """The stored item, when a conditional single-item write failed its condition only because
+    an earlier attempt of the same call had committed it.
+
+    botocore retries a write whose answer timed out; when the first attempt had committed, the
+    retry finds the item changed and fails its condition: a false conflict for a change that
+    happened (transactions are safe from this: their `ClientRequestToken` makes the retry
+    DynamoDB's idempotent success; single-item writes have no token). So such a write asks for
+    the item as it stands (`ReturnValuesOnConditionCheckFailure`), and when botocore did retry
+    the call, the caller's `already` decides from it whether it is this request's own change."""
+    if already is None or not isinstance(error, ClientError) or not retried_condition_failure(error):
+        return None  # (when the only attempt failed its condition, that was someone else's doing)
+    raw = error.response.get("Item")
+    if not raw:
+        return None
+    stored = deserialize(raw)
+    return stored if already(stored) else None
+
+
+def retried_condition_failure(error: BaseException | None) -> bool:
+    """Whether `error` is a conditional write's failed condition on a call botocore had retried:
+    the condition may have failed on the call's own earlier attempt, committed but answered late."""
+    if not isinstance(error, ClientError):
+        return False
+    if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+        return False
+    return int(error.response.get("ResponseMetadata", {}).get("RetryAttempts") or 0) > 0
+
+
+def stored_as(item: Mapping[str, Any]) -> Already:
+    """`already` for a put: the stored item is exactly the one put (a create's own earlier attempt)."""
+    expected = deserialize(serialize(item))
+    return lambda stored: stored == expected
+
+
+def holds(changes: Mapping[str, Any], *, version: int | None = None) -> Already:
+    """`already` for an update: the stored item holds `changes` (and, given, is at `version`)."""
+    expected = deserialize(serialize(changes))
+
+    def check(stored: Item) -> bool:
+        if version is not None and stored.get("version") != version:
+            return False
+        return all(stored.get(name) == value for name, value in expected.items())
+
+    return check
+
+
 class Table:
     """The single DynamoDB table."""
 
@@ -182,10 +230,15 @@ class Table:
         names: Mapping[str, str] | None = None,
         values: Mapping[str, Any] | None = None,
         conflict_message: str = "The object was changed by another request; retry.",
+        already: Already | None = None,
     ) -> None:
+        """`item` written whole. With a `condition`, `already` tells from the stored item whether
+        it is this request's own write (see `_own_earlier_attempt`; `stored_as(item)` for a create)."""
         request: dict[str, Any] = {"TableName": self.name, "Item": serialize(item)}
         if condition:
             request["ConditionExpression"] = condition
+            if already is not None:
+                request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         if names:
             request["ExpressionAttributeNames"] = dict(names)
         if values:
@@ -193,6 +246,8 @@ class Table:
         try:
             self._db.put_item(**request)
         except (ClientError, BotoCoreError) as error:
+            if _own_earlier_attempt(error, already) is not None:
+                return
             raise _translate(error, conflict_message) from error
 
     def update(
@@ -205,7 +260,10 @@ class Table:
         names: Mapping[str, str] | None = None,
         values: Mapping[str, Any] | None = None,
         conflict_message: str = "The object was changed by another request; retry.",
+        already: Already | None = None,
     ) -> Item:
+        """The item as updated. With a `condition`, `already` tells from the stored item whether
+        it holds this request's own update (see `_own_earlier_attempt`), which is then returned."""
         request: dict[str, Any] = {
             "TableName": self.name,
             "Key": serialize({"pk": pk, "sk": sk}),
@@ -214,6 +272,8 @@ class Table:
         }
         if condition:
             request["ConditionExpression"] = condition
+            if already is not None:
+                request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         if names:
             request["ExpressionAttributeNames"] = dict(names)
         if values:
@@ -221,6 +281,9 @@ class Table:
         try:
             answer = self._db.update_item(**request)
         except (ClientError, BotoCoreError) as error:
+            done = _own_earlier_attempt(error, already)
+            if done is not None:
+                return done
             raise _translate(error, conflict_message) from error
         return deserialize(answer["Attributes"])
 

@@ -13,7 +13,7 @@ from typing import Any
 from billing import clock, renewals
 from billing.errors import InvalidRequest, NotFound, PermissionDenied
 from billing.ids import sortable_id
-from billing.repository import Item, Table, versioned_put_op
+from billing.repository import Item, Table, stored_as, versioned_put_op
 from billing.scope import RequestInfo, Scope
 
 
@@ -49,7 +49,7 @@ def create(scope: Scope, frozen_time: datetime, name: str | None, *, table: Tabl
         "createdAt": clock.to_wire(clock.now()),
         "version": 1,
     }
-    (table or Table()).put(item, condition="attribute_not_exists(pk)")
+    (table or Table()).put(item, condition="attribute_not_exists(pk)", already=stored_as(item))
     return item
 
 

@@ -29,7 +29,7 @@ from billing.customers import merge_metadata
 from billing.errors import Conflict, InvalidRequest, NotFound
 from billing.ids import sortable_id
 from billing.listing import page
-from billing.repository import Item, Table, delete_op, put_op, update_op, versioned_set
+from billing.repository import Item, Table, delete_op, holds, put_op, update_op, versioned_set
 from billing.scope import RequestInfo, Scope
 
 SK = "WEBHOOK_ENDPOINT"
@@ -384,6 +384,7 @@ def _write(table: Table, current: Item, changes: Mapping[str, Any]) -> Item:
         current["sk"],
         **versioned_set(changes, current["version"]),
         conflict_message="The webhook endpoint was changed by another request; retry.",
+        already=holds(changes, version=current["version"] + 1),
     )
     return {**current, **changes, "version": current["version"] + 1}
 
