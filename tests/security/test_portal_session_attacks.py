@@ -177,10 +177,17 @@ def test_every_portal_form_refuses_a_missing_or_wrong_csrf_token_and_changes_not
     post_routes = sorted(path for path, methods in portal_routes() if "POST" in methods)
     assert set(post_routes) == set(FORMS), "a POST route without a form here: add it to FORMS"
     before, queued = table_items(stack), queued_messages(stack)
-    # When every form is posted without its token, with a forged one and with the other session's
+    # When every form is posted without its token, with a forged one, the other session's, an empty
+    # one, and the token with non-ASCII after it
     for path in post_routes:
         target = concrete(path, mine)
-        for label, csrf in (("missing", None), ("forged", "0" * 64), ("other session", other_token), ("empty", "")):
+        for label, csrf in (
+            ("missing", None),
+            ("forged", "0" * 64),
+            ("other session", other_token),
+            ("empty", ""),
+            ("non-ASCII", f"{token};name=\u0080"),  # a `;` read as no separator: was a 500
+        ):
             form = dict(FORMS[path])
             if csrf is not None:
                 form["csrf"] = csrf

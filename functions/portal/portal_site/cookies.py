@@ -38,4 +38,7 @@ def csrf_token(cookie: PortalCookie) -> str:
 
 
 def csrf_valid(cookie: PortalCookie, submitted: object) -> bool:
-    return isinstance(submitted, str) and hmac.compare_digest(csrf_token(cookie), submitted)
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500).
+    if not isinstance(submitted, str):
+        return False
+    return hmac.compare_digest(csrf_token(cookie).encode(), submitted.encode("utf-8", "surrogateescape"))
