@@ -76,6 +76,29 @@ def test_an_event_reaches_the_receiver_signed_for_any_standard_webhooks_library(
     assert pipeline.counts() == (0, 0)
 
 
+def test_an_endpoint_gets_the_events_made_after_it_however_late_the_stream_runs(
+    merchant: ApiClient, pipeline: Pipeline
+) -> None:
+    # Given an endpoint, and a customer created (its event still in the stream)
+    early, late = Receiver(), Receiver()
+    try:
+        first = endpoint(merchant, early.url)
+        before = customer_created(merchant, "Before")
+        # When a second endpoint is created before the stream reaches that event, then another customer
+        second = endpoint(merchant, late.url)
+        after = customer_created(merchant, "After")
+        pipeline.run()
+        # Then the first endpoint got both events, the second only the one made after it
+        assert sorted(r.webhook_id for r in early.received) == sorted([before, after])
+        assert [r.webhook_id for r in late.received] == [after]
+        assert [d["endpoint"] for d in deliveries_of(merchant, before)] == [first["id"]]
+        assert sorted(d["endpoint"] for d in deliveries_of(merchant, after)) == sorted([first["id"], second["id"]])
+        assert pipeline.counts() == (0, 0)
+    finally:
+        early.stop()
+        late.stop()
+
+
 def test_failed_attempts_follow_the_schedule_and_every_event_is_acknowledged_once(
     merchant: ApiClient, pipeline: Pipeline, fake_clock: FakeClock
 ) -> None:

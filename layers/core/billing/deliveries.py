@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from billing import clock, events, webhookendpoints, webhooksigning
 from billing.errors import BillingError, Conflict, InvalidRequest, NotFound
-from billing.ids import random_token
+from billing.ids import created_ms, random_token
 from billing.keys import Mode
 from billing.repository import Item, Queue, Table, holds, put_op, set_expression
 from billing.scope import Scope
@@ -146,7 +146,8 @@ def fan_out(
     queue: Queue,
     endpoints_for: Callable[[Scope, str], list[Item]] | None = None,
 ) -> int:
-    """The messages of one outbox event, one per subscribed endpoint; how many were sent.
+    """The messages of one outbox event, one per endpoint subscribed to it when it was made; how
+    many were sent.
 
     Each (event, endpoint) gets its `pending` record first (kept as it is when it exists, so a
     duplicated stream record changes nothing), then its message, so a failure between the two
@@ -156,8 +157,11 @@ def fan_out(
         return 0
     scope = Scope(str(image["account"]), image["mode"])
     find = endpoints_for or (lambda s, t: webhookendpoints.subscribed(s, t, table=table))
+    made_at = created_ms(image["event"]["id"])
     bodies = []
     for endpoint in find(scope, str(image["eventType"])):
+        if created_ms(endpoint["id"]) > made_at:
+            continue  # an endpoint gets the events made after it, however late the stream is
         pk, sk = _key(scope, image["event"]["id"], endpoint["id"])
         record = table.update(
             pk,

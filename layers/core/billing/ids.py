@@ -58,3 +58,11 @@ def sortable_id(prefix: str, *, at_ms: int | None = None) -> str:
     """
     random_part = "".join(secrets.choice(ALPHABET_SORTED) for _ in range(14))
     return f"{prefix}_{time_prefix(at_ms)}{random_part}"
+
+
+def created_ms(object_id: str) -> int:
+    """The milliseconds since the epoch a `sortable_id` was made at (its 8 time characters)."""
+    number = 0
+    for character in object_id.split("_", 1)[1][:8]:
+        number = number * 62 + ALPHABET_SORTED.index(character)
+    return number
