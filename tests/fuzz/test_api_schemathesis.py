@@ -180,7 +180,9 @@ def seeded(template: Template) -> Iterator[Seeded]:
         # credentials with the session) reach the same handler
         monkeypatch.setattr(requests.Session, "get_adapter", transport.routing_to(adapter))
         yield Seeded(session, ids, adapter, key)
-        print(f"\nfuzz: schemathesis sent {adapter.calls} requests to the merchant API")  # `make fuzz` shows it
+        answered = ", ".join(f"{status}: {count}" for status, count in sorted(adapter.statuses.items()))
+        # `make fuzz` shows it (pytest -s)
+        print(f"\nfuzz: schemathesis sent {adapter.calls} requests to the merchant API; answers by status: {answered}")
         next(made_stack, None)
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import io
 import json
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -29,6 +31,17 @@ from tests.support.portalbrowser import PortalBrowser, csrf_of, mint_session, po
 from tests.support.shop import Shop, open_shop
 
 RETURN_URL = "https://app.example.com/"
+ANSWERED: Counter[int] = Counter()  # the portal's answers to the fuzzed requests, by status
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report() -> Iterator[None]:
+    yield
+    answered = ", ".join(f"{status}: {count}" for status, count in sorted(ANSWERED.items()))
+    # `make fuzz` shows it (pytest -s)
+    print(f"\nfuzz: the portal's forms got {ANSWERED.total()} hostile requests; answers by status: {answered}")
+
+
 FORM_ANSWERS = {303, 400, 403}
 DETAILS = {
     "name": "Ada Lovelace",
@@ -87,7 +100,9 @@ class SignedIn:
         event = invoke.http_event(
             method, path, route_key=route_key, path_parameters=params, query=query, headers=all_headers, body=body
         )
-        return invoke.http_response(invoke.load_handler(function)(event, invoke.LambdaContext(function.name)))
+        answer = invoke.http_response(invoke.load_handler(function)(event, invoke.LambdaContext(function.name)))
+        ANSWERED[answer.status] += 1
+        return answer
 
     def check(self, answer: HttpResponse, allowed: set[int]) -> None:
         assert_clean_page(answer.status, answer.headers, answer.body, allowed=allowed)
