@@ -19,6 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from local.console import say
 from local.template import ROOT, TEMPLATE_PATH, Template, TemplateError
 
 STACK_FILE = ROOT / ".local" / "stack.json"
@@ -215,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
     mint_body = json.dumps({"customer": demo.customer_id, "returnUrl": "http://localhost:8000/account"})
-    print(
+    say(
         "\nVINR portal, running locally on moto\n"
         f"  merchant API   {described['apiUrl']}\n"
         f"  portal         {described['portalUrl']}\n"
@@ -231,12 +232,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"  curl -s {described['apiUrl']}/v1/billing/portal_sessions -H 'Authorization: Bearer {demo.secret_key}' \\\n"
         f"    -H 'Content-Type: application/json' -d '{mint_body}'\n\n"
         "More accounts: make account NAME=Acme (in another terminal). Ctrl-C stops.\n"
-        "ready",
-        flush=True,
+        "ready"
     )
     stack.stopped.wait()
     stack.stop()
-    print("stopped", flush=True)
+    say("stopped")
     return 0
 
 

@@ -7,6 +7,7 @@ from http.server import BaseHTTPRequestHandler
 
 from vinr.webhooks import SignatureVerificationError, verify
 
+from local.console import say
 from local.loopback import LoopbackReceiver
 
 PATH = "/webhooks"
@@ -23,9 +24,9 @@ class LocalReceiver(LoopbackReceiver):
         try:
             event = verify(body, request.headers.get("vinr-signature"), secret=self.secret)
         except SignatureVerificationError as refused:
-            print(f"webhook  REJECTED  {refused}", flush=True)
+            say(f"webhook  REJECTED  {refused}")
             return self.answer(request, 400, b"bad signature", "application/json")
-        print(f"webhook  {event['id']}  {event['type']}  verified", flush=True)
+        say(f"webhook  {event['id']}  {event['type']}  verified")
         return self.answer(request, 200, b'{"received": true}', "application/json")
 
     def use_secret(self, secret: str) -> None:
