@@ -27,7 +27,9 @@ MAX_TAX_IDS = 5
 # `check_details` applies them to every update (the portal's billing-details form included).
 NAME_MAX_LENGTH = 200
 PHONE_MAX_LENGTH = 30
-PHONE_PATTERN = r"^\+?[0-9 ().-]{3,30}$"
+# (A pattern that no text with whitespace around it matches: text is read stripped, and the
+# schema must not offer a value that is valid only before stripping, like ")3 ".)
+PHONE_PATTERN = r"^(?:\+[0-9 ().-]{2,29}|[0-9().-][0-9 ().-]{1,28})[0-9().-]$"
 ADDRESS_MAX_LENGTHS = {"line1": 200, "line2": 200, "city": 200, "postalCode": 20, "state": 200}
 
 
