@@ -61,6 +61,7 @@ dev: venv
 lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	PYTHONPATH=layers/core:functions/api:functions/portal $(VENV)/bin/lint-imports --no-cache
 
 format: venv
 	$(PY) -m ruff format .

@@ -39,7 +39,7 @@ class Operation:
 def operations(client: Any) -> list[Operation]:
     from urllib.parse import urlsplit
 
-    from billing import accounts
+    from billing.accounts import accounts
     from tests.support.portalbrowser import PortalBrowser
 
     def cold_read() -> Any:
@@ -107,7 +107,7 @@ def prepare_subscription(client: Any, made: dict[str, str]) -> None:
 
 
 def count_all() -> dict[str, CallCounter]:
-    from billing import accounts
+    from billing.accounts import accounts
     from local import template as template_module
     from tests.support.apiclient import ApiClient
 

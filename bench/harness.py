@@ -74,8 +74,8 @@ class CallCounter:
 
 @contextmanager
 def counting_calls() -> Iterator[CallCounter]:
-    """Counts the calls of the clients `billing.repository` uses while the block runs."""
-    from billing import repository
+    """Counts the calls of the clients `billing.store.repository` uses while the block runs."""
+    from billing.store import repository
 
     counter = CallCounter()
     clients = [repository.client(service) for service in ("dynamodb", "secretsmanager", "sqs")]
@@ -94,7 +94,9 @@ def moto_stack() -> Iterator[Any]:
     import boto3
     from moto import mock_aws
 
-    from billing import accounts, config, repository
+    from billing.accounts import accounts
+    from billing.kernel import config
+    from billing.store import repository
     from local import resources
     from local import template as template_module
 

@@ -489,7 +489,9 @@ def count_dynamodb_calls() -> tuple[dict[str, Counter[str]], list[tuple[str, int
     """The DynamoDB calls of two sessions (a downgrade and an upgrade) by kind of request,
     and in order (name, items in a transaction), through the real handlers on moto in this
     process, on `make dev`'s seed with the stack's settings (no key cache)."""
-    from billing import accounts, config, repository
+    from billing.accounts import accounts
+    from billing.kernel import config
+    from billing.store import repository
     from local import template as template_module
     from local.seed import seed as seed_demo
     from tests.support.apiclient import ApiClient

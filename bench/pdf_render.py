@@ -17,7 +17,7 @@ def _bare_page() -> None:
 
 
 def measure(runs: int) -> str:
-    from billing import pdf
+    from billing.invoicing import pdf
     from tests.support.invoices import SAMPLE_BRANDING, SAMPLE_INVOICE
 
     pdf.render(SAMPLE_INVOICE, SAMPLE_BRANDING)  # fonts registered, modules warm: both sides measured warm

@@ -31,8 +31,10 @@ def _signed_in_customer(client: Any, browser: Any) -> dict[str, str]:
 
 
 def measure(runs: int) -> str:
-    from billing import accounts, customers, portalsessions
-    from billing.scope import Scope
+    from billing.accounts import accounts
+    from billing.customers import customers
+    from billing.kernel.scope import Scope
+    from billing.portal import portalsessions
     from local import template as template_module
     from tests.support.apiclient import ApiClient
     from tests.support.portalbrowser import PortalBrowser

@@ -9,7 +9,8 @@ from bench.harness import median_seconds, moto_stack, table
 
 
 def measure(runs: int) -> str:
-    from billing import accounts, repository
+    from billing.accounts import accounts
+    from billing.store import repository
     from local import template as template_module
     from tests.support.apiclient import ApiClient
 

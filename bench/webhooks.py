@@ -48,7 +48,7 @@ class _Receiver(LoopbackReceiver):
 def _raw_delivery_calls(table_name: str, scope: Any, count: int) -> float:
     """Seconds for `count` deliveries' DynamoDB calls made directly on the same moto table: the
     event and the endpoint read, the claim and the attempt written (what `deliver` makes)."""
-    from billing import repository
+    from billing.store import repository
 
     db = repository.client("dynamodb")
     events, _ = repository.Table(table_name).query(scope.key("EVENTS"), index="gsi2", limit=count)
@@ -72,8 +72,10 @@ def measure(runs: int) -> str:
     import boto3
     import pytest
 
-    from billing import accounts, config, customers
-    from billing.scope import RequestInfo, Scope
+    from billing.accounts import accounts
+    from billing.customers import customers
+    from billing.kernel import config
+    from billing.kernel.scope import RequestInfo, Scope
     from local.pollers import QueuePoller, StreamPoller
     from local.template import load
     from tests.support.webhooks import FakeClock
@@ -87,7 +89,7 @@ def measure(runs: int) -> str:
         session = boto3.Session()
         account, _ = accounts.create_account("Bench Co")
         scope = Scope(account["id"], "test")
-        from billing import webhookendpoints
+        from billing.webhooks import webhookendpoints
 
         webhookendpoints.create(scope, {"url": receiver.url, "enabledEvents": ["*"]}, RequestInfo(source="api"))
         fanout = StreamPoller(

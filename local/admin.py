@@ -86,8 +86,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def run(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
-    from billing import accounts, config
-    from billing.errors import BillingError
+    from billing.accounts import accounts
+    from billing.kernel import config
+    from billing.kernel.errors import BillingError
 
     try:
         if args.stack:

@@ -124,7 +124,8 @@ class LocalStack:
 
         import boto3
 
-        from billing import config, repository
+        from billing.kernel import config
+        from billing.store import repository
         from local import gateway, pollers, resources
 
         session = boto3.Session()

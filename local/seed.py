@@ -5,20 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from billing import (
-    accounts,
-    branding,
-    catalog,
-    customers,
-    paymentmethods,
-    portalconfigs,
-    portalsessions,
-    subscriptions,
-    taxrates,
-    webhookendpoints,
-)
-from billing.clock import now
-from billing.scope import RequestInfo
+from billing.accounts import accounts, branding
+from billing.catalog import catalog, taxrates
+from billing.customers import customers
+from billing.kernel.clock import now
+from billing.kernel.scope import RequestInfo
+from billing.payments import paymentmethods
+from billing.portal import portalconfigs, portalsessions
+from billing.subscriptions import subscriptions
+from billing.webhooks import webhookendpoints
 
 SEED = RequestInfo(source="api", request_id="seed")
 

@@ -10,7 +10,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from billing import accounts, config, repository
+from billing.accounts import accounts
+from billing.kernel import config
+from billing.store import repository
 from local import motofidelity, resources
 from local import template as template_module
 from local.template import Template

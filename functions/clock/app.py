@@ -7,8 +7,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from billing import clock, renewals, subscriptions
-from billing.scope import RequestInfo
+from billing.kernel import clock
+from billing.kernel.scope import RequestInfo
+from billing.subscriptions import renewals, subscriptions
 
 logger = Logger()
 

@@ -17,8 +17,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from billing import config, deliveries
-from billing.repository import Queue, Table
+from billing.kernel import config
+from billing.store.repository import Queue, Table
+from billing.webhooks import deliveries
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 import urllib3
 
-from billing import webhookendpoints
-from billing.deliveries import Response
+from billing.webhooks import webhookendpoints
+from billing.webhooks.deliveries import Response
 
 SNIPPET_BYTES = 2048
 _pool = urllib3.PoolManager(num_pools=50, maxsize=4, retries=False)

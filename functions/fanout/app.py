@@ -15,9 +15,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from billing import deliveries, webhookendpoints
-from billing.repository import Item, Queue, Table, deserialize
-from billing.scope import Scope
+from billing.kernel.scope import Scope
+from billing.store.repository import Item, Queue, Table, deserialize
+from billing.webhooks import deliveries, webhookendpoints
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)

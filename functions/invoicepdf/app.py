@@ -14,8 +14,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from billing import accounts, invoices, pdf
-from billing.errors import BillingError, NotFound
+from billing.accounts import accounts
+from billing.invoicing import invoices, pdf
+from billing.kernel.errors import BillingError, NotFound
 
 logger = Logger()
 INVOICE_ID = re.compile(r"^inv_[A-Za-z0-9]{1,40}\Z")

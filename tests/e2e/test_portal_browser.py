@@ -81,6 +81,6 @@ def test_the_landing_page_is_not_framed_and_runs_no_other_script(running: Runnin
 
 
 def _epoch(wire: str) -> float:
-    from billing import clock
+    from billing.kernel import clock
 
     return float(clock.to_epoch(clock.from_wire(wire)))

@@ -1,6 +1,6 @@
 """Fault injection for the repository's boto3 clients: the Nth call of an operation fails.
 
-A `before-send` hook registered first on `billing.repository.client(service)`'s clients sees
+A `before-send` hook registered first on `billing.store.repository.client(service)`'s clients sees
 every HTTP attempt (botocore's retries included) before moto answers it. A due fault either
 raises what the HTTP layer would (`ReadTimeoutError`, `ConnectTimeoutError`: botocore retries
 those) or answers an AWS error response that moto never saw (throttling: retried by the
@@ -30,10 +30,10 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
-from billing import repository
+from billing.store import repository
 
 SERVICES = ("dynamodb", "sqs", "secretsmanager")
-ATTEMPTS = 4  # billing.repository: `retries={"max_attempts": 3}` is botocore's count of retries: 4 attempts
+ATTEMPTS = 4  # billing.store.repository: `retries={"max_attempts": 3}` is botocore's count of retries: 4 attempts
 KINDS = (
     "throttle",  # ProvisionedThroughputExceededException (DynamoDB) / a 500 InternalError (SQS)
     "throttling",  # ThrottlingException

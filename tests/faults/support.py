@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from billing.repository import deserialize
+from billing.store.repository import deserialize
 from tests.conftest import Stack
 
 Snapshot = dict[tuple[str, str], dict[str, Any]]

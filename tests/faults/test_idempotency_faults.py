@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 
-from billing import repository
+from billing.store import repository
 from tests.conftest import Stack
 from tests.faults import injector as faults
 from tests.faults.support import changes, snapshot

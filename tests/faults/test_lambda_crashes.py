@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from billing import config, deliveries
+from billing.kernel import config
+from billing.webhooks import deliveries
 from tests.conftest import Stack
 from tests.faults import injector as faults
 from tests.support.apiclient import ApiClient
@@ -87,7 +88,7 @@ def assert_each_acknowledged_once(receiver: Receiver, pipeline: Pipeline, event_
 
 @pytest.fixture
 def wrap_deliver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Callable[..., Any]], None]]:
-    """Replaces `billing.deliveries.deliver` (what the deliver function calls per record) with
+    """Replaces `billing.webhooks.deliveries.deliver` (what the deliver function calls per record) with
     `wrapper(original, message, attempt, **kwargs)`."""
     original = deliveries.deliver
 

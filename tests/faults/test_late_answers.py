@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from billing.errors import Conflict
-from billing.repository import Table, holds, stored_as
+from billing.kernel.errors import Conflict
+from billing.store.repository import Table, holds, stored_as
 from tests.conftest import Stack
 from tests.faults import injector as faults
 

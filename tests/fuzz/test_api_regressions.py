@@ -11,8 +11,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from billing.countries import COUNTRIES
-from billing.money import CURRENCIES
+from billing.kernel.countries import COUNTRIES
+from billing.kernel.money import CURRENCIES
 from local.template import Template
 from tests.support.apiclient import ApiClient
 from tests.support.shop import open_shop

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from billing import accounts
+from billing.accounts import accounts
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
 

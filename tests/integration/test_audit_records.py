@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from billing import customers, events
-from billing.repository import Table
-from billing.scope import RequestInfo, Scope
+from billing.customers import customers
+from billing.events import events
+from billing.kernel.scope import RequestInfo, Scope
+from billing.store.repository import Table
 from tests.conftest import Stack
 
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from billing import accounts, branding
-from billing.errors import Conflict
-from billing.scope import Scope
+from billing.accounts import accounts, branding
+from billing.kernel.errors import Conflict
+from billing.kernel.scope import Scope
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
 from tests.support.logos import DEFAULT_BRANDING_WIRE, SIMPLE_SVG, data_uri, png_bytes

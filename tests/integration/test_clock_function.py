@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from billing import clock
+from billing.kernel import clock
 from local import invoke
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient

@@ -6,7 +6,7 @@ from typing import Any, cast
 
 from moto.core.model_instances import model_data
 
-from billing.repository import Table, put_op
+from billing.store.repository import Table, put_op
 from tests.conftest import Stack
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from billing.repository import Table
-from billing.scope import Scope
+from billing.kernel.scope import Scope
+from billing.store.repository import Table
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
 from tests.support.portalbrowser import csrf_of, portal_sign_in

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from billing import portalconfigs
-from billing.repository import Item, Table
-from billing.scope import RequestInfo, Scope
+from billing.kernel.scope import RequestInfo, Scope
+from billing.portal import portalconfigs
+from billing.store.repository import Item, Table
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
 

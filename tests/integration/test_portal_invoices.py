@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from billing import invoices as invoice_service
+from billing.invoicing import invoices as invoice_service
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
 from tests.support.functions import import_function_module
@@ -170,8 +170,8 @@ def test_the_pdf_is_rendered_in_the_sessions_language(shop: Shop, stack: Stack) 
     # When the PDF is rendered for the download
     pdf = browser.get(f"/invoices/{invoice['id']}/pdf")
     # Then it matches the core's German rendering of that invoice
-    from billing import pdf as pdf_service
-    from billing.scope import Scope
+    from billing.invoicing import pdf as pdf_service
+    from billing.kernel.scope import Scope
 
     account = shop.api.get("/v1/account").json()["id"]
     scope = Scope(account, "test")

@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from billing import accounts, clock
+from billing.accounts import accounts
+from billing.kernel import clock
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from billing import clock
+from billing.kernel import clock
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
 from tests.support.portalbrowser import PortalBrowser

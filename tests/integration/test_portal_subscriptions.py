@@ -13,9 +13,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from billing import clock, events, formatting
-from billing.repository import Table
-from billing.scope import Scope
+from billing.events import events
+from billing.kernel import clock, formatting
+from billing.kernel.scope import Scope
+from billing.store.repository import Table
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
 from tests.support.portalbrowser import PortalBrowser, csrf_of, portal_sign_in

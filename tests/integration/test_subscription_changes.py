@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from billing import clock
+from billing.kernel import clock
 from tests.support.apiclient import ApiClient
 
 MAY_1 = datetime(2026, 5, 1, tzinfo=UTC)

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from billing import subscriptions
-from billing.clock import from_wire
-from billing.scope import RequestInfo
+from billing.kernel.clock import from_wire
+from billing.kernel.scope import RequestInfo
+from billing.subscriptions import subscriptions
 from tests.support.apiclient import ApiClient
 from tests.support.shop import Shop
 

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from billing import accounts, clock
-from billing.proration import period_boundary
+from billing.accounts import accounts
+from billing.kernel import clock
+from billing.subscriptions.proration import period_boundary
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
 from tests.support.shop import ClockedMerchant

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from billing import repository
-from billing.errors import Conflict
-from billing.repository import Table, put_op
+from billing.kernel.errors import Conflict
+from billing.store import repository
+from billing.store.repository import Table, put_op
 from tests.conftest import Stack
 
 

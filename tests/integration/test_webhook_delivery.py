@@ -11,7 +11,8 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from bench.harness import counting_calls
-from billing import config, deliveries
+from billing.kernel import config
+from billing.webhooks import deliveries
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
 from tests.support.webhooks import FakeClock, Pipeline, Receiver
@@ -133,7 +134,7 @@ def test_failed_attempts_follow_the_schedule_and_every_event_is_acknowledged_onc
 
 
 def _seconds(wire: str) -> int:
-    from billing import clock
+    from billing.kernel import clock
 
     return clock.to_epoch(clock.from_wire(wire))
 

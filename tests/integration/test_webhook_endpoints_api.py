@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
-from billing import accounts, clock, webhookendpoints
-from billing.errors import Conflict
-from billing.repository import Item, Table, versioned_set
-from billing.scope import RequestInfo, Scope
+from billing.accounts import accounts
+from billing.kernel import clock
+from billing.kernel.errors import Conflict
+from billing.kernel.scope import RequestInfo, Scope
+from billing.store.repository import Item, Table, versioned_set
+from billing.webhooks import webhookendpoints
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from billing import subscriptions
-from billing.scope import Scope
+from billing.kernel.scope import Scope
+from billing.subscriptions import subscriptions
 from tests.conftest import Stack
 from tests.faults.support import snapshot
 

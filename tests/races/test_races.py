@@ -25,9 +25,11 @@ from typing import Any
 
 import pytest
 
-from billing import clock, customers, subscriptions, testclocks
-from billing.errors import BillingError, Conflict
-from billing.scope import RequestInfo, Scope
+from billing.customers import customers
+from billing.kernel import clock
+from billing.kernel.errors import BillingError, Conflict
+from billing.kernel.scope import RequestInfo, Scope
+from billing.subscriptions import subscriptions, testclocks
 from local import invoke
 from tests.conftest import Stack
 from tests.races.invariants import check_invoices, check_subscription
@@ -173,7 +175,7 @@ def test_plan_switches_quantity_changes_and_cancellations_at_once_commit_one_eve
 
 
 class MovableClock:
-    """`billing.clock.now` at a time the test sets."""
+    """`billing.kernel.clock.now` at a time the test sets."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.now = clock.now()

@@ -80,7 +80,7 @@ def error(
     param: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> httpx.Response:
-    """The API's error envelope, as billing.errors renders it."""
+    """The API's error envelope, as billing.kernel.errors renders it."""
     kind = {401: "authentication_error", 403: "permission_error", 429: "rate_limit_error"}.get(status)
     envelope: dict[str, Any] = {"type": kind or ("api_error" if status >= 500 else "invalid_request_error")}
     envelope.update(code=code, message=message)

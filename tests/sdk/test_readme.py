@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from billing import webhooksigning
+from billing.webhooks import webhooksigning
 from local.template import ROOT
 from tests.e2e.conftest import Running
 

@@ -1,4 +1,4 @@
-"""`vinr.webhooks`: verifies exactly what billing.webhooksigning signs, and nothing else."""
+"""`vinr.webhooks`: verifies exactly what billing.webhooks.webhooksigning signs, and nothing else."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from vinr import SignatureVerificationError, Vinr, VinrError
 from vinr.webhooks import verify, verify_standard
 
-from billing import webhooksigning
+from billing.webhooks import webhooksigning
 
 
 def event_body(**extra: Any) -> bytes:

@@ -27,7 +27,7 @@ CHECK_TEST = "test_nothing_secret_was_printed_or_logged_by_the_suite"
 # check then knows that the functions' log lines do reach the scanner.
 PROBE = "logscan-probe-5b1f0c"
 
-# The test processor's cards and IBANs (billing.testtokens) and others the tests type in.
+# The test processor's cards and IBANs (billing.payments.testtokens) and others the tests type in.
 KNOWN_PANS = {
     "4242424242424242", "4000056655665556", "5555555555554444", "378282246310005", "6011111111111117",
     "3566002020360505", "6200000000000005", "4000002760000016", "4000000000000002", "4000000000009995",

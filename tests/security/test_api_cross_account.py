@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from billing import ids
+from billing.kernel import ids
 from tests.conftest import Stack
 from tests.security.state import queued_messages, table_items
 from tests.support.apiclient import ApiClient

@@ -24,7 +24,8 @@ from typing import Any
 import botocore.client
 import pytest
 
-from billing import clock, keymaterial
+from billing.kernel import clock
+from billing.store import keymaterial
 from local import invoke
 from local.template import Template
 from tests.conftest import Stack

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from billing import clock
+from billing.kernel import clock
 from tests.conftest import Stack
 from tests.integration.test_portal_isolation import customer_objects, id_for, portal_routes
 from tests.security.state import queued_messages, table_items

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from billing import clock
+from billing.kernel import clock
 from tests.support.apiclient import ApiClient
 
 

@@ -14,7 +14,7 @@ import boto3
 import moto.sqs.models
 import pytest
 
-from billing import clock
+from billing.kernel import clock
 from local.loopback import LoopbackReceiver
 from local.pollers import QueuePoller, StreamPoller
 from tests.conftest import Stack
@@ -60,7 +60,7 @@ class Receiver(LoopbackReceiver):
 
 
 class FakeClock:
-    """Now, for our code (`billing.clock.now`) and for moto's SQS (visibility timeouts)."""
+    """Now, for our code (`billing.kernel.clock.now`) and for moto's SQS (visibility timeouts)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, start: datetime | None = None) -> None:
         self.now = start or clock.now()

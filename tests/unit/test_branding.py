@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing import branding
-from billing.errors import InvalidRequest
-from billing.scope import Scope
+from billing.accounts import branding
+from billing.kernel.errors import InvalidRequest
+from billing.kernel.scope import Scope
 from tests.support.logos import DEFAULT_BRANDING_WIRE, SIMPLE_SVG, data_uri, jpeg_bytes, png_bytes
 
 SCOPE = Scope("acct_unit", "test")

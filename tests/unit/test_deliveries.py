@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from billing import deliveries
+from billing.webhooks import deliveries
 from local import template
 
 

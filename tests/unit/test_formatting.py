@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from billing import formatting
+from billing.kernel import formatting
 
 
 def test_money_uses_the_currency_exponent_and_the_locale() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing import ids
+from billing.kernel import ids
 
 
 @given(st.integers(min_value=0, max_value=62**8 - 1), st.sampled_from(["evt", "we", "cust", "sub"]))

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from stdnum import iban as stdnum_iban
 from stdnum import luhn
 
-from billing.errors import InvalidRequest
-from billing.instruments import (
+from billing.kernel.errors import InvalidRequest
+from billing.payments.instruments import (
     Card,
     Iban,
     bank_code,

@@ -7,9 +7,9 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.invoicemath import Discount, line_discounts, totals
-from billing.money import split_proportional
-from billing.tax import Rate, compute
+from billing.invoicing.invoicemath import Discount, line_discounts, totals
+from billing.invoicing.tax import Rate, compute
+from billing.kernel.money import split_proportional
 
 VAT = Rate("txr", "DE", None, Decimal("19"), "USt.", False)
 

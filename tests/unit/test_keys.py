@@ -7,8 +7,8 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing import keys
-from billing.ids import ALPHABET, new_id
+from billing.accounts import keys
+from billing.kernel.ids import ALPHABET, new_id
 
 
 def test_a_generated_key_has_its_mode_prefix_and_at_least_128_bits() -> None:
@@ -51,7 +51,7 @@ def test_ids_carry_their_prefix_and_are_unique() -> None:
 
 
 def test_sortable_ids_sort_by_creation_time() -> None:
-    from billing.ids import sortable_id
+    from billing.kernel.ids import sortable_id
 
     made = [sortable_id("evt", at_ms=ms) for ms in (1, 1_000, 1_700_000_000_000, 1_700_000_000_001)]
     assert made == sorted(made)

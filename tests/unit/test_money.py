@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing import money
-from billing.errors import InvalidRequest
+from billing.kernel import money
+from billing.kernel.errors import InvalidRequest
 
 
 def test_given_the_tables_then_every_zero_and_three_decimal_currency_is_an_accepted_lowercase_code() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from billing import money
-from billing.errors import InvalidRequest
-from billing.keymaterial import hkdf_sha256
+from billing.kernel import money
+from billing.kernel.errors import InvalidRequest
+from billing.store.keymaterial import hkdf_sha256
 
 
 @pytest.mark.parametrize(("code", "normalised"), [("EUR", "eur"), (" usd ", "usd"), ("jpy", "jpy")])

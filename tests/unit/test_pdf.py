@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from billing import branding, pdf
+from billing.accounts import branding
+from billing.invoicing import pdf
 from tests.support.invoices import SAMPLE_BRANDING, SAMPLE_INVOICE
 from tests.support.logos import SIMPLE_SVG, data_uri, jpeg_bytes, png_bytes
 

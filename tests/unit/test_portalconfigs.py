@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from billing import portalconfigs as pc
-from billing.errors import InvalidRequest
-from billing.scope import Scope
+from billing.kernel.errors import InvalidRequest
+from billing.kernel.scope import Scope
+from billing.portal import portalconfigs as pc
 
 
 def param_of(fields: Any) -> str | None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.proration import (
+from billing.subscriptions.proration import (
     Item,
     add_months,
     net_difference,

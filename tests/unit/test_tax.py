@@ -7,7 +7,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.tax import REVERSE_CHARGE_NOTE, CustomerTaxId, Rate, choose_rate, compute, line_tax
+from billing.invoicing.tax import REVERSE_CHARGE_NOTE, CustomerTaxId, Rate, choose_rate, compute, line_tax
 
 DE = Rate("txr_de", "DE", None, Decimal("19"), "USt.", False)
 DE_INCL = Rate("txr_de_incl", "DE", None, Decimal("19"), "MwSt. inkl.", True)

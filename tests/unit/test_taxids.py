@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.errors import InvalidRequest
-from billing.taxids import VALIDATORS, validate_tax_id
+from billing.customers.taxids import VALIDATORS, validate_tax_id
+from billing.kernel.errors import InvalidRequest
 
 # python-stdnum's documented examples, as a customer might type them.
 VALID = [

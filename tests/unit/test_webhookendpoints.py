@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing import webhookendpoints as we
-from billing.errors import InvalidRequest
+from billing.kernel.errors import InvalidRequest
+from billing.webhooks import webhookendpoints as we
 
 PRIVATE_V4 = [
     "0.0.0.0/8",

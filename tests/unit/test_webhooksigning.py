@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from billing import webhooksigning
+from billing.webhooks import webhooksigning
 
 EVENT = {"id": "evt_1", "type": "customer.created", "data": {"object": {"id": "cust_1", "name": "Zoë <b>"}}}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from billing.errors import AuthenticationFailed, Conflict, InvalidRequest, NotFound, ServiceUnavailable
+from billing.kernel.errors import AuthenticationFailed, Conflict, InvalidRequest, NotFound, ServiceUnavailable
 from tests.support.functions import import_api_module
 
 wire = import_api_module("merchant_api.wire")

@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from billing.errors import BillingError, Conflict, InvalidRequest, NotFound, ServiceUnavailable
+from billing.kernel.errors import BillingError, Conflict, InvalidRequest, NotFound, ServiceUnavailable
 from merchant_api import auth, idempotency, request
 from merchant_api.routes import (
     account,

@@ -8,9 +8,9 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
-from billing.accounts import Caller
-from billing.accounts import authenticate as authenticate_header
-from billing.errors import PermissionDenied
+from billing.accounts.accounts import Caller
+from billing.accounts.accounts import authenticate as authenticate_header
+from billing.kernel.errors import PermissionDenied
 
 PUBLIC_PATHS = frozenset({"/health", "/v1/openapi.json"})
 # Routes only a merchant's server may call: a browser sends `Origin` on every cross-origin

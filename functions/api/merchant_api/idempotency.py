@@ -35,8 +35,9 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import STATUS_CONSTANTS, DataRecord
 
-from billing import config, repository
-from billing.errors import Conflict, InvalidRequest
+from billing.kernel import config
+from billing.kernel.errors import Conflict, InvalidRequest
+from billing.store import repository
 from merchant_api.auth import caller
 
 logger = Logger()

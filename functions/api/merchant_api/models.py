@@ -11,9 +11,9 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from billing.countries import COUNTRIES, validate_country
-from billing.errors import InvalidRequest
-from billing.money import CURRENCIES, validate_currency
+from billing.kernel.countries import COUNTRIES, validate_country
+from billing.kernel.errors import InvalidRequest
+from billing.kernel.money import CURRENCIES, validate_currency
 
 
 # ------------------------------------------------------------------ patterns for the schema

@@ -8,8 +8,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
-from billing.errors import InvalidRequest, NotFound
-from billing.scope import RequestInfo, Scope
+from billing.kernel.errors import InvalidRequest, NotFound
+from billing.kernel.scope import RequestInfo, Scope
 from merchant_api.auth import PUBLIC_PATHS, caller
 from merchant_api.idempotency import key_of
 from merchant_api.wire import MethodNotAllowed, error_response

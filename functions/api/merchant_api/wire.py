@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from billing.errors import BillingError, InvalidRequest
+from billing.kernel.errors import BillingError, InvalidRequest
 
 
 class UnsupportedMediaType(InvalidRequest):

@@ -22,11 +22,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from billing import customers, taxids
-from billing.countries import COUNTRIES
-from billing.errors import InvalidRequest, NotFound
-from billing.portalconfigs import CUSTOMER_UPDATES
-from billing.repository import Item
+from billing.customers import customers, taxids
+from billing.kernel.countries import COUNTRIES
+from billing.kernel.errors import InvalidRequest, NotFound
+from billing.portal.portalconfigs import CUSTOMER_UPDATES
+from billing.store.repository import Item
 from portal_site import i18n
 from portal_site.pages import SignedIn, checked_form, done, signed_in
 from portal_site.rendering import N_, locale_of, page

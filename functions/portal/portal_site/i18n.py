@@ -21,7 +21,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from markupsafe import Markup, escape
 
-from billing import formatting
+from billing.kernel import formatting
 
 LOCALES = ("en", "de", "fr", "es")
 DEFAULT = "en"

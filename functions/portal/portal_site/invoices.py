@@ -2,7 +2,7 @@
 
 Every invoice is read through the session's customer: another customer's, another account's or
 an unknown ID is the same 404. The PDF is the one the API's `GET /v1/invoices/{id}/pdf` answers
-(`billing.pdf.invoice_document`), imported only by its route so that no other page loads
+(`billing.invoicing.pdf.invoice_document`), imported only by its route so that no other page loads
 reportlab.
 """
 
@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from billing import invoices
-from billing.repository import Item
+from billing.invoicing import invoices
+from billing.store.repository import Item
 from portal_site.billing_details import TAX_ID_TYPES, country_names
 from portal_site.pages import SignedIn, owned, signed_in
 from portal_site.rendering import locale_of, page
@@ -81,7 +81,7 @@ async def invoice_pdf(request: Request) -> Response:
     who = signed_in(request)
     who.require("invoiceHistory")
     invoice = own_invoice(who, request.path_params["invoice_id"])
-    from billing import pdf  # reportlab: loaded by this route only
+    from billing.invoicing import pdf  # reportlab: loaded by this route only
 
     document = pdf.invoice_document(who.scope, invoice, locale_of(request, who.session))
     return Response(

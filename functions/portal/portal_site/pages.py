@@ -15,11 +15,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from billing import branding, clock, customers, portalsessions
-from billing.errors import NotFound
-from billing.portalsessions import SessionUnavailable
-from billing.repository import Item
-from billing.scope import RequestInfo, Scope
+from billing.accounts import branding
+from billing.customers import customers
+from billing.kernel import clock
+from billing.kernel.errors import NotFound
+from billing.kernel.scope import RequestInfo, Scope
+from billing.portal import portalsessions
+from billing.portal.portalsessions import SessionUnavailable
+from billing.store.repository import Item
 from portal_site import cookies
 from portal_site.rendering import page
 

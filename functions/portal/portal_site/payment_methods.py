@@ -2,7 +2,7 @@
 
 The configuration's `paymentMethodUpdate.types` decides which kinds can be added. The card and
 IBAN are typed into the portal's own fields and checked by the billing core
-(`billing.instruments`, through `paymentmethods.details_from_card` / `details_from_iban`);
+(`billing.payments.instruments`, through `paymentmethods.details_from_card` / `details_from_iban`);
 only brand/last4/expiry (bank code/last4/country and the mandate) and the keyed fingerprint are
 stored, by `paymentmethods.attach`, the path the merchant API takes. A card number, CVC or
 IBAN is never logged, never put in an event and never shown again: a form that comes back
@@ -25,10 +25,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from billing import clock, customers, instruments, paymentmethods, subscriptions
-from billing.errors import Conflict, InvalidRequest, NotFound
-from billing.portalconfigs import PAYMENT_METHOD_TYPES
-from billing.repository import Item
+from billing.customers import customers
+from billing.kernel import clock
+from billing.kernel.errors import Conflict, InvalidRequest, NotFound
+from billing.payments import instruments, paymentmethods
+from billing.portal.portalconfigs import PAYMENT_METHOD_TYPES
+from billing.store.repository import Item
+from billing.subscriptions import subscriptions
 from portal_site import i18n
 from portal_site.invoices import own_invoice
 from portal_site.pages import SignedIn, checked_form, done, signed_in

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from billing import branding
+from billing.accounts import branding
 from portal_site import i18n
 from portal_site.security import page_csp
 

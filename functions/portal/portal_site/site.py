@@ -11,8 +11,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from billing.errors import BillingError
-from billing.portalsessions import SessionUnavailable
+from billing.kernel.errors import BillingError
+from billing.portal.portalsessions import SessionUnavailable
 from portal_site import billing_details, invoices, pages, payment_methods, subscriptions
 from portal_site.rendering import HERE, page
 from portal_site.security import SecurityHeadersMiddleware

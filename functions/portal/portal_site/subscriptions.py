@@ -22,9 +22,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from billing import catalog, subscriptions
-from billing.errors import InvalidRequest, NotFound
-from billing.repository import Item
+from billing.catalog import catalog
+from billing.kernel.errors import InvalidRequest, NotFound
+from billing.store.repository import Item
+from billing.subscriptions import subscriptions
 from portal_site import i18n
 from portal_site.pages import SignedIn, checked_form, done, owned, signed_in
 from portal_site.rendering import N_, locale_of, page

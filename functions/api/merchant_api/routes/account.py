@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import Field
 
-from billing import accounts
+from billing.accounts import accounts
 from merchant_api.auth import caller
 from merchant_api.models import Address, Country, Currency, Request, ShortText, WholeNumber
 

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BeforeValidator, Field
 
-from billing import catalog, taxrates
+from billing.catalog import catalog, taxrates
 from merchant_api import request
 from merchant_api.models import (
     Country,

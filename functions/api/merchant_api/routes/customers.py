@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import EmailStr, Field
 
-from billing import customers
+from billing.customers import customers
 from merchant_api import request
 from merchant_api.models import Address, Limit, Metadata, Request, StartingAfter
 from merchant_api.wire import json_response

@@ -8,7 +8,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import Field
 
-from billing import auditlog, deliveries, events
+from billing.events import auditlog, events
+from billing.webhooks import deliveries
 from merchant_api import request
 from merchant_api.models import Limit, Request, StartingAfter
 

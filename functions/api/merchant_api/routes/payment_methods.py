@@ -8,7 +8,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import Field
 
-from billing import clock, paymentmethods
+from billing.kernel import clock
+from billing.payments import paymentmethods
 from merchant_api import request
 from merchant_api.models import Request, StrictBool
 from merchant_api.routes.customers import CustomerId

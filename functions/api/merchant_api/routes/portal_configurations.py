@@ -9,9 +9,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
-from billing import portalconfigs
-from billing.errors import InvalidRequest
-from billing.portalconfigs import (
+from billing.kernel.errors import InvalidRequest
+from billing.portal import portalconfigs
+from billing.portal.portalconfigs import (
     CancellationReason,
     CancelMode,
     CustomerUpdateField,

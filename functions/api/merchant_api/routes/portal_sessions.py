@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import Field
 
-from billing import portalsessions
+from billing.portal import portalsessions
 from merchant_api import request
 from merchant_api.models import Request, any_case
 from merchant_api.wire import json_response

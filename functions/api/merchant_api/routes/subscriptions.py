@@ -8,8 +8,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import Field
 
-from billing import invoices, subscriptions
-from billing.portalconfigs import CancellationReason
+from billing.invoicing import invoices
+from billing.portal.portalconfigs import CancellationReason
+from billing.subscriptions import subscriptions
 from merchant_api import request
 from merchant_api.models import Limit, NullRefused, Request, StartingAfter, StrictBool, WholeNumber
 from merchant_api.wire import json_response

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from billing import testclocks
-from billing.errors import InvalidRequest
+from billing.kernel.errors import InvalidRequest
+from billing.subscriptions import testclocks
 from merchant_api import request
 from merchant_api.models import DateTime, Request, ShortText
 from merchant_api.wire import json_response

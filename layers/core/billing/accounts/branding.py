@@ -1,0 +1,392 @@
+"""Branding: the logo, accent colour, links and portal domain that the portal and invoice PDFs wear.
+
+Item: pk `<scope>#BRANDING`, sk `BRANDING` (versioned), one per account and mode. Until the
+merchant writes one, reads answer the defaults (nothing is written).
+
+The logo is stored inline as a data URI (PNG, JPEG or SVG) of at most 256 KB (262,144
+characters). Inline, because it is small and read with the branding in one GetItem; capped
+at 256 KB because a DynamoDB item holds at most 400 KB, and a portal session keeps a snapshot
+of the branding next to its own fields: 256 KB leaves the rest room to spare. (The session
+snapshot itself carries only `logoHash`/`logoType`, never the bytes.)
+
+SVG logos are untrusted markup shown to customers: they are parsed with defusedxml (no DTD,
+no entities, no external references) and rebuilt from an allowlist of drawing elements,
+without scripts, event handlers, foreign objects, style sheets, images, links or animation,
+and with only local (`#…`) references. What is stored is that sanitised SVG, re-encoded as
+a base64 data URI; an SVG with nothing drawable left is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import unquote_to_bytes, urlsplit
+from xml.etree import ElementTree as ET
+
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeET
+
+from billing.kernel import clock
+from billing.kernel.errors import InvalidRequest
+from billing.kernel.scope import Scope
+from billing.store.repository import Item, Table, holds, stored_as, versioned_set
+
+SK = "BRANDING"
+DEFAULT_ACCENT = "#635BFF"
+MAX_LOGO_CHARS = 262_144  # the whole data URI; see the module docstring
+MAX_URL_CHARS = 2048
+MAX_DOMAIN_CHARS = 253
+URL_FIELDS = ("supportUrl", "privacyUrl", "termsUrl")
+FIELDS = ("logo", "accentColor", *URL_FIELDS, "portalDomain")
+LOGO_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
+
+_HEX = re.compile(r"^#[0-9A-Fa-f]{6}\Z")
+_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
+_DATA_URI = re.compile(r"^data:(?P<mime>[a-z]+/[a-z0-9.+-]+)(?P<params>(?:;[a-z0-9=.-]+)*),(?P<data>.*)\Z", re.S | re.I)
+_MAGIC = {"image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",)}
+
+
+def branding_key(scope: Scope) -> tuple[str, str]:
+    return scope.key("BRANDING"), SK
+
+
+def defaults(scope: Scope) -> Item:
+    pk, sk = branding_key(scope)
+    return {
+        "pk": pk,
+        "sk": sk,
+        "type": "branding",
+        "logo": None,
+        "accentColor": DEFAULT_ACCENT,
+        "supportUrl": None,
+        "privacyUrl": None,
+        "termsUrl": None,
+        "portalDomain": None,
+        "updatedAt": None,
+        "version": 0,
+    }
+
+
+# ------------------------------------------------------------------ service
+def get_branding(scope: Scope, *, table: Table | None = None) -> Item:
+    """The stored branding, or the defaults (not written) when the merchant has none."""
+    pk, sk = branding_key(scope)
+    stored = (table or Table()).get(pk, sk)
+    return {**defaults(scope), **stored} if stored else defaults(scope)
+
+
+def update_branding(scope: Scope, fields: Mapping[str, Any], *, table: Table | None = None) -> Item:
+    """A partial update (wire names); a field set to null clears it (the accent back to the default)."""
+    unknown = sorted(set(fields) - set(FIELDS))
+    if unknown:
+        raise InvalidRequest(f"Received unknown parameter: {unknown[0]}.", param=unknown[0])
+    changes = {name: validate_field(name, value) for name, value in fields.items()}
+    table = table or Table()
+    current = get_branding(scope, table=table)
+    changes = {k: v for k, v in changes.items() if current.get(k) != v}
+    if not changes:
+        return current
+    changes["updatedAt"] = clock.to_wire(clock.now())
+    conflict = "The branding was changed by another request; retry."
+    if current["version"] == 0:
+        item = {**current, **changes, "version": 1}
+        table.put(item, condition="attribute_not_exists(pk)", conflict_message=conflict, already=stored_as(item))
+        return item
+    return table.update(
+        current["pk"],
+        current["sk"],
+        **versioned_set(changes, current["version"]),
+        conflict_message=conflict,
+        already=holds(changes, version=current["version"] + 1),
+    )
+
+
+def validate_field(name: str, value: Any) -> Any:
+    """The value to store for one wire field, or InvalidRequest naming it."""
+    if value is None:
+        return DEFAULT_ACCENT if name == "accentColor" else None
+    if not isinstance(value, str):
+        raise InvalidRequest(f"{name} must be a string or null.", param=name)
+    if name == "logo":
+        return validate_logo(value)
+    if name == "accentColor":
+        return validate_color(value, param=name)
+    if name == "portalDomain":
+        return validate_domain(value)
+    if name in URL_FIELDS:
+        return validate_https_url(value, param=name)
+    raise InvalidRequest(f"Received unknown parameter: {name}.", param=name)
+
+
+def _colors_and_links(item: Mapping[str, Any]) -> dict[str, Any]:
+    accent = item.get("accentColor") or DEFAULT_ACCENT
+    fields = {"accentColor": accent, "textColor": text_color_for(accent)}
+    fields.update({name: item.get(name) for name in (*URL_FIELDS, "portalDomain")})
+    return fields
+
+
+def to_wire(item: Item, scope: Scope) -> dict[str, Any]:
+    return {
+        "object": "branding",
+        "logo": item.get("logo"),
+        **_colors_and_links(item),
+        "livemode": scope.livemode,
+        "updatedAt": item.get("updatedAt"),
+    }
+
+
+def portal_snapshot(item: Mapping[str, Any]) -> dict[str, Any]:
+    """What a portal session keeps at mint time: everything but the logo's bytes."""
+    content = logo_content(item)
+    return {**_colors_and_links(item), "logoHash": logo_hash(item), "logoType": content[0] if content else None}
+
+
+def logo_content(item: Mapping[str, Any]) -> tuple[str, bytes] | None:
+    """The stored logo's MIME type and bytes (None without a logo, or one that cannot be read)."""
+    logo = item.get("logo")
+    if not logo:
+        return None
+    match = _DATA_URI.match(logo)
+    if not match or match["mime"] not in LOGO_TYPES or ";base64" not in match["params"]:
+        return None
+    try:
+        return match["mime"], base64.b64decode(match["data"], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def logo_hash(item: Mapping[str, Any]) -> str | None:
+    """16 hex characters of the logo data URI's SHA-256: a cache-busting asset name."""
+    logo = item.get("logo")
+    return hashlib.sha256(logo.encode()).hexdigest()[:16] if logo else None
+
+
+# ------------------------------------------------------------------ colours (WCAG 2.x)
+def _rgb(color: str) -> tuple[int, int, int]:
+    if not _HEX.match(color):
+        raise ValueError(f"not a #RRGGBB colour: {color!r}")
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
+
+
+def relative_luminance(color: str) -> float:
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(v) for v in _rgb(color))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG 2.x contrast ratio of two `#RRGGBB` colours: 1 (none) to 21 (black on white)."""
+    la, lb = relative_luminance(a), relative_luminance(b)
+    lighter, darker = max(la, lb), min(la, lb)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def text_color_for(accent: str) -> str:
+    """White or black, whichever reads better on `accent` (white on a tie)."""
+    white, black = contrast_ratio(accent, "#FFFFFF"), contrast_ratio(accent, "#000000")
+    return "#FFFFFF" if white >= black else "#000000"
+
+
+def validate_color(value: str, *, param: str) -> str:
+    if not _HEX.match(value):
+        raise InvalidRequest(f"{param} must be a colour written #RRGGBB, like {DEFAULT_ACCENT}.", param=param)
+    return value.upper()
+
+
+# ------------------------------------------------------------------ URLs and domains
+def validate_https_url(value: str, *, param: str) -> str:
+    if len(value) > MAX_URL_CHARS:
+        raise InvalidRequest(f"{param} is longer than {MAX_URL_CHARS} characters.", param=param)
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        raise InvalidRequest(f"{param} must not contain spaces or control characters.", param=param)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises ValueError on a bad port)
+    except ValueError:
+        raise InvalidRequest(f"{param} is not a valid URL.", param=param) from None
+    if parts.scheme.lower() != "https":
+        raise InvalidRequest(f"{param} must be an https:// URL.", param=param)
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise InvalidRequest(f"{param} must not contain a user name or password.", param=param)
+    if not parts.hostname:
+        raise InvalidRequest(f"{param} needs a host name.", param=param)
+    return value
+
+
+def validate_domain(value: str) -> str:
+    """A DNS host name such as `billing.example.com`: no scheme, port, path or IP address."""
+    host = value.lower()
+    problem = None
+    if len(host) > MAX_DOMAIN_CHARS:
+        problem = f"is longer than {MAX_DOMAIN_CHARS} characters"
+    elif any(ch in host for ch in "/:@?#[] \t"):
+        problem = "must be a bare host name, without scheme, port or path"
+    else:
+        labels = host.split(".")
+        if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+            problem = "must be a host name like billing.example.com"
+        elif labels[-1].isdigit():
+            problem = "must be a host name, not an IP address"
+    if problem:
+        raise InvalidRequest(f"portalDomain {problem}.", param="portalDomain")
+    return host
+
+
+# ------------------------------------------------------------------ logos
+def _logo_error(message: str) -> InvalidRequest:
+    return InvalidRequest(message, param="logo")
+
+
+def validate_logo(value: str) -> str:
+    """The data URI to store: a checked PNG or JPEG as given, or an SVG sanitised and re-encoded."""
+    if len(value) > MAX_LOGO_CHARS:
+        raise _logo_error(f"logo is larger than 256 KB ({MAX_LOGO_CHARS} characters as a data URI).")
+    match = _DATA_URI.match(value)
+    if not match:
+        raise _logo_error("logo must be a data URI of a PNG, JPEG or SVG image (data:image/png;base64,…).")
+    mime, params, data = match["mime"].lower(), match["params"].lower().split(";")[1:], match["data"]
+    if mime not in LOGO_TYPES:
+        raise _logo_error("logo must be a data URI of a PNG, JPEG or SVG image (data:image/png;base64,…).")
+    if "base64" in params:
+        raw = _strict_base64(data)
+    elif mime == "image/svg+xml" and set(params) <= {"utf8", "charset=utf-8", "charset=utf8"}:
+        raw = unquote_to_bytes(data)
+    else:
+        raise _logo_error("logo must be base64-encoded (data:image/png;base64,…).")
+    if not raw:
+        raise _logo_error("logo is empty.")
+    if mime == "image/svg+xml":
+        uri = "data:image/svg+xml;base64," + base64.b64encode(sanitize_svg(raw)).decode()
+        if len(uri) > MAX_LOGO_CHARS:
+            raise _logo_error("logo is larger than 256 KB once base64-encoded.")
+        return uri
+    if not raw.startswith(_MAGIC[mime]):
+        raise _logo_error(f"logo's bytes are not a {mime.split('/')[1].upper()} image.")
+    return f"data:{mime};base64,{data}"
+
+
+def _strict_base64(data: str) -> bytes:
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise _logo_error("logo's base64 data is not valid.") from None
+    if base64.b64encode(raw).decode() != data:
+        raise _logo_error("logo's base64 data is not valid (not canonical).")
+    return raw
+
+
+# ------------------------------------------------------------------ SVG sanitising
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+ET.register_namespace("xlink", XLINK_NS)  # the conventional prefix on output (idempotent)
+
+SVG_ELEMENTS = frozenset(
+    "svg g path rect circle ellipse line polyline polygon text tspan defs linearGradient radialGradient "
+    "stop clipPath mask title desc symbol use".split()
+)
+DRAWABLE = frozenset("path rect circle ellipse line polyline polygon text use".split())
+NOT_RENDERED = frozenset("defs symbol clipPath mask linearGradient radialGradient title desc".split())
+TEXT_ELEMENTS = frozenset("text tspan title desc".split())
+MAX_SVG_DEPTH = 64
+MAX_SVG_ELEMENTS = 20_000
+_URL_REF = re.compile(r"url\(")
+_LOCAL_URL_REF = re.compile(r"url\(['\"]?#")
+_HOSTILE_VALUE = ("javascript:", "vbscript:", "data:", "expression(", "@import", "-moz-binding", "behavior:")
+
+
+def sanitize_svg(raw: bytes) -> bytes:
+    """`raw` SVG rebuilt from safe parts only; InvalidRequest (param `logo`) when nothing is left."""
+    try:
+        root = SafeET.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException:
+        raise _logo_error("logo SVG must not contain a DTD, entities or external references.") from None
+    except (ET.ParseError, ValueError):
+        raise _logo_error("logo is not a well-formed SVG document.") from None
+    if _local_name(root) != "svg":
+        raise _logo_error("logo is not an SVG image (its root element is not <svg>).")
+    counter = [0]
+    clean = _clean_element(root, depth=0, counter=counter, parent_keeps_text=False)
+    if clean is None or not _draws_something(clean):
+        raise _logo_error("logo SVG has nothing drawable left once made safe.")
+    clean.set("xmlns", SVG_NS)  # names are kept unqualified; this puts them all in the SVG namespace
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(clean, encoding="utf-8", xml_declaration=False)
+
+
+def _local_name(element: ET.Element) -> str | None:
+    """The SVG element's name, or None for anything outside the SVG namespace (or no namespace)."""
+    tag = element.tag
+    if not isinstance(tag, str):
+        return None  # comments, processing instructions
+    if tag.startswith("{"):
+        namespace, _, name = tag[1:].partition("}")
+        return name if namespace == SVG_NS else None
+    return tag
+
+
+def _clean_element(
+    element: ET.Element, *, depth: int, counter: list[int], parent_keeps_text: bool
+) -> ET.Element | None:
+    name = _local_name(element)
+    if name not in SVG_ELEMENTS:
+        return None
+    counter[0] += 1
+    if depth > MAX_SVG_DEPTH or counter[0] > MAX_SVG_ELEMENTS:
+        raise _logo_error("logo SVG is nested too deeply or has too many elements.")
+    attributes = _clean_attributes(element)
+    if name == "use" and not str(attributes.get(f"{{{XLINK_NS}}}href", attributes.get("href", ""))).startswith("#"):
+        return None
+    clean = ET.Element(name, attributes)
+    keeps_text = name in TEXT_ELEMENTS
+    if keeps_text and element.text:
+        clean.text = element.text
+    for child in element:
+        kept = _clean_element(child, depth=depth + 1, counter=counter, parent_keeps_text=keeps_text)
+        if kept is not None:
+            clean.append(kept)
+    if parent_keeps_text and element.tail:
+        clean.tail = element.tail
+    return clean
+
+
+def _clean_attributes(element: ET.Element) -> dict[str, str]:
+    kept: dict[str, str] = {}
+    for key, value in element.attrib.items():
+        if key.startswith("{"):
+            namespace, _, local = key[1:].partition("}")
+            allowed = (namespace == XLINK_NS and local == "href") or (namespace == XML_NS and local == "space")
+            if not allowed:
+                continue
+        else:
+            local = key
+        if local.lower().startswith("on") or not _safe_value(local, value):
+            continue
+        kept[key] = value
+    return kept
+
+
+def _safe_value(name: str, value: str) -> bool:
+    squeezed = "".join(ch for ch in value if not ch.isspace() and ord(ch) >= 0x20).lower()
+    if name.lower() == "href":
+        return squeezed.startswith("#")
+    if "\\" in squeezed or "&#" in squeezed:  # CSS escapes could spell url( or javascript: another way
+        return False
+    if any(word in squeezed for word in _HOSTILE_VALUE):
+        return False
+    return len(_URL_REF.findall(squeezed)) == len(_LOCAL_URL_REF.findall(squeezed))
+
+
+def _draws_something(element: ET.Element) -> bool:
+    name = _local_name(element)
+    if name in NOT_RENDERED:
+        return False
+    if name in DRAWABLE and (name not in ("text",) or "".join(element.itertext()).strip()):
+        return True
+    return any(_draws_something(child) for child in element)

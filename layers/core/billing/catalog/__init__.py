@@ -1,0 +1,1 @@
+"""What a merchant sells: products, prices and coupons (`catalog`) and tax rates (`taxrates`)."""

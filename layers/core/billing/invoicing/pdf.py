@@ -1,0 +1,328 @@
+"""Invoice PDFs (reportlab): seller and buyer with tax IDs, lines, totals, notes, branding.
+
+`render(invoice, branding)` takes the invoice as its wire dict with the seller and buyer
+snapshots taken at finalization, so a PDF never changes after the fact. Text is set in
+Bitstream Vera (shipped inside reportlab, so the same glyphs on Lambda as here) and escaped
+for reportlab's markup.
+
+Branding (the item of `billing.accounts.branding`): the logo heads the page, scaled into a fixed box
+keeping its aspect ratio (PNG/JPEG through reportlab's ImageReader, SVG through svglib; the
+SVG was sanitised when it was stored). A logo that cannot be drawn gives way to the
+merchant's name. The accent colour draws the rule under the header, the title, the table
+head and the totals; the support, privacy and terms links sit in every page's footer.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+from xml.sax.saxutils import escape
+
+from babel import Locale
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from billing.accounts import branding as branding_service
+from billing.invoicing import invoices as invoice_service
+from billing.kernel.formatting import day, money
+from billing.kernel.scope import Scope
+from billing.store.repository import Item
+
+FONT, BOLD = "Vera", "VeraBd"
+DEFAULT_ACCENT = "#1F3A5F"
+LOGO_BOX = (60 * mm, 18 * mm)  # width, height: the logo is scaled to fit, never stretched
+MAX_LOGO_PIXELS = 25_000_000  # a small PNG can claim a huge canvas: such a logo is not decoded
+FOOTER_LINKS = (("supportUrl", "Support"), ("privacyUrl", "Privacy"), ("termsUrl", "Terms"))
+MAX_SHOWN_URL = 60  # three shortened links fit in the bottom margin (two lines at most)
+MIN_TEXT_CONTRAST = 4.5  # WCAG AA for body text: a paler accent colours rules and bands, not text
+CONTENT_WIDTH = 174 * mm  # A4 less the margins: the width of the header, lines and footer
+_fonts_ready = False
+
+
+def _register_fonts() -> None:
+    global _fonts_ready
+    if not _fonts_ready:
+        pdfmetrics.registerFont(TTFont(FONT, "Vera.ttf"))
+        pdfmetrics.registerFont(TTFont(BOLD, "VeraBd.ttf"))
+        _fonts_ready = True
+
+
+def _text(value: Any) -> str:
+    return escape(str(value)) if value not in (None, "") else ""
+
+
+def country_name(code: str | None, locale: str = "en") -> str | None:
+    if not code:
+        return None
+    return str(Locale.parse(locale).territories.get(code, code))
+
+
+def _address_lines(party: Mapping[str, Any], locale: str) -> list[str]:
+    address = party.get("address") or {}
+    city_line = " ".join(p for p in (address.get("postalCode"), address.get("city")) if p)
+    country = country_name(address.get("country"), locale)
+    parts = [address.get("line1"), address.get("line2"), city_line, address.get("state"), country]
+    return [_text(p) for p in parts if p]
+
+
+def _party(title: str, party: Mapping[str, Any], styles: Mapping[str, ParagraphStyle], locale: str) -> list[Paragraph]:
+    lines = [f"<b>{_text(party.get('legalName') or party.get('name'))}</b>", *_address_lines(party, locale)]
+    if party.get("email"):
+        lines.append(_text(party["email"]))
+    for tax_id in party.get("taxIds") or []:
+        lines.append(f"{_text(tax_id['type']).upper().replace('_', ' ')}: {_text(tax_id['value'])}")
+    if party.get("taxId"):
+        lines.append(f"Tax ID: {_text(party['taxId'])}")
+    return [Paragraph(title, styles["label"]), Paragraph("<br/>".join(lines), styles["body"])]
+
+
+def _styles(ink: colors.Color) -> dict[str, ParagraphStyle]:
+    """`ink`: the accent where it reads well as text on white, black where it does not."""
+    base = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=12.5)
+    return {
+        "body": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=10, textColor=colors.HexColor("#555555")),
+        "label": ParagraphStyle("label", parent=base, fontName=BOLD, fontSize=7.5, textColor=ink, spaceAfter=2),
+        "title": ParagraphStyle("title", parent=base, fontName=BOLD, fontSize=20, leading=24, textColor=ink),
+        "brand": ParagraphStyle("brand", parent=base, fontName=BOLD, fontSize=16, leading=20, textColor=ink),
+        "right": ParagraphStyle("right", parent=base, alignment=TA_RIGHT),
+    }
+
+
+def _fit(width: float, height: float) -> tuple[float, float]:
+    """`width` × `height` scaled (up or down) into LOGO_BOX, keeping the aspect ratio."""
+    box_width, box_height = LOGO_BOX
+    scale = min(box_width / width, box_height / height)
+    return width * scale, height * scale
+
+
+def _raster_logo(raw: bytes) -> Flowable:
+    from PIL import Image as PILImage  # reportlab's own dependency
+
+    with PILImage.open(io.BytesIO(raw)) as probe:
+        if probe.width * probe.height > MAX_LOGO_PIXELS:
+            raise ValueError("logo too large to decode")
+        probe.load()  # a truncated or corrupt image fails here, not halfway through the PDF
+    width, height = ImageReader(io.BytesIO(raw)).getSize()
+    shown_width, shown_height = _fit(width, height)
+    return Image(io.BytesIO(raw), width=shown_width, height=shown_height, hAlign="LEFT")
+
+
+def _svg_logo(raw: bytes) -> Flowable:
+    from svglib.svglib import svg2rlg
+
+    drawing = svg2rlg(io.BytesIO(raw))
+    if drawing is None or drawing.width <= 0 or drawing.height <= 0:
+        raise ValueError("SVG logo has no size")
+    shown_width, shown_height = _fit(drawing.width, drawing.height)
+    scale = shown_width / drawing.width
+    drawing.scale(scale, scale)
+    drawing.width, drawing.height = shown_width, shown_height
+    drawing.hAlign = "LEFT"
+    return drawing
+
+
+def _masthead(seller: Mapping[str, Any], branding: Mapping[str, Any], styles: Mapping[str, ParagraphStyle]) -> Flowable:
+    """The logo in its box, or the merchant's name when there is none (or it cannot be drawn)."""
+    content = branding_service.logo_content(branding)
+    if content:
+        mime, raw = content
+        try:
+            return _svg_logo(raw) if mime == "image/svg+xml" else _raster_logo(raw)
+        except Exception:  # noqa: S110 (any decoder failure: the name stands in for the logo)
+            pass
+    return Paragraph(_text(seller.get("name") or seller.get("legalName")), styles["brand"])
+
+
+def _footer(branding: Mapping[str, Any], styles: Mapping[str, ParagraphStyle], accent: colors.Color) -> Any:
+    """Draws the support, privacy and terms links at the foot of each page."""
+    links = []
+    for key, label in FOOTER_LINKS:
+        url = branding.get(key)
+        if url:
+            shown = url if len(url) <= MAX_SHOWN_URL else url[: MAX_SHOWN_URL - 1] + "…"
+            href = escape(str(url), {'"': "&quot;"})
+            links.append(f'{label}: <a href="{href}">{_text(shown)}</a>')
+
+    def draw(canvas: Canvas, document: SimpleDocTemplate) -> None:
+        if not links:
+            return
+        canvas.saveState()
+        left, width = document.leftMargin, document.width
+        footer = Paragraph(" · ".join(links), styles["small"])
+        _, height = footer.wrap(width, document.bottomMargin)
+        top = document.bottomMargin - 4 * mm
+        canvas.setStrokeColor(accent)
+        canvas.setLineWidth(0.75)
+        canvas.line(left, top, left + width, top)
+        footer.drawOn(canvas, left, top - 2 * mm - height)
+        canvas.restoreState()
+
+    return draw
+
+
+def invoice_document(scope: Scope, invoice: Item, locale: str = "en") -> bytes:
+    """The PDF of a stored invoice in its account's branding: what `GET /v1/invoices/{id}/pdf`
+    answers, and the portal's download."""
+    return render(invoice_service.to_wire(invoice, scope), branding_service.get_branding(scope), locale)
+
+
+def render(invoice: Mapping[str, Any], branding: Mapping[str, Any] | None = None, locale: str = "en") -> bytes:
+    _register_fonts()
+    branding = branding or {}
+    accent_hex = branding.get("accentColor") or DEFAULT_ACCENT
+    accent = colors.HexColor(accent_hex)
+    legible = branding_service.contrast_ratio(accent_hex, "#FFFFFF") >= MIN_TEXT_CONTRAST
+    ink = accent if legible else colors.black
+    styles = _styles(ink)
+    out = io.BytesIO()
+    document = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=18 * mm,
+        title=f"Invoice {invoice['number']}",
+        author=str(invoice["seller"].get("legalName") or invoice["seller"].get("name")),
+    )
+    facts = [
+        ["Invoice number", _text(invoice["number"])],
+        ["Date of issue", day(invoice.get("finalizedAt") or invoice["createdAt"], locale)],
+        ["Service period", f"{day(invoice.get('periodStart'), locale)} – {day(invoice.get('periodEnd'), locale)}"],
+        ["Status", _text(invoice["status"]).capitalize()],
+    ]
+    header = Table(
+        [
+            [Paragraph("Invoice", styles["title"]), _party("FROM", invoice["seller"], styles, locale)],
+            [
+                Table(
+                    facts,
+                    style=[
+                        ("FONT", (0, 0), (-1, -1), FONT, 8.5),
+                        ("FONT", (0, 0), (0, -1), BOLD, 8.5),
+                        ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ],
+                ),
+                _party("BILL TO", invoice["customerDetails"], styles, locale),
+            ],
+        ],
+        colWidths=[95 * mm, 79 * mm],
+        style=[
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+        ],
+    )
+    story: list[Any] = [
+        Table(
+            [[_masthead(invoice["seller"], branding, styles)]],
+            colWidths=[CONTENT_WIDTH],
+            style=[
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3 * mm),
+                ("LINEBELOW", (0, 0), (-1, -1), 2, accent),
+            ],
+        ),
+        Spacer(1, 5 * mm),
+        header,
+        Spacer(1, 6 * mm),
+        _lines_table(invoice, styles, accent, colors.HexColor(branding_service.text_color_for(accent_hex)), locale),
+        Spacer(1, 4 * mm),
+    ]
+    story.append(_totals_table(invoice, styles, accent, ink, locale))
+    notes = [n for n in (invoice.get("reverseChargeNote"), invoice.get("footer")) if n]
+    for note in notes:
+        story += [Spacer(1, 4 * mm), Paragraph(_text(note), styles["body"])]
+    footer = _footer(branding, styles, accent)
+    document.build(story, onFirstPage=footer, onLaterPages=footer)
+    return out.getvalue()
+
+
+def _lines_table(
+    invoice: Mapping[str, Any],
+    styles: Mapping[str, ParagraphStyle],
+    accent: colors.Color,
+    on_accent: colors.Color,
+    locale: str,
+) -> Table:
+    currency = invoice["currency"]
+    rows: list[Sequence[Any]] = [["Description", "Qty", "Unit price", "Amount"]]
+    for line in invoice["lines"]:
+        period = f"{day(line.get('periodStart'), locale)} – {day(line.get('periodEnd'), locale)}"
+        description = f"{_text(line['description'])}<br/><font size=7.5 color='#555555'>{period}</font>"
+        rows.append(
+            [
+                Paragraph(description, styles["body"]),
+                str(line.get("quantity", 1)),
+                money(line["unitAmount"], currency, locale) if line.get("unitAmount") is not None else "",
+                money(line["amount"], currency, locale),
+            ]
+        )
+    return Table(
+        rows,
+        colWidths=[100 * mm, 14 * mm, 30 * mm, 30 * mm],
+        repeatRows=1,
+        style=TableStyle(
+            [
+                ("FONT", (0, 0), (-1, 0), BOLD, 8),
+                ("TEXTCOLOR", (0, 0), (-1, 0), on_accent),
+                ("BACKGROUND", (0, 0), (-1, 0), accent),
+                ("FONT", (0, 1), (-1, -1), FONT, 9),
+                ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#CCCCCC")),
+                ("TOPPADDING", (0, 0), (-1, -1), 4),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+            ]
+        ),
+    )
+
+
+def _totals_table(
+    invoice: Mapping[str, Any],
+    styles: Mapping[str, ParagraphStyle],
+    accent: colors.Color,
+    ink: colors.Color,
+    locale: str,
+) -> Table:
+    currency = invoice["currency"]
+    rows: list[list[str]] = [["Subtotal", money(invoice["subtotal"], currency, locale)]]
+    if invoice.get("discount"):
+        rows.append([_text(invoice.get("discountName") or "Discount"), money(-invoice["discount"], currency, locale)])
+    if invoice.get("taxName"):
+        rows.append([_text(invoice["taxName"]), money(invoice.get("tax", 0), currency, locale)])
+    elif invoice.get("reverseChargeNote"):
+        rows.append(["VAT (reverse charge)", money(0, currency, locale)])
+    rows.append(["Total", money(invoice["total"], currency, locale)])
+    rows.append(["Amount paid", money(invoice.get("amountPaid", 0), currency, locale)])
+    rows.append(["Amount due", money(invoice.get("amountDue", 0), currency, locale)])
+    last = len(rows) - 1
+    return Table(
+        rows,
+        colWidths=[50 * mm, 30 * mm],
+        hAlign="RIGHT",
+        style=TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), FONT, 9),
+                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+                ("FONT", (0, last - 2), (-1, last - 2), BOLD, 9.5),
+                ("LINEABOVE", (0, last - 2), (-1, last - 2), 0.75, accent),
+                ("FONT", (0, last), (-1, last), BOLD, 10),
+                ("TEXTCOLOR", (0, last), (-1, last), ink),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ]
+        ),
+    )

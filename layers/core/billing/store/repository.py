@@ -1,0 +1,519 @@
+"""The only module that talks to AWS: DynamoDB (the single table) and Secrets Manager.
+
+Items are plain dicts of Python values; this module converts to and from DynamoDB's typed
+JSON. Numbers come back as `int` when whole (money is always whole minor units). AWS errors
+become the domain errors of `billing.kernel.errors`: a failed condition is a `Conflict`, throttling
+and timeouts are a `ServiceUnavailable`; nothing else leaks boto3 types to the services.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from billing.kernel import config
+from billing.kernel.errors import Conflict, ServiceUnavailable
+
+Item = dict[str, Any]
+Already = Callable[[Item], bool]  # whether the stored item already holds this request's change
+
+INDEX_KEYS = {
+    "gsi1": ("gsi1pk", "gsi1sk"),
+    "gsi2": ("gsi2pk", "gsi2sk"),
+    "gsi3": ("gsi3pk", "gsi3sk"),
+    "due": ("duePk", "dueSk"),
+}
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+_clients: dict[str, Any] = {}
+_clients_lock = threading.Lock()
+
+_CLIENT_CONFIG = Config(
+    retries={"max_attempts": 3, "mode": "standard"},
+    connect_timeout=2,
+    read_timeout=5,
+)
+_THROTTLING = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "InternalError",
+    "RequestThrottled",
+    "AWS.SimpleQueueService.RequestThrottled",
+}
+
+
+@dataclass
+class CommitMark:
+    """An operation that rides with the first transaction a request commits, so that the two
+    commit together or not at all (the idempotency record's "carried out" mark: a retry under
+    the same key then can never commit the change a second time)."""
+
+    operation: Mapping[str, Any]
+    committed: bool = False
+
+
+_commit_mark: ContextVar[CommitMark | None] = ContextVar("commit_mark", default=None)
+
+
+@contextmanager
+def marking_first_commit(operation: Mapping[str, Any]) -> Iterator[CommitMark]:
+    """Within it, the first transaction that commits also carries `operation`."""
+    mark = CommitMark(operation)
+    token = _commit_mark.set(mark)
+    try:
+        yield mark
+    finally:
+        _commit_mark.reset(token)
+
+
+def client(service: str) -> Any:
+    """One boto3 client per service per warm container (clients are thread-safe)."""
+    with _clients_lock:
+        if service not in _clients:
+            _clients[service] = boto3.client(service, config=_CLIENT_CONFIG)
+        return _clients[service]
+
+
+def reset_clients() -> None:
+    """Drop cached clients (tests switch endpoints and credentials)."""
+    with _clients_lock:
+        _clients.clear()
+
+
+# ------------------------------------------------------------------ conversion
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, set):
+        return {_plain(v) for v in value}
+    return value
+
+
+def _dynamo_value(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, Mapping):
+        return {k: _dynamo_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_dynamo_value(v) for v in value]
+    return value
+
+
+def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(_dynamo_value(v)) for k, v in item.items()}
+
+
+def deserialize(raw: Mapping[str, Any]) -> Item:
+    return {k: _plain(_deserializer.deserialize(v)) for k, v in raw.items()}
+
+
+def _values(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return serialize(values) if values else None
+
+
+# ------------------------------------------------------------------ errors
+def _translate(error: Exception, conflict_message: str) -> Exception:
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        if code == "ConditionalCheckFailedException":
+            return Conflict(conflict_message, code="conflict")
+        if code == "TransactionCanceledException":
+            reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
+            if any(r in _THROTTLING or r == "ThrottlingError" for r in reasons):
+                return ServiceUnavailable("The service is busy; retry the request.")
+            return Conflict(conflict_message, code="conflict")
+        if code == "TransactionConflictException":
+            return Conflict(conflict_message, code="conflict")
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        if code in _THROTTLING or status >= 500:
+            # Throttling, and any failure of the service's own (SQS says `InternalError`,
+            # `RequestThrottled`), once botocore's retries are spent: the caller may retry.
+            return ServiceUnavailable("The service is busy; retry the request.")
+        return error
+    if isinstance(error, BotoCoreError):
+        return ServiceUnavailable("The data store did not answer in time; retry the request.")
+    return error
+
+
+def _own_earlier_attempt(error: Exception, already: Already | None) -> Item | None:
+    """The stored item, when a conditional single-item write failed its condition only because
+    an earlier attempt of the same call had committed it.
+
+    botocore retries a write whose answer timed out; when the first attempt had committed, the
+    retry finds the item changed and fails its condition: a false conflict for a change that
+    happened (transactions are safe from this: their `ClientRequestToken` makes the retry
+    DynamoDB's idempotent success; single-item writes have no token). So such a write asks for
+    the item as it stands (`ReturnValuesOnConditionCheckFailure`), and when botocore did retry
+    the call, the caller's `already` decides from it whether it is this request's own change."""
+    if already is None or not isinstance(error, ClientError) or not retried_condition_failure(error):
+        return None  # (when the only attempt failed its condition, that was someone else's doing)
+    raw = error.response.get("Item")
+    if not raw:
+        return None
+    stored = deserialize(raw)
+    return stored if already(stored) else None
+
+
+def retried_condition_failure(error: BaseException | None) -> bool:
+    """Whether `error` is a conditional write's failed condition on a call botocore had retried:
+    the condition may have failed on the call's own earlier attempt, committed but answered late."""
+    if not isinstance(error, ClientError):
+        return False
+    if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+        return False
+    return int(error.response.get("ResponseMetadata", {}).get("RetryAttempts") or 0) > 0
+
+
+def stored_as(item: Mapping[str, Any]) -> Already:
+    """`already` for a put: the stored item is exactly the one put (a create's own earlier attempt)."""
+    expected = deserialize(serialize(item))
+    return lambda stored: stored == expected
+
+
+def holds(changes: Mapping[str, Any], *, version: int | None = None) -> Already:
+    """`already` for an update: the stored item holds `changes` (and, given, is at `version`)."""
+    expected = deserialize(serialize(changes))
+
+    def check(stored: Item) -> bool:
+        if version is not None and stored.get("version") != version:
+            return False
+        return all(stored.get(name) == value for name, value in expected.items())
+
+    return check
+
+
+class Table:
+    """The single DynamoDB table."""
+
+    def __init__(self, name: str | None = None) -> None:
+        self.name = name or config.settings().table_name
+        self._db = client("dynamodb")
+
+    def get(self, pk: str, sk: str, *, consistent: bool = True) -> Item | None:
+        try:
+            answer = self._db.get_item(
+                TableName=self.name, Key=serialize({"pk": pk, "sk": sk}), ConsistentRead=consistent
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise _translate(error, "read failed") from error
+        raw = answer.get("Item")
+        return deserialize(raw) if raw else None
+
+    def put(
+        self,
+        item: Mapping[str, Any],
+        *,
+        condition: str | None = None,
+        names: Mapping[str, str] | None = None,
+        values: Mapping[str, Any] | None = None,
+        conflict_message: str = "The object was changed by another request; retry.",
+        already: Already | None = None,
+    ) -> None:
+        """`item` written whole. With a `condition`, `already` tells from the stored item whether
+        it is this request's own write (see `_own_earlier_attempt`; `stored_as(item)` for a create)."""
+        request: dict[str, Any] = {"TableName": self.name, "Item": serialize(item)}
+        if condition:
+            request["ConditionExpression"] = condition
+            if already is not None:
+                request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        if names:
+            request["ExpressionAttributeNames"] = dict(names)
+        if values:
+            request["ExpressionAttributeValues"] = _values(values)
+        try:
+            self._db.put_item(**request)
+        except (ClientError, BotoCoreError) as error:
+            if _own_earlier_attempt(error, already) is not None:
+                return
+            raise _translate(error, conflict_message) from error
+
+    def update(
+        self,
+        pk: str,
+        sk: str,
+        *,
+        expression: str,
+        condition: str | None = None,
+        names: Mapping[str, str] | None = None,
+        values: Mapping[str, Any] | None = None,
+        conflict_message: str = "The object was changed by another request; retry.",
+        already: Already | None = None,
+    ) -> Item:
+        """The item as updated. With a `condition`, `already` tells from the stored item whether
+        it holds this request's own update (see `_own_earlier_attempt`), which is then returned."""
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "Key": serialize({"pk": pk, "sk": sk}),
+            "UpdateExpression": expression,
+            "ReturnValues": "ALL_NEW",
+        }
+        if condition:
+            request["ConditionExpression"] = condition
+            if already is not None:
+                request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        if names:
+            request["ExpressionAttributeNames"] = dict(names)
+        if values:
+            request["ExpressionAttributeValues"] = _values(values)
+        try:
+            answer = self._db.update_item(**request)
+        except (ClientError, BotoCoreError) as error:
+            done = _own_earlier_attempt(error, already)
+            if done is not None:
+                return done
+            raise _translate(error, conflict_message) from error
+        return deserialize(answer["Attributes"])
+
+    def delete(
+        self,
+        pk: str,
+        sk: str,
+        *,
+        condition: str | None = None,
+        names: Mapping[str, str] | None = None,
+        values: Mapping[str, Any] | None = None,
+    ) -> None:
+        request: dict[str, Any] = {"TableName": self.name, "Key": serialize({"pk": pk, "sk": sk})}
+        if condition:
+            request["ConditionExpression"] = condition
+        if names:
+            request["ExpressionAttributeNames"] = dict(names)
+        if values:
+            request["ExpressionAttributeValues"] = _values(values)
+        try:
+            self._db.delete_item(**request)
+        except (ClientError, BotoCoreError) as error:
+            raise _translate(error, "The object was changed by another request; retry.") from error
+
+    def query(
+        self,
+        partition: str,
+        *,
+        prefix: str | None = None,
+        index: str | None = None,
+        limit: int | None = None,
+        after: Mapping[str, Any] | None = None,
+        forward: bool = True,
+        consistent: bool = False,
+        upto: str | None = None,
+    ) -> tuple[list[Item], dict[str, Any] | None]:
+        """Items of one partition (with a sort-key prefix, or sort keys up to `upto`), and the resume key."""
+        hash_key, range_key = INDEX_KEYS.get(index or "", ("pk", "sk"))
+        names = {"#h": hash_key}
+        values: dict[str, Any] = {":h": partition}
+        condition = "#h = :h"
+        if prefix:
+            names["#r"] = range_key
+            values[":r"] = prefix
+            condition += " AND begins_with(#r, :r)"
+        elif upto:
+            names["#r"] = range_key
+            values[":r"] = upto
+            condition += " AND #r <= :r"
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": serialize(values),
+            "ScanIndexForward": forward,
+        }
+        if index:
+            request["IndexName"] = index
+        else:
+            request["ConsistentRead"] = consistent
+        if limit:
+            request["Limit"] = limit
+        if after:
+            request["ExclusiveStartKey"] = serialize(after)
+        try:
+            answer = self._db.query(**request)
+        except (ClientError, BotoCoreError) as error:
+            raise _translate(error, "read failed") from error
+        last = answer.get("LastEvaluatedKey")
+        return [deserialize(i) for i in answer.get("Items", [])], (deserialize(last) if last else None)
+
+    def query_all(self, partition: str, *, index: str | None = None, consistent: bool = False) -> list[Item]:
+        """Every item of a partition, page after page (for partitions known to be small)."""
+        items: list[Item] = []
+        after = None
+        while True:
+            page, after = self.query(partition, index=index, after=after, consistent=consistent)
+            items.extend(page)
+            if after is None:
+                return items
+
+    def transact(
+        self,
+        operations: Sequence[Mapping[str, Any]],
+        *,
+        conflict_message: str = "The object was changed by another request; retry.",
+        token: str | None = None,
+    ) -> None:
+        """All of `operations` (built with `put_op`, `update_op`, `check_op`) or none of them."""
+        mark = _commit_mark.get()
+        if mark is not None and mark.committed:
+            mark = None
+        if mark is not None:
+            operations = [*operations, mark.operation]
+        # A token always: botocore's retry of a transaction that committed but answered late is
+        # then DynamoDB's idempotent success, not a failed condition (a false 409).
+        request: dict[str, Any] = {
+            "TransactItems": [self._operation(op) for op in operations],
+            "ClientRequestToken": token or uuid.uuid4().hex,
+        }
+        try:
+            self._db.transact_write_items(**request)
+        except (ClientError, BotoCoreError) as error:
+            raise _translate(error, conflict_message) from error
+        if mark is not None:
+            mark.committed = True
+
+    def _operation(self, op: Mapping[str, Any]) -> dict[str, Any]:
+        kind = op["kind"]
+        body: dict[str, Any] = {"TableName": self.name}
+        if kind == "Put":
+            body["Item"] = serialize(op["item"])
+        else:
+            body["Key"] = serialize(op["key"])
+        if op.get("expression"):
+            body["UpdateExpression"] = op["expression"]
+        if op.get("condition"):
+            body["ConditionExpression"] = op["condition"]
+        if op.get("names"):
+            body["ExpressionAttributeNames"] = dict(op["names"])
+        if op.get("values"):
+            body["ExpressionAttributeValues"] = serialize(op["values"])
+        return {kind: body}
+
+
+def put_op(
+    item: Mapping[str, Any],
+    condition: str | None = None,
+    names: Mapping[str, str] | None = None,
+    values: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {"kind": "Put", "item": item, "condition": condition, "names": names, "values": values}
+
+
+def update_op(
+    pk: str,
+    sk: str,
+    expression: str,
+    condition: str | None = None,
+    names: Mapping[str, str] | None = None,
+    values: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "kind": "Update",
+        "key": {"pk": pk, "sk": sk},
+        "expression": expression,
+        "condition": condition,
+        "names": names,
+        "values": values,
+    }
+
+
+def delete_op(pk: str, sk: str, condition: str | None = None) -> dict[str, Any]:
+    return {"kind": "Delete", "key": {"pk": pk, "sk": sk}, "condition": condition}
+
+
+def check_op(
+    pk: str,
+    sk: str,
+    condition: str,
+    names: Mapping[str, str] | None = None,
+    values: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "kind": "ConditionCheck",
+        "key": {"pk": pk, "sk": sk},
+        "condition": condition,
+        "names": names,
+        "values": values,
+    }
+
+
+def versioned_put_op(after: Mapping[str, Any], expected_version: int) -> dict[str, Any]:
+    """`after` written whole, only over the version it was read at (no lost updates)."""
+    return put_op(after, "#v = :expected", {"#v": "version"}, {":expected": expected_version})
+
+
+def versioned_set(changes: Mapping[str, Any], expected_version: int) -> dict[str, Any]:
+    """`SET` of `changes` and the next version, conditional on `expected_version`: the
+    expression, condition, names and values of an `update` or `update_op`."""
+    fields = [*changes, "version"]
+    expression, names = set_expression(fields)
+    values = {f":f{n}": changes[f] for n, f in enumerate(changes)}
+    values[f":f{len(changes)}"] = expected_version + 1
+    names["#v"] = "version"
+    values[":expected"] = expected_version
+    return {"expression": expression, "condition": "#v = :expected", "names": names, "values": values}
+
+
+def set_expression(fields: Iterable[str]) -> tuple[str, dict[str, str]]:
+    """`SET #f0 = :f0, #f1 = :f1` for `fields`, with the attribute-name map."""
+    names: dict[str, str] = {}
+    parts = []
+    for n, field in enumerate(fields):
+        names[f"#f{n}"] = field
+        parts.append(f"#f{n} = :f{n}")
+    return "SET " + ", ".join(parts), names
+
+
+def secret_string(secret_id: str) -> str:
+    try:
+        answer = client("secretsmanager").get_secret_value(SecretId=secret_id)
+    except (ClientError, BotoCoreError) as error:
+        raise _translate(error, "secret unavailable") from error
+    return str(answer["SecretString"])
+
+
+class Queue:
+    """The delivery queue (SQS): webhook messages out, retry timing of the ones in flight."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or config.settings().delivery_queue_url
+        self._sqs = client("sqs")
+
+    def send(self, bodies: Sequence[str]) -> None:
+        """Every body, ten to a request; raises if any one was not accepted."""
+        for start in range(0, len(bodies), 10):
+            entries = [{"Id": str(n), "MessageBody": body} for n, body in enumerate(bodies[start : start + 10])]
+            try:
+                answer = self._sqs.send_message_batch(QueueUrl=self.url, Entries=entries)
+            except (ClientError, BotoCoreError) as error:
+                raise _translate(error, "queue unavailable") from error
+            if answer.get("Failed"):
+                raise ServiceUnavailable("The delivery queue refused a message; retry the request.")
+
+    def retry_in(self, receipt_handle: str, seconds: int) -> None:
+        """Make a received message visible again after `seconds` (≤ 12 hours)."""
+        try:
+            self._sqs.change_message_visibility(
+                QueueUrl=self.url, ReceiptHandle=receipt_handle, VisibilityTimeout=max(0, min(seconds, 43200))
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise _translate(error, "queue unavailable") from error

@@ -1,0 +1,495 @@
+"""Webhook endpoints: where a merchant's events are delivered, and the secrets that sign them.
+
+Item: pk `<scope>#WE#<we>`, sk `WEBHOOK_ENDPOINT` (versioned); gsi2 `<scope>#WEBHOOK_ENDPOINTS`
+/ id (the list, and every endpoint a fanout considers). `secrets` holds the signing secrets
+readable (a signature needs the secret itself): `{"secret": "whsec_…", "expiresAt": None}` is
+the current one (first), rolled ones carry the epoch second they stop signing. A secret is on
+the wire only in the answers of create and roll_secret.
+
+A scope holds at most `MAX_ENDPOINTS` endpoints, counted by one counter item
+(`<scope>#WEBHOOK_ENDPOINTS` / `COUNTER`) that every create and delete changes in its own
+transaction, so concurrent creates cannot pass the limit.
+
+URLs: https (http only to this machine, in test mode). In live mode the host's addresses must
+all be public (`address_allowed`), checked at save time here and again by the deliverer at
+send time (DNS may change meanwhile).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from billing.customers.customers import merge_metadata
+from billing.kernel import clock
+from billing.kernel.errors import Conflict, InvalidRequest, NotFound
+from billing.kernel.ids import sortable_id
+from billing.kernel.scope import RequestInfo, Scope
+from billing.store.listing import page
+from billing.store.repository import Item, Table, delete_op, holds, put_op, update_op, versioned_set
+from billing.webhooks import webhooksigning
+
+SK = "WEBHOOK_ENDPOINT"
+COUNTER_SK = "COUNTER"
+MAX_ENDPOINTS = 16
+MAX_URL_LENGTH = 2048
+DESCRIPTION_MAX = 500
+MAX_ENABLED_EVENTS = 50
+DEFAULT_ROLL_SECONDS = 24 * 3600
+MAX_ROLL_SECONDS = 7 * 24 * 3600
+# Rolled secrets that still sign besides the current one; a further roll drops the oldest.
+MAX_OLD_SECRETS = 4
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+ALL_EVENTS = "*"
+FIELDS = ("url", "enabledEvents", "description", "disabled", "metadata")
+
+# Every event type the billing core emits (API.md's list and the ones beyond it).
+EVENT_TYPES: tuple[str, ...] = (
+    "coupon.created",
+    "customer.created",
+    "customer.updated",
+    "customer.tax_id.created",
+    "customer.tax_id.deleted",
+    "invoice.created",
+    "invoice.finalized",
+    "invoice.marked_uncollectible",
+    "invoice.paid",
+    "invoice.payment_failed",
+    "invoice.voided",
+    "payment_method.attached",
+    "payment_method.detached",
+    "portal_configuration.created",
+    "portal_configuration.updated",
+    "portal_session.created",
+    "price.created",
+    "product.created",
+    "subscription.created",
+    "subscription.deleted",
+    "subscription.updated",
+    "tax_rate.created",
+)
+
+Resolver = Callable[..., Sequence[tuple[Any, ...]]]
+# A host written as numbers that is not a canonical IP literal (`2130706433`, `0x7f.1`, `127.1`):
+# resolvers read those as addresses, each its own way; refused rather than guessed.
+_NUMERIC_LABEL = re.compile(r"0x[0-9a-f]*|[0-9]+")
+# NAT64's well-known prefix carries an IPv4 address in its last 32 bits.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Not globally reachable, though some Python versions' `is_global` says otherwise for parts of
+# them: IETF protocol assignments, the deprecated 6to4 relay anycast, local-use NAT64.
+_BLOCKED = tuple(ipaddress.ip_network(n) for n in ("192.0.0.0/24", "192.88.99.0/24", "64:ff9b:1::/48"))
+
+
+# ------------------------------------------------------------------ URLs and addresses
+def _system_resolve(host: str, port: int) -> Sequence[tuple[Any, ...]]:
+    """The system resolver, looked up at call time (so tests can stand in for it)."""
+    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+
+
+def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    site_local = isinstance(address, ipaddress.IPv6Address) and address.is_site_local
+    blocked = any(address in network for network in _BLOCKED)
+    return address.is_global and not (
+        blocked
+        or address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_reserved
+        or address.is_multicast
+        or address.is_unspecified
+        or site_local
+    )
+
+
+def address_allowed(ip: str) -> bool:
+    """Whether a webhook may be sent to this address: a public unicast one.
+
+    Refused: private, loopback, link-local, reserved, multicast, unspecified, shared (CGNAT),
+    site-local, and IPv6 forms of any of those IPv4 addresses (mapped, 6to4, NAT64). Not an
+    address at all is refused too.
+    """
+    try:
+        address = ipaddress.ip_address(ip.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and address in _NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None and not _public(embedded):
+            return False
+        if address.teredo is not None and not all(_public(a) for a in address.teredo):
+            return False
+    return _public(address)
+
+
+def _url_error(message: str) -> InvalidRequest:
+    return InvalidRequest(message, param="url", code="url_invalid")
+
+
+def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def check_url(url: str, livemode: bool, *, resolve: Resolver = _system_resolve) -> str:
+    """The URL if events may be delivered to it, else an InvalidRequest naming `url`.
+
+    Absolute https (http only to localhost/127.0.0.1/[::1], in test mode), at most 2048
+    characters, no user name or password, no fragment, no whitespace or control characters.
+    In live mode every address of the host must be public (`address_allowed`), and the host
+    must resolve; test mode resolves nothing.
+    """
+    if not isinstance(url, str) or not url:
+        raise _url_error("url must be an https URL.")
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidRequest(f"url is at most {MAX_URL_LENGTH} characters.", param="url", code="string_too_long")
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise _url_error("url may not contain spaces or control characters.")
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        raise _url_error("url is not a valid URL.") from None
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise _url_error("url must be an absolute https URL.")
+    if parts.scheme == "http" and (livemode or host not in LOOPBACK_HOSTS):
+        where = "in live mode" if livemode else "except to localhost, 127.0.0.1 or [::1]"
+        raise _url_error(f"url must be an https URL (http is not allowed {where}).")
+    if not host:
+        raise _url_error("url needs a host.")
+    if "@" in parts.netloc:
+        raise _url_error("url may not contain a user name or password.")
+    if "#" in url:
+        raise _url_error("url may not contain a fragment (#…).")
+    literal = _ip_literal(host)
+    if literal is None and all(_NUMERIC_LABEL.fullmatch(label) for label in host.rstrip(".").split(".")):
+        raise _url_error(f"url's host '{host}' is neither a name nor a standard IP address.")
+    if not livemode:
+        return url
+    if literal is not None:
+        if not address_allowed(host):
+            raise _url_error("url may not point to a private, loopback or reserved address in live mode.")
+        return url
+    try:
+        answers = resolve(host, port or 443)
+        addresses = {str(answer[4][0]) for answer in answers}
+    except (OSError, UnicodeError, ValueError, IndexError, TypeError):
+        addresses = set()
+    if not addresses:
+        raise _url_error(f"url's host '{host}' does not resolve.")
+    if not all(address_allowed(address) for address in addresses):
+        raise _url_error(f"url's host '{host}' resolves to a private, loopback or reserved address.")
+    return url
+
+
+# ------------------------------------------------------------------ fields
+def check_enabled_events(value: Any) -> list[str]:
+    """A non-empty list of known event types, or `["*"]`; repeats dropped, order kept."""
+    if not isinstance(value, list) or not value:
+        raise InvalidRequest('enabledEvents must be a non-empty list of event types, or ["*"].', param="enabledEvents")
+    if len(value) > MAX_ENABLED_EVENTS:
+        raise InvalidRequest(f"enabledEvents holds at most {MAX_ENABLED_EVENTS} entries.", param="enabledEvents")
+    for n, name in enumerate(value):
+        if name != ALL_EVENTS and name not in EVENT_TYPES:
+            raise InvalidRequest(f"Unknown event type: {name!r}.", param=f"enabledEvents.{n}", code="parameter_invalid")
+    unique = list(dict.fromkeys(value))
+    if ALL_EVENTS in unique and len(unique) > 1:
+        raise InvalidRequest(
+            '"*" already means every event type; send it alone.', param="enabledEvents", code="parameter_invalid"
+        )
+    return unique
+
+
+def _check_metadata(value: Any) -> dict[str, str | None]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in value.items()
+    ):
+        raise InvalidRequest("metadata must be an object of text values.", param="metadata")
+    return dict(value)
+
+
+def _checked(fields: Mapping[str, Any], livemode: bool, resolve: Resolver) -> dict[str, Any]:
+    """The given fields, checked (unknown ones are a 400); metadata still to be merged."""
+    unknown = sorted(set(fields) - set(FIELDS))
+    if unknown:
+        raise InvalidRequest(f"Received unknown parameter: {unknown[0]}.", param=unknown[0], code="parameter_unknown")
+    given: dict[str, Any] = {}
+    if "url" in fields:
+        given["url"] = check_url(fields["url"], livemode, resolve=resolve)
+    if "enabledEvents" in fields:
+        given["enabledEvents"] = check_enabled_events(fields["enabledEvents"])
+    if "description" in fields:
+        description = fields["description"]
+        if description is not None and (not isinstance(description, str) or len(description) > DESCRIPTION_MAX):
+            raise InvalidRequest(f"description is a text of at most {DESCRIPTION_MAX} characters.", param="description")
+        given["description"] = description
+    if "disabled" in fields:
+        if not isinstance(fields["disabled"], bool):
+            raise InvalidRequest("disabled must be true or false.", param="disabled")
+        given["disabled"] = fields["disabled"]
+    if "metadata" in fields:
+        given["metadata"] = _check_metadata(fields["metadata"])
+    return given
+
+
+# ------------------------------------------------------------------ items and the wire
+def endpoint_key(scope: Scope, endpoint_id: str) -> tuple[str, str]:
+    return scope.key("WE", endpoint_id), SK
+
+
+def list_partition(scope: Scope) -> str:
+    return scope.key("WEBHOOK_ENDPOINTS")
+
+
+def _counter_key(scope: Scope) -> tuple[str, str]:
+    return list_partition(scope), COUNTER_SK
+
+
+def live_secrets(item: Mapping[str, Any], now_epoch: int) -> list[str]:
+    """The secrets that sign a delivery at `now_epoch`: the current one first, then the rolled
+    ones that have not expired yet."""
+    entries = item.get("secrets") or []
+    current = [e["secret"] for e in entries if e.get("expiresAt") is None]
+    rolled = [e["secret"] for e in entries if e.get("expiresAt") is not None and e["expiresAt"] > now_epoch]
+    return current + rolled
+
+
+def _rolled_until(item: Mapping[str, Any], now_epoch: int) -> int | None:
+    ends = [e["expiresAt"] for e in item.get("secrets") or [] if e.get("expiresAt") is not None]
+    live = [end for end in ends if end > now_epoch]
+    return max(live) if live else None
+
+
+def to_wire(item: Mapping[str, Any], *, secret: str | None = None) -> dict[str, Any]:
+    """The merchant's view. `secret` only in the answers of create and roll_secret;
+    `secretExpiresAt` is when the previous secret stops signing (null when none does)."""
+    until = _rolled_until(item, clock.to_epoch(clock.now()))
+    wire: dict[str, Any] = {
+        "id": item["id"],
+        "object": "webhook_endpoint",
+        "url": item["url"],
+        "enabledEvents": list(item["enabledEvents"]),
+        "description": item.get("description"),
+        "disabled": bool(item.get("disabled")),
+        "status": "disabled" if item.get("disabled") else "enabled",
+        "disabledReason": item.get("disabledReason"),
+        "metadata": dict(item.get("metadata") or {}),
+        "createdAt": item["createdAt"],
+        "updatedAt": item["updatedAt"],
+        "livemode": item["mode"] == "live",
+        "secretExpiresAt": None if until is None else clock.to_wire(clock.from_epoch(until)),
+    }
+    if secret is not None:
+        wire["secret"] = secret
+    return wire
+
+
+# ------------------------------------------------------------------ the service
+def create(
+    scope: Scope,
+    fields: Mapping[str, Any],
+    request: RequestInfo,
+    *,
+    table: Table | None = None,
+    resolve: Resolver = _system_resolve,
+) -> tuple[Item, str]:
+    """A new endpoint and its first secret (the only time the caller sees it, with roll_secret's)."""
+    for required in ("url", "enabledEvents"):
+        if fields.get(required) is None:
+            raise InvalidRequest(f"Missing required parameter: {required}.", param=required, code="parameter_missing")
+    given = _checked(fields, scope.livemode, resolve)
+    table = table or Table()
+    endpoint_id = sortable_id("we")
+    secret = webhooksigning.new_secret()
+    now = clock.to_wire(clock.now())
+    pk, sk = endpoint_key(scope, endpoint_id)
+    item: Item = {
+        "pk": pk,
+        "sk": sk,
+        "type": "webhook_endpoint",
+        "id": endpoint_id,
+        "account": scope.account_id,
+        "mode": scope.mode,
+        "url": given["url"],
+        "enabledEvents": given["enabledEvents"],
+        "description": given.get("description"),
+        "disabled": given.get("disabled", False),
+        "disabledReason": None,
+        "metadata": merge_metadata({}, given.get("metadata") or {}),
+        "secrets": [{"secret": secret, "expiresAt": None}],
+        "createdAt": now,
+        "updatedAt": now,
+        "version": 1,
+        "gsi2pk": list_partition(scope),
+        "gsi2sk": endpoint_id,
+    }
+    counter_pk, counter_sk = _counter_key(scope)
+    count = update_op(
+        counter_pk,
+        counter_sk,
+        "ADD #n :one",
+        condition="attribute_not_exists(#n) OR #n < :max",
+        names={"#n": "count"},
+        values={":one": 1, ":max": MAX_ENDPOINTS},
+    )
+    try:
+        table.transact([put_op(item, condition="attribute_not_exists(pk)"), count])
+    except Conflict:
+        counter = table.get(counter_pk, counter_sk) or {}
+        if int(counter.get("count", 0)) >= MAX_ENDPOINTS:
+            raise InvalidRequest(
+                f"An account holds at most {MAX_ENDPOINTS} webhook endpoints in each mode; delete one first.",
+                code="webhook_endpoint_limit",
+            ) from None
+        raise
+    return item, secret
+
+
+def get(scope: Scope, endpoint_id: str, *, table: Table | None = None) -> Item:
+    item = (table or Table()).get(*endpoint_key(scope, endpoint_id))
+    if item is None:
+        raise NotFound(f"No such webhook endpoint: '{endpoint_id}'.", param="id")
+    return item
+
+
+def list_endpoints(
+    scope: Scope, *, limit: int, starting_after: str | None, table: Table | None = None
+) -> dict[str, Any]:
+    """Newest first, without secrets."""
+    return page(
+        table or Table(),
+        index="gsi2",
+        partition=list_partition(scope),
+        limit=limit,
+        starting_after=starting_after,
+        primary_key=lambda endpoint_id: endpoint_key(scope, endpoint_id),
+        to_wire=to_wire,
+    )
+
+
+def _write(table: Table, current: Item, changes: Mapping[str, Any]) -> Item:
+    """`changes` (with a new updatedAt) over `current`, only if nobody changed it meanwhile."""
+    changes = {**changes, "updatedAt": clock.to_wire(clock.now())}
+    table.update(
+        current["pk"],
+        current["sk"],
+        **versioned_set(changes, current["version"]),
+        conflict_message="The webhook endpoint was changed by another request; retry.",
+        already=holds(changes, version=current["version"] + 1),
+    )
+    return {**current, **changes, "version": current["version"] + 1}
+
+
+def update(
+    scope: Scope,
+    endpoint_id: str,
+    fields: Mapping[str, Any],
+    request: RequestInfo,
+    *,
+    table: Table | None = None,
+    resolve: Resolver = _system_resolve,
+) -> Item:
+    """A partial update; metadata merges (a key set to "" or null is removed). Enabling an
+    endpoint again clears its `disabledReason`."""
+    for required in ("url", "enabledEvents"):
+        if required in fields and fields[required] is None:
+            raise InvalidRequest(f"{required} cannot be null.", param=required)
+    if "disabled" in fields and fields["disabled"] is None:
+        raise InvalidRequest("disabled must be true or false.", param="disabled")
+    given = _checked(fields, scope.livemode, resolve)
+    table = table or Table()
+    current = get(scope, endpoint_id, table=table)
+    if "metadata" in given:
+        given["metadata"] = merge_metadata(current.get("metadata") or {}, given["metadata"])
+    if "disabled" in given and given["disabled"] != bool(current.get("disabled")):
+        given["disabledReason"] = None
+    changes = {key: value for key, value in given.items() if current.get(key) != value}
+    if not changes:
+        return current
+    return _write(table, current, changes)
+
+
+def delete(scope: Scope, endpoint_id: str, request: RequestInfo, *, table: Table | None = None) -> None:
+    """Gone at once: the fanout sends it nothing more (deliveries already queued find it missing)."""
+    table = table or Table()
+    pk, sk = endpoint_key(scope, endpoint_id)
+    get(scope, endpoint_id, table=table)
+    counter_pk, counter_sk = _counter_key(scope)
+    try:
+        table.transact(
+            [
+                delete_op(pk, sk, condition="attribute_exists(pk)"),
+                update_op(counter_pk, counter_sk, "ADD #n :minus", names={"#n": "count"}, values={":minus": -1}),
+            ],
+            conflict_message="The webhook endpoint was changed by another request; retry.",
+        )
+    except Conflict:
+        get(scope, endpoint_id, table=table)  # deleted meanwhile: a 404 like any missing one
+        raise
+
+
+def roll_secret(
+    scope: Scope, endpoint_id: str, expires_in_seconds: int, request: RequestInfo, *, table: Table | None = None
+) -> tuple[Item, str]:
+    """A new current secret; the old one keeps signing for `expires_in_seconds` (0: stops at
+    once). Rolled secrets already expired are dropped, and beyond `MAX_OLD_SECRETS` the oldest."""
+    if (
+        not isinstance(expires_in_seconds, int)
+        or isinstance(expires_in_seconds, bool)
+        or not 0 <= expires_in_seconds <= MAX_ROLL_SECONDS
+    ):
+        raise InvalidRequest(
+            f"expiresInSeconds is a whole number from 0 to {MAX_ROLL_SECONDS}.", param="expiresInSeconds"
+        )
+    table = table or Table()
+    current = get(scope, endpoint_id, table=table)
+    now = clock.to_epoch(clock.now())
+    secret = webhooksigning.new_secret()
+    entries = current.get("secrets") or []
+    previous = [e for e in entries if e.get("expiresAt") is None]
+    rolled = [e for e in entries if e.get("expiresAt") is not None and e["expiresAt"] > now]
+    if expires_in_seconds > 0:
+        rolled = [{"secret": e["secret"], "expiresAt": now + expires_in_seconds} for e in previous] + rolled
+    rolled.sort(key=lambda e: e["expiresAt"], reverse=True)
+    secrets = [{"secret": secret, "expiresAt": None}, *rolled[:MAX_OLD_SECRETS]]
+    return _write(table, current, {"secrets": secrets}), secret
+
+
+def subscribed(scope: Scope, event_type: str, *, table: Table | None = None) -> list[Item]:
+    """The scope's enabled endpoints that want `event_type` (listed for it or for "*")."""
+    endpoints = (table or Table()).query_all(list_partition(scope), index="gsi2")
+    return [
+        item
+        for item in endpoints
+        if item.get("type") == "webhook_endpoint"
+        and not item.get("disabled")
+        and (ALL_EVENTS in item["enabledEvents"] or event_type in item["enabledEvents"])
+    ]
+
+
+def disable(scope: Scope, endpoint_id: str, reason: str, *, table: Table | None = None) -> None:
+    """Stop deliveries to the endpoint (its receiver said 410 Gone), keeping why. One atomic
+    update that moves the version on, so a concurrent versioned update cannot undo it unseen;
+    an endpoint deleted meanwhile is left alone."""
+    pk, sk = endpoint_key(scope, endpoint_id)
+    try:
+        (table or Table()).update(
+            pk,
+            sk,
+            expression="SET #d = :true, #r = :reason, #u = :now ADD #v :one",
+            condition="attribute_exists(pk)",
+            names={"#d": "disabled", "#r": "disabledReason", "#u": "updatedAt", "#v": "version"},
+            values={":true": True, ":reason": reason, ":now": clock.to_wire(clock.now()), ":one": 1},
+        )
+    except Conflict:
+        return
