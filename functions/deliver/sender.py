@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import urllib3
 
-from billing.webhooks import webhookendpoints
+from billing.webhooks import egress
 from billing.webhooks.deliveries import Response
 
 SNIPPET_BYTES = 2048
@@ -23,7 +23,7 @@ _pinned: dict[tuple[str, str, int], urllib3.HTTPSConnectionPool] = {}
 
 def _public_pool(host: str, port: int) -> urllib3.HTTPSConnectionPool:
     addresses = {info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
-    allowed = sorted(a for a in addresses if webhookendpoints.address_allowed(str(a)))
+    allowed = sorted(a for a in addresses if egress.address_allowed(str(a)))
     if not addresses or len(allowed) != len(addresses):
         raise PermissionError(f"{host} resolves to an address webhooks may not reach")
     address = str(allowed[0])

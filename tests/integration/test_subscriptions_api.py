@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 from billing.kernel.clock import from_wire
 from billing.kernel.scope import RequestInfo
+from billing.subscriptions import changes as subscription_changes
 from billing.subscriptions import subscriptions
 from tests.support.apiclient import ApiClient
 from tests.support.shop import Shop
@@ -177,10 +178,10 @@ def test_two_concurrent_changes_to_one_subscription_one_wins_one_gets_409(
         if not raced["done"]:
             raced["done"] = True
             # Another request commits its change between our read and our write.
-            subscriptions.update(scope, sub_id, {"cancelAtPeriodEnd": True}, RequestInfo("portal"))
+            subscription_changes.update(scope, sub_id, {"cancelAtPeriodEnd": True}, RequestInfo("portal"))
         return stale
 
-    monkeypatch.setattr(subscriptions, "get", get_then_lose_the_race)
+    monkeypatch.setattr(subscription_changes, "get", get_then_lose_the_race)  # `update` reads through it
     loser = shop.api.post(
         f"/v1/subscriptions/{sub['id']}",
         {"items": [{"price": shop.monthly, "quantity": 5}], "prorationBehavior": "none"},

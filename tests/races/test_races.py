@@ -15,7 +15,6 @@ subscription as it is, invoice numbers without gaps, invoice totals the sums of 
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -29,15 +28,15 @@ from billing.customers import customers
 from billing.kernel import clock
 from billing.kernel.errors import BillingError, Conflict
 from billing.kernel.scope import RequestInfo, Scope
+from billing.subscriptions import changes as subscription_changes
 from billing.subscriptions import subscriptions, testclocks
 from local import invoke
 from tests.conftest import Stack
 from tests.races.invariants import check_invoices, check_subscription
 from tests.support.apiclient import ApiClient
-from tests.support.portalbrowser import PortalBrowser
+from tests.support.portalbrowser import page_csrf, signed_in
 from tests.support.shop import Shop, open_shop
 
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 HANDLER_LOCKS = {"api": threading.Lock(), "portal": threading.Lock()}  # one container per function
 Outcome = str  # "ok", or the refusal: "409", "400:subscription_canceled", …
 
@@ -99,21 +98,6 @@ def scope_of(api: ApiClient) -> Scope:
     return Scope(api.get("/v1/account").json()["id"], "test")
 
 
-def signed_in(stack: Stack, api: ApiClient, customer: str) -> PortalBrowser:
-    minted = api.post("/v1/billing/portal_sessions", {"customer": customer, "returnUrl": "https://app.example.com/"})
-    assert minted.status == 200, minted.text
-    browser = PortalBrowser(stack.template)
-    assert browser.open_link(minted.json()["url"]).status == 200
-    return browser
-
-
-def csrf(page: invoke.HttpResponse) -> str:
-    assert page.status == 200, page.text
-    found = CSRF.search(page.text)
-    assert found
-    return found.group(1)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("round_", range(3))
 def test_plan_switches_quantity_changes_and_cancellations_at_once_commit_one_event_each(
@@ -122,9 +106,9 @@ def test_plan_switches_quantity_changes_and_cancellations_at_once_commit_one_eve
     # Given a monthly subscription, its customer signed in to the portal twice (two tabs)
     api, scope = shop.api, scope_of(shop.api)
     sub = shop.subscribe(shop.customer()).json()
-    tabs = [signed_in(stack, api, sub["customer"]) for _ in range(2)]
-    switch_csrf = csrf(tabs[0].get(f"/subscriptions/{sub['id']}/update/confirm?price={shop.yearly}&quantity=1"))
-    cancel_csrf = csrf(tabs[1].get(f"/subscriptions/{sub['id']}/cancel"))
+    tabs = [signed_in(stack.template, api, sub["customer"]) for _ in range(2)]
+    switch_csrf = page_csrf(tabs[0].get(f"/subscriptions/{sub['id']}/update/confirm?price={shop.yearly}&quantity=1"))
+    cancel_csrf = page_csrf(tabs[1].get(f"/subscriptions/{sub['id']}/cancel"))
     path = f"/v1/subscriptions/{sub['id']}"
 
     def quantity(n: int) -> dict[str, Any]:
@@ -140,10 +124,10 @@ def test_plan_switches_quantity_changes_and_cancellations_at_once_commit_one_eve
             )
         ),
         lambda: as_portal(lambda: tabs[1].post(f"/subscriptions/{sub['id']}/cancel", {"csrf": cancel_csrf})),
-        lambda: as_service(lambda: subscriptions.update(scope, sub["id"], quantity(3), api_info)),
-        lambda: as_service(lambda: subscriptions.update(scope, sub["id"], quantity(4), api_info)),
+        lambda: as_service(lambda: subscription_changes.update(scope, sub["id"], quantity(3), api_info)),
+        lambda: as_service(lambda: subscription_changes.update(scope, sub["id"], quantity(4), api_info)),
         lambda: as_service(
-            lambda: subscriptions.update(
+            lambda: subscription_changes.update(
                 scope,
                 sub["id"],
                 {"items": [{"price": shop.monthly, "quantity": 5}], "prorationBehavior": "none"},
@@ -207,7 +191,7 @@ def test_the_clock_renewing_while_the_api_changes_the_subscriptions_renews_each_
 
     def change(sub: dict[str, Any], n: int) -> Callable[[], Outcome]:
         body = {"items": [{"price": shop.monthly, "quantity": n}], "prorationBehavior": "always_invoice"}
-        return lambda: as_service(lambda: subscriptions.update(scope, sub["id"], body, info))
+        return lambda: as_service(lambda: subscription_changes.update(scope, sub["id"], body, info))
 
     # When two clock runs (overlapping schedules) and API changes to both run at once
     outcomes = race(
@@ -248,7 +232,7 @@ def test_a_test_clock_advanced_while_the_api_changes_its_subscriptions_renews_ea
 
     def change(sub: dict[str, Any], n: int) -> Callable[[], Outcome]:
         body = {"items": [{"price": shop.monthly, "quantity": n}], "prorationBehavior": "always_invoice"}
-        return lambda: as_service(lambda: subscriptions.update(scope, sub["id"], body, info))
+        return lambda: as_service(lambda: subscription_changes.update(scope, sub["id"], body, info))
 
     # When the clock is advanced past their period end while the API changes each of them
     outcomes = race(

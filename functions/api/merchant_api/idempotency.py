@@ -6,7 +6,7 @@ for a different request is refused instead of answered with another request's re
 
 Powertools saves the answer after the change has committed, in a write of its own. So that a
 failure of that write can never let a retry commit the change twice, the change's own
-transaction also marks the key's record carried out (`repository.marking_first_commit`), with a
+transaction also marks the key's record carried out (the request's `IdempotencyMark`), with a
 stand-in answer that the saved answer then replaces. When only the answer's save fails, the
 caller still gets the real answer; a retry gets the stand-in (409
 `idempotency_answer_unavailable`), never a second change.
@@ -37,6 +37,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import S
 
 from billing.kernel import config
 from billing.kernel.errors import Conflict, InvalidRequest
+from billing.kernel.scope import IdempotencyMark
 from billing.store import repository
 from merchant_api.auth import caller
 
@@ -60,7 +61,7 @@ _ANSWER_UNAVAILABLE = Conflict(
 
 
 class _Persistence(DynamoDBPersistenceLayer):
-    def carried_out_op(self, request: dict[str, str]) -> dict[str, Any]:
+    def carried_out_op(self, request: dict[str, str]) -> repository.Update:
         """The mark that commits with the change: the record completed, answering the stand-in.
         Only an in-progress record takes it, so a second commit under the key fails its condition."""
         stand_in = {"status": _ANSWER_UNAVAILABLE.status, "body": json.dumps(_ANSWER_UNAVAILABLE.envelope())}
@@ -152,13 +153,14 @@ def idempotent_requests(app: BaseRouter, next_middleware: Callable[..., Response
     _CONFIG.register_lambda_context(app.lambda_context)
 
     answered: list[dict[str, Any]] = []
-    marks: list[repository.CommitMark] = []
+    marks: list[IdempotencyMark] = []
 
     @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=_CONFIG)
     def run(request: dict[str, str]) -> dict[str, Any]:
-        with repository.marking_first_commit(persistence.carried_out_op(request)) as mark:
-            marks.append(mark)
-            answered.append(_stored(next_middleware(app)))
+        mark = IdempotencyMark(persistence.carried_out_op(request))
+        marks.append(mark)
+        app.append_context(idempotency_mark=mark)  # `request.info` hands it to the services
+        answered.append(_stored(next_middleware(app)))
         return answered[0]
 
     try:

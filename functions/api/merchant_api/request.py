@@ -24,6 +24,7 @@ def info(router: BaseRouter) -> RequestInfo:
         source="api",
         request_id=str(router.current_event.raw_event.get("requestContext", {}).get("requestId", "")) or None,
         idempotency_key=key_of(router),
+        idempotency_mark=router.context.get("idempotency_mark"),
     )
 
 

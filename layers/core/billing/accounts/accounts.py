@@ -19,7 +19,7 @@ from billing.kernel.countries import validate_country
 from billing.kernel.errors import AuthenticationFailed, InvalidRequest, NotFound
 from billing.kernel.ids import new_id
 from billing.kernel.scope import Scope
-from billing.store.repository import Item, Table, holds, put_op, stored_as, versioned_set
+from billing.store.repository import Item, Table, UnitOfWork, holds, put_op, stored_as, versioned_set
 
 DEFAULT_SESSION_MINUTES = 30
 ACCOUNT_FIELDS = ("name", "legalName", "country", "address", "taxId", "defaultCurrency", "defaultSessionMinutes")
@@ -85,12 +85,10 @@ def create_account(
         "version": 1,
     }
     key_item, new_key = _key_item(account_id, mode, now)
-    table.transact(
-        [
-            put_op(account, condition="attribute_not_exists(pk)"),
-            put_op(key_item, condition="attribute_not_exists(pk)"),
-        ]
-    )
+    UnitOfWork(table, None).add(
+        put_op(account, condition="attribute_not_exists(pk)"),
+        put_op(key_item, condition="attribute_not_exists(pk)"),
+    ).commit()
     return account, new_key
 
 

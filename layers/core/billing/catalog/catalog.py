@@ -19,7 +19,7 @@ from billing.kernel.ids import sortable_id, time_prefix
 from billing.kernel.money import validate_currency
 from billing.kernel.scope import RequestInfo, Scope
 from billing.store.listing import collection_page, page
-from billing.store.repository import Item, Table, put_op
+from billing.store.repository import Item, Table, UnitOfWork, put_op
 
 INTERVAL_LIMITS = {"day": 365, "week": 52, "month": 12, "year": 1}
 
@@ -39,10 +39,8 @@ def _create(
     what: str,
 ) -> Item:
     event = events.event_item(scope, event_type, wire(item, scope), request)
-    table.transact(
-        [put_op(item, condition="attribute_not_exists(pk)"), events.event_op(event)],
-        conflict_message=f"A {what} with ID '{item['id']}' already exists.",
-    )
+    change = UnitOfWork(table, request, conflict_message=f"A {what} with ID '{item['id']}' already exists.")
+    change.add(put_op(item, condition="attribute_not_exists(pk)"), events.event_op(event)).commit()
     return item
 
 

@@ -15,7 +15,7 @@ from billing.kernel import clock
 from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
 from billing.store.listing import page
-from billing.store.repository import Item, Table, put_op
+from billing.store.repository import Item, Table, UnitOfWork, put_op
 
 
 def to_wire(item: Item, scope: Scope) -> dict[str, Any]:
@@ -54,7 +54,7 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
         "gsi2sk": rate_id,
     }
     event = events.event_item(scope, "tax_rate.created", to_wire(item, scope), request)
-    table.transact([put_op(item, condition="attribute_not_exists(pk)"), events.event_op(event)])
+    UnitOfWork(table, request).add(put_op(item, condition="attribute_not_exists(pk)"), events.event_op(event)).commit()
     return item
 
 

@@ -9,7 +9,7 @@ they live on the customer item.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ from billing.kernel.errors import InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
 from billing.store.listing import page
-from billing.store.repository import Item, Table, put_op, update_op, versioned_set
+from billing.store.repository import Item, Operation, Table, UnitOfWork, put_op, update_op, versioned_set
 
 WIRE_FIELDS = ("email", "name", "phone", "address", "metadata", "testClock", "defaultPaymentMethod", "taxIds")
 UPDATABLE = ("email", "name", "phone", "address", "metadata", "defaultPaymentMethod")
@@ -121,7 +121,7 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
     if item["testClock"] and table.get(scope.key("CLOCK", item["testClock"]), "TESTCLOCK") is None:
         raise InvalidRequest(f"No such test clock: '{item['testClock']}'.", param="testClock")
     event = events.event_item(scope, "customer.created", to_wire(item, scope), request, customer=customer_id)
-    table.transact([put_op(item, condition="attribute_not_exists(pk)"), events.event_op(event)])
+    UnitOfWork(table, request).add(put_op(item, condition="attribute_not_exists(pk)"), events.event_op(event)).commit()
     return item
 
 
@@ -140,7 +140,7 @@ def versioned_change(
     event_type: str,
     request: RequestInfo,
     *,
-    extra_ops: list[dict[str, Any]] | None = None,
+    extra_ops: Sequence[Operation] = (),
     event_object: dict[str, Any] | None = None,
     table: Table | None = None,
 ) -> Item:
@@ -160,14 +160,8 @@ def versioned_change(
         previous=None if event_object else events.previous_attributes(before_wire, after_wire),
         customer=current["id"],
     )
-    table.transact(
-        [
-            update_op(current["pk"], current["sk"], **guarded),
-            events.event_op(event),
-            *(extra_ops or []),
-        ],
-        conflict_message="The customer was changed by another request; retry.",
-    )
+    change = UnitOfWork(table, request, conflict_message="The customer was changed by another request; retry.")
+    change.add(update_op(current["pk"], current["sk"], **guarded), events.event_op(event), *extra_ops).commit()
     return after
 
 

@@ -21,7 +21,7 @@ from billing.kernel.errors import NotFound
 from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
 from billing.store.listing import collection_page
-from billing.store.repository import Item, Table, put_op
+from billing.store.repository import Item, Put, Table, put_op
 
 RETENTION = timedelta(days=90)
 
@@ -68,7 +68,7 @@ def event_item(
     return item
 
 
-def event_op(item: Item) -> dict[str, Any]:
+def event_op(item: Item) -> Put:
     return put_op(item, condition="attribute_not_exists(pk)")
 
 

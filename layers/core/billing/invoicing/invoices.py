@@ -9,7 +9,7 @@ counter moves in the same transaction as the invoice it numbers, so numbers have
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -23,7 +23,7 @@ from billing.kernel.errors import Conflict, InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
 from billing.store.listing import collection_page
-from billing.store.repository import Item, Table, put_op, update_op, versioned_put_op
+from billing.store.repository import Item, Operation, Table, UnitOfWork, Update, put_op, update_op, versioned_put_op
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def number_prefix(account_id: str) -> str:
     return account_id.removeprefix("acct_")[:8].upper()
 
 
-def counter_op(scope: Scope, table: Table) -> tuple[int, dict[str, Any]]:
+def counter_op(scope: Scope, table: Table) -> tuple[int, Update]:
     """The next invoice number and the update that claims it (conditional on the last one)."""
     pk = scope.key("COUNTER")
     current = table.get(pk, "INVOICE_NUMBER")
@@ -74,7 +74,7 @@ def credit_balance(customer: Item, currency: str) -> int:
     return int(customer.get(credit_attribute(currency)) or 0)
 
 
-def credit_op(scope: Scope, invoice: Item) -> dict[str, Any] | None:
+def credit_op(scope: Scope, invoice: Item) -> Update | None:
     """The change to the customer's credit an invoice makes: its negative total added, the
     credit it used taken (guarded, so two invoices can never spend the same credit)."""
     delta = int(invoice.get("creditedToCustomer") or 0) - int(invoice.get("appliedCredit") or 0)
@@ -123,6 +123,14 @@ def _rates(items: Sequence[Item]) -> list[tax.Rate]:
     ]
 
 
+def coupon_discount(coupon: Mapping[str, Any]) -> invoicemath.Discount:
+    """A coupon as an invoice applies it: a percentage off each line, or an amount spread over them."""
+    percent = coupon.get("percentOff")
+    return invoicemath.Discount(
+        percent_off=Decimal(str(percent)) if percent is not None else None, amount_off=coupon.get("amountOff")
+    )
+
+
 def build(
     scope: Scope,
     *,
@@ -140,12 +148,7 @@ def build(
     """A draft invoice: lines, the coupon's discount, tax by the customer's country, totals."""
     amounts = [line.amount for line in lines]
     coupon = (discount or {}).get("coupon")
-    reduction = None
-    if coupon and (coupon.get("currency") in (None, currency)):
-        percent = coupon.get("percentOff")
-        reduction = invoicemath.Discount(
-            percent_off=Decimal(str(percent)) if percent is not None else None, amount_off=coupon.get("amountOff")
-        )
+    reduction = coupon_discount(coupon) if coupon and coupon.get("currency") in (None, currency) else None
     discounts = invoicemath.line_discounts(amounts, reduction)
     address = customer.get("address") or {}
     tax_ids = [tax.CustomerTaxId(t["type"], t["country"]) for t in customer.get("taxIds") or []]
@@ -260,7 +263,7 @@ def finalize(scope: Scope, invoice: Item, number: int, outcome: ChargeOutcome, n
     return finalized
 
 
-def write_ops(scope: Scope, invoice: Item, request: RequestInfo, counter: dict[str, Any]) -> list[dict[str, Any]]:
+def write_ops(scope: Scope, invoice: Item, request: RequestInfo, counter: Update) -> list[Operation]:
     """The invoice, its number, and its events: created, finalized, then paid or payment_failed."""
     wire = to_wire(invoice, scope)
     customer = invoice["customer"]
@@ -286,7 +289,7 @@ def commit(
     outcome: ChargeOutcome,
     now: datetime,
     request: RequestInfo,
-    other_ops: Sequence[dict[str, Any]],
+    other_ops: Sequence[Operation],
 ) -> Item:
     """Numbers and finalizes `draft` and writes it with `other_ops` in one transaction.
 
@@ -298,7 +301,8 @@ def commit(
         invoice = finalize(scope, draft, number, outcome, now)
         credit = credit_op(scope, invoice)
         try:
-            table.transact([*other_ops, *write_ops(scope, invoice, request, counter), *([credit] if credit else [])])
+            change = UnitOfWork(table, request).add(*other_ops, *write_ops(scope, invoice, request, counter))
+            change.add(*([credit] if credit else [])).commit()
             return invoice
         except Conflict:
             if attempt == NUMBER_RETRIES - 1:
@@ -353,18 +357,12 @@ def _transition(
     event_type: str,
     request: RequestInfo,
     table: Table,
-    extra_ops: Sequence[dict[str, Any]] = (),
+    extra_ops: Sequence[Operation] = (),
 ) -> Item:
     after = {**invoice, **changes, "version": invoice["version"] + 1}
     event = events.event_item(scope, event_type, to_wire(after, scope), request, customer=invoice["customer"])
-    table.transact(
-        [
-            versioned_put_op(after, invoice["version"]),
-            events.event_op(event),
-            *extra_ops,
-        ],
-        conflict_message="The invoice was changed by another request; retry.",
-    )
+    change = UnitOfWork(table, request, conflict_message="The invoice was changed by another request; retry.")
+    change.add(versioned_put_op(after, invoice["version"]), events.event_op(event), *extra_ops).commit()
     return after
 
 
@@ -399,7 +397,7 @@ def pay(
     request: RequestInfo,
     now: datetime,
     *,
-    subscription_ops: Sequence[dict[str, Any]] = (),
+    subscription_ops: Sequence[Operation] = (),
     table: Table | None = None,
 ) -> Item:
     """Charges an open (or uncollectible) invoice again; paid, or open with the new error."""

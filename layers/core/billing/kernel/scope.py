@@ -3,8 +3,8 @@ so a test key can never read a live object (nor the other way round), by constru
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 Mode = Literal["test", "live"]
 
@@ -23,9 +23,20 @@ class Scope:
         return "#".join([f"ACCT#{self.account_id}#{self.mode}", *parts])
 
 
+@dataclass
+class IdempotencyMark:
+    """The write that marks a request's `Idempotency-Key` carried out (a store operation). It
+    commits with the request's first transaction, so that the two commit together or not at
+    all: a retry under the same key then can never commit the change a second time."""
+
+    operation: Any
+    committed: bool = False
+
+
 @dataclass(frozen=True)
 class RequestInfo:
-    """Where a change came from, carried into its event (and audit record)."""
+    """Where a change came from, carried into its event (and audit record), and the mark its
+    first transaction commits when the request carries an `Idempotency-Key`."""
 
     source: str  # "api" | "portal" | "clock"
     request_id: str | None = None
@@ -34,6 +45,7 @@ class RequestInfo:
     session: str | None = None
     ip: str | None = None
     user_agent: str | None = None
+    idempotency_mark: IdempotencyMark | None = field(default=None, compare=False, repr=False)
 
     def audit(self) -> dict[str, str | None] | None:
         if self.source != "portal":

@@ -6,6 +6,7 @@ Item: pk `<scope>#CUST#<cust>`, sk `PM#<pm>`; gsi1 `<scope>#CUST#<cust>#ALL` / `
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from billing.kernel.scope import RequestInfo, Scope
 from billing.payments import instruments
 from billing.payments.testtokens import CARDS, IBANS, Behavior
 from billing.store import keymaterial
-from billing.store.repository import Item, Table, delete_op, put_op
+from billing.store.repository import Item, Operation, Table, UnitOfWork, delete_op, put_op
 
 ACTIVE_PAID = ("active", "trialing", "past_due")
 
@@ -202,14 +203,14 @@ def attach(
 def _commit(
     scope: Scope,
     customer: Item,
-    operations: list[dict[str, Any]],
+    operations: Sequence[Operation],
     default: str | None,
     request: RequestInfo,
     table: Table,
 ) -> None:
     """`operations`, and the customer's new default method with them when it changes."""
     if customer.get("defaultPaymentMethod") == default:
-        table.transact(operations)
+        UnitOfWork(table, request).add(*operations).commit()
     else:
         customers.versioned_change(
             scope,
@@ -255,7 +256,7 @@ def detach(scope: Scope, customer_id: str, pm_id: str, request: RequestInfo, *, 
             code="payment_method_required",
         )
     detached = events.event_item(scope, "payment_method.detached", to_wire(item, scope), request, customer=customer_id)
-    operations = [delete_op(item["pk"], item["sk"], "attribute_exists(pk)"), events.event_op(detached)]
+    operations: list[Operation] = [delete_op(item["pk"], item["sk"], "attribute_exists(pk)"), events.event_op(detached)]
     default = customer.get("defaultPaymentMethod")
     if default == pm_id:
         others = [m["id"] for m in methods if m["id"] != pm_id]

@@ -28,7 +28,7 @@ from billing.kernel.errors import Conflict, InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
 from billing.store.listing import page
-from billing.store.repository import Item, Table, put_op, update_op, versioned_set
+from billing.store.repository import Item, Table, UnitOfWork, put_op, update_op, versioned_set
 
 SK = "PORTAL_CONFIGURATION"
 DEFAULT = "default"
@@ -368,10 +368,8 @@ def _new_item(scope: Scope, configuration_id: str, fields: Mapping[str, Any], *,
 
 def _put_new(scope: Scope, item: Item, request: RequestInfo, table: Table) -> None:
     event = events.event_item(scope, "portal_configuration.created", to_wire(item, scope), request)
-    table.transact(
-        [put_op(item, condition="attribute_not_exists(pk)"), events.event_op(event)],
-        conflict_message=f"The portal configuration '{item['id']}' already exists.",
-    )
+    change = UnitOfWork(table, request, conflict_message=f"The portal configuration '{item['id']}' already exists.")
+    change.add(put_op(item, condition="attribute_not_exists(pk)"), events.event_op(event)).commit()
 
 
 def _default(scope: Scope, request: RequestInfo, table: Table) -> Item:
@@ -446,10 +444,13 @@ def update(
         request,
         previous=events.previous_attributes(before_wire, after_wire),
     )
-    table.transact(
-        [update_op(current["pk"], current["sk"], **versioned_set(changes, current["version"])), events.event_op(event)],
-        conflict_message="The portal configuration was changed by another request; retry.",
+    change = UnitOfWork(
+        table, request, conflict_message="The portal configuration was changed by another request; retry."
     )
+    change.add(
+        update_op(current["pk"], current["sk"], **versioned_set(changes, current["version"])), events.event_op(event)
+    )
+    change.commit()
     return after
 
 

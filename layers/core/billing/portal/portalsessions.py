@@ -32,7 +32,7 @@ from billing.kernel.errors import BillingError, Conflict, InvalidRequest, NotFou
 from billing.kernel.ids import random_token, sortable_id
 from billing.kernel.scope import RequestInfo, Scope
 from billing.portal import portalconfigs
-from billing.store.repository import Item, Table, holds, put_op
+from billing.store.repository import Item, Table, UnitOfWork, holds, put_op
 from billing.subscriptions import subscriptions
 
 SK = "PORTAL_SESSION"
@@ -198,7 +198,7 @@ def create(
         "expiresAt": clock.to_epoch(now + timedelta(minutes=minutes)),
     }
     event = events.event_item(scope, "portal_session.created", to_wire(item), request, customer=customer["id"])
-    table.transact([put_op(item, condition="attribute_not_exists(pk)"), events.event_op(event)])
+    UnitOfWork(table, request).add(put_op(item, condition="attribute_not_exists(pk)"), events.event_op(event)).commit()
     url = f"{_portal_base(brand.get('portalDomain'))}/session/{session_id}#{secret}"
     return item, url
 

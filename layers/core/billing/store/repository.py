@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -24,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from billing.kernel import config
 from billing.kernel.errors import Conflict, ServiceUnavailable
+from billing.kernel.scope import IdempotencyMark, RequestInfo
 
 Item = dict[str, Any]
 Already = Callable[[Item], bool]  # whether the stored item already holds this request's change
@@ -45,6 +44,7 @@ _CLIENT_CONFIG = Config(
     connect_timeout=2,
     read_timeout=5,
 )
+CONFLICT = "The object was changed by another request; retry."
 _THROTTLING = {
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
@@ -55,30 +55,6 @@ _THROTTLING = {
     "RequestThrottled",
     "AWS.SimpleQueueService.RequestThrottled",
 }
-
-
-@dataclass
-class CommitMark:
-    """An operation that rides with the first transaction a request commits, so that the two
-    commit together or not at all (the idempotency record's "carried out" mark: a retry under
-    the same key then can never commit the change a second time)."""
-
-    operation: Mapping[str, Any]
-    committed: bool = False
-
-
-_commit_mark: ContextVar[CommitMark | None] = ContextVar("commit_mark", default=None)
-
-
-@contextmanager
-def marking_first_commit(operation: Mapping[str, Any]) -> Iterator[CommitMark]:
-    """Within it, the first transaction that commits also carries `operation`."""
-    mark = CommitMark(operation)
-    token = _commit_mark.set(mark)
-    try:
-        yield mark
-    finally:
-        _commit_mark.reset(token)
 
 
 def client(service: str) -> Any:
@@ -229,7 +205,7 @@ class Table:
         condition: str | None = None,
         names: Mapping[str, str] | None = None,
         values: Mapping[str, Any] | None = None,
-        conflict_message: str = "The object was changed by another request; retry.",
+        conflict_message: str = CONFLICT,
         already: Already | None = None,
     ) -> None:
         """`item` written whole. With a `condition`, `already` tells from the stored item whether
@@ -259,7 +235,7 @@ class Table:
         condition: str | None = None,
         names: Mapping[str, str] | None = None,
         values: Mapping[str, Any] | None = None,
-        conflict_message: str = "The object was changed by another request; retry.",
+        conflict_message: str = CONFLICT,
         already: Already | None = None,
     ) -> Item:
         """The item as updated. With a `condition`, `already` tells from the stored item whether
@@ -306,7 +282,7 @@ class Table:
         try:
             self._db.delete_item(**request)
         except (ClientError, BotoCoreError) as error:
-            raise _translate(error, "The object was changed by another request; retry.") from error
+            raise _translate(error, CONFLICT) from error
 
     def query(
         self,
@@ -367,46 +343,113 @@ class Table:
 
     def transact(
         self,
-        operations: Sequence[Mapping[str, Any]],
+        operations: Sequence[Operation],
         *,
-        conflict_message: str = "The object was changed by another request; retry.",
+        mark: IdempotencyMark | None = None,
+        conflict_message: str = CONFLICT,
         token: str | None = None,
     ) -> None:
-        """All of `operations` (built with `put_op`, `update_op`, `check_op`) or none of them."""
-        mark = _commit_mark.get()
-        if mark is not None and mark.committed:
-            mark = None
-        if mark is not None:
-            operations = [*operations, mark.operation]
+        """All of `operations` or none of them, with `mark` when it has not committed yet."""
+        carried = mark if mark is not None and not mark.committed else None
+        if carried is not None:
+            operations = [*operations, carried.operation]
         # A token always: botocore's retry of a transaction that committed but answered late is
         # then DynamoDB's idempotent success, not a failed condition (a false 409).
         request: dict[str, Any] = {
-            "TransactItems": [self._operation(op) for op in operations],
+            "TransactItems": [_transact_item(self.name, op) for op in operations],
             "ClientRequestToken": token or uuid.uuid4().hex,
         }
         try:
             self._db.transact_write_items(**request)
         except (ClientError, BotoCoreError) as error:
             raise _translate(error, conflict_message) from error
-        if mark is not None:
-            mark.committed = True
+        if carried is not None:
+            carried.committed = True
 
-    def _operation(self, op: Mapping[str, Any]) -> dict[str, Any]:
-        kind = op["kind"]
-        body: dict[str, Any] = {"TableName": self.name}
-        if kind == "Put":
-            body["Item"] = serialize(op["item"])
-        else:
-            body["Key"] = serialize(op["key"])
-        if op.get("expression"):
-            body["UpdateExpression"] = op["expression"]
-        if op.get("condition"):
-            body["ConditionExpression"] = op["condition"]
-        if op.get("names"):
-            body["ExpressionAttributeNames"] = dict(op["names"])
-        if op.get("values"):
-            body["ExpressionAttributeValues"] = serialize(op["values"])
-        return {kind: body}
+
+class UnitOfWork:
+    """One change's writes: its items and conditions, its events (the outbox) and, when this is
+    the first commit of a request with an `Idempotency-Key`, the key's mark. They commit as one
+    `TransactWriteItems`: all of them or none."""
+
+    def __init__(self, table: Table, request: RequestInfo | None, *, conflict_message: str = CONFLICT) -> None:
+        self.table = table
+        self.request = request
+        self.conflict_message = conflict_message
+        self.operations: list[Operation] = []
+
+    def add(self, *operations: Operation) -> UnitOfWork:
+        self.operations.extend(operations)
+        return self
+
+    def commit(self) -> None:
+        mark = self.request.idempotency_mark if self.request is not None else None
+        self.table.transact(self.operations, mark=mark, conflict_message=self.conflict_message)
+
+
+# ------------------------------------------------------------------ transaction operations
+@dataclass(frozen=True)
+class Put:
+    """An item written whole (a transaction's `Put`)."""
+
+    item: Mapping[str, Any]
+    condition: str | None = None
+    names: Mapping[str, str] | None = None
+    values: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Update:
+    """An item's attributes changed by an update expression (a transaction's `Update`)."""
+
+    pk: str
+    sk: str
+    expression: str
+    condition: str | None = None
+    names: Mapping[str, str] | None = None
+    values: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Delete:
+    pk: str
+    sk: str
+    condition: str | None = None
+    names: Mapping[str, str] | None = None
+    values: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """A condition on an item the transaction does not change (a `ConditionCheck`)."""
+
+    pk: str
+    sk: str
+    condition: str
+    names: Mapping[str, str] | None = None
+    values: Mapping[str, Any] | None = None
+
+
+Operation = Put | Update | Delete | Check
+
+
+def _transact_item(table_name: str, op: Operation) -> dict[str, Any]:
+    body: dict[str, Any] = {"TableName": table_name}
+    if isinstance(op, Put):
+        kind = "Put"
+        body["Item"] = serialize(op.item)
+    else:
+        kind = {Update: "Update", Delete: "Delete", Check: "ConditionCheck"}[type(op)]
+        body["Key"] = serialize({"pk": op.pk, "sk": op.sk})
+    if isinstance(op, Update):
+        body["UpdateExpression"] = op.expression
+    if op.condition:
+        body["ConditionExpression"] = op.condition
+    if op.names:
+        body["ExpressionAttributeNames"] = dict(op.names)
+    if op.values:
+        body["ExpressionAttributeValues"] = serialize(op.values)
+    return {kind: body}
 
 
 def put_op(
@@ -414,8 +457,8 @@ def put_op(
     condition: str | None = None,
     names: Mapping[str, str] | None = None,
     values: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    return {"kind": "Put", "item": item, "condition": condition, "names": names, "values": values}
+) -> Put:
+    return Put(item, condition, names, values)
 
 
 def update_op(
@@ -425,19 +468,18 @@ def update_op(
     condition: str | None = None,
     names: Mapping[str, str] | None = None,
     values: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    return {
-        "kind": "Update",
-        "key": {"pk": pk, "sk": sk},
-        "expression": expression,
-        "condition": condition,
-        "names": names,
-        "values": values,
-    }
+) -> Update:
+    return Update(pk, sk, expression, condition, names, values)
 
 
-def delete_op(pk: str, sk: str, condition: str | None = None) -> dict[str, Any]:
-    return {"kind": "Delete", "key": {"pk": pk, "sk": sk}, "condition": condition}
+def delete_op(
+    pk: str,
+    sk: str,
+    condition: str | None = None,
+    names: Mapping[str, str] | None = None,
+    values: Mapping[str, Any] | None = None,
+) -> Delete:
+    return Delete(pk, sk, condition, names, values)
 
 
 def check_op(
@@ -446,17 +488,11 @@ def check_op(
     condition: str,
     names: Mapping[str, str] | None = None,
     values: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    return {
-        "kind": "ConditionCheck",
-        "key": {"pk": pk, "sk": sk},
-        "condition": condition,
-        "names": names,
-        "values": values,
-    }
+) -> Check:
+    return Check(pk, sk, condition, names, values)
 
 
-def versioned_put_op(after: Mapping[str, Any], expected_version: int) -> dict[str, Any]:
+def versioned_put_op(after: Mapping[str, Any], expected_version: int) -> Put:
     """`after` written whole, only over the version it was read at (no lost updates)."""
     return put_op(after, "#v = :expected", {"#v": "version"}, {":expected": expected_version})
 

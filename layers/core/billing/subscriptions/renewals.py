@@ -13,7 +13,9 @@ from billing.invoicing import invoices
 from billing.kernel import clock
 from billing.kernel.errors import BillingError, Conflict
 from billing.kernel.scope import RequestInfo, Scope
-from billing.store.repository import Item, Table
+from billing.store.repository import Item, Table, UnitOfWork
+from billing.subscriptions import changes as subscription_changes
+from billing.subscriptions import lines as subscription_lines
 from billing.subscriptions import subscriptions
 
 BATCH = 25
@@ -75,7 +77,9 @@ def step(scope: Scope, sub_id: str, now: datetime, request: RequestInfo, *, tabl
     if sub.get("cancelAtPeriodEnd"):
         after = {k: v for k, v in sub.items() if k not in ("duePk", "dueSk")}
         after = _after_period(after, {"status": "canceled", "endedAt": clock.to_wire(end), "cancelAtPeriodEnd": True})
-        table.transact(subscriptions.change_ops(scope, sub, after, "subscription.deleted", request))
+        UnitOfWork(table, request).add(
+            *subscriptions.change_ops(scope, sub, after, "subscription.deleted", request)
+        ).commit()
         return True
     items = sub["items"]
     switched: dict[str, Any] = {}
@@ -83,10 +87,10 @@ def step(scope: Scope, sub_id: str, now: datetime, request: RequestInfo, *, tabl
     if scheduled:
         # A change kept for the period end (a portal downgrade) takes effect before the invoice.
         items = scheduled["items"]
-        start, new_end = subscriptions.scheduled_period(sub, items)
+        start, new_end = subscription_changes.scheduled_period(sub, items)
         switched = {
             "items": items,
-            "recurringAmount": sum(i["unitAmount"] * i["quantity"] for i in items),
+            "recurringAmount": subscription_lines.recurring_amount(items),
             "scheduledChange": None,
         }
         old_cycle = (sub["items"][0]["interval"], sub["items"][0]["intervalCount"])
@@ -99,7 +103,7 @@ def step(scope: Scope, sub_id: str, now: datetime, request: RequestInfo, *, tabl
     discount = _discount_for(sub.get("discount"), start)
     customer = customers.get(scope, sub["customer"], table=table)
     method = subscriptions.payment_method_for(scope, customer, sub.get("defaultPaymentMethod"), table)
-    lines = subscriptions.pending_to_lines(sub.get("pendingInvoiceItems") or []) + subscriptions.period_lines(
+    lines = subscription_lines.pending_to_lines(sub.get("pendingInvoiceItems") or []) + subscription_lines.period_lines(
         items, start, new_end
     )
     draft = subscriptions.draft_invoice(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,12 +23,20 @@ from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
 from billing.payments import paymentmethods
 from billing.store.listing import collection_page
-from billing.store.repository import Item, Table, put_op, versioned_put_op
+from billing.store.repository import Item, Operation, Table, UnitOfWork, put_op, versioned_put_op
 from billing.subscriptions import proration
+from billing.subscriptions.lines import (
+    pending_to_lines,
+    period_lines,
+    proration_items,
+    proration_lines,
+    recurring_amount,
+)
 from billing.subscriptions.proration import add_months, period_boundary
 
 LIVE_STATUSES = ("trialing", "active", "past_due")
 DUE_SHARDS = 8
+SUBSCRIPTION_CHANGED = "The subscription was changed by another request; retry."
 
 
 def sub_key(scope: Scope, sub_id: str) -> tuple[str, str]:
@@ -63,7 +70,7 @@ def to_wire(item: Item, scope: Scope) -> dict[str, Any]:
     return wire
 
 
-def change_ops(scope: Scope, before: Item, after: Item, event_type: str, request: RequestInfo) -> list[dict[str, Any]]:
+def change_ops(scope: Scope, before: Item, after: Item, event_type: str, request: RequestInfo) -> list[Operation]:
     """`after` written only over the version read (`before`), with the event that says so."""
     before_wire, after_wire = to_wire(before, scope), to_wire(after, scope)
     event = events.event_item(
@@ -113,7 +120,7 @@ def _lookup(fetch: Any, param: str) -> Item:
     return found
 
 
-def _items(scope: Scope, requested: Sequence[Mapping[str, Any]], table: Table) -> list[dict[str, Any]]:
+def resolve_items(scope: Scope, requested: Sequence[Mapping[str, Any]], table: Table) -> list[dict[str, Any]]:
     """The requested items resolved against their prices: one currency, one billing interval."""
     if not requested:
         raise InvalidRequest("A subscription needs at least one item.", param="items")
@@ -149,7 +156,9 @@ def _items(scope: Scope, requested: Sequence[Mapping[str, Any]], table: Table) -
     return resolved
 
 
-def _discount(scope: Scope, coupon_id: str | None, currency: str, now: datetime, table: Table) -> dict[str, Any] | None:
+def resolve_discount(
+    scope: Scope, coupon_id: str | None, currency: str, now: datetime, table: Table
+) -> dict[str, Any] | None:
     if not coupon_id:
         return None
     coupon = _lookup(lambda: catalog.get_coupon(scope, coupon_id, table=table), "coupon")
@@ -174,12 +183,12 @@ def payment_method_for(scope: Scope, customer: Item, requested: str | None, tabl
 def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table | None = None) -> Item:
     table = table or Table()
     customer = _lookup(lambda: customers.get(scope, fields["customer"], table=table), "customer")
-    items = _items(scope, fields.get("items") or [], table)
+    items = resolve_items(scope, fields.get("items") or [], table)
     currency = items[0]["currency"]
     now = now_for(scope, customer.get("testClock"), table)
-    discount = _discount(scope, fields.get("coupon"), currency, now, table)
+    discount = resolve_discount(scope, fields.get("coupon"), currency, now, table)
     method = payment_method_for(scope, customer, fields.get("defaultPaymentMethod"), table)
-    recurring_amount = sum(i["unitAmount"] * i["quantity"] for i in items)
+    amount = recurring_amount(items)
     trial_days = fields.get("trialDays")
     interval, count = items[0]["interval"], items[0]["intervalCount"]
     if trial_days:
@@ -190,7 +199,7 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
         ]
     else:
         period_end = period_boundary(now, interval, count, 1)
-        if recurring_amount > 0 and method is None:
+        if amount > 0 and method is None:
             raise InvalidRequest(
                 "The customer has no payment method; attach one or pass defaultPaymentMethod.",
                 param="defaultPaymentMethod",
@@ -236,7 +245,7 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
         "endedAt": None,
         "cancellationDetails": None,
         "latestInvoice": draft["id"],
-        "recurringAmount": recurring_amount,
+        "recurringAmount": amount,
         "pendingInvoiceItems": [],
         "testClock": customer.get("testClock"),
         "createdAt": clock.to_wire(now),
@@ -293,171 +302,6 @@ def list_subscriptions(
 
 
 # ------------------------------------------------------------------ changes
-@dataclass(frozen=True)
-class PlanChange:
-    """What switching to `new_items` at `at` costs: lines for now, lines for later, a new period."""
-
-    items: list[dict[str, Any]]
-    invoice_now: list[invoices.Line]
-    pending: list[invoices.Line]
-    period: tuple[datetime, datetime]
-    resets_cycle: bool
-
-
-def _as_proration_items(items: Sequence[Mapping[str, Any]]) -> list[proration.Item]:
-    return [proration.Item(i["price"], i["unitAmount"], i["quantity"], i["description"]) for i in items]
-
-
-def _lines(prorated: Sequence[proration.ProrationLine]) -> list[invoices.Line]:
-    return [
-        invoices.Line(p.description, p.amount, p.quantity, None, p.price, p.period_start, p.period_end, proration=True)
-        for p in prorated
-        if p.amount != 0
-    ]
-
-
-def period_lines(items: Sequence[Mapping[str, Any]], start: datetime, end: datetime) -> list[invoices.Line]:
-    return [
-        invoices.Line(
-            f"{i['description']} × {i['quantity']}" if i["quantity"] > 1 else i["description"],
-            i["unitAmount"] * i["quantity"],
-            i["quantity"],
-            i["unitAmount"],
-            i["price"],
-            start,
-            end,
-        )
-        for i in items
-    ]
-
-
-def plan_change(sub: Item, new_items: list[dict[str, Any]], behavior: str, at: datetime) -> PlanChange:
-    start, end = clock.from_wire(sub["currentPeriodStart"]), clock.from_wire(sub["currentPeriodEnd"])
-    old_cycle = (sub["items"][0]["interval"], sub["items"][0]["intervalCount"])
-    new_cycle = (new_items[0]["interval"], new_items[0]["intervalCount"])
-    if sub["status"] == "trialing":
-        return PlanChange(new_items, [], [], (start, end), False)
-    if new_cycle != old_cycle:
-        # A new interval starts a new billing cycle now: credit what is left of the old period,
-        # charge the new one in full, invoiced at once (whatever the proration behaviour).
-        credit = _lines(proration.prorate(_as_proration_items(sub["items"]), [], start, end, at))
-        new_end = proration.period_boundary(at, new_cycle[0], new_cycle[1], 1)
-        return PlanChange(new_items, credit + period_lines(new_items, at, new_end), [], (at, new_end), True)
-    if behavior == "none":
-        return PlanChange(new_items, [], [], (start, end), False)
-    lines = _lines(proration.prorate(_as_proration_items(sub["items"]), _as_proration_items(new_items), start, end, at))
-    if behavior == "always_invoice":
-        return PlanChange(new_items, lines, [], (start, end), False)
-    return PlanChange(new_items, [], lines, (start, end), False)
-
-
-def pending_to_lines(stored: Sequence[Mapping[str, Any]]) -> list[invoices.Line]:
-    return [
-        invoices.Line(
-            p["description"],
-            p["amount"],
-            p["quantity"],
-            None,
-            p["price"],
-            clock.from_wire(p["periodStart"]),
-            clock.from_wire(p["periodEnd"]),
-            proration=True,
-        )
-        for p in stored
-    ]
-
-
-def _lines_to_pending(lines: Sequence[invoices.Line]) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": sortable_id("ii"),
-            "description": line.description,
-            "amount": line.amount,
-            "quantity": line.quantity,
-            "price": line.price,
-            "periodStart": clock.to_wire(line.period_start),
-            "periodEnd": clock.to_wire(line.period_end),
-        }
-        for line in lines
-    ]
-
-
-def _requested_items(scope: Scope, sub: Item, fields: Mapping[str, Any], table: Table) -> list[dict[str, Any]]:
-    items = _items(scope, fields["items"], table)
-    if items[0]["currency"] != sub["currency"]:
-        raise InvalidRequest(
-            f"The subscription is billed in {sub['currency']}; prices must be too.",
-            param="items",
-            code="currency_mismatch",
-        )
-    return items
-
-
-def update(
-    scope: Scope, sub_id: str, fields: Mapping[str, Any], request: RequestInfo, *, table: Table | None = None
-) -> Item:
-    """Switch prices or quantities (with the proration behaviour), apply a coupon, or set
-    `cancelAtPeriodEnd`. The same code path serves the API and the portal."""
-    table = table or Table()
-    sub = get(scope, sub_id, table=table)
-    if sub["status"] == "canceled":
-        raise InvalidRequest("A canceled subscription cannot be changed.", param="id", code="subscription_canceled")
-    now = now_for(scope, sub.get("testClock"), table)
-    changes: dict[str, Any] = {}
-    change: PlanChange | None = None
-    if "items" in fields:
-        new_items = _requested_items(scope, sub, fields, table)
-        change = plan_change(sub, new_items, fields.get("prorationBehavior") or "create_prorations", now)
-        changes["items"] = new_items
-        changes["scheduledChange"] = None  # a later switch replaces a scheduled one
-        changes["recurringAmount"] = sum(i["unitAmount"] * i["quantity"] for i in new_items)
-        changes["pendingInvoiceItems"] = list(sub.get("pendingInvoiceItems") or []) + _lines_to_pending(change.pending)
-        if change.resets_cycle:
-            start, end = change.period
-            changes.update(
-                currentPeriodStart=clock.to_wire(start),
-                currentPeriodEnd=clock.to_wire(end),
-                billingCycleAnchor=clock.to_wire(start),
-                **due_keys(scope, sub_id, clock.to_wire(end), sub.get("testClock")),
-            )
-    if "coupon" in fields:
-        changes["discount"] = _discount(scope, fields["coupon"] or None, sub["currency"], now, table)
-    if "defaultPaymentMethod" in fields:
-        customer_stub = {"id": sub["customer"], "defaultPaymentMethod": None}
-        payment_method_for(scope, customer_stub, fields["defaultPaymentMethod"], table)
-        changes["defaultPaymentMethod"] = fields["defaultPaymentMethod"]
-    if "cancelAtPeriodEnd" in fields:
-        changes["cancelAtPeriodEnd"] = bool(fields["cancelAtPeriodEnd"])
-        changes["canceledAt"] = clock.to_wire(now) if fields["cancelAtPeriodEnd"] else None
-        changes["cancellationDetails"] = fields.get("cancellationDetails") if fields["cancelAtPeriodEnd"] else None
-        if fields["cancelAtPeriodEnd"]:
-            changes["scheduledChange"] = None  # nothing starts at the end of a subscription that ends
-    elif "cancellationDetails" in fields:
-        changes["cancellationDetails"] = fields["cancellationDetails"]
-    changes = {k: v for k, v in changes.items() if sub.get(k) != v}
-    if not changes:
-        return sub
-    after = {**sub, **changes, "version": sub["version"] + 1}
-    invoice_lines = change.invoice_now if change else []
-    draft = None
-    if invoice_lines:
-        invoice_lines = pending_to_lines(after.get("pendingInvoiceItems") or []) + invoice_lines
-        customer = customers.get(scope, sub["customer"], table=table)
-        method = payment_method_for(scope, customer, after.get("defaultPaymentMethod"), table)
-        period = clock.from_wire(after["currentPeriodStart"]), clock.from_wire(after["currentPeriodEnd"])
-        draft = draft_invoice(
-            scope, sub, customer, invoice_lines, discount=after.get("discount"), period=period, now=now, table=table
-        )
-        outcome = invoices.charge(draft["amountDue"], method)
-        after.update(latestInvoice=draft["id"], pendingInvoiceItems=[])
-        if not outcome.paid:
-            after["status"] = "past_due"
-    ops = change_ops(scope, sub, after, "subscription.updated", request)
-    if draft is not None:
-        invoices.commit(scope, table, draft, outcome, now, request, ops)
-    else:
-        table.transact(ops, conflict_message="The subscription was changed by another request; retry.")
-    return after
 
 
 def cancel(
@@ -483,7 +327,7 @@ def cancel(
         lines += pending_to_lines(sub.get("pendingInvoiceItems") or [])
     if prorate and sub["status"] != "trialing":
         start, end = clock.from_wire(sub["currentPeriodStart"]), clock.from_wire(sub["currentPeriodEnd"])
-        lines += _lines(proration.prorate(_as_proration_items(sub["items"]), [], start, end, now))
+        lines += proration_lines(proration.prorate(proration_items(sub["items"]), [], start, end, now))
     after = {k: v for k, v in sub.items() if k not in ("duePk", "dueSk")}
     after.update(
         status="canceled",
@@ -498,7 +342,7 @@ def cancel(
         after["cancellationDetails"] = dict(cancellation_details)
     if not lines:
         ops = change_ops(scope, sub, after, "subscription.deleted", request)
-        table.transact(ops, conflict_message="The subscription was changed by another request; retry.")
+        UnitOfWork(table, request, conflict_message=SUBSCRIPTION_CHANGED).add(*ops).commit()
         return after
     customer = customers.get(scope, sub["customer"], table=table)
     method = payment_method_for(scope, customer, sub.get("defaultPaymentMethod"), table)
@@ -522,160 +366,3 @@ def period_after(anchor: datetime, end: datetime, items: Sequence[Mapping[str, A
 
 
 # ------------------------------------------------------------------ changes scheduled at period end
-INTERVAL_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
-
-
-def requested_items(
-    scope: Scope, sub: Item, wanted: Sequence[Mapping[str, Any]], *, table: Table | None = None
-) -> list[dict[str, Any]]:
-    """`wanted` ({price, quantity}) resolved as a switch of `sub` would resolve them (400s included)."""
-    return _requested_items(scope, sub, {"items": wanted}, table or Table())
-
-
-def downgrade_conditions(sub: Mapping[str, Any], new_items: Sequence[Mapping[str, Any]]) -> set[str]:
-    """Which `scheduleAtPeriodEnd` conditions of a portal configuration a switch to `new_items`
-    meets: a lower recurring amount (`decreasing_item_amount`), a shorter billing interval
-    (`shortening_interval`)."""
-    met = set()
-    old_amount = sum(i["unitAmount"] * i["quantity"] for i in sub["items"])
-    if sum(i["unitAmount"] * i["quantity"] for i in new_items) < old_amount:
-        met.add("decreasing_item_amount")
-    old, new = sub["items"][0], new_items[0]
-    if INTERVAL_DAYS[new["interval"]] * new["intervalCount"] < INTERVAL_DAYS[old["interval"]] * old["intervalCount"]:
-        met.add("shortening_interval")
-    return met
-
-
-def scheduled_period(sub: Mapping[str, Any], items: Sequence[Mapping[str, Any]]) -> tuple[datetime, datetime]:
-    """The first period of `items` when they replace the subscription's at its period end: the
-    cycle goes on when the interval stays, and starts again at the period end when it changes."""
-    end = clock.from_wire(sub["currentPeriodEnd"])
-    old, new = sub["items"][0], items[0]
-    if (old["interval"], old["intervalCount"]) == (new["interval"], new["intervalCount"]) and sub[
-        "status"
-    ] != "trialing":
-        return period_after(clock.from_wire(sub["billingCycleAnchor"]), end, items)
-    return end, proration.period_boundary(end, new["interval"], new["intervalCount"], 1)
-
-
-def schedule_change(
-    scope: Scope, sub_id: str, fields: Mapping[str, Any], request: RequestInfo, *, table: Table | None = None
-) -> Item:
-    """Keeps `items` as the subscription's `scheduledChange` ({items, at: currentPeriodEnd}):
-    nothing is prorated or invoiced now; the renewal at the period end switches to them before
-    it invoices. A later switch or a cancellation clears it."""
-    table = table or Table()
-    sub = get(scope, sub_id, table=table)
-    if sub["status"] == "canceled":
-        raise InvalidRequest("A canceled subscription cannot be changed.", param="id", code="subscription_canceled")
-    if sub.get("cancelAtPeriodEnd"):
-        raise InvalidRequest(
-            "The subscription ends at the period end; renew it before scheduling a change.",
-            param="id",
-            code="subscription_ending",
-        )
-    items = _requested_items(scope, sub, fields, table)
-    after = {**sub, "scheduledChange": {"items": items, "at": sub["currentPeriodEnd"]}, "version": sub["version"] + 1}
-    table.transact(
-        change_ops(scope, sub, after, "subscription.updated", request),
-        conflict_message="The subscription was changed by another request; retry.",
-    )
-    return after
-
-
-def preview(
-    scope: Scope,
-    sub_id: str,
-    *,
-    price: str | None,
-    quantity: int | None,
-    behavior: str,
-    at_period_end: bool = False,
-    table: Table | None = None,
-) -> dict[str, Any]:
-    """What a change would cost now and on the next invoice; nothing is written. With
-    `at_period_end`, the change is the one `schedule_change` would keep: nothing now, the new
-    items from the next period on (as is a change already scheduled when none is asked for)."""
-    table = table or Table()
-    sub = get(scope, sub_id, table=table)
-    if sub["status"] == "canceled":
-        raise InvalidRequest(
-            "A canceled subscription has no upcoming invoice.", param="subscription", code="subscription_canceled"
-        )
-    now = now_for(scope, sub.get("testClock"), table)
-    items, change, later = sub["items"], None, None
-    if price or quantity:
-        if len(sub["items"]) != 1:
-            raise InvalidRequest("Previewing a switch takes a subscription with one item.", param="price")
-        current = sub["items"][0]
-        wanted = [{"price": price or current["price"], "quantity": quantity or current["quantity"]}]
-        items = _requested_items(scope, sub, {"items": wanted}, table)
-        if at_period_end:
-            later = scheduled_period(sub, items)
-        else:
-            change = plan_change(sub, items, behavior, now)
-    elif sub.get("scheduledChange"):
-        items = sub["scheduledChange"]["items"]
-        later = scheduled_period(sub, items)
-    pending = pending_to_lines(sub.get("pendingInvoiceItems") or [])
-    customer = customers.get(scope, sub["customer"], table=table)
-    account = accounts.get_account(scope.account_id, table=table)
-    rates = taxrates.all_active(scope, table=table)
-
-    def draft(lines: list[invoices.Line], start: datetime, end: datetime) -> dict[str, Any]:
-        built = invoices.build(
-            scope,
-            account=account,
-            customer=customer,
-            currency=sub["currency"],
-            lines=lines,
-            discount=sub.get("discount"),
-            tax_rates=rates,
-            subscription=sub_id,
-            period_start=start,
-            period_end=end,
-            now=now,
-        )
-        wire = invoices.to_wire(built, scope)
-        wire.update(id=None, status="upcoming", seller=None, customerDetails=None)
-        return wire
-
-    immediate = None
-    period_start, period_end = clock.from_wire(sub["currentPeriodStart"]), clock.from_wire(sub["currentPeriodEnd"])
-    if change is not None:
-        period_start, period_end = change.period
-        if change.invoice_now:
-            immediate = draft(pending + change.invoice_now, period_start, period_end)
-            pending = []
-        pending += change.pending
-    upcoming = None
-    if not sub.get("cancelAtPeriodEnd"):
-        resets = change is not None and change.resets_cycle
-        anchor = period_start if resets else clock.from_wire(sub["billingCycleAnchor"])
-        next_start, next_end = later or period_after(anchor, period_end, items)
-        upcoming = draft(pending + period_lines(items, next_start, next_end), next_start, next_end)
-    return {
-        "object": "upcoming_invoice",
-        "subscription": sub_id,
-        "prorationDate": clock.to_wire(now),
-        "prorationBehavior": behavior,
-        "immediate": immediate,
-        "next": upcoming,
-    }
-
-
-def pay_invoice(scope: Scope, invoice_id: str, request: RequestInfo, *, table: Table | None = None) -> Item:
-    """Retries an open invoice with the subscription's (or customer's) payment method; a paid
-    latest invoice brings a `past_due` subscription back to `active` in the same transaction."""
-    table = table or Table()
-    invoice = invoices.get(scope, invoice_id, table=table)
-    customer = customers.get(scope, invoice["customer"], table=table)
-    sub = get(scope, invoice["subscription"], table=table) if invoice.get("subscription") else None
-    method = payment_method_for(scope, customer, (sub or {}).get("defaultPaymentMethod"), table)
-    now = now_for(scope, customer.get("testClock"), table)
-    ops: list[dict[str, Any]] = []
-    if sub and sub["status"] == "past_due" and sub.get("latestInvoice") == invoice_id:
-        ops = change_ops(
-            scope, sub, {**sub, "status": "active", "version": sub["version"] + 1}, "subscription.updated", request
-        )
-    return invoices.pay(scope, invoice_id, method, request, now, subscription_ops=ops, table=table)

@@ -14,7 +14,7 @@ from billing.kernel import clock
 from billing.kernel.errors import InvalidRequest, NotFound, PermissionDenied
 from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
-from billing.store.repository import Item, Table, stored_as, versioned_put_op
+from billing.store.repository import Item, Table, UnitOfWork, stored_as, versioned_put_op
 from billing.subscriptions import renewals
 
 
@@ -71,10 +71,8 @@ def advance(
     if frozen_time <= clock.from_wire(current["frozenTime"]):
         raise InvalidRequest("A test clock only moves forward.", param="frozenTime", code="clock_backwards")
     moved = {**current, "frozenTime": clock.to_wire(frozen_time), "version": current["version"] + 1}
-    table.transact(
-        [versioned_put_op(moved, current["version"])],
-        conflict_message="The test clock is being advanced by another request.",
-    )
+    change = UnitOfWork(table, request, conflict_message="The test clock is being advanced by another request.")
+    change.add(versioned_put_op(moved, current["version"])).commit()
     # What falls due is the clock's work, whoever moved the clock.
     renewals.run_due(f"CLOCK#{clock_id}", frozen_time, RequestInfo("clock", request.request_id), table=table)
     return moved

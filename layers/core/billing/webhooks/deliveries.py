@@ -28,7 +28,7 @@ from billing.kernel import clock
 from billing.kernel.errors import BillingError, Conflict, InvalidRequest, NotFound
 from billing.kernel.ids import created_ms, random_token
 from billing.kernel.scope import Mode, Scope
-from billing.store.repository import Item, Queue, Table, holds, put_op, set_expression
+from billing.store.repository import Item, Operation, Queue, Table, delete_op, holds, put_op, set_expression
 from billing.webhooks import webhookendpoints, webhooksigning
 
 SK_PREFIX = "DELIVERY#"
@@ -110,21 +110,22 @@ def _key(scope: Scope, event_id: str, endpoint_id: str) -> tuple[str, str]:
     return scope.key("EVT", event_id), SK_PREFIX + endpoint_id
 
 
-_NEW_RECORD = (
-    "#type = if_not_exists(#type, :type), #event = if_not_exists(#event, :event), "
-    "#endpoint = if_not_exists(#endpoint, :endpoint), #url = if_not_exists(#url, :url), "
-    "#createdAt = if_not_exists(#createdAt, :now), #expiresAt = if_not_exists(#expiresAt, :expires), "
-    "#attemptCount = if_not_exists(#attemptCount, :zero)"
-)
-_NEW_RECORD_NAMES = {
-    "#type": "type",
-    "#event": "event",
-    "#endpoint": "endpoint",
-    "#url": "url",
-    "#createdAt": "createdAt",
-    "#expiresAt": "expiresAt",
-    "#attemptCount": "attemptCount",
+# A delivery record's fields set once, when the record is first written, with their placeholders.
+_NEW_RECORD_FIELDS = {
+    "type": ":type",
+    "event": ":event",
+    "endpoint": ":endpoint",
+    "url": ":url",
+    "createdAt": ":now",
+    "expiresAt": ":expires",
+    "attemptCount": ":zero",
 }
+_NEW_RECORD_NAMES = {f"#{field}": field for field in _NEW_RECORD_FIELDS}
+
+
+def _set_if_new(*, keep: tuple[str, ...] = ()) -> str:
+    """`#f = if_not_exists(#f, :v)` for each new-record field, except those in `keep`."""
+    return ", ".join(f"#{f} = if_not_exists(#{f}, {v})" for f, v in _NEW_RECORD_FIELDS.items() if f not in keep)
 
 
 def _new_record_values(event_item: Item, endpoint: Item) -> dict[str, Any]:
@@ -168,7 +169,7 @@ def fan_out(
             pk,
             sk,
             expression=(
-                f"SET #status = if_not_exists(#status, :pending), #round = if_not_exists(#round, :one), {_NEW_RECORD}"
+                f"SET #status = if_not_exists(#status, :pending), #round = if_not_exists(#round, :one), {_set_if_new()}"
             ),
             names={"#status": "status", "#round": "round", **_NEW_RECORD_NAMES},
             values={":pending": "pending", ":one": 1, **_new_record_values(image, endpoint)},
@@ -410,7 +411,7 @@ def _start_round(table: Table, pk: str, sk: str, event_item: Item, endpoint: Ite
         sk,
         expression=(
             "SET #round = if_not_exists(#round, :zero) + :one, #status = :pending, #url = :url, "
-            + _NEW_RECORD.replace("#url = if_not_exists(#url, :url), ", "")
+            + _set_if_new(keep=("url",))
             + " REMOVE #lease, #next, #reason, #deliveredAt"
         ),
         names={
@@ -433,21 +434,13 @@ def _undo_rounds(table: Table, started: list[tuple[Item | None, Item]]) -> None:
     A message of the new round that did get queued then finds an older round and is dropped.
     Best effort: when this fails too, the records stay pending and a retried redelivery (the
     503 asks for one) starts a round that is queued."""
-    ops: list[dict[str, Any]] = []
+    ops: list[Operation] = []
     for before, after in started:
         names = {"#round": "round", "#lease": "lease"}
         values = {":round": after["round"]}
         condition = "#round = :round AND attribute_not_exists(#lease)"
         if before is None:
-            ops.append(
-                {
-                    "kind": "Delete",
-                    "key": {"pk": after["pk"], "sk": after["sk"]},
-                    "condition": condition,
-                    "names": names,
-                    "values": values,
-                }
-            )
+            ops.append(delete_op(after["pk"], after["sk"], condition, names, values))
         else:
             ops.append(put_op(before, condition, names, values))
     if ops:

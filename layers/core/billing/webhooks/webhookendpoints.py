@@ -10,184 +10,37 @@ A scope holds at most `MAX_ENDPOINTS` endpoints, counted by one counter item
 (`<scope>#WEBHOOK_ENDPOINTS` / `COUNTER`) that every create and delete changes in its own
 transaction, so concurrent creates cannot pass the limit.
 
-URLs: https (http only to this machine, in test mode). In live mode the host's addresses must
-all be public (`address_allowed`), checked at save time here and again by the deliverer at
-send time (DNS may change meanwhile).
+URLs are checked by the egress policy (`billing.webhooks.egress`) at save time here and again
+by the deliverer at send time (DNS may change meanwhile).
 """
 
 from __future__ import annotations
 
-import ipaddress
-import re
-import socket
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from billing.customers.customers import merge_metadata
+from billing.events.types import EVENT_TYPES
 from billing.kernel import clock
 from billing.kernel.errors import Conflict, InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
 from billing.store.listing import page
-from billing.store.repository import Item, Table, delete_op, holds, put_op, update_op, versioned_set
+from billing.store.repository import Item, Table, UnitOfWork, delete_op, holds, put_op, update_op, versioned_set
 from billing.webhooks import webhooksigning
+from billing.webhooks.egress import Resolver, check_url, system_resolve
 
 SK = "WEBHOOK_ENDPOINT"
 COUNTER_SK = "COUNTER"
 MAX_ENDPOINTS = 16
-MAX_URL_LENGTH = 2048
 DESCRIPTION_MAX = 500
 MAX_ENABLED_EVENTS = 50
 DEFAULT_ROLL_SECONDS = 24 * 3600
 MAX_ROLL_SECONDS = 7 * 24 * 3600
 # Rolled secrets that still sign besides the current one; a further roll drops the oldest.
 MAX_OLD_SECRETS = 4
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 ALL_EVENTS = "*"
 FIELDS = ("url", "enabledEvents", "description", "disabled", "metadata")
-
-# Every event type the billing core emits (API.md's list and the ones beyond it).
-EVENT_TYPES: tuple[str, ...] = (
-    "coupon.created",
-    "customer.created",
-    "customer.updated",
-    "customer.tax_id.created",
-    "customer.tax_id.deleted",
-    "invoice.created",
-    "invoice.finalized",
-    "invoice.marked_uncollectible",
-    "invoice.paid",
-    "invoice.payment_failed",
-    "invoice.voided",
-    "payment_method.attached",
-    "payment_method.detached",
-    "portal_configuration.created",
-    "portal_configuration.updated",
-    "portal_session.created",
-    "price.created",
-    "product.created",
-    "subscription.created",
-    "subscription.deleted",
-    "subscription.updated",
-    "tax_rate.created",
-)
-
-Resolver = Callable[..., Sequence[tuple[Any, ...]]]
-# A host written as numbers that is not a canonical IP literal (`2130706433`, `0x7f.1`, `127.1`):
-# resolvers read those as addresses, each its own way; refused rather than guessed.
-_NUMERIC_LABEL = re.compile(r"0x[0-9a-f]*|[0-9]+")
-# NAT64's well-known prefix carries an IPv4 address in its last 32 bits.
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-# Not globally reachable, though some Python versions' `is_global` says otherwise for parts of
-# them: IETF protocol assignments, the deprecated 6to4 relay anycast, local-use NAT64.
-_BLOCKED = tuple(ipaddress.ip_network(n) for n in ("192.0.0.0/24", "192.88.99.0/24", "64:ff9b:1::/48"))
-
-
-# ------------------------------------------------------------------ URLs and addresses
-def _system_resolve(host: str, port: int) -> Sequence[tuple[Any, ...]]:
-    """The system resolver, looked up at call time (so tests can stand in for it)."""
-    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-
-
-def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    site_local = isinstance(address, ipaddress.IPv6Address) and address.is_site_local
-    blocked = any(address in network for network in _BLOCKED)
-    return address.is_global and not (
-        blocked
-        or address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_reserved
-        or address.is_multicast
-        or address.is_unspecified
-        or site_local
-    )
-
-
-def address_allowed(ip: str) -> bool:
-    """Whether a webhook may be sent to this address: a public unicast one.
-
-    Refused: private, loopback, link-local, reserved, multicast, unspecified, shared (CGNAT),
-    site-local, and IPv6 forms of any of those IPv4 addresses (mapped, 6to4, NAT64). Not an
-    address at all is refused too.
-    """
-    try:
-        address = ipaddress.ip_address(ip.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour
-        if embedded is None and address in _NAT64:
-            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-        if embedded is not None and not _public(embedded):
-            return False
-        if address.teredo is not None and not all(_public(a) for a in address.teredo):
-            return False
-    return _public(address)
-
-
-def _url_error(message: str) -> InvalidRequest:
-    return InvalidRequest(message, param="url", code="url_invalid")
-
-
-def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        return None
-
-
-def check_url(url: str, livemode: bool, *, resolve: Resolver = _system_resolve) -> str:
-    """The URL if events may be delivered to it, else an InvalidRequest naming `url`.
-
-    Absolute https (http only to localhost/127.0.0.1/[::1], in test mode), at most 2048
-    characters, no user name or password, no fragment, no whitespace or control characters.
-    In live mode every address of the host must be public (`address_allowed`), and the host
-    must resolve; test mode resolves nothing.
-    """
-    if not isinstance(url, str) or not url:
-        raise _url_error("url must be an https URL.")
-    if len(url) > MAX_URL_LENGTH:
-        raise InvalidRequest(f"url is at most {MAX_URL_LENGTH} characters.", param="url", code="string_too_long")
-    if any(c.isspace() or not c.isprintable() for c in url):
-        raise _url_error("url may not contain spaces or control characters.")
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        port = parts.port
-    except ValueError:
-        raise _url_error("url is not a valid URL.") from None
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise _url_error("url must be an absolute https URL.")
-    if parts.scheme == "http" and (livemode or host not in LOOPBACK_HOSTS):
-        where = "in live mode" if livemode else "except to localhost, 127.0.0.1 or [::1]"
-        raise _url_error(f"url must be an https URL (http is not allowed {where}).")
-    if not host:
-        raise _url_error("url needs a host.")
-    if "@" in parts.netloc:
-        raise _url_error("url may not contain a user name or password.")
-    if "#" in url:
-        raise _url_error("url may not contain a fragment (#…).")
-    literal = _ip_literal(host)
-    if literal is None and all(_NUMERIC_LABEL.fullmatch(label) for label in host.rstrip(".").split(".")):
-        raise _url_error(f"url's host '{host}' is neither a name nor a standard IP address.")
-    if not livemode:
-        return url
-    if literal is not None:
-        if not address_allowed(host):
-            raise _url_error("url may not point to a private, loopback or reserved address in live mode.")
-        return url
-    try:
-        answers = resolve(host, port or 443)
-        addresses = {str(answer[4][0]) for answer in answers}
-    except (OSError, UnicodeError, ValueError, IndexError, TypeError):
-        addresses = set()
-    if not addresses:
-        raise _url_error(f"url's host '{host}' does not resolve.")
-    if not all(address_allowed(address) for address in addresses):
-        raise _url_error(f"url's host '{host}' resolves to a private, loopback or reserved address.")
-    return url
 
 
 # ------------------------------------------------------------------ fields
@@ -301,7 +154,7 @@ def create(
     request: RequestInfo,
     *,
     table: Table | None = None,
-    resolve: Resolver = _system_resolve,
+    resolve: Resolver = system_resolve,
 ) -> tuple[Item, str]:
     """A new endpoint and its first secret (the only time the caller sees it, with roll_secret's)."""
     for required in ("url", "enabledEvents"):
@@ -343,7 +196,7 @@ def create(
         values={":one": 1, ":max": MAX_ENDPOINTS},
     )
     try:
-        table.transact([put_op(item, condition="attribute_not_exists(pk)"), count])
+        UnitOfWork(table, request).add(put_op(item, condition="attribute_not_exists(pk)"), count).commit()
     except Conflict:
         counter = table.get(counter_pk, counter_sk) or {}
         if int(counter.get("count", 0)) >= MAX_ENDPOINTS:
@@ -397,7 +250,7 @@ def update(
     request: RequestInfo,
     *,
     table: Table | None = None,
-    resolve: Resolver = _system_resolve,
+    resolve: Resolver = system_resolve,
 ) -> Item:
     """A partial update; metadata merges (a key set to "" or null is removed). Enabling an
     endpoint again clears its `disabledReason`."""
@@ -426,13 +279,13 @@ def delete(scope: Scope, endpoint_id: str, request: RequestInfo, *, table: Table
     get(scope, endpoint_id, table=table)
     counter_pk, counter_sk = _counter_key(scope)
     try:
-        table.transact(
-            [
-                delete_op(pk, sk, condition="attribute_exists(pk)"),
-                update_op(counter_pk, counter_sk, "ADD #n :minus", names={"#n": "count"}, values={":minus": -1}),
-            ],
-            conflict_message="The webhook endpoint was changed by another request; retry.",
+        change = UnitOfWork(
+            table, request, conflict_message="The webhook endpoint was changed by another request; retry."
         )
+        change.add(
+            delete_op(pk, sk, condition="attribute_exists(pk)"),
+            update_op(counter_pk, counter_sk, "ADD #n :minus", names={"#n": "count"}, values={":minus": -1}),
+        ).commit()
     except Conflict:
         get(scope, endpoint_id, table=table)  # deleted meanwhile: a 404 like any missing one
         raise

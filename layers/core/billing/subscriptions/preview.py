@@ -1,0 +1,100 @@
+"""The upcoming invoice of a subscription, with or without a change (`GET /v1/invoices/upcoming`
+and the portal's confirmation page): the invoice that the change or the next renewal would make."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from billing.accounts import accounts
+from billing.catalog import taxrates
+from billing.customers import customers
+from billing.invoicing import invoices
+from billing.kernel import clock
+from billing.kernel.errors import InvalidRequest
+from billing.kernel.scope import Scope
+from billing.store.repository import Table
+from billing.subscriptions.changes import plan_change, resolve_requested, scheduled_period
+from billing.subscriptions.lines import pending_to_lines, period_lines
+from billing.subscriptions.subscriptions import get, now_for, period_after
+
+
+def preview(
+    scope: Scope,
+    sub_id: str,
+    *,
+    price: str | None,
+    quantity: int | None,
+    behavior: str,
+    at_period_end: bool = False,
+    table: Table | None = None,
+) -> dict[str, Any]:
+    """What a change would cost now and on the next invoice; nothing is written. With
+    `at_period_end`, the change is the one `schedule_change` would keep: nothing now, the new
+    items from the next period on (as is a change already scheduled when none is asked for)."""
+    table = table or Table()
+    sub = get(scope, sub_id, table=table)
+    if sub["status"] == "canceled":
+        raise InvalidRequest(
+            "A canceled subscription has no upcoming invoice.", param="subscription", code="subscription_canceled"
+        )
+    now = now_for(scope, sub.get("testClock"), table)
+    items, change, later = sub["items"], None, None
+    if price or quantity:
+        if len(sub["items"]) != 1:
+            raise InvalidRequest("Previewing a switch takes a subscription with one item.", param="price")
+        current = sub["items"][0]
+        wanted = [{"price": price or current["price"], "quantity": quantity or current["quantity"]}]
+        items = resolve_requested(scope, sub, {"items": wanted}, table)
+        if at_period_end:
+            later = scheduled_period(sub, items)
+        else:
+            change = plan_change(sub, items, behavior, now)
+    elif sub.get("scheduledChange"):
+        items = sub["scheduledChange"]["items"]
+        later = scheduled_period(sub, items)
+    pending = pending_to_lines(sub.get("pendingInvoiceItems") or [])
+    customer = customers.get(scope, sub["customer"], table=table)
+    account = accounts.get_account(scope.account_id, table=table)
+    rates = taxrates.all_active(scope, table=table)
+
+    def draft(lines: list[invoices.Line], start: datetime, end: datetime) -> dict[str, Any]:
+        built = invoices.build(
+            scope,
+            account=account,
+            customer=customer,
+            currency=sub["currency"],
+            lines=lines,
+            discount=sub.get("discount"),
+            tax_rates=rates,
+            subscription=sub_id,
+            period_start=start,
+            period_end=end,
+            now=now,
+        )
+        wire = invoices.to_wire(built, scope)
+        wire.update(id=None, status="upcoming", seller=None, customerDetails=None)
+        return wire
+
+    immediate = None
+    period_start, period_end = clock.from_wire(sub["currentPeriodStart"]), clock.from_wire(sub["currentPeriodEnd"])
+    if change is not None:
+        period_start, period_end = change.period
+        if change.invoice_now:
+            immediate = draft(pending + change.invoice_now, period_start, period_end)
+            pending = []
+        pending += change.pending
+    upcoming = None
+    if not sub.get("cancelAtPeriodEnd"):
+        resets = change is not None and change.resets_cycle
+        anchor = period_start if resets else clock.from_wire(sub["billingCycleAnchor"])
+        next_start, next_end = later or period_after(anchor, period_end, items)
+        upcoming = draft(pending + period_lines(items, next_start, next_end), next_start, next_end)
+    return {
+        "object": "upcoming_invoice",
+        "subscription": sub_id,
+        "prorationDate": clock.to_wire(now),
+        "prorationBehavior": behavior,
+        "immediate": immediate,
+        "next": upcoming,
+    }

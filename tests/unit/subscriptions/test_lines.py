@@ -1,0 +1,73 @@
+"""A subscription's invoice lines (no I/O): what its items cost a period, computed in one place,
+and the proration and pending lines of a change."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from billing.subscriptions import proration
+from billing.subscriptions.lines import (
+    item_amount,
+    lines_to_pending,
+    pending_to_lines,
+    period_lines,
+    proration_items,
+    proration_lines,
+    recurring_amount,
+)
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+END = datetime(2026, 2, 1, tzinfo=UTC)
+
+
+def item(price: str, unit_amount: int, quantity: int) -> dict[str, object]:
+    return {"price": price, "unitAmount": unit_amount, "quantity": quantity, "description": f"Plan {price}"}
+
+
+items = st.lists(
+    st.builds(item, st.sampled_from(["price_a", "price_b"]), st.integers(0, 10**7), st.integers(1, 10_000)),
+    min_size=1,
+    max_size=4,
+)
+
+
+@given(items)
+def test_the_recurring_amount_is_what_the_period_lines_bill(subscription_items: list[dict[str, object]]) -> None:
+    lines = period_lines(subscription_items, START, END)
+    assert recurring_amount(subscription_items) == sum(line.amount for line in lines)
+    assert [line.amount for line in lines] == [item_amount(i) for i in subscription_items]
+
+
+def test_a_line_of_several_names_its_quantity() -> None:
+    one, three = period_lines([item("price_a", 900, 1), item("price_b", 1500, 3)], START, END)
+    assert (one.description, one.amount) == ("Plan price_a", 900)
+    assert (three.description, three.amount, three.unit_amount) == ("Plan price_b × 3", 4500, 1500)
+
+
+def test_a_switch_in_the_middle_of_the_period_credits_the_old_plan_and_charges_the_new() -> None:
+    middle = datetime(2026, 1, 16, 12, tzinfo=UTC)  # half of January's 31 days remain
+    prorated = proration.prorate(
+        proration_items([item("price_a", 3100, 1)]), proration_items([item("price_b", 6200, 1)]), START, END, middle
+    )
+    credit, charge = proration_lines(prorated)
+    assert (credit.amount, charge.amount) == (-1550, 3100)
+    assert credit.proration and charge.proration
+
+
+def test_a_line_that_rounds_to_nothing_is_left_out() -> None:
+    last_second = datetime(2026, 1, 31, 23, 59, 59, tzinfo=UTC)
+    prorated = proration.prorate(proration_items([item("price_a", 100, 1)]), [], START, END, last_second)
+    assert [p.amount for p in prorated] == [0]
+    assert proration_lines(prorated) == []
+
+
+def test_pending_lines_survive_the_round_trip_through_the_subscription() -> None:
+    lines = period_lines([item("price_a", 900, 2)], START, END)
+    back = pending_to_lines(lines_to_pending(lines))
+    assert [(b.description, b.amount, b.quantity, b.period_start, b.period_end) for b in back] == [
+        ("Plan price_a × 2", 1800, 2, START, END)
+    ]
+    assert all(b.proration for b in back)
