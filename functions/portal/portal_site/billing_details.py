@@ -16,7 +16,6 @@ from typing import Any
 
 from babel import Locale
 from markupsafe import Markup
-from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,7 +26,7 @@ from billing.kernel.countries import COUNTRIES
 from billing.kernel.errors import InvalidRequest, NotFound
 from billing.portal.portalconfigs import CUSTOMER_UPDATES
 from billing.store.repository import Item
-from portal_site import i18n
+from portal_site import forms
 from portal_site.pages import SignedIn, checked_form, done, signed_in
 from portal_site.rendering import N_, locale_of, page
 
@@ -58,6 +57,8 @@ ADDRESS_FIELDS = {
     "address_state": "state",
     "address_country": "country",
 }
+# The fields in the order the page shows them (the error summary follows it).
+FIELD_ORDER = ("name", "email", "phone", *ADDRESS_FIELDS, "tax_type", "tax_value")
 LIMITS = {
     "name": customers.NAME_MAX_LENGTH,
     "phone": customers.PHONE_MAX_LENGTH,
@@ -183,19 +184,19 @@ async def save(request: Request) -> Response:
     who = signed_in(request)
     allowed = allowed_updates(who.require("customerUpdate"))
     form = await checked_form(request, who)
-    gettext = i18n.gettext_for(locale_of(request, who.session))
+    gettext = forms.gettext_for(request, who.session)
     customer = _customer(who)
     values = _values_of(customer)
     errors: dict[str, Markup] = {}
     fields: dict[str, Any] = {}
 
     def text(field: str) -> str | None:
-        raw = form.getlist(field)
-        if not raw or not isinstance(raw[-1], str):
+        value = forms.single(form, field)
+        if value is None:
             errors[field] = gettext(MESSAGES["missing"])
             return None
-        values[field] = raw[-1][:ECHO_MAX]
-        return raw[-1].strip()
+        values[field] = value[:ECHO_MAX]
+        return value.strip()
 
     for key in ("name", "email", "phone"):
         if key in allowed:
@@ -220,14 +221,8 @@ async def save(request: Request) -> Response:
             field = _field(refused.param)
             errors[field] = _message(gettext, field, refused)
     if errors:
-        return _render(request, who, customer, status=400, values=values, errors=_ordered(errors))
+        return _render(request, who, customer, status=400, values=values, errors=forms.ordered(errors, FIELD_ORDER))
     return done(who, PATH, "details_saved")
-
-
-def _ordered(errors: Mapping[str, Markup]) -> dict[str, Markup]:
-    """Errors in the order the fields appear on the page (the summary follows the form)."""
-    order = ["name", "email", "phone", *ADDRESS_FIELDS, "tax_type", "tax_value"]
-    return {field: errors[field] for field in sorted(errors, key=lambda f: order.index(f) if f in order else 99)}
 
 
 def _require_tax_ids(who: SignedIn) -> None:
@@ -235,20 +230,15 @@ def _require_tax_ids(who: SignedIn) -> None:
         raise HTTPException(404)
 
 
-def _single(form: FormData, field: str) -> str | None:
-    raw = form.getlist(field)
-    return raw[-1] if raw and isinstance(raw[-1], str) else None
-
-
 async def add_tax_id(request: Request) -> Response:
     """POST /billing-details/tax-ids: validated by type (python-stdnum) in the core."""
     who = signed_in(request)
     _require_tax_ids(who)
     form = await checked_form(request, who)
-    gettext = i18n.gettext_for(locale_of(request, who.session))
+    gettext = forms.gettext_for(request, who.session)
     customer = _customer(who)
-    type_ = _single(form, "tax_type")
-    value = _single(form, "tax_value")
+    type_ = forms.single(form, "tax_type")
+    value = forms.single(form, "tax_value")
     tax_values = {"tax_type": (type_ or "")[:ECHO_MAX], "tax_value": (value or "")[:ECHO_MAX]}
     errors: dict[str, Markup] = {}
     if type_ not in TAX_ID_TYPES:
@@ -269,7 +259,9 @@ async def add_tax_id(request: Request) -> Response:
                 kind = gettext(TAX_ID_TYPES.get(type_, type_))
                 errors["tax_value"] = gettext(MESSAGES["tax_id_invalid"], type=kind)
     if errors:
-        return _render(request, who, customer, status=400, tax_values=tax_values, tax_errors=_ordered(errors))
+        return _render(
+            request, who, customer, status=400, tax_values=tax_values, tax_errors=forms.ordered(errors, FIELD_ORDER)
+        )
     return done(who, PATH, "tax_id_added")
 
 

@@ -23,7 +23,7 @@ from billing.kernel.scope import RequestInfo, Scope
 from billing.portal import portalsessions
 from billing.portal.portalsessions import SessionUnavailable
 from billing.store.repository import Item
-from portal_site import cookies
+from portal_site import cookies, forms
 from portal_site.rendering import page
 
 # Runs once on the landing page: the secret leaves the URL (and the history) and is posted to
@@ -172,10 +172,9 @@ async def exchange(request: Request) -> Response:
     if not _SESSION_ID.match(session_id):
         raise SessionUnavailable(None)
     form = await request.form()
-    secret = form.get("secret")
     host = request.headers.get("host")
     try:
-        session, token = portalsessions.exchange(session_id, secret if isinstance(secret, str) else "", host)
+        session, token = portalsessions.exchange(session_id, forms.text(form, "secret"), host)
     except SessionUnavailable as refused:
         if refused.session is not None:
             _check_host(request, refused.session)

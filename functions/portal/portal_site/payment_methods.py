@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from markupsafe import Markup
-from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -31,11 +30,11 @@ from billing.kernel.errors import Conflict, InvalidRequest, NotFound
 from billing.payments import instruments, paymentmethods
 from billing.portal.portalconfigs import PAYMENT_METHOD_TYPES
 from billing.store.repository import Item
-from billing.subscriptions import subscriptions
-from portal_site import i18n
+from billing.subscriptions import collection
+from portal_site import forms
 from portal_site.invoices import own_invoice
 from portal_site.pages import SignedIn, checked_form, done, signed_in
-from portal_site.rendering import N_, locale_of, page
+from portal_site.rendering import N_, page
 
 PATH = "/payment-methods"
 CARD_TEMPLATE, SEPA_TEMPLATE = "payment_methods_card.html", "payment_methods_sepa.html"
@@ -102,24 +101,8 @@ def _require_type(who: SignedIn, kind: str) -> None:
         raise HTTPException(404)
 
 
-def _gettext(request: Request, who: SignedIn) -> Any:
-    return i18n.gettext_for(locale_of(request, who.session))
-
-
-def _say(gettext: Any, text: str, **values: Any) -> Markup:
-    """`text` in the page's language (the catalogs' gettext escapes and returns Markup)."""
-    translated: Markup = gettext(text, **values)
-    return translated
-
-
-def _single(form: FormData, field: str) -> str | None:
-    """The field's value when it is text; the last one when it came more than once."""
-    raw = form.getlist(field)
-    return raw[-1] if raw and isinstance(raw[-1], str) else None
-
-
 def _charged_with(found: customers.Bundle, invoice: Item) -> Item | None:
-    """The method `subscriptions.pay_invoice` charges: the subscription's own, else the default."""
+    """The method `collection.pay_invoice` charges: the subscription's own, else the default."""
     sub = next((s for s in found.subscriptions if s["id"] == invoice.get("subscription")), None)
     pm_id = (sub or {}).get("defaultPaymentMethod") or found.customer.get("defaultPaymentMethod")
     return next((pm for pm in found.payment_methods if pm["id"] == pm_id), None)
@@ -128,7 +111,7 @@ def _charged_with(found: customers.Bundle, invoice: Item) -> Item | None:
 def _render_list(request: Request, who: SignedIn, *, status: int = 200, problem: str | None = None) -> Response:
     settings = who.require("paymentMethodUpdate")
     found = customers.bundle(who.scope, who.customer_id)
-    gettext = _gettext(request, who)
+    gettext = forms.gettext_for(request, who.session)
     notice = NOTICES.get(request.query_params.get("done") or "")
     open_invoices = [
         {"invoice": invoice, "method": _charged_with(found, invoice)}
@@ -147,14 +130,9 @@ def _render_list(request: Request, who: SignedIn, *, status: int = 200, problem:
         default_id=found.customer.get("defaultPaymentMethod"),
         types=_types(settings),
         open_invoices=open_invoices,
-        notice=_say(gettext, notice) if notice else None,
-        problem=_say(gettext, PROBLEMS.get(problem or "", PROBLEMS["busy"])) if problem else None,
+        notice=forms.say(gettext, notice) if notice else None,
+        problem=forms.say(gettext, PROBLEMS.get(problem or "", PROBLEMS["busy"])) if problem else None,
     )
-
-
-def _ordered(errors: Mapping[str, Markup], order: tuple[str, ...]) -> dict[str, Markup]:
-    """Errors in the order the fields appear on the page (the summary follows the form)."""
-    return {field: errors[field] for field in order if field in errors}
 
 
 # ------------------------------------------------------------------ the list
@@ -210,14 +188,14 @@ async def pay(request: Request) -> Response:
     who.require("paymentMethodUpdate")
     form = await checked_form(request, who)
     invoice = own_invoice(who, request.path_params["invoice_id"])
-    back = f"/invoices/{invoice['id']}" if _single(form, "from") == "invoice" else PATH
+    back = f"/invoices/{invoice['id']}" if forms.single(form, "from") == "invoice" else PATH
     if invoice["status"] != "open":
         return _render_list(request, who, status=409, problem="invoice_not_open")
     found = customers.bundle(who.scope, who.customer_id)
     if _charged_with(found, invoice) is None:
         return _render_list(request, who, status=402, problem="payment_method_missing")
     try:
-        after = subscriptions.pay_invoice(who.scope, invoice["id"], who.request_info(request))
+        after = collection.pay_invoice(who.scope, invoice["id"], who.request_info(request))
     except InvalidRequest as refused:
         code = refused.code if refused.code in PROBLEMS else "payment_failed"
         return _render_list(request, who, status=402 if code == "payment_failed" else 409, problem=code)
@@ -259,45 +237,45 @@ async def card_form(request: Request) -> Response:
     return _render_form(request, who, CARD_TEMPLATE, values={"name": "", "expiry": "", "set_default": "on"})
 
 
-def _check_name(value: str | None, missing: str, gettext: Any) -> Markup | None:
+def _check_name(value: str | None, missing: str, gettext: forms.Gettext) -> Markup | None:
     if value is None or not value.strip():
-        return _say(gettext, MESSAGES[missing])
+        return forms.say(gettext, MESSAGES[missing])
     if len(value.strip()) > NAME_MAX_LENGTH:
-        return _say(gettext, MESSAGES["name_too_long"], count=NAME_MAX_LENGTH)
+        return forms.say(gettext, MESSAGES["name_too_long"], count=NAME_MAX_LENGTH)
     return None
 
 
 def _card_problems(
-    number: str | None, expiry: str | None, cvc: str | None, gettext: Any
+    number: str | None, expiry: str | None, cvc: str | None, gettext: forms.Gettext
 ) -> tuple[dict[str, Markup], tuple[str, str] | None]:
     """Each card field's own message (every field is checked, not only the first), and the
     expiry as (month, year) when it reads as one."""
     errors: dict[str, Markup] = {}
     brand = "unknown"
     if not number or not number.strip():
-        errors["number"] = _say(gettext, MESSAGES["number_missing"])
+        errors["number"] = forms.say(gettext, MESSAGES["number_missing"])
     elif len(number) > RAW_LIMITS["number"]:
-        errors["number"] = _say(gettext, MESSAGES["invalid_number"])
+        errors["number"] = forms.say(gettext, MESSAGES["invalid_number"])
     else:
         try:
             brand = instruments.card_brand(instruments.normalize_card_number(number.strip()))
         except InvalidRequest:
-            errors["number"] = _say(gettext, MESSAGES["invalid_number"])
+            errors["number"] = forms.say(gettext, MESSAGES["invalid_number"])
     parsed: tuple[str, str] | None = None
     matched = EXPIRY.match(expiry) if expiry and len(expiry) <= RAW_LIMITS["expiry"] else None
     if not expiry or not expiry.strip():
-        errors["expiry"] = _say(gettext, MESSAGES["expiry_missing"])
+        errors["expiry"] = forms.say(gettext, MESSAGES["expiry_missing"])
     elif matched is None:
-        errors["expiry"] = _say(gettext, MESSAGES["invalid_expiry"])
+        errors["expiry"] = forms.say(gettext, MESSAGES["invalid_expiry"])
     else:
         parsed = (matched.group(1), matched.group(2))
         try:
             instruments.validate_expiry(parsed[0], parsed[1], now=clock.now())
         except InvalidRequest as refused:
             known = {"invalid_expiry_month", "expired_card"}
-            errors["expiry"] = _say(gettext, MESSAGES[refused.code if refused.code in known else "invalid_expiry"])
+            errors["expiry"] = forms.say(gettext, MESSAGES[refused.code if refused.code in known else "invalid_expiry"])
     if not cvc or not cvc.strip():
-        errors["cvc"] = _say(gettext, MESSAGES["cvc_missing"])
+        errors["cvc"] = forms.say(gettext, MESSAGES["cvc_missing"])
     else:
         expected = "invalid_cvc_amex" if brand == "amex" else "invalid_cvc"
         try:
@@ -305,7 +283,7 @@ def _card_problems(
                 raise InvalidRequest("too long", param="cvc")
             instruments.validate_cvc(cvc, brand)
         except InvalidRequest:
-            errors["cvc"] = _say(gettext, MESSAGES[expected])
+            errors["cvc"] = forms.say(gettext, MESSAGES[expected])
     return errors, parsed
 
 
@@ -318,9 +296,9 @@ async def add_card(request: Request) -> Response:
     who = signed_in(request)
     _require_type(who, "card")
     form = await checked_form(request, who)
-    gettext = _gettext(request, who)
-    name, number, expiry, cvc = (_single(form, field) for field in CARD_FIELDS)
-    make_default = _single(form, "set_default") is not None
+    gettext = forms.gettext_for(request, who.session)
+    name, number, expiry, cvc = (forms.single(form, field) for field in CARD_FIELDS)
+    make_default = forms.checked(form, "set_default")
     # What comes back in the form: never the number or the CVC.
     values = {
         "name": (name or "")[:NAME_MAX_LENGTH],
@@ -342,12 +320,12 @@ async def add_card(request: Request) -> Response:
                 who.scope, who.customer_id, details, behavior, who.request_info(request), set_default=make_default
             )
         except paymentmethods.CardDeclined:
-            errors["number"] = _say(gettext, MESSAGES["card_declined"])
+            errors["number"] = forms.say(gettext, MESSAGES["card_declined"])
         except InvalidRequest as refused:
-            errors[_card_field(refused.param)] = _say(gettext, MESSAGES["invalid"])
+            errors[_card_field(refused.param)] = forms.say(gettext, MESSAGES["invalid"])
     if errors:
         return _render_form(
-            request, who, CARD_TEMPLATE, status=400, values=values, errors=_ordered(errors, CARD_FIELDS)
+            request, who, CARD_TEMPLATE, status=400, values=values, errors=forms.ordered(errors, CARD_FIELDS)
         )
     return done(who, PATH, "card_added", flow=FLOW)
 
@@ -366,25 +344,25 @@ async def add_sepa(request: Request) -> Response:
     who = signed_in(request)
     _require_type(who, "sepa_debit")
     form = await checked_form(request, who)
-    gettext = _gettext(request, who)
-    holder, iban, mandate = (_single(form, field) for field in SEPA_FIELDS)
-    make_default = _single(form, "set_default") is not None
+    gettext = forms.gettext_for(request, who.session)
+    holder, iban, mandate = (forms.single(form, field) for field in SEPA_FIELDS)
+    make_default = forms.checked(form, "set_default")
     values = {"holder": (holder or "")[:NAME_MAX_LENGTH], "set_default": "on" if make_default else ""}
     errors: dict[str, Markup] = {}
     holder_problem = _check_name(holder, "holder_missing", gettext)
     if holder_problem is not None:
         errors["holder"] = holder_problem
     if not iban or not iban.strip():
-        errors["iban"] = _say(gettext, MESSAGES["iban_missing"])
+        errors["iban"] = forms.say(gettext, MESSAGES["iban_missing"])
     else:
         try:
             if len(iban) > RAW_LIMITS["iban"]:
                 raise InvalidRequest("too long", param="iban")
             instruments.validate_iban(iban)
         except InvalidRequest:
-            errors["iban"] = _say(gettext, MESSAGES["invalid_iban"])
+            errors["iban"] = forms.say(gettext, MESSAGES["invalid_iban"])
     if mandate != "accepted":
-        errors["mandate"] = _say(gettext, MESSAGES["mandate_missing"])
+        errors["mandate"] = forms.say(gettext, MESSAGES["mandate_missing"])
     if not errors and iban is not None:
         info = who.request_info(request)
         try:
@@ -393,10 +371,10 @@ async def add_sepa(request: Request) -> Response:
             )
             paymentmethods.attach(who.scope, who.customer_id, details, behavior, info, set_default=make_default)
         except InvalidRequest:
-            errors["iban"] = _say(gettext, MESSAGES["invalid_iban"])
+            errors["iban"] = forms.say(gettext, MESSAGES["invalid_iban"])
     if errors:
         return _render_form(
-            request, who, SEPA_TEMPLATE, status=400, values=values, errors=_ordered(errors, SEPA_FIELDS)
+            request, who, SEPA_TEMPLATE, status=400, values=values, errors=forms.ordered(errors, SEPA_FIELDS)
         )
     return done(who, PATH, "sepa_added", flow=FLOW)
 

@@ -1,0 +1,86 @@
+"""The changes a customer makes to a subscription in the portal, as its configuration's policies
+say: a switch now or kept for the period end, a cancellation now or at the period end, the
+retention coupon accepted. They go through the subscription services the merchant API calls
+(`billing.subscriptions.preview`, `changes.update` and `schedule_change`, `cancel`), so every rule of those holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from billing.kernel.scope import RequestInfo, Scope
+from billing.portal.offers import RetentionOffer
+from billing.portal.policies import CancelPolicy, UpdatePolicy, keeps_for_period_end
+from billing.store.repository import Item
+from billing.subscriptions import changes as subscription_changes
+from billing.subscriptions import preview as upcoming
+from billing.subscriptions import subscriptions
+
+
+@dataclass(frozen=True)
+class SwitchPreview:
+    at_period_end: bool  # the switch waits for the period end (nothing is billed now)
+    behavior: str  # the proration behaviour a switch now is billed with
+    immediate: dict[str, Any] | None  # the invoice the switch issues now, if any
+    upcoming: dict[str, Any] | None  # the next invoice, the switch included
+
+
+def preview_switch(scope: Scope, policy: UpdatePolicy, sub: Item, price: str, quantity: int) -> SwitchPreview:
+    """What the switch would cost, now and on the next invoice; nothing is written. Raises
+    InvalidRequest for a price the subscription cannot switch to."""
+    later = keeps_for_period_end(scope, policy, sub, price, quantity)
+    preview = upcoming.preview(
+        scope, sub["id"], price=price, quantity=quantity, behavior=policy.proration_behavior, at_period_end=later
+    )
+    return SwitchPreview(later, policy.proration_behavior, preview["immediate"], preview["next"])
+
+
+def switch(
+    scope: Scope, policy: UpdatePolicy, sub: Item, price: str, quantity: int, request: RequestInfo
+) -> Literal["scheduled", "changed"]:
+    """The switch: kept for the period end when the policy says so, else made now with the
+    configured proration. Switching back to the current plan drops a scheduled change."""
+    items = [{"price": price, "quantity": quantity}]
+    if keeps_for_period_end(scope, policy, sub, price, quantity):
+        subscription_changes.schedule_change(scope, sub["id"], {"items": items}, request)
+        return "scheduled"
+    subscription_changes.update(
+        scope, sub["id"], {"items": items, "prorationBehavior": policy.proration_behavior}, request
+    )
+    return "changed"
+
+
+def cancel(
+    scope: Scope, policy: CancelPolicy, sub: Item, details: Mapping[str, Any] | None, request: RequestInfo
+) -> Literal["canceled", "scheduled"]:
+    """The configured cancellation, with the survey's answer (`details`, None when not asked):
+    now (with a credit for the unused time when the policy prorates) or at the period end."""
+    if policy.immediately:
+        subscriptions.cancel(
+            scope,
+            sub["id"],
+            request,
+            prorate=policy.prorate,
+            invoice_now=policy.prorate,
+            cancellation_details=details,
+        )
+        return "canceled"
+    if not sub.get("cancelAtPeriodEnd"):
+        fields: dict[str, Any] = {"cancelAtPeriodEnd": True}
+        if details is not None:
+            fields["cancellationDetails"] = dict(details)
+        subscription_changes.update(scope, sub["id"], fields, request)
+    return "scheduled"
+
+
+def accept_retention(scope: Scope, offer: RetentionOffer, sub: Item, request: RequestInfo) -> None:
+    """The retention coupon applied instead of the cancellation."""
+    subscription_changes.update(scope, sub["id"], {"coupon": offer.coupon}, request)
+
+
+def renew(scope: Scope, sub: Item, request: RequestInfo) -> None:
+    """A cancellation at the period end taken back before it ends."""
+    if sub.get("cancelAtPeriodEnd"):
+        subscription_changes.update(scope, sub["id"], {"cancelAtPeriodEnd": False}, request)

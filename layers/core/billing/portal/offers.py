@@ -1,0 +1,159 @@
+"""What the portal offers a customer on a subscription: the plans to switch to, and the coupon
+to stay instead of cancelling.
+
+Both follow the session's configuration (`subscriptionUpdate.products`, `allowedUpdates`;
+`subscriptionCancel.retention.offerCoupon`) and read the catalog through its services. What the
+retention coupon saves is what it takes off the next invoice: the invoice's own discount
+arithmetic (`invoicemath.line_discounts`, a percentage rounded per line), not a figure of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from billing.catalog import catalog
+from billing.invoicing import invoicemath, invoices
+from billing.kernel.errors import NotFound
+from billing.kernel.scope import Scope
+from billing.store.repository import Item
+from billing.subscriptions import changes as subscription_changes
+from billing.subscriptions import lines as subscription_lines
+
+PRICES_PER_PRODUCT = 100
+
+
+@dataclass(frozen=True)
+class PlanOffer:
+    """A plan the customer may switch to (or the current one, `current`)."""
+
+    price: str
+    name: str
+    nickname: str | None
+    unit_amount: int
+    currency: str
+    interval: str
+    interval_count: int
+    current: bool
+
+
+@dataclass(frozen=True)
+class RetentionOffer:
+    """The configured coupon, as what it saves on each of the next invoices."""
+
+    coupon: str
+    saving: int  # minor units, per invoice of the subscription's items
+    currency: str
+    duration: str  # once | repeating | forever
+    months: int  # durationInMonths of a repeating coupon, else 0
+    item: Item  # the subscription's first item: the interval the saving is counted per
+    # Whether "per <interval> for N months" reads well (a period of a month or less).
+    short_interval: bool
+
+
+# ------------------------------------------------------------------ plans
+def _plan(price: Mapping[str, Any], name: str, *, current: bool) -> PlanOffer:
+    """A catalog price (or the subscription's item, for the current plan) as a plan on offer."""
+    recurring = price.get("recurring") or {}
+    return PlanOffer(
+        price=price["price"] if current else price["id"],
+        name=name,
+        nickname=price.get("nickname"),
+        unit_amount=int(price["unitAmount"]),
+        currency=price["currency"],
+        interval=recurring.get("interval") or price["interval"],
+        interval_count=int(recurring.get("intervalCount") or price.get("intervalCount") or 1),
+        current=current,
+    )
+
+
+def _interval_days(recurring: Mapping[str, Any]) -> int:
+    return subscription_changes.INTERVAL_DAYS.get(recurring.get("interval", "month"), 30) * int(
+        recurring.get("intervalCount", 1)
+    )
+
+
+def _prices_of(scope: Scope, product_id: str, listed: Sequence[str]) -> list[Item]:
+    """The configured prices of a product (`prices: []` = all of the product's)."""
+    if not listed:
+        return list(
+            catalog.list_prices(scope, limit=PRICES_PER_PRODUCT, starting_after=None, product=product_id)["data"]
+        )
+    prices: list[Item] = []
+    for price_id in listed:
+        try:
+            prices.append(catalog.get_price(scope, price_id))
+        except NotFound:
+            continue
+    return prices
+
+
+def offered_plans(scope: Scope, settings: Mapping[str, Any], sub: Item) -> list[PlanOffer]:
+    """The current plan first, then every active recurring price in the subscription's currency
+    of the configured products, once each: shortest interval first, then cheapest."""
+    current = sub["items"][0]
+    plans = [_plan(current, current["description"], current=True)]
+    seen = {current["price"]}
+    if "price" not in (settings.get("allowedUpdates") or []):
+        return plans
+    for entry in settings.get("products") or []:
+        try:
+            product = catalog.get_product(scope, entry["product"])
+        except NotFound:
+            continue
+        if not product.get("active", True):
+            continue
+        prices = _prices_of(scope, product["id"], entry.get("prices") or [])
+        prices.sort(key=lambda p: (_interval_days(p.get("recurring") or {}), p.get("unitAmount", 0), p["id"]))
+        for price in prices:
+            if (
+                price["id"] in seen
+                or price.get("product") != product["id"]
+                or not price.get("active")
+                or not price.get("recurring")
+                or price.get("currency") != sub["currency"]
+            ):
+                continue
+            seen.add(price["id"])
+            plans.append(_plan(price, price.get("nickname") or product["name"], current=False))
+    return plans
+
+
+def find_plan(plans: Sequence[PlanOffer], price_id: str) -> PlanOffer | None:
+    return next((plan for plan in plans if plan.price == price_id), None)
+
+
+# ------------------------------------------------------------------ retention
+def coupon_saving(coupon: Mapping[str, Any], items: Sequence[Mapping[str, Any]]) -> int:
+    """What `coupon` takes off an invoice of `items`: one line per item, as the renewal bills
+    them (`subscription_lines.period_lines`), each discounted by the invoice's arithmetic."""
+    amounts = [subscription_lines.item_amount(item) for item in items]
+    return sum(invoicemath.line_discounts(amounts, invoices.coupon_discount(coupon)))
+
+
+def retention_offer(scope: Scope, settings: Mapping[str, Any], sub: Item) -> RetentionOffer | None:
+    """The configured coupon, when the subscription has no discount yet and is not ending, and
+    the coupon exists, is valid, fits the subscription's currency and saves something."""
+    coupon_id = (settings.get("retention") or {}).get("offerCoupon")
+    if not coupon_id or sub.get("discount") or sub.get("cancelAtPeriodEnd"):
+        return None
+    try:
+        coupon = catalog.get_coupon(scope, coupon_id)
+    except NotFound:
+        return None
+    if not coupon.get("valid", True) or coupon.get("currency") not in (None, sub["currency"]):
+        return None
+    saving = coupon_saving(coupon, sub["items"])
+    if saving <= 0:
+        return None
+    item = sub["items"][0]
+    return RetentionOffer(
+        coupon=coupon_id,
+        saving=saving,
+        currency=sub["currency"],
+        duration=coupon["duration"],
+        months=int(coupon.get("durationInMonths") or 0),
+        item=item,
+        short_interval=item["interval"] in ("day", "week") or (item["interval"], item["intervalCount"]) == ("month", 1),
+    )
