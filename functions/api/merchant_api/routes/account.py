@@ -11,6 +11,7 @@ from pydantic import Field
 from billing.accounts import accounts
 from merchant_api.auth import caller
 from merchant_api.models import Address, Country, Currency, Request, ShortText, WholeNumber
+from merchant_api.responses import ok
 
 router = APIGatewayHttpRouter()
 
@@ -25,13 +26,13 @@ class AccountUpdate(Request):
     defaultSessionMinutes: Annotated[int, Field(ge=5, le=240, strict=True), WholeNumber] | None = None
 
 
-@router.get("/v1/account", summary="Retrieve the account", tags=["Account"])
+@router.get("/v1/account", summary="Retrieve the account", tags=["Account"], responses=ok("Account"))
 def get_account() -> dict[str, Any]:
     who = caller(router)
     return accounts.account_to_wire(accounts.get_account(who.account_id), livemode=who.livemode)
 
 
-@router.post("/v1/account", summary="Update the account's business details", tags=["Account"])
+@router.post("/v1/account", summary="Update the account's business details", tags=["Account"], responses=ok("Account"))
 def update_account(body: Annotated[AccountUpdate, Body()]) -> dict[str, Any]:
     who = caller(router)
     changes = body.model_dump(exclude_unset=True, mode="json")

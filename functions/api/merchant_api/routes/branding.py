@@ -11,6 +11,7 @@ from pydantic import Field
 from billing.accounts import branding
 from merchant_api import request
 from merchant_api.models import Request, any_case
+from merchant_api.responses import ok
 
 router = APIGatewayHttpRouter()
 # The shapes the service checks (it names the field and says what is wrong): the schema states
@@ -67,13 +68,13 @@ class BrandingUpdate(Request):
     ) = None
 
 
-@router.get("/v1/branding", summary="Retrieve the branding", tags=["Branding"])
+@router.get("/v1/branding", summary="Retrieve the branding", tags=["Branding"], responses=ok("Branding"))
 def get_branding() -> dict[str, Any]:
     scope = request.scope(router)
     return branding.to_wire(branding.get_branding(scope), scope)
 
 
-@router.post("/v1/branding", summary="Update the branding (partial)", tags=["Branding"])
+@router.post("/v1/branding", summary="Update the branding (partial)", tags=["Branding"], responses=ok("Branding"))
 def update_branding(body: Annotated[BrandingUpdate, Body()]) -> dict[str, Any]:
     scope = request.scope(router)
     item = branding.update_branding(scope, body.model_dump(exclude_unset=True, mode="json"))

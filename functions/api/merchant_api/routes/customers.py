@@ -11,6 +11,7 @@ from pydantic import EmailStr, Field
 from billing.customers import customers
 from merchant_api import request
 from merchant_api.models import Address, Limit, Metadata, Request, StartingAfter
+from merchant_api.responses import ok
 from merchant_api.wire import json_response
 
 router = APIGatewayHttpRouter()
@@ -41,14 +42,14 @@ class TaxIdCreate(Request):
     value: Annotated[str, Field(min_length=1, max_length=40, examples=["DE136695976"])]
 
 
-@router.post("/v1/customers", summary="Create a customer", tags=["Customers"])
+@router.post("/v1/customers", summary="Create a customer", tags=["Customers"], responses=ok("Customer"))
 def create_customer(body: Annotated[CustomerCreate, Body()]) -> Any:
     scope = request.scope(router)
     item = customers.create(scope, body.model_dump(exclude_unset=True, mode="json"), request.info(router))
     return json_response(customers.to_wire(item, scope))
 
 
-@router.get("/v1/customers", summary="List customers, newest first", tags=["Customers"])
+@router.get("/v1/customers", summary="List customers, newest first", tags=["Customers"], responses=ok("CustomerList"))
 def list_customers(
     limit: Limit = 10, startingAfter: StartingAfter = None, email: Annotated[str | None, Query()] = None
 ) -> Any:
@@ -56,27 +57,34 @@ def list_customers(
     return customers.list_customers(scope, limit=limit, starting_after=startingAfter, email=email)
 
 
-@router.get("/v1/customers/<customer_id>", summary="Retrieve a customer", tags=["Customers"])
+@router.get("/v1/customers/<customer_id>", summary="Retrieve a customer", tags=["Customers"], responses=ok("Customer"))
 def get_customer(customer_id: CustomerId) -> Any:
     scope = request.scope(router)
     return customers.to_wire(customers.get(scope, customer_id), scope)
 
 
-@router.post("/v1/customers/<customer_id>", summary="Update a customer (partial)", tags=["Customers"])
+@router.post(
+    "/v1/customers/<customer_id>", summary="Update a customer (partial)", tags=["Customers"], responses=ok("Customer")
+)
 def update_customer(customer_id: CustomerId, body: Annotated[CustomerUpdate, Body()]) -> Any:
     scope = request.scope(router)
     fields = body.model_dump(exclude_unset=True, mode="json")
     return customers.to_wire(customers.update(scope, customer_id, fields, request.info(router)), scope)
 
 
-@router.post("/v1/customers/<customer_id>/tax_ids", summary="Add a tax ID", tags=["Customers"])
+@router.post("/v1/customers/<customer_id>/tax_ids", summary="Add a tax ID", tags=["Customers"], responses=ok("TaxId"))
 def add_tax_id(customer_id: CustomerId, body: Annotated[TaxIdCreate, Body()]) -> Any:
     scope = request.scope(router)
     _, tax_id = customers.add_tax_id(scope, customer_id, body.type, body.value, request.info(router))
     return json_response(tax_id)
 
 
-@router.delete("/v1/customers/<customer_id>/tax_ids/<tax_id>", summary="Remove a tax ID", tags=["Customers"])
+@router.delete(
+    "/v1/customers/<customer_id>/tax_ids/<tax_id>",
+    summary="Remove a tax ID",
+    tags=["Customers"],
+    responses=ok("DeletedTaxId"),
+)
 def delete_tax_id(customer_id: CustomerId, tax_id: Annotated[str, Path(pattern=r"^txi_[A-Za-z0-9]{1,40}$")]) -> Any:
     scope = request.scope(router)
     return customers.delete_tax_id(scope, customer_id, tax_id, request.info(router))

@@ -12,6 +12,7 @@ from billing.events import auditlog, events
 from billing.webhooks import deliveries
 from merchant_api import request
 from merchant_api.models import Limit, Request, StartingAfter
+from merchant_api.responses import ok
 
 router = APIGatewayHttpRouter()
 EventId = Annotated[str, Path(pattern=r"^evt_[A-Za-z0-9]{1,40}$")]
@@ -22,7 +23,7 @@ class Redelivery(Request):
     endpoint: Annotated[str, Field(pattern=r"^we_[A-Za-z0-9]{1,40}$")] | None = None
 
 
-@router.get("/v1/events", summary="List events, newest first", tags=["Events"])
+@router.get("/v1/events", summary="List events, newest first", tags=["Events"], responses=ok("EventList"))
 def list_events(
     limit: Limit = 10,
     startingAfter: StartingAfter = None,
@@ -34,16 +35,31 @@ def list_events(
     )
 
 
-@router.get("/v1/events/<event_id>", summary="Retrieve an event with its webhook deliveries", tags=["Events"])
+@router.get(
+    "/v1/events/<event_id>",
+    summary="Retrieve an event with its webhook deliveries",
+    tags=["Events"],
+    responses=ok("EventWithDeliveries"),
+)
 def get_event(event_id: EventId) -> Any:
     return deliveries.event_with_deliveries(request.scope(router), event_id)
 
 
-@router.post("/v1/events/<event_id>/redeliver", summary="Send an event to its webhook endpoints again", tags=["Events"])
+@router.post(
+    "/v1/events/<event_id>/redeliver",
+    summary="Send an event to its webhook endpoints again",
+    tags=["Events"],
+    responses=ok("WebhookDeliveryList"),
+)
 def redeliver_event(event_id: EventId, body: Annotated[Redelivery | None, Body()] = None) -> Any:
     return deliveries.redeliver(request.scope(router), event_id, body.endpoint if body else None)
 
 
-@router.get("/v1/audit_log", summary="Changes customers made in the portal, newest first", tags=["Events"])
+@router.get(
+    "/v1/audit_log",
+    summary="Changes customers made in the portal, newest first",
+    tags=["Events"],
+    responses=ok("AuditEntryList"),
+)
 def list_audit_log(limit: Limit = 10, startingAfter: StartingAfter = None, customer: CustomerFilter = None) -> Any:
     return auditlog.list_entries(request.scope(router), limit=limit, starting_after=startingAfter, customer=customer)

@@ -72,8 +72,29 @@ def health() -> Any:
 def openapi() -> Any:
     if "document" not in _openapi:
         resolver: APIGatewayHttpResolver = _openapi["resolver"]
-        _openapi["document"] = with_error_responses(json.loads(resolver.get_openapi_json_schema(**_openapi["options"])))
+        document = json.loads(resolver.get_openapi_json_schema(**_openapi["options"]))
+        _openapi["document"] = with_error_responses(with_response_models(document))
     return json_response(_openapi["document"])
+
+
+def with_response_models(document: dict[str, Any]) -> dict[str, Any]:
+    """The models the routes answer (`responses=ok("Model")` refers to them), next to the request
+    models Powertools states: built here, on the document's first request, never per request."""
+    from merchant_api import responses
+
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for name, schema in responses.schemas().items():
+        if name in schemas and schemas[name] != schema:
+            raise RuntimeError(f"two schemas named {name}: name the response model apart from the request model")
+        schemas[name] = schema
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            for answer in operation.get("responses", {}).values():
+                ref = answer.get("content", {}).get(_JSON, {}).get("schema", {}).get("$ref", "")
+                model = ref.removeprefix("#/components/schemas/")
+                if ref and answer.get("description") == model:  # `ok(model)`'s placeholder
+                    answer["description"] = responses.description(model)
+    return document
 
 
 def with_error_responses(document: dict[str, Any]) -> dict[str, Any]:

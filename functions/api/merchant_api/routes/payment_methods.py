@@ -12,6 +12,7 @@ from billing.kernel import clock
 from billing.payments import paymentmethods
 from merchant_api import request
 from merchant_api.models import Request, StrictBool
+from merchant_api.responses import ok
 from merchant_api.routes.customers import CustomerId
 from merchant_api.wire import json_response
 
@@ -24,7 +25,12 @@ class PaymentMethodAttach(Request):
     setDefault: StrictBool = False
 
 
-@router.post("/v1/customers/<customer_id>/payment_methods", summary="Attach a payment method", tags=["Payment methods"])
+@router.post(
+    "/v1/customers/<customer_id>/payment_methods",
+    summary="Attach a payment method",
+    tags=["Payment methods"],
+    responses=ok("PaymentMethod"),
+)
 def attach(customer_id: CustomerId, body: Annotated[PaymentMethodAttach, Body()]) -> Any:
     scope = request.scope(router)
     details, behavior = paymentmethods.details_from_token(scope, body.token, clock.now())
@@ -34,7 +40,12 @@ def attach(customer_id: CustomerId, body: Annotated[PaymentMethodAttach, Body()]
     return json_response(paymentmethods.to_wire(item, scope))
 
 
-@router.get("/v1/customers/<customer_id>/payment_methods", summary="List payment methods", tags=["Payment methods"])
+@router.get(
+    "/v1/customers/<customer_id>/payment_methods",
+    summary="List payment methods",
+    tags=["Payment methods"],
+    responses=ok("PaymentMethodList"),
+)
 def list_methods(customer_id: CustomerId) -> Any:
     scope = request.scope(router)
     items = paymentmethods.list_for(scope, customer_id)
@@ -42,7 +53,10 @@ def list_methods(customer_id: CustomerId) -> Any:
 
 
 @router.delete(
-    "/v1/customers/<customer_id>/payment_methods/<pm_id>", summary="Detach a payment method", tags=["Payment methods"]
+    "/v1/customers/<customer_id>/payment_methods/<pm_id>",
+    summary="Detach a payment method",
+    tags=["Payment methods"],
+    responses=ok("DeletedPaymentMethod"),
 )
 def detach(customer_id: CustomerId, pm_id: PaymentMethodId) -> Any:
     scope = request.scope(router)
@@ -54,6 +68,7 @@ def detach(customer_id: CustomerId, pm_id: PaymentMethodId) -> Any:
     "/v1/customers/<customer_id>/payment_methods/<pm_id>/default",
     summary="Make a payment method the default",
     tags=["Payment methods"],
+    responses=ok("PaymentMethod"),
 )
 def make_default(customer_id: CustomerId, pm_id: PaymentMethodId) -> Any:
     scope = request.scope(router)

@@ -22,6 +22,7 @@ from billing.portal.portalconfigs import (
 )
 from merchant_api import request
 from merchant_api.models import Limit, Metadata, NullRefused, Request, StartingAfter, StrictBool, any_case
+from merchant_api.responses import ok
 from merchant_api.wire import json_response
 
 router = APIGatewayHttpRouter()
@@ -184,20 +185,33 @@ def _fields(body: PortalConfigurationCreate) -> dict[str, Any]:
     return body.model_dump(exclude_unset=True, mode="json")
 
 
-@router.post("/v1/billing/portal_configurations", summary="Create a portal configuration", tags=["Portal"])
+@router.post(
+    "/v1/billing/portal_configurations",
+    summary="Create a portal configuration",
+    tags=["Portal"],
+    responses=ok("PortalConfiguration"),
+)
 def create_configuration(body: Annotated[PortalConfigurationCreate, Body()]) -> Any:
     scope = request.scope(router)
     item = portalconfigs.create(scope, _fields(body), request.info(router))
     return json_response(portalconfigs.to_wire(item, scope))
 
 
-@router.get("/v1/billing/portal_configurations", summary="List portal configurations", tags=["Portal"])
+@router.get(
+    "/v1/billing/portal_configurations",
+    summary="List portal configurations",
+    tags=["Portal"],
+    responses=ok("PortalConfigurationList"),
+)
 def list_configurations(limit: Limit = 10, startingAfter: StartingAfter = None) -> Any:
     return portalconfigs.list_configurations(request.scope(router), limit=limit, starting_after=startingAfter)
 
 
 @router.get(
-    "/v1/billing/portal_configurations/<configuration_id>", summary="Retrieve a portal configuration", tags=["Portal"]
+    "/v1/billing/portal_configurations/<configuration_id>",
+    summary="Retrieve a portal configuration",
+    tags=["Portal"],
+    responses=ok("PortalConfiguration"),
 )
 def get_configuration(configuration_id: ConfigurationId) -> Any:
     scope = request.scope(router)
@@ -208,6 +222,7 @@ def get_configuration(configuration_id: ConfigurationId) -> Any:
     "/v1/billing/portal_configurations/<configuration_id>",
     summary="Update a portal configuration (partial)",
     tags=["Portal"],
+    responses=ok("PortalConfiguration"),
 )
 def update_configuration(configuration_id: ConfigurationId, body: Annotated[PortalConfigurationUpdate, Body()]) -> Any:
     scope = request.scope(router)

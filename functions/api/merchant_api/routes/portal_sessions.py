@@ -11,6 +11,7 @@ from pydantic import Field
 from billing.portal import portalsessions
 from merchant_api import request
 from merchant_api.models import Request, any_case
+from merchant_api.responses import ok
 from merchant_api.wire import json_response
 
 router = APIGatewayHttpRouter()
@@ -42,7 +43,9 @@ class PortalSessionCreate(Request):
     flow: Flow | None = None
 
 
-@router.post("/v1/billing/portal_sessions", summary="Create a portal session", tags=["Portal"])
+@router.post(
+    "/v1/billing/portal_sessions", summary="Create a portal session", tags=["Portal"], responses=ok("PortalSession")
+)
 def create_session(body: Annotated[PortalSessionCreate, Body()]) -> Any:
     item, url = portalsessions.create(
         request.scope(router), body.model_dump(exclude_unset=True, mode="json"), request.info(router)
@@ -50,11 +53,21 @@ def create_session(body: Annotated[PortalSessionCreate, Body()]) -> Any:
     return json_response(portalsessions.to_wire(item, url=url))
 
 
-@router.get("/v1/billing/portal_sessions/<session_id>", summary="Retrieve a portal session", tags=["Portal"])
+@router.get(
+    "/v1/billing/portal_sessions/<session_id>",
+    summary="Retrieve a portal session",
+    tags=["Portal"],
+    responses=ok("PortalSession"),
+)
 def get_session(session_id: SessionId) -> Any:
     return portalsessions.to_wire(portalsessions.get(request.scope(router), session_id))
 
 
-@router.post("/v1/billing/portal_sessions/<session_id>/revoke", summary="Revoke a portal session", tags=["Portal"])
+@router.post(
+    "/v1/billing/portal_sessions/<session_id>/revoke",
+    summary="Revoke a portal session",
+    tags=["Portal"],
+    responses=ok("PortalSession"),
+)
 def revoke_session(session_id: SessionId) -> Any:
     return portalsessions.to_wire(portalsessions.revoke(request.scope(router), session_id))

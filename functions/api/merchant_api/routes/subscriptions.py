@@ -1,4 +1,4 @@
-"""Subscriptions and their invoices."""
+"""Subscriptions: create, change, cancel."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import Field
 
-from billing.invoicing import invoices
 from billing.portal.portalconfigs import CancellationReason
+from billing.subscriptions import changes as subscription_changes
 from billing.subscriptions import subscriptions
 from merchant_api import request
 from merchant_api.models import Limit, NullRefused, Request, StartingAfter, StrictBool, WholeNumber
+from merchant_api.responses import ok
 from merchant_api.wire import json_response
 
 router = APIGatewayHttpRouter()
@@ -51,7 +52,10 @@ SubscriptionId = Annotated[str, Path(pattern=r"^sub_[A-Za-z0-9]{1,40}$")]
 
 
 @router.post(
-    "/v1/subscriptions", summary="Create a subscription (invoices and charges the first period)", tags=["Subscriptions"]
+    "/v1/subscriptions",
+    summary="Create a subscription (invoices and charges the first period)",
+    tags=["Subscriptions"],
+    responses=ok("Subscription"),
 )
 def create_subscription(body: Annotated[SubscriptionCreate, Body()]) -> Any:
     scope = request.scope(router)
@@ -59,7 +63,7 @@ def create_subscription(body: Annotated[SubscriptionCreate, Body()]) -> Any:
     return json_response(subscriptions.to_wire(item, scope))
 
 
-@router.get("/v1/subscriptions", summary="List subscriptions", tags=["Subscriptions"])
+@router.get("/v1/subscriptions", summary="List subscriptions", tags=["Subscriptions"], responses=ok("SubscriptionList"))
 def list_subscriptions(
     limit: Limit = 10,
     startingAfter: StartingAfter = None,
@@ -75,15 +79,21 @@ def list_subscriptions(
     "/v1/subscriptions/<sub_id>",
     summary="Change prices or quantities (with proration), apply a coupon, cancel at period end",
     tags=["Subscriptions"],
+    responses=ok("Subscription"),
 )
 def update_subscription(sub_id: SubscriptionId, body: Annotated[SubscriptionUpdate, Body()]) -> Any:
     scope = request.scope(router)
     fields = body.model_dump(exclude_unset=True, mode="json")
     fields.setdefault("prorationBehavior", "create_prorations")
-    return subscriptions.to_wire(subscriptions.update(scope, sub_id, fields, request.info(router)), scope)
+    return subscriptions.to_wire(subscription_changes.update(scope, sub_id, fields, request.info(router)), scope)
 
 
-@router.delete("/v1/subscriptions/<sub_id>", summary="Cancel a subscription now", tags=["Subscriptions"])
+@router.delete(
+    "/v1/subscriptions/<sub_id>",
+    summary="Cancel a subscription now",
+    tags=["Subscriptions"],
+    responses=ok("Subscription"),
+)
 def cancel_subscription(
     sub_id: SubscriptionId,
     prorate: Annotated[bool, Query(description="credit the unused time on a final invoice")] = False,
@@ -94,84 +104,12 @@ def cancel_subscription(
     return subscriptions.to_wire(item, scope)
 
 
-@router.get("/v1/subscriptions/<sub_id>", summary="Retrieve a subscription", tags=["Subscriptions"])
+@router.get(
+    "/v1/subscriptions/<sub_id>",
+    summary="Retrieve a subscription",
+    tags=["Subscriptions"],
+    responses=ok("Subscription"),
+)
 def get_subscription(sub_id: SubscriptionId) -> Any:
     scope = request.scope(router)
     return subscriptions.to_wire(subscriptions.get(scope, sub_id), scope)
-
-
-@router.get("/v1/invoices", summary="List invoices", tags=["Invoices"])
-def list_invoices(
-    limit: Limit = 10,
-    startingAfter: StartingAfter = None,
-    customer: CustomerQuery = None,
-    subscription: Annotated[str | None, Query(pattern=r"^sub_[A-Za-z0-9]{1,40}$")] = None,
-) -> Any:
-    return invoices.list_invoices(
-        request.scope(router), limit=limit, starting_after=startingAfter, customer=customer, subscription=subscription
-    )
-
-
-@router.get(
-    "/v1/invoices/upcoming",
-    summary="Preview the invoices a change would make (now and next); nothing is written",
-    tags=["Invoices"],
-)
-def upcoming_invoice(
-    subscription: Annotated[str, Query(pattern=r"^sub_[A-Za-z0-9]{1,40}$")],
-    price: Annotated[str | None, Query(max_length=64)] = None,
-    quantity: Annotated[int | None, Query(ge=1, le=10_000)] = None,
-    prorationBehavior: Annotated[Literal["create_prorations", "none", "always_invoice"], Query()] = "create_prorations",
-) -> Any:
-    return subscriptions.preview(
-        request.scope(router), subscription, price=price, quantity=quantity, behavior=prorationBehavior
-    )
-
-
-@router.get("/v1/invoices/<invoice_id>", summary="Retrieve an invoice", tags=["Invoices"])
-def get_invoice(invoice_id: Annotated[str, Path(pattern=r"^inv_[A-Za-z0-9]{1,40}$")]) -> Any:
-    scope = request.scope(router)
-    return invoices.to_wire(invoices.get(scope, invoice_id), scope)
-
-
-InvoiceId = Annotated[str, Path(pattern=r"^inv_[A-Za-z0-9]{1,40}$")]
-# `GET /v1/invoices/{id}/pdf` is served by a function of its own (`functions/invoicepdf`, so that
-# this one never loads the PDF library): API Gateway routes it there. It is declared here for the
-# OpenAPI document and so that another method on its path is a 405 naming GET.
-PDF_SERVED_ELSEWHERE = "GET /v1/invoices/{id}/pdf is served by the invoice PDF function, never by this one"
-
-
-@router.get(
-    "/v1/invoices/<invoice_id>/pdf",
-    summary="Download an invoice as a PDF",
-    description="The invoice as the customer sees it (`Content-Disposition: inline`), never cached.",
-    tags=["Invoices"],
-    responses={
-        200: {
-            "description": "The invoice as a PDF document",
-            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-        }
-    },
-)
-def invoice_pdf(invoice_id: InvoiceId) -> Any:
-    raise RuntimeError(PDF_SERVED_ELSEWHERE)  # a deployment that routes it here is broken: a 500, logged
-
-
-@router.post("/v1/invoices/<invoice_id>/pay", summary="Charge an open invoice again", tags=["Invoices"])
-def pay_invoice(invoice_id: InvoiceId) -> Any:
-    scope = request.scope(router)
-    return invoices.to_wire(subscriptions.pay_invoice(scope, invoice_id, request.info(router)), scope)
-
-
-@router.post("/v1/invoices/<invoice_id>/void", summary="Void an open invoice", tags=["Invoices"])
-def void_invoice(invoice_id: InvoiceId) -> Any:
-    scope = request.scope(router)
-    return invoices.to_wire(invoices.void(scope, invoice_id, request.info(router)), scope)
-
-
-@router.post(
-    "/v1/invoices/<invoice_id>/mark_uncollectible", summary="Mark an open invoice uncollectible", tags=["Invoices"]
-)
-def mark_uncollectible(invoice_id: InvoiceId) -> Any:
-    scope = request.scope(router)
-    return invoices.to_wire(invoices.mark_uncollectible(scope, invoice_id, request.info(router)), scope)

@@ -12,6 +12,7 @@ from billing.kernel.errors import InvalidRequest
 from billing.subscriptions import testclocks
 from merchant_api import request
 from merchant_api.models import DateTime, Request, ShortText
+from merchant_api.responses import ok
 from merchant_api.wire import json_response
 
 router = APIGatewayHttpRouter()
@@ -34,14 +35,16 @@ def _utc(moment: datetime) -> datetime:
         raise InvalidRequest("frozenTime is out of range: from year 1 to 9999 in UTC.", param="frozenTime") from None
 
 
-@router.post("/v1/test_clocks", summary="Create a test clock", tags=["Test clocks"])
+@router.post("/v1/test_clocks", summary="Create a test clock", tags=["Test clocks"], responses=ok("TestClock"))
 def create_clock(body: Annotated[TestClockCreate, Body()]) -> Any:
     scope = request.scope(router)
     item = testclocks.create(scope, _utc(body.frozenTime), body.name)
     return json_response(testclocks.to_wire(item, scope))
 
 
-@router.get("/v1/test_clocks/<clock_id>", summary="Retrieve a test clock", tags=["Test clocks"])
+@router.get(
+    "/v1/test_clocks/<clock_id>", summary="Retrieve a test clock", tags=["Test clocks"], responses=ok("TestClock")
+)
 def get_clock(clock_id: ClockId) -> Any:
     scope = request.scope(router)
     return testclocks.to_wire(testclocks.get(scope, clock_id), scope)
@@ -51,6 +54,7 @@ def get_clock(clock_id: ClockId) -> Any:
     "/v1/test_clocks/<clock_id>/advance",
     summary="Advance a test clock: renewals, invoices and period-end cancellations happen now",
     tags=["Test clocks"],
+    responses=ok("TestClock"),
 )
 def advance_clock(clock_id: ClockId, body: Annotated[TestClockAdvance, Body()]) -> Any:
     scope = request.scope(router)

@@ -8,9 +8,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import Field, WithJsonSchema
 
-from billing.webhooks import webhookendpoints
+from billing.events.types import EVENT_TYPES
+from billing.webhooks import egress, webhookendpoints
 from merchant_api import request
 from merchant_api.models import Limit, Metadata, NullRefused, Request, StartingAfter, StrictBool, WholeNumber, any_case
+from merchant_api.responses import ok
 from merchant_api.wire import json_response
 
 router = APIGatewayHttpRouter()
@@ -23,7 +25,7 @@ Url = Annotated[
     str,
     Field(
         min_length=1,
-        max_length=webhookendpoints.MAX_URL_LENGTH,
+        max_length=egress.MAX_URL_LENGTH,
         examples=["https://example.com/webhooks/vinr"],
         description="https; http only to localhost in test mode; live mode needs a public host; no fragment",
         json_schema_extra={"pattern": URL_PATTERN},
@@ -39,7 +41,7 @@ EnabledEvents = Annotated[
             "anyOf": [
                 {
                     "type": "array",
-                    "items": {"type": "string", "enum": list(webhookendpoints.EVENT_TYPES)},
+                    "items": {"type": "string", "enum": list(EVENT_TYPES)},
                     "minItems": 1,
                     "maxItems": webhookendpoints.MAX_ENABLED_EVENTS,
                 },
@@ -89,7 +91,12 @@ class RollSecret(Request):
     ] = webhookendpoints.DEFAULT_ROLL_SECONDS
 
 
-@router.post("/v1/webhook_endpoints", summary="Create a webhook endpoint (its secret is shown once)", tags=TAGS)
+@router.post(
+    "/v1/webhook_endpoints",
+    summary="Create a webhook endpoint (its secret is shown once)",
+    tags=TAGS,
+    responses=ok("WebhookEndpoint"),
+)
 def create_endpoint(body: Annotated[WebhookEndpointCreate, Body()]) -> Any:
     scope = request.scope(router)
     fields = body.model_dump(exclude_unset=True, mode="json")
@@ -97,24 +104,44 @@ def create_endpoint(body: Annotated[WebhookEndpointCreate, Body()]) -> Any:
     return json_response(webhookendpoints.to_wire(item, secret=secret))
 
 
-@router.get("/v1/webhook_endpoints", summary="List webhook endpoints, newest first", tags=TAGS)
+@router.get(
+    "/v1/webhook_endpoints",
+    summary="List webhook endpoints, newest first",
+    tags=TAGS,
+    responses=ok("WebhookEndpointList"),
+)
 def list_endpoints(limit: Limit = 10, startingAfter: StartingAfter = None) -> Any:
     return webhookendpoints.list_endpoints(request.scope(router), limit=limit, starting_after=startingAfter)
 
 
-@router.get("/v1/webhook_endpoints/<endpoint_id>", summary="Retrieve a webhook endpoint", tags=TAGS)
+@router.get(
+    "/v1/webhook_endpoints/<endpoint_id>",
+    summary="Retrieve a webhook endpoint",
+    tags=TAGS,
+    responses=ok("WebhookEndpoint"),
+)
 def get_endpoint(endpoint_id: EndpointId) -> Any:
     return webhookendpoints.to_wire(webhookendpoints.get(request.scope(router), endpoint_id))
 
 
-@router.post("/v1/webhook_endpoints/<endpoint_id>", summary="Update a webhook endpoint (partial)", tags=TAGS)
+@router.post(
+    "/v1/webhook_endpoints/<endpoint_id>",
+    summary="Update a webhook endpoint (partial)",
+    tags=TAGS,
+    responses=ok("WebhookEndpoint"),
+)
 def update_endpoint(endpoint_id: EndpointId, body: Annotated[WebhookEndpointUpdate, Body()]) -> Any:
     scope = request.scope(router)
     fields = body.model_dump(exclude_unset=True, mode="json")
     return webhookendpoints.to_wire(webhookendpoints.update(scope, endpoint_id, fields, request.info(router)))
 
 
-@router.delete("/v1/webhook_endpoints/<endpoint_id>", summary="Delete a webhook endpoint", tags=TAGS)
+@router.delete(
+    "/v1/webhook_endpoints/<endpoint_id>",
+    summary="Delete a webhook endpoint",
+    tags=TAGS,
+    responses=ok("DeletedWebhookEndpoint"),
+)
 def delete_endpoint(endpoint_id: EndpointId) -> Any:
     webhookendpoints.delete(request.scope(router), endpoint_id, request.info(router))
     return {"id": endpoint_id, "object": "webhook_endpoint", "deleted": True}
@@ -124,6 +151,7 @@ def delete_endpoint(endpoint_id: EndpointId) -> Any:
     "/v1/webhook_endpoints/<endpoint_id>/roll_secret",
     summary="Roll the signing secret (the new one is shown once; the old one signs until it expires)",
     tags=TAGS,
+    responses=ok("WebhookEndpoint"),
 )
 def roll_secret(endpoint_id: EndpointId, body: Annotated[RollSecret | None, Body()] = None) -> Any:
     expires_in = (body or RollSecret()).expiresInSeconds

@@ -6,7 +6,8 @@ from vinr.resources.billing import Billing, PortalConfigurations, PortalSessions
 from vinr.resources.catalog import Coupons, Prices, Products, TaxRates
 from vinr.resources.customers import CustomerPaymentMethods, Customers, CustomerTaxIds
 from vinr.resources.events import AuditLog, Events
-from vinr.resources.subscriptions import Invoices, Subscriptions, TestClocks
+from vinr.resources.invoices import Invoices
+from vinr.resources.subscriptions import Subscriptions, TestClocks
 from vinr.resources.webhook_endpoints import WebhookEndpoints
 
 __all__ = [

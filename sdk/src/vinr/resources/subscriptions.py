@@ -1,4 +1,4 @@
-"""`client.subscriptions`, `client.invoices`, `client.test_clocks`."""
+"""`client.subscriptions`, `client.test_clocks`."""
 
 from __future__ import annotations
 
@@ -98,65 +98,6 @@ class Subscriptions(Resource):
     ) -> Iterator[VinrObject]:
         """Every matching subscription, page after page."""
         return self._iterate("/v1/subscriptions", query_of(customer=customer, status=status, limit=limit))
-
-
-class Invoices(Resource):
-    def retrieve(self, invoice: str) -> VinrObject:
-        """`GET /v1/invoices/{id}`."""
-        return self._get(f"/v1/invoices/{segment(invoice, 'invoice')}")
-
-    def list(
-        self,
-        *,
-        customer: str | NotGiven = NOT_GIVEN,
-        subscription: str | NotGiven = NOT_GIVEN,
-        limit: int | NotGiven = NOT_GIVEN,
-        starting_after: str | NotGiven = NOT_GIVEN,
-    ) -> VinrObject:
-        """`GET /v1/invoices?customer=&subscription=`: one page."""
-        params = query_of(customer=customer, subscription=subscription, limit=limit, starting_after=starting_after)
-        return self._get("/v1/invoices", params)
-
-    def auto_paging_iter(
-        self,
-        *,
-        customer: str | NotGiven = NOT_GIVEN,
-        subscription: str | NotGiven = NOT_GIVEN,
-        limit: int | NotGiven = NOT_GIVEN,
-    ) -> Iterator[VinrObject]:
-        """Every matching invoice, page after page."""
-        return self._iterate("/v1/invoices", query_of(customer=customer, subscription=subscription, limit=limit))
-
-    def upcoming(
-        self,
-        *,
-        subscription: str,
-        price: str | NotGiven = NOT_GIVEN,
-        quantity: int | NotGiven = NOT_GIVEN,
-        proration_behavior: str | NotGiven = NOT_GIVEN,
-    ) -> VinrObject:
-        """`GET /v1/invoices/upcoming`: what changing to `price`/`quantity` would invoice; nothing is written."""
-        params = query_of(
-            subscription=subscription, price=price, quantity=quantity, proration_behavior=proration_behavior
-        )
-        return self._get("/v1/invoices/upcoming", params)
-
-    def pdf(self, invoice: str) -> bytes:
-        """`GET /v1/invoices/{id}/pdf`: the invoice document, as PDF bytes."""
-        path = f"/v1/invoices/{segment(invoice, 'invoice')}/pdf"
-        return self._transport.send("GET", path, accept="application/pdf").content
-
-    def pay(self, invoice: str, *, idempotency_key: str | None = None) -> VinrObject:
-        """`POST /v1/invoices/{id}/pay`: charge an open invoice again."""
-        return self._post(f"/v1/invoices/{segment(invoice, 'invoice')}/pay", None, idempotency_key)
-
-    def void(self, invoice: str, *, idempotency_key: str | None = None) -> VinrObject:
-        """`POST /v1/invoices/{id}/void`."""
-        return self._post(f"/v1/invoices/{segment(invoice, 'invoice')}/void", None, idempotency_key)
-
-    def mark_uncollectible(self, invoice: str, *, idempotency_key: str | None = None) -> VinrObject:
-        """`POST /v1/invoices/{id}/mark_uncollectible`."""
-        return self._post(f"/v1/invoices/{segment(invoice, 'invoice')}/mark_uncollectible", None, idempotency_key)
 
 
 class TestClocks(Resource):

@@ -1,0 +1,39 @@
+"""`/v1/account` and `/v1/branding`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from merchant_api.responses.base import Wire
+from merchant_api.responses.common import PostalAddress, Timestamp
+
+
+class Account(Wire):
+    """The account: the seller shown on invoices."""
+
+    id: str
+    object: Literal["account"]
+    name: str
+    legalName: str | None
+    country: str | None
+    address: PostalAddress | None
+    taxId: str | None
+    defaultCurrency: str
+    defaultSessionMinutes: int
+    createdAt: Timestamp
+    livemode: bool
+
+
+class Branding(Wire):
+    """The branding the portal and invoice PDFs wear."""
+
+    object: Literal["branding"]
+    logo: str | None
+    accentColor: str
+    textColor: str
+    supportUrl: str | None
+    privacyUrl: str | None
+    termsUrl: str | None
+    portalDomain: str | None
+    livemode: bool
+    updatedAt: Timestamp | None

@@ -1,0 +1,31 @@
+"""What every response model shares."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+def _absent_not_defaulted(schema: dict[str, Any]) -> None:
+    """A field the wire may leave out (`= None` in a model) is absent then: it has no default."""
+    for field in schema.get("properties", {}).values():
+        field.pop("default", None)
+
+
+class Wire(BaseModel):
+    """A JSON object as the API answers it: every field stated, none other (a field the wire gains
+    without its model fails tests/integration/test_openapi_responses.py). Built only on demand."""
+
+    model_config = ConfigDict(
+        extra="forbid", defer_build=True, json_schema_extra=lambda schema, _: _absent_not_defaulted(schema)
+    )
+
+
+class Page(Wire):
+    """One page of a list, newest first: `data`, and `hasMore` when a next page exists (ask for it
+    with `startingAfter` = the last ID)."""
+
+    object: Literal["list"]
+    data: list[Any]
+    hasMore: bool

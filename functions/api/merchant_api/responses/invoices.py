@@ -1,0 +1,118 @@
+"""`/v1/invoices`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from merchant_api.responses.base import Page, Wire
+from merchant_api.responses.common import PostalAddress, Timestamp
+
+
+class InvoiceLine(Wire):
+    id: str
+    description: str
+    amount: int
+    quantity: int
+    unitAmount: int | None
+    price: str | None
+    periodStart: Timestamp
+    periodEnd: Timestamp
+    proration: bool
+    discountAmount: int
+    taxAmount: int
+
+
+class Seller(Wire):
+    """The account's details when the invoice was made."""
+
+    name: str | None
+    legalName: str | None
+    address: PostalAddress | None
+    taxId: str | None
+    country: str | None
+
+
+class PartyTaxId(Wire):
+    type: str
+    value: str
+
+
+class CustomerDetails(Wire):
+    """The customer's details when the invoice was made."""
+
+    name: str | None
+    email: str | None
+    address: PostalAddress | None
+    taxIds: list[PartyTaxId]
+
+
+class PaymentError(Wire):
+    code: str | None
+    message: str | None
+
+
+class InvoiceAmounts(Wire):
+    """An invoice's parts and amounts (in minor units of `currency`)."""
+
+    number: str | None
+    customer: str
+    subscription: str | None
+    currency: str
+    lines: list[InvoiceLine]
+    subtotal: int
+    discount: int
+    discountName: str | None
+    tax: int
+    taxName: str | None
+    taxInclusive: bool
+    reverseChargeNote: str | None
+    total: int
+    appliedCredit: int
+    amountDue: int
+    amountPaid: int
+    amountRemaining: int
+    creditedToCustomer: int
+    periodStart: Timestamp
+    periodEnd: Timestamp
+    createdAt: Timestamp
+    finalizedAt: Timestamp | None
+    paidAt: Timestamp | None
+    attemptCount: int
+    lastPaymentError: PaymentError | None
+    object: Literal["invoice"]
+    livemode: bool
+
+
+class Invoice(InvoiceAmounts):
+    """An invoice."""
+
+    id: str
+    status: Literal["draft", "open", "paid", "void", "uncollectible"]
+    seller: Seller
+    customerDetails: CustomerDetails
+
+
+class InvoicePreview(InvoiceAmounts):
+    """An invoice not made yet: no ID, number, seller or customer details."""
+
+    id: None
+    status: Literal["upcoming"]
+    seller: None
+    customerDetails: None
+
+
+class UpcomingInvoice(Wire):
+    """What a change would invoice now (`immediate`) and at the next renewal (`next`); nothing is written."""
+
+    object: Literal["upcoming_invoice"]
+    subscription: str
+    prorationDate: Timestamp
+    prorationBehavior: Literal["create_prorations", "none", "always_invoice"]
+    immediate: InvoicePreview | None
+    next: InvoicePreview | None
+
+
+class InvoiceList(Page):
+    """A page of invoices."""
+
+    data: list[Invoice]
