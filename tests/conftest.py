@@ -18,9 +18,10 @@ from local import template as template_module
 from local.template import Template
 from tests.support.apiclient import ApiClient
 
-# Scans what the code under test logs and prints for secrets, card numbers and IBANs
-# (tests/security/test_logs.py fails on any finding).
-pytest_plugins = ["tests.security.logscan"]
+# logscan scans what the code under test logs and prints for secrets, card numbers and IBANs
+# (tests/security/test_logs.py fails on any finding); support.webhooks gives the webhook
+# fixtures (receiver, fake_clock, pipeline).
+pytest_plugins = ["tests.security.logscan", "tests.support.webhooks"]
 
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "testing",

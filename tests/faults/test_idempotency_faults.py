@@ -16,8 +16,8 @@ import boto3
 from billing.store import repository
 from tests.conftest import Stack
 from tests.faults import injector as faults
-from tests.faults.support import changes, snapshot
 from tests.support.apiclient import ApiClient
+from tests.support.tablestate import changes, snapshot
 
 BODY = {"name": "Ada", "address": {"country": "DE"}}
 

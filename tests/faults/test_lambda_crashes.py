@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from billing.kernel import config
 from billing.webhooks import deliveries
 from tests.conftest import Stack
 from tests.faults import injector as faults
@@ -25,18 +24,6 @@ EVENTS = 6
 
 class LambdaTimeout(BaseException):
     """The runtime stopping the function: no `except Exception` in the handler sees it."""
-
-
-@pytest.fixture
-def pipeline(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
-    monkeypatch.setenv("WEBHOOK_TIMEOUT_SECONDS", "0.5")
-    config.reset()
-    return Pipeline(stack)
-
-
-@pytest.fixture
-def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    return FakeClock(monkeypatch)
 
 
 @pytest.fixture

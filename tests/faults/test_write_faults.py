@@ -20,7 +20,6 @@ before and after:
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -33,25 +32,23 @@ import pytest
 from local.invoke import HttpResponse
 from tests.conftest import Stack
 from tests.faults import injector as faults
-from tests.faults.support import changes, queued, snapshot
 from tests.support.apiclient import ApiClient
-from tests.support.portalbrowser import PortalBrowser
+from tests.support.portalbrowser import (
+    ADDRESS_FORM,
+    RETURN_URL,
+    PortalBrowser,
+    mint_session,
+    page_csrf,
+    signed_in,
+)
 from tests.support.shop import Shop, open_shop
+from tests.support.tablestate import changes, queued, snapshot
 
 RETRYABLE = ("throttle", "throttling", "read-timeout", "connect-timeout", "server-error")
 TRANSACTION_ONLY = ("txn-conflict", "txn-throttle")
 WRITES = {"TransactWriteItems", "PutItem", "UpdateItem", "DeleteItem", "SendMessageBatch"}
 # Faults that still show, each with why (outside the core layer: functions/api). Strict: each
 # must still fail this way, so that its fix shows here and its entry goes.
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-ADDRESS_FORM = {
-    "address_line1": "Unter den Linden 5",
-    "address_line2": "",
-    "address_postal_code": "10117",
-    "address_city": "Berlin",
-    "address_state": "",
-    "address_country": "DE",
-}
 # A Mastercard the test processor does not know (a card that pays) and a French IBAN, as typed;
 # made the default, so the customer (and its customer.updated event) changes with the attach.
 CARD_FORM = {"name": "Ada Lovelace", "number": "5105105105105100", "expiry": "12/39", "cvc": "123", "set_default": "on"}
@@ -83,23 +80,10 @@ class World:
         return result
 
     def session(self, customer: str, **fields: Any) -> dict[str, Any]:
-        body = {"customer": customer, "returnUrl": "https://app.example.com/", **fields}
-        minted = self.api.post("/v1/billing/portal_sessions", body)
-        assert minted.status == 200, minted.text
-        result: dict[str, Any] = minted.json()
-        return result
+        return mint_session(self.api, customer, RETURN_URL, **fields)
 
     def browser(self, customer: str, **fields: Any) -> PortalBrowser:
-        browser = PortalBrowser(self.stack.template)
-        assert browser.open_link(self.session(customer, **fields)["url"]).status == 200
-        return browser
-
-
-def csrf_of(page: HttpResponse) -> str:
-    assert page.status == 200, page.text
-    found = CSRF.search(page.text)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
+        return signed_in(self.stack.template, self.api, customer, **fields)
 
 
 @dataclass(frozen=True)
@@ -114,13 +98,13 @@ def _portal_switch(world: World) -> tuple[PortalBrowser, str, str]:
     sub = world.subscription()
     browser = world.browser(sub["customer"])
     path = f"/subscriptions/{sub['id']}/update/confirm?price={world.shop.yearly}&quantity=1"
-    return browser, sub["id"], csrf_of(browser.get(path))
+    return browser, sub["id"], page_csrf(browser.get(path))
 
 
 def _portal_cancel(world: World, configuration: str | None) -> tuple[PortalBrowser, str, str]:
     sub = world.subscription()
     browser = world.browser(sub["customer"], **({"configuration": configuration} if configuration else {}))
-    return browser, sub["id"], csrf_of(browser.get(f"/subscriptions/{sub['id']}/cancel"))
+    return browser, sub["id"], page_csrf(browser.get(f"/subscriptions/{sub['id']}/cancel"))
 
 
 def _landed(world: World) -> tuple[PortalBrowser, str]:
@@ -137,7 +121,7 @@ def _event_of_new_customer(world: World) -> str:
 
 def _portal_form(world: World, path: str) -> tuple[PortalBrowser, str]:
     browser = world.browser(world.customer())
-    return browser, csrf_of(browser.get(path))
+    return browser, page_csrf(browser.get(path))
 
 
 def _portal_card_and_sepa(world: World) -> tuple[PortalBrowser, str, str, str]:
@@ -148,7 +132,7 @@ def _portal_card_and_sepa(world: World) -> tuple[PortalBrowser, str, str, str]:
     )
     assert card.status == sepa.status == 200, (card.text, sepa.text)
     browser = world.browser(customer)
-    return browser, card.json()["id"], sepa.json()["id"], csrf_of(browser.get("/payment-methods"))
+    return browser, card.json()["id"], sepa.json()["id"], page_csrf(browser.get("/payment-methods"))
 
 
 def _webhook_endpoint(world: World) -> str:
@@ -201,9 +185,7 @@ OPERATIONS = [
     Operation(
         "mint portal session",
         lambda w: w.customer(),
-        lambda w, c: w.api.post(
-            "/v1/billing/portal_sessions", {"customer": c, "returnUrl": "https://app.example.com/"}
-        ),
+        lambda w, c: w.api.post("/v1/billing/portal_sessions", {"customer": c, "returnUrl": RETURN_URL}),
     ),
     Operation(
         "revoke portal session",
@@ -261,7 +243,7 @@ OPERATIONS = [
     ),
     Operation(
         "portal billing details",
-        lambda w: (lambda b: (b, csrf_of(b.get("/billing-details"))))(w.browser(w.customer())),
+        lambda w: (lambda b: (b, page_csrf(b.get("/billing-details"))))(w.browser(w.customer())),
         lambda w, p: p[0].post(
             "/billing-details",
             {"csrf": p[1], "name": "Ada Lovelace", "email": "ada@example.com", "phone": "", **ADDRESS_FORM},

@@ -27,10 +27,9 @@ from local.invoke import HttpResponse
 from tests.conftest import Stack
 from tests.fuzz.hostile import FUZZ, MARKUP, UNICODE, assert_clean_page, encode, form_bodies, text_values
 from tests.support.apiclient import ApiClient
-from tests.support.portalbrowser import PortalBrowser, csrf_of, mint_session, portal_sign_in
+from tests.support.portalbrowser import ADDRESS_FORM, RETURN_URL, PortalBrowser, csrf_of, mint_session, signed_in
 from tests.support.shop import Shop, open_shop
 
-RETURN_URL = "https://app.example.com/"
 ANSWERED: Counter[int] = Counter()  # the portal's answers to the fuzzed requests, by status
 
 
@@ -49,12 +48,7 @@ DETAILS = {
     "name": "Ada Lovelace",
     "email": "ada@example.com",
     "phone": "+49 30 123456",
-    "address_line1": "Unter den Linden 5",
-    "address_line2": "",
-    "address_postal_code": "10117",
-    "address_city": "Berlin",
-    "address_state": "",
-    "address_country": "DE",
+    **ADDRESS_FORM,
 }
 CARD = {"name": "Ada Lovelace", "number": "4242 4242 4242 4242", "expiry": "12/39", "cvc": "123", "set_default": "on"}
 SEPA = {"holder": "Ada Lovelace", "iban": "NL91 ABNA 0417 1643 00", "mandate": "accepted", "set_default": "on"}
@@ -125,8 +119,7 @@ def sign_in(stack: Stack, merchant: ApiClient, *, features: dict[str, Any] | Non
     subscribed = shop.subscribe(customer)
     assert subscribed.status == 200, subscribed.text
     sub = subscribed.json()
-    browser, landed, _ = portal_sign_in(stack.template, merchant, customer, RETURN_URL)
-    assert landed.status == 200
+    browser = signed_in(stack.template, merchant, customer)
     csrf = csrf_of(browser.get("/billing-details").text)
     return SignedIn(stack, shop, customer, sub["id"], sub["latestInvoice"], browser, csrf)
 
@@ -335,8 +328,7 @@ def test_the_invoice_pdf_shows_markup_in_a_customer_name_literally(stack: Stack,
     address = {"line1": "<i>Street</i> 1", "city": "<u>Berlin</u>", "postalCode": "10117", "country": "DE"}
     customer = shop.customer(name=NAME_WITH_MARKUP, address=address, email="a&b@example.com")
     sub = shop.subscribe(customer).json()
-    browser, landed, _ = portal_sign_in(stack.template, merchant, customer, RETURN_URL)
-    assert landed.status == 200
+    browser = signed_in(stack.template, merchant, customer)
     # When the customer opens the invoice and downloads its PDF
     page = browser.get(f"/invoices/{sub['latestInvoice']}")
     pdf = browser.get(f"/invoices/{sub['latestInvoice']}/pdf")

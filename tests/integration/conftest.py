@@ -1,24 +1,13 @@
-"""Fixtures the integration tests share."""
+"""Fixtures the integration tests share (the webhook ones are in tests/support/webhooks.py)."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import pytest
 
 from tests.support.apiclient import ApiClient
 from tests.support.shop import Shop, open_shop
-from tests.support.webhooks import Receiver
 
 
 @pytest.fixture
 def shop(merchant: ApiClient) -> Shop:
     return open_shop(merchant)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    """A webhook receiver on 127.0.0.1 that answers 200."""
-    made = Receiver()
-    yield made
-    made.stop()

@@ -16,8 +16,8 @@ import pytest
 
 from local import resources
 from local import template as template_module
-from local.template import ROOT
 from tests.support.motoserver import moto_server
+from tests.support.tools import run_in_repo
 
 FAKE = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 SECRET = re.compile(r"^secret\s+(sk_(test|live)_[A-Za-z0-9]{32})$", re.MULTILINE)
@@ -26,15 +26,7 @@ ACCOUNT_ID = re.compile(r"^account\s+(acct_[A-Za-z0-9]+)", re.MULTILINE)
 
 
 def admin(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "local.admin", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_in_repo(sys.executable, "-m", "local.admin", *args, env=env, timeout=60)
 
 
 @pytest.fixture(scope="module")

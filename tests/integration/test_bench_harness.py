@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 
 import pytest
 
-from local.template import ROOT
+from tests.support.tools import run_in_repo
 
 
 @pytest.mark.slow
 def test_bench_prints_import_ratios_for_each_function_and_call_counts() -> None:
     # Given the harness / When it runs every measure with few repetitions, as `make bench` would
-    result = subprocess.run(
-        [sys.executable, "-m", "bench", "--runs", "3"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_in_repo(sys.executable, "-m", "bench", "--runs", "3")
     # Then it succeeds and prints a positive import ratio for each function
     assert result.returncode == 0, result.stderr
     for function in ("api", "portal"):

@@ -10,17 +10,7 @@ from billing.kernel.scope import Scope
 from billing.store.repository import Table
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
-from tests.support.portalbrowser import csrf_of, portal_sign_in
-
-RETURN_URL = "https://app.example.com/"
-ADDRESS_FORM = {
-    "address_line1": "Unter den Linden 5",
-    "address_line2": "",
-    "address_postal_code": "10117",
-    "address_city": "Berlin",
-    "address_state": "",
-    "address_country": "DE",
-}
+from tests.support.portalbrowser import ADDRESS_FORM, RETURN_URL, csrf_of, portal_sign_in
 
 
 class Portal:

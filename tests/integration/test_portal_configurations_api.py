@@ -12,7 +12,7 @@ from billing.kernel.scope import RequestInfo, Scope
 from billing.portal import portalconfigs
 from billing.store.repository import Item, Table
 from tests.conftest import Stack
-from tests.support.apiclient import ApiClient
+from tests.support.apiclient import ApiClient, ok
 
 PATH = "/v1/billing/portal_configurations"
 EIGHT_REASONS = (
@@ -38,12 +38,6 @@ DEFAULT_FEATURES = {
     },
 }
 NO_PROFILE = {"headline": None, "privacyPolicyUrl": None, "termsOfServiceUrl": None}
-
-
-def ok(response: Any) -> dict[str, Any]:
-    assert response.status == 200, response.text
-    result: dict[str, Any] = response.json()
-    return result
 
 
 def config_events(merchant: ApiClient) -> list[dict[str, Any]]:

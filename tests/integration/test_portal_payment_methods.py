@@ -9,12 +9,12 @@ import logging
 import re
 from typing import Any
 
-import boto3
 import pytest
 
 from tests.conftest import Stack
+from tests.security.state import table_items
 from tests.support.apiclient import ApiClient
-from tests.support.portalbrowser import PortalBrowser
+from tests.support.portalbrowser import PortalBrowser, csrf_of
 from tests.support.shop import Shop
 
 RETURN_URL = "https://app.example.com/account"
@@ -42,12 +42,6 @@ def signed_in(stack: Stack, api: ApiClient, customer: str, **fields: Any) -> tup
     return browser, csrf_of(landed.text), session["id"]
 
 
-def csrf_of(text: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', text)
-    assert found, "the page carries a CSRF token"
-    return found.group(1)
-
-
 def card_form(csrf: str, **fields: str) -> dict[str, str]:
     """The card form as the browser sends it: "make this my default" is checked unless unset."""
     form = {"csrf": csrf, "name": "Ada Lovelace", "number": NEW_CARD, "expiry": "12/39", "cvc": "123"}
@@ -67,18 +61,6 @@ def methods(api: ApiClient, customer: str) -> list[dict[str, Any]]:
 def events(api: ApiClient, customer: str, type_: str) -> list[dict[str, Any]]:
     data: list[dict[str, Any]] = api.get("/v1/events", query={"customer": customer, "type": type_}).json()["data"]
     return data
-
-
-def table_items(stack: Stack) -> list[dict[str, Any]]:
-    client = boto3.client("dynamodb")
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"TableName": stack.resources.table_name}
-    while True:
-        page = client.scan(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def event_item(stack: Stack, event_id: str) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from local import template as template_module
-from local.template import ROOT, Template
+from local.template import Template
 from tests.support.imports import RUNTIME_PROVIDED, provided_top_levels, reachable_imports
+from tests.support.tools import CFN_LINT, run_in_repo, sam_cli
 
 TOOL_ENV = {
     **os.environ,
@@ -26,27 +25,13 @@ TOOL_ENV = {
 }
 
 
-def sam_cli() -> str:
-    for candidate in (os.environ.get("SAM_CLI"), str(ROOT / ".venv-sam" / "bin" / "sam"), shutil.which("sam")):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    pytest.fail("the SAM CLI is not installed: `make sam-cli` installs it into .venv-sam")
-
-
 def run(*command: str, env: dict[str, str] | None = None, timeout: int = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        command, cwd=ROOT, env=env or TOOL_ENV, capture_output=True, text=True, timeout=timeout, check=False
-    )
-
-
-@pytest.fixture(scope="module")
-def loaded() -> Template:
-    return template_module.load()
+    return run_in_repo(*command, env=env or TOOL_ENV, timeout=timeout)
 
 
 def test_cfn_lint_finds_nothing() -> None:
     # Given template.yaml / When cfn-lint reads it / Then it reports no finding at all
-    result = run(str(Path(sys.executable).parent / "cfn-lint"), "template.yaml")
+    result = run(CFN_LINT, "template.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -58,9 +43,9 @@ def test_sam_validate_lint_passes() -> None:
     assert "is a valid SAM Template" in result.stdout + result.stderr
 
 
-def test_the_table_is_on_demand_with_ttl_stream_recovery_and_encryption(loaded: Template) -> None:
+def test_the_table_is_on_demand_with_ttl_stream_recovery_and_encryption(template: Template) -> None:
     # Given the template's one table
-    _, props = loaded.table()
+    _, props = template.table()
     # Then it is on demand, reclaims expired items, streams new images, is recoverable and encrypted
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
@@ -69,9 +54,9 @@ def test_the_table_is_on_demand_with_ttl_stream_recovery_and_encryption(loaded: 
     assert props["SSESpecification"]["SSEEnabled"] is True
 
 
-def test_the_delivery_queue_redrives_to_its_dead_letter_queue(loaded: Template) -> None:
+def test_the_delivery_queue_redrives_to_its_dead_letter_queue(template: Template) -> None:
     # Given the template's queues
-    queues = loaded.queues()
+    queues = template.queues()
     # Then a delivery that keeps failing ends in the dead-letter queue, and every queue is encrypted
     redrive = queues["DeliveryQueue"]["RedrivePolicy"]
     assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["DeliveryDeadLetterQueue", "Arn"]}
@@ -79,9 +64,9 @@ def test_the_delivery_queue_redrives_to_its_dead_letter_queue(loaded: Template) 
     assert all(q.get("SqsManagedSseEnabled") for q in queues.values())
 
 
-def test_globals_pin_runtime_architecture_and_tracing(loaded: Template) -> None:
+def test_globals_pin_runtime_architecture_and_tracing(template: Template) -> None:
     # Given the settings every function inherits
-    function_globals = loaded.raw["Globals"]["Function"]
+    function_globals = template.raw["Globals"]["Function"]
     # Then they pin the Lambda runtime the deps layer is built for, and trace with X-Ray
     assert function_globals["Runtime"] == "python3.13"
     assert function_globals["Architectures"] == ["arm64"]
@@ -98,9 +83,9 @@ def _statements(resource: dict[str, Any]) -> list[dict[str, Any]]:
     return statements
 
 
-def test_every_function_has_least_privilege_statements(loaded: Template) -> None:
+def test_every_function_has_least_privilege_statements(template: Template) -> None:
     # Given every function of the template
-    for logical_id, resource in loaded.of_type("AWS::Serverless::Function").items():
+    for logical_id, resource in template.of_type("AWS::Serverless::Function").items():
         # Then each states its own statements (no managed policy templates), none with a wildcard
         for statement in _statements(resource):
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
@@ -110,9 +95,9 @@ def test_every_function_has_least_privilege_statements(loaded: Template) -> None
             assert "dynamodb:DeleteTable" not in actions and "dynamodb:Scan" not in actions
 
 
-def test_the_api_has_explicit_routes_and_its_function_answers_what_they_do_not_take(loaded: Template) -> None:
+def test_the_api_has_explicit_routes_and_its_function_answers_what_they_do_not_take(template: Template) -> None:
     # Given the merchant API's routes, of every function
-    routes = [(f.name, r) for f in loaded.functions() for r in f.routes if r.api == "MerchantHttpApi"]
+    routes = [(f.name, r) for f in template.functions() for r in f.routes if r.api == "MerchantHttpApi"]
     # Then each is an explicit route (no `{proxy+}` catch-all), but for one `$default` route to the
     # API function: an unknown URL or method gets the error envelope (404, 405 + Allow), not API
     # Gateway's bare {"message":"Not Found"}, and API Gateway still picks the explicit routes first
@@ -122,10 +107,10 @@ def test_the_api_has_explicit_routes_and_its_function_answers_what_they_do_not_t
     assert len([route for name, route in routes if name == "api"]) > 50
 
 
-def test_outputs_name_what_a_user_needs(loaded: Template) -> None:
+def test_outputs_name_what_a_user_needs(template: Template) -> None:
     # Given the stack's outputs / Then they name the URLs and resources a deployer looks up
     assert {"ApiUrl", "PortalUrl", "TableName", "DeliveryQueueUrl", "KeyMaterialSecretArn"} <= set(
-        loaded.raw["Outputs"]
+        template.raw["Outputs"]
     )
 
 
@@ -155,12 +140,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.mark.slow
-def test_sam_build_gives_every_function_all_it_imports(built: Path, loaded: Template) -> None:
+def test_sam_build_gives_every_function_all_it_imports(built: Path, template: Template) -> None:
     # Given what `sam build` produced: each function's code, the core layer and the deps layer
     core = built / "CoreLayer" / "python"
     deps = built / "DepsLayer" / "python"
     available = provided_top_levels(core) | provided_top_levels(deps) | set(sys.stdlib_module_names) | RUNTIME_PROVIDED
-    for function in loaded.functions():
+    for function in template.functions():
         code = built / function.logical_id
         module = function.handler.rpartition(".")[0]
         # When every import reachable from its handler is collected (first-party code followed)

@@ -7,29 +7,13 @@ import itertools
 import json
 from typing import Any
 
-import pytest
 from standardwebhooks.webhooks import Webhook
 
 from bench.harness import counting_calls
-from billing.kernel import config
 from billing.webhooks import deliveries
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
-from tests.support.webhooks import FakeClock, Pipeline, Receiver
-
-TIMEOUT_SECONDS = 0.5
-
-
-@pytest.fixture
-def pipeline(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
-    monkeypatch.setenv("WEBHOOK_TIMEOUT_SECONDS", str(TIMEOUT_SECONDS))
-    config.reset()
-    return Pipeline(stack)
-
-
-@pytest.fixture
-def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    return FakeClock(monkeypatch)
+from tests.support.webhooks import DELIVERY_TIMEOUT_SECONDS, FakeClock, Pipeline, Receiver
 
 
 def endpoint(merchant: ApiClient, url: str, events: list[str] | None = None) -> dict[str, Any]:
@@ -104,7 +88,7 @@ def test_failed_attempts_follow_the_schedule_and_every_event_is_acknowledged_onc
     merchant: ApiClient, pipeline: Pipeline, fake_clock: FakeClock
 ) -> None:
     # Given a receiver that fails twice, times out once, fails again, then answers 2xx
-    receiver = Receiver(["fail", "fail", "slow", "fail"], slow_seconds=TIMEOUT_SECONDS * 3)
+    receiver = Receiver(["fail", "fail", "slow", "fail"], slow_seconds=DELIVERY_TIMEOUT_SECONDS * 3)
     try:
         endpoint(merchant, receiver.url)
         # When three events happen and the pipeline runs, moving the clock only as the schedule says

@@ -18,17 +18,11 @@ from billing.kernel.scope import RequestInfo, Scope
 from billing.store.repository import Item, Table, versioned_set
 from billing.webhooks import webhookendpoints
 from tests.conftest import Stack
-from tests.support.apiclient import ApiClient
+from tests.support.apiclient import ApiClient, ok
 
 PATH = "/v1/webhook_endpoints"
 PUBLIC_IP = "93.184.216.34"
 API = RequestInfo(source="api")
-
-
-def ok(response: Any) -> dict[str, Any]:
-    assert response.status == 200, response.text
-    result: dict[str, Any] = response.json()
-    return result
 
 
 def error_of(response: Any, status: int = 400) -> dict[str, Any]:

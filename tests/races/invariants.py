@@ -8,7 +8,7 @@ from typing import Any
 from billing.kernel.scope import Scope
 from billing.subscriptions import subscriptions
 from tests.conftest import Stack
-from tests.faults.support import snapshot
+from tests.support.tablestate import snapshot
 
 WIRE_FIELDS = ("status", "items", "currentPeriodStart", "currentPeriodEnd", "cancelAtPeriodEnd", "latestInvoice")
 

@@ -16,55 +16,28 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from local import template as template_module
-from local.template import ROOT, Template
+from local.template import Template
+from tests.support.tools import CFN_LINT, checkov, run_in_repo
 
 TOOL_ENV = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "LOG_LEVEL": "ERROR"}
 # cfn-lint findings the template accepts, with the reason (none today).
 CFN_LINT_ACCEPTED: dict[str, str] = {}
 
 
-def checkov() -> str:
-    for candidate in (
-        os.environ.get("CHECKOV"),
-        str(ROOT / ".venv-iac" / "bin" / "checkov"),
-        shutil.which("checkov"),
-    ):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    pytest.fail("checkov is not installed: `make iac` installs it into .venv-iac (requirements-iac.txt)")
-
-
-@pytest.fixture(scope="module")
-def loaded() -> Template:
-    return template_module.load()
-
-
 @pytest.fixture(scope="module")
 def checkov_report() -> dict[str, Any]:
-    result = subprocess.run(
-        [
-            checkov(),
-            *("--file", "template.yaml"),
-            *("--framework", "cloudformation"),
-            *("--output", "json"),
-            "--compact",
-            "--skip-download",
-        ],
-        cwd=ROOT,
+    result = run_in_repo(
+        checkov(),
+        *("--file", "template.yaml"),
+        *("--framework", "cloudformation"),
+        *("--output", "json"),
+        "--compact",
+        "--skip-download",
         env=TOOL_ENV,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
     )
     assert result.returncode in (0, 1), result.stdout[-2000:] + result.stderr[-2000:]
     report = json.loads(result.stdout)
@@ -82,10 +55,10 @@ def test_checkov_fails_no_check(checkov_report: dict[str, Any]) -> None:
     assert not failed, "checkov checks failing (fix them, or skip them with a reason):\n" + "\n".join(failed)
 
 
-def test_every_skipped_checkov_check_says_why(checkov_report: dict[str, Any], loaded: Template) -> None:
+def test_every_skipped_checkov_check_says_why(checkov_report: dict[str, Any], template: Template) -> None:
     # Given every skip in the template's Metadata
     skips = []
-    for logical_id, resource in loaded.resources.items():
+    for logical_id, resource in template.resources.items():
         for skip in (resource.get("Metadata") or {}).get("checkov", {}).get("skip", []):
             skips.append((logical_id, skip))
     # Then each names a check and gives a reason of some substance
@@ -100,14 +73,7 @@ def test_every_skipped_checkov_check_says_why(checkov_report: dict[str, Any], lo
 
 def test_cfn_lint_at_every_level_finds_nothing_unexplained() -> None:
     # Given cfn-lint with informational rules too (test_template.py runs the default levels)
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "cfn-lint"), "template.yaml", "--format", "json", "--include-checks", "I"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_in_repo(CFN_LINT, "template.yaml", "--format", "json", "--include-checks", "I")
     findings = json.loads(result.stdout or "[]")
     # Then every finding is one the template accepts, with its reason
     unexplained = [
@@ -118,18 +84,18 @@ def test_cfn_lint_at_every_level_finds_nothing_unexplained() -> None:
     assert not unexplained, "\n".join(unexplained)
 
 
-def test_everything_that_stores_data_is_encrypted_at_rest(loaded: Template) -> None:
+def test_everything_that_stores_data_is_encrypted_at_rest(template: Template) -> None:
     # The table: KMS encryption on (DynamoDB always encrypts; SSEEnabled makes it KMS, not an owned key)
-    _, table = loaded.table()
+    _, table = template.table()
     assert table["SSESpecification"]["SSEEnabled"] is True
     # Every queue: SQS-managed SSE or a KMS key
-    queues = loaded.queues()
+    queues = template.queues()
     assert queues
     for logical_id, props in queues.items():
         assert props.get("SqsManagedSseEnabled") is True or props.get("KmsMasterKeyId"), logical_id
         assert props.get("SqsManagedSseEnabled") is not False, logical_id
     # The key material lives in Secrets Manager (always KMS-encrypted), never in an environment variable
-    secrets = loaded.of_type("AWS::SecretsManager::Secret")
+    secrets = template.of_type("AWS::SecretsManager::Secret")
     assert list(secrets) == ["KeyMaterialSecret"]
     # The functions get the secret's ARN, never its value
-    assert loaded.global_environment()["KEY_MATERIAL_SECRET_ARN"] == {"Ref": "KeyMaterialSecret"}
+    assert template.global_environment()["KEY_MATERIAL_SECRET_ARN"] == {"Ref": "KeyMaterialSecret"}

@@ -69,3 +69,10 @@ class ApiClient:
 
     def delete(self, path: str, **kwargs: Any) -> invoke.HttpResponse:
         return self.request("DELETE", path, **kwargs)
+
+
+def ok(response: invoke.HttpResponse) -> dict[str, Any]:
+    """The JSON body of a 200 answer (the test fails with the body otherwise)."""
+    assert response.status == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result

@@ -3,7 +3,8 @@
 A cookie jar that honours `Max-Age`, `Path`, `Secure` and deletion, a `Host` header, form
 posts, and `open_link`, which does what the landing page's one script does: post the URL's
 fragment to the exchange endpoint. `portal_sign_in` mints a session through the merchant API and
-follows its link in a fresh browser; `csrf_of` reads a page's CSRF token.
+follows its link in a fresh browser (`signed_in` when the landing must succeed); `csrf_of` and
+`page_csrf` read a page's CSRF token.
 """
 
 from __future__ import annotations
@@ -19,6 +20,16 @@ from local.template import Template
 from tests.support.apiclient import ApiClient
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+RETURN_URL = "https://app.example.com/"
+# A German address as the billing-details form posts it.
+ADDRESS_FORM = {
+    "address_line1": "Unter den Linden 5",
+    "address_line2": "",
+    "address_postal_code": "10117",
+    "address_city": "Berlin",
+    "address_state": "",
+    "address_country": "DE",
+}
 
 
 @dataclass
@@ -105,6 +116,12 @@ def csrf_of(text: str) -> str:
     return found.group(1)
 
 
+def page_csrf(page: HttpResponse) -> str:
+    """The CSRF token of a page the portal served (200)."""
+    assert page.status == 200, page.text
+    return csrf_of(page.text)
+
+
 def mint_session(api: ApiClient, customer: str, return_url: str, **fields: Any) -> dict[str, Any]:
     """A portal session for `customer`, as the merchant API answers it (`id`, `url`, ...)."""
     response = api.post("/v1/billing/portal_sessions", {"customer": customer, "returnUrl": return_url, **fields})
@@ -120,3 +137,10 @@ def portal_sign_in(
     session = mint_session(api, customer, return_url, **fields)
     browser = PortalBrowser(template)
     return browser, browser.open_link(session["url"]), session
+
+
+def signed_in(template: Template, api: ApiClient, customer: str, **fields: Any) -> PortalBrowser:
+    """A fresh browser signed in to `customer`'s portal (its landing page answered 200)."""
+    browser, landed, _ = portal_sign_in(template, api, customer, RETURN_URL, **fields)
+    assert landed.status == 200, landed.text
+    return browser

@@ -1,11 +1,16 @@
 """Webhook tests' tools: a scripted receiver on 127.0.0.1, a clock that moves both our time and
-moto's, and the stream → fanout → queue → deliver pipeline driven step by step in-process."""
+moto's, and the stream → fanout → queue → deliver pipeline driven step by step in-process.
+
+Also a pytest plugin (tests/conftest.py loads it): the fixtures `receiver`, `fake_clock` and
+`pipeline` that the integration and fault tests share.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler
@@ -14,10 +19,13 @@ import boto3
 import moto.sqs.models
 import pytest
 
-from billing.kernel import clock
+from billing.kernel import clock, config
 from local.loopback import LoopbackReceiver
 from local.pollers import QueuePoller, StreamPoller
 from tests.conftest import Stack
+
+# What the deliverer waits for a receiver's answer in these tests (WEBHOOK_TIMEOUT_SECONDS).
+DELIVERY_TIMEOUT_SECONDS = 0.5
 
 
 @dataclass
@@ -123,3 +131,23 @@ class Pipeline:
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
         return int(attributes["ApproximateNumberOfMessages"]), int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver on 127.0.0.1 that answers 200."""
+    made = Receiver()
+    yield made
+    made.stop()
+
+
+@pytest.fixture
+def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    return FakeClock(monkeypatch)
+
+
+@pytest.fixture
+def pipeline(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
+    monkeypatch.setenv("WEBHOOK_TIMEOUT_SECONDS", str(DELIVERY_TIMEOUT_SECONDS))
+    config.reset()
+    return Pipeline(stack)

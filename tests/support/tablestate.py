@@ -1,4 +1,5 @@
-"""What the fault and race tests share: the table read whole, and what a request changed in it."""
+"""The table and the queues read whole from moto's backend, and what a request changed in them
+(the fault and race tests)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sortable IDs carry their creation time."""
+"""Prefixed IDs: unique, and sortable ones carry their creation time."""
 
 from __future__ import annotations
 
@@ -16,3 +16,15 @@ def test_the_creation_time_is_read_back_from_the_id(at_ms: int, prefix: str) -> 
 def test_ids_made_later_read_later() -> None:
     first, second = ids.sortable_id("evt"), ids.sortable_id("we")
     assert ids.created_ms(first) < ids.created_ms(second)
+
+
+def test_ids_carry_their_prefix_and_are_unique() -> None:
+    made = {ids.new_id("cust") for _ in range(500)}
+    assert len(made) == 500
+    assert all(i.startswith("cust_") and len(i) == 21 for i in made)
+
+
+def test_sortable_ids_sort_by_creation_time() -> None:
+    made = [ids.sortable_id("evt", at_ms=ms) for ms in (1, 1_000, 1_700_000_000_000, 1_700_000_000_001)]
+    assert made == sorted(made)
+    assert all(len(i) == len("evt_") + 22 for i in made)

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from billing.kernel.money import round_half_away
 from billing.subscriptions.proration import (
     Item,
     add_months,
@@ -16,7 +17,6 @@ from billing.subscriptions.proration import (
     period_boundary,
     prorate,
     remaining_fraction,
-    round_half_away,
 )
 
 START = datetime(2026, 5, 1, tzinfo=UTC)
@@ -53,14 +53,6 @@ def test_to_the_second() -> None:
     one_second_in = START + timedelta(seconds=1)
     total = int((END - START).total_seconds())
     assert remaining_fraction(START, END, one_second_in) == Fraction(total - 1, total)
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [(Fraction(1, 2), 1), (Fraction(-1, 2), -1), (Fraction(149, 100), 1), (Fraction(-151, 100), -2), (Fraction(0), 0)],
-)
-def test_rounding_is_half_away_from_zero(value: Fraction, expected: int) -> None:
-    assert round_half_away(value) == expected
 
 
 @settings(max_examples=300, deadline=None)

@@ -1,4 +1,4 @@
-"""Money: the currency table, exponents and exact proportional splits."""
+"""Money: the currency table, exponents, rounding and exact proportional splits."""
 
 from __future__ import annotations
 
@@ -21,7 +21,22 @@ def test_given_the_tables_then_every_zero_and_three_decimal_currency_is_an_accep
 
 @pytest.mark.parametrize(
     ("currency", "digits"),
-    [("jpy", 0), ("KRW", 0), ("vnd", 0), ("clp", 0), ("bhd", 3), ("jod", 3), ("omr", 3), ("tnd", 3), ("gbp", 2)],
+    [
+        ("jpy", 0),
+        ("KRW", 0),
+        ("vnd", 0),
+        ("clp", 0),
+        ("bhd", 3),
+        ("jod", 3),
+        ("omr", 3),
+        ("tnd", 3),
+        ("gbp", 2),
+        ("eur", 2),
+        ("JPY", 0),
+        ("krw", 0),
+        ("kwd", 3),
+        ("usd", 2),
+    ],
 )
 def test_given_a_currency_when_its_exponent_is_asked_then_iso_minor_digits(currency: str, digits: int) -> None:
     assert money.exponent(currency) == digits
@@ -32,6 +47,18 @@ def test_given_an_unknown_currency_when_validated_then_400_naming_currency_by_de
         money.validate_currency("eur1")
     assert raised.value.param == "currency"
     assert "eur1" in raised.value.message
+
+
+@pytest.mark.parametrize(("code", "normalised"), [("EUR", "eur"), (" usd ", "usd"), ("jpy", "jpy")])
+def test_known_currencies_are_lowercased(code: str, normalised: str) -> None:
+    assert money.validate_currency(code) == normalised
+
+
+@pytest.mark.parametrize("code", ["", "euro", "xyz", "12a"])
+def test_unknown_currencies_are_400_naming_the_param(code: str) -> None:
+    with pytest.raises(InvalidRequest) as raised:
+        money.validate_currency(code, param="defaultCurrency")
+    assert raised.value.param == "defaultCurrency"
 
 
 @settings(max_examples=200, deadline=None)
@@ -50,6 +77,14 @@ def test_property_any_text_is_a_known_currency_or_a_400(code: str) -> None:
         assert error.param == "currency"
     else:
         assert normalized in money.CURRENCIES
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(Fraction(1, 2), 1), (Fraction(-1, 2), -1), (Fraction(149, 100), 1), (Fraction(-151, 100), -2), (Fraction(0), 0)],
+)
+def test_rounding_is_half_away_from_zero(value: Fraction, expected: int) -> None:
+    assert money.round_half_away(value) == expected
 
 
 def test_given_a_total_that_does_not_divide_when_split_then_the_largest_remainders_get_the_extra_units() -> None:
