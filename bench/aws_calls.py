@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.harness import CallCounter, counting_calls, moto_stack, table
+from billing.store.repository import Table
 
 BUDGETS = {
     "GET /v1/account (key cache cold)": 2,
@@ -113,7 +114,7 @@ def count_all() -> dict[str, CallCounter]:
 
     counted: dict[str, CallCounter] = {}
     with moto_stack():
-        _, key = accounts.create_account("Bench Co")
+        _, key = accounts.create_account("Bench Co", table=Table())
         client = ApiClient(template_module.load(), key=key.secret)
         client.get("/health")  # import the handler outside the count
         for operation in operations(client):

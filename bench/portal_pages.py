@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from bench.harness import counting_calls, median_seconds, moto_stack, table
+from billing.store.repository import Table
 
 
 def _signed_in_customer(client: Any, browser: Any) -> dict[str, str]:
@@ -41,7 +42,8 @@ def measure(runs: int) -> str:
 
     rounds = max(runs, 15)
     with moto_stack():
-        account, key = accounts.create_account("Bench Co")
+        db = Table()
+        account, key = accounts.create_account("Bench Co", table=db)
         template = template_module.load()
         client = ApiClient(template, key=key.secret)
         browser = PortalBrowser(template)
@@ -54,8 +56,8 @@ def measure(runs: int) -> str:
                 raise RuntimeError("the overview failed")
 
         def raw_calls() -> None:
-            portalsessions.load(session_id)
-            customers.bundle(scope, made["customer"])
+            portalsessions.load(session_id, table=db)
+            customers.bundle(scope, made["customer"], table=db)
 
         csrf_match = re.search(r'name="csrf" value="([^"]+)"', browser.get("/").text)
         if csrf_match is None:

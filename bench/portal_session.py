@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from bench.harness import median_seconds, moto_stack, table
+from billing.store.repository import Table
 
 
 def measure(runs: int) -> str:
@@ -16,7 +17,7 @@ def measure(runs: int) -> str:
 
     rounds = max(runs, 15)
     with moto_stack() as made:
-        _, key = accounts.create_account("Bench Co")
+        _, key = accounts.create_account("Bench Co", table=Table())
         client = ApiClient(template_module.load(), key=key.secret)
         customer = client.post("/v1/customers", {"name": "Bench Customer"}).json()["id"]
         body = {"customer": customer, "returnUrl": "https://app.example.com/account"}

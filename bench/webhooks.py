@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from bench.harness import moto_stack, table
+from billing.store.repository import Table
 from local.loopback import LoopbackReceiver
 
 EVENTS = 200
@@ -87,11 +88,13 @@ def measure(runs: int) -> str:
         config.reset()
         functions = {f.logical_id: f for f in load().functions()}
         session = boto3.Session()
-        account, _ = accounts.create_account("Bench Co")
+        account, _ = accounts.create_account("Bench Co", table=Table())
         scope = Scope(account["id"], "test")
         from billing.webhooks import webhookendpoints
 
-        webhookendpoints.create(scope, {"url": receiver.url, "enabledEvents": ["*"]}, RequestInfo(source="api"))
+        webhookendpoints.create(
+            scope, {"url": receiver.url, "enabledEvents": ["*"]}, RequestInfo(source="api"), table=Table()
+        )
         fanout = StreamPoller(
             functions["FanoutFunction"], functions["FanoutFunction"].stream_sources[0],
             session.client("dynamodbstreams"), made.stream_arn,
@@ -120,7 +123,7 @@ def measure(runs: int) -> str:
 
         def events(count: int) -> None:
             for n in range(count):
-                customers.create(scope, {"name": f"Bench {n}"}, RequestInfo(source="api"))
+                customers.create(scope, {"name": f"Bench {n}"}, RequestInfo(source="api"), table=Table())
             while fanout.poll_once():
                 pass
 

@@ -89,6 +89,7 @@ def run(argv: Sequence[str]) -> int:
     from billing.accounts import accounts
     from billing.kernel import config
     from billing.kernel.errors import BillingError
+    from billing.store.repository import Table
 
     try:
         if args.stack:
@@ -96,25 +97,26 @@ def run(argv: Sequence[str]) -> int:
         else:
             use_local_stack()
         config.reset()
+        table = Table()
         if args.command == "create-account":
-            account, key = accounts.create_account(args.name, country=args.country, mode=args.mode)
+            account, key = accounts.create_account(args.name, country=args.country, mode=args.mode, table=table)
             print(f"account   {account['id']}  {account['name']}")
             print(f"key       {key.key_id}  ({key.mode} mode)")
             print(f"secret    {key.secret}")
             print("Store the secret key now: it is shown once and kept only as a hash.")
         elif args.command == "list-keys":
-            for key_info in accounts.list_keys(args.account):
+            for key_info in accounts.list_keys(args.account, table=table):
                 state = f"revoked {key_info['revokedAt']}" if key_info["revokedAt"] else "active"
                 print(
                     f"{key_info['id']}  {key_info['mode']:4}  {key_info['display']}  {key_info['createdAt']}  {state}"
                 )
         elif args.command == "add-key":
-            key = accounts.add_key(args.account, args.mode)
+            key = accounts.add_key(args.account, args.mode, table=table)
             print(f"key       {key.key_id}  ({key.mode} mode)")
             print(f"secret    {key.secret}")
             print("Store the secret key now: it is shown once and kept only as a hash.")
         elif args.command == "revoke-key":
-            accounts.revoke_key(args.account, args.key)
+            accounts.revoke_key(args.account, args.key, table=table)
             print(f"revoked   {args.key}")
     except (TargetError, BillingError) as error:
         message = error.message if isinstance(error, BillingError) else str(error)

@@ -12,6 +12,7 @@ from billing.kernel.clock import now
 from billing.kernel.scope import RequestInfo
 from billing.payments import paymentmethods
 from billing.portal import portalconfigs, portalsessions
+from billing.store.repository import Table
 from billing.subscriptions import subscriptions
 from billing.webhooks import webhookendpoints
 
@@ -32,7 +33,8 @@ class Seeded:
 def seed(webhook_url: str | None = None, on_webhook_secret: Callable[[str], None] = lambda _: None) -> Seeded:
     """The demo account; with `webhook_url`, first an endpoint there for every event (its secret
     handed to `on_webhook_secret` at once, so the seed's own events verify)."""
-    account, key = accounts.create_account("Demo Co", country="DE")
+    table = Table()
+    account, key = accounts.create_account("Demo Co", country="DE", table=table)
     accounts.update_account(
         account["id"],
         {
@@ -41,30 +43,36 @@ def seed(webhook_url: str | None = None, on_webhook_secret: Callable[[str], None
             "taxId": "DE136695976",
             "defaultCurrency": "eur",
         },
+        table=table,
     )
     scope = accounts.Caller(account["id"], "test", key.key_id).scope
     endpoint, webhook_secret = (
         webhookendpoints.create(
-            scope, {"url": webhook_url, "enabledEvents": ["*"], "description": "make dev's local receiver"}, SEED
+            scope,
+            {"url": webhook_url, "enabledEvents": ["*"], "description": "make dev's local receiver"},
+            SEED,
+            table=table,
         )
         if webhook_url
         else ({"id": ""}, "")
     )
     on_webhook_secret(webhook_secret)
-    taxrates.create(scope, {"country": "DE", "percentage": 19, "displayName": "USt."}, SEED)
+    taxrates.create(scope, {"country": "DE", "percentage": 19, "displayName": "USt."}, SEED, table=table)
     prices: dict[str, str] = {}
     for product_id, name, monthly in (("prod_basic", "Basic", 900), ("prod_pro", "Pro", 2900)):
-        catalog.create_product(scope, {"id": product_id, "name": name}, SEED)
+        catalog.create_product(scope, {"id": product_id, "name": name}, SEED, table=table)
         price = catalog.create_price(
             scope,
             {"product": product_id, "unitAmount": monthly, "currency": "eur", "recurring": {"interval": "month"}},
             SEED,
+            table=table,
         )
         prices[product_id] = price["id"]
     catalog.create_coupon(
         scope,
         {"id": "rwd_save20", "name": "Save 20%", "percentOff": 20, "duration": "repeating", "durationInMonths": 3},
         SEED,
+        table=table,
     )
     customer = customers.create(
         scope,
@@ -74,11 +82,16 @@ def seed(webhook_url: str | None = None, on_webhook_secret: Callable[[str], None
             "address": {"line1": "Unter den Linden 5", "city": "Berlin", "postalCode": "10117", "country": "DE"},
         },
         SEED,
+        table=table,
     )
     details, behavior = paymentmethods.details_from_token(scope, "tok_visa", now())
-    paymentmethods.attach(scope, customer["id"], details, behavior, SEED)
-    sub = subscriptions.create(scope, {"customer": customer["id"], "items": [{"price": prices["prod_basic"]}]}, SEED)
-    branding.update_branding(scope, {"accentColor": "#0E7C66", "supportUrl": "https://demo.example/support"})
+    paymentmethods.attach(scope, customer["id"], details, behavior, SEED, table=table)
+    sub = subscriptions.create(
+        scope, {"customer": customer["id"], "items": [{"price": prices["prod_basic"]}]}, SEED, table=table
+    )
+    branding.update_branding(
+        scope, {"accentColor": "#0E7C66", "supportUrl": "https://demo.example/support"}, table=table
+    )
     portalconfigs.update(
         scope,
         "default",
@@ -90,6 +103,7 @@ def seed(webhook_url: str | None = None, on_webhook_secret: Callable[[str], None
             },
         },
         SEED,
+        table=table,
     )
     return Seeded(
         account["id"],
@@ -104,5 +118,8 @@ def seed(webhook_url: str | None = None, on_webhook_secret: Callable[[str], None
 
 def portal_link(scope: accounts.Scope, customer_id: str) -> str:
     """A fresh portal session for the demo customer (each link signs in once)."""
-    _, url = portalsessions.create(scope, {"customer": customer_id, "returnUrl": "http://localhost:8000/account"}, SEED)
+    table = Table()
+    _, url = portalsessions.create(
+        scope, {"customer": customer_id, "returnUrl": "http://localhost:8000/account"}, SEED, table=table
+    )
     return url

@@ -13,6 +13,7 @@ from moto import mock_aws
 from billing.accounts import accounts
 from billing.kernel import config
 from billing.store import repository
+from billing.store.repository import Table
 from local import motofidelity, resources
 from local import template as template_module
 from local.template import Template
@@ -44,7 +45,7 @@ class Stack:
 
     def new_account(self, name: str | None = None) -> tuple[str, str]:
         """A fresh account and its first secret key: (account id, sk_test_…)."""
-        account, key = accounts.create_account(name or f"Merchant {uuid.uuid4().hex[:6]}")
+        account, key = accounts.create_account(name or f"Merchant {uuid.uuid4().hex[:6]}", table=Table())
         return account["id"], key.secret
 
 

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from billing.accounts import accounts
 from billing.invoicing import invoices, pdf
 from billing.kernel.errors import BillingError, NotFound
+from billing.store.repository import Table
 
 logger = Logger()
 INVOICE_ID = re.compile(r"^inv_[A-Za-z0-9]{1,40}\Z")
@@ -29,12 +30,13 @@ def _json(status: int, body: dict[str, Any]) -> dict[str, Any]:
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        caller = accounts.authenticate((event.get("headers") or {}).get("authorization"))
+        table = Table()
+        caller = accounts.authenticate((event.get("headers") or {}).get("authorization"), table=table)
         invoice_id = (event.get("pathParameters") or {}).get("id", "")
         if not INVOICE_ID.match(invoice_id):
             raise NotFound(f"No such invoice: '{invoice_id}'.", param="id")
-        invoice = invoices.get(caller.scope, invoice_id)
-        document = pdf.invoice_document(caller.scope, invoice)
+        invoice = invoices.get(caller.scope, invoice_id, table=table)
+        document = pdf.invoice_document(caller.scope, invoice, table=table)
     except BillingError as error:
         return _json(error.status, error.envelope())
     except Exception:

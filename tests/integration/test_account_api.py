@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from billing.accounts import accounts
+from billing.store.repository import Table
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
 
@@ -59,10 +60,10 @@ class TestAuthentication:
     def test_a_revoked_key_is_401_and_the_other_keys_keep_working(self, stack: Stack) -> None:
         # Given an account with two keys
         account_id, first = stack.new_account()
-        second = accounts.add_key(account_id, "test")
-        first_id = next(k["id"] for k in accounts.list_keys(account_id) if k["id"] != second.key_id)
+        second = accounts.add_key(account_id, "test", table=Table())
+        first_id = next(k["id"] for k in accounts.list_keys(account_id, table=Table()) if k["id"] != second.key_id)
         # When the first is revoked
-        accounts.revoke_key(account_id, first_id)
+        accounts.revoke_key(account_id, first_id, table=Table())
         # Then it no longer authenticates, and the second still does
         assert ApiClient(stack.template, key=first).get("/v1/account").status == 401
         assert ApiClient(stack.template, key=second.secret).get("/v1/account").status == 200

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from billing.accounts import accounts, branding
 from billing.kernel.errors import Conflict
 from billing.kernel.scope import Scope
+from billing.store.repository import Table
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
 from tests.support.logos import DEFAULT_BRANDING_WIRE, SIMPLE_SVG, data_uri, png_bytes
@@ -172,7 +173,7 @@ class TestBranding:
     def test_test_and_live_modes_are_separate(self, stack: Stack) -> None:
         account, test_key = stack.new_account()
         test = ApiClient(stack.template, key=test_key)
-        live = ApiClient(stack.template, key=accounts.add_key(account, "live").secret)
+        live = ApiClient(stack.template, key=accounts.add_key(account, "live", table=Table()).secret)
         post(test, {"accentColor": "#112233"})
         live_view = live.get("/v1/branding").json()
         assert live_view == {**DEFAULTS, "livemode": True}
@@ -187,16 +188,16 @@ class TestBranding:
         account, _ = stack.new_account()
         scope = Scope(account, "test")
         if already_stored:
-            branding.update_branding(scope, {"accentColor": "#112233"})
+            branding.update_branding(scope, {"accentColor": "#112233"}, table=Table())
         # Given a read taken before another request's write
-        stale = branding.get_branding(scope)
-        branding.update_branding(scope, {"supportUrl": "https://acme.example/help"})
+        stale = branding.get_branding(scope, table=Table())
+        branding.update_branding(scope, {"supportUrl": "https://acme.example/help"}, table=Table())
         monkeypatch.setattr(branding, "get_branding", lambda scope, table=None: stale)
         # When an update is based on that read, then it is refused, and the other write stays
         with pytest.raises(Conflict):
-            branding.update_branding(scope, {"accentColor": "#778899"})
+            branding.update_branding(scope, {"accentColor": "#778899"}, table=Table())
         monkeypatch.undo()
-        assert branding.get_branding(scope)["supportUrl"] == "https://acme.example/help"
+        assert branding.get_branding(scope, table=Table())["supportUrl"] == "https://acme.example/help"
 
     def test_without_a_key_it_is_401(self, merchant: ApiClient) -> None:
         assert merchant.get("/v1/branding", key="").status == 401

@@ -6,7 +6,7 @@ from typing import Any, cast
 
 from moto.core.model_instances import model_data
 
-from billing.store.repository import Table, put_op
+from billing.store.repository import Put, Table
 from tests.conftest import Stack
 
 
@@ -22,7 +22,7 @@ def test_a_transaction_leaves_no_copy_of_the_table_behind(stack: Stack) -> None:
     # When 20 transactions run (each rolls back from a copy of the whole table, when one fails)
     before = tracked()
     for n in range(20):
-        table.transact([put_op({"pk": f"NEW#{n}", "sk": "A"}), put_op({"pk": f"NEW#{n}", "sk": "B"})])
+        table.transact([Put({"pk": f"NEW#{n}", "sk": "A"}), Put({"pk": f"NEW#{n}", "sk": "B"})])
     # Then moto tracks no copy of the table or its items: a handful of objects, not 20 × 200
     assert tracked() - before < 200, tracked() - before
     assert table.get("NEW#19", "B") == {"pk": "NEW#19", "sk": "B"}

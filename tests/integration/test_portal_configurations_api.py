@@ -89,7 +89,7 @@ class TestTheDefault:
         def first_use() -> None:
             try:
                 barrier.wait()
-                found.append(portalconfigs.resolve(scope, None, RequestInfo(source="api"))["id"])
+                found.append(portalconfigs.resolve(scope, None, RequestInfo(source="api"), table=Table())["id"])
             except BaseException as error:
                 failures.append(error)
 
@@ -107,7 +107,7 @@ class TestTheDefault:
     def test_a_request_that_loses_the_race_answers_the_winners_default(self, stack: Stack) -> None:
         account, key = stack.new_account()
         scope = Scope(account, "test")
-        winner = portalconfigs.resolve(scope, "default", RequestInfo(source="api"))
+        winner = portalconfigs.resolve(scope, "default", RequestInfo(source="api"), table=Table())
 
         class Stale(Table):
             """A table whose first read comes before the winner's write."""

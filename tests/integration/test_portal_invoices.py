@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from billing.invoicing import invoices as invoice_service
+from billing.store.repository import Table
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
 from tests.support.functions import import_function_module
@@ -175,7 +176,9 @@ def test_the_pdf_is_rendered_in_the_sessions_language(shop: Shop, stack: Stack) 
 
     account = shop.api.get("/v1/account").json()["id"]
     scope = Scope(account, "test")
-    german = pdf_service.invoice_document(scope, invoice_service.get(scope, invoice["id"]), "de")
+    german = pdf_service.invoice_document(
+        scope, invoice_service.get(scope, invoice["id"], table=Table()), "de", table=Table()
+    )
     assert strip_volatile(pdf.body) == strip_volatile(german)
 
 

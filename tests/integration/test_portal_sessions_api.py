@@ -12,6 +12,7 @@ import pytest
 
 from billing.accounts import accounts
 from billing.kernel import clock
+from billing.store.repository import Table
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
 
@@ -115,7 +116,7 @@ def test_an_unsafe_return_url_is_refused(merchant: ApiClient, url: str, hint: st
 def test_http_to_localhost_is_for_test_mode_only(stack: Stack) -> None:
     # Given an account with a test key and a live key
     account_id, test_key = stack.new_account()
-    live_key = accounts.add_key(account_id, "live").secret
+    live_key = accounts.add_key(account_id, "live", table=Table()).secret
     test = ApiClient(stack.template, key=test_key)
     live = ApiClient(stack.template, key=live_key)
     body = {"returnUrl": "http://localhost:8000/account"}
@@ -152,8 +153,8 @@ def test_publishable_and_revoked_keys_are_401(stack: Stack) -> None:
     # A publishable key is refused
     assert merchant.post("/v1/billing/portal_sessions", body, key="pk_test_" + "a" * 32).status == 401
     # And a revoked key is refused
-    [listed] = accounts.list_keys(account_id)
-    accounts.revoke_key(account_id, listed["id"])
+    [listed] = accounts.list_keys(account_id, table=Table())
+    accounts.revoke_key(account_id, listed["id"], table=Table())
     refused = merchant.post("/v1/billing/portal_sessions", body)
     assert refused.status == 401 and refused.json()["error"]["type"] == "authentication_error"
 

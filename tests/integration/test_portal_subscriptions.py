@@ -67,7 +67,7 @@ class Portal(ClockedMerchant):
     def audit(self, event_id: str) -> dict[str, Any]:
         account = self.api.get("/v1/account").json()["id"]
         scope = Scope(account, "test")
-        events.get_event(scope, event_id)
+        events.get_event(scope, event_id, table=Table())
         item = Table().get(scope.key("EVT", event_id), "EVENT") or {}
         return dict(item.get("audit") or {})
 

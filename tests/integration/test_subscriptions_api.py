@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 from billing.kernel.clock import from_wire
 from billing.kernel.scope import RequestInfo
+from billing.store.repository import Table
 from billing.subscriptions import changes as subscription_changes
 from billing.subscriptions import subscriptions
 from tests.support.apiclient import ApiClient
@@ -178,7 +179,9 @@ def test_two_concurrent_changes_to_one_subscription_one_wins_one_gets_409(
         if not raced["done"]:
             raced["done"] = True
             # Another request commits its change between our read and our write.
-            subscription_changes.update(scope, sub_id, {"cancelAtPeriodEnd": True}, RequestInfo("portal"))
+            subscription_changes.update(
+                scope, sub_id, {"cancelAtPeriodEnd": True}, RequestInfo("portal"), table=Table()
+            )
         return stale
 
     monkeypatch.setattr(subscription_changes, "get", get_then_lose_the_race)  # `update` reads through it

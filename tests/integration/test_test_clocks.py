@@ -10,6 +10,7 @@ import pytest
 
 from billing.accounts import accounts
 from billing.kernel import clock
+from billing.store.repository import Table
 from billing.subscriptions.proration import period_boundary
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
@@ -149,7 +150,7 @@ def test_clocks_only_move_forward_and_only_in_test_mode(timeline: Timeline, stac
     back = timeline.api.post(f"/v1/test_clocks/{timeline.clock_id}/advance", {"frozenTime": "2025-01-01T00:00:00Z"})
     assert back.status == 400 and back.json()["error"]["param"] == "frozenTime"
     account, _ = stack.new_account()
-    live = ApiClient(stack.template, key=accounts.add_key(account, "live").secret)
+    live = ApiClient(stack.template, key=accounts.add_key(account, "live", table=Table()).secret)
     refused = live.post("/v1/test_clocks", {"frozenTime": "2026-01-01T00:00:00Z"})
     assert refused.status == 403
     unknown = timeline.api.post("/v1/customers", {"name": "x", "testClock": "clock_nope"})

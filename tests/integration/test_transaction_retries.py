@@ -8,7 +8,7 @@ import pytest
 
 from billing.kernel.errors import Conflict
 from billing.store import repository
-from billing.store.repository import Table, put_op
+from billing.store.repository import Put, Table
 from tests.conftest import Stack
 
 
@@ -22,7 +22,7 @@ def test_every_transaction_carries_a_client_request_token(stack: Stack) -> None:
 
     db.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", record)
     try:
-        Table().transact([put_op({"pk": "TOKEN#1", "sk": "A"}, condition="attribute_not_exists(pk)")])
+        Table().transact([Put({"pk": "TOKEN#1", "sk": "A"}, condition="attribute_not_exists(pk)")])
     finally:
         db.meta.events.unregister("provide-client-params.dynamodb.TransactWriteItems", record)
     # Then it named a token
@@ -32,7 +32,7 @@ def test_every_transaction_carries_a_client_request_token(stack: Stack) -> None:
 
 def test_a_retried_transaction_with_its_token_is_the_same_success(stack: Stack) -> None:
     # Given a transaction that creates an item only if it does not exist, committed once
-    operations = [put_op({"pk": "TOKEN#2", "sk": "A", "n": 1}, condition="attribute_not_exists(pk)")]
+    operations = [Put({"pk": "TOKEN#2", "sk": "A", "n": 1}, condition="attribute_not_exists(pk)")]
     Table().transact(operations, token="retry-token-1")
     # When the client sends it again with the same token (botocore's retry after a timeout)
     Table().transact(operations, token="retry-token-1")

@@ -39,13 +39,13 @@ def create(merchant: ApiClient, **fields: Any) -> dict[str, Any]:
 def new_merchant(stack: Stack, mode: str = "test") -> tuple[ApiClient, Scope]:
     account, key = stack.new_account()
     if mode == "live":
-        key = accounts.add_key(account, "live").secret
+        key = accounts.add_key(account, "live", table=Table()).secret
         assert key.startswith("sk_live_")
     return ApiClient(stack.template, key=key), Scope(account, mode)  # type: ignore[arg-type]
 
 
 def stored(scope: Scope, endpoint_id: str) -> Item:
-    return webhookendpoints.get(scope, endpoint_id)
+    return webhookendpoints.get(scope, endpoint_id, table=Table())
 
 
 class TestCreate:
@@ -156,7 +156,7 @@ class TestCreate:
         listed = ok(merchant.get(PATH, query={"limit": 100}))["data"]
         assert len(listed) == 16
         # And the live mode of the same account has its own 16
-        live = ApiClient(stack.template, key=accounts.add_key(scope.account_id, "live").secret)
+        live = ApiClient(stack.template, key=accounts.add_key(scope.account_id, "live", table=Table()).secret)
         assert create(live, url=f"https://{PUBLIC_IP}/hooks")["livemode"] is True
         # And deleting one makes room for one
         ok(merchant.delete(f"{PATH}/{ids[3]}"))
@@ -269,17 +269,17 @@ class TestDisable:
         created = create(merchant, enabledEvents=["invoice.paid"])
         disabled = ok(merchant.post(f"{PATH}/{created['id']}", {"disabled": True}))
         assert (disabled["status"], disabled["disabled"], disabled["disabledReason"]) == ("disabled", True, None)
-        assert webhookendpoints.subscribed(scope, "invoice.paid") == []
+        assert webhookendpoints.subscribed(scope, "invoice.paid", table=Table()) == []
         enabled = ok(merchant.post(f"{PATH}/{created['id']}", {"disabled": False}))
         assert (enabled["status"], enabled["disabled"]) == ("enabled", False)
-        assert [e["id"] for e in webhookendpoints.subscribed(scope, "invoice.paid")] == [created["id"]]
+        assert [e["id"] for e in webhookendpoints.subscribed(scope, "invoice.paid", table=Table())] == [created["id"]]
 
     def test_a_receiver_that_is_gone_disables_its_endpoint_with_the_reason(self, stack: Stack) -> None:
         merchant, scope = new_merchant(stack)
         created = create(merchant)
         before = stored(scope, created["id"])
         # When the deliverer is told 410 Gone
-        webhookendpoints.disable(scope, created["id"], "The receiver answered 410 Gone.")
+        webhookendpoints.disable(scope, created["id"], "The receiver answered 410 Gone.", table=Table())
         # Then the merchant sees it disabled, and why
         shown = ok(merchant.get(f"{PATH}/{created['id']}"))
         assert (shown["status"], shown["disabledReason"]) == ("disabled", "The receiver answered 410 Gone.")
@@ -295,7 +295,7 @@ class TestDisable:
         merchant, scope = new_merchant(stack)
         created = create(merchant)
         ok(merchant.delete(f"{PATH}/{created['id']}"))
-        webhookendpoints.disable(scope, created["id"], "gone")
+        webhookendpoints.disable(scope, created["id"], "gone", table=Table())
         assert Table().get(*webhookendpoints.endpoint_key(scope, created["id"])) is None
 
 
@@ -310,13 +310,13 @@ class TestSubscribed:
         create(other, enabledEvents=["*"])
 
         def ids(event_type: str) -> set[str]:
-            return {e["id"] for e in webhookendpoints.subscribed(scope, event_type)}
+            return {e["id"] for e in webhookendpoints.subscribed(scope, event_type, table=Table())}
 
         assert ids("invoice.paid") == {everything, invoices}
         assert ids("customer.created") == {everything, customers}
         assert ids("subscription.created") == {everything}
-        assert len(webhookendpoints.subscribed(other_scope, "invoice.paid")) == 1
-        assert webhookendpoints.subscribed(Scope(scope.account_id, "live"), "invoice.paid") == []
+        assert len(webhookendpoints.subscribed(other_scope, "invoice.paid", table=Table())) == 1
+        assert webhookendpoints.subscribed(Scope(scope.account_id, "live"), "invoice.paid", table=Table()) == []
 
 
 class TestDelete:
@@ -413,7 +413,7 @@ class TestLiveMode:
     def test_live_endpoints_are_live_and_apart_from_test_ones(self, stack: Stack) -> None:
         account, test_key = stack.new_account()
         test = ApiClient(stack.template, key=test_key)
-        live = ApiClient(stack.template, key=accounts.add_key(account, "live").secret)
+        live = ApiClient(stack.template, key=accounts.add_key(account, "live", table=Table()).secret)
         live_endpoint = create(live, url=f"https://{PUBLIC_IP}/hooks")
         test_endpoint = create(test)
         assert (live_endpoint["livemode"], test_endpoint["livemode"]) == (True, False)

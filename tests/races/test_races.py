@@ -28,6 +28,7 @@ from billing.customers import customers
 from billing.kernel import clock
 from billing.kernel.errors import BillingError, Conflict
 from billing.kernel.scope import RequestInfo, Scope
+from billing.store.repository import Table
 from billing.subscriptions import changes as subscription_changes
 from billing.subscriptions import subscriptions, testclocks
 from local import invoke
@@ -124,19 +125,22 @@ def test_plan_switches_quantity_changes_and_cancellations_at_once_commit_one_eve
             )
         ),
         lambda: as_portal(lambda: tabs[1].post(f"/subscriptions/{sub['id']}/cancel", {"csrf": cancel_csrf})),
-        lambda: as_service(lambda: subscription_changes.update(scope, sub["id"], quantity(3), api_info)),
-        lambda: as_service(lambda: subscription_changes.update(scope, sub["id"], quantity(4), api_info)),
+        lambda: as_service(lambda: subscription_changes.update(scope, sub["id"], quantity(3), api_info, table=Table())),
+        lambda: as_service(lambda: subscription_changes.update(scope, sub["id"], quantity(4), api_info, table=Table())),
         lambda: as_service(
             lambda: subscription_changes.update(
                 scope,
                 sub["id"],
                 {"items": [{"price": shop.monthly, "quantity": 5}], "prorationBehavior": "none"},
                 api_info,
+                table=Table(),
             )
         ),
     ]
     if round_ == 2:  # and a cancellation now, which ends every other change
-        contestants.append(lambda: as_service(lambda: subscriptions.cancel(scope, sub["id"], api_info, prorate=True)))
+        contestants.append(
+            lambda: as_service(lambda: subscriptions.cancel(scope, sub["id"], api_info, prorate=True, table=Table()))
+        )
     # When they all run at once
     outcomes = race(contestants)
     # Then each either won or was refused cleanly, and every win is one committed version with its event
@@ -191,7 +195,7 @@ def test_the_clock_renewing_while_the_api_changes_the_subscriptions_renews_each_
 
     def change(sub: dict[str, Any], n: int) -> Callable[[], Outcome]:
         body = {"items": [{"price": shop.monthly, "quantity": n}], "prorationBehavior": "always_invoice"}
-        return lambda: as_service(lambda: subscription_changes.update(scope, sub["id"], body, info))
+        return lambda: as_service(lambda: subscription_changes.update(scope, sub["id"], body, info, table=Table()))
 
     # When two clock runs (overlapping schedules) and API changes to both run at once
     outcomes = race(
@@ -232,7 +236,7 @@ def test_a_test_clock_advanced_while_the_api_changes_its_subscriptions_renews_ea
 
     def change(sub: dict[str, Any], n: int) -> Callable[[], Outcome]:
         body = {"items": [{"price": shop.monthly, "quantity": n}], "prorationBehavior": "always_invoice"}
-        return lambda: as_service(lambda: subscription_changes.update(scope, sub["id"], body, info))
+        return lambda: as_service(lambda: subscription_changes.update(scope, sub["id"], body, info, table=Table()))
 
     # When the clock is advanced past their period end while the API changes each of them
     outcomes = race(
@@ -240,7 +244,7 @@ def test_a_test_clock_advanced_while_the_api_changes_its_subscriptions_renews_ea
             lambda: as_api(
                 lambda: api.post(f"/v1/test_clocks/{test_clock}/advance", {"frozenTime": clock.to_wire(target)})
             ),
-            lambda: as_service(lambda: testclocks.advance(scope, test_clock, target, info)),
+            lambda: as_service(lambda: testclocks.advance(scope, test_clock, target, info, table=Table())),
             *(change(sub, n) for n, sub in enumerate(subs, start=2)),
             *(change(sub, n) for n, sub in enumerate(subs, start=7)),
         ]

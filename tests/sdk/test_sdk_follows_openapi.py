@@ -103,7 +103,10 @@ def typed_dicts() -> dict[str, Any]:
     return {
         name: value
         for name, value in vars(vinr.types).items()
-        if isinstance(value, type) and typing.is_typeddict(value) and value.__module__ == vinr.types.__name__
+        if isinstance(value, type)
+        and typing.is_typeddict(value)
+        and value.__module__ == vinr.types.__name__
+        and not name.startswith("_")  # a base two types share; each of them is checked whole
     }
 
 

@@ -91,7 +91,7 @@ def _invalid_request(error: RequestValidationError) -> Response[Any]:
     # The validation middleware runs before ours: a request without a valid key must still
     # get its 401 rather than a 400 about the body.
     try:
-        auth.authenticate(resolver)
+        auth.check_key(resolver)
     except BillingError as auth_error:
         return error_response(auth_error)
     return error_response(validation_error(error.errors()))
@@ -100,7 +100,7 @@ def _invalid_request(error: RequestValidationError) -> Response[Any]:
 @resolver.exception_handler(RequestUnsupportedContentType)
 def _unsupported_content_type(_: RequestUnsupportedContentType) -> Response[Any]:
     try:
-        auth.authenticate(resolver)
+        auth.check_key(resolver)
     except BillingError as auth_error:
         return error_response(auth_error)
     return error_response(UnsupportedMediaType("Send the request body as JSON, with 'Content-Type: application/json'."))

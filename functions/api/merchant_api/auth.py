@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from billing.accounts.accounts import Caller
 from billing.accounts.accounts import authenticate as authenticate_header
 from billing.kernel.errors import PermissionDenied
+from billing.store.repository import Table
 
 PUBLIC_PATHS = frozenset({"/health", "/v1/openapi.json"})
 # Routes only a merchant's server may call: a browser sends `Origin` on every cross-origin
@@ -18,9 +19,9 @@ PUBLIC_PATHS = frozenset({"/health", "/v1/openapi.json"})
 SERVER_ONLY = frozenset({("POST", "/v1/billing/portal_sessions")})
 
 
-def authenticate(app: BaseRouter) -> Caller:
+def authenticate(app: BaseRouter, table: Table) -> Caller:
     """The caller (401 without a valid secret key), refused on server-only routes from a browser (403)."""
-    found = authenticate_header(app.current_event.headers.get("authorization"))
+    found = authenticate_header(app.current_event.headers.get("authorization"), table=table)
     event = app.current_event
     if (event.http_method, event.path) in SERVER_ONLY and event.headers.get("origin") is not None:
         raise PermissionDenied(
@@ -30,9 +31,16 @@ def authenticate(app: BaseRouter) -> Caller:
     return found
 
 
+def check_key(app: BaseRouter) -> None:
+    """The 401 (or 403) of a request without a valid key, for answers given before the middlewares run."""
+    authenticate(app, Table())
+
+
 def authenticate_request(app: BaseRouter, next_middleware: Callable[..., Response[Any]]) -> Response[Any]:
     if app.current_event.path not in PUBLIC_PATHS:
-        app.append_context(caller=authenticate(app))
+        # The request's table: the services it calls read and write through it (`request.table`).
+        table = Table()
+        app.append_context(table=table, caller=authenticate(app, table))
     return next_middleware(app)
 
 

@@ -65,7 +65,7 @@ class _Persistence(DynamoDBPersistenceLayer):
         """The mark that commits with the change: the record completed, answering the stand-in.
         Only an in-progress record takes it, so a second commit under the key fails its condition."""
         stand_in = {"status": _ANSWER_UNAVAILABLE.status, "body": json.dumps(_ANSWER_UNAVAILABLE.envelope())}
-        return repository.update_op(
+        return repository.Update(
             RECORDS_PARTITION,
             str(self._get_hashed_idempotency_key(request)),
             "SET #status = :completed, #data = :data",

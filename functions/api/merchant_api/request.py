@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
 from billing.kernel.errors import InvalidRequest, NotFound
 from billing.kernel.scope import RequestInfo, Scope
+from billing.store.repository import Table
 from merchant_api.auth import PUBLIC_PATHS, caller
 from merchant_api.idempotency import key_of
 from merchant_api.wire import MethodNotAllowed, error_response
@@ -17,6 +18,14 @@ from merchant_api.wire import MethodNotAllowed, error_response
 
 def scope(router: BaseRouter) -> Scope:
     return caller(router).scope
+
+
+def table(router: BaseRouter) -> Table:
+    """The table the authentication middleware made for this request, handed to every service."""
+    found = router.context.get("table")
+    if not isinstance(found, Table):
+        raise RuntimeError("route reached without authentication")
+    return found
 
 
 def info(router: BaseRouter) -> RequestInfo:

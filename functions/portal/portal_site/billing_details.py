@@ -148,7 +148,7 @@ def _render(
 
 
 def _customer(who: SignedIn) -> Item:
-    return customers.get(who.scope, who.customer_id)
+    return customers.get(who.scope, who.customer_id, table=who.table)
 
 
 async def show(request: Request) -> Response:
@@ -216,7 +216,7 @@ async def save(request: Request) -> Response:
         errors.setdefault(field, _message(gettext, field, problem))
     if not errors:
         try:
-            customers.update(who.scope, who.customer_id, fields, who.request_info(request))
+            customers.update(who.scope, who.customer_id, fields, who.request_info(request), table=who.table)
         except InvalidRequest as refused:
             field = _field(refused.param)
             errors[field] = _message(gettext, field, refused)
@@ -249,7 +249,9 @@ async def add_tax_id(request: Request) -> Response:
         errors["tax_value"] = gettext(MESSAGES["tax_id_limit"], count=customers.MAX_TAX_IDS)
     if not errors and type_ is not None and value is not None:
         try:
-            customers.add_tax_id(who.scope, who.customer_id, type_, value.strip(), who.request_info(request))
+            customers.add_tax_id(
+                who.scope, who.customer_id, type_, value.strip(), who.request_info(request), table=who.table
+            )
         except InvalidRequest as refused:
             if refused.code == "tax_id_exists":
                 errors["tax_value"] = gettext(MESSAGES["tax_id_exists"])
@@ -274,7 +276,7 @@ async def remove_tax_id(request: Request) -> Response:
     if not TAX_ID.match(tax_id):
         raise HTTPException(404)
     try:
-        customers.delete_tax_id(who.scope, who.customer_id, tax_id, who.request_info(request))
+        customers.delete_tax_id(who.scope, who.customer_id, tax_id, who.request_info(request), table=who.table)
     except NotFound:
         raise HTTPException(404) from None
     return done(who, PATH, "tax_id_removed")

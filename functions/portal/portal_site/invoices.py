@@ -38,7 +38,9 @@ async def invoice_list(request: Request) -> Response:
     after = request.query_params.get("after") or None
     if after is not None and not INVOICE_ID.match(after):
         raise HTTPException(404)
-    found = invoices.list_invoices(who.scope, limit=PAGE_SIZE, starting_after=after, customer=who.customer_id)
+    found = invoices.list_invoices(
+        who.scope, limit=PAGE_SIZE, starting_after=after, customer=who.customer_id, table=who.table
+    )
     data: list[dict[str, Any]] = found["data"]
     return page(
         request,
@@ -83,7 +85,7 @@ async def invoice_pdf(request: Request) -> Response:
     invoice = own_invoice(who, request.path_params["invoice_id"])
     from billing.invoicing import pdf  # reportlab: loaded by this route only
 
-    document = pdf.invoice_document(who.scope, invoice, locale_of(request, who.session))
+    document = pdf.invoice_document(who.scope, invoice, locale_of(request, who.session), table=who.table)
     return Response(
         document,
         media_type="application/pdf",

@@ -22,7 +22,7 @@ from billing.kernel.errors import NotFound
 from billing.kernel.scope import RequestInfo, Scope
 from billing.portal import portalsessions
 from billing.portal.portalsessions import SessionUnavailable
-from billing.store.repository import Item
+from billing.store.repository import Item, Table
 from portal_site import cookies, forms
 from portal_site.rendering import page
 
@@ -56,6 +56,7 @@ class FeatureDisabled(Exception):
 class SignedIn:
     session: Item
     cookie: cookies.PortalCookie
+    table: Table  # the request's table, handed to every service the page calls
 
     @property
     def scope(self) -> Scope:
@@ -93,7 +94,7 @@ class SignedIn:
 
 def owned(
     who: SignedIn,
-    fetch: Callable[[Scope, str], Item],
+    fetch: Callable[..., Item],
     object_id: str,
     pattern: re.Pattern[str],
     *,
@@ -104,7 +105,7 @@ def owned(
     if not pattern.match(object_id):
         raise HTTPException(404)
     try:
-        item = fetch(who.scope, object_id)
+        item = fetch(who.scope, object_id, table=who.table)
     except NotFound:
         raise HTTPException(404) from None
     if item.get("customer") != who.customer_id or not shown(item):
@@ -117,13 +118,22 @@ def _check_host(request: Request, session: Item) -> None:
         raise WrongHost()
 
 
+def table_of(request: Request) -> Table:
+    """The table this request's services read and write through: one per request."""
+    found = getattr(request.state, "table", None)
+    if not isinstance(found, Table):
+        found = request.state.table = Table()
+    return found
+
+
 def signed_in(request: Request) -> SignedIn:
     cookie = cookies.parse(request.cookies.get(cookies.COOKIE_NAME))
     if cookie is None:
         raise SessionUnavailable(None)
-    session = portalsessions.authenticate(cookie.session_id, cookie.token)
+    table = table_of(request)
+    session = portalsessions.authenticate(cookie.session_id, cookie.token, table=table)
     _check_host(request, session)
-    return SignedIn(session, cookie)
+    return SignedIn(session, cookie, table)
 
 
 async def checked_form(request: Request, who: SignedIn) -> Any:
@@ -157,7 +167,7 @@ def done(who: SignedIn, path: str, notice: str, *, flow: str | None = None) -> R
 async def landing(request: Request) -> Response:
     """GET /session/{id}: nothing is spent by fetching it (link scanners, previews)."""
     session_id = request.path_params["session_id"]
-    session = portalsessions.load(session_id) if _SESSION_ID.match(session_id) else None
+    session = portalsessions.load(session_id, table=table_of(request)) if _SESSION_ID.match(session_id) else None
     if session is None:
         raise SessionUnavailable(None)
     _check_host(request, session)
@@ -174,7 +184,7 @@ async def exchange(request: Request) -> Response:
     form = await request.form()
     host = request.headers.get("host")
     try:
-        session, token = portalsessions.exchange(session_id, forms.text(form, "secret"), host)
+        session, token = portalsessions.exchange(session_id, forms.text(form, "secret"), host, table=table_of(request))
     except SessionUnavailable as refused:
         if refused.session is not None:
             _check_host(request, refused.session)
@@ -199,7 +209,7 @@ async def home(request: Request) -> Response:
     """The overview: subscriptions, the default payment method, billing details, the latest
     invoices, and the way back to the merchant; all from one read of the customer's items."""
     who = signed_in(request)
-    found = customers.bundle(who.scope, who.customer_id)
+    found = customers.bundle(who.scope, who.customer_id, table=who.table)
     default_pm = next(
         (pm for pm in found.payment_methods if pm["id"] == found.customer.get("defaultPaymentMethod")), None
     )
@@ -225,7 +235,7 @@ async def return_to_merchant(request: Request) -> Response:
     """POST /return: ends the session (the link and the cookie are spent) and goes back."""
     who = signed_in(request)
     await checked_form(request, who)
-    portalsessions.revoke(who.scope, who.session["id"])
+    portalsessions.revoke(who.scope, who.session["id"], table=who.table)
     response = RedirectResponse(who.session["returnUrl"], status_code=303)
     response.delete_cookie(cookies.COOKIE_NAME, path="/", secure=True, httponly=True, samesite="strict")
     return response
@@ -238,7 +248,7 @@ async def logo(request: Request) -> Response:
     if not re.fullmatch(r"acct_[A-Za-z0-9]{1,40}", params["account"]) or params["mode"] not in ("test", "live"):
         return page(request, "not_found.html", None, status=404)
     accounts_scope = Scope(params["account"], params["mode"])
-    item = branding.get_branding(accounts_scope)
+    item = branding.get_branding(accounts_scope, table=table_of(request))
     content = branding.logo_content(item)
     if content is None or branding.logo_hash(item) != params["digest"]:
         return page(request, "not_found.html", None, status=404)

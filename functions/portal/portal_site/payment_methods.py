@@ -110,7 +110,7 @@ def _charged_with(found: customers.Bundle, invoice: Item) -> Item | None:
 
 def _render_list(request: Request, who: SignedIn, *, status: int = 200, problem: str | None = None) -> Response:
     settings = who.require("paymentMethodUpdate")
-    found = customers.bundle(who.scope, who.customer_id)
+    found = customers.bundle(who.scope, who.customer_id, table=who.table)
     gettext = forms.gettext_for(request, who.session)
     notice = NOTICES.get(request.query_params.get("done") or "")
     open_invoices = [
@@ -148,7 +148,7 @@ async def make_default(request: Request) -> Response:
     who.require("paymentMethodUpdate")
     await checked_form(request, who)
     pm_id = _own_method_id(who, request.path_params["pm_id"])
-    paymentmethods.set_default(who.scope, who.customer_id, pm_id, who.request_info(request))
+    paymentmethods.set_default(who.scope, who.customer_id, pm_id, who.request_info(request), table=who.table)
     return done(who, PATH, "default_changed", flow=FLOW)
 
 
@@ -160,7 +160,7 @@ async def remove(request: Request) -> Response:
     await checked_form(request, who)
     pm_id = _own_method_id(who, request.path_params["pm_id"])
     try:
-        paymentmethods.detach(who.scope, who.customer_id, pm_id, who.request_info(request))
+        paymentmethods.detach(who.scope, who.customer_id, pm_id, who.request_info(request), table=who.table)
     except NotFound:
         raise HTTPException(404) from None
     except Conflict as refused:
@@ -174,7 +174,7 @@ def _own_method_id(who: SignedIn, pm_id: str) -> str:
     if not PM_ID.match(pm_id):
         raise HTTPException(404)
     try:
-        paymentmethods.get(who.scope, who.customer_id, pm_id)
+        paymentmethods.get(who.scope, who.customer_id, pm_id, table=who.table)
     except NotFound:
         raise HTTPException(404) from None
     return pm_id
@@ -191,11 +191,11 @@ async def pay(request: Request) -> Response:
     back = f"/invoices/{invoice['id']}" if forms.single(form, "from") == "invoice" else PATH
     if invoice["status"] != "open":
         return _render_list(request, who, status=409, problem="invoice_not_open")
-    found = customers.bundle(who.scope, who.customer_id)
+    found = customers.bundle(who.scope, who.customer_id, table=who.table)
     if _charged_with(found, invoice) is None:
         return _render_list(request, who, status=402, problem="payment_method_missing")
     try:
-        after = collection.pay_invoice(who.scope, invoice["id"], who.request_info(request))
+        after = collection.pay_invoice(who.scope, invoice["id"], who.request_info(request), table=who.table)
     except InvalidRequest as refused:
         code = refused.code if refused.code in PROBLEMS else "payment_failed"
         return _render_list(request, who, status=402 if code == "payment_failed" else 409, problem=code)
@@ -317,7 +317,13 @@ async def add_card(request: Request) -> Response:
                 who.scope, number=number.strip(), exp_month=parsed[0], exp_year=parsed[1], cvc=cvc, now=clock.now()
             )
             paymentmethods.attach(
-                who.scope, who.customer_id, details, behavior, who.request_info(request), set_default=make_default
+                who.scope,
+                who.customer_id,
+                details,
+                behavior,
+                who.request_info(request),
+                set_default=make_default,
+                table=who.table,
             )
         except paymentmethods.CardDeclined:
             errors["number"] = forms.say(gettext, MESSAGES["card_declined"])
@@ -369,7 +375,9 @@ async def add_sepa(request: Request) -> Response:
             details, behavior = paymentmethods.details_from_iban(
                 who.scope, iban=iban, now=clock.now(), ip=info.ip, user_agent=info.user_agent
             )
-            paymentmethods.attach(who.scope, who.customer_id, details, behavior, info, set_default=make_default)
+            paymentmethods.attach(
+                who.scope, who.customer_id, details, behavior, info, set_default=make_default, table=who.table
+            )
         except InvalidRequest:
             errors["iban"] = forms.say(gettext, MESSAGES["invalid_iban"])
     if errors:

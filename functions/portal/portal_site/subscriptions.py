@@ -133,7 +133,7 @@ def _updatable(request: Request) -> Updatable:
 
 
 def _plans(found: Updatable) -> list[PlanOffer]:
-    return offers.offered_plans(found.who.scope, found.settings, found.sub)
+    return offers.offered_plans(found.who.scope, found.settings, found.sub, table=found.who.table)
 
 
 def _update_page(
@@ -217,7 +217,9 @@ async def update_confirm(request: Request) -> Response:
         return posted
     who, sub = posted.found.who, posted.found.sub
     try:
-        preview = changes.preview_switch(who.scope, posted.found.policy, sub, posted.plan.price, posted.chosen.quantity)
+        preview = changes.preview_switch(
+            who.scope, posted.found.policy, sub, posted.plan.price, posted.chosen.quantity, table=who.table
+        )
     except InvalidRequest:
         return _failed(request, posted, "price")
     return page(
@@ -246,7 +248,13 @@ async def update_apply(request: Request) -> Response:
     who, sub = posted.found.who, posted.found.sub
     try:
         made = changes.switch(
-            who.scope, posted.found.policy, sub, posted.plan.price, posted.chosen.quantity, who.request_info(request)
+            who.scope,
+            posted.found.policy,
+            sub,
+            posted.plan.price,
+            posted.chosen.quantity,
+            who.request_info(request),
+            table=who.table,
         )
     except InvalidRequest:
         return _failed(request, posted, "failed")
@@ -279,7 +287,7 @@ def _cancel_page(
         credit=policy.prorate,
         survey=policy.survey and bool(options),
         options=options,
-        offer=offers.retention_offer(who.scope, settings, sub),
+        offer=offers.retention_offer(who.scope, settings, sub, table=who.table),
         typed=typed or {"reason": "", "comment": ""},
         errors=_errors(request, who, errors or {}),
         comment_max=COMMENT_MAX,
@@ -318,7 +326,7 @@ async def cancel_apply(request: Request) -> Response:
         typed = {"reason": reason if reason in REASONS else "", "comment": comment[: COMMENT_MAX * 4]}
         return _cancel_page(request, who, settings, sub, typed=typed, errors=errors, status=400)
     try:
-        made = changes.cancel(who.scope, policy, sub, details, who.request_info(request))
+        made = changes.cancel(who.scope, policy, sub, details, who.request_info(request), table=who.table)
     except InvalidRequest:
         return _cancel_page(request, who, settings, sub, errors={"reason": "failed"}, status=400)
     return done(who, "/", "canceled" if made == "canceled" else "cancel_scheduled", flow="subscription_cancel")
@@ -329,11 +337,11 @@ async def retain(request: Request) -> Response:
     who = signed_in(request)
     settings, sub = _cancellable(who, request)
     await checked_form(request, who)
-    offer = offers.retention_offer(who.scope, settings, sub)
+    offer = offers.retention_offer(who.scope, settings, sub, table=who.table)
     if offer is None:
         raise HTTPException(404)
     try:
-        changes.accept_retention(who.scope, offer, sub, who.request_info(request))
+        changes.accept_retention(who.scope, offer, sub, who.request_info(request), table=who.table)
     except InvalidRequest:
         return _cancel_page(request, who, settings, sub, errors={"reason": "failed"}, status=400)
     return done(who, "/", "offer_accepted", flow="subscription_cancel")
@@ -344,7 +352,7 @@ async def renew(request: Request) -> Response:
     who = signed_in(request)
     _, sub = _cancellable(who, request)
     await checked_form(request, who)
-    changes.renew(who.scope, sub, who.request_info(request))
+    changes.renew(who.scope, sub, who.request_info(request), table=who.table)
     return done(who, "/", "renewed")
 
 

@@ -315,8 +315,8 @@ class PaymentError(TypedDict):
     message: str | None
 
 
-class Invoice(TypedDict):
-    """An invoice."""
+class _InvoiceParts(TypedDict):
+    """An invoice's parts and amounts (in minor units of `currency`)."""
 
     number: str | None
     customer: str
@@ -345,42 +345,20 @@ class Invoice(TypedDict):
     lastPaymentError: PaymentError | None
     object: Literal["invoice"]
     livemode: bool
+
+
+class Invoice(_InvoiceParts):
+    """An invoice."""
+
     id: str
     status: Literal["draft", "open", "paid", "void", "uncollectible"]
     seller: Seller
     customerDetails: CustomerDetails
 
 
-class InvoicePreview(TypedDict):
+class InvoicePreview(_InvoiceParts):
     """An invoice not made yet: no ID, number, seller or customer details."""
 
-    number: str | None
-    customer: str
-    subscription: str | None
-    currency: str
-    lines: list[InvoiceLine]
-    subtotal: int
-    discount: int
-    discountName: str | None
-    tax: int
-    taxName: str | None
-    taxInclusive: bool
-    reverseChargeNote: str | None
-    total: int
-    appliedCredit: int
-    amountDue: int
-    amountPaid: int
-    amountRemaining: int
-    creditedToCustomer: int
-    periodStart: str
-    periodEnd: str
-    createdAt: str
-    finalizedAt: str | None
-    paidAt: str | None
-    attemptCount: int
-    lastPaymentError: PaymentError | None
-    object: Literal["invoice"]
-    livemode: bool
     id: None
     status: Literal["upcoming"]
     seller: None

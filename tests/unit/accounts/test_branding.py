@@ -13,9 +13,12 @@ from hypothesis import strategies as st
 from billing.accounts import branding
 from billing.kernel.errors import InvalidRequest
 from billing.kernel.scope import Scope
+from billing.store.repository import Table
 from tests.support.logos import DEFAULT_BRANDING_WIRE, SIMPLE_SVG, data_uri, jpeg_bytes, png_bytes
 
 SCOPE = Scope("acct_unit", "test")
+# Validation refuses before any read or write: a table that is never reached.
+TABLE = Table.__new__(Table)
 hex_colors = st.integers(min_value=0, max_value=0xFFFFFF).map(lambda n: f"#{n:06X}")
 
 
@@ -88,7 +91,7 @@ class TestContrast:
         "bad", ["635BFF", "#635BF", "#635BFFF", "#GGGGGG", "red", "#635bff ", "#635BFF\n", "rgb(1,2,3)", ""]
     )
     def test_malformed_colours_are_refused(self, bad: str) -> None:
-        assert param_of(branding.update_branding, SCOPE, {"accentColor": bad}) == "accentColor"
+        assert param_of(branding.update_branding, SCOPE, {"accentColor": bad}, table=TABLE) == "accentColor"
 
 
 class TestLinks:
@@ -118,7 +121,7 @@ class TestLinks:
     )
     @pytest.mark.parametrize("field", ["supportUrl", "privacyUrl", "termsUrl"])
     def test_anything_but_a_plain_https_url_is_refused(self, url: str, field: str) -> None:
-        assert param_of(branding.update_branding, SCOPE, {field: url}) == field
+        assert param_of(branding.update_branding, SCOPE, {field: url}, table=TABLE) == field
 
     def test_2048_characters_is_the_limit(self) -> None:
         url = "https://example.com/" + "a" * (2048 - len("https://example.com/"))
@@ -161,7 +164,7 @@ class TestPortalDomain:
         ],
     )
     def test_anything_but_a_host_name_is_refused(self, bad: str) -> None:
-        assert param_of(branding.update_branding, SCOPE, {"portalDomain": bad}) == "portalDomain"
+        assert param_of(branding.update_branding, SCOPE, {"portalDomain": bad}, table=TABLE) == "portalDomain"
 
 
 class TestLogo:
@@ -199,7 +202,7 @@ class TestLogo:
         ],
     )
     def test_anything_but_a_real_png_jpeg_or_svg_data_uri_is_refused(self, bad: str) -> None:
-        assert param_of(branding.update_branding, SCOPE, {"logo": bad}) == "logo"
+        assert param_of(branding.update_branding, SCOPE, {"logo": bad}, table=TABLE) == "logo"
 
     def test_256_kb_is_the_limit_for_the_whole_data_uri(self) -> None:
         prefix = "data:image/png;base64,"
@@ -218,7 +221,7 @@ class TestLogo:
         assert caught.value.param == "logo"
 
     def test_a_non_string_value_is_refused(self) -> None:
-        assert param_of(branding.update_branding, SCOPE, {"logo": 42}) == "logo"
+        assert param_of(branding.update_branding, SCOPE, {"logo": 42}, table=TABLE) == "logo"
 
     def test_hash_is_16_hex_of_the_uri_and_changes_with_it(self) -> None:
         one, two = data_uri("image/png", png_bytes(10, 10)), data_uri("image/png", png_bytes(11, 10))
@@ -366,4 +369,4 @@ class TestWireAndSnapshot:
         assert logo.split(",", 1)[1][:40] not in str(snapshot)
 
     def test_unknown_fields_are_refused_by_name(self) -> None:
-        assert param_of(branding.update_branding, SCOPE, {"fontFamily": "Comic Sans"}) == "fontFamily"
+        assert param_of(branding.update_branding, SCOPE, {"fontFamily": "Comic Sans"}, table=TABLE) == "fontFamily"

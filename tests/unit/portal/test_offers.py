@@ -17,7 +17,11 @@ from billing.kernel.errors import NotFound
 from billing.kernel.scope import Scope
 from billing.portal import offers
 from billing.portal.offers import PlanOffer, RetentionOffer
+from billing.store.repository import Table
 from billing.subscriptions import lines as subscription_lines
+
+# The services these call are stand-ins: the table is handed through and never read.
+TABLE = Table.__new__(Table)
 
 SCOPE = Scope("acct_test", "test")
 START, END = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)
@@ -108,7 +112,7 @@ class TestRetentionSaving:
         sub = subscription(item("price_a", 1005), item("price_b", 1005))
         coupons["rwd_stay"] = coupon(percentOff=5)
         # When the cancel page makes its offer
-        offer = offers.retention_offer(SCOPE, RETENTION, sub)
+        offer = offers.retention_offer(SCOPE, RETENTION, sub, table=TABLE)
         # Then it says what the next invoice discounts: 5% of each line, €0.5025 → €0.50, twice
         assert offer is not None
         assert next_invoice_discount(sub, coupons["rwd_stay"]) == 100
@@ -154,7 +158,7 @@ class TestRetentionOffer:
     def test_a_repeating_coupon_on_a_monthly_plan(self, coupons: dict[str, dict[str, Any]]) -> None:
         sub = subscription(item("price_basic", 2900))
         coupons["rwd_stay"] = coupon(percentOff=20, duration="repeating", durationInMonths=3)
-        assert offers.retention_offer(SCOPE, RETENTION, sub) == RetentionOffer(
+        assert offers.retention_offer(SCOPE, RETENTION, sub, table=TABLE) == RetentionOffer(
             coupon="rwd_stay",
             saving=580,
             currency="eur",
@@ -166,7 +170,9 @@ class TestRetentionOffer:
 
     def test_a_yearly_plan_is_not_a_short_interval(self, coupons: dict[str, dict[str, Any]]) -> None:
         coupons["rwd_stay"] = coupon(percentOff=10)
-        offer = offers.retention_offer(SCOPE, RETENTION, subscription(item("price_y", 29000, interval="year")))
+        offer = offers.retention_offer(
+            SCOPE, RETENTION, subscription(item("price_y", 29000, interval="year")), table=TABLE
+        )
         assert offer is not None and offer.short_interval is False and offer.saving == 2900
 
     @pytest.mark.parametrize(
@@ -191,7 +197,7 @@ class TestRetentionOffer:
     ) -> None:
         coupons["rwd_stay"] = coupon(**coupon_fields)
         sub = subscription(item("price_basic", 2900), **sub_fields)
-        assert offers.retention_offer(SCOPE, settings_, sub) is None
+        assert offers.retention_offer(SCOPE, settings_, sub, table=TABLE) is None
 
 
 # ------------------------------------------------------------------ plans
@@ -230,7 +236,9 @@ def shelf(monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, Any]]:
 
         return read
 
-    def list_prices(scope: Scope, *, limit: int, starting_after: str | None, product: str) -> dict[str, Any]:
+    def list_prices(
+        scope: Scope, *, limit: int, starting_after: str | None, product: str, table: Table
+    ) -> dict[str, Any]:
         data = [p for key, p in stored.items() if key.startswith("price_") and p["product"] == product]
         return {"data": data[:limit], "hasMore": False}
 
@@ -265,7 +273,7 @@ class TestOfferedPlans:
     ) -> None:
         sub = subscription(item("price_basic_m", 1000))
         products = [{"product": "prod_basic", "prices": []}, {"product": "prod_pro", "prices": []}]
-        plans = offers.offered_plans(SCOPE, {**UPDATE, "products": products}, sub)
+        plans = offers.offered_plans(SCOPE, {**UPDATE, "products": products}, sub, table=TABLE)
         assert plans == [
             CURRENT,
             PlanOffer("price_basic_y", "Basic", None, 10000, "eur", "year", 1, current=False),
@@ -283,13 +291,13 @@ class TestOfferedPlans:
             {"product": "prod_gone", "prices": []},
             {"product": "prod_old", "prices": []},  # an archived product
         ]
-        plans = offers.offered_plans(SCOPE, {**UPDATE, "products": products}, sub)
+        plans = offers.offered_plans(SCOPE, {**UPDATE, "products": products}, sub, table=TABLE)
         assert [plan.price for plan in plans] == ["price_basic_m", "price_pro_q"]
 
     def test_without_price_updates_only_the_current_plan(self, shelf: dict[str, dict[str, Any]]) -> None:
         sub = subscription(item("price_basic_m", 1000))
         settings_ = {"allowedUpdates": ["quantity"], "products": [{"product": "prod_pro", "prices": []}]}
-        assert offers.offered_plans(SCOPE, settings_, sub) == [CURRENT]
+        assert offers.offered_plans(SCOPE, settings_, sub, table=TABLE) == [CURRENT]
 
     def test_find_plan(self) -> None:
         assert offers.find_plan([CURRENT], "price_basic_m") is CURRENT

@@ -12,9 +12,13 @@ from billing.kernel.scope import RequestInfo, Scope
 from billing.portal import changes
 from billing.portal.offers import RetentionOffer
 from billing.portal.policies import CancelPolicy, UpdatePolicy, changeable, keeps_for_period_end
+from billing.store.repository import Table
 from billing.subscriptions import changes as subscription_changes
 from billing.subscriptions import preview as upcoming
 from billing.subscriptions import subscriptions
+
+# The services these call are stand-ins: the table is handed through and never read.
+TABLE = Table.__new__(Table)
 
 SCOPE = Scope("acct_test", "test")
 REQUEST = RequestInfo(source="portal", session="bps_1")
@@ -83,6 +87,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
 
     def recorder(name: str) -> Any:
         def record(scope: Scope, sub_id: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            assert kwargs.pop("table") is TABLE  # the caller's table, handed through
             made.append((name, (sub_id, *args, kwargs) if kwargs else (sub_id, *args)))
             return {}
 
@@ -106,26 +111,26 @@ DOWNGRADES_LATER = UpdatePolicy(True, True, "none", frozenset({"decreasing_item_
 class TestSwitch:
     @pytest.mark.usefixtures("calls")
     def test_a_downgrade_the_configuration_names_waits_for_the_period_end(self) -> None:
-        assert keeps_for_period_end(SCOPE, DOWNGRADES_LATER, SUB, "price_basic", 1)
-        assert not keeps_for_period_end(SCOPE, DOWNGRADES_LATER, SUB, "price_pro", 2)  # an upgrade
+        assert keeps_for_period_end(SCOPE, DOWNGRADES_LATER, SUB, "price_basic", 1, table=TABLE)
+        assert not keeps_for_period_end(SCOPE, DOWNGRADES_LATER, SUB, "price_pro", 2, table=TABLE)  # an upgrade
         # A shorter interval is a condition of its own, which this configuration does not name
-        assert not keeps_for_period_end(SCOPE, DOWNGRADES_LATER, SUB, "price_pro_w", 4)
+        assert not keeps_for_period_end(SCOPE, DOWNGRADES_LATER, SUB, "price_pro_w", 4, table=TABLE)
         shorter = UpdatePolicy(True, True, "none", frozenset({"shortening_interval"}))
-        assert keeps_for_period_end(SCOPE, shorter, SUB, "price_pro_w", 4)
-        assert not keeps_for_period_end(SCOPE, UpdatePolicy.of({}), SUB, "price_basic", 1)
+        assert keeps_for_period_end(SCOPE, shorter, SUB, "price_pro_w", 4, table=TABLE)
+        assert not keeps_for_period_end(SCOPE, UpdatePolicy.of({}), SUB, "price_basic", 1, table=TABLE)
 
     def test_a_kept_switch_is_scheduled(self, calls: list[tuple[str, Any]]) -> None:
-        assert changes.switch(SCOPE, DOWNGRADES_LATER, SUB, "price_basic", 1, REQUEST) == "scheduled"
+        assert changes.switch(SCOPE, DOWNGRADES_LATER, SUB, "price_basic", 1, REQUEST, table=TABLE) == "scheduled"
         assert calls == [("schedule_change", ("sub_1", {"items": [{"price": "price_basic", "quantity": 1}]}, REQUEST))]
 
     def test_any_other_switch_is_made_now_with_the_configured_proration(self, calls: list[tuple[str, Any]]) -> None:
-        assert changes.switch(SCOPE, DOWNGRADES_LATER, SUB, "price_pro", 3, REQUEST) == "changed"
+        assert changes.switch(SCOPE, DOWNGRADES_LATER, SUB, "price_pro", 3, REQUEST, table=TABLE) == "changed"
         fields = {"items": [{"price": "price_pro", "quantity": 3}], "prorationBehavior": "none"}
         assert calls == [("update", ("sub_1", fields, REQUEST))]
 
     def test_the_preview_is_of_the_switch_as_it_would_be_made(self, calls: list[tuple[str, Any]]) -> None:
-        later = changes.preview_switch(SCOPE, DOWNGRADES_LATER, SUB, "price_basic", 1)
-        now = changes.preview_switch(SCOPE, DOWNGRADES_LATER, SUB, "price_pro", 2)
+        later = changes.preview_switch(SCOPE, DOWNGRADES_LATER, SUB, "price_basic", 1, table=TABLE)
+        now = changes.preview_switch(SCOPE, DOWNGRADES_LATER, SUB, "price_pro", 2, table=TABLE)
         assert later == changes.SwitchPreview(True, "none", {"total": 1}, {"total": 2})
         assert now.at_period_end is False
         assert [kwargs["at_period_end"] for _, kwargs in calls] == [True, False]
@@ -138,27 +143,29 @@ DETAILS = {"reason": "unused", "comment": None}
 class TestCancel:
     def test_now_with_a_credit(self, calls: list[tuple[str, Any]]) -> None:
         policy = CancelPolicy(immediately=True, prorate=True, survey=True, reasons=("unused",))
-        assert changes.cancel(SCOPE, policy, SUB, DETAILS, REQUEST) == "canceled"
+        assert changes.cancel(SCOPE, policy, SUB, DETAILS, REQUEST, table=TABLE) == "canceled"
         kwargs = {"prorate": True, "invoice_now": True, "cancellation_details": DETAILS}
         assert calls == [("cancel", ("sub_1", REQUEST, kwargs))]
 
     def test_at_the_period_end_with_the_survey(self, calls: list[tuple[str, Any]]) -> None:
         policy = CancelPolicy(immediately=False, prorate=False, survey=True, reasons=("unused",))
-        assert changes.cancel(SCOPE, policy, SUB, DETAILS, REQUEST) == "scheduled"
+        assert changes.cancel(SCOPE, policy, SUB, DETAILS, REQUEST, table=TABLE) == "scheduled"
         fields = {"cancelAtPeriodEnd": True, "cancellationDetails": DETAILS}
         assert calls == [("update", ("sub_1", fields, REQUEST))]
 
     def test_at_the_period_end_without_a_survey_and_once_only(self, calls: list[tuple[str, Any]]) -> None:
         policy = CancelPolicy.of({})
-        assert changes.cancel(SCOPE, policy, SUB, None, REQUEST) == "scheduled"
-        assert changes.cancel(SCOPE, policy, {**SUB, "cancelAtPeriodEnd": True}, None, REQUEST) == "scheduled"
+        assert changes.cancel(SCOPE, policy, SUB, None, REQUEST, table=TABLE) == "scheduled"
+        assert (
+            changes.cancel(SCOPE, policy, {**SUB, "cancelAtPeriodEnd": True}, None, REQUEST, table=TABLE) == "scheduled"
+        )
         assert calls == [("update", ("sub_1", {"cancelAtPeriodEnd": True}, REQUEST))]
 
     def test_the_retention_coupon_and_the_renewal(self, calls: list[tuple[str, Any]]) -> None:
         offer = RetentionOffer("rwd_stay", 580, "eur", "forever", 0, SUB["items"][0], True)
-        changes.accept_retention(SCOPE, offer, SUB, REQUEST)
-        changes.renew(SCOPE, SUB, REQUEST)  # not ending: nothing to take back
-        changes.renew(SCOPE, {**SUB, "cancelAtPeriodEnd": True}, REQUEST)
+        changes.accept_retention(SCOPE, offer, SUB, REQUEST, table=TABLE)
+        changes.renew(SCOPE, SUB, REQUEST, table=TABLE)  # not ending: nothing to take back
+        changes.renew(SCOPE, {**SUB, "cancelAtPeriodEnd": True}, REQUEST, table=TABLE)
         assert calls == [
             ("update", ("sub_1", {"coupon": "rwd_stay"}, REQUEST)),
             ("update", ("sub_1", {"cancelAtPeriodEnd": False}, REQUEST)),

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import Field
 
 from billing.accounts import accounts
+from merchant_api import request
 from merchant_api.auth import caller
 from merchant_api.models import Address, Country, Currency, Request, ShortText, WholeNumber
 from merchant_api.responses import ok
@@ -29,7 +30,9 @@ class AccountUpdate(Request):
 @router.get("/v1/account", summary="Retrieve the account", tags=["Account"], responses=ok("Account"))
 def get_account() -> dict[str, Any]:
     who = caller(router)
-    return accounts.account_to_wire(accounts.get_account(who.account_id), livemode=who.livemode)
+    return accounts.account_to_wire(
+        accounts.get_account(who.account_id, table=request.table(router)), livemode=who.livemode
+    )
 
 
 @router.post("/v1/account", summary="Update the account's business details", tags=["Account"], responses=ok("Account"))
@@ -38,5 +41,5 @@ def update_account(body: Annotated[AccountUpdate, Body()]) -> dict[str, Any]:
     changes = body.model_dump(exclude_unset=True, mode="json")
     if changes.get("name") is None and "name" in changes:
         changes.pop("name")
-    updated = accounts.update_account(who.account_id, changes)
+    updated = accounts.update_account(who.account_id, changes, table=request.table(router))
     return accounts.account_to_wire(updated, livemode=who.livemode)

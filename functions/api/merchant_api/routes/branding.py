@@ -71,11 +71,13 @@ class BrandingUpdate(Request):
 @router.get("/v1/branding", summary="Retrieve the branding", tags=["Branding"], responses=ok("Branding"))
 def get_branding() -> dict[str, Any]:
     scope = request.scope(router)
-    return branding.to_wire(branding.get_branding(scope), scope)
+    return branding.to_wire(branding.get_branding(scope, table=request.table(router)), scope)
 
 
 @router.post("/v1/branding", summary="Update the branding (partial)", tags=["Branding"], responses=ok("Branding"))
 def update_branding(body: Annotated[BrandingUpdate, Body()]) -> dict[str, Any]:
     scope = request.scope(router)
-    item = branding.update_branding(scope, body.model_dump(exclude_unset=True, mode="json"))
+    item = branding.update_branding(
+        scope, body.model_dump(exclude_unset=True, mode="json"), table=request.table(router)
+    )
     return branding.to_wire(item, scope)

@@ -89,25 +89,31 @@ class TaxRateCreate(Request):
 @router.post("/v1/products", summary="Create a product", tags=["Catalog"], responses=ok("Product"))
 def create_product(body: Annotated[ProductCreate, Body()]) -> Any:
     scope = request.scope(router)
-    item = catalog.create_product(scope, body.model_dump(exclude_unset=True), request.info(router))
+    item = catalog.create_product(
+        scope, body.model_dump(exclude_unset=True), request.info(router), table=request.table(router)
+    )
     return json_response(catalog.product_to_wire(item, scope))
 
 
 @router.get("/v1/products", summary="List products", tags=["Catalog"], responses=ok("ProductList"))
 def list_products(limit: Limit = 10, startingAfter: StartingAfter = None) -> Any:
-    return catalog.list_products(request.scope(router), limit=limit, starting_after=startingAfter)
+    return catalog.list_products(
+        request.scope(router), limit=limit, starting_after=startingAfter, table=request.table(router)
+    )
 
 
 @router.get("/v1/products/<product_id>", summary="Retrieve a product", tags=["Catalog"], responses=ok("Product"))
 def get_product(product_id: CatalogId) -> Any:
     scope = request.scope(router)
-    return catalog.product_to_wire(catalog.get_product(scope, product_id), scope)
+    return catalog.product_to_wire(catalog.get_product(scope, product_id, table=request.table(router)), scope)
 
 
 @router.post("/v1/prices", summary="Create a recurring price", tags=["Catalog"], responses=ok("Price"))
 def create_price(body: Annotated[PriceCreate, Body()]) -> Any:
     scope = request.scope(router)
-    item = catalog.create_price(scope, body.model_dump(exclude_unset=True), request.info(router))
+    item = catalog.create_price(
+        scope, body.model_dump(exclude_unset=True), request.info(router), table=request.table(router)
+    )
     return json_response(catalog.price_to_wire(item, scope))
 
 
@@ -115,13 +121,15 @@ def create_price(body: Annotated[PriceCreate, Body()]) -> Any:
 def list_prices(
     limit: Limit = 10, startingAfter: StartingAfter = None, product: Annotated[str | None, Query(max_length=64)] = None
 ) -> Any:
-    return catalog.list_prices(request.scope(router), limit=limit, starting_after=startingAfter, product=product)
+    return catalog.list_prices(
+        request.scope(router), limit=limit, starting_after=startingAfter, product=product, table=request.table(router)
+    )
 
 
 @router.get("/v1/prices/<price_id>", summary="Retrieve a price", tags=["Catalog"], responses=ok("Price"))
 def get_price(price_id: CatalogId) -> Any:
     scope = request.scope(router)
-    return catalog.price_to_wire(catalog.get_price(scope, price_id), scope)
+    return catalog.price_to_wire(catalog.get_price(scope, price_id, table=request.table(router)), scope)
 
 
 @router.post("/v1/coupons", summary="Create a coupon", tags=["Catalog"], responses=ok("Coupon"))
@@ -130,23 +138,27 @@ def create_coupon(body: Annotated[CouponCreate, Body()]) -> Any:
     fields = body.model_dump(exclude_unset=True)
     if fields.get("percentOff") is not None:
         fields["percentOff"] = float(fields["percentOff"])
-    item = catalog.create_coupon(scope, fields, request.info(router))
+    item = catalog.create_coupon(scope, fields, request.info(router), table=request.table(router))
     return json_response(catalog.coupon_to_wire(item, scope))
 
 
 @router.get("/v1/coupons/<coupon_id>", summary="Retrieve a coupon", tags=["Catalog"], responses=ok("Coupon"))
 def get_coupon(coupon_id: CatalogId) -> Any:
     scope = request.scope(router)
-    return catalog.coupon_to_wire(catalog.get_coupon(scope, coupon_id), scope)
+    return catalog.coupon_to_wire(catalog.get_coupon(scope, coupon_id, table=request.table(router)), scope)
 
 
 @router.post("/v1/tax_rates", summary="Create a tax rate", tags=["Tax"], responses=ok("TaxRate"))
 def create_tax_rate(body: Annotated[TaxRateCreate, Body()]) -> Any:
     scope = request.scope(router)
-    item = taxrates.create(scope, body.model_dump(exclude_unset=True), request.info(router))
+    item = taxrates.create(
+        scope, body.model_dump(exclude_unset=True), request.info(router), table=request.table(router)
+    )
     return json_response(taxrates.to_wire(item, scope))
 
 
 @router.get("/v1/tax_rates", summary="List tax rates", tags=["Tax"], responses=ok("TaxRateList"))
 def list_tax_rates(limit: Limit = 10, startingAfter: StartingAfter = None) -> Any:
-    return taxrates.list_rates(request.scope(router), limit=limit, starting_after=startingAfter)
+    return taxrates.list_rates(
+        request.scope(router), limit=limit, starting_after=startingAfter, table=request.table(router)
+    )

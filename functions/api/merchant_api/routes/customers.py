@@ -45,7 +45,9 @@ class TaxIdCreate(Request):
 @router.post("/v1/customers", summary="Create a customer", tags=["Customers"], responses=ok("Customer"))
 def create_customer(body: Annotated[CustomerCreate, Body()]) -> Any:
     scope = request.scope(router)
-    item = customers.create(scope, body.model_dump(exclude_unset=True, mode="json"), request.info(router))
+    item = customers.create(
+        scope, body.model_dump(exclude_unset=True, mode="json"), request.info(router), table=request.table(router)
+    )
     return json_response(customers.to_wire(item, scope))
 
 
@@ -54,13 +56,15 @@ def list_customers(
     limit: Limit = 10, startingAfter: StartingAfter = None, email: Annotated[str | None, Query()] = None
 ) -> Any:
     scope = request.scope(router)
-    return customers.list_customers(scope, limit=limit, starting_after=startingAfter, email=email)
+    return customers.list_customers(
+        scope, limit=limit, starting_after=startingAfter, email=email, table=request.table(router)
+    )
 
 
 @router.get("/v1/customers/<customer_id>", summary="Retrieve a customer", tags=["Customers"], responses=ok("Customer"))
 def get_customer(customer_id: CustomerId) -> Any:
     scope = request.scope(router)
-    return customers.to_wire(customers.get(scope, customer_id), scope)
+    return customers.to_wire(customers.get(scope, customer_id, table=request.table(router)), scope)
 
 
 @router.post(
@@ -69,13 +73,17 @@ def get_customer(customer_id: CustomerId) -> Any:
 def update_customer(customer_id: CustomerId, body: Annotated[CustomerUpdate, Body()]) -> Any:
     scope = request.scope(router)
     fields = body.model_dump(exclude_unset=True, mode="json")
-    return customers.to_wire(customers.update(scope, customer_id, fields, request.info(router)), scope)
+    return customers.to_wire(
+        customers.update(scope, customer_id, fields, request.info(router), table=request.table(router)), scope
+    )
 
 
 @router.post("/v1/customers/<customer_id>/tax_ids", summary="Add a tax ID", tags=["Customers"], responses=ok("TaxId"))
 def add_tax_id(customer_id: CustomerId, body: Annotated[TaxIdCreate, Body()]) -> Any:
     scope = request.scope(router)
-    _, tax_id = customers.add_tax_id(scope, customer_id, body.type, body.value, request.info(router))
+    _, tax_id = customers.add_tax_id(
+        scope, customer_id, body.type, body.value, request.info(router), table=request.table(router)
+    )
     return json_response(tax_id)
 
 
@@ -87,4 +95,4 @@ def add_tax_id(customer_id: CustomerId, body: Annotated[TaxIdCreate, Body()]) ->
 )
 def delete_tax_id(customer_id: CustomerId, tax_id: Annotated[str, Path(pattern=r"^txi_[A-Za-z0-9]{1,40}$")]) -> Any:
     scope = request.scope(router)
-    return customers.delete_tax_id(scope, customer_id, tax_id, request.info(router))
+    return customers.delete_tax_id(scope, customer_id, tax_id, request.info(router), table=request.table(router))

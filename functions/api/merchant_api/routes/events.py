@@ -31,7 +31,12 @@ def list_events(
     customer: CustomerFilter = None,
 ) -> Any:
     return events.list_events(
-        request.scope(router), limit=limit, starting_after=startingAfter, type_=type, customer=customer
+        request.scope(router),
+        limit=limit,
+        starting_after=startingAfter,
+        type_=type,
+        customer=customer,
+        table=request.table(router),
     )
 
 
@@ -42,7 +47,7 @@ def list_events(
     responses=ok("EventWithDeliveries"),
 )
 def get_event(event_id: EventId) -> Any:
-    return deliveries.event_with_deliveries(request.scope(router), event_id)
+    return deliveries.event_with_deliveries(request.scope(router), event_id, table=request.table(router))
 
 
 @router.post(
@@ -52,7 +57,9 @@ def get_event(event_id: EventId) -> Any:
     responses=ok("WebhookDeliveryList"),
 )
 def redeliver_event(event_id: EventId, body: Annotated[Redelivery | None, Body()] = None) -> Any:
-    return deliveries.redeliver(request.scope(router), event_id, body.endpoint if body else None)
+    return deliveries.redeliver(
+        request.scope(router), event_id, body.endpoint if body else None, table=request.table(router)
+    )
 
 
 @router.get(
@@ -62,4 +69,6 @@ def redeliver_event(event_id: EventId, body: Annotated[Redelivery | None, Body()
     responses=ok("AuditEntryList"),
 )
 def list_audit_log(limit: Limit = 10, startingAfter: StartingAfter = None, customer: CustomerFilter = None) -> Any:
-    return auditlog.list_entries(request.scope(router), limit=limit, starting_after=startingAfter, customer=customer)
+    return auditlog.list_entries(
+        request.scope(router), limit=limit, starting_after=startingAfter, customer=customer, table=request.table(router)
+    )

@@ -26,7 +26,12 @@ def list_invoices(
     subscription: Annotated[str | None, Query(pattern=r"^sub_[A-Za-z0-9]{1,40}$")] = None,
 ) -> Any:
     return invoices.list_invoices(
-        request.scope(router), limit=limit, starting_after=startingAfter, customer=customer, subscription=subscription
+        request.scope(router),
+        limit=limit,
+        starting_after=startingAfter,
+        customer=customer,
+        subscription=subscription,
+        table=request.table(router),
     )
 
 
@@ -43,14 +48,19 @@ def upcoming_invoice(
     prorationBehavior: Annotated[Literal["create_prorations", "none", "always_invoice"], Query()] = "create_prorations",
 ) -> Any:
     return upcoming.preview(
-        request.scope(router), subscription, price=price, quantity=quantity, behavior=prorationBehavior
+        request.scope(router),
+        subscription,
+        price=price,
+        quantity=quantity,
+        behavior=prorationBehavior,
+        table=request.table(router),
     )
 
 
 @router.get("/v1/invoices/<invoice_id>", summary="Retrieve an invoice", tags=["Invoices"], responses=ok("Invoice"))
 def get_invoice(invoice_id: Annotated[str, Path(pattern=r"^inv_[A-Za-z0-9]{1,40}$")]) -> Any:
     scope = request.scope(router)
-    return invoices.to_wire(invoices.get(scope, invoice_id), scope)
+    return invoices.to_wire(invoices.get(scope, invoice_id, table=request.table(router)), scope)
 
 
 InvoiceId = Annotated[str, Path(pattern=r"^inv_[A-Za-z0-9]{1,40}$")]
@@ -81,7 +91,9 @@ def invoice_pdf(invoice_id: InvoiceId) -> Any:
 )
 def pay_invoice(invoice_id: InvoiceId) -> Any:
     scope = request.scope(router)
-    return invoices.to_wire(collection.pay_invoice(scope, invoice_id, request.info(router)), scope)
+    return invoices.to_wire(
+        collection.pay_invoice(scope, invoice_id, request.info(router), table=request.table(router)), scope
+    )
 
 
 @router.post(
@@ -89,7 +101,7 @@ def pay_invoice(invoice_id: InvoiceId) -> Any:
 )
 def void_invoice(invoice_id: InvoiceId) -> Any:
     scope = request.scope(router)
-    return invoices.to_wire(invoices.void(scope, invoice_id, request.info(router)), scope)
+    return invoices.to_wire(invoices.void(scope, invoice_id, request.info(router), table=request.table(router)), scope)
 
 
 @router.post(
@@ -100,4 +112,6 @@ def void_invoice(invoice_id: InvoiceId) -> Any:
 )
 def mark_uncollectible(invoice_id: InvoiceId) -> Any:
     scope = request.scope(router)
-    return invoices.to_wire(invoices.mark_uncollectible(scope, invoice_id, request.info(router)), scope)
+    return invoices.to_wire(
+        invoices.mark_uncollectible(scope, invoice_id, request.info(router), table=request.table(router)), scope
+    )

@@ -35,7 +35,13 @@ def attach(customer_id: CustomerId, body: Annotated[PaymentMethodAttach, Body()]
     scope = request.scope(router)
     details, behavior = paymentmethods.details_from_token(scope, body.token, clock.now())
     item = paymentmethods.attach(
-        scope, customer_id, details, behavior, request.info(router), set_default=body.setDefault
+        scope,
+        customer_id,
+        details,
+        behavior,
+        request.info(router),
+        set_default=body.setDefault,
+        table=request.table(router),
     )
     return json_response(paymentmethods.to_wire(item, scope))
 
@@ -48,7 +54,7 @@ def attach(customer_id: CustomerId, body: Annotated[PaymentMethodAttach, Body()]
 )
 def list_methods(customer_id: CustomerId) -> Any:
     scope = request.scope(router)
-    items = paymentmethods.list_for(scope, customer_id)
+    items = paymentmethods.list_for(scope, customer_id, table=request.table(router))
     return {"object": "list", "data": [paymentmethods.to_wire(i, scope) for i in items], "hasMore": False}
 
 
@@ -60,7 +66,7 @@ def list_methods(customer_id: CustomerId) -> Any:
 )
 def detach(customer_id: CustomerId, pm_id: PaymentMethodId) -> Any:
     scope = request.scope(router)
-    item = paymentmethods.detach(scope, customer_id, pm_id, request.info(router))
+    item = paymentmethods.detach(scope, customer_id, pm_id, request.info(router), table=request.table(router))
     return {**paymentmethods.to_wire(item, scope), "deleted": True}
 
 
@@ -72,5 +78,5 @@ def detach(customer_id: CustomerId, pm_id: PaymentMethodId) -> Any:
 )
 def make_default(customer_id: CustomerId, pm_id: PaymentMethodId) -> Any:
     scope = request.scope(router)
-    paymentmethods.set_default(scope, customer_id, pm_id, request.info(router))
-    return paymentmethods.to_wire(paymentmethods.get(scope, customer_id, pm_id), scope)
+    paymentmethods.set_default(scope, customer_id, pm_id, request.info(router), table=request.table(router))
+    return paymentmethods.to_wire(paymentmethods.get(scope, customer_id, pm_id, table=request.table(router)), scope)

@@ -193,7 +193,7 @@ def _fields(body: PortalConfigurationCreate) -> dict[str, Any]:
 )
 def create_configuration(body: Annotated[PortalConfigurationCreate, Body()]) -> Any:
     scope = request.scope(router)
-    item = portalconfigs.create(scope, _fields(body), request.info(router))
+    item = portalconfigs.create(scope, _fields(body), request.info(router), table=request.table(router))
     return json_response(portalconfigs.to_wire(item, scope))
 
 
@@ -204,7 +204,9 @@ def create_configuration(body: Annotated[PortalConfigurationCreate, Body()]) -> 
     responses=ok("PortalConfigurationList"),
 )
 def list_configurations(limit: Limit = 10, startingAfter: StartingAfter = None) -> Any:
-    return portalconfigs.list_configurations(request.scope(router), limit=limit, starting_after=startingAfter)
+    return portalconfigs.list_configurations(
+        request.scope(router), limit=limit, starting_after=startingAfter, table=request.table(router)
+    )
 
 
 @router.get(
@@ -215,7 +217,9 @@ def list_configurations(limit: Limit = 10, startingAfter: StartingAfter = None) 
 )
 def get_configuration(configuration_id: ConfigurationId) -> Any:
     scope = request.scope(router)
-    return portalconfigs.to_wire(portalconfigs.get(scope, configuration_id, request.info(router)), scope)
+    return portalconfigs.to_wire(
+        portalconfigs.get(scope, configuration_id, request.info(router), table=request.table(router)), scope
+    )
 
 
 @router.post(
@@ -226,5 +230,7 @@ def get_configuration(configuration_id: ConfigurationId) -> Any:
 )
 def update_configuration(configuration_id: ConfigurationId, body: Annotated[PortalConfigurationUpdate, Body()]) -> Any:
     scope = request.scope(router)
-    item = portalconfigs.update(scope, configuration_id, _fields(body), request.info(router))
+    item = portalconfigs.update(
+        scope, configuration_id, _fields(body), request.info(router), table=request.table(router)
+    )
     return portalconfigs.to_wire(item, scope)

@@ -48,7 +48,10 @@ class PortalSessionCreate(Request):
 )
 def create_session(body: Annotated[PortalSessionCreate, Body()]) -> Any:
     item, url = portalsessions.create(
-        request.scope(router), body.model_dump(exclude_unset=True, mode="json"), request.info(router)
+        request.scope(router),
+        body.model_dump(exclude_unset=True, mode="json"),
+        request.info(router),
+        table=request.table(router),
     )
     return json_response(portalsessions.to_wire(item, url=url))
 
@@ -60,7 +63,7 @@ def create_session(body: Annotated[PortalSessionCreate, Body()]) -> Any:
     responses=ok("PortalSession"),
 )
 def get_session(session_id: SessionId) -> Any:
-    return portalsessions.to_wire(portalsessions.get(request.scope(router), session_id))
+    return portalsessions.to_wire(portalsessions.get(request.scope(router), session_id, table=request.table(router)))
 
 
 @router.post(
@@ -70,4 +73,4 @@ def get_session(session_id: SessionId) -> Any:
     responses=ok("PortalSession"),
 )
 def revoke_session(session_id: SessionId) -> Any:
-    return portalsessions.to_wire(portalsessions.revoke(request.scope(router), session_id))
+    return portalsessions.to_wire(portalsessions.revoke(request.scope(router), session_id, table=request.table(router)))

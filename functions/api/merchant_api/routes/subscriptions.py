@@ -59,7 +59,9 @@ SubscriptionId = Annotated[str, Path(pattern=r"^sub_[A-Za-z0-9]{1,40}$")]
 )
 def create_subscription(body: Annotated[SubscriptionCreate, Body()]) -> Any:
     scope = request.scope(router)
-    item = subscriptions.create(scope, body.model_dump(exclude_unset=True), request.info(router))
+    item = subscriptions.create(
+        scope, body.model_dump(exclude_unset=True), request.info(router), table=request.table(router)
+    )
     return json_response(subscriptions.to_wire(item, scope))
 
 
@@ -71,7 +73,12 @@ def list_subscriptions(
     status: Annotated[Literal["trialing", "active", "past_due", "canceled"] | None, Query()] = None,
 ) -> Any:
     return subscriptions.list_subscriptions(
-        request.scope(router), limit=limit, starting_after=startingAfter, customer=customer, status=status
+        request.scope(router),
+        limit=limit,
+        starting_after=startingAfter,
+        customer=customer,
+        status=status,
+        table=request.table(router),
     )
 
 
@@ -85,7 +92,9 @@ def update_subscription(sub_id: SubscriptionId, body: Annotated[SubscriptionUpda
     scope = request.scope(router)
     fields = body.model_dump(exclude_unset=True, mode="json")
     fields.setdefault("prorationBehavior", "create_prorations")
-    return subscriptions.to_wire(subscription_changes.update(scope, sub_id, fields, request.info(router)), scope)
+    return subscriptions.to_wire(
+        subscription_changes.update(scope, sub_id, fields, request.info(router), table=request.table(router)), scope
+    )
 
 
 @router.delete(
@@ -100,7 +109,9 @@ def cancel_subscription(
     invoiceNow: Annotated[bool, Query(description="invoice pending proration items now")] = False,
 ) -> Any:
     scope = request.scope(router)
-    item = subscriptions.cancel(scope, sub_id, request.info(router), prorate=prorate, invoice_now=invoiceNow)
+    item = subscriptions.cancel(
+        scope, sub_id, request.info(router), prorate=prorate, invoice_now=invoiceNow, table=request.table(router)
+    )
     return subscriptions.to_wire(item, scope)
 
 
@@ -112,4 +123,4 @@ def cancel_subscription(
 )
 def get_subscription(sub_id: SubscriptionId) -> Any:
     scope = request.scope(router)
-    return subscriptions.to_wire(subscriptions.get(scope, sub_id), scope)
+    return subscriptions.to_wire(subscriptions.get(scope, sub_id, table=request.table(router)), scope)

@@ -38,7 +38,7 @@ def _utc(moment: datetime) -> datetime:
 @router.post("/v1/test_clocks", summary="Create a test clock", tags=["Test clocks"], responses=ok("TestClock"))
 def create_clock(body: Annotated[TestClockCreate, Body()]) -> Any:
     scope = request.scope(router)
-    item = testclocks.create(scope, _utc(body.frozenTime), body.name)
+    item = testclocks.create(scope, _utc(body.frozenTime), body.name, table=request.table(router))
     return json_response(testclocks.to_wire(item, scope))
 
 
@@ -47,7 +47,7 @@ def create_clock(body: Annotated[TestClockCreate, Body()]) -> Any:
 )
 def get_clock(clock_id: ClockId) -> Any:
     scope = request.scope(router)
-    return testclocks.to_wire(testclocks.get(scope, clock_id), scope)
+    return testclocks.to_wire(testclocks.get(scope, clock_id, table=request.table(router)), scope)
 
 
 @router.post(
@@ -58,5 +58,5 @@ def get_clock(clock_id: ClockId) -> Any:
 )
 def advance_clock(clock_id: ClockId, body: Annotated[TestClockAdvance, Body()]) -> Any:
     scope = request.scope(router)
-    item = testclocks.advance(scope, clock_id, _utc(body.frozenTime), request.info(router))
+    item = testclocks.advance(scope, clock_id, _utc(body.frozenTime), request.info(router), table=request.table(router))
     return testclocks.to_wire(item, scope)

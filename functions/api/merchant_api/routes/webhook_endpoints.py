@@ -100,7 +100,7 @@ class RollSecret(Request):
 def create_endpoint(body: Annotated[WebhookEndpointCreate, Body()]) -> Any:
     scope = request.scope(router)
     fields = body.model_dump(exclude_unset=True, mode="json")
-    item, secret = webhookendpoints.create(scope, fields, request.info(router))
+    item, secret = webhookendpoints.create(scope, fields, request.info(router), table=request.table(router))
     return json_response(webhookendpoints.to_wire(item, secret=secret))
 
 
@@ -111,7 +111,9 @@ def create_endpoint(body: Annotated[WebhookEndpointCreate, Body()]) -> Any:
     responses=ok("WebhookEndpointList"),
 )
 def list_endpoints(limit: Limit = 10, startingAfter: StartingAfter = None) -> Any:
-    return webhookendpoints.list_endpoints(request.scope(router), limit=limit, starting_after=startingAfter)
+    return webhookendpoints.list_endpoints(
+        request.scope(router), limit=limit, starting_after=startingAfter, table=request.table(router)
+    )
 
 
 @router.get(
@@ -121,7 +123,9 @@ def list_endpoints(limit: Limit = 10, startingAfter: StartingAfter = None) -> An
     responses=ok("WebhookEndpoint"),
 )
 def get_endpoint(endpoint_id: EndpointId) -> Any:
-    return webhookendpoints.to_wire(webhookendpoints.get(request.scope(router), endpoint_id))
+    return webhookendpoints.to_wire(
+        webhookendpoints.get(request.scope(router), endpoint_id, table=request.table(router))
+    )
 
 
 @router.post(
@@ -133,7 +137,9 @@ def get_endpoint(endpoint_id: EndpointId) -> Any:
 def update_endpoint(endpoint_id: EndpointId, body: Annotated[WebhookEndpointUpdate, Body()]) -> Any:
     scope = request.scope(router)
     fields = body.model_dump(exclude_unset=True, mode="json")
-    return webhookendpoints.to_wire(webhookendpoints.update(scope, endpoint_id, fields, request.info(router)))
+    return webhookendpoints.to_wire(
+        webhookendpoints.update(scope, endpoint_id, fields, request.info(router), table=request.table(router))
+    )
 
 
 @router.delete(
@@ -143,7 +149,7 @@ def update_endpoint(endpoint_id: EndpointId, body: Annotated[WebhookEndpointUpda
     responses=ok("DeletedWebhookEndpoint"),
 )
 def delete_endpoint(endpoint_id: EndpointId) -> Any:
-    webhookendpoints.delete(request.scope(router), endpoint_id, request.info(router))
+    webhookendpoints.delete(request.scope(router), endpoint_id, request.info(router), table=request.table(router))
     return {"id": endpoint_id, "object": "webhook_endpoint", "deleted": True}
 
 
@@ -155,5 +161,7 @@ def delete_endpoint(endpoint_id: EndpointId) -> Any:
 )
 def roll_secret(endpoint_id: EndpointId, body: Annotated[RollSecret | None, Body()] = None) -> Any:
     expires_in = (body or RollSecret()).expiresInSeconds
-    item, secret = webhookendpoints.roll_secret(request.scope(router), endpoint_id, expires_in, request.info(router))
+    item, secret = webhookendpoints.roll_secret(
+        request.scope(router), endpoint_id, expires_in, request.info(router), table=request.table(router)
+    )
     return webhookendpoints.to_wire(item, secret=secret)

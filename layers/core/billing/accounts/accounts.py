@@ -19,7 +19,7 @@ from billing.kernel.countries import validate_country
 from billing.kernel.errors import AuthenticationFailed, InvalidRequest, NotFound
 from billing.kernel.ids import new_id
 from billing.kernel.scope import Scope
-from billing.store.repository import Item, Table, UnitOfWork, holds, put_op, stored_as, versioned_set
+from billing.store.repository import Item, Put, Table, UnitOfWork, holds, stored_as, versioned_set
 
 DEFAULT_SESSION_MINUTES = 30
 ACCOUNT_FIELDS = ("name", "legalName", "country", "address", "taxId", "defaultCurrency", "defaultSessionMinutes")
@@ -55,7 +55,7 @@ class NewKey:
 
 # ------------------------------------------------------------------ accounts
 def create_account(
-    name: str, *, country: str | None = None, mode: keys.Mode = "test", table: Table | None = None
+    name: str, *, country: str | None = None, mode: keys.Mode = "test", table: Table
 ) -> tuple[Item, NewKey]:
     """A new account and its first secret key, written together."""
     name = name.strip()
@@ -66,7 +66,6 @@ def create_account(
             country = validate_country(country)
         except ValueError as error:
             raise InvalidRequest(str(error), param="country") from None
-    table = table or Table()
     now = clock.now()
     account_id = new_id("acct")
     account: Item = {
@@ -86,25 +85,24 @@ def create_account(
     }
     key_item, new_key = _key_item(account_id, mode, now)
     UnitOfWork(table, None).add(
-        put_op(account, condition="attribute_not_exists(pk)"),
-        put_op(key_item, condition="attribute_not_exists(pk)"),
+        Put(account, condition="attribute_not_exists(pk)"),
+        Put(key_item, condition="attribute_not_exists(pk)"),
     ).commit()
     return account, new_key
 
 
-def get_account(account_id: str, *, table: Table | None = None) -> Item:
-    item = (table or Table()).get(account_pk(account_id), "ACCOUNT")
+def get_account(account_id: str, *, table: Table) -> Item:
+    item = table.get(account_pk(account_id), "ACCOUNT")
     if item is None:
         raise NotFound("No such account.")
     return item
 
 
-def update_account(account_id: str, changes: Mapping[str, Any], *, table: Table | None = None) -> Item:
+def update_account(account_id: str, changes: Mapping[str, Any], *, table: Table) -> Item:
     """Apply `changes` (wire field names) to the account, conditional on its version."""
     unknown = set(changes) - set(ACCOUNT_FIELDS)
     if unknown:
         raise InvalidRequest(f"Unknown field {sorted(unknown)[0]}.", param=sorted(unknown)[0])
-    table = table or Table()
     current = get_account(account_id, table=table)
     if not changes:
         return current
@@ -148,8 +146,7 @@ def _key_item(account_id: str, mode: keys.Mode, now: Any) -> tuple[Item, NewKey]
     return item, NewKey(key_id=key_id, secret=secret, mode=mode)
 
 
-def add_key(account_id: str, mode: keys.Mode, *, table: Table | None = None) -> NewKey:
-    table = table or Table()
+def add_key(account_id: str, mode: keys.Mode, *, table: Table) -> NewKey:
     get_account(account_id, table=table)
     item, new_key = _key_item(account_id, mode, clock.now())
     table.put(item, condition="attribute_not_exists(pk)", already=stored_as(item))
@@ -160,7 +157,7 @@ def _key_items(account_id: str, table: Table) -> list[Item]:
     return table.query_all(f"{account_pk(account_id)}#KEYS", index="gsi1")
 
 
-def list_keys(account_id: str, *, table: Table | None = None) -> list[dict[str, Any]]:
+def list_keys(account_id: str, *, table: Table) -> list[dict[str, Any]]:
     """Every key of the account, showing only its prefix and last 4 characters."""
     return [
         {
@@ -170,12 +167,11 @@ def list_keys(account_id: str, *, table: Table | None = None) -> list[dict[str, 
             "createdAt": i["createdAt"],
             "revokedAt": i.get("revokedAt"),
         }
-        for i in _key_items(account_id, table or Table())
+        for i in _key_items(account_id, table)
     ]
 
 
-def revoke_key(account_id: str, key_id: str, *, table: Table | None = None) -> None:
-    table = table or Table()
+def revoke_key(account_id: str, key_id: str, *, table: Table) -> None:
     match = next((i for i in _key_items(account_id, table) if i["id"] == key_id), None)
     if match is None:
         raise NotFound(f"No key {key_id} on this account.", param="key")
@@ -228,7 +224,7 @@ def clear_key_cache() -> None:
     _key_cache.clear()
 
 
-def authenticate(authorization: str | None, *, table: Table | None = None) -> Caller:
+def authenticate(authorization: str | None, *, table: Table) -> Caller:
     """The caller behind an `Authorization: Bearer sk_…` header, or AuthenticationFailed."""
     if not authorization:
         raise AuthenticationFailed(
@@ -248,7 +244,7 @@ def authenticate(authorization: str | None, *, table: Table | None = None) -> Ca
     cached = _key_cache.get(pk, ttl) if ttl > 0 else None
     if cached:
         return cached
-    item = (table or Table()).get(pk, "APIKEY", consistent=False)
+    item = table.get(pk, "APIKEY", consistent=False)
     if item is None or item.get("revokedAt"):
         raise AuthenticationFailed("Invalid API key.")
     caller = Caller(account_id=item["account"], mode=item["mode"], key_id=item["id"])

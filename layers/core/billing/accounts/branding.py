@@ -72,20 +72,19 @@ def defaults(scope: Scope) -> Item:
 
 
 # ------------------------------------------------------------------ service
-def get_branding(scope: Scope, *, table: Table | None = None) -> Item:
+def get_branding(scope: Scope, *, table: Table) -> Item:
     """The stored branding, or the defaults (not written) when the merchant has none."""
     pk, sk = branding_key(scope)
-    stored = (table or Table()).get(pk, sk)
+    stored = table.get(pk, sk)
     return {**defaults(scope), **stored} if stored else defaults(scope)
 
 
-def update_branding(scope: Scope, fields: Mapping[str, Any], *, table: Table | None = None) -> Item:
+def update_branding(scope: Scope, fields: Mapping[str, Any], *, table: Table) -> Item:
     """A partial update (wire names); a field set to null clears it (the accent back to the default)."""
     unknown = sorted(set(fields) - set(FIELDS))
     if unknown:
         raise InvalidRequest(f"Received unknown parameter: {unknown[0]}.", param=unknown[0])
     changes = {name: validate_field(name, value) for name, value in fields.items()}
-    table = table or Table()
     current = get_branding(scope, table=table)
     changes = {k: v for k, v in changes.items() if current.get(k) != v}
     if not changes:

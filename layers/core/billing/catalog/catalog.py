@@ -19,7 +19,7 @@ from billing.kernel.ids import sortable_id, time_prefix
 from billing.kernel.money import validate_currency
 from billing.kernel.scope import RequestInfo, Scope
 from billing.store.listing import collection_page, page
-from billing.store.repository import Item, Table, UnitOfWork, put_op
+from billing.store.repository import Item, Put, Table, UnitOfWork
 
 INTERVAL_LIMITS = {"day": 365, "week": 52, "month": 12, "year": 1}
 
@@ -40,12 +40,12 @@ def _create(
 ) -> Item:
     event = events.event_item(scope, event_type, wire(item, scope), request)
     change = UnitOfWork(table, request, conflict_message=f"A {what} with ID '{item['id']}' already exists.")
-    change.add(put_op(item, condition="attribute_not_exists(pk)"), events.event_op(event)).commit()
+    change.add(Put(item, condition="attribute_not_exists(pk)"), events.event_op(event)).commit()
     return item
 
 
-def _get(scope: Scope, kind: str, sk: str, object_id: str, param: str, table: Table | None) -> Item:
-    item = (table or Table()).get(scope.key(kind, object_id), sk)
+def _get(scope: Scope, kind: str, sk: str, object_id: str, param: str, table: Table) -> Item:
+    item = table.get(scope.key(kind, object_id), sk)
     if item is None:
         raise NotFound(f"No such {param}: '{object_id}'.", param=param)
     return item
@@ -65,9 +65,7 @@ def product_to_wire(item: Item, scope: Scope) -> dict[str, Any]:
     }
 
 
-def create_product(
-    scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table | None = None
-) -> Item:
+def create_product(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table) -> Item:
     product_id = fields.get("id") or sortable_id("prod")
     sort_key = _created_sort_key(product_id)
     item: Item = {
@@ -84,17 +82,14 @@ def create_product(
         "gsi2pk": scope.key("PRODUCTS"),
         "gsi2sk": sort_key,
     }
-    return _create(scope, item, product_to_wire, "product.created", request, table or Table(), "product")
+    return _create(scope, item, product_to_wire, "product.created", request, table, "product")
 
 
-def get_product(scope: Scope, product_id: str, *, table: Table | None = None) -> Item:
+def get_product(scope: Scope, product_id: str, *, table: Table) -> Item:
     return _get(scope, "PROD", "PRODUCT", product_id, "product", table)
 
 
-def list_products(
-    scope: Scope, *, limit: int, starting_after: str | None, table: Table | None = None
-) -> dict[str, Any]:
-    table = table or Table()
+def list_products(scope: Scope, *, limit: int, starting_after: str | None, table: Table) -> dict[str, Any]:
 
     def sort_key(product_id: str) -> str | None:
         item = table.get(scope.key("PROD", product_id), "PRODUCT", consistent=False)
@@ -141,8 +136,7 @@ def validate_recurring(recurring: Mapping[str, Any]) -> dict[str, Any]:
     return {"interval": interval, "intervalCount": count}
 
 
-def create_price(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table | None = None) -> Item:
-    table = table or Table()
+def create_price(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table) -> Item:
     try:
         product = get_product(scope, fields["product"], table=table)
     except NotFound:
@@ -171,12 +165,12 @@ def create_price(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, 
     return _create(scope, item, price_to_wire, "price.created", request, table, "price")
 
 
-def get_price(scope: Scope, price_id: str, *, table: Table | None = None, param: str = "price") -> Item:
+def get_price(scope: Scope, price_id: str, *, table: Table, param: str = "price") -> Item:
     return _get(scope, "PRICE", "PRICE", price_id, param, table)
 
 
 def list_prices(
-    scope: Scope, *, limit: int, starting_after: str | None, product: str | None = None, table: Table | None = None
+    scope: Scope, *, limit: int, starting_after: str | None, product: str | None = None, table: Table
 ) -> dict[str, Any]:
     return collection_page(
         table,
@@ -207,7 +201,7 @@ def coupon_to_wire(item: Item, scope: Scope) -> dict[str, Any]:
     }
 
 
-def create_coupon(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table | None = None) -> Item:
+def create_coupon(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table) -> Item:
     percent, amount = fields.get("percentOff"), fields.get("amountOff")
     if (percent is None) == (amount is None):
         raise InvalidRequest("A coupon takes exactly one of percentOff and amountOff.", param="percentOff")
@@ -240,8 +234,8 @@ def create_coupon(scope: Scope, fields: Mapping[str, Any], request: RequestInfo,
         "gsi2pk": scope.key("COUPONS"),
         "gsi2sk": _created_sort_key(coupon_id),
     }
-    return _create(scope, item, coupon_to_wire, "coupon.created", request, table or Table(), "coupon")
+    return _create(scope, item, coupon_to_wire, "coupon.created", request, table, "coupon")
 
 
-def get_coupon(scope: Scope, coupon_id: str, *, table: Table | None = None, param: str = "coupon") -> Item:
+def get_coupon(scope: Scope, coupon_id: str, *, table: Table, param: str = "coupon") -> Item:
     return _get(scope, "COUPON", "COUPON", coupon_id, param, table)

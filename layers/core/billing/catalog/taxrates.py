@@ -15,7 +15,7 @@ from billing.kernel import clock
 from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
 from billing.store.listing import page
-from billing.store.repository import Item, Table, UnitOfWork, put_op
+from billing.store.repository import Item, Put, Table, UnitOfWork
 
 
 def to_wire(item: Item, scope: Scope) -> dict[str, Any]:
@@ -33,8 +33,7 @@ def to_wire(item: Item, scope: Scope) -> dict[str, Any]:
     }
 
 
-def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table | None = None) -> Item:
-    table = table or Table()
+def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table) -> Item:
     rate_id = sortable_id("txr")
     percentage = Decimal(str(fields["percentage"]))
     item: Item = {
@@ -54,13 +53,13 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
         "gsi2sk": rate_id,
     }
     event = events.event_item(scope, "tax_rate.created", to_wire(item, scope), request)
-    UnitOfWork(table, request).add(put_op(item, condition="attribute_not_exists(pk)"), events.event_op(event)).commit()
+    UnitOfWork(table, request).add(Put(item, condition="attribute_not_exists(pk)"), events.event_op(event)).commit()
     return item
 
 
-def list_rates(scope: Scope, *, limit: int, starting_after: str | None, table: Table | None = None) -> dict[str, Any]:
+def list_rates(scope: Scope, *, limit: int, starting_after: str | None, table: Table) -> dict[str, Any]:
     return page(
-        table or Table(),
+        table,
         index="gsi2",
         partition=scope.key("TAXRATES"),
         limit=limit,
@@ -70,6 +69,6 @@ def list_rates(scope: Scope, *, limit: int, starting_after: str | None, table: T
     )
 
 
-def all_active(scope: Scope, *, table: Table | None = None) -> list[Item]:
+def all_active(scope: Scope, *, table: Table) -> list[Item]:
     """Every active rate of the account (a handful), for invoicing."""
-    return [i for i in (table or Table()).query_all(scope.key("TAXRATES"), index="gsi2") if i.get("active", True)]
+    return [i for i in table.query_all(scope.key("TAXRATES"), index="gsi2") if i.get("active", True)]

@@ -20,7 +20,7 @@ from billing.kernel.errors import InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
 from billing.store.listing import page
-from billing.store.repository import Item, Operation, Table, UnitOfWork, put_op, update_op, versioned_set
+from billing.store.repository import Item, Operation, Put, Table, UnitOfWork, Update, versioned_set
 
 WIRE_FIELDS = ("email", "name", "phone", "address", "metadata", "testClock", "defaultPaymentMethod", "taxIds")
 UPDATABLE = ("email", "name", "phone", "address", "metadata", "defaultPaymentMethod")
@@ -66,9 +66,9 @@ class Bundle:
     invoices: list[Item]
 
 
-def bundle(scope: Scope, customer_id: str, *, table: Table | None = None) -> Bundle:
+def bundle(scope: Scope, customer_id: str, *, table: Table) -> Bundle:
     """Everything of one customer in one index partition (gsi1), read page after page."""
-    items = (table or Table()).query_all(bundle_partition(scope, customer_id), index="gsi1")
+    items = table.query_all(bundle_partition(scope, customer_id), index="gsi1")
     found = next((i for i in items if i["gsi1sk"] == "0CUSTOMER"), None)
     if found is None:
         raise NotFound(f"No such customer: '{customer_id}'.", param="customer")
@@ -92,8 +92,7 @@ def merge_metadata(current: Mapping[str, str], changes: Mapping[str, str | None]
     return merged
 
 
-def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table | None = None) -> Item:
-    table = table or Table()
+def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table) -> Item:
     customer_id = sortable_id("cust")
     pk, sk = customer_key(scope, customer_id)
     item: Item = {
@@ -121,13 +120,13 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
     if item["testClock"] and table.get(scope.key("CLOCK", item["testClock"]), "TESTCLOCK") is None:
         raise InvalidRequest(f"No such test clock: '{item['testClock']}'.", param="testClock")
     event = events.event_item(scope, "customer.created", to_wire(item, scope), request, customer=customer_id)
-    UnitOfWork(table, request).add(put_op(item, condition="attribute_not_exists(pk)"), events.event_op(event)).commit()
+    UnitOfWork(table, request).add(Put(item, condition="attribute_not_exists(pk)"), events.event_op(event)).commit()
     return item
 
 
-def get(scope: Scope, customer_id: str, *, table: Table | None = None) -> Item:
+def get(scope: Scope, customer_id: str, *, table: Table) -> Item:
     pk, sk = customer_key(scope, customer_id)
-    item = (table or Table()).get(pk, sk)
+    item = table.get(pk, sk)
     if item is None:
         raise NotFound(f"No such customer: '{customer_id}'.", param="customer")
     return item
@@ -142,13 +141,12 @@ def versioned_change(
     *,
     extra_ops: Sequence[Operation] = (),
     event_object: dict[str, Any] | None = None,
-    table: Table | None = None,
+    table: Table,
 ) -> Item:
     """Write `changes` to the customer if nobody else did meanwhile, with its event.
 
     The event's object is the customer, or `event_object` (a tax ID's own events).
     """
-    table = table or Table()
     after = {**current, **changes, "version": current["version"] + 1}
     guarded = versioned_set(changes, current["version"])
     before_wire, after_wire = to_wire(current, scope), to_wire(after, scope)
@@ -161,7 +159,7 @@ def versioned_change(
         customer=current["id"],
     )
     change = UnitOfWork(table, request, conflict_message="The customer was changed by another request; retry.")
-    change.add(update_op(current["pk"], current["sk"], **guarded), events.event_op(event), *extra_ops).commit()
+    change.add(Update(current["pk"], current["sk"], **guarded), events.event_op(event), *extra_ops).commit()
     return after
 
 
@@ -237,9 +235,7 @@ def check_details(fields: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
     return normalized, problems
 
 
-def update(
-    scope: Scope, customer_id: str, fields: Mapping[str, Any], request: RequestInfo, *, table: Table | None = None
-) -> Item:
+def update(scope: Scope, customer_id: str, fields: Mapping[str, Any], request: RequestInfo, *, table: Table) -> Item:
     unknown = set(fields) - set(UPDATABLE)
     if unknown:
         name = sorted(unknown)[0]
@@ -247,7 +243,6 @@ def update(
     checked, problems = check_details(fields)
     if problems:
         raise next(iter(problems.values()))
-    table = table or Table()
     current = get(scope, customer_id, table=table)
     changes = {**fields, **checked}
     if "metadata" in changes:
@@ -259,10 +254,10 @@ def update(
 
 
 def list_customers(
-    scope: Scope, *, limit: int, starting_after: str | None, email: str | None = None, table: Table | None = None
+    scope: Scope, *, limit: int, starting_after: str | None, email: str | None = None, table: Table
 ) -> dict[str, Any]:
     return page(
-        table or Table(),
+        table,
         index="gsi2",
         partition=scope.key("CUSTOMERS"),
         limit=limit,
@@ -275,11 +270,10 @@ def list_customers(
 
 # ------------------------------------------------------------------ tax IDs
 def add_tax_id(
-    scope: Scope, customer_id: str, type_: str, value: str, request: RequestInfo, *, table: Table | None = None
+    scope: Scope, customer_id: str, type_: str, value: str, request: RequestInfo, *, table: Table
 ) -> tuple[Item, dict[str, Any]]:
     """Validates and attaches a tax ID; answers the customer and the new tax ID."""
     normalized, country = taxids.validate_tax_id(type_, value)
-    table = table or Table()
     current = get(scope, customer_id, table=table)
     existing = list(current.get("taxIds") or [])
     if any(t["type"] == type_ and t["value"] == normalized for t in existing):
@@ -306,10 +300,7 @@ def add_tax_id(
     return after, wire
 
 
-def delete_tax_id(
-    scope: Scope, customer_id: str, tax_id: str, request: RequestInfo, *, table: Table | None = None
-) -> dict[str, Any]:
-    table = table or Table()
+def delete_tax_id(scope: Scope, customer_id: str, tax_id: str, request: RequestInfo, *, table: Table) -> dict[str, Any]:
     current = get(scope, customer_id, table=table)
     existing = list(current.get("taxIds") or [])
     match = next((t for t in existing if t["id"] == tax_id), None)

@@ -55,7 +55,7 @@ def list_entries(
     limit: int,
     starting_after: str | None,
     customer: str | None = None,
-    table: Table | None = None,
+    table: Table,
 ) -> dict[str, Any]:
     """Newest first; of one customer, or of every customer of the account."""
     return events.event_page(

@@ -21,7 +21,7 @@ from billing.kernel.errors import NotFound
 from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
 from billing.store.listing import collection_page
-from billing.store.repository import Item, Put, Table, put_op
+from billing.store.repository import Item, Put, Table
 
 RETENTION = timedelta(days=90)
 
@@ -69,7 +69,7 @@ def event_item(
 
 
 def event_op(item: Item) -> Put:
-    return put_op(item, condition="attribute_not_exists(pk)")
+    return Put(item, condition="attribute_not_exists(pk)")
 
 
 def previous_attributes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -84,8 +84,8 @@ def live_event_item(item: Item | None, event_id: str) -> Item:
     return item
 
 
-def get_event(scope: Scope, event_id: str, *, table: Table | None = None) -> dict[str, Any]:
-    item = live_event_item((table or Table()).get(scope.key("EVT", event_id), "EVENT"), event_id)
+def get_event(scope: Scope, event_id: str, *, table: Table) -> dict[str, Any]:
+    item = live_event_item(table.get(scope.key("EVT", event_id), "EVENT"), event_id)
     event: dict[str, Any] = item["event"]
     return event
 
@@ -98,7 +98,7 @@ def event_page(
     customer: str | None,
     keep: Callable[[Item], bool],
     to_wire: Callable[[Item], dict[str, Any]],
-    table: Table | None = None,
+    table: Table,
 ) -> dict[str, Any]:
     """A page of event items, newest first: a customer's, or the whole account's."""
     return collection_page(
@@ -121,7 +121,7 @@ def list_events(
     starting_after: str | None,
     type_: str | None = None,
     customer: str | None = None,
-    table: Table | None = None,
+    table: Table,
 ) -> dict[str, Any]:
     """Events newest first; `type_` may end in `*` (`invoice.*`); `customer` narrows to one."""
 

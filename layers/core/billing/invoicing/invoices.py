@@ -23,7 +23,7 @@ from billing.kernel.errors import Conflict, InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
 from billing.store.listing import collection_page
-from billing.store.repository import Item, Operation, Table, UnitOfWork, Update, put_op, update_op, versioned_put_op
+from billing.store.repository import Item, Operation, Put, Table, UnitOfWork, Update, versioned_put_op
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def counter_op(scope: Scope, table: Table) -> tuple[int, Update]:
     values: dict[str, Any] = {":next": last + 1}
     if current:
         values[":last"] = last
-    return last + 1, update_op(pk, "INVOICE_NUMBER", "SET #last = :next", condition, {"#last": "last"}, values)
+    return last + 1, Update(pk, "INVOICE_NUMBER", "SET #last = :next", condition, {"#last": "last"}, values)
 
 
 def credit_attribute(currency: str) -> str:
@@ -87,7 +87,7 @@ def credit_op(scope: Scope, invoice: Item) -> Update | None:
     if delta < 0:
         condition += " AND #c >= :spent"
         values[":spent"] = -delta
-    return update_op(pk, sk, "ADD #c :delta", condition, names, values)
+    return Update(pk, sk, "ADD #c :delta", condition, names, values)
 
 
 def party_snapshot(customer: Item) -> dict[str, Any]:
@@ -273,7 +273,7 @@ def write_ops(scope: Scope, invoice: Item, request: RequestInfo, counter: Update
         "invoice.paid" if invoice["status"] == "paid" else "invoice.payment_failed",
     ]
     return [
-        put_op(invoice, condition="attribute_not_exists(pk)"),
+        Put(invoice, condition="attribute_not_exists(pk)"),
         counter,
         *(events.event_op(events.event_item(scope, kind, wire, request, customer=customer)) for kind in kinds),
     ]
@@ -318,9 +318,9 @@ def to_wire(item: Item, scope: Scope) -> dict[str, Any]:
     return wire
 
 
-def get(scope: Scope, invoice_id: str, *, table: Table | None = None) -> Item:
+def get(scope: Scope, invoice_id: str, *, table: Table) -> Item:
     pk, sk = invoice_key(scope, invoice_id)
-    item = (table or Table()).get(pk, sk)
+    item = table.get(pk, sk)
     if item is None:
         raise NotFound(f"No such invoice: '{invoice_id}'.", param="id")
     return item
@@ -333,7 +333,7 @@ def list_invoices(
     starting_after: str | None,
     customer: str | None = None,
     subscription: str | None = None,
-    table: Table | None = None,
+    table: Table,
 ) -> dict[str, Any]:
     return collection_page(
         table,
@@ -375,16 +375,14 @@ def _require_open(invoice: Item, action: str) -> None:
         )
 
 
-def void(scope: Scope, invoice_id: str, request: RequestInfo, *, table: Table | None = None) -> Item:
+def void(scope: Scope, invoice_id: str, request: RequestInfo, *, table: Table) -> Item:
     """An open invoice cancelled: nothing is owed. Its number stays used (numbers have no gaps)."""
-    table = table or Table()
     invoice = get(scope, invoice_id, table=table)
     _require_open(invoice, "voided")
     return _transition(scope, invoice, {"status": "void", "amountRemaining": 0}, "invoice.voided", request, table)
 
 
-def mark_uncollectible(scope: Scope, invoice_id: str, request: RequestInfo, *, table: Table | None = None) -> Item:
-    table = table or Table()
+def mark_uncollectible(scope: Scope, invoice_id: str, request: RequestInfo, *, table: Table) -> Item:
     invoice = get(scope, invoice_id, table=table)
     _require_open(invoice, "marked uncollectible")
     return _transition(scope, invoice, {"status": "uncollectible"}, "invoice.marked_uncollectible", request, table)
@@ -398,10 +396,9 @@ def pay(
     now: datetime,
     *,
     subscription_ops: Sequence[Operation] = (),
-    table: Table | None = None,
+    table: Table,
 ) -> Item:
     """Charges an open (or uncollectible) invoice again; paid, or open with the new error."""
-    table = table or Table()
     invoice = get(scope, invoice_id, table=table)
     if invoice["status"] not in ("open", "uncollectible"):
         raise InvalidRequest(

@@ -35,6 +35,7 @@ from billing.accounts import branding as branding_service
 from billing.invoicing import invoices as invoice_service
 from billing.kernel.formatting import day, money
 from billing.kernel.scope import Scope
+from billing.store import repository
 from billing.store.repository import Item
 
 FONT, BOLD = "Vera", "VeraBd"
@@ -170,10 +171,10 @@ def _footer(branding: Mapping[str, Any], styles: Mapping[str, ParagraphStyle], a
     return draw
 
 
-def invoice_document(scope: Scope, invoice: Item, locale: str = "en") -> bytes:
+def invoice_document(scope: Scope, invoice: Item, locale: str = "en", *, table: repository.Table) -> bytes:
     """The PDF of a stored invoice in its account's branding: what `GET /v1/invoices/{id}/pdf`
     answers, and the portal's download."""
-    return render(invoice_service.to_wire(invoice, scope), branding_service.get_branding(scope), locale)
+    return render(invoice_service.to_wire(invoice, scope), branding_service.get_branding(scope, table=table), locale)
 
 
 def render(invoice: Mapping[str, Any], branding: Mapping[str, Any] | None = None, locale: str = "en") -> bytes:

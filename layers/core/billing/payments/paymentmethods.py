@@ -19,7 +19,7 @@ from billing.kernel.scope import RequestInfo, Scope
 from billing.payments import instruments
 from billing.payments.testtokens import CARDS, IBANS, Behavior
 from billing.store import keymaterial
-from billing.store.repository import Item, Operation, Table, UnitOfWork, delete_op, put_op
+from billing.store.repository import Delete, Item, Operation, Put, Table, UnitOfWork
 
 ACTIVE_PAID = ("active", "trialing", "past_due")
 
@@ -184,15 +184,14 @@ def attach(
     request: RequestInfo,
     *,
     set_default: bool = False,
-    table: Table | None = None,
+    table: Table,
 ) -> Item:
     """Attaches a method; it becomes the default when asked, or when the customer has none."""
-    table = table or Table()
     now = clock.now()
     customer = customers.get(scope, customer_id, table=table)
     item = pm_item(scope, customer_id, details, behavior, now)
     attached = events.event_item(scope, "payment_method.attached", to_wire(item, scope), request, customer=customer_id)
-    operations = [put_op(item, condition="attribute_not_exists(pk)"), events.event_op(attached)]
+    operations = [Put(item, condition="attribute_not_exists(pk)"), events.event_op(attached)]
     default = (
         item["id"] if set_default or not customer.get("defaultPaymentMethod") else customer["defaultPaymentMethod"]
     )
@@ -223,15 +222,14 @@ def _commit(
         )
 
 
-def list_for(scope: Scope, customer_id: str, *, table: Table | None = None) -> list[Item]:
-    table = table or Table()
+def list_for(scope: Scope, customer_id: str, *, table: Table) -> list[Item]:
     customers.get(scope, customer_id, table=table)
     items, _ = table.query(scope.key("CUST", customer_id), prefix="PM#", consistent=True, forward=False)
     return items
 
 
-def get(scope: Scope, customer_id: str, pm_id: str, *, table: Table | None = None) -> Item:
-    item = (table or Table()).get(scope.key("CUST", customer_id), f"PM#{pm_id}")
+def get(scope: Scope, customer_id: str, pm_id: str, *, table: Table) -> Item:
+    item = table.get(scope.key("CUST", customer_id), f"PM#{pm_id}")
     if item is None:
         raise NotFound(f"No such payment method: '{pm_id}'.", param="paymentMethod")
     return item
@@ -243,8 +241,7 @@ def needs_a_method(scope: Scope, customer_id: str, table: Table) -> bool:
     return any(i.get("status") in ACTIVE_PAID and int(i.get("recurringAmount", 0)) > 0 for i in items)
 
 
-def detach(scope: Scope, customer_id: str, pm_id: str, request: RequestInfo, *, table: Table | None = None) -> Item:
-    table = table or Table()
+def detach(scope: Scope, customer_id: str, pm_id: str, request: RequestInfo, *, table: Table) -> Item:
     item = get(scope, customer_id, pm_id, table=table)
     customer = customers.get(scope, customer_id, table=table)
     methods = list_for(scope, customer_id, table=table)
@@ -256,7 +253,7 @@ def detach(scope: Scope, customer_id: str, pm_id: str, request: RequestInfo, *, 
             code="payment_method_required",
         )
     detached = events.event_item(scope, "payment_method.detached", to_wire(item, scope), request, customer=customer_id)
-    operations: list[Operation] = [delete_op(item["pk"], item["sk"], "attribute_exists(pk)"), events.event_op(detached)]
+    operations: list[Operation] = [Delete(item["pk"], item["sk"], "attribute_exists(pk)"), events.event_op(detached)]
     default = customer.get("defaultPaymentMethod")
     if default == pm_id:
         others = [m["id"] for m in methods if m["id"] != pm_id]
@@ -265,10 +262,7 @@ def detach(scope: Scope, customer_id: str, pm_id: str, request: RequestInfo, *, 
     return item
 
 
-def set_default(
-    scope: Scope, customer_id: str, pm_id: str, request: RequestInfo, *, table: Table | None = None
-) -> Item:
-    table = table or Table()
+def set_default(scope: Scope, customer_id: str, pm_id: str, request: RequestInfo, *, table: Table) -> Item:
     get(scope, customer_id, pm_id, table=table)
     customer = customers.get(scope, customer_id, table=table)
     if customer.get("defaultPaymentMethod") == pm_id:

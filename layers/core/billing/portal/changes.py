@@ -13,7 +13,7 @@ from typing import Any, Literal
 from billing.kernel.scope import RequestInfo, Scope
 from billing.portal.offers import RetentionOffer
 from billing.portal.policies import CancelPolicy, UpdatePolicy, keeps_for_period_end
-from billing.store.repository import Item
+from billing.store.repository import Item, Table
 from billing.subscriptions import changes as subscription_changes
 from billing.subscriptions import preview as upcoming
 from billing.subscriptions import subscriptions
@@ -27,33 +27,47 @@ class SwitchPreview:
     upcoming: dict[str, Any] | None  # the next invoice, the switch included
 
 
-def preview_switch(scope: Scope, policy: UpdatePolicy, sub: Item, price: str, quantity: int) -> SwitchPreview:
+def preview_switch(
+    scope: Scope, policy: UpdatePolicy, sub: Item, price: str, quantity: int, *, table: Table
+) -> SwitchPreview:
     """What the switch would cost, now and on the next invoice; nothing is written. Raises
     InvalidRequest for a price the subscription cannot switch to."""
-    later = keeps_for_period_end(scope, policy, sub, price, quantity)
+    later = keeps_for_period_end(scope, policy, sub, price, quantity, table=table)
     preview = upcoming.preview(
-        scope, sub["id"], price=price, quantity=quantity, behavior=policy.proration_behavior, at_period_end=later
+        scope,
+        sub["id"],
+        price=price,
+        quantity=quantity,
+        behavior=policy.proration_behavior,
+        at_period_end=later,
+        table=table,
     )
     return SwitchPreview(later, policy.proration_behavior, preview["immediate"], preview["next"])
 
 
 def switch(
-    scope: Scope, policy: UpdatePolicy, sub: Item, price: str, quantity: int, request: RequestInfo
+    scope: Scope, policy: UpdatePolicy, sub: Item, price: str, quantity: int, request: RequestInfo, *, table: Table
 ) -> Literal["scheduled", "changed"]:
     """The switch: kept for the period end when the policy says so, else made now with the
     configured proration. Switching back to the current plan drops a scheduled change."""
     items = [{"price": price, "quantity": quantity}]
-    if keeps_for_period_end(scope, policy, sub, price, quantity):
-        subscription_changes.schedule_change(scope, sub["id"], {"items": items}, request)
+    if keeps_for_period_end(scope, policy, sub, price, quantity, table=table):
+        subscription_changes.schedule_change(scope, sub["id"], {"items": items}, request, table=table)
         return "scheduled"
     subscription_changes.update(
-        scope, sub["id"], {"items": items, "prorationBehavior": policy.proration_behavior}, request
+        scope, sub["id"], {"items": items, "prorationBehavior": policy.proration_behavior}, request, table=table
     )
     return "changed"
 
 
 def cancel(
-    scope: Scope, policy: CancelPolicy, sub: Item, details: Mapping[str, Any] | None, request: RequestInfo
+    scope: Scope,
+    policy: CancelPolicy,
+    sub: Item,
+    details: Mapping[str, Any] | None,
+    request: RequestInfo,
+    *,
+    table: Table,
 ) -> Literal["canceled", "scheduled"]:
     """The configured cancellation, with the survey's answer (`details`, None when not asked):
     now (with a credit for the unused time when the policy prorates) or at the period end."""
@@ -65,22 +79,23 @@ def cancel(
             prorate=policy.prorate,
             invoice_now=policy.prorate,
             cancellation_details=details,
+            table=table,
         )
         return "canceled"
     if not sub.get("cancelAtPeriodEnd"):
         fields: dict[str, Any] = {"cancelAtPeriodEnd": True}
         if details is not None:
             fields["cancellationDetails"] = dict(details)
-        subscription_changes.update(scope, sub["id"], fields, request)
+        subscription_changes.update(scope, sub["id"], fields, request, table=table)
     return "scheduled"
 
 
-def accept_retention(scope: Scope, offer: RetentionOffer, sub: Item, request: RequestInfo) -> None:
+def accept_retention(scope: Scope, offer: RetentionOffer, sub: Item, request: RequestInfo, *, table: Table) -> None:
     """The retention coupon applied instead of the cancellation."""
-    subscription_changes.update(scope, sub["id"], {"coupon": offer.coupon}, request)
+    subscription_changes.update(scope, sub["id"], {"coupon": offer.coupon}, request, table=table)
 
 
-def renew(scope: Scope, sub: Item, request: RequestInfo) -> None:
+def renew(scope: Scope, sub: Item, request: RequestInfo, *, table: Table) -> None:
     """A cancellation at the period end taken back before it ends."""
     if sub.get("cancelAtPeriodEnd"):
-        subscription_changes.update(scope, sub["id"], {"cancelAtPeriodEnd": False}, request)
+        subscription_changes.update(scope, sub["id"], {"cancelAtPeriodEnd": False}, request, table=table)

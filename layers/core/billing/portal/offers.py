@@ -17,7 +17,7 @@ from billing.catalog import catalog
 from billing.invoicing import invoicemath, invoices
 from billing.kernel.errors import NotFound
 from billing.kernel.scope import Scope
-from billing.store.repository import Item
+from billing.store.repository import Item, Table
 from billing.subscriptions import changes as subscription_changes
 from billing.subscriptions import lines as subscription_lines
 
@@ -74,22 +74,24 @@ def _interval_days(recurring: Mapping[str, Any]) -> int:
     )
 
 
-def _prices_of(scope: Scope, product_id: str, listed: Sequence[str]) -> list[Item]:
+def _prices_of(scope: Scope, product_id: str, listed: Sequence[str], table: Table) -> list[Item]:
     """The configured prices of a product (`prices: []` = all of the product's)."""
     if not listed:
         return list(
-            catalog.list_prices(scope, limit=PRICES_PER_PRODUCT, starting_after=None, product=product_id)["data"]
+            catalog.list_prices(scope, limit=PRICES_PER_PRODUCT, starting_after=None, product=product_id, table=table)[
+                "data"
+            ]
         )
     prices: list[Item] = []
     for price_id in listed:
         try:
-            prices.append(catalog.get_price(scope, price_id))
+            prices.append(catalog.get_price(scope, price_id, table=table))
         except NotFound:
             continue
     return prices
 
 
-def offered_plans(scope: Scope, settings: Mapping[str, Any], sub: Item) -> list[PlanOffer]:
+def offered_plans(scope: Scope, settings: Mapping[str, Any], sub: Item, *, table: Table) -> list[PlanOffer]:
     """The current plan first, then every active recurring price in the subscription's currency
     of the configured products, once each: shortest interval first, then cheapest."""
     current = sub["items"][0]
@@ -99,12 +101,12 @@ def offered_plans(scope: Scope, settings: Mapping[str, Any], sub: Item) -> list[
         return plans
     for entry in settings.get("products") or []:
         try:
-            product = catalog.get_product(scope, entry["product"])
+            product = catalog.get_product(scope, entry["product"], table=table)
         except NotFound:
             continue
         if not product.get("active", True):
             continue
-        prices = _prices_of(scope, product["id"], entry.get("prices") or [])
+        prices = _prices_of(scope, product["id"], entry.get("prices") or [], table)
         prices.sort(key=lambda p: (_interval_days(p.get("recurring") or {}), p.get("unitAmount", 0), p["id"]))
         for price in prices:
             if (
@@ -132,14 +134,14 @@ def coupon_saving(coupon: Mapping[str, Any], items: Sequence[Mapping[str, Any]])
     return sum(invoicemath.line_discounts(amounts, invoices.coupon_discount(coupon)))
 
 
-def retention_offer(scope: Scope, settings: Mapping[str, Any], sub: Item) -> RetentionOffer | None:
+def retention_offer(scope: Scope, settings: Mapping[str, Any], sub: Item, *, table: Table) -> RetentionOffer | None:
     """The configured coupon, when the subscription has no discount yet and is not ending, and
     the coupon exists, is valid, fits the subscription's currency and saves something."""
     coupon_id = (settings.get("retention") or {}).get("offerCoupon")
     if not coupon_id or sub.get("discount") or sub.get("cancelAtPeriodEnd"):
         return None
     try:
-        coupon = catalog.get_coupon(scope, coupon_id)
+        coupon = catalog.get_coupon(scope, coupon_id, table=table)
     except NotFound:
         return None
     if not coupon.get("valid", True) or coupon.get("currency") not in (None, sub["currency"]):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from billing.kernel.scope import Scope
-from billing.store.repository import Item
+from billing.store.repository import Item, Table
 from billing.subscriptions import changes as subscription_changes
 
 
@@ -57,9 +57,11 @@ def changeable(sub: Item) -> bool:
     return len(sub["items"]) == 1 and not sub.get("cancelAtPeriodEnd")
 
 
-def keeps_for_period_end(scope: Scope, policy: UpdatePolicy, sub: Item, price: str, quantity: int) -> bool:
+def keeps_for_period_end(
+    scope: Scope, policy: UpdatePolicy, sub: Item, price: str, quantity: int, *, table: Table
+) -> bool:
     """Whether the configuration keeps this switch for the period end: a downgrade it names
     (a lower recurring amount, a shorter interval). Raises InvalidRequest for a price the
     subscription cannot switch to."""
-    new_items = subscription_changes.requested_items(scope, sub, [{"price": price, "quantity": quantity}])
+    new_items = subscription_changes.requested_items(scope, sub, [{"price": price, "quantity": quantity}], table=table)
     return bool(policy.period_end_conditions & subscription_changes.downgrade_conditions(sub, new_items))

@@ -28,7 +28,7 @@ from billing.kernel.errors import Conflict, InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
 from billing.store.listing import page
-from billing.store.repository import Item, Table, UnitOfWork, put_op, update_op, versioned_set
+from billing.store.repository import Item, Put, Table, UnitOfWork, Update, versioned_set
 
 SK = "PORTAL_CONFIGURATION"
 DEFAULT = "default"
@@ -369,7 +369,7 @@ def _new_item(scope: Scope, configuration_id: str, fields: Mapping[str, Any], *,
 def _put_new(scope: Scope, item: Item, request: RequestInfo, table: Table) -> None:
     event = events.event_item(scope, "portal_configuration.created", to_wire(item, scope), request)
     change = UnitOfWork(table, request, conflict_message=f"The portal configuration '{item['id']}' already exists.")
-    change.add(put_op(item, condition="attribute_not_exists(pk)"), events.event_op(event)).commit()
+    change.add(Put(item, condition="attribute_not_exists(pk)"), events.event_op(event)).commit()
 
 
 def _default(scope: Scope, request: RequestInfo, table: Table) -> Item:
@@ -395,10 +395,9 @@ def _default(scope: Scope, request: RequestInfo, table: Table) -> Item:
 
 
 # ------------------------------------------------------------------ the service
-def resolve(scope: Scope, configuration_id: str | None, request: RequestInfo, *, table: Table | None = None) -> Item:
+def resolve(scope: Scope, configuration_id: str | None, request: RequestInfo, *, table: Table) -> Item:
     """The configuration a portal session uses: None or "default" is the scope's default
     (made on first use); any other ID must be one of this scope's configurations."""
-    table = table or Table()
     if configuration_id is None or configuration_id == DEFAULT:
         return _default(scope, request, table)
     item = table.get(*config_key(scope, configuration_id))
@@ -407,12 +406,11 @@ def resolve(scope: Scope, configuration_id: str | None, request: RequestInfo, *,
     return item
 
 
-def get(scope: Scope, configuration_id: str, request: RequestInfo, *, table: Table | None = None) -> Item:
+def get(scope: Scope, configuration_id: str, request: RequestInfo, *, table: Table) -> Item:
     return resolve(scope, configuration_id, request, table=table)
 
 
-def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table | None = None) -> Item:
-    table = table or Table()
+def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table) -> Item:
     given = _validated(scope, fields, table)
     merged = merge(blank_configuration(), given)
     check_consistency(merged["features"])
@@ -422,10 +420,9 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
 
 
 def update(
-    scope: Scope, configuration_id: str, fields: Mapping[str, Any], request: RequestInfo, *, table: Table | None = None
+    scope: Scope, configuration_id: str, fields: Mapping[str, Any], request: RequestInfo, *, table: Table
 ) -> Item:
     """A partial update: each object given is merged field by field over the stored one."""
-    table = table or Table()
     given = normalise(fields)
     current = resolve(scope, configuration_id, request, table=table)
     _check_catalog(scope, given.get("features") or {}, table)
@@ -448,18 +445,16 @@ def update(
         table, request, conflict_message="The portal configuration was changed by another request; retry."
     )
     change.add(
-        update_op(current["pk"], current["sk"], **versioned_set(changes, current["version"])), events.event_op(event)
+        Update(current["pk"], current["sk"], **versioned_set(changes, current["version"])), events.event_op(event)
     )
     change.commit()
     return after
 
 
-def list_configurations(
-    scope: Scope, *, limit: int, starting_after: str | None, table: Table | None = None
-) -> dict[str, Any]:
+def list_configurations(scope: Scope, *, limit: int, starting_after: str | None, table: Table) -> dict[str, Any]:
     """Newest first, then the default once it exists (its first use makes it)."""
     return page(
-        table or Table(),
+        table,
         index="gsi2",
         partition=scope.key("PCONFS"),
         limit=limit,

@@ -32,7 +32,7 @@ from billing.kernel.errors import BillingError, Conflict, InvalidRequest, NotFou
 from billing.kernel.ids import random_token, sortable_id
 from billing.kernel.scope import RequestInfo, Scope
 from billing.portal import portalconfigs
-from billing.store.repository import Item, Table, UnitOfWork, holds, put_op
+from billing.store.repository import Item, Put, Table, UnitOfWork, holds
 from billing.subscriptions import subscriptions
 
 SK = "PORTAL_SESSION"
@@ -158,11 +158,8 @@ def serves_host(session: Mapping[str, Any], host: str | None) -> bool:
 
 
 # ------------------------------------------------------------------ merchant side
-def create(
-    scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table | None = None
-) -> tuple[Item, str]:
+def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table) -> tuple[Item, str]:
     """A new session and its URL, which carries the secret and is never shown again."""
-    table = table or Table()
     customer = customers.get(scope, fields["customer"], table=table)
     return_url = validate_return_url(fields["returnUrl"], livemode=scope.livemode)
     locale = fields.get("locale") or "auto"
@@ -198,21 +195,20 @@ def create(
         "expiresAt": clock.to_epoch(now + timedelta(minutes=minutes)),
     }
     event = events.event_item(scope, "portal_session.created", to_wire(item), request, customer=customer["id"])
-    UnitOfWork(table, request).add(put_op(item, condition="attribute_not_exists(pk)"), events.event_op(event)).commit()
+    UnitOfWork(table, request).add(Put(item, condition="attribute_not_exists(pk)"), events.event_op(event)).commit()
     url = f"{_portal_base(brand.get('portalDomain'))}/session/{session_id}#{secret}"
     return item, url
 
 
-def get(scope: Scope, session_id: str, *, table: Table | None = None) -> Item:
+def get(scope: Scope, session_id: str, *, table: Table) -> Item:
     item = load(session_id, table=table)
     if item is None or item["account"] != scope.account_id or item["mode"] != scope.mode:
         raise NotFound(f"No such portal session: '{session_id}'.", param="id")
     return item
 
 
-def revoke(scope: Scope, session_id: str, *, table: Table | None = None) -> Item:
+def revoke(scope: Scope, session_id: str, *, table: Table) -> Item:
     """Ends the session on the portal's next request (already revoked: answered as it is)."""
-    table = table or Table()
     current = get(scope, session_id, table=table)
     if current.get("revokedAt"):
         return current
@@ -257,16 +253,15 @@ def to_wire(item: Mapping[str, Any], *, url: str | None = None) -> dict[str, Any
 
 
 # ------------------------------------------------------------------ portal side
-def load(session_id: str, *, table: Table | None = None) -> Item | None:
+def load(session_id: str, *, table: Table) -> Item | None:
     if not session_id.startswith("bps_") or len(session_id) > 64:
         return None
-    return (table or Table()).get(*session_key(session_id))
+    return table.get(*session_key(session_id))
 
 
-def exchange(session_id: str, secret: str, host: str | None, *, table: Table | None = None) -> tuple[Item, str]:
+def exchange(session_id: str, secret: str, host: str | None, *, table: Table) -> tuple[Item, str]:
     """Spends the link once, on a host that serves it: the session and a new cookie token,
     or SessionUnavailable (with the stored session, when there is one, for its brand)."""
-    table = table or Table()
     if not session_id.startswith("bps_") or len(session_id) > 64 or not secret or len(secret) > 128:
         raise SessionUnavailable(load(session_id, table=table) if session_id.startswith("bps_") else None)
     token = random_token(COOKIE_TOKEN_LENGTH)
@@ -302,7 +297,7 @@ def exchange(session_id: str, secret: str, host: str | None, *, table: Table | N
     return item, token
 
 
-def authenticate(session_id: str, token: str, *, table: Table | None = None) -> Item:
+def authenticate(session_id: str, token: str, *, table: Table) -> Item:
     """The session behind a portal cookie, checked now: exchanged with this token, not
     revoked, not expired. Anything else is SessionUnavailable."""
     item = load(session_id, table=table)

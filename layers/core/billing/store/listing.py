@@ -58,7 +58,7 @@ def page(
 
 
 def collection_page(
-    table: Table | None,
+    table: Table,
     scope: Scope,
     collection: str,
     *,
@@ -85,7 +85,7 @@ def collection_page(
     else:
         index, partition = "gsi2", scope.key(collection)
     return page(
-        table or Table(),
+        table,
         index=index,
         partition=partition,
         prefix=prefix,

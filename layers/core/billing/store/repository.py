@@ -452,49 +452,9 @@ def _transact_item(table_name: str, op: Operation) -> dict[str, Any]:
     return {kind: body}
 
 
-def put_op(
-    item: Mapping[str, Any],
-    condition: str | None = None,
-    names: Mapping[str, str] | None = None,
-    values: Mapping[str, Any] | None = None,
-) -> Put:
-    return Put(item, condition, names, values)
-
-
-def update_op(
-    pk: str,
-    sk: str,
-    expression: str,
-    condition: str | None = None,
-    names: Mapping[str, str] | None = None,
-    values: Mapping[str, Any] | None = None,
-) -> Update:
-    return Update(pk, sk, expression, condition, names, values)
-
-
-def delete_op(
-    pk: str,
-    sk: str,
-    condition: str | None = None,
-    names: Mapping[str, str] | None = None,
-    values: Mapping[str, Any] | None = None,
-) -> Delete:
-    return Delete(pk, sk, condition, names, values)
-
-
-def check_op(
-    pk: str,
-    sk: str,
-    condition: str,
-    names: Mapping[str, str] | None = None,
-    values: Mapping[str, Any] | None = None,
-) -> Check:
-    return Check(pk, sk, condition, names, values)
-
-
 def versioned_put_op(after: Mapping[str, Any], expected_version: int) -> Put:
     """`after` written whole, only over the version it was read at (no lost updates)."""
-    return put_op(after, "#v = :expected", {"#v": "version"}, {":expected": expected_version})
+    return Put(after, "#v = :expected", {"#v": "version"}, {":expected": expected_version})
 
 
 def versioned_set(changes: Mapping[str, Any], expected_version: int) -> dict[str, Any]:

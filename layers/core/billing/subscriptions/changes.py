@@ -81,12 +81,9 @@ def resolve_requested(scope: Scope, sub: Item, fields: Mapping[str, Any], table:
     return items
 
 
-def update(
-    scope: Scope, sub_id: str, fields: Mapping[str, Any], request: RequestInfo, *, table: Table | None = None
-) -> Item:
+def update(scope: Scope, sub_id: str, fields: Mapping[str, Any], request: RequestInfo, *, table: Table) -> Item:
     """Switch prices or quantities (with the proration behaviour), apply a coupon, or set
     `cancelAtPeriodEnd`. The same code path serves the API and the portal."""
-    table = table or Table()
     sub = get(scope, sub_id, table=table)
     if sub["status"] == "canceled":
         raise InvalidRequest("A canceled subscription cannot be changed.", param="id", code="subscription_canceled")
@@ -152,10 +149,10 @@ INTERVAL_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 
 
 def requested_items(
-    scope: Scope, sub: Item, wanted: Sequence[Mapping[str, Any]], *, table: Table | None = None
+    scope: Scope, sub: Item, wanted: Sequence[Mapping[str, Any]], *, table: Table
 ) -> list[dict[str, Any]]:
     """`wanted` ({price, quantity}) resolved as a switch of `sub` would resolve them (400s included)."""
-    return resolve_requested(scope, sub, {"items": wanted}, table or Table())
+    return resolve_requested(scope, sub, {"items": wanted}, table)
 
 
 def downgrade_conditions(sub: Mapping[str, Any], new_items: Sequence[Mapping[str, Any]]) -> set[str]:
@@ -184,12 +181,11 @@ def scheduled_period(sub: Mapping[str, Any], items: Sequence[Mapping[str, Any]])
 
 
 def schedule_change(
-    scope: Scope, sub_id: str, fields: Mapping[str, Any], request: RequestInfo, *, table: Table | None = None
+    scope: Scope, sub_id: str, fields: Mapping[str, Any], request: RequestInfo, *, table: Table
 ) -> Item:
     """Keeps `items` as the subscription's `scheduledChange` ({items, at: currentPeriodEnd}):
     nothing is prorated or invoiced now; the renewal at the period end switches to them before
     it invoices. A later switch or a cancellation clears it."""
-    table = table or Table()
     sub = get(scope, sub_id, table=table)
     if sub["status"] == "canceled":
         raise InvalidRequest("A canceled subscription cannot be changed.", param="id", code="subscription_canceled")

@@ -10,10 +10,9 @@ from billing.store.repository import Item, Operation, Table
 from billing.subscriptions.subscriptions import change_ops, get, now_for, payment_method_for
 
 
-def pay_invoice(scope: Scope, invoice_id: str, request: RequestInfo, *, table: Table | None = None) -> Item:
+def pay_invoice(scope: Scope, invoice_id: str, request: RequestInfo, *, table: Table) -> Item:
     """Retries an open invoice with the subscription's (or customer's) payment method; a paid
     latest invoice brings a `past_due` subscription back to `active` in the same transaction."""
-    table = table or Table()
     invoice = invoices.get(scope, invoice_id, table=table)
     customer = customers.get(scope, invoice["customer"], table=table)
     sub = get(scope, invoice["subscription"], table=table) if invoice.get("subscription") else None

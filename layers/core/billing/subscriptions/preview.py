@@ -27,12 +27,11 @@ def preview(
     quantity: int | None,
     behavior: str,
     at_period_end: bool = False,
-    table: Table | None = None,
+    table: Table,
 ) -> dict[str, Any]:
     """What a change would cost now and on the next invoice; nothing is written. With
     `at_period_end`, the change is the one `schedule_change` would keep: nothing now, the new
     items from the next period on (as is a change already scheduled when none is asked for)."""
-    table = table or Table()
     sub = get(scope, sub_id, table=table)
     if sub["status"] == "canceled":
         raise InvalidRequest(

@@ -28,9 +28,8 @@ def parse_due(due_sk: str) -> tuple[Scope, str]:
     return Scope(parts[1], "live" if parts[2] == "live" else "test"), parts[4]
 
 
-def run_due(partition: str, now: datetime, request: RequestInfo, *, table: Table | None = None) -> int:
+def run_due(partition: str, now: datetime, request: RequestInfo, *, table: Table) -> int:
     """Does every piece of work in `partition` due at or before `now`; answers how many."""
-    table = table or Table()
     bound = f"{clock.to_wire(now)}#~"
     seen: set[str] = set()
     done = 0

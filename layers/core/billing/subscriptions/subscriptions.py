@@ -23,7 +23,7 @@ from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
 from billing.payments import paymentmethods
 from billing.store.listing import collection_page
-from billing.store.repository import Item, Operation, Table, UnitOfWork, put_op, versioned_put_op
+from billing.store.repository import Item, Operation, Put, Table, UnitOfWork, versioned_put_op
 from billing.subscriptions import proration
 from billing.subscriptions.lines import (
     pending_to_lines,
@@ -180,8 +180,7 @@ def payment_method_for(scope: Scope, customer: Item, requested: str | None, tabl
     return _lookup(lambda: paymentmethods.get(scope, customer["id"], pm_id, table=table), "defaultPaymentMethod")
 
 
-def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table | None = None) -> Item:
-    table = table or Table()
+def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table) -> Item:
     customer = _lookup(lambda: customers.get(scope, fields["customer"], table=table), "customer")
     items = resolve_items(scope, fields.get("items") or [], table)
     currency = items[0]["currency"]
@@ -266,14 +265,14 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
         outcome,
         now,
         request,
-        [put_op(subscription, condition="attribute_not_exists(pk)"), events.event_op(created)],
+        [Put(subscription, condition="attribute_not_exists(pk)"), events.event_op(created)],
     )
     return subscription
 
 
-def get(scope: Scope, sub_id: str, *, table: Table | None = None) -> Item:
+def get(scope: Scope, sub_id: str, *, table: Table) -> Item:
     pk, sk = sub_key(scope, sub_id)
-    item = (table or Table()).get(pk, sk)
+    item = table.get(pk, sk)
     if item is None:
         raise NotFound(f"No such subscription: '{sub_id}'.", param="id")
     return item
@@ -286,7 +285,7 @@ def list_subscriptions(
     starting_after: str | None,
     customer: str | None = None,
     status: str | None = None,
-    table: Table | None = None,
+    table: Table,
 ) -> dict[str, Any]:
     return collection_page(
         table,
@@ -312,12 +311,11 @@ def cancel(
     prorate: bool = False,
     invoice_now: bool = False,
     cancellation_details: Mapping[str, Any] | None = None,
-    table: Table | None = None,
+    table: Table,
 ) -> Item:
     """Ends the subscription now. `prorate` credits the unused time and `invoice_now` bills the
     pending items; either issues a final invoice at once when there is something on it.
     `cancellation_details` ({reason, comment}) records why, as the portal's survey asks."""
-    table = table or Table()
     sub = get(scope, sub_id, table=table)
     if sub["status"] == "canceled":
         raise InvalidRequest("The subscription is already canceled.", param="id", code="subscription_canceled")

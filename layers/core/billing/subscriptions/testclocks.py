@@ -34,7 +34,7 @@ def to_wire(item: Item, scope: Scope) -> dict[str, Any]:
     }
 
 
-def create(scope: Scope, frozen_time: datetime, name: str | None, *, table: Table | None = None) -> Item:
+def create(scope: Scope, frozen_time: datetime, name: str | None, *, table: Table) -> Item:
     if scope.livemode:
         raise PermissionDenied("Test clocks exist only in test mode.", code="test_mode_only")
     clock_id = sortable_id("clock")
@@ -50,23 +50,20 @@ def create(scope: Scope, frozen_time: datetime, name: str | None, *, table: Tabl
         "createdAt": clock.to_wire(clock.now()),
         "version": 1,
     }
-    (table or Table()).put(item, condition="attribute_not_exists(pk)", already=stored_as(item))
+    table.put(item, condition="attribute_not_exists(pk)", already=stored_as(item))
     return item
 
 
-def get(scope: Scope, clock_id: str, *, table: Table | None = None, param: str = "id") -> Item:
+def get(scope: Scope, clock_id: str, *, table: Table, param: str = "id") -> Item:
     pk, sk = clock_key(scope, clock_id)
-    item = (table or Table()).get(pk, sk)
+    item = table.get(pk, sk)
     if item is None:
         raise NotFound(f"No such test clock: '{clock_id}'.", param=param)
     return item
 
 
-def advance(
-    scope: Scope, clock_id: str, frozen_time: datetime, request: RequestInfo, *, table: Table | None = None
-) -> Item:
+def advance(scope: Scope, clock_id: str, frozen_time: datetime, request: RequestInfo, *, table: Table) -> Item:
     """Moves the clock forward and does, now, all the work that fell due on the way."""
-    table = table or Table()
     current = get(scope, clock_id, table=table)
     if frozen_time <= clock.from_wire(current["frozenTime"]):
         raise InvalidRequest("A test clock only moves forward.", param="frozenTime", code="clock_backwards")
@@ -78,5 +75,5 @@ def advance(
     return moved
 
 
-def frozen_time(scope: Scope, clock_id: str, *, table: Table | None = None) -> datetime:
+def frozen_time(scope: Scope, clock_id: str, *, table: Table) -> datetime:
     return clock.from_wire(get(scope, clock_id, table=table, param="testClock")["frozenTime"])

@@ -28,7 +28,7 @@ from billing.kernel import clock
 from billing.kernel.errors import BillingError, Conflict, InvalidRequest, NotFound
 from billing.kernel.ids import created_ms, random_token
 from billing.kernel.scope import Mode, Scope
-from billing.store.repository import Item, Operation, Queue, Table, delete_op, holds, put_op, set_expression
+from billing.store.repository import Delete, Item, Operation, Put, Queue, Table, holds, set_expression
 from billing.webhooks import webhookendpoints, webhooksigning
 
 SK_PREFIX = "DELIVERY#"
@@ -355,9 +355,9 @@ def _event_items(scope: Scope, event_id: str, table: Table) -> tuple[Item, list[
     return event_item, [i for i in items if str(i["sk"]).startswith(SK_PREFIX)]
 
 
-def event_with_deliveries(scope: Scope, event_id: str, *, table: Table | None = None) -> dict[str, Any]:
+def event_with_deliveries(scope: Scope, event_id: str, *, table: Table) -> dict[str, Any]:
     """The event as webhooks carry it, and `deliveries`: one per endpoint it was sent to."""
-    event_item, records = _event_items(scope, event_id, table or Table())
+    event_item, records = _event_items(scope, event_id, table)
     return {**event_item["event"], "deliveries": [to_wire(r) for r in records]}
 
 
@@ -366,7 +366,7 @@ def redeliver(
     event_id: str,
     endpoint_id: str | None = None,
     *,
-    table: Table | None = None,
+    table: Table,
     queue: Queue | None = None,
 ) -> dict[str, Any]:
     """Send an event again: to one endpoint, or to every enabled endpoint it went to or now subscribes it.
@@ -374,7 +374,6 @@ def redeliver(
     Each delivery starts a new round (its earlier messages become stale), shows as pending,
     and gets a fresh message with a full retry schedule.
     """
-    table = table or Table()
     event_item, records = _event_items(scope, event_id, table)
     targets: list[Item]
     if endpoint_id:
@@ -440,9 +439,9 @@ def _undo_rounds(table: Table, started: list[tuple[Item | None, Item]]) -> None:
         values = {":round": after["round"]}
         condition = "#round = :round AND attribute_not_exists(#lease)"
         if before is None:
-            ops.append(delete_op(after["pk"], after["sk"], condition, names, values))
+            ops.append(Delete(after["pk"], after["sk"], condition, names, values))
         else:
-            ops.append(put_op(before, condition, names, values))
+            ops.append(Put(before, condition, names, values))
     if ops:
         with contextlib.suppress(BillingError):
             table.transact(ops)

@@ -26,7 +26,7 @@ from billing.kernel.errors import Conflict, InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
 from billing.store.listing import page
-from billing.store.repository import Item, Table, UnitOfWork, delete_op, holds, put_op, update_op, versioned_set
+from billing.store.repository import Delete, Item, Put, Table, UnitOfWork, Update, holds, versioned_set
 from billing.webhooks import webhooksigning
 from billing.webhooks.egress import Resolver, check_url, system_resolve
 
@@ -153,7 +153,7 @@ def create(
     fields: Mapping[str, Any],
     request: RequestInfo,
     *,
-    table: Table | None = None,
+    table: Table,
     resolve: Resolver = system_resolve,
 ) -> tuple[Item, str]:
     """A new endpoint and its first secret (the only time the caller sees it, with roll_secret's)."""
@@ -161,7 +161,6 @@ def create(
         if fields.get(required) is None:
             raise InvalidRequest(f"Missing required parameter: {required}.", param=required, code="parameter_missing")
     given = _checked(fields, scope.livemode, resolve)
-    table = table or Table()
     endpoint_id = sortable_id("we")
     secret = webhooksigning.new_secret()
     now = clock.to_wire(clock.now())
@@ -187,7 +186,7 @@ def create(
         "gsi2sk": endpoint_id,
     }
     counter_pk, counter_sk = _counter_key(scope)
-    count = update_op(
+    count = Update(
         counter_pk,
         counter_sk,
         "ADD #n :one",
@@ -196,7 +195,7 @@ def create(
         values={":one": 1, ":max": MAX_ENDPOINTS},
     )
     try:
-        UnitOfWork(table, request).add(put_op(item, condition="attribute_not_exists(pk)"), count).commit()
+        UnitOfWork(table, request).add(Put(item, condition="attribute_not_exists(pk)"), count).commit()
     except Conflict:
         counter = table.get(counter_pk, counter_sk) or {}
         if int(counter.get("count", 0)) >= MAX_ENDPOINTS:
@@ -208,19 +207,17 @@ def create(
     return item, secret
 
 
-def get(scope: Scope, endpoint_id: str, *, table: Table | None = None) -> Item:
-    item = (table or Table()).get(*endpoint_key(scope, endpoint_id))
+def get(scope: Scope, endpoint_id: str, *, table: Table) -> Item:
+    item = table.get(*endpoint_key(scope, endpoint_id))
     if item is None:
         raise NotFound(f"No such webhook endpoint: '{endpoint_id}'.", param="id")
     return item
 
 
-def list_endpoints(
-    scope: Scope, *, limit: int, starting_after: str | None, table: Table | None = None
-) -> dict[str, Any]:
+def list_endpoints(scope: Scope, *, limit: int, starting_after: str | None, table: Table) -> dict[str, Any]:
     """Newest first, without secrets."""
     return page(
-        table or Table(),
+        table,
         index="gsi2",
         partition=list_partition(scope),
         limit=limit,
@@ -249,7 +246,7 @@ def update(
     fields: Mapping[str, Any],
     request: RequestInfo,
     *,
-    table: Table | None = None,
+    table: Table,
     resolve: Resolver = system_resolve,
 ) -> Item:
     """A partial update; metadata merges (a key set to "" or null is removed). Enabling an
@@ -260,7 +257,6 @@ def update(
     if "disabled" in fields and fields["disabled"] is None:
         raise InvalidRequest("disabled must be true or false.", param="disabled")
     given = _checked(fields, scope.livemode, resolve)
-    table = table or Table()
     current = get(scope, endpoint_id, table=table)
     if "metadata" in given:
         given["metadata"] = merge_metadata(current.get("metadata") or {}, given["metadata"])
@@ -272,9 +268,8 @@ def update(
     return _write(table, current, changes)
 
 
-def delete(scope: Scope, endpoint_id: str, request: RequestInfo, *, table: Table | None = None) -> None:
+def delete(scope: Scope, endpoint_id: str, request: RequestInfo, *, table: Table) -> None:
     """Gone at once: the fanout sends it nothing more (deliveries already queued find it missing)."""
-    table = table or Table()
     pk, sk = endpoint_key(scope, endpoint_id)
     get(scope, endpoint_id, table=table)
     counter_pk, counter_sk = _counter_key(scope)
@@ -283,8 +278,8 @@ def delete(scope: Scope, endpoint_id: str, request: RequestInfo, *, table: Table
             table, request, conflict_message="The webhook endpoint was changed by another request; retry."
         )
         change.add(
-            delete_op(pk, sk, condition="attribute_exists(pk)"),
-            update_op(counter_pk, counter_sk, "ADD #n :minus", names={"#n": "count"}, values={":minus": -1}),
+            Delete(pk, sk, condition="attribute_exists(pk)"),
+            Update(counter_pk, counter_sk, "ADD #n :minus", names={"#n": "count"}, values={":minus": -1}),
         ).commit()
     except Conflict:
         get(scope, endpoint_id, table=table)  # deleted meanwhile: a 404 like any missing one
@@ -292,7 +287,7 @@ def delete(scope: Scope, endpoint_id: str, request: RequestInfo, *, table: Table
 
 
 def roll_secret(
-    scope: Scope, endpoint_id: str, expires_in_seconds: int, request: RequestInfo, *, table: Table | None = None
+    scope: Scope, endpoint_id: str, expires_in_seconds: int, request: RequestInfo, *, table: Table
 ) -> tuple[Item, str]:
     """A new current secret; the old one keeps signing for `expires_in_seconds` (0: stops at
     once). Rolled secrets already expired are dropped, and beyond `MAX_OLD_SECRETS` the oldest."""
@@ -304,7 +299,6 @@ def roll_secret(
         raise InvalidRequest(
             f"expiresInSeconds is a whole number from 0 to {MAX_ROLL_SECONDS}.", param="expiresInSeconds"
         )
-    table = table or Table()
     current = get(scope, endpoint_id, table=table)
     now = clock.to_epoch(clock.now())
     secret = webhooksigning.new_secret()
@@ -318,9 +312,9 @@ def roll_secret(
     return _write(table, current, {"secrets": secrets}), secret
 
 
-def subscribed(scope: Scope, event_type: str, *, table: Table | None = None) -> list[Item]:
+def subscribed(scope: Scope, event_type: str, *, table: Table) -> list[Item]:
     """The scope's enabled endpoints that want `event_type` (listed for it or for "*")."""
-    endpoints = (table or Table()).query_all(list_partition(scope), index="gsi2")
+    endpoints = table.query_all(list_partition(scope), index="gsi2")
     return [
         item
         for item in endpoints
@@ -330,13 +324,13 @@ def subscribed(scope: Scope, event_type: str, *, table: Table | None = None) -> 
     ]
 
 
-def disable(scope: Scope, endpoint_id: str, reason: str, *, table: Table | None = None) -> None:
+def disable(scope: Scope, endpoint_id: str, reason: str, *, table: Table) -> None:
     """Stop deliveries to the endpoint (its receiver said 410 Gone), keeping why. One atomic
     update that moves the version on, so a concurrent versioned update cannot undo it unseen;
     an endpoint deleted meanwhile is left alone."""
     pk, sk = endpoint_key(scope, endpoint_id)
     try:
-        (table or Table()).update(
+        table.update(
             pk,
             sk,
             expression="SET #d = :true, #r = :reason, #u = :now ADD #v :one",
