@@ -117,6 +117,20 @@ class TestAccountUpdate:
         # Then the others stay
         assert (body["legalName"], body["country"], body["defaultSessionMinutes"]) == ("Acme Ltd", "GB", 60)
 
+    def test_null_sets_a_field_back_to_its_default_and_leaves_the_name(self, merchant: ApiClient) -> None:
+        # Given an account with its own currency, session length and legal name
+        name = merchant.post("/v1/account", {"defaultCurrency": "EUR", "defaultSessionMinutes": 60}).json()["name"]
+        merchant.post("/v1/account", {"legalName": "Acme Ltd"})
+        # When each is set to null (found by schemathesis: the answer said null where the schema says a number)
+        body = merchant.post(
+            "/v1/account",
+            {"defaultCurrency": None, "defaultSessionMinutes": None, "legalName": None, "name": None},
+        ).json()
+        # Then the defaults are back, the legal name is gone and the name is kept
+        assert (body["defaultCurrency"], body["defaultSessionMinutes"]) == ("usd", 30)
+        assert (body["legalName"], body["name"]) == (None, name)
+        assert merchant.get("/v1/account").json() == body
+
     @pytest.mark.parametrize(
         ("payload", "param"),
         [

@@ -39,7 +39,5 @@ def get_account() -> dict[str, Any]:
 def update_account(body: Annotated[AccountUpdate, Body()]) -> dict[str, Any]:
     who = caller(router)
     changes = body.model_dump(exclude_unset=True, mode="json")
-    if changes.get("name") is None and "name" in changes:
-        changes.pop("name")
     updated = accounts.update_account(who.account_id, changes, table=request.table(router))
     return accounts.account_to_wire(updated, livemode=who.livemode)

@@ -22,6 +22,8 @@ from billing.kernel.scope import Scope
 from billing.store.repository import Item, Put, Table, UnitOfWork, holds, stored_as, versioned_set
 
 DEFAULT_SESSION_MINUTES = 30
+# Fields that always hold a value: null sets them back to these (the account's name is kept).
+DEFAULTS = {"defaultCurrency": "usd", "defaultSessionMinutes": DEFAULT_SESSION_MINUTES}
 ACCOUNT_FIELDS = ("name", "legalName", "country", "address", "taxId", "defaultCurrency", "defaultSessionMinutes")
 
 
@@ -78,8 +80,7 @@ def create_account(
         "country": country,
         "address": None,
         "taxId": None,
-        "defaultCurrency": "usd",
-        "defaultSessionMinutes": DEFAULT_SESSION_MINUTES,
+        **DEFAULTS,
         "createdAt": clock.to_wire(now),
         "version": 1,
     }
@@ -99,10 +100,16 @@ def get_account(account_id: str, *, table: Table) -> Item:
 
 
 def update_account(account_id: str, changes: Mapping[str, Any], *, table: Table) -> Item:
-    """Apply `changes` (wire field names) to the account, conditional on its version."""
+    """Apply `changes` (wire field names) to the account, conditional on its version. A null
+    sets a field with a default back to it; a null name is no change."""
     unknown = set(changes) - set(ACCOUNT_FIELDS)
     if unknown:
         raise InvalidRequest(f"Unknown field {sorted(unknown)[0]}.", param=sorted(unknown)[0])
+    changes = {
+        field: DEFAULTS[field] if value is None and field in DEFAULTS else value
+        for field, value in changes.items()
+        if not (field == "name" and value is None)
+    }
     current = get_account(account_id, table=table)
     if not changes:
         return current
