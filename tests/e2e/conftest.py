@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from local.template import ROOT
-from tests.support.motoserver import free_port
+from tests.support.motoserver import free_ports
 
 # Debian's Chromium, started as this machine allows (no sandbox as root, no background calls out).
 CHROMIUM_FLAGS = [
@@ -76,7 +76,7 @@ def start(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
 
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[Running]:
-    ports = [free_port() for _ in range(4)]
+    ports = free_ports(4)
     process = start(
         tmp_path,
         *("--moto-port", str(ports[0]), "--api-port", str(ports[1])),

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Running, start
-from tests.support.motoserver import free_port
+from tests.support.motoserver import free_port, free_ports
 
 pytestmark = pytest.mark.slow
 
@@ -53,8 +53,9 @@ def test_a_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         # When the stack starts
+        moto_port, portal_port = free_ports(2)
         process = start(
-            tmp_path, "--api-port", str(port), "--moto-port", str(free_port()), "--portal-port", str(free_port())
+            tmp_path, "--api-port", str(port), "--moto-port", str(moto_port), "--portal-port", str(portal_port)
         )
         stdout, stderr = process.communicate(timeout=60)
     # Then it exits 2 with one line naming the port and the flag
