@@ -33,9 +33,8 @@ def _signed_in_customer(client: Any, browser: Any) -> dict[str, str]:
 
 def measure(runs: int) -> str:
     from billing.accounts import accounts
-    from billing.customers import customers
     from billing.kernel.scope import Scope
-    from billing.portal import portalsessions
+    from billing.portal import customerview, portalsessions
     from local import template as template_module
     from tests.support.apiclient import ApiClient
     from tests.support.portalbrowser import PortalBrowser
@@ -48,7 +47,7 @@ def measure(runs: int) -> str:
         client = ApiClient(template, key=key.secret)
         browser = PortalBrowser(template)
         made = _signed_in_customer(client, browser)
-        scope = Scope(account["id"], "test")
+        scope = Scope(account.id, "test")
         session_id = browser.jar["__Host-vinr_portal"].split(".")[0]
 
         def overview() -> None:
@@ -57,7 +56,7 @@ def measure(runs: int) -> str:
 
         def raw_calls() -> None:
             portalsessions.load(session_id, table=db)
-            customers.bundle(scope, made["customer"], table=db)
+            customerview.bundle(scope, made["customer"], table=db)
 
         csrf_match = re.search(r'name="csrf" value="([^"]+)"', browser.get("/").text)
         if csrf_match is None:

@@ -89,7 +89,7 @@ def measure(runs: int) -> str:
         functions = {f.logical_id: f for f in load().functions()}
         session = boto3.Session()
         account, _ = accounts.create_account("Bench Co", table=Table())
-        scope = Scope(account["id"], "test")
+        scope = Scope(account.id, "test")
         from billing.webhooks import webhookendpoints
 
         webhookendpoints.create(

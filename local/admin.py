@@ -100,7 +100,7 @@ def run(argv: Sequence[str]) -> int:
         table = Table()
         if args.command == "create-account":
             account, key = accounts.create_account(args.name, country=args.country, mode=args.mode, table=table)
-            print(f"account   {account['id']}  {account['name']}")
+            print(f"account   {account.id}  {account.name}")
             print(f"key       {key.key_id}  ({key.mode} mode)")
             print(f"secret    {key.secret}")
             print("Store the secret key now: it is shown once and kept only as a hash.")

@@ -36,7 +36,7 @@ def seed(webhook_url: str | None = None, on_webhook_secret: Callable[[str], None
     table = Table()
     account, key = accounts.create_account("Demo Co", country="DE", table=table)
     accounts.update_account(
-        account["id"],
+        account.id,
         {
             "legalName": "Demo Co GmbH",
             "address": {"line1": "Friedrichstraße 1", "city": "Berlin", "postalCode": "10117", "country": "DE"},
@@ -45,17 +45,16 @@ def seed(webhook_url: str | None = None, on_webhook_secret: Callable[[str], None
         },
         table=table,
     )
-    scope = accounts.Caller(account["id"], "test", key.key_id).scope
-    endpoint, webhook_secret = (
-        webhookendpoints.create(
+    scope = accounts.Caller(account.id, "test", key.key_id).scope
+    endpoint_id, webhook_secret = "", ""
+    if webhook_url:
+        endpoint, webhook_secret = webhookendpoints.create(
             scope,
             {"url": webhook_url, "enabledEvents": ["*"], "description": "make dev's local receiver"},
             SEED,
             table=table,
         )
-        if webhook_url
-        else ({"id": ""}, "")
-    )
+        endpoint_id = endpoint.id
     on_webhook_secret(webhook_secret)
     taxrates.create(scope, {"country": "DE", "percentage": 19, "displayName": "USt."}, SEED, table=table)
     prices: dict[str, str] = {}
@@ -67,7 +66,7 @@ def seed(webhook_url: str | None = None, on_webhook_secret: Callable[[str], None
             SEED,
             table=table,
         )
-        prices[product_id] = price["id"]
+        prices[product_id] = price.id
     catalog.create_coupon(
         scope,
         {"id": "rwd_save20", "name": "Save 20%", "percentOff": 20, "duration": "repeating", "durationInMonths": 3},
@@ -85,9 +84,9 @@ def seed(webhook_url: str | None = None, on_webhook_secret: Callable[[str], None
         table=table,
     )
     details, behavior = paymentmethods.details_from_token(scope, "tok_visa", now())
-    paymentmethods.attach(scope, customer["id"], details, behavior, SEED, table=table)
+    paymentmethods.attach(scope, customer.id, details, behavior, SEED, table=table)
     sub = subscriptions.create(
-        scope, {"customer": customer["id"], "items": [{"price": prices["prod_basic"]}]}, SEED, table=table
+        scope, {"customer": customer.id, "items": [{"price": prices["prod_basic"]}]}, SEED, table=table
     )
     branding.update_branding(
         scope, {"accentColor": "#0E7C66", "supportUrl": "https://demo.example/support"}, table=table
@@ -106,12 +105,12 @@ def seed(webhook_url: str | None = None, on_webhook_secret: Callable[[str], None
         table=table,
     )
     return Seeded(
-        account["id"],
+        account.id,
         key.secret,
-        customer["id"],
-        sub["id"],
-        portal_link(scope, customer["id"]),
-        str(endpoint["id"]),
+        customer.id,
+        sub.id,
+        portal_link(scope, customer.id),
+        endpoint_id,
         webhook_secret,
     )
 

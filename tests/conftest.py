@@ -46,7 +46,7 @@ class Stack:
     def new_account(self, name: str | None = None) -> tuple[str, str]:
         """A fresh account and its first secret key: (account id, sk_test_…)."""
         account, key = accounts.create_account(name or f"Merchant {uuid.uuid4().hex[:6]}", table=Table())
-        return account["id"], key.secret
+        return account.id, key.secret
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from billing.kernel import clock
 from billing.kernel.scope import RequestInfo
 from billing.store.repository import Table
-from billing.subscriptions import renewals, subscriptions
+from billing.subscriptions import renewals
 
 logger = Logger()
 
@@ -19,7 +19,6 @@ logger = Logger()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     now = clock.now()
     request = RequestInfo(source="clock", request_id=context.aws_request_id)
-    table = Table()
-    done = sum(renewals.run_due(f"DUE#{shard}", now, request, table=table) for shard in range(subscriptions.DUE_SHARDS))
+    done = renewals.run_all_due(now, request, table=Table())
     logger.info("clock run", extra={"processed": done})
     return {"processed": done}

@@ -15,9 +15,11 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from billing.events import events
 from billing.kernel.scope import Scope
-from billing.store.repository import Item, Queue, Table, deserialize
+from billing.store.repository import Queue, Table
 from billing.webhooks import deliveries, webhookendpoints
+from billing.webhooks.records import WebhookEndpoint
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
@@ -29,9 +31,9 @@ class _Batch:
     def __init__(self) -> None:
         self.table = Table()
         self.queue = Queue()
-        self._endpoints: dict[tuple[Scope, str], list[Item]] = {}
+        self._endpoints: dict[tuple[Scope, str], list[WebhookEndpoint]] = {}
 
-    def endpoints_for(self, scope: Scope, event_type: str) -> list[Item]:
+    def endpoints_for(self, scope: Scope, event_type: str) -> list[WebhookEndpoint]:
         if (scope, event_type) not in self._endpoints:
             self._endpoints[(scope, event_type)] = webhookendpoints.subscribed(scope, event_type, table=self.table)
         return self._endpoints[(scope, event_type)]
@@ -40,10 +42,12 @@ class _Batch:
         image = record.raw_event.get("dynamodb", {}).get("NewImage")
         if record.raw_event.get("eventName") != "INSERT" or not image:
             return
-        item = deserialize(image)
-        sent = deliveries.fan_out(item, table=self.table, queue=self.queue, endpoints_for=self.endpoints_for)
+        event = events.outbox_event(image)
+        if event is None:
+            return
+        sent = deliveries.fan_out(event, table=self.table, queue=self.queue, endpoints_for=self.endpoints_for)
         if sent:
-            logger.info("event fanned out", extra={"event": item["event"]["id"], "messages": sent})
+            logger.info("event fanned out", extra={"event": event.id, "messages": sent})
 
 
 @logger.inject_lambda_context(clear_state=True)

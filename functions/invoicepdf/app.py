@@ -48,7 +48,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         "statusCode": 200,
         "headers": {
             "content-type": "application/pdf",
-            "content-disposition": f'inline; filename="invoice-{invoice["number"]}.pdf"',
+            "content-disposition": f'inline; filename="invoice-{invoice.number}.pdf"',
             "cache-control": "private, no-store",
         },
         "body": base64.b64encode(document).decode(),

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from billing.events.records import Event
 from billing.webhooks import deliveries
 from tests.conftest import Stack
 from tests.faults import injector as faults
@@ -184,11 +185,11 @@ def test_fanout_raising_on_one_record_resends_from_it_and_nothing_is_delivered_t
     original = deliveries.fan_out
     raised: list[str] = []
 
-    def fan_out(image: dict[str, Any], **kwargs: Any) -> int:
-        if image.get("event", {}).get("id") == event_ids[2] and not raised:
-            raised.append(image["event"]["id"])
+    def fan_out(event: Event, **kwargs: Any) -> int:
+        if event.id == event_ids[2] and not raised:
+            raised.append(event.id)
             raise RuntimeError("boom")
-        return original(image, **kwargs)
+        return original(event, **kwargs)
 
     monkeypatch.setattr(deliveries, "fan_out", fan_out)
     # When the pipeline runs until it is idle
@@ -211,11 +212,11 @@ def test_fanout_killed_mid_batch_is_retried_whole_and_nothing_is_delivered_twice
     original = deliveries.fan_out
     calls: list[str] = []
 
-    def fan_out(image: dict[str, Any], **kwargs: Any) -> int:
-        calls.append(image["event"]["id"])
+    def fan_out(event: Event, **kwargs: Any) -> int:
+        calls.append(event.id)
         if len(calls) == 3:
             raise LambdaTimeout()
-        return original(image, **kwargs)
+        return original(event, **kwargs)
 
     monkeypatch.setattr(deliveries, "fan_out", fan_out)
     # When the pipeline runs until it is idle

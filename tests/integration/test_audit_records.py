@@ -23,9 +23,9 @@ def test_a_portal_change_is_audited_and_the_webhook_payload_keeps_no_ip(stack: S
     portal = RequestInfo(
         source="portal", request_id="req_2", session="bps_123", ip="203.0.113.9", user_agent="Firefox/140"
     )
-    customers.update(scope, customer["id"], {"name": "Ada Lovelace"}, portal, table=Table())
+    customers.update(scope, customer.id, {"name": "Ada Lovelace"}, portal, table=Table())
     # Then the change's event item is its audit record: who, session, IP, user agent, before/after
-    created, updated = sorted(stored_events(scope, customer["id"]), key=lambda item: str(item["gsi3sk"]))
+    created, updated = sorted(stored_events(scope, customer.id), key=lambda item: str(item["gsi3sk"]))
     assert "audit" not in created
     assert updated["audit"] == {"session": "bps_123", "ip": "203.0.113.9", "userAgent": "Firefox/140"}
     event = updated["event"]

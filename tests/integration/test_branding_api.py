@@ -197,7 +197,7 @@ class TestBranding:
         with pytest.raises(Conflict):
             branding.update_branding(scope, {"accentColor": "#778899"}, table=Table())
         monkeypatch.undo()
-        assert branding.get_branding(scope, table=Table())["supportUrl"] == "https://acme.example/help"
+        assert branding.get_branding(scope, table=Table()).support_url == "https://acme.example/help"
 
     def test_without_a_key_it_is_401(self, merchant: ApiClient) -> None:
         assert merchant.get("/v1/branding", key="").status == 401

@@ -89,7 +89,7 @@ class TestTheDefault:
         def first_use() -> None:
             try:
                 barrier.wait()
-                found.append(portalconfigs.resolve(scope, None, RequestInfo(source="api"), table=Table())["id"])
+                found.append(portalconfigs.resolve(scope, None, RequestInfo(source="api"), table=Table()).id)
             except BaseException as error:
                 failures.append(error)
 

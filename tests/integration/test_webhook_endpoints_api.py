@@ -7,6 +7,7 @@ import base64
 import json
 import re
 import socket
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -15,8 +16,9 @@ from billing.accounts import accounts
 from billing.kernel import clock
 from billing.kernel.errors import Conflict
 from billing.kernel.scope import RequestInfo, Scope
-from billing.store.repository import Item, Table, versioned_set
-from billing.webhooks import webhookendpoints
+from billing.store.repository import Item, Table
+from billing.webhooks import store, webhookendpoints
+from billing.webhooks.records import WebhookEndpoint
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient, ok
 
@@ -44,8 +46,15 @@ def new_merchant(stack: Stack, mode: str = "test") -> tuple[ApiClient, Scope]:
     return ApiClient(stack.template, key=key), Scope(account, mode)  # type: ignore[arg-type]
 
 
-def stored(scope: Scope, endpoint_id: str) -> Item:
+def stored(scope: Scope, endpoint_id: str) -> WebhookEndpoint:
     return webhookendpoints.get(scope, endpoint_id, table=Table())
+
+
+def stored_item(scope: Scope, endpoint_id: str) -> Item:
+    """The endpoint's item as it is in the table."""
+    item = Table().get(*store.endpoint_key(scope, endpoint_id))
+    assert item is not None
+    return item
 
 
 class TestCreate:
@@ -83,7 +92,7 @@ class TestCreate:
         assert ok(merchant.get(PATH))["data"] == [created]
         assert secret not in merchant.get(f"{PATH}/{created['id']}").text + merchant.get(PATH).text
         # And the stored secret is the one shown, the only one signing
-        assert webhookendpoints.live_secrets(stored(scope, created["id"]), clock.to_epoch(clock.now())) == [secret]
+        assert stored(scope, created["id"]).live_secrets(clock.to_epoch(clock.now())) == [secret]
 
     def test_each_endpoint_has_its_own_secret(self, merchant: ApiClient) -> None:
         secrets = {create(merchant)["secret"] for _ in range(3)}
@@ -222,7 +231,7 @@ class TestUpdate:
         assert (
             ok(merchant.post(f"{PATH}/{created['id']}", {"url": created["url"]}))["updatedAt"] == (created["updatedAt"])
         )
-        assert stored(scope, created["id"])["version"] == before["version"]
+        assert stored(scope, created["id"]).version == before.version
 
     @pytest.mark.parametrize(
         ("body", "param"),
@@ -248,7 +257,7 @@ class TestUpdate:
         # Given an endpoint read by one request before another changed it
         merchant, scope = new_merchant(stack)
         created = create(merchant)
-        stale = stored(scope, created["id"])
+        stale = stored_item(scope, created["id"])
         ok(merchant.post(f"{PATH}/{created['id']}", {"description": "first writer"}))
 
         class Stale(Table):
@@ -272,7 +281,7 @@ class TestDisable:
         assert webhookendpoints.subscribed(scope, "invoice.paid", table=Table()) == []
         enabled = ok(merchant.post(f"{PATH}/{created['id']}", {"disabled": False}))
         assert (enabled["status"], enabled["disabled"]) == ("enabled", False)
-        assert [e["id"] for e in webhookendpoints.subscribed(scope, "invoice.paid", table=Table())] == [created["id"]]
+        assert [e.id for e in webhookendpoints.subscribed(scope, "invoice.paid", table=Table())] == [created["id"]]
 
     def test_a_receiver_that_is_gone_disables_its_endpoint_with_the_reason(self, stack: Stack) -> None:
         merchant, scope = new_merchant(stack)
@@ -283,10 +292,10 @@ class TestDisable:
         # Then the merchant sees it disabled, and why
         shown = ok(merchant.get(f"{PATH}/{created['id']}"))
         assert (shown["status"], shown["disabledReason"]) == ("disabled", "The receiver answered 410 Gone.")
-        assert stored(scope, created["id"])["version"] == before["version"] + 1
+        assert stored(scope, created["id"]).version == before.version + 1
         # And a change read before it cannot undo it unseen
         with pytest.raises(Conflict):
-            Table().update(before["pk"], before["sk"], **versioned_set({"disabled": False}, before["version"]))
+            store.save_endpoint(Table(), scope, before, replace(before, description="late", version=before.version + 1))
         # And enabling it again clears the reason
         enabled = ok(merchant.post(f"{PATH}/{created['id']}", {"disabled": False}))
         assert (enabled["status"], enabled["disabledReason"]) == ("enabled", None)
@@ -296,7 +305,7 @@ class TestDisable:
         created = create(merchant)
         ok(merchant.delete(f"{PATH}/{created['id']}"))
         webhookendpoints.disable(scope, created["id"], "gone", table=Table())
-        assert Table().get(*webhookendpoints.endpoint_key(scope, created["id"])) is None
+        assert store.get_endpoint(Table(), scope, created["id"]) is None
 
 
 class TestSubscribed:
@@ -310,7 +319,7 @@ class TestSubscribed:
         create(other, enabledEvents=["*"])
 
         def ids(event_type: str) -> set[str]:
-            return {e["id"] for e in webhookendpoints.subscribed(scope, event_type, table=Table())}
+            return {e.id for e in webhookendpoints.subscribed(scope, event_type, table=Table())}
 
         assert ids("invoice.paid") == {everything, invoices}
         assert ids("customer.created") == {everything, customers}
@@ -349,8 +358,8 @@ class TestRollSecret:
         assert ok(merchant.get(f"{PATH}/{created['id']}")) == rolled
         # And both sign until then, the new one first; then only the new one
         item = stored(scope, created["id"])
-        assert webhookendpoints.live_secrets(item, ends - 1) == [new, old]
-        assert webhookendpoints.live_secrets(item, ends) == [new]
+        assert item.live_secrets(ends - 1) == [new, old]
+        assert item.live_secrets(ends) == [new]
 
     def test_without_a_body_the_old_secret_signs_for_a_day(self, stack: Stack) -> None:
         merchant, scope = new_merchant(stack)
@@ -360,32 +369,31 @@ class TestRollSecret:
         now = clock.to_epoch(clock.now())
         ends = clock.to_epoch(clock.from_wire(rolled["secretExpiresAt"]))
         assert now + 86400 - 5 <= ends <= now + 86400
-        assert webhookendpoints.live_secrets(stored(scope, created["id"]), now) == [rolled["secret"], created["secret"]]
+        assert stored(scope, created["id"]).live_secrets(now) == [rolled["secret"], created["secret"]]
 
     def test_zero_stops_the_old_secret_at_once(self, stack: Stack) -> None:
         merchant, scope = new_merchant(stack)
         created = create(merchant)
         rolled = ok(merchant.post(f"{PATH}/{created['id']}/roll_secret", {"expiresInSeconds": 0}))
         assert rolled["secretExpiresAt"] is None
-        item = stored(scope, created["id"])
-        assert webhookendpoints.live_secrets(item, clock.to_epoch(clock.now()) - 10) == [rolled["secret"]]
-        assert created["secret"] not in json.dumps(item)
+        assert stored(scope, created["id"]).live_secrets(clock.to_epoch(clock.now()) - 10) == [rolled["secret"]]
+        assert created["secret"] not in json.dumps(stored_item(scope, created["id"]))
 
     def test_expired_rolled_secrets_are_dropped_at_the_next_roll(self, stack: Stack) -> None:
         merchant, scope = new_merchant(stack)
         created = create(merchant)
         second = ok(merchant.post(f"{PATH}/{created['id']}/roll_secret", {"expiresInSeconds": 3600}))["secret"]
         # Given the first secret's grace ended (as if an hour passed)
-        item = stored(scope, created["id"])
+        item = stored_item(scope, created["id"])
         past = clock.to_epoch(clock.now()) - 1
         item["secrets"][1]["expiresAt"] = past
         Table().put(item)
         # When the secret is rolled again
         third = ok(merchant.post(f"{PATH}/{created['id']}/roll_secret", {"expiresInSeconds": 60}))["secret"]
         # Then the stored secrets are the new one and the one it replaced, not the expired one
-        secrets = stored(scope, created["id"])["secrets"]
-        assert [s["secret"] for s in secrets] == [third, second]
-        assert secrets[0]["expiresAt"] is None
+        secrets = stored(scope, created["id"]).secrets
+        assert [s.secret for s in secrets] == [third, second]
+        assert secrets[0].expires_at is None
 
     def test_rolling_again_keeps_earlier_grace_periods(self, stack: Stack) -> None:
         merchant, scope = new_merchant(stack)
@@ -394,9 +402,9 @@ class TestRollSecret:
         third = ok(merchant.post(f"{PATH}/{first['id']}/roll_secret", {"expiresInSeconds": 60}))["secret"]
         now = clock.to_epoch(clock.now())
         item = stored(scope, first["id"])
-        assert webhookendpoints.live_secrets(item, now) == [third, first["secret"], second]
-        assert webhookendpoints.live_secrets(item, now + 3600) == [third, first["secret"]]
-        assert webhookendpoints.live_secrets(item, now + 7200) == [third]
+        assert item.live_secrets(now) == [third, first["secret"], second]
+        assert item.live_secrets(now + 3600) == [third, first["secret"]]
+        assert item.live_secrets(now + 7200) == [third]
 
     @pytest.mark.parametrize("expires", [-1, 604801, "soon", 1.5])
     def test_bad_grace_periods_are_400(self, merchant: ApiClient, expires: Any) -> None:

@@ -6,7 +6,7 @@ from collections import Counter
 from typing import Any
 
 from billing.kernel.scope import Scope
-from billing.subscriptions import subscriptions
+from billing.subscriptions import store, subscriptions
 from tests.conftest import Stack
 from tests.support.tablestate import snapshot
 
@@ -47,7 +47,7 @@ def check_invoices(stack: Stack, scope: Scope) -> list[dict[str, Any]]:
 def check_subscription(stack: Stack, scope: Scope, sub_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One event per committed version, and the last event says what the subscription is now."""
     items = list(snapshot(stack).values())
-    pk, sk = subscriptions.sub_key(scope, sub_id)
+    pk, sk = store.sub_key(scope, sub_id)
     sub = next(i for i in items if i["pk"] == pk and i["sk"] == sk)
     events = _events(items, sub_id)
     kinds = Counter(e["type"] for e in events)
@@ -55,7 +55,7 @@ def check_subscription(stack: Stack, scope: Scope, sub_id: str) -> tuple[dict[st
     changes = [e for e in events if e["type"] != "subscription.created"]
     assert len(changes) == sub["version"] - 1, f"version {sub['version']}, change events {kinds}"
     last = events[-1]["data"]["object"]
-    now = subscriptions.to_wire(sub, scope)
+    now = subscriptions.to_wire(store.from_item(sub), scope)
     assert {f: last[f] for f in WIRE_FIELDS} == {f: now[f] for f in WIRE_FIELDS}
     invoice_ids = {i["id"] for i in items if i.get("type") == "invoice"}
     assert sub["latestInvoice"] in invoice_ids

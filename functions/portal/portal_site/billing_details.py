@@ -22,10 +22,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from billing.customers import customers, taxids
+from billing.customers.records import Customer
 from billing.kernel.countries import COUNTRIES
 from billing.kernel.errors import InvalidRequest, NotFound
 from billing.portal.portalconfigs import CUSTOMER_UPDATES
-from billing.store.repository import Item
 from portal_site import forms
 from portal_site.pages import SignedIn, checked_form, done, signed_in
 from portal_site.rendering import N_, locale_of, page
@@ -105,9 +105,9 @@ def allowed_updates(settings: Mapping[str, Any]) -> set[str]:
     return set(CUSTOMER_UPDATES if allowed is None else allowed)
 
 
-def _values_of(customer: Item) -> dict[str, str]:
-    address = customer.get("address") or {}
-    values = {key: str(customer.get(key) or "") for key in ("name", "email", "phone")}
+def _values_of(customer: Customer) -> dict[str, str]:
+    address = customer.address or {}
+    values = {"name": customer.name or "", "email": customer.email or "", "phone": customer.phone or ""}
     values.update({field: str(address.get(param) or "") for field, param in ADDRESS_FIELDS.items()})
     return values
 
@@ -115,7 +115,7 @@ def _values_of(customer: Item) -> dict[str, str]:
 def _render(
     request: Request,
     who: SignedIn,
-    customer: Item,
+    customer: Customer,
     *,
     status: int = 200,
     values: Mapping[str, str] | None = None,
@@ -147,7 +147,7 @@ def _render(
     )
 
 
-def _customer(who: SignedIn) -> Item:
+def _customer(who: SignedIn) -> Customer:
     return customers.get(who.scope, who.customer_id, table=who.table)
 
 
@@ -203,7 +203,7 @@ async def save(request: Request) -> Response:
             value = text(key)
             if value is not None:
                 fields[key] = value or None
-    if "email" in fields and fields["email"] is None and customer.get("email"):
+    if "email" in fields and fields["email"] is None and customer.email:
         errors["email"] = gettext(MESSAGES["email_missing"])
     if "address" in allowed:
         parts = {param: text(field) for field, param in ADDRESS_FIELDS.items()}
@@ -245,7 +245,7 @@ async def add_tax_id(request: Request) -> Response:
         errors["tax_type"] = gettext(MESSAGES["tax_type"])
     if value is None or not value.strip():
         errors["tax_value"] = gettext(MESSAGES["tax_value_missing"])
-    elif len(customer.get("taxIds") or []) >= customers.MAX_TAX_IDS:
+    elif len(customer.tax_ids) >= customers.MAX_TAX_IDS:
         errors["tax_value"] = gettext(MESSAGES["tax_id_limit"], count=customers.MAX_TAX_IDS)
     if not errors and type_ is not None and value is not None:
         try:

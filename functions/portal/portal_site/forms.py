@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from markupsafe import Markup
 from starlette.requests import Request
 
+from billing.portal.records import PortalSession
 from portal_site import i18n
 from portal_site.rendering import locale_of
 
@@ -42,7 +43,7 @@ def checked(fields: Fields, name: str) -> bool:
     return single(fields, name) is not None
 
 
-def gettext_for(request: Request, session: Mapping[str, Any] | None) -> Gettext:
+def gettext_for(request: Request, session: PortalSession | None) -> Gettext:
     """The gettext of the page's language (the session's, else the browser's)."""
     return i18n.gettext_for(locale_of(request, session))
 

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from billing.invoicing import invoices
-from billing.store.repository import Item
+from billing.invoicing.records import Invoice
 from portal_site.billing_details import TAX_ID_TYPES, country_names
 from portal_site.pages import SignedIn, owned, signed_in
 from portal_site.rendering import locale_of, page
@@ -26,9 +26,9 @@ PAGE_SIZE = 20
 INVOICE_ID = re.compile(r"^inv_[A-Za-z0-9]{1,40}\Z")
 
 
-def own_invoice(who: SignedIn, invoice_id: str) -> Item:
+def own_invoice(who: SignedIn, invoice_id: str) -> Invoice:
     """The session's customer's finalized invoice, or a 404 that says nothing more."""
-    return owned(who, invoices.get, invoice_id, INVOICE_ID, shown=lambda invoice: invoice.get("status") != "draft")
+    return owned(who, invoices.get, invoice_id, INVOICE_ID, shown=lambda invoice: invoice.status != "draft")
 
 
 async def invoice_list(request: Request) -> Response:
@@ -58,7 +58,7 @@ async def invoice_detail(request: Request) -> Response:
     who = signed_in(request)
     who.require("invoiceHistory")
     invoice = own_invoice(who, request.path_params["invoice_id"])
-    payable = invoice["status"] == "open" and bool((who.features.get("paymentMethodUpdate") or {}).get("enabled"))
+    payable = invoice.status == "open" and bool((who.features.get("paymentMethodUpdate") or {}).get("enabled"))
     names = country_names(locale_of(request, who.session))
     return page(
         request,
@@ -89,7 +89,7 @@ async def invoice_pdf(request: Request) -> Response:
     return Response(
         document,
         media_type="application/pdf",
-        headers={"content-disposition": f'attachment; filename="{_filename(invoice.get("number"), invoice["id"])}"'},
+        headers={"content-disposition": f'attachment; filename="{_filename(invoice.number, invoice.id)}"'},
     )
 
 

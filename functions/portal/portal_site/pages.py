@@ -7,22 +7,22 @@ revoked, not expired (by the clock now) → that session's customer, on a host t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from billing.accounts import branding
-from billing.customers import customers
 from billing.kernel import clock
 from billing.kernel.errors import NotFound
 from billing.kernel.scope import RequestInfo, Scope
-from billing.portal import portalsessions
+from billing.portal import customerview, portalsessions
 from billing.portal.portalsessions import SessionUnavailable
-from billing.store.repository import Item, Table
+from billing.portal.records import Flow, PortalSession
+from billing.store.repository import Table
 from portal_site import cookies, forms
 from portal_site.rendering import page
 
@@ -52,19 +52,29 @@ class FeatureDisabled(Exception):
     """The session's configuration does not offer this part of the portal: a 404."""
 
 
+class CustomersObject(Protocol):
+    """A record that belongs to one customer (a subscription, an invoice, a payment method)."""
+
+    @property
+    def customer(self) -> str: ...
+
+
+Owned = TypeVar("Owned", bound=CustomersObject)
+
+
 @dataclass(frozen=True)
 class SignedIn:
-    session: Item
+    session: PortalSession
     cookie: cookies.PortalCookie
     table: Table  # the request's table, handed to every service the page calls
 
     @property
     def scope(self) -> Scope:
-        return portalsessions.session_scope(self.session)
+        return self.session.scope
 
     @property
     def customer_id(self) -> str:
-        return str(self.session["customer"])
+        return self.session.customer
 
     @property
     def csrf(self) -> str:
@@ -72,7 +82,7 @@ class SignedIn:
 
     @property
     def features(self) -> dict[str, Any]:
-        return dict(self.session["configuration"]["features"])
+        return self.session.features
 
     def require(self, feature: str) -> dict[str, Any]:
         """The feature's settings, or FeatureDisabled when the configuration leaves it out."""
@@ -86,7 +96,7 @@ class SignedIn:
         return RequestInfo(
             source="portal",
             request_id=request.scope.get("aws.event", {}).get("requestContext", {}).get("requestId"),
-            session=self.session["id"],
+            session=self.session.id,
             ip=request.client.host if request.client else None,
             user_agent=(request.headers.get("user-agent") or "")[:512] or None,
         )
@@ -94,26 +104,26 @@ class SignedIn:
 
 def owned(
     who: SignedIn,
-    fetch: Callable[..., Item],
+    fetch: Callable[..., Owned],
     object_id: str,
     pattern: re.Pattern[str],
     *,
-    shown: Callable[[Item], bool] = lambda _: True,
-) -> Item:
+    shown: Callable[[Owned], bool] = lambda _: True,
+) -> Owned:
     """One of the signed-in customer's objects, or a 404 that says nothing more: a malformed,
     unknown, another customer's or another account's ID all look the same."""
     if not pattern.match(object_id):
         raise HTTPException(404)
     try:
-        item = fetch(who.scope, object_id, table=who.table)
+        found = fetch(who.scope, object_id, table=who.table)
     except NotFound:
         raise HTTPException(404) from None
-    if item.get("customer") != who.customer_id or not shown(item):
+    if found.customer != who.customer_id or not shown(found):
         raise HTTPException(404)
-    return item
+    return found
 
 
-def _check_host(request: Request, session: Item) -> None:
+def _check_host(request: Request, session: PortalSession) -> None:
     if not portalsessions.serves_host(session, request.headers.get("host")):
         raise WrongHost()
 
@@ -143,23 +153,24 @@ async def checked_form(request: Request, who: SignedIn) -> Any:
     return form
 
 
-def flow_path(flow: Mapping[str, Any] | None) -> str:
+def flow_path(flow: Flow | None) -> str:
     """Where a session opened for one action (a deep link) starts; the overview otherwise."""
-    kind = (flow or {}).get("type")
-    if kind == "payment_method_update":
+    if flow is None:
+        return "/"
+    if flow.type == "payment_method_update":
         return "/payment-methods"
-    if kind in ("subscription_cancel", "subscription_update"):
-        action = "cancel" if kind == "subscription_cancel" else "update"
-        return f"/subscriptions/{flow['subscription']}/{action}"  # type: ignore[index]
+    if flow.type in ("subscription_cancel", "subscription_update"):
+        action = "cancel" if flow.type == "subscription_cancel" else "update"
+        return f"/subscriptions/{flow.subscription}/{action}"
     return "/"
 
 
 def done(who: SignedIn, path: str, notice: str, *, flow: str | None = None) -> RedirectResponse:
     """After a change (post/redirect/get): back to `path` with its success banner, or, in a
     session opened for this one action (`flow`), back to the merchant."""
-    session_flow = who.session.get("flow") or {}
-    if flow is not None and session_flow.get("type") == flow:
-        return RedirectResponse(who.session["returnUrl"], status_code=303)
+    session_flow = who.session.flow
+    if flow is not None and session_flow is not None and session_flow.type == flow:
+        return RedirectResponse(who.session.return_url, status_code=303)
     return RedirectResponse(f"{path}?done={notice}", status_code=303)
 
 
@@ -189,8 +200,8 @@ async def exchange(request: Request) -> Response:
         if refused.session is not None:
             _check_host(request, refused.session)
         raise
-    response = RedirectResponse(flow_path(session.get("flow")), status_code=303)
-    expires = clock.from_epoch(session["expiresAt"])
+    response = RedirectResponse(flow_path(session.flow), status_code=303)
+    expires = clock.from_epoch(session.expires_at)
     response.set_cookie(
         cookies.COOKIE_NAME,
         cookies.PortalCookie(session_id, token).value,
@@ -209,25 +220,22 @@ async def home(request: Request) -> Response:
     """The overview: subscriptions, the default payment method, billing details, the latest
     invoices, and the way back to the merchant; all from one read of the customer's items."""
     who = signed_in(request)
-    found = customers.bundle(who.scope, who.customer_id, table=who.table)
-    default_pm = next(
-        (pm for pm in found.payment_methods if pm["id"] == found.customer.get("defaultPaymentMethod")), None
-    )
+    found = customerview.bundle(who.scope, who.customer_id, table=who.table)
     return page(
         request,
         "home.html",
         who.session,
         signed_in=True,
-        form_redirect_to=who.session["returnUrl"],
+        form_redirect_to=who.session.return_url,
         customer=found.customer,
-        subscriptions=[s for s in found.subscriptions if s["status"] != "canceled"],
-        ended=[s for s in found.subscriptions if s["status"] == "canceled"][:3],
-        default_pm=default_pm,
-        invoices=[i for i in found.invoices if i["status"] != "draft"][:5],
+        subscriptions=[s for s in found.subscriptions if not s.canceled],
+        ended=[s for s in found.subscriptions if s.canceled][:3],
+        default_pm=found.default_payment_method,
+        invoices=[i for i in found.invoices if i.status != "draft"][:5],
         features=who.features,
         csrf=who.csrf,
         notice=request.query_params.get("done"),
-        expires_at=clock.from_epoch(who.session["expiresAt"]),
+        expires_at=clock.from_epoch(who.session.expires_at),
     )
 
 
@@ -235,8 +243,8 @@ async def return_to_merchant(request: Request) -> Response:
     """POST /return: ends the session (the link and the cookie are spent) and goes back."""
     who = signed_in(request)
     await checked_form(request, who)
-    portalsessions.revoke(who.scope, who.session["id"], table=who.table)
-    response = RedirectResponse(who.session["returnUrl"], status_code=303)
+    portalsessions.revoke(who.scope, who.session.id, table=who.table)
+    response = RedirectResponse(who.session.return_url, status_code=303)
     response.delete_cookie(cookies.COOKIE_NAME, path="/", secure=True, httponly=True, samesite="strict")
     return response
 
@@ -248,9 +256,9 @@ async def logo(request: Request) -> Response:
     if not re.fullmatch(r"acct_[A-Za-z0-9]{1,40}", params["account"]) or params["mode"] not in ("test", "live"):
         return page(request, "not_found.html", None, status=404)
     accounts_scope = Scope(params["account"], params["mode"])
-    item = branding.get_branding(accounts_scope, table=table_of(request))
-    content = branding.logo_content(item)
-    if content is None or branding.logo_hash(item) != params["digest"]:
+    brand = branding.get_branding(accounts_scope, table=table_of(request))
+    content = branding.logo_content(brand)
+    if content is None or branding.logo_hash(brand) != params["digest"]:
         return page(request, "not_found.html", None, status=404)
     media_type, body = content
     return Response(body, media_type=media_type, headers={"cache-control": "public, max-age=31536000, immutable"})

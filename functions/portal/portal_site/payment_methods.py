@@ -24,12 +24,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from billing.customers import customers
+from billing.invoicing.records import Invoice
 from billing.kernel import clock
 from billing.kernel.errors import Conflict, InvalidRequest, NotFound
 from billing.payments import instruments, paymentmethods
+from billing.payments.records import PaymentMethod
+from billing.portal import customerview
 from billing.portal.portalconfigs import PAYMENT_METHOD_TYPES
-from billing.store.repository import Item
+from billing.portal.records import CustomerView
 from billing.subscriptions import collection
 from portal_site import forms
 from portal_site.invoices import own_invoice
@@ -101,22 +103,22 @@ def _require_type(who: SignedIn, kind: str) -> None:
         raise HTTPException(404)
 
 
-def _charged_with(found: customers.Bundle, invoice: Item) -> Item | None:
+def _charged_with(found: CustomerView, invoice: Invoice) -> PaymentMethod | None:
     """The method `collection.pay_invoice` charges: the subscription's own, else the default."""
-    sub = next((s for s in found.subscriptions if s["id"] == invoice.get("subscription")), None)
-    pm_id = (sub or {}).get("defaultPaymentMethod") or found.customer.get("defaultPaymentMethod")
-    return next((pm for pm in found.payment_methods if pm["id"] == pm_id), None)
+    sub = next((s for s in found.subscriptions if s.id == invoice.subscription), None)
+    pm_id = (sub.default_payment_method if sub is not None else None) or found.customer.default_payment_method
+    return next((pm for pm in found.payment_methods if pm.id == pm_id), None)
 
 
 def _render_list(request: Request, who: SignedIn, *, status: int = 200, problem: str | None = None) -> Response:
     settings = who.require("paymentMethodUpdate")
-    found = customers.bundle(who.scope, who.customer_id, table=who.table)
+    found = customerview.bundle(who.scope, who.customer_id, table=who.table)
     gettext = forms.gettext_for(request, who.session)
     notice = NOTICES.get(request.query_params.get("done") or "")
     open_invoices = [
         {"invoice": invoice, "method": _charged_with(found, invoice)}
         for invoice in found.invoices
-        if invoice["status"] == "open"
+        if invoice.status == "open"
     ]
     return page(
         request,
@@ -124,10 +126,10 @@ def _render_list(request: Request, who: SignedIn, *, status: int = 200, problem:
         who.session,
         status=status,
         signed_in=True,
-        form_redirect_to=who.session["returnUrl"],
+        form_redirect_to=who.session.return_url,
         csrf=who.csrf,
         methods=found.payment_methods,
-        default_id=found.customer.get("defaultPaymentMethod"),
+        default_id=found.customer.default_payment_method,
         types=_types(settings),
         open_invoices=open_invoices,
         notice=forms.say(gettext, notice) if notice else None,
@@ -160,7 +162,7 @@ async def remove(request: Request) -> Response:
     await checked_form(request, who)
     pm_id = _own_method_id(who, request.path_params["pm_id"])
     try:
-        paymentmethods.detach(who.scope, who.customer_id, pm_id, who.request_info(request), table=who.table)
+        collection.detach_payment_method(who.scope, who.customer_id, pm_id, who.request_info(request), table=who.table)
     except NotFound:
         raise HTTPException(404) from None
     except Conflict as refused:
@@ -188,19 +190,19 @@ async def pay(request: Request) -> Response:
     who.require("paymentMethodUpdate")
     form = await checked_form(request, who)
     invoice = own_invoice(who, request.path_params["invoice_id"])
-    back = f"/invoices/{invoice['id']}" if forms.single(form, "from") == "invoice" else PATH
-    if invoice["status"] != "open":
+    back = f"/invoices/{invoice.id}" if forms.single(form, "from") == "invoice" else PATH
+    if invoice.status != "open":
         return _render_list(request, who, status=409, problem="invoice_not_open")
-    found = customers.bundle(who.scope, who.customer_id, table=who.table)
+    found = customerview.bundle(who.scope, who.customer_id, table=who.table)
     if _charged_with(found, invoice) is None:
         return _render_list(request, who, status=402, problem="payment_method_missing")
     try:
-        after = collection.pay_invoice(who.scope, invoice["id"], who.request_info(request), table=who.table)
+        after = collection.pay_invoice(who.scope, invoice.id, who.request_info(request), table=who.table)
     except InvalidRequest as refused:
         code = refused.code if refused.code in PROBLEMS else "payment_failed"
         return _render_list(request, who, status=402 if code == "payment_failed" else 409, problem=code)
-    if after["status"] != "paid":
-        failure = str((after.get("lastPaymentError") or {}).get("code"))
+    if after.status != "paid":
+        failure = str(after.last_payment_error.code if after.last_payment_error is not None else None)
         return _render_list(request, who, status=402, problem=failure if failure in PROBLEMS else "payment_failed")
     return done(who, back, "invoice_paid")
 
@@ -222,7 +224,7 @@ def _render_form(
         who.session,
         status=status,
         signed_in=True,
-        form_redirect_to=who.session["returnUrl"],
+        form_redirect_to=who.session.return_url,
         csrf=who.csrf,
         values=values,
         errors=errors or {},

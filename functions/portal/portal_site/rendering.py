@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,28 +13,30 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from billing.accounts import branding
+from billing.accounts.records import Branding
+from billing.portal.records import PortalSession
 from portal_site import i18n
 from portal_site.security import page_csp
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(env=jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True))
-DEFAULT_BRAND = branding.portal_snapshot({})
+DEFAULT_BRAND = branding.portal_snapshot(Branding())
 
 
-def brand_context(session: Mapping[str, Any] | None) -> dict[str, Any]:
+def brand_context(session: PortalSession | None) -> dict[str, Any]:
     """The brand a page wears: the session's snapshot, or the plain VINR look without one."""
     if session is None:
         return {"brand": DEFAULT_BRAND, "merchant": None, "profile": {}, "logo_url": None, "return_url": None}
-    brand = session.get("branding") or DEFAULT_BRAND
+    brand = session.branding or DEFAULT_BRAND
     logo_url = None
     if brand.get("logoHash"):
-        logo_url = f"/assets/logo/{session['account']}/{session['mode']}/{brand['logoHash']}"
+        logo_url = f"/assets/logo/{session.account}/{session.mode}/{brand['logoHash']}"
     return {
         "brand": brand,
-        "merchant": session.get("merchantName"),
-        "profile": (session.get("configuration") or {}).get("businessProfile") or {},
+        "merchant": session.merchant_name,
+        "profile": session.business_profile,
         "logo_url": logo_url,
-        "return_url": session.get("returnUrl"),
+        "return_url": session.return_url,
     }
 
 
@@ -44,11 +45,11 @@ def N_(text: str) -> str:
     return text
 
 
-def navigation(session: Mapping[str, Any] | None, signed_in: bool) -> list[tuple[str, str]]:
+def navigation(session: PortalSession | None, signed_in: bool) -> list[tuple[str, str]]:
     """(path, label) of the parts of the portal this session's configuration offers."""
     if not signed_in or session is None:
         return []
-    features = (session.get("configuration") or {}).get("features") or {}
+    features = session.features
     items = [("/", N_("Overview"))]
     for feature, path, label in (
         ("paymentMethodUpdate", "/payment-methods", N_("Payment methods")),
@@ -63,7 +64,7 @@ def navigation(session: Mapping[str, Any] | None, signed_in: bool) -> list[tuple
 def page(
     request: Request,
     name: str,
-    session: Mapping[str, Any] | None,
+    session: PortalSession | None,
     *,
     status: int = 200,
     script: str | None = None,
@@ -94,5 +95,5 @@ def page(
     )
 
 
-def locale_of(request: Request, session: Mapping[str, Any] | None) -> str:
-    return i18n.negotiate((session or {}).get("locale"), request.headers.get("accept-language"))
+def locale_of(request: Request, session: PortalSession | None) -> str:
+    return i18n.negotiate(session.locale if session else None, request.headers.get("accept-language"))

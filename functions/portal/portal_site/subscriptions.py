@@ -28,8 +28,8 @@ from billing.kernel.errors import InvalidRequest
 from billing.portal import changes, offers
 from billing.portal.offers import PlanOffer
 from billing.portal.policies import CancelPolicy, UpdatePolicy, changeable
-from billing.store.repository import Item
 from billing.subscriptions import subscriptions
+from billing.subscriptions.records import Subscription
 from portal_site import forms
 from portal_site.pages import SignedIn, checked_form, done, owned, signed_in
 from portal_site.rendering import N_, page
@@ -59,9 +59,9 @@ MESSAGES: dict[str, str] = {
 
 
 # ------------------------------------------------------------------ loading
-def _own_subscription(who: SignedIn, sub_id: str) -> Item:
+def _own_subscription(who: SignedIn, sub_id: str) -> Subscription:
     """The session's customer's live subscription, or a 404 that says nothing more."""
-    return owned(who, subscriptions.get, sub_id, SUB_ID, shown=lambda sub: sub.get("status") != "canceled")
+    return owned(who, subscriptions.get, sub_id, SUB_ID, shown=lambda sub: not sub.canceled)
 
 
 def _errors(request: Request, who: SignedIn, errors: dict[str, str]) -> dict[str, Markup]:
@@ -69,20 +69,6 @@ def _errors(request: Request, who: SignedIn, errors: dict[str, str]) -> dict[str
 
 
 # ------------------------------------------------------------------ plans
-def _plan_view(plan: PlanOffer) -> dict[str, Any]:
-    """A plan as the templates read it: in the shape of a subscription item (`per_interval`)."""
-    return {
-        "price": plan.price,
-        "name": plan.name,
-        "nickname": plan.nickname,
-        "unitAmount": plan.unit_amount,
-        "currency": plan.currency,
-        "interval": plan.interval,
-        "intervalCount": plan.interval_count,
-        "current": plan.current,
-    }
-
-
 @dataclass(frozen=True)
 class Choice:
     """A plan and quantity as asked for (a form or a query), and as typed (for the form again)."""
@@ -93,10 +79,10 @@ class Choice:
 
 
 def parse_choice(
-    source: forms.Fields, plans: list[PlanOffer], policy: UpdatePolicy, sub: Item
+    source: forms.Fields, plans: list[PlanOffer], policy: UpdatePolicy, sub: Subscription
 ) -> tuple[Choice, dict[str, str]]:
     """The plan and quantity asked for, and the errors (field → message code)."""
-    current = sub["items"][0]
+    current = sub.items[0]
     errors: dict[str, str] = {}
     typed_price, typed_quantity = forms.text(source, "price")[:80], forms.text(source, "quantity").strip()[:20]
     plan = offers.find_plan(plans, typed_price)
@@ -104,15 +90,15 @@ def parse_choice(
         errors["price"] = "price"
     if not policy.can_price:
         plan = plans[0]
-    quantity = int(current["quantity"])
+    quantity = current.quantity
     if policy.can_quantity:
         if typed_quantity.isdigit() and 1 <= int(typed_quantity) <= MAX_QUANTITY:
             quantity = int(typed_quantity)
         else:
             errors["quantity"] = "quantity"
     # (choosing the current plan again is how a scheduled change is dropped)
-    unchanged = plan is not None and plan.current and quantity == current["quantity"]
-    if not errors and unchanged and not sub.get("scheduledChange"):
+    unchanged = plan is not None and plan.current and quantity == current.quantity
+    if not errors and unchanged and sub.scheduled_change is None:
         errors["price"] = "unchanged"
     return Choice(plan, quantity, {"price": typed_price, "quantity": typed_quantity or str(quantity)}), errors
 
@@ -122,7 +108,7 @@ class Updatable:
     who: SignedIn
     settings: dict[str, Any]
     policy: UpdatePolicy
-    sub: Item
+    sub: Subscription
 
 
 def _updatable(request: Request) -> Updatable:
@@ -146,7 +132,7 @@ def _update_page(
     status: int = 200,
 ) -> Response:
     who, policy, sub = found.who, found.policy, found.sub
-    current = sub["items"][0]
+    current = sub.items[0]
     return page(
         request,
         "subscription_update.html",
@@ -155,11 +141,11 @@ def _update_page(
         signed_in=True,
         csrf=who.csrf,
         sub=sub,
-        plans=[_plan_view(plan) for plan in plans],
+        plans=plans,
         can_price=policy.can_price,
         can_quantity=policy.can_quantity,
-        single=len(sub["items"]) == 1,
-        chosen=chosen.typed if chosen else {"price": current["price"], "quantity": str(current["quantity"])},
+        single=len(sub.items) == 1,
+        chosen=chosen.typed if chosen else {"price": current.price, "quantity": str(current.quantity)},
         errors=_errors(request, who, errors or {}),
     )
 
@@ -202,7 +188,7 @@ async def update_choose(request: Request) -> Response:
     if isinstance(posted, Response):
         return posted
     query = urlencode({"price": posted.plan.price, "quantity": posted.chosen.quantity})
-    return RedirectResponse(f"/subscriptions/{posted.found.sub['id']}/update/confirm?{query}", status_code=303)
+    return RedirectResponse(f"/subscriptions/{posted.found.sub.id}/update/confirm?{query}", status_code=303)
 
 
 def _failed(request: Request, posted: PostedChoice, code: str) -> Response:
@@ -228,10 +214,10 @@ async def update_confirm(request: Request) -> Response:
         who.session,
         signed_in=True,
         csrf=who.csrf,
-        form_redirect_to=who.session["returnUrl"],
+        form_redirect_to=who.session.return_url,
         sub=sub,
-        current=sub["items"][0],
-        plan=_plan_view(posted.plan),
+        current=sub.items[0],
+        plan=posted.plan,
         quantity=posted.chosen.quantity,
         scheduled=preview.at_period_end,
         behavior=preview.behavior,
@@ -266,7 +252,7 @@ def _cancel_page(
     request: Request,
     who: SignedIn,
     settings: dict[str, Any],
-    sub: Item,
+    sub: Subscription,
     *,
     typed: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
@@ -281,7 +267,7 @@ def _cancel_page(
         status=status,
         signed_in=True,
         csrf=who.csrf,
-        form_redirect_to=who.session["returnUrl"],
+        form_redirect_to=who.session.return_url,
         sub=sub,
         mode="immediately" if policy.immediately else "at_period_end",
         credit=policy.prorate,
@@ -294,7 +280,7 @@ def _cancel_page(
     )
 
 
-def _cancellable(who: SignedIn, request: Request) -> tuple[dict[str, Any], Item]:
+def _cancellable(who: SignedIn, request: Request) -> tuple[dict[str, Any], Subscription]:
     settings = who.require("subscriptionCancel")
     sub = _own_subscription(who, request.path_params["sub_id"])
     return settings, sub

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from billing.accounts import branding
+from billing.accounts.records import Branding
 from billing.kernel.errors import InvalidRequest
 from billing.kernel.scope import Scope
 from billing.store.repository import Table
@@ -35,7 +36,7 @@ def svg_uri(svg: bytes) -> str:
 def sanitized(svg: bytes) -> str:
     """The SVG as stored after validation, decoded."""
     stored = branding.validate_logo(svg_uri(svg))
-    content = branding.logo_content({"logo": stored})
+    content = branding.logo_content(Branding(logo=stored))
     assert content is not None and content[0] == "image/svg+xml"
     return content[1].decode()
 
@@ -172,7 +173,7 @@ class TestLogo:
         for mime, raw in (("image/png", png_bytes()), ("image/jpeg", jpeg_bytes())):
             uri = data_uri(mime, raw)
             assert branding.validate_logo(uri) == uri
-            assert branding.logo_content({"logo": uri}) == (mime, raw)
+            assert branding.logo_content(Branding(logo=uri)) == (mime, raw)
 
     def test_the_media_type_is_normalised(self) -> None:
         raw = png_bytes()
@@ -225,10 +226,10 @@ class TestLogo:
 
     def test_hash_is_16_hex_of_the_uri_and_changes_with_it(self) -> None:
         one, two = data_uri("image/png", png_bytes(10, 10)), data_uri("image/png", png_bytes(11, 10))
-        h1 = branding.logo_hash({"logo": one})
+        h1 = branding.logo_hash(Branding(logo=one))
         assert h1 is not None and len(h1) == 16 and int(h1, 16) >= 0
-        assert h1 != branding.logo_hash({"logo": two})
-        assert branding.logo_hash({"logo": None}) is None and branding.logo_content({}) is None
+        assert h1 != branding.logo_hash(Branding(logo=two))
+        assert branding.logo_hash(Branding(logo=None)) is None and branding.logo_content(Branding()) is None
 
 
 class TestSvgSanitising:
@@ -349,12 +350,12 @@ class TestSvgSanitising:
 
 class TestWireAndSnapshot:
     def test_defaults(self) -> None:
-        wire = branding.to_wire(branding.defaults(SCOPE), SCOPE)
+        wire = branding.to_wire(Branding(), SCOPE)
         assert wire == DEFAULT_BRANDING_WIRE
 
     def test_the_snapshot_has_no_logo_bytes(self) -> None:
         logo = data_uri("image/png", png_bytes())
-        item = {**branding.defaults(SCOPE), "logo": logo, "accentColor": "#FFD600", "termsUrl": "https://x.example/t"}
+        item = Branding(logo=logo, accent_color="#FFD600", terms_url="https://x.example/t")
         snapshot = branding.portal_snapshot(item)
         assert snapshot == {
             "accentColor": "#FFD600",

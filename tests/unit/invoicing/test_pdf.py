@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import base64
-import copy
 import io
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,6 +13,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from billing.accounts import branding
+from billing.accounts.records import Branding
 from billing.invoicing import pdf
 from tests.support.invoices import SAMPLE_BRANDING, SAMPLE_INVOICE
 from tests.support.logos import SIMPLE_SVG, data_uri, jpeg_bytes, png_bytes
@@ -52,8 +53,13 @@ def test_markup_in_names_stays_text() -> None:
 
 
 def test_reverse_charge_note_and_zero_decimal_currencies() -> None:
-    invoice = copy.deepcopy(SAMPLE_INVOICE)
-    invoice.update(currency="jpy", taxName=None, tax=0, reverseChargeNote="Reverse charge: VAT to be accounted for")
+    invoice = replace(
+        SAMPLE_INVOICE,
+        currency="jpy",
+        tax_name=None,
+        lines=tuple(replace(line, tax_amount=0) for line in SAMPLE_INVOICE.lines),
+        reverse_charge_note="Reverse charge: VAT to be accounted for",
+    )
     text = text_of(pdf.render(invoice))
     assert "VAT (reverse charge)" in text and "Reverse charge: VAT to be accounted for" in text
     assert "¥8,700" in text
@@ -74,9 +80,8 @@ def drawing_ops(document: bytes) -> bytes:
 
 
 def test_the_footer_carries_every_link_on_every_page() -> None:
-    invoice = copy.deepcopy(SAMPLE_INVOICE)
-    invoice["lines"] = invoice["lines"] * 40  # several pages
-    links = {**SAMPLE_BRANDING, "privacyUrl": "https://demo.example/privacy"}
+    invoice = replace(SAMPLE_INVOICE, lines=SAMPLE_INVOICE.lines * 40)  # several pages
+    links = replace(SAMPLE_BRANDING, privacy_url="https://demo.example/privacy")
     pages = PdfReader(io.BytesIO(pdf.render(invoice, links))).pages
     assert len(pages) > 1
     for page in pages:
@@ -91,7 +96,7 @@ def test_the_footer_carries_every_link_on_every_page() -> None:
 
 def test_a_very_long_link_is_shortened_in_the_footer_not_spilled() -> None:
     long_url = "https://demo.example/" + "x" * 2000
-    text = text_of(pdf.render(SAMPLE_INVOICE, {"termsUrl": long_url}))
+    text = text_of(pdf.render(SAMPLE_INVOICE, Branding(terms_url=long_url)))
     assert "Terms: https://demo.example/xxx" in text and "…" in text and "x" * 200 not in text
 
 
@@ -101,7 +106,7 @@ def test_a_very_long_link_is_shortened_in_the_footer_not_spilled() -> None:
 )
 def test_the_logo_heads_the_page_instead_of_the_name(mime: str, raw: bytes) -> None:
     logo = branding.validate_logo(data_uri(mime, raw))
-    document = pdf.render(SAMPLE_INVOICE, {**SAMPLE_BRANDING, "logo": logo})
+    document = pdf.render(SAMPLE_INVOICE, replace(SAMPLE_BRANDING, logo=logo))
     if mime == "image/svg+xml":
         # svglib draws vector shapes: the logo's fill colour is in the page's drawing operators
         assert b".760784 .094118 .356863 rg" in drawing_ops(document)  # #C2185B
@@ -129,14 +134,13 @@ def test_without_a_logo_the_merchant_name_heads_the_page() -> None:
     ],
 )
 def test_a_logo_that_cannot_be_drawn_gives_way_to_the_name(logo: str) -> None:
-    document = pdf.render(SAMPLE_INVOICE, {**SAMPLE_BRANDING, "logo": logo})
+    document = pdf.render(SAMPLE_INVOICE, replace(SAMPLE_BRANDING, logo=logo))
     assert masthead(document) == ["Demo Co"]
 
 
 def test_hostile_merchant_name_and_links_stay_text() -> None:
-    invoice = copy.deepcopy(SAMPLE_INVOICE)
-    invoice["seller"]["name"] = "<b>Evil</b> & <font size=40>Co</font>"
-    links = {"supportUrl": 'https://demo.example/"><a href="javascript:x">?q=<b>&amp;'}
+    invoice = replace(SAMPLE_INVOICE, seller={**SAMPLE_INVOICE.seller, "name": "<b>Evil</b> & <font size=40>Co</font>"})
+    links = Branding(support_url='https://demo.example/"><a href="javascript:x">?q=<b>&amp;')
     document = pdf.render(invoice, links)
     text = text_of(document)
     assert "<b>Evil</b> & <font size=40>Co</font>" in text
@@ -159,7 +163,7 @@ def text_fills(ops: bytes) -> list[bytes]:
 
 def test_a_pale_accent_colours_rules_but_not_text() -> None:
     # Given a yellow accent (1.4:1 on white, unreadable as text)
-    ops = drawing_ops(pdf.render(SAMPLE_INVOICE, {"accentColor": "#FFD600"}))
+    ops = drawing_ops(pdf.render(SAMPLE_INVOICE, Branding(accent_color="#FFD600")))
     yellow = b"1 .839216 0"
     # Then it strokes the rules and fills the table head, but no text is set in it
     assert yellow + b" RG" in ops and yellow + b" rg" in ops
@@ -169,5 +173,5 @@ def test_a_pale_accent_colours_rules_but_not_text() -> None:
 
 
 def test_a_dark_accent_colours_the_title() -> None:
-    ops = drawing_ops(pdf.render(SAMPLE_INVOICE, {"accentColor": "#0B6E4F"}))
+    ops = drawing_ops(pdf.render(SAMPLE_INVOICE, Branding(accent_color="#0B6E4F")))
     assert b".043137 .431373 .309804" in text_fills(ops)

@@ -7,12 +7,31 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.invoicing.tax import REVERSE_CHARGE_NOTE, CustomerTaxId, Rate, choose_rate, compute, line_tax
+from billing.catalog.records import TaxRate
+from billing.customers.records import TaxId
+from billing.invoicing.tax import REVERSE_CHARGE_NOTE, choose_rate, compute, line_tax
 
-DE = Rate("txr_de", "DE", None, Decimal("19"), "USt.", False)
-DE_INCL = Rate("txr_de_incl", "DE", None, Decimal("19"), "MwSt. inkl.", True)
-US_NY = Rate("txr_ny", "US", "NY", Decimal("8.875"), "NY sales tax", False)
-US = Rate("txr_us", "US", None, Decimal("5"), "Sales tax", False)
+
+def tax_rate(id_: str, country: str, state: str | None, percentage: Decimal, name: str, inclusive: bool) -> TaxRate:
+    return TaxRate(
+        id=id_,
+        country=country,
+        state=state,
+        percentage=percentage,
+        display_name=name,
+        inclusive=inclusive,
+        created_at="2026-01-01T00:00:00Z",
+    )
+
+
+def vat_id(type_: str, country: str) -> TaxId:
+    return TaxId(id="txi_1", type=type_, value="123", country=country, created_at="2026-01-01T00:00:00Z")
+
+
+DE = tax_rate("txr_de", "DE", None, Decimal("19"), "USt.", False)
+DE_INCL = tax_rate("txr_de_incl", "DE", None, Decimal("19"), "MwSt. inkl.", True)
+US_NY = tax_rate("txr_ny", "US", "NY", Decimal("8.875"), "NY sales tax", False)
+US = tax_rate("txr_us", "US", None, Decimal("5"), "Sales tax", False)
 
 
 def test_the_state_rate_wins_over_the_country_rate() -> None:
@@ -35,7 +54,7 @@ def test_a_german_seller_charges_german_vat_to_a_german_business() -> None:
         seller_country="DE",
         customer_country="DE",
         customer_state=None,
-        customer_tax_ids=[CustomerTaxId("eu_vat", "DE")],
+        customer_tax_ids=[vat_id("eu_vat", "DE")],
     )
     assert (result.rate, result.line_taxes, result.total, result.reverse_charge) == (DE, [1900, 475], 2375, False)
 
@@ -43,24 +62,24 @@ def test_a_german_seller_charges_german_vat_to_a_german_business() -> None:
 def test_a_french_business_with_a_valid_vat_id_gets_the_reverse_charge() -> None:
     result = compute(
         [10000],
-        [DE, Rate("txr_fr", "FR", None, Decimal("20"), "TVA", False)],
+        [DE, tax_rate("txr_fr", "FR", None, Decimal("20"), "TVA", False)],
         seller_country="DE",
         customer_country="FR",
         customer_state=None,
-        customer_tax_ids=[CustomerTaxId("eu_vat", "FR")],
+        customer_tax_ids=[vat_id("eu_vat", "FR")],
     )
     assert (result.total, result.reverse_charge, result.note) == (0, True, REVERSE_CHARGE_NOTE)
 
 
 def test_no_reverse_charge_for_a_seller_outside_the_eu_or_a_consumer() -> None:
-    fr = Rate("txr_fr", "FR", None, Decimal("20"), "TVA", False)
+    fr = tax_rate("txr_fr", "FR", None, Decimal("20"), "TVA", False)
     us_seller = compute(
         [1000],
         [fr],
         seller_country="US",
         customer_country="FR",
         customer_state=None,
-        customer_tax_ids=[CustomerTaxId("eu_vat", "FR")],
+        customer_tax_ids=[vat_id("eu_vat", "FR")],
     )
     consumer = compute(
         [1000], [fr], seller_country="DE", customer_country="FR", customer_state=None, customer_tax_ids=[]
@@ -78,7 +97,7 @@ def test_no_reverse_charge_for_a_seller_outside_the_eu_or_a_consumer() -> None:
 def test_invoice_tax_is_the_sum_of_line_taxes_and_within_half_a_unit_per_line(
     amounts: list[int], percentage: Decimal, inclusive: bool
 ) -> None:
-    rate = Rate("r", "DE", None, percentage, "VAT", inclusive)
+    rate = tax_rate("r", "DE", None, percentage, "VAT", inclusive)
     result = compute(
         amounts, [rate], seller_country="DE", customer_country="DE", customer_state=None, customer_tax_ids=[]
     )

@@ -11,7 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from billing.accounts.records import Account
 from billing.catalog import catalog
+from billing.catalog.records import Coupon, Discount, Price, Product, Recurring
+from billing.customers.records import Customer
 from billing.invoicing import invoices
 from billing.kernel.errors import NotFound
 from billing.kernel.scope import Scope
@@ -19,6 +22,8 @@ from billing.portal import offers
 from billing.portal.offers import PlanOffer, RetentionOffer
 from billing.store.repository import Table
 from billing.subscriptions import lines as subscription_lines
+from billing.subscriptions.records import Interval, Subscription
+from tests.unit.portal.samples import item, subscription
 
 # The services these call are stand-ins: the table is handed through and never read.
 TABLE = Table.__new__(Table)
@@ -27,72 +32,58 @@ SCOPE = Scope("acct_test", "test")
 START, END = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)
 
 
-def item(price: str, unit_amount: int, quantity: int = 1, interval: str = "month", count: int = 1) -> dict[str, Any]:
-    return {
-        "price": price,
-        "description": f"Plan {price}",
-        "unitAmount": unit_amount,
-        "quantity": quantity,
-        "currency": "eur",
-        "interval": interval,
-        "intervalCount": count,
-    }
+def coupon(coupon_id: str = "rwd_stay", **fields: Any) -> Coupon:
+    return Coupon(
+        **{
+            "id": coupon_id,
+            "name": "Stay",
+            "percent_off": None,
+            "amount_off": None,
+            "currency": None,
+            "duration": "forever",
+            "duration_in_months": None,
+            "valid": True,
+            "created_at": "2026-01-01T00:00:00Z",
+            "created_order": None,
+            **fields,
+        }
+    )
 
 
-def subscription(*items: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    return {"id": "sub_1", "customer": "cus_1", "currency": "eur", "items": list(items), **fields}
-
-
-def coupon(coupon_id: str = "rwd_stay", **fields: Any) -> dict[str, Any]:
-    return {
-        "id": coupon_id,
-        "name": "Stay",
-        "percentOff": None,
-        "amountOff": None,
-        "currency": None,
-        "duration": "forever",
-        "durationInMonths": None,
-        "valid": True,
-        "createdAt": "2026-01-01T00:00:00Z",
-        **fields,
-    }
-
-
-def next_invoice_discount(sub: dict[str, Any], the_coupon: dict[str, Any]) -> int:
+def next_invoice_discount(sub: Subscription, the_coupon: Coupon) -> int:
     """What the renewal invoice of `sub` discounts once the coupon is applied: the
     subscription's discount as `billing.subscriptions.changes.update` stores it, built into the invoice the
     renewal drafts (`subscriptions.draft_invoice` → `invoices.build`, one line per item)."""
-    discount = {"coupon": catalog.coupon_to_wire(the_coupon, SCOPE), "start": "2026-01-01T00:00:00Z", "end": None}
+    discount = Discount(coupon=the_coupon, start="2026-01-01T00:00:00Z", end=None)
     built = invoices.build(
         SCOPE,
-        account={"id": "acct_test", "country": "DE"},
-        customer={"id": "cus_1", "address": {"country": "DE"}},
-        currency=sub["currency"],
-        lines=subscription_lines.period_lines(sub["items"], START, END),
+        account=Account(id="acct_test", name="Test", country="DE", created_at="2026-01-01T00:00:00Z", version=1),
+        customer=Customer(id="cus_1", address={"country": "DE"}, created_at="2026-01-01T00:00:00Z"),
+        currency=sub.currency,
+        lines=subscription_lines.period_lines(sub.items, START, END),
         discount=discount,
         tax_rates=[],
-        subscription=sub["id"],
+        subscription=sub.id,
         period_start=START,
         period_end=END,
         now=START,
     )
-    return int(built["discount"])
+    return built.discount
 
 
-def old_portal_figure(sub: dict[str, Any], the_coupon: dict[str, Any]) -> int:
+def old_portal_figure(sub: Subscription, the_coupon: Coupon) -> int:
     """The figure the cancel page used to compute on its own: the percentage of the summed
     recurring amount, rounded half up once (the invoice rounds each line)."""
-    recurring = sum(int(i["unitAmount"]) * int(i["quantity"]) for i in sub["items"])
-    exact = Decimal(recurring) * Decimal(str(the_coupon["percentOff"])) / 100
+    exact = Decimal(sub.recurring_amount) * Decimal(str(the_coupon.percent_off)) / 100
     return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 @pytest.fixture
-def coupons(monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, Any]]:
+def coupons(monkeypatch: pytest.MonkeyPatch) -> dict[str, Coupon]:
     """The catalog's coupons, read through `catalog.get_coupon`."""
-    stored: dict[str, dict[str, Any]] = {}
+    stored: dict[str, Coupon] = {}
 
-    def get_coupon(scope: Scope, coupon_id: str, **_: Any) -> dict[str, Any]:
+    def get_coupon(scope: Scope, coupon_id: str, **_: Any) -> Coupon:
         if coupon_id not in stored:
             raise NotFound(f"No such coupon: '{coupon_id}'")
         return stored[coupon_id]
@@ -106,11 +97,11 @@ RETENTION = {"retention": {"offerCoupon": "rwd_stay"}}
 
 class TestRetentionSaving:
     def test_where_the_old_figure_was_a_cent_off_the_invoice_the_offer_now_says_what_it_discounts(
-        self, coupons: dict[str, dict[str, Any]]
+        self, coupons: dict[str, Coupon]
     ) -> None:
         # Given a subscription of two plans at €10.05 and a 5% coupon to stay
         sub = subscription(item("price_a", 1005), item("price_b", 1005))
-        coupons["rwd_stay"] = coupon(percentOff=5)
+        coupons["rwd_stay"] = coupon(percent_off=5)
         # When the cancel page makes its offer
         offer = offers.retention_offer(SCOPE, RETENTION, sub, table=TABLE)
         # Then it says what the next invoice discounts: 5% of each line, €0.5025 → €0.50, twice
@@ -122,16 +113,16 @@ class TestRetentionSaving:
 
     def test_a_fractional_percentage_over_three_lines(self) -> None:
         sub = subscription(item("price_a", 999), item("price_b", 1999, 3), item("price_c", 4999))
-        the_coupon = coupon(percentOff=12.5)
+        the_coupon = coupon(percent_off=12.5)
         # 12.5% of €9.99, €59.97 and €49.99: €1.25 + €7.50 + €6.25 (each rounded half away)
-        assert offers.coupon_saving(the_coupon, sub["items"]) == next_invoice_discount(sub, the_coupon) == 1500
+        assert offers.coupon_saving(the_coupon, sub.items) == next_invoice_discount(sub, the_coupon) == 1500
         # where 12.5% of the €119.95 they add up to is €14.99375 → €14.99
         assert old_portal_figure(sub, the_coupon) == 1499
 
     def test_an_amount_off_coupon_saves_its_amount_but_never_more_than_the_invoice(self) -> None:
         sub = subscription(item("price_a", 333), item("price_b", 334))
-        assert offers.coupon_saving(coupon(amountOff=500, currency="eur"), sub["items"]) == 500
-        assert offers.coupon_saving(coupon(amountOff=5000, currency="eur"), sub["items"]) == 667
+        assert offers.coupon_saving(coupon(amount_off=500, currency="eur"), sub.items) == 500
+        assert offers.coupon_saving(coupon(amount_off=5000, currency="eur"), sub.items) == 667
 
     @settings(max_examples=300, deadline=None)
     @given(
@@ -150,26 +141,28 @@ class TestRetentionSaving:
         self, lines: list[tuple[int, int]], percent: float, amount_off: int | None
     ) -> None:
         sub = subscription(*(item(f"price_{n}", amount, quantity) for n, (amount, quantity) in enumerate(lines)))
-        the_coupon = coupon(percentOff=percent) if amount_off is None else coupon(amountOff=amount_off, currency="eur")
-        assert offers.coupon_saving(the_coupon, sub["items"]) == next_invoice_discount(sub, the_coupon)
+        the_coupon = (
+            coupon(percent_off=percent) if amount_off is None else coupon(amount_off=amount_off, currency="eur")
+        )
+        assert offers.coupon_saving(the_coupon, sub.items) == next_invoice_discount(sub, the_coupon)
 
 
 class TestRetentionOffer:
-    def test_a_repeating_coupon_on_a_monthly_plan(self, coupons: dict[str, dict[str, Any]]) -> None:
+    def test_a_repeating_coupon_on_a_monthly_plan(self, coupons: dict[str, Coupon]) -> None:
         sub = subscription(item("price_basic", 2900))
-        coupons["rwd_stay"] = coupon(percentOff=20, duration="repeating", durationInMonths=3)
+        coupons["rwd_stay"] = coupon(percent_off=20, duration="repeating", duration_in_months=3)
         assert offers.retention_offer(SCOPE, RETENTION, sub, table=TABLE) == RetentionOffer(
             coupon="rwd_stay",
             saving=580,
             currency="eur",
             duration="repeating",
             months=3,
-            item=sub["items"][0],
+            item=sub.items[0],
             short_interval=True,
         )
 
-    def test_a_yearly_plan_is_not_a_short_interval(self, coupons: dict[str, dict[str, Any]]) -> None:
-        coupons["rwd_stay"] = coupon(percentOff=10)
+    def test_a_yearly_plan_is_not_a_short_interval(self, coupons: dict[str, Coupon]) -> None:
+        coupons["rwd_stay"] = coupon(percent_off=10)
         offer = offers.retention_offer(
             SCOPE, RETENTION, subscription(item("price_y", 29000, interval="year")), table=TABLE
         )
@@ -178,19 +171,23 @@ class TestRetentionOffer:
     @pytest.mark.parametrize(
         ("settings_", "sub_fields", "coupon_fields"),
         [
-            ({}, {}, {"percentOff": 20}),  # no coupon configured
-            ({"retention": None}, {}, {"percentOff": 20}),
-            (RETENTION, {"discount": {"coupon": {"id": "rwd_old"}}}, {"percentOff": 20}),  # a discount already
-            (RETENTION, {"cancelAtPeriodEnd": True}, {"percentOff": 20}),  # already ending
-            (RETENTION, {}, {"percentOff": 20, "valid": False}),
-            (RETENTION, {}, {"amountOff": 500, "currency": "usd"}),  # another currency
-            (RETENTION, {}, {"amountOff": 0, "currency": "eur"}),  # saves nothing
-            ({"retention": {"offerCoupon": "rwd_gone"}}, {}, {"percentOff": 20}),  # not in the catalog
+            ({}, {}, {"percent_off": 20}),  # no coupon configured
+            ({"retention": None}, {}, {"percent_off": 20}),
+            (
+                RETENTION,
+                {"discount": Discount(coupon=coupon("rwd_old", percent_off=10), start="2026-01-01T00:00:00Z")},
+                {"percent_off": 20},
+            ),  # a discount already
+            (RETENTION, {"cancel_at_period_end": True}, {"percent_off": 20}),  # already ending
+            (RETENTION, {}, {"percent_off": 20, "valid": False}),
+            (RETENTION, {}, {"amount_off": 500, "currency": "usd"}),  # another currency
+            (RETENTION, {}, {"amount_off": 0, "currency": "eur"}),  # saves nothing
+            ({"retention": {"offerCoupon": "rwd_gone"}}, {}, {"percent_off": 20}),  # not in the catalog
         ],
     )
     def test_no_offer(
         self,
-        coupons: dict[str, dict[str, Any]],
+        coupons: dict[str, Coupon],
         settings_: dict[str, Any],
         sub_fields: dict[str, Any],
         coupon_fields: dict[str, Any],
@@ -206,60 +203,72 @@ def price(
     product: str,
     unit_amount: int,
     *,
-    interval: str | None = "month",
+    interval: Interval = "month",
     count: int = 1,
     currency: str = "eur",
     active: bool = True,
     nickname: str | None = None,
-) -> dict[str, Any]:
-    return {
-        "id": price_id,
-        "product": product,
-        "unitAmount": unit_amount,
-        "currency": currency,
-        "active": active,
-        "nickname": nickname,
-        "recurring": {"interval": interval, "intervalCount": count} if interval else None,
-    }
+) -> Price:
+    return Price(
+        id=price_id,
+        product=product,
+        unit_amount=unit_amount,
+        currency=currency,
+        active=active,
+        nickname=nickname,
+        recurring=Recurring(interval=interval, interval_count=count),
+        created_at="2026-01-01T00:00:00Z",
+    )
+
+
+def product(product_id: str, name: str, *, active: bool = True) -> Product:
+    return Product(
+        id=product_id,
+        name=name,
+        active=active,
+        metadata={},
+        created_at="2026-01-01T00:00:00Z",
+        created_order="0000000A",
+    )
 
 
 @pytest.fixture
-def shelf(monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, Any]]:
+def shelf(monkeypatch: pytest.MonkeyPatch) -> dict[str, Product | Price]:
     """The catalog's products and prices by ID, read through `catalog`'s services."""
-    stored: dict[str, dict[str, Any]] = {}
+    stored: dict[str, Product | Price] = {}
 
     def get(kind: str) -> Any:
-        def read(scope: Scope, object_id: str, **_: Any) -> dict[str, Any]:
+        def read(scope: Scope, object_id: str, **_: Any) -> Product | Price:
             if not object_id.startswith(kind) or object_id not in stored:
                 raise NotFound(f"No such {kind}: '{object_id}'")
             return stored[object_id]
 
         return read
 
-    def list_prices(
-        scope: Scope, *, limit: int, starting_after: str | None, product: str, table: Table
-    ) -> dict[str, Any]:
-        data = [p for key, p in stored.items() if key.startswith("price_") and p["product"] == product]
-        return {"data": data[:limit], "hasMore": False}
+    def product_prices(scope: Scope, product_id: str, *, limit: int, table: Table) -> list[Price]:
+        data = [p for p in stored.values() if isinstance(p, Price) and p.product == product_id]
+        return data[:limit]
 
     monkeypatch.setattr(catalog, "get_product", get("prod_"))
     monkeypatch.setattr(catalog, "get_price", get("price_"))
-    monkeypatch.setattr(catalog, "list_prices", list_prices)
-    stored["prod_basic"] = {"id": "prod_basic", "name": "Basic", "active": True}
-    stored["prod_pro"] = {"id": "prod_pro", "name": "Pro", "active": True}
-    stored["prod_old"] = {"id": "prod_old", "name": "Old", "active": False}
+    monkeypatch.setattr(catalog, "product_prices", product_prices)
+    for made_product in (
+        product("prod_basic", "Basic"),
+        product("prod_pro", "Pro"),
+        product("prod_old", "Old", active=False),
+    ):
+        stored[made_product.id] = made_product
     for made in (
         price("price_basic_m", "prod_basic", 1000),
         price("price_basic_y", "prod_basic", 10000, interval="year"),
         price("price_basic_usd", "prod_basic", 1100, currency="usd"),
-        price("price_basic_once", "prod_basic", 5000, interval=None),
         price("price_basic_off", "prod_basic", 900, active=False),
         price("price_pro_m", "prod_pro", 3000, nickname="Pro monthly"),
         price("price_pro_q", "prod_pro", 8000, count=3),
         price("price_pro_w", "prod_pro", 800, interval="week"),
         price("price_old_m", "prod_old", 100),
     ):
-        stored[made["id"]] = made
+        stored[made.id] = made
     return stored
 
 
@@ -269,7 +278,7 @@ CURRENT = PlanOffer("price_basic_m", "Plan price_basic_m", None, 1000, "eur", "m
 
 class TestOfferedPlans:
     def test_the_current_plan_then_each_products_prices_shortest_interval_first(
-        self, shelf: dict[str, dict[str, Any]]
+        self, shelf: dict[str, Product | Price]
     ) -> None:
         sub = subscription(item("price_basic_m", 1000))
         products = [{"product": "prod_basic", "prices": []}, {"product": "prod_pro", "prices": []}]
@@ -283,7 +292,7 @@ class TestOfferedPlans:
         ]
 
     def test_listed_prices_only_and_never_another_products_or_a_missing_one(
-        self, shelf: dict[str, dict[str, Any]]
+        self, shelf: dict[str, Product | Price]
     ) -> None:
         sub = subscription(item("price_basic_m", 1000))
         products = [
@@ -294,7 +303,7 @@ class TestOfferedPlans:
         plans = offers.offered_plans(SCOPE, {**UPDATE, "products": products}, sub, table=TABLE)
         assert [plan.price for plan in plans] == ["price_basic_m", "price_pro_q"]
 
-    def test_without_price_updates_only_the_current_plan(self, shelf: dict[str, dict[str, Any]]) -> None:
+    def test_without_price_updates_only_the_current_plan(self, shelf: dict[str, Product | Price]) -> None:
         sub = subscription(item("price_basic_m", 1000))
         settings_ = {"allowedUpdates": ["quantity"], "products": [{"product": "prod_pro", "prices": []}]}
         assert offers.offered_plans(SCOPE, settings_, sub, table=TABLE) == [CURRENT]

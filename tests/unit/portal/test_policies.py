@@ -4,6 +4,7 @@ by recorders; no I/O)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ from billing.store.repository import Table
 from billing.subscriptions import changes as subscription_changes
 from billing.subscriptions import preview as upcoming
 from billing.subscriptions import subscriptions
+from billing.subscriptions.records import Interval, SubscriptionItem
+from tests.unit.portal.samples import item, subscription
 
 # The services these call are stand-ins: the table is handed through and never read.
 TABLE = Table.__new__(Table)
@@ -24,13 +27,14 @@ SCOPE = Scope("acct_test", "test")
 REQUEST = RequestInfo(source="portal", session="bps_1")
 
 
-def item(price: str, unit_amount: int, quantity: int = 1, interval: str = "month") -> dict[str, Any]:
-    return {"price": price, "unitAmount": unit_amount, "quantity": quantity, "interval": interval, "intervalCount": 1}
-
-
-SUB: dict[str, Any] = {"id": "sub_1", "currency": "eur", "items": [item("price_pro", 3000)]}
+SUB = subscription(item("price_pro", 3000))
+ENDING = dataclasses.replace(SUB, cancel_at_period_end=True)
 # What the catalog resolves each price to (`billing.subscriptions.changes.requested_items`, replaced below).
-PRICES = {"price_pro": (3000, "month"), "price_basic": (1000, "month"), "price_pro_w": (900, "week")}
+PRICES: dict[str, tuple[int, Interval]] = {
+    "price_pro": (3000, "month"),
+    "price_basic": (1000, "month"),
+    "price_pro_w": (900, "week"),
+}
 
 
 class TestUpdatePolicy:
@@ -69,8 +73,8 @@ class TestCancelPolicy:
 
 def test_only_a_single_plan_that_is_not_ending_is_changeable() -> None:
     assert changeable(SUB)
-    assert not changeable({**SUB, "items": [item("price_a", 100), item("price_b", 200)]})
-    assert not changeable({**SUB, "cancelAtPeriodEnd": True})
+    assert not changeable(dataclasses.replace(SUB, items=(item("price_a", 100), item("price_b", 200))))
+    assert not changeable(ENDING)
 
 
 @pytest.fixture
@@ -78,12 +82,12 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
     """The subscription services the changes call, recorded instead of run."""
     made: list[tuple[str, Any]] = []
 
-    def requested_items(scope: Scope, sub: Any, wanted: Any, **_: Any) -> list[dict[str, Any]]:
+    def requested_items(scope: Scope, sub: Any, wanted: Any, **_: Any) -> tuple[SubscriptionItem, ...]:
         resolved = []
         for want in wanted:
             amount, interval = PRICES[want["price"]]
             resolved.append(item(want["price"], amount, want["quantity"], interval))
-        return resolved
+        return tuple(resolved)
 
     def recorder(name: str) -> Any:
         def record(scope: Scope, sub_id: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -156,16 +160,14 @@ class TestCancel:
     def test_at_the_period_end_without_a_survey_and_once_only(self, calls: list[tuple[str, Any]]) -> None:
         policy = CancelPolicy.of({})
         assert changes.cancel(SCOPE, policy, SUB, None, REQUEST, table=TABLE) == "scheduled"
-        assert (
-            changes.cancel(SCOPE, policy, {**SUB, "cancelAtPeriodEnd": True}, None, REQUEST, table=TABLE) == "scheduled"
-        )
+        assert changes.cancel(SCOPE, policy, ENDING, None, REQUEST, table=TABLE) == "scheduled"
         assert calls == [("update", ("sub_1", {"cancelAtPeriodEnd": True}, REQUEST))]
 
     def test_the_retention_coupon_and_the_renewal(self, calls: list[tuple[str, Any]]) -> None:
-        offer = RetentionOffer("rwd_stay", 580, "eur", "forever", 0, SUB["items"][0], True)
+        offer = RetentionOffer("rwd_stay", 580, "eur", "forever", 0, SUB.items[0], True)
         changes.accept_retention(SCOPE, offer, SUB, REQUEST, table=TABLE)
         changes.renew(SCOPE, SUB, REQUEST, table=TABLE)  # not ending: nothing to take back
-        changes.renew(SCOPE, {**SUB, "cancelAtPeriodEnd": True}, REQUEST, table=TABLE)
+        changes.renew(SCOPE, ENDING, REQUEST, table=TABLE)
         assert calls == [
             ("update", ("sub_1", {"coupon": "rwd_stay"}, REQUEST)),
             ("update", ("sub_1", {"cancelAtPeriodEnd": False}, REQUEST)),

@@ -3,6 +3,7 @@ posted form or a query says, and what is wrong with it, in the page's language."
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from typing import Any
 
@@ -12,11 +13,14 @@ from starlette.datastructures import FormData, QueryParams, UploadFile
 
 from billing.portal.offers import PlanOffer
 from billing.portal.policies import UpdatePolicy
+from billing.subscriptions.records import ScheduledChange, Subscription
 from tests.support.functions import import_function_module
+from tests.unit.portal.samples import item, subscription
 
 forms = import_function_module("portal", "portal_site.forms")
 i18n = import_function_module("portal", "portal_site.i18n")
 pages = import_function_module("portal", "portal_site.subscriptions")
+payment_pages = import_function_module("portal", "portal_site.payment_methods")
 
 
 def test_a_field_is_text_or_nothing_and_its_last_value_counts() -> None:
@@ -40,24 +44,25 @@ def test_errors_follow_the_form_and_unknown_fields_come_last() -> None:
 
 
 def test_a_translated_message_is_escaped_once() -> None:
-    # Given a French message with an apostrophe (the catalogs' gettext escapes it: l&#39;une)
-    gettext = i18n.gettext_for("fr")
-    errors = forms.translated(gettext, pages.MESSAGES, {"price": "price"})
+    # Given a message with an apostrophe (the catalogs' gettext escapes it: holder&#39;s)
+    gettext = i18n.gettext_for("en")
+    errors = forms.translated(gettext, payment_pages.MESSAGES, {"holder": "holder_missing"})
+    assert "&#39;" in str(errors["holder"])
     # When a page shows it (autoescaped)
-    shown = jinja2.Environment(autoescape=True).from_string("{{ message }}").render(message=errors["price"])
+    shown = jinja2.Environment(autoescape=True).from_string("{{ message }}").render(message=errors["holder"])
     # Then the customer reads the apostrophe, not "&#39;"
-    assert shown == "Choisissez l&#39;une des formules proposées."
+    assert shown == "Enter the account holder&#39;s name."
     assert "&amp;" not in shown
 
 
 # ------------------------------------------------------------------ the plan and quantity asked for
 BASIC = PlanOffer("price_basic", "Basic", None, 1000, "eur", "month", 1, current=True)
 PRO = PlanOffer("price_pro", "Pro", None, 3000, "eur", "month", 1, current=False)
-SUB: dict[str, Any] = {"id": "sub_1", "items": [{"price": "price_basic", "quantity": 2}]}
+SUB = subscription(item("price_basic", 1000, quantity=2))
 BOTH = UpdatePolicy(True, True, "create_prorations", frozenset())
 
 
-def choose(query: str, policy: UpdatePolicy = BOTH, sub: dict[str, Any] = SUB) -> tuple[Any, dict[str, str]]:
+def choose(query: str, policy: UpdatePolicy = BOTH, sub: Subscription = SUB) -> tuple[Any, dict[str, str]]:
     return pages.parse_choice(QueryParams(query), [BASIC, PRO], policy, sub)
 
 
@@ -73,7 +78,13 @@ def test_a_plan_not_offered_a_bad_quantity_and_the_current_plan_again() -> None:
     assert choose("price=price_pro&quantity=10001")[1] == {"quantity": "quantity"}
     assert choose("price=price_basic&quantity=2")[1] == {"price": "unchanged"}
     # (which is how a change scheduled for the period end is dropped)
-    assert choose("price=price_basic&quantity=2", sub={**SUB, "scheduledChange": {"items": []}})[1] == {}
+    assert (
+        choose(
+            "price=price_basic&quantity=2",
+            sub=dataclasses.replace(SUB, scheduled_change=ScheduledChange(items=(), at="2026-02-01T00:00:00Z")),
+        )[1]
+        == {}
+    )
 
 
 def test_a_quantity_the_configuration_does_not_let_change_stays_as_it_is() -> None:

@@ -10,21 +10,30 @@ from hypothesis import strategies as st
 
 from billing.subscriptions import proration
 from billing.subscriptions.lines import (
-    item_amount,
     lines_to_pending,
     pending_to_lines,
     period_lines,
     proration_items,
     proration_lines,
-    recurring_amount,
 )
+from billing.subscriptions.records import SubscriptionItem, recurring_amount
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = datetime(2026, 2, 1, tzinfo=UTC)
 
 
-def item(price: str, unit_amount: int, quantity: int) -> dict[str, object]:
-    return {"price": price, "unitAmount": unit_amount, "quantity": quantity, "description": f"Plan {price}"}
+def item(price: str, unit_amount: int, quantity: int) -> SubscriptionItem:
+    return SubscriptionItem(
+        id=f"si_{price}",
+        price=price,
+        product="prod_1",
+        description=f"Plan {price}",
+        quantity=quantity,
+        unit_amount=unit_amount,
+        currency="eur",
+        interval="month",
+        interval_count=1,
+    )
 
 
 items = st.lists(
@@ -35,10 +44,10 @@ items = st.lists(
 
 
 @given(items)
-def test_the_recurring_amount_is_what_the_period_lines_bill(subscription_items: list[dict[str, object]]) -> None:
+def test_the_recurring_amount_is_what_the_period_lines_bill(subscription_items: list[SubscriptionItem]) -> None:
     lines = period_lines(subscription_items, START, END)
     assert recurring_amount(subscription_items) == sum(line.amount for line in lines)
-    assert [line.amount for line in lines] == [item_amount(i) for i in subscription_items]
+    assert [line.amount for line in lines] == [i.amount for i in subscription_items]
 
 
 def test_a_line_of_several_names_its_quantity() -> None:

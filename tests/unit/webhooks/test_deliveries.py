@@ -1,4 +1,4 @@
-"""The retry schedule and the queue message of a webhook delivery."""
+"""The retry schedule, the queue message and the wire of a webhook delivery."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from billing.webhooks import deliveries
+from billing.webhooks import deliveries, store
 from local import template
+from tests.unit.webhooks.test_store import finished_delivery_item, new_delivery_item
 
 
 def test_the_schedule_lasts_about_three_days_and_grows() -> None:
@@ -50,3 +51,35 @@ def test_anything_else_is_not_a_message(body: str) -> None:
 )
 def test_only_a_2xx_answer_is_success(status: int | None, ok: bool) -> None:
     assert deliveries.Response(status, 5).ok is ok
+
+
+def test_the_wire_of_a_new_delivery_shows_no_attempt_yet() -> None:
+    assert deliveries.to_wire(store.delivery_from_item(new_delivery_item())) == {
+        "object": "webhook_delivery",
+        "event": "evt_1",
+        "endpoint": "we_1",
+        "url": "https://hooks.example.com/vinr",
+        "status": "pending",
+        "round": 1,
+        "attemptCount": 0,
+        "lastAttemptAt": None,
+        "nextAttemptAt": None,
+        "deliveredAt": None,
+        "failureReason": None,
+        "attempts": [],
+        "createdAt": "2026-01-03T00:00:00Z",
+    }
+
+
+def test_the_wire_of_a_delivered_one_lists_its_attempts_as_stored() -> None:
+    item = finished_delivery_item()
+    wire = deliveries.to_wire(store.delivery_from_item(item))
+    assert wire["attempts"] == item["attempts"]
+    assert [list(a) for a in wire["attempts"]] == [list(a) for a in item["attempts"]]
+    assert (wire["status"], wire["round"], wire["attemptCount"], wire["deliveredAt"], wire["nextAttemptAt"]) == (
+        "succeeded",
+        2,
+        2,
+        "2026-01-03T00:01:02Z",
+        None,
+    )

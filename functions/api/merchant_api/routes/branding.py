@@ -77,7 +77,7 @@ def get_branding() -> dict[str, Any]:
 @router.post("/v1/branding", summary="Update the branding (partial)", tags=["Branding"], responses=ok("Branding"))
 def update_branding(body: Annotated[BrandingUpdate, Body()]) -> dict[str, Any]:
     scope = request.scope(router)
-    item = branding.update_branding(
+    updated = branding.update_branding(
         scope, body.model_dump(exclude_unset=True, mode="json"), table=request.table(router)
     )
-    return branding.to_wire(item, scope)
+    return branding.to_wire(updated, scope)

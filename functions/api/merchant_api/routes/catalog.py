@@ -89,10 +89,10 @@ class TaxRateCreate(Request):
 @router.post("/v1/products", summary="Create a product", tags=["Catalog"], responses=ok("Product"))
 def create_product(body: Annotated[ProductCreate, Body()]) -> Any:
     scope = request.scope(router)
-    item = catalog.create_product(
+    product = catalog.create_product(
         scope, body.model_dump(exclude_unset=True), request.info(router), table=request.table(router)
     )
-    return json_response(catalog.product_to_wire(item, scope))
+    return json_response(catalog.product_to_wire(product, scope))
 
 
 @router.get("/v1/products", summary="List products", tags=["Catalog"], responses=ok("ProductList"))
@@ -111,10 +111,10 @@ def get_product(product_id: CatalogId) -> Any:
 @router.post("/v1/prices", summary="Create a recurring price", tags=["Catalog"], responses=ok("Price"))
 def create_price(body: Annotated[PriceCreate, Body()]) -> Any:
     scope = request.scope(router)
-    item = catalog.create_price(
+    price = catalog.create_price(
         scope, body.model_dump(exclude_unset=True), request.info(router), table=request.table(router)
     )
-    return json_response(catalog.price_to_wire(item, scope))
+    return json_response(catalog.price_to_wire(price, scope))
 
 
 @router.get("/v1/prices", summary="List prices, optionally of one product", tags=["Catalog"], responses=ok("PriceList"))
@@ -138,8 +138,8 @@ def create_coupon(body: Annotated[CouponCreate, Body()]) -> Any:
     fields = body.model_dump(exclude_unset=True)
     if fields.get("percentOff") is not None:
         fields["percentOff"] = float(fields["percentOff"])
-    item = catalog.create_coupon(scope, fields, request.info(router), table=request.table(router))
-    return json_response(catalog.coupon_to_wire(item, scope))
+    coupon = catalog.create_coupon(scope, fields, request.info(router), table=request.table(router))
+    return json_response(catalog.coupon_to_wire(coupon, scope))
 
 
 @router.get("/v1/coupons/<coupon_id>", summary="Retrieve a coupon", tags=["Catalog"], responses=ok("Coupon"))
@@ -151,10 +151,10 @@ def get_coupon(coupon_id: CatalogId) -> Any:
 @router.post("/v1/tax_rates", summary="Create a tax rate", tags=["Tax"], responses=ok("TaxRate"))
 def create_tax_rate(body: Annotated[TaxRateCreate, Body()]) -> Any:
     scope = request.scope(router)
-    item = taxrates.create(
+    rate = taxrates.create(
         scope, body.model_dump(exclude_unset=True), request.info(router), table=request.table(router)
     )
-    return json_response(taxrates.to_wire(item, scope))
+    return json_response(taxrates.to_wire(rate, scope))
 
 
 @router.get("/v1/tax_rates", summary="List tax rates", tags=["Tax"], responses=ok("TaxRateList"))

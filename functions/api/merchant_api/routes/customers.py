@@ -45,10 +45,10 @@ class TaxIdCreate(Request):
 @router.post("/v1/customers", summary="Create a customer", tags=["Customers"], responses=ok("Customer"))
 def create_customer(body: Annotated[CustomerCreate, Body()]) -> Any:
     scope = request.scope(router)
-    item = customers.create(
+    customer = customers.create(
         scope, body.model_dump(exclude_unset=True, mode="json"), request.info(router), table=request.table(router)
     )
-    return json_response(customers.to_wire(item, scope))
+    return json_response(customers.to_wire(customer, scope))
 
 
 @router.get("/v1/customers", summary="List customers, newest first", tags=["Customers"], responses=ok("CustomerList"))

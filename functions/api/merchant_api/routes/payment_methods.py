@@ -10,6 +10,7 @@ from pydantic import Field
 
 from billing.kernel import clock
 from billing.payments import paymentmethods
+from billing.subscriptions import collection
 from merchant_api import request
 from merchant_api.models import Request, StrictBool
 from merchant_api.responses import ok
@@ -34,7 +35,7 @@ class PaymentMethodAttach(Request):
 def attach(customer_id: CustomerId, body: Annotated[PaymentMethodAttach, Body()]) -> Any:
     scope = request.scope(router)
     details, behavior = paymentmethods.details_from_token(scope, body.token, clock.now())
-    item = paymentmethods.attach(
+    pm = paymentmethods.attach(
         scope,
         customer_id,
         details,
@@ -43,7 +44,7 @@ def attach(customer_id: CustomerId, body: Annotated[PaymentMethodAttach, Body()]
         set_default=body.setDefault,
         table=request.table(router),
     )
-    return json_response(paymentmethods.to_wire(item, scope))
+    return json_response(paymentmethods.to_wire(pm, scope))
 
 
 @router.get(
@@ -54,8 +55,8 @@ def attach(customer_id: CustomerId, body: Annotated[PaymentMethodAttach, Body()]
 )
 def list_methods(customer_id: CustomerId) -> Any:
     scope = request.scope(router)
-    items = paymentmethods.list_for(scope, customer_id, table=request.table(router))
-    return {"object": "list", "data": [paymentmethods.to_wire(i, scope) for i in items], "hasMore": False}
+    methods = paymentmethods.list_for(scope, customer_id, table=request.table(router))
+    return {"object": "list", "data": [paymentmethods.to_wire(pm, scope) for pm in methods], "hasMore": False}
 
 
 @router.delete(
@@ -66,8 +67,8 @@ def list_methods(customer_id: CustomerId) -> Any:
 )
 def detach(customer_id: CustomerId, pm_id: PaymentMethodId) -> Any:
     scope = request.scope(router)
-    item = paymentmethods.detach(scope, customer_id, pm_id, request.info(router), table=request.table(router))
-    return {**paymentmethods.to_wire(item, scope), "deleted": True}
+    pm = collection.detach_payment_method(scope, customer_id, pm_id, request.info(router), table=request.table(router))
+    return {**paymentmethods.to_wire(pm, scope), "deleted": True}
 
 
 @router.post(

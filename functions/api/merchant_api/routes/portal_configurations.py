@@ -193,8 +193,8 @@ def _fields(body: PortalConfigurationCreate) -> dict[str, Any]:
 )
 def create_configuration(body: Annotated[PortalConfigurationCreate, Body()]) -> Any:
     scope = request.scope(router)
-    item = portalconfigs.create(scope, _fields(body), request.info(router), table=request.table(router))
-    return json_response(portalconfigs.to_wire(item, scope))
+    configuration = portalconfigs.create(scope, _fields(body), request.info(router), table=request.table(router))
+    return json_response(portalconfigs.to_wire(configuration, scope))
 
 
 @router.get(
@@ -230,7 +230,7 @@ def get_configuration(configuration_id: ConfigurationId) -> Any:
 )
 def update_configuration(configuration_id: ConfigurationId, body: Annotated[PortalConfigurationUpdate, Body()]) -> Any:
     scope = request.scope(router)
-    item = portalconfigs.update(
+    configuration = portalconfigs.update(
         scope, configuration_id, _fields(body), request.info(router), table=request.table(router)
     )
-    return portalconfigs.to_wire(item, scope)
+    return portalconfigs.to_wire(configuration, scope)

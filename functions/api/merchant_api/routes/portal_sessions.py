@@ -47,13 +47,13 @@ class PortalSessionCreate(Request):
     "/v1/billing/portal_sessions", summary="Create a portal session", tags=["Portal"], responses=ok("PortalSession")
 )
 def create_session(body: Annotated[PortalSessionCreate, Body()]) -> Any:
-    item, url = portalsessions.create(
+    session, url = portalsessions.create(
         request.scope(router),
         body.model_dump(exclude_unset=True, mode="json"),
         request.info(router),
         table=request.table(router),
     )
-    return json_response(portalsessions.to_wire(item, url=url))
+    return json_response(portalsessions.to_wire(session, url=url))
 
 
 @router.get(

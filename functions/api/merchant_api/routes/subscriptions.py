@@ -59,10 +59,10 @@ SubscriptionId = Annotated[str, Path(pattern=r"^sub_[A-Za-z0-9]{1,40}$")]
 )
 def create_subscription(body: Annotated[SubscriptionCreate, Body()]) -> Any:
     scope = request.scope(router)
-    item = subscriptions.create(
+    sub = subscriptions.create(
         scope, body.model_dump(exclude_unset=True), request.info(router), table=request.table(router)
     )
-    return json_response(subscriptions.to_wire(item, scope))
+    return json_response(subscriptions.to_wire(sub, scope))
 
 
 @router.get("/v1/subscriptions", summary="List subscriptions", tags=["Subscriptions"], responses=ok("SubscriptionList"))
@@ -109,10 +109,10 @@ def cancel_subscription(
     invoiceNow: Annotated[bool, Query(description="invoice pending proration items now")] = False,
 ) -> Any:
     scope = request.scope(router)
-    item = subscriptions.cancel(
+    sub = subscriptions.cancel(
         scope, sub_id, request.info(router), prorate=prorate, invoice_now=invoiceNow, table=request.table(router)
     )
-    return subscriptions.to_wire(item, scope)
+    return subscriptions.to_wire(sub, scope)
 
 
 @router.get(

@@ -38,8 +38,8 @@ def _utc(moment: datetime) -> datetime:
 @router.post("/v1/test_clocks", summary="Create a test clock", tags=["Test clocks"], responses=ok("TestClock"))
 def create_clock(body: Annotated[TestClockCreate, Body()]) -> Any:
     scope = request.scope(router)
-    item = testclocks.create(scope, _utc(body.frozenTime), body.name, table=request.table(router))
-    return json_response(testclocks.to_wire(item, scope))
+    test_clock = testclocks.create(scope, _utc(body.frozenTime), body.name, table=request.table(router))
+    return json_response(testclocks.to_wire(test_clock, scope))
 
 
 @router.get(
@@ -58,5 +58,7 @@ def get_clock(clock_id: ClockId) -> Any:
 )
 def advance_clock(clock_id: ClockId, body: Annotated[TestClockAdvance, Body()]) -> Any:
     scope = request.scope(router)
-    item = testclocks.advance(scope, clock_id, _utc(body.frozenTime), request.info(router), table=request.table(router))
-    return testclocks.to_wire(item, scope)
+    moved = testclocks.advance(
+        scope, clock_id, _utc(body.frozenTime), request.info(router), table=request.table(router)
+    )
+    return testclocks.to_wire(moved, scope)

@@ -100,8 +100,8 @@ class RollSecret(Request):
 def create_endpoint(body: Annotated[WebhookEndpointCreate, Body()]) -> Any:
     scope = request.scope(router)
     fields = body.model_dump(exclude_unset=True, mode="json")
-    item, secret = webhookendpoints.create(scope, fields, request.info(router), table=request.table(router))
-    return json_response(webhookendpoints.to_wire(item, secret=secret))
+    endpoint, secret = webhookendpoints.create(scope, fields, request.info(router), table=request.table(router))
+    return json_response(webhookendpoints.to_wire(endpoint, secret=secret))
 
 
 @router.get(
@@ -161,7 +161,7 @@ def delete_endpoint(endpoint_id: EndpointId) -> Any:
 )
 def roll_secret(endpoint_id: EndpointId, body: Annotated[RollSecret | None, Body()] = None) -> Any:
     expires_in = (body or RollSecret()).expiresInSeconds
-    item, secret = webhookendpoints.roll_secret(
+    endpoint, secret = webhookendpoints.roll_secret(
         request.scope(router), endpoint_id, expires_in, request.info(router), table=request.table(router)
     )
-    return webhookendpoints.to_wire(item, secret=secret)
+    return webhookendpoints.to_wire(endpoint, secret=secret)

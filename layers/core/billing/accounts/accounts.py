@@ -1,8 +1,6 @@
 """Accounts (the merchant, shown as the seller on invoices) and their secret keys.
 
-Items:
-  ACCT#<account> / ACCOUNT          the account's business details (versioned)
-  APIKEY#<sha256> / APIKEY          one secret key; gsi1: ACCT#<account>#KEYS / <createdAt>#<keyId>
+The items and their keys are `billing.accounts.store`'s.
 """
 
 from __future__ import annotations
@@ -10,25 +8,32 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from billing.accounts import keys
+from billing.accounts import store as account_store
+from billing.accounts.records import DEFAULT_CURRENCY, DEFAULT_SESSION_MINUTES, Account, ApiKey
 from billing.kernel import clock, config
 from billing.kernel.countries import validate_country
 from billing.kernel.errors import AuthenticationFailed, InvalidRequest, NotFound
 from billing.kernel.ids import new_id
 from billing.kernel.scope import Scope
-from billing.store.repository import Item, Put, Table, UnitOfWork, holds, stored_as, versioned_set
+from billing.store.repository import Table, UnitOfWork
 
-DEFAULT_SESSION_MINUTES = 30
 # Fields that always hold a value: null sets them back to these (the account's name is kept).
-DEFAULTS = {"defaultCurrency": "usd", "defaultSessionMinutes": DEFAULT_SESSION_MINUTES}
-ACCOUNT_FIELDS = ("name", "legalName", "country", "address", "taxId", "defaultCurrency", "defaultSessionMinutes")
-
-
-def account_pk(account_id: str) -> str:
-    return f"ACCT#{account_id}"
+DEFAULTS = {"defaultCurrency": DEFAULT_CURRENCY, "defaultSessionMinutes": DEFAULT_SESSION_MINUTES}
+# Wire name -> record field, in the order the wire form shows them.
+ACCOUNT_FIELDS = {
+    "name": "name",
+    "legalName": "legal_name",
+    "country": "country",
+    "address": "address",
+    "taxId": "tax_id",
+    "defaultCurrency": "default_currency",
+    "defaultSessionMinutes": "default_session_minutes",
+}
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,7 @@ class NewKey:
 # ------------------------------------------------------------------ accounts
 def create_account(
     name: str, *, country: str | None = None, mode: keys.Mode = "test", table: Table
-) -> tuple[Item, NewKey]:
+) -> tuple[Account, NewKey]:
     """A new account and its first secret key, written together."""
     name = name.strip()
     if not name or len(name) > 200:
@@ -69,37 +74,20 @@ def create_account(
         except ValueError as error:
             raise InvalidRequest(str(error), param="country") from None
     now = clock.now()
-    account_id = new_id("acct")
-    account: Item = {
-        "pk": account_pk(account_id),
-        "sk": "ACCOUNT",
-        "type": "account",
-        "id": account_id,
-        "name": name,
-        "legalName": None,
-        "country": country,
-        "address": None,
-        "taxId": None,
-        **DEFAULTS,
-        "createdAt": clock.to_wire(now),
-        "version": 1,
-    }
-    key_item, new_key = _key_item(account_id, mode, now)
-    UnitOfWork(table, None).add(
-        Put(account, condition="attribute_not_exists(pk)"),
-        Put(key_item, condition="attribute_not_exists(pk)"),
-    ).commit()
+    account = Account(id=new_id("acct"), name=name, country=country, created_at=clock.to_wire(now), version=1)
+    key, new_key = _new_key(account.id, mode, now)
+    UnitOfWork(table, None).add(account_store.insert_account(account), account_store.insert_api_key(key)).commit()
     return account, new_key
 
 
-def get_account(account_id: str, *, table: Table) -> Item:
-    item = table.get(account_pk(account_id), "ACCOUNT")
-    if item is None:
+def get_account(account_id: str, *, table: Table) -> Account:
+    account = account_store.get_account(table, account_id)
+    if account is None:
         raise NotFound("No such account.")
-    return item
+    return account
 
 
-def update_account(account_id: str, changes: Mapping[str, Any], *, table: Table) -> Item:
+def update_account(account_id: str, changes: Mapping[str, Any], *, table: Table) -> Account:
     """Apply `changes` (wire field names) to the account, conditional on its version. A null
     sets a field with a default back to it; a null name is no change."""
     unknown = set(changes) - set(ACCOUNT_FIELDS)
@@ -113,86 +101,61 @@ def update_account(account_id: str, changes: Mapping[str, Any], *, table: Table)
     current = get_account(account_id, table=table)
     if not changes:
         return current
-    return table.update(
-        current["pk"],
-        "ACCOUNT",
-        **versioned_set(changes, current["version"]),
-        conflict_message="The account was changed by another request; retry.",
-        already=holds(changes, version=current["version"] + 1),
+    after = replace(
+        current, version=current.version + 1, **{ACCOUNT_FIELDS[field]: value for field, value in changes.items()}
+    )
+    return account_store.save_account(
+        table, current, after, conflict_message="The account was changed by another request; retry."
     )
 
 
-def account_to_wire(item: Item, *, livemode: bool) -> dict[str, Any]:
-    wire = {"id": item["id"], "object": "account"}
-    wire.update({field: item.get(field) for field in ACCOUNT_FIELDS})
-    wire["createdAt"] = item["createdAt"]
+def account_to_wire(account: Account, *, livemode: bool) -> dict[str, Any]:
+    wire: dict[str, Any] = {"id": account.id, "object": "account"}
+    wire.update({field: getattr(account, name) for field, name in ACCOUNT_FIELDS.items()})
+    wire["createdAt"] = account.created_at
     wire["livemode"] = livemode
     return wire
 
 
 # ------------------------------------------------------------------ keys
-def _key_item(account_id: str, mode: keys.Mode, now: Any) -> tuple[Item, NewKey]:
+def _new_key(account_id: str, mode: keys.Mode, now: datetime) -> tuple[ApiKey, NewKey]:
     secret = keys.generate(mode)
     parsed = keys.parse(secret)
     assert parsed is not None
-    key_id = new_id("key")
-    created = clock.to_wire(now)
-    item: Item = {
-        "pk": f"APIKEY#{parsed.hash}",
-        "sk": "APIKEY",
-        "type": "api_key",
-        "id": key_id,
-        "account": account_id,
-        "mode": mode,
-        "prefix": parsed.prefix,
-        "last4": parsed.last4,
-        "createdAt": created,
-        "gsi1pk": f"{account_pk(account_id)}#KEYS",
-        "gsi1sk": f"{created}#{key_id}",
-    }
-    return item, NewKey(key_id=key_id, secret=secret, mode=mode)
+    key = ApiKey(
+        id=new_id("key"),
+        account_id=account_id,
+        mode=mode,
+        key_hash=parsed.hash,
+        prefix=parsed.prefix,
+        last4=parsed.last4,
+        created_at=clock.to_wire(now),
+    )
+    return key, NewKey(key_id=key.id, secret=secret, mode=mode)
 
 
 def add_key(account_id: str, mode: keys.Mode, *, table: Table) -> NewKey:
     get_account(account_id, table=table)
-    item, new_key = _key_item(account_id, mode, clock.now())
-    table.put(item, condition="attribute_not_exists(pk)", already=stored_as(item))
+    key, new_key = _new_key(account_id, mode, clock.now())
+    account_store.put_api_key(table, key)
     return new_key
-
-
-def _key_items(account_id: str, table: Table) -> list[Item]:
-    return table.query_all(f"{account_pk(account_id)}#KEYS", index="gsi1")
 
 
 def list_keys(account_id: str, *, table: Table) -> list[dict[str, Any]]:
     """Every key of the account, showing only its prefix and last 4 characters."""
     return [
-        {
-            "id": i["id"],
-            "mode": i["mode"],
-            "display": f"{i['prefix']}…{i['last4']}",
-            "createdAt": i["createdAt"],
-            "revokedAt": i.get("revokedAt"),
-        }
-        for i in _key_items(account_id, table)
+        {"id": k.id, "mode": k.mode, "display": k.display, "createdAt": k.created_at, "revokedAt": k.revoked_at}
+        for k in account_store.api_keys_of(table, account_id)
     ]
 
 
 def revoke_key(account_id: str, key_id: str, *, table: Table) -> None:
-    match = next((i for i in _key_items(account_id, table) if i["id"] == key_id), None)
+    match = next((k for k in account_store.api_keys_of(table, account_id) if k.id == key_id), None)
     if match is None:
         raise NotFound(f"No key {key_id} on this account.", param="key")
-    now = clock.to_wire(clock.now())
-    table.update(
-        match["pk"],
-        "APIKEY",
-        expression="SET revokedAt = :now",
-        condition="attribute_exists(pk) AND attribute_not_exists(revokedAt)",
-        values={":now": now},
-        conflict_message="The key is already revoked.",
-        already=holds({"revokedAt": now}),
-    )
-    _key_cache.forget(match["pk"])
+    revoked = replace(match, revoked_at=clock.to_wire(clock.now()))
+    account_store.save_revocation(table, revoked, conflict_message="The key is already revoked.")
+    _key_cache.forget(match.key_hash)
 
 
 class _KeyCache:
@@ -202,22 +165,22 @@ class _KeyCache:
         self._entries: dict[str, tuple[float, Caller]] = {}
         self._lock = threading.Lock()
 
-    def get(self, pk: str, ttl: float) -> Caller | None:
+    def get(self, key_hash: str, ttl: float) -> Caller | None:
         with self._lock:
-            entry = self._entries.get(pk)
+            entry = self._entries.get(key_hash)
         if entry and time.monotonic() - entry[0] < ttl:
             return entry[1]
         return None
 
-    def put(self, pk: str, caller: Caller) -> None:
+    def put(self, key_hash: str, caller: Caller) -> None:
         with self._lock:
             if len(self._entries) > 10_000:
                 self._entries.clear()
-            self._entries[pk] = (time.monotonic(), caller)
+            self._entries[key_hash] = (time.monotonic(), caller)
 
-    def forget(self, pk: str) -> None:
+    def forget(self, key_hash: str) -> None:
         with self._lock:
-            self._entries.pop(pk, None)
+            self._entries.pop(key_hash, None)
 
     def clear(self) -> None:
         with self._lock:
@@ -246,15 +209,14 @@ def authenticate(authorization: str | None, *, table: Table) -> Caller:
     parsed = keys.parse(raw)
     if parsed is None:
         raise AuthenticationFailed("Invalid API key.")
-    pk = f"APIKEY#{parsed.hash}"
     ttl = config.settings().key_cache_seconds
-    cached = _key_cache.get(pk, ttl) if ttl > 0 else None
+    cached = _key_cache.get(parsed.hash, ttl) if ttl > 0 else None
     if cached:
         return cached
-    item = table.get(pk, "APIKEY", consistent=False)
-    if item is None or item.get("revokedAt"):
+    key = account_store.get_api_key(table, parsed.hash)
+    if key is None or key.revoked:
         raise AuthenticationFailed("Invalid API key.")
-    caller = Caller(account_id=item["account"], mode=item["mode"], key_id=item["id"])
+    caller = Caller(account_id=key.account_id, mode=key.mode, key_id=key.id)
     if ttl > 0:
-        _key_cache.put(pk, caller)
+        _key_cache.put(parsed.hash, caller)
     return caller

@@ -1,7 +1,7 @@
 """Branding: the logo, accent colour, links and portal domain that the portal and invoice PDFs wear.
 
-Item: pk `<scope>#BRANDING`, sk `BRANDING` (versioned), one per account and mode. Until the
-merchant writes one, reads answer the defaults (nothing is written).
+One per account and mode (stored by `billing.accounts.store`). Until the merchant writes one,
+reads answer the defaults, `Branding()` (nothing is written).
 
 The logo is stored inline as a data URI (PNG, JPEG or SVG) of at most 256 KB (262,144
 characters). Inline, because it is small and read with the branding in one GetItem; capped
@@ -23,6 +23,7 @@ import binascii
 import hashlib
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 from xml.etree import ElementTree as ET
@@ -30,18 +31,27 @@ from xml.etree import ElementTree as ET
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
+from billing.accounts import store as account_store
+from billing.accounts.records import DEFAULT_ACCENT, Branding
 from billing.kernel import clock
 from billing.kernel.errors import InvalidRequest
 from billing.kernel.scope import Scope
-from billing.store.repository import Item, Table, holds, stored_as, versioned_set
+from billing.store.repository import Table
 
-SK = "BRANDING"
-DEFAULT_ACCENT = "#635BFF"
 MAX_LOGO_CHARS = 262_144  # the whole data URI; see the module docstring
 MAX_URL_CHARS = 2048
 MAX_DOMAIN_CHARS = 253
 URL_FIELDS = ("supportUrl", "privacyUrl", "termsUrl")
-FIELDS = ("logo", "accentColor", *URL_FIELDS, "portalDomain")
+# The wire fields a merchant sets, and the record's name for each.
+RECORD_FIELDS = {
+    "logo": "logo",
+    "accentColor": "accent_color",
+    "supportUrl": "support_url",
+    "privacyUrl": "privacy_url",
+    "termsUrl": "terms_url",
+    "portalDomain": "portal_domain",
+}
+FIELDS = tuple(RECORD_FIELDS)
 LOGO_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 
 _HEX = re.compile(r"^#[0-9A-Fa-f]{6}\Z")
@@ -50,57 +60,25 @@ _DATA_URI = re.compile(r"^data:(?P<mime>[a-z]+/[a-z0-9.+-]+)(?P<params>(?:;[a-z0
 _MAGIC = {"image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",)}
 
 
-def branding_key(scope: Scope) -> tuple[str, str]:
-    return scope.key("BRANDING"), SK
-
-
-def defaults(scope: Scope) -> Item:
-    pk, sk = branding_key(scope)
-    return {
-        "pk": pk,
-        "sk": sk,
-        "type": "branding",
-        "logo": None,
-        "accentColor": DEFAULT_ACCENT,
-        "supportUrl": None,
-        "privacyUrl": None,
-        "termsUrl": None,
-        "portalDomain": None,
-        "updatedAt": None,
-        "version": 0,
-    }
-
-
 # ------------------------------------------------------------------ service
-def get_branding(scope: Scope, *, table: Table) -> Item:
+def get_branding(scope: Scope, *, table: Table) -> Branding:
     """The stored branding, or the defaults (not written) when the merchant has none."""
-    pk, sk = branding_key(scope)
-    stored = table.get(pk, sk)
-    return {**defaults(scope), **stored} if stored else defaults(scope)
+    return account_store.get_branding(table, scope) or Branding()
 
 
-def update_branding(scope: Scope, fields: Mapping[str, Any], *, table: Table) -> Item:
+def update_branding(scope: Scope, fields: Mapping[str, Any], *, table: Table) -> Branding:
     """A partial update (wire names); a field set to null clears it (the accent back to the default)."""
     unknown = sorted(set(fields) - set(FIELDS))
     if unknown:
         raise InvalidRequest(f"Received unknown parameter: {unknown[0]}.", param=unknown[0])
-    changes = {name: validate_field(name, value) for name, value in fields.items()}
+    changes = {RECORD_FIELDS[name]: validate_field(name, value) for name, value in fields.items()}
     current = get_branding(scope, table=table)
-    changes = {k: v for k, v in changes.items() if current.get(k) != v}
+    changes = {k: v for k, v in changes.items() if getattr(current, k) != v}
     if not changes:
         return current
-    changes["updatedAt"] = clock.to_wire(clock.now())
-    conflict = "The branding was changed by another request; retry."
-    if current["version"] == 0:
-        item = {**current, **changes, "version": 1}
-        table.put(item, condition="attribute_not_exists(pk)", conflict_message=conflict, already=stored_as(item))
-        return item
-    return table.update(
-        current["pk"],
-        current["sk"],
-        **versioned_set(changes, current["version"]),
-        conflict_message=conflict,
-        already=holds(changes, version=current["version"] + 1),
+    after = replace(current, **changes, updated_at=clock.to_wire(clock.now()), version=current.version + 1)
+    return account_store.save_branding(
+        table, scope, current, after, conflict_message="The branding was changed by another request; retry."
     )
 
 
@@ -121,32 +99,37 @@ def validate_field(name: str, value: Any) -> Any:
     raise InvalidRequest(f"Received unknown parameter: {name}.", param=name)
 
 
-def _colors_and_links(item: Mapping[str, Any]) -> dict[str, Any]:
-    accent = item.get("accentColor") or DEFAULT_ACCENT
-    fields = {"accentColor": accent, "textColor": text_color_for(accent)}
-    fields.update({name: item.get(name) for name in (*URL_FIELDS, "portalDomain")})
-    return fields
-
-
-def to_wire(item: Item, scope: Scope) -> dict[str, Any]:
+def _colors_and_links(branding: Branding) -> dict[str, Any]:
+    accent = branding.accent_color
     return {
-        "object": "branding",
-        "logo": item.get("logo"),
-        **_colors_and_links(item),
-        "livemode": scope.livemode,
-        "updatedAt": item.get("updatedAt"),
+        "accentColor": accent,
+        "textColor": text_color_for(accent),
+        "supportUrl": branding.support_url,
+        "privacyUrl": branding.privacy_url,
+        "termsUrl": branding.terms_url,
+        "portalDomain": branding.portal_domain,
     }
 
 
-def portal_snapshot(item: Mapping[str, Any]) -> dict[str, Any]:
+def to_wire(branding: Branding, scope: Scope) -> dict[str, Any]:
+    return {
+        "object": "branding",
+        "logo": branding.logo,
+        **_colors_and_links(branding),
+        "livemode": scope.livemode,
+        "updatedAt": branding.updated_at,
+    }
+
+
+def portal_snapshot(branding: Branding) -> dict[str, Any]:
     """What a portal session keeps at mint time: everything but the logo's bytes."""
-    content = logo_content(item)
-    return {**_colors_and_links(item), "logoHash": logo_hash(item), "logoType": content[0] if content else None}
+    content = logo_content(branding)
+    return {**_colors_and_links(branding), "logoHash": logo_hash(branding), "logoType": content[0] if content else None}
 
 
-def logo_content(item: Mapping[str, Any]) -> tuple[str, bytes] | None:
+def logo_content(branding: Branding) -> tuple[str, bytes] | None:
     """The stored logo's MIME type and bytes (None without a logo, or one that cannot be read)."""
-    logo = item.get("logo")
+    logo = branding.logo
     if not logo:
         return None
     match = _DATA_URI.match(logo)
@@ -158,9 +141,9 @@ def logo_content(item: Mapping[str, Any]) -> tuple[str, bytes] | None:
         return None
 
 
-def logo_hash(item: Mapping[str, Any]) -> str | None:
+def logo_hash(branding: Branding) -> str | None:
     """16 hex characters of the logo data URI's SHA-256: a cache-busting asset name."""
-    logo = item.get("logo")
+    logo = branding.logo
     return hashlib.sha256(logo.encode()).hexdigest()[:16] if logo else None
 
 

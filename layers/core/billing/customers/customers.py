@@ -1,29 +1,31 @@
-"""Customers and their tax IDs.
-
-Item: pk `<scope>#CUST#<cust>`, sk `CUSTOMER` (versioned); gsi1 `<scope>#CUST#<cust>#ALL` /
-`0CUSTOMER` (the customer's bundle: with its payment methods, subscriptions and invoices);
-gsi2 `<scope>#CUSTOMERS` / id (the list). Tax IDs are few and change with the customer, so
-they live on the customer item.
-"""
+"""Customers and their tax IDs (the records in `billing.customers.records`, kept by
+`billing.customers.store`). Tax IDs are few and change with the customer, so they live on it."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from billing.customers import taxids
+from billing.customers import store, taxids
+from billing.customers.records import Customer, TaxId
 from billing.events import events
 from billing.kernel import clock, countries
 from billing.kernel.errors import InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
-from billing.store.listing import page
-from billing.store.repository import Item, Operation, Put, Table, UnitOfWork, Update, versioned_set
+from billing.store.repository import Operation, Table, UnitOfWork
 
-WIRE_FIELDS = ("email", "name", "phone", "address", "metadata", "testClock", "defaultPaymentMethod", "taxIds")
-UPDATABLE = ("email", "name", "phone", "address", "metadata", "defaultPaymentMethod")
+# The fields a merchant may update, by their wire name → the record's field.
+UPDATABLE = {
+    "email": "email",
+    "name": "name",
+    "phone": "phone",
+    "address": "address",
+    "metadata": "metadata",
+    "defaultPaymentMethod": "default_payment_method",
+}
 MAX_TAX_IDS = 5
 # The contact details' rules, stated once: the merchant API's request models use them and
 # `check_details` applies them to every update (the portal's billing-details form included).
@@ -35,48 +37,34 @@ PHONE_PATTERN = r"^(?:\+[0-9 ().-]{2,29}|[0-9().-][0-9 ().-]{1,28})[0-9().-]$"
 ADDRESS_MAX_LENGTHS = {"line1": 200, "line2": 200, "city": 200, "postalCode": 20, "state": 200}
 
 
-def customer_key(scope: Scope, customer_id: str) -> tuple[str, str]:
-    return scope.key("CUST", customer_id), "CUSTOMER"
-
-
-def bundle_partition(scope: Scope, customer_id: str) -> str:
-    return scope.key("CUST", customer_id, "ALL")
-
-
-def to_wire(item: Item, scope: Scope) -> dict[str, Any]:
-    wire: dict[str, Any] = {"id": item["id"], "object": "customer"}
-    wire.update({field: item.get(field) for field in WIRE_FIELDS})
-    wire["taxIds"] = [dict(t, object="tax_id", customer=item["id"]) for t in item.get("taxIds") or []]
-    wire["metadata"] = item.get("metadata") or {}
-    wire["creditBalance"] = {
-        key.removeprefix("credit_"): value for key, value in sorted(item.items()) if key.startswith("credit_") and value
+def tax_id_to_wire(tax_id: TaxId, customer_id: str) -> dict[str, Any]:
+    return {
+        "id": tax_id.id,
+        "type": tax_id.type,
+        "value": tax_id.value,
+        "country": tax_id.country,
+        "createdAt": tax_id.created_at,
+        "object": "tax_id",
+        "customer": customer_id,
     }
-    wire["createdAt"] = item["createdAt"]
-    wire["livemode"] = scope.livemode
-    return wire
 
 
-@dataclass(frozen=True)
-class Bundle:
-    """A customer with its payment methods, subscriptions and invoices (newest first)."""
-
-    customer: Item
-    payment_methods: list[Item]
-    subscriptions: list[Item]
-    invoices: list[Item]
-
-
-def bundle(scope: Scope, customer_id: str, *, table: Table) -> Bundle:
-    """Everything of one customer in one index partition (gsi1), read page after page."""
-    items = table.query_all(bundle_partition(scope, customer_id), index="gsi1")
-    found = next((i for i in items if i["gsi1sk"] == "0CUSTOMER"), None)
-    if found is None:
-        raise NotFound(f"No such customer: '{customer_id}'.", param="customer")
-
-    def of(prefix: str) -> list[Item]:
-        return sorted((i for i in items if i["gsi1sk"].startswith(prefix)), key=lambda i: i["id"], reverse=True)
-
-    return Bundle(found, of("PM#"), of("SUB#"), of("INV#"))
+def to_wire(customer: Customer, scope: Scope) -> dict[str, Any]:
+    return {
+        "id": customer.id,
+        "object": "customer",
+        "email": customer.email,
+        "name": customer.name,
+        "phone": customer.phone,
+        "address": customer.address,
+        "metadata": customer.metadata,
+        "testClock": customer.test_clock,
+        "defaultPaymentMethod": customer.default_payment_method,
+        "taxIds": [tax_id_to_wire(t, customer.id) for t in customer.tax_ids],
+        "creditBalance": customer.credit_balances(),
+        "createdAt": customer.created_at,
+        "livemode": scope.livemode,
+    }
 
 
 def merge_metadata(current: Mapping[str, str], changes: Mapping[str, str | None]) -> dict[str, str]:
@@ -92,49 +80,36 @@ def merge_metadata(current: Mapping[str, str], changes: Mapping[str, str | None]
     return merged
 
 
-def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table) -> Item:
-    customer_id = sortable_id("cust")
-    pk, sk = customer_key(scope, customer_id)
-    item: Item = {
-        "pk": pk,
-        "sk": sk,
-        "type": "customer",
-        "id": customer_id,
-        "email": fields.get("email"),
-        "name": fields.get("name"),
-        "phone": fields.get("phone"),
-        "address": fields.get("address"),
-        "metadata": merge_metadata({}, fields.get("metadata") or {}),
-        "testClock": fields.get("testClock"),
-        "defaultPaymentMethod": None,
-        "taxIds": [],
-        "createdAt": clock.to_wire(clock.now()),
-        "version": 1,
-        "gsi1pk": bundle_partition(scope, customer_id),
-        "gsi1sk": "0CUSTOMER",
-        "gsi2pk": scope.key("CUSTOMERS"),
-        "gsi2sk": customer_id,
-    }
-    if item["testClock"] and scope.livemode:
+def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table) -> Customer:
+    customer = Customer(
+        id=sortable_id("cust"),
+        email=fields.get("email"),
+        name=fields.get("name"),
+        phone=fields.get("phone"),
+        address=fields.get("address"),
+        metadata=merge_metadata({}, fields.get("metadata") or {}),
+        test_clock=fields.get("testClock"),
+        created_at=clock.to_wire(clock.now()),
+    )
+    if customer.test_clock and scope.livemode:
         raise InvalidRequest("Test clocks exist only in test mode.", param="testClock")
-    if item["testClock"] and table.get(scope.key("CLOCK", item["testClock"]), "TESTCLOCK") is None:
-        raise InvalidRequest(f"No such test clock: '{item['testClock']}'.", param="testClock")
-    event = events.event_item(scope, "customer.created", to_wire(item, scope), request, customer=customer_id)
-    UnitOfWork(table, request).add(Put(item, condition="attribute_not_exists(pk)"), events.event_op(event)).commit()
-    return item
+    if customer.test_clock and store.get_test_clock(table, scope, customer.test_clock) is None:
+        raise InvalidRequest(f"No such test clock: '{customer.test_clock}'.", param="testClock")
+    event = events.event_item(scope, "customer.created", to_wire(customer, scope), request, customer=customer.id)
+    UnitOfWork(table, request).add(store.insert_customer(scope, customer), events.event_op(event)).commit()
+    return customer
 
 
-def get(scope: Scope, customer_id: str, *, table: Table) -> Item:
-    pk, sk = customer_key(scope, customer_id)
-    item = table.get(pk, sk)
-    if item is None:
+def get(scope: Scope, customer_id: str, *, table: Table) -> Customer:
+    customer = store.get_customer(table, scope, customer_id)
+    if customer is None:
         raise NotFound(f"No such customer: '{customer_id}'.", param="customer")
-    return item
+    return customer
 
 
 def versioned_change(
     scope: Scope,
-    current: Item,
+    current: Customer,
     changes: Mapping[str, Any],
     event_type: str,
     request: RequestInfo,
@@ -142,13 +117,12 @@ def versioned_change(
     extra_ops: Sequence[Operation] = (),
     event_object: dict[str, Any] | None = None,
     table: Table,
-) -> Item:
-    """Write `changes` to the customer if nobody else did meanwhile, with its event.
+) -> Customer:
+    """Write `changes` (record fields) to the customer if nobody else did meanwhile, with its event.
 
     The event's object is the customer, or `event_object` (a tax ID's own events).
     """
-    after = {**current, **changes, "version": current["version"] + 1}
-    guarded = versioned_set(changes, current["version"])
+    after = dataclasses.replace(current, **changes, version=current.version + 1)
     before_wire, after_wire = to_wire(current, scope), to_wire(after, scope)
     event = events.event_item(
         scope,
@@ -156,10 +130,10 @@ def versioned_change(
         event_object or after_wire,
         request,
         previous=None if event_object else events.previous_attributes(before_wire, after_wire),
-        customer=current["id"],
+        customer=current.id,
     )
     change = UnitOfWork(table, request, conflict_message="The customer was changed by another request; retry.")
-    change.add(Update(current["pk"], current["sk"], **guarded), events.event_op(event), *extra_ops).commit()
+    change.add(store.update_customer(scope, current, after), events.event_op(event), *extra_ops).commit()
     return after
 
 
@@ -235,7 +209,9 @@ def check_details(fields: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
     return normalized, problems
 
 
-def update(scope: Scope, customer_id: str, fields: Mapping[str, Any], request: RequestInfo, *, table: Table) -> Item:
+def update(
+    scope: Scope, customer_id: str, fields: Mapping[str, Any], request: RequestInfo, *, table: Table
+) -> Customer:
     unknown = set(fields) - set(UPDATABLE)
     if unknown:
         name = sorted(unknown)[0]
@@ -244,10 +220,10 @@ def update(scope: Scope, customer_id: str, fields: Mapping[str, Any], request: R
     if problems:
         raise next(iter(problems.values()))
     current = get(scope, customer_id, table=table)
-    changes = {**fields, **checked}
+    changes = {UPDATABLE[k]: v for k, v in {**fields, **checked}.items()}
     if "metadata" in changes:
-        changes["metadata"] = merge_metadata(current.get("metadata") or {}, changes["metadata"] or {})
-    changes = {k: v for k, v in changes.items() if current.get(k) != v}
+        changes["metadata"] = merge_metadata(current.metadata, changes["metadata"] or {})
+    changes = {k: v for k, v in changes.items() if getattr(current, k) != v}
     if not changes:
         return current
     return versioned_change(scope, current, changes, "customer.updated", request, table=table)
@@ -256,42 +232,35 @@ def update(scope: Scope, customer_id: str, fields: Mapping[str, Any], request: R
 def list_customers(
     scope: Scope, *, limit: int, starting_after: str | None, email: str | None = None, table: Table
 ) -> dict[str, Any]:
-    return page(
+    return store.customer_page(
         table,
-        index="gsi2",
-        partition=scope.key("CUSTOMERS"),
+        scope,
         limit=limit,
         starting_after=starting_after,
-        primary_key=lambda cid: customer_key(scope, cid),
-        to_wire=lambda item: to_wire(item, scope),
-        keep=(lambda item: item.get("email") == email) if email else (lambda _: True),
+        to_wire=lambda customer: to_wire(customer, scope),
+        keep=(lambda customer: customer.email == email) if email else (lambda _: True),
     )
 
 
 # ------------------------------------------------------------------ tax IDs
 def add_tax_id(
     scope: Scope, customer_id: str, type_: str, value: str, request: RequestInfo, *, table: Table
-) -> tuple[Item, dict[str, Any]]:
+) -> tuple[Customer, dict[str, Any]]:
     """Validates and attaches a tax ID; answers the customer and the new tax ID."""
     normalized, country = taxids.validate_tax_id(type_, value)
     current = get(scope, customer_id, table=table)
-    existing = list(current.get("taxIds") or [])
-    if any(t["type"] == type_ and t["value"] == normalized for t in existing):
+    if current.holds_tax_id(type_, normalized):
         raise InvalidRequest("The customer already has this tax ID.", param="value", code="tax_id_exists")
-    if len(existing) >= MAX_TAX_IDS:
+    if len(current.tax_ids) >= MAX_TAX_IDS:
         raise InvalidRequest(f"A customer holds at most {MAX_TAX_IDS} tax IDs.", param="value")
-    tax_id = {
-        "id": sortable_id("txi"),
-        "type": type_,
-        "value": normalized,
-        "country": country,
-        "createdAt": clock.to_wire(clock.now()),
-    }
-    wire = {**tax_id, "object": "tax_id", "customer": customer_id}
+    tax_id = TaxId(
+        id=sortable_id("txi"), type=type_, value=normalized, country=country, created_at=clock.to_wire(clock.now())
+    )
+    wire = tax_id_to_wire(tax_id, customer_id)
     after = versioned_change(
         scope,
         current,
-        {"taxIds": [*existing, tax_id]},
+        {"tax_ids": (*current.tax_ids, tax_id)},
         "customer.tax_id.created",
         request,
         event_object=wire,
@@ -302,13 +271,12 @@ def add_tax_id(
 
 def delete_tax_id(scope: Scope, customer_id: str, tax_id: str, request: RequestInfo, *, table: Table) -> dict[str, Any]:
     current = get(scope, customer_id, table=table)
-    existing = list(current.get("taxIds") or [])
-    match = next((t for t in existing if t["id"] == tax_id), None)
+    match = current.tax_id(tax_id)
     if match is None:
         raise NotFound(f"No such tax ID: '{tax_id}'.", param="taxId")
-    remaining = [t for t in existing if t["id"] != tax_id]
-    wire = {**match, "object": "tax_id", "customer": customer_id, "deleted": True}
+    remaining = tuple(t for t in current.tax_ids if t.id != tax_id)
+    wire = {**tax_id_to_wire(match, customer_id), "deleted": True}
     versioned_change(
-        scope, current, {"taxIds": remaining}, "customer.tax_id.deleted", request, event_object=wire, table=table
+        scope, current, {"tax_ids": remaining}, "customer.tax_id.deleted", request, event_object=wire, table=table
     )
     return wire

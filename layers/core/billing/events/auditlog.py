@@ -1,7 +1,7 @@
 """The audit log: the changes customers made themselves, in the portal.
 
-Each entry is read from the event item of the change (`events.event_item` writes `audit` there
-in the change's own transaction): who (the customer, the portal session, IP, user agent), what
+Each entry is read from the event of the change (`events.event_item` records `audit` there in
+the change's own transaction): who (the customer, the portal session, IP, user agent), what
 (the event type and the object), before (`previousAttributes`) and after (those fields now, or
 the whole object when it was created).
 """
@@ -11,41 +11,32 @@ from __future__ import annotations
 from typing import Any
 
 from billing.events import events
+from billing.events.records import Event
 from billing.kernel.scope import Scope
-from billing.store.repository import Item, Table
+from billing.store.repository import Table
 
 
-def _customer_of(item: Item) -> str | None:
-    partition = str(item.get("gsi3pk", ""))
-    parts = partition.split("#")
-    return parts[-2] if len(parts) >= 2 and parts[-1] == "EVENTS" and parts[-3] == "CUST" else None
-
-
-def to_wire(item: Item) -> dict[str, Any]:
-    event = item["event"]
-    obj = event["data"]["object"]
-    before = dict(event["data"].get("previousAttributes") or {})
-    after = {k: obj.get(k) for k in before} if before else dict(obj)
-    audit = item["audit"]
-    customer = _customer_of(item)
+def to_wire(event: Event) -> dict[str, Any]:
+    obj = event.data_object
+    audit = event.audit
     return {
-        "id": event["id"],
+        "id": event.id,
         "object": "audit_entry",
-        "createdAt": event["createdAt"],
-        "livemode": event["livemode"],
-        "customer": customer,
-        "action": event["type"],
+        "createdAt": event.created_at,
+        "livemode": event.livemode,
+        "customer": event.customer,
+        "action": event.type,
         "actor": {
             "type": "customer",
-            "customer": customer,
-            "session": audit.get("session"),
-            "ip": audit.get("ip"),
-            "userAgent": audit.get("userAgent"),
+            "customer": event.customer,
+            "session": audit.session if audit else None,
+            "ip": audit.ip if audit else None,
+            "userAgent": audit.user_agent if audit else None,
         },
         "target": {"object": obj.get("object"), "id": obj.get("id")},
-        "before": before,
-        "after": after,
-        "event": event["id"],
+        "before": dict(event.previous_attributes),
+        "after": event.after,
+        "event": event.id,
     }
 
 
@@ -63,7 +54,7 @@ def list_entries(
         limit=limit,
         starting_after=starting_after,
         customer=customer,
-        keep=lambda item: "audit" in item,
+        keep=lambda event: event.audit is not None,
         to_wire=to_wire,
         table=table,
     )

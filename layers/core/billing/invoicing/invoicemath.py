@@ -1,4 +1,5 @@
-"""An invoice's arithmetic: discounts, tax and totals from its lines (pure, no I/O).
+"""An invoice's discounts per line (pure, no I/O); its totals are its record's
+(`billing.invoicing.records.Invoice`), the sums of its lines.
 
 Coupons discount the positive lines before tax: a percentage per line, an amount spread over
 the lines in proportion (never more than they add up to). Tax is per line on what remains.
@@ -11,7 +12,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from billing.invoicing.tax import TaxResult
 from billing.kernel.money import round_half_away, split_proportional
 
 
@@ -19,21 +19,6 @@ from billing.kernel.money import round_half_away, split_proportional
 class Discount:
     percent_off: Decimal | None = None
     amount_off: int | None = None
-
-
-@dataclass(frozen=True)
-class Totals:
-    subtotal: int
-    discounts: list[int]
-    taxable: list[int]
-    tax: int
-    total: int
-    amount_due: int
-    credit: int  # what a negative total leaves to the customer's credit
-
-    @property
-    def discount(self) -> int:
-        return sum(self.discounts)
 
 
 def line_discounts(amounts: Sequence[int], discount: Discount | None) -> list[int]:
@@ -46,18 +31,3 @@ def line_discounts(amounts: Sequence[int], discount: Discount | None) -> list[in
         return [round_half_away(Fraction(a) * percent / 100) for a in positive]
     amount = min(int(discount.amount_off or 0), sum(positive))
     return split_proportional(amount, positive)
-
-
-def totals(amounts: Sequence[int], discounts: Sequence[int], tax: TaxResult, *, inclusive: bool) -> Totals:
-    taxable = [a - d for a, d in zip(amounts, discounts, strict=True)]
-    subtotal = sum(amounts)
-    total = subtotal - sum(discounts) + (0 if inclusive else tax.total)
-    return Totals(
-        subtotal=subtotal,
-        discounts=list(discounts),
-        taxable=taxable,
-        tax=tax.total,
-        total=total,
-        amount_due=max(total, 0),
-        credit=max(-total, 0),
-    )

@@ -1,11 +1,10 @@
 """Invoice PDFs (reportlab): seller and buyer with tax IDs, lines, totals, notes, branding.
 
-`render(invoice, branding)` takes the invoice as its wire dict with the seller and buyer
-snapshots taken at finalization, so a PDF never changes after the fact. Text is set in
-Bitstream Vera (shipped inside reportlab, so the same glyphs on Lambda as here) and escaped
-for reportlab's markup.
+`render(invoice, branding)` takes the invoice record with the seller and buyer snapshots taken
+when it was made, so a PDF never changes after the fact. Text is set in Bitstream Vera (shipped
+inside reportlab, so the same glyphs on Lambda as here) and escaped for reportlab's markup.
 
-Branding (the item of `billing.accounts.branding`): the logo heads the page, scaled into a fixed box
+Branding (the record of `billing.accounts.branding`): the logo heads the page, scaled into a fixed box
 keeping its aspect ratio (PNG/JPEG through reportlab's ImageReader, SVG through svglib; the
 SVG was sanitised when it was stored). A logo that cannot be drawn gives way to the
 merchant's name. The accent colour draws the rule under the header, the title, the table
@@ -32,17 +31,17 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from billing.accounts import branding as branding_service
-from billing.invoicing import invoices as invoice_service
+from billing.accounts.records import Branding
+from billing.invoicing.records import Invoice
 from billing.kernel.formatting import day, money
 from billing.kernel.scope import Scope
 from billing.store import repository
-from billing.store.repository import Item
 
 FONT, BOLD = "Vera", "VeraBd"
 DEFAULT_ACCENT = "#1F3A5F"
 LOGO_BOX = (60 * mm, 18 * mm)  # width, height: the logo is scaled to fit, never stretched
 MAX_LOGO_PIXELS = 25_000_000  # a small PNG can claim a huge canvas: such a logo is not decoded
-FOOTER_LINKS = (("supportUrl", "Support"), ("privacyUrl", "Privacy"), ("termsUrl", "Terms"))
+FOOTER_LINKS = (("support_url", "Support"), ("privacy_url", "Privacy"), ("terms_url", "Terms"))
 MAX_SHOWN_URL = 60  # three shortened links fit in the bottom margin (two lines at most)
 MIN_TEXT_CONTRAST = 4.5  # WCAG AA for body text: a paler accent colours rules and bands, not text
 CONTENT_WIDTH = 174 * mm  # A4 less the margins: the width of the header, lines and footer
@@ -132,7 +131,7 @@ def _svg_logo(raw: bytes) -> Flowable:
     return drawing
 
 
-def _masthead(seller: Mapping[str, Any], branding: Mapping[str, Any], styles: Mapping[str, ParagraphStyle]) -> Flowable:
+def _masthead(seller: Mapping[str, Any], branding: Branding, styles: Mapping[str, ParagraphStyle]) -> Flowable:
     """The logo in its box, or the merchant's name when there is none (or it cannot be drawn)."""
     content = branding_service.logo_content(branding)
     if content:
@@ -144,11 +143,11 @@ def _masthead(seller: Mapping[str, Any], branding: Mapping[str, Any], styles: Ma
     return Paragraph(_text(seller.get("name") or seller.get("legalName")), styles["brand"])
 
 
-def _footer(branding: Mapping[str, Any], styles: Mapping[str, ParagraphStyle], accent: colors.Color) -> Any:
+def _footer(branding: Branding, styles: Mapping[str, ParagraphStyle], accent: colors.Color) -> Any:
     """Draws the support, privacy and terms links at the foot of each page."""
     links = []
-    for key, label in FOOTER_LINKS:
-        url = branding.get(key)
+    for field, label in FOOTER_LINKS:
+        url = getattr(branding, field)
         if url:
             shown = url if len(url) <= MAX_SHOWN_URL else url[: MAX_SHOWN_URL - 1] + "…"
             href = escape(str(url), {'"': "&quot;"})
@@ -171,16 +170,16 @@ def _footer(branding: Mapping[str, Any], styles: Mapping[str, ParagraphStyle], a
     return draw
 
 
-def invoice_document(scope: Scope, invoice: Item, locale: str = "en", *, table: repository.Table) -> bytes:
+def invoice_document(scope: Scope, invoice: Invoice, locale: str = "en", *, table: repository.Table) -> bytes:
     """The PDF of a stored invoice in its account's branding: what `GET /v1/invoices/{id}/pdf`
     answers, and the portal's download."""
-    return render(invoice_service.to_wire(invoice, scope), branding_service.get_branding(scope, table=table), locale)
+    return render(invoice, branding_service.get_branding(scope, table=table), locale)
 
 
-def render(invoice: Mapping[str, Any], branding: Mapping[str, Any] | None = None, locale: str = "en") -> bytes:
+def render(invoice: Invoice, branding: Branding | None = None, locale: str = "en") -> bytes:
     _register_fonts()
-    branding = branding or {}
-    accent_hex = branding.get("accentColor") or DEFAULT_ACCENT
+    accent_hex = branding.accent_color if branding is not None else DEFAULT_ACCENT
+    branding = branding or Branding()
     accent = colors.HexColor(accent_hex)
     legible = branding_service.contrast_ratio(accent_hex, "#FFFFFF") >= MIN_TEXT_CONTRAST
     ink = accent if legible else colors.black
@@ -193,18 +192,18 @@ def render(invoice: Mapping[str, Any], branding: Mapping[str, Any] | None = None
         rightMargin=18 * mm,
         topMargin=16 * mm,
         bottomMargin=18 * mm,
-        title=f"Invoice {invoice['number']}",
-        author=str(invoice["seller"].get("legalName") or invoice["seller"].get("name")),
+        title=f"Invoice {invoice.number}",
+        author=str(invoice.seller.get("legalName") or invoice.seller.get("name")),
     )
     facts = [
-        ["Invoice number", _text(invoice["number"])],
-        ["Date of issue", day(invoice.get("finalizedAt") or invoice["createdAt"], locale)],
-        ["Service period", f"{day(invoice.get('periodStart'), locale)} – {day(invoice.get('periodEnd'), locale)}"],
-        ["Status", _text(invoice["status"]).capitalize()],
+        ["Invoice number", _text(invoice.number)],
+        ["Date of issue", day(invoice.finalized_at or invoice.created_at, locale)],
+        ["Service period", f"{day(invoice.period_start, locale)} – {day(invoice.period_end, locale)}"],
+        ["Status", _text(invoice.status).capitalize()],
     ]
     header = Table(
         [
-            [Paragraph("Invoice", styles["title"]), _party("FROM", invoice["seller"], styles, locale)],
+            [Paragraph("Invoice", styles["title"]), _party("FROM", invoice.seller, styles, locale)],
             [
                 Table(
                     facts,
@@ -215,7 +214,7 @@ def render(invoice: Mapping[str, Any], branding: Mapping[str, Any] | None = None
                         ("LEFTPADDING", (0, 0), (-1, -1), 0),
                     ],
                 ),
-                _party("BILL TO", invoice["customerDetails"], styles, locale),
+                _party("BILL TO", invoice.customer_details, styles, locale),
             ],
         ],
         colWidths=[95 * mm, 79 * mm],
@@ -227,7 +226,7 @@ def render(invoice: Mapping[str, Any], branding: Mapping[str, Any] | None = None
     )
     story: list[Any] = [
         Table(
-            [[_masthead(invoice["seller"], branding, styles)]],
+            [[_masthead(invoice.seller, branding, styles)]],
             colWidths=[CONTENT_WIDTH],
             style=[
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -243,32 +242,31 @@ def render(invoice: Mapping[str, Any], branding: Mapping[str, Any] | None = None
         Spacer(1, 4 * mm),
     ]
     story.append(_totals_table(invoice, styles, accent, ink, locale))
-    notes = [n for n in (invoice.get("reverseChargeNote"), invoice.get("footer")) if n]
-    for note in notes:
-        story += [Spacer(1, 4 * mm), Paragraph(_text(note), styles["body"])]
+    if invoice.reverse_charge_note:
+        story += [Spacer(1, 4 * mm), Paragraph(_text(invoice.reverse_charge_note), styles["body"])]
     footer = _footer(branding, styles, accent)
     document.build(story, onFirstPage=footer, onLaterPages=footer)
     return out.getvalue()
 
 
 def _lines_table(
-    invoice: Mapping[str, Any],
+    invoice: Invoice,
     styles: Mapping[str, ParagraphStyle],
     accent: colors.Color,
     on_accent: colors.Color,
     locale: str,
 ) -> Table:
-    currency = invoice["currency"]
+    currency = invoice.currency
     rows: list[Sequence[Any]] = [["Description", "Qty", "Unit price", "Amount"]]
-    for line in invoice["lines"]:
-        period = f"{day(line.get('periodStart'), locale)} – {day(line.get('periodEnd'), locale)}"
-        description = f"{_text(line['description'])}<br/><font size=7.5 color='#555555'>{period}</font>"
+    for line in invoice.lines:
+        period = f"{day(line.period_start, locale)} – {day(line.period_end, locale)}"
+        description = f"{_text(line.description)}<br/><font size=7.5 color='#555555'>{period}</font>"
         rows.append(
             [
                 Paragraph(description, styles["body"]),
-                str(line.get("quantity", 1)),
-                money(line["unitAmount"], currency, locale) if line.get("unitAmount") is not None else "",
-                money(line["amount"], currency, locale),
+                str(line.quantity),
+                money(line.unit_amount, currency, locale) if line.unit_amount is not None else "",
+                money(line.amount, currency, locale),
             ]
         )
     return Table(
@@ -292,23 +290,23 @@ def _lines_table(
 
 
 def _totals_table(
-    invoice: Mapping[str, Any],
+    invoice: Invoice,
     styles: Mapping[str, ParagraphStyle],
     accent: colors.Color,
     ink: colors.Color,
     locale: str,
 ) -> Table:
-    currency = invoice["currency"]
-    rows: list[list[str]] = [["Subtotal", money(invoice["subtotal"], currency, locale)]]
-    if invoice.get("discount"):
-        rows.append([_text(invoice.get("discountName") or "Discount"), money(-invoice["discount"], currency, locale)])
-    if invoice.get("taxName"):
-        rows.append([_text(invoice["taxName"]), money(invoice.get("tax", 0), currency, locale)])
-    elif invoice.get("reverseChargeNote"):
+    currency = invoice.currency
+    rows: list[list[str]] = [["Subtotal", money(invoice.subtotal, currency, locale)]]
+    if invoice.discount:
+        rows.append([_text(invoice.discount_name or "Discount"), money(-invoice.discount, currency, locale)])
+    if invoice.tax_name:
+        rows.append([_text(invoice.tax_name), money(invoice.tax, currency, locale)])
+    elif invoice.reverse_charge_note:
         rows.append(["VAT (reverse charge)", money(0, currency, locale)])
-    rows.append(["Total", money(invoice["total"], currency, locale)])
-    rows.append(["Amount paid", money(invoice.get("amountPaid", 0), currency, locale)])
-    rows.append(["Amount due", money(invoice.get("amountDue", 0), currency, locale)])
+    rows.append(["Total", money(invoice.total, currency, locale)])
+    rows.append(["Amount paid", money(invoice.amount_paid, currency, locale)])
+    rows.append(["Amount due", money(invoice.amount_due, currency, locale)])
     last = len(rows) - 1
     return Table(
         rows,

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
 
+from billing.catalog.records import TaxRate
+from billing.customers.records import TaxId
 from billing.kernel.money import round_half_away
 
 EU_MEMBER_STATES = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split())
@@ -21,24 +22,8 @@ REVERSE_CHARGE_NOTE = (
 
 
 @dataclass(frozen=True)
-class Rate:
-    id: str
-    country: str
-    state: str | None
-    percentage: Decimal
-    display_name: str
-    inclusive: bool
-
-
-@dataclass(frozen=True)
-class CustomerTaxId:
-    type: str
-    country: str
-
-
-@dataclass(frozen=True)
 class TaxResult:
-    rate: Rate | None
+    rate: TaxRate | None
     line_taxes: list[int]
     reverse_charge: bool
     note: str | None
@@ -48,7 +33,7 @@ class TaxResult:
         return sum(self.line_taxes)
 
 
-def choose_rate(rates: Sequence[Rate], country: str | None, state: str | None) -> Rate | None:
+def choose_rate(rates: Sequence[TaxRate], country: str | None, state: str | None) -> TaxRate | None:
     """The rate for the state when there is one, else the country-wide rate, else none."""
     if not country:
         return None
@@ -59,7 +44,7 @@ def choose_rate(rates: Sequence[Rate], country: str | None, state: str | None) -
     return next((r for r in in_country if not r.state), None)
 
 
-def is_reverse_charge(seller_country: str | None, customer_tax_ids: Sequence[CustomerTaxId]) -> bool:
+def is_reverse_charge(seller_country: str | None, customer_tax_ids: Sequence[TaxId]) -> bool:
     if seller_country not in EU_MEMBER_STATES:
         return False
     return any(
@@ -67,7 +52,7 @@ def is_reverse_charge(seller_country: str | None, customer_tax_ids: Sequence[Cus
     )
 
 
-def line_tax(amount: int, rate: Rate) -> int:
+def line_tax(amount: int, rate: TaxRate) -> int:
     """The tax in `amount`: added on top (exclusive) or contained in it (inclusive)."""
     percentage = Fraction(rate.percentage)
     if rate.inclusive:
@@ -77,12 +62,12 @@ def line_tax(amount: int, rate: Rate) -> int:
 
 def compute(
     taxable_amounts: Sequence[int],
-    rates: Sequence[Rate],
+    rates: Sequence[TaxRate],
     *,
     seller_country: str | None,
     customer_country: str | None,
     customer_state: str | None,
-    customer_tax_ids: Sequence[CustomerTaxId],
+    customer_tax_ids: Sequence[TaxId],
 ) -> TaxResult:
     if is_reverse_charge(seller_country, customer_tax_ids):
         return TaxResult(None, [0] * len(taxable_amounts), True, REVERSE_CHARGE_NOTE)

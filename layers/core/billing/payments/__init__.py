@@ -1,2 +1,3 @@
-"""How customers pay: saved payment methods (`paymentmethods`), the validation of card numbers
-and IBANs (`instruments`) and the documented test tokens and numbers (`testtokens`)."""
+"""How customers pay: saved payment methods (`paymentmethods`; the record in `records`, kept by
+`store`), the validation of card numbers and IBANs (`instruments`) and the documented test
+tokens and numbers (`testtokens`)."""

@@ -1,27 +1,28 @@
 """Payment methods: cards and SEPA debits, kept as brand/last4/expiry (or bank/last4/country)
 plus a keyed fingerprint. The full number never reaches the table or a log.
 
-Item: pk `<scope>#CUST#<cust>`, sk `PM#<pm>`; gsi1 `<scope>#CUST#<cust>#ALL` / `PM#<pm>`.
+The record is `billing.payments.records.PaymentMethod`, kept by `billing.payments.store`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from billing.customers import customers
+from billing.customers.records import Customer
 from billing.events import events
 from billing.kernel import clock
 from billing.kernel.errors import Conflict, InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
-from billing.payments import instruments
+from billing.payments import instruments, store
+from billing.payments.records import Card, Mandate, PaymentMethod, SepaDebit
 from billing.payments.testtokens import CARDS, IBANS, Behavior
 from billing.store import keymaterial
-from billing.store.repository import Delete, Item, Operation, Put, Table, UnitOfWork
-
-ACTIVE_PAID = ("active", "trialing", "past_due")
+from billing.store.repository import Operation, Table, UnitOfWork
 
 
 class CardDeclined(InvalidRequest):
@@ -30,47 +31,68 @@ class CardDeclined(InvalidRequest):
     code = "card_declined"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentDetails:
+    """What a token, a typed card or an IBAN stands for, ready to attach: the card or the SEPA
+    debit (one of them) and its fingerprint."""
+
+    card: Card | None = None
+    sepa_debit: SepaDebit | None = None
+    fingerprint: str
+
+
 def fingerprint(kind: str, number: str) -> str:
     """A keyed hash: equal numbers match within a deployment, and it reveals nothing without the key."""
     return instruments.fingerprint(keymaterial.derive("fingerprint"), kind, number)
 
 
-def to_wire(item: Item, scope: Scope) -> dict[str, Any]:
+def card_to_wire(card: Card) -> dict[str, Any]:
+    return {
+        "brand": card.brand,
+        "last4": card.last4,
+        "expMonth": card.exp_month,
+        "expYear": card.exp_year,
+        "country": card.country,
+    }
+
+
+def sepa_debit_to_wire(sepa: SepaDebit) -> dict[str, Any]:
+    return {
+        "bankCode": sepa.bank_code,
+        "last4": sepa.last4,
+        "country": sepa.country,
+        "mandate": {
+            "reference": sepa.mandate.reference,
+            "acceptedAt": sepa.mandate.accepted_at,
+            "ip": sepa.mandate.ip,
+            "userAgent": sepa.mandate.user_agent,
+        },
+    }
+
+
+def to_wire(pm: PaymentMethod, scope: Scope) -> dict[str, Any]:
     wire: dict[str, Any] = {
-        "id": item["id"],
+        "id": pm.id,
         "object": "payment_method",
-        "type": item["pmType"],
-        "customer": item["customer"],
-        "fingerprint": item["fingerprint"],
-        "createdAt": item["createdAt"],
+        "type": pm.type,
+        "customer": pm.customer,
+        "fingerprint": pm.fingerprint,
+        "createdAt": pm.created_at,
         "livemode": scope.livemode,
     }
-    if item["pmType"] == "card":
-        wire["card"] = item["card"]
-    else:
-        wire["sepaDebit"] = item["sepaDebit"]
+    if pm.card is not None:
+        wire["card"] = card_to_wire(pm.card)
+    if pm.sepa_debit is not None:
+        wire["sepaDebit"] = sepa_debit_to_wire(pm.sepa_debit)
     return wire
 
 
-def pm_item(scope: Scope, customer_id: str, details: dict[str, Any], behavior: Behavior, now: datetime) -> Item:
-    pm_id = sortable_id("pm")
-    kind = "card" if "card" in details else "sepa_debit"
-    return {
-        "pk": scope.key("CUST", customer_id),
-        "sk": f"PM#{pm_id}",
-        "type": "payment_method",
-        "id": pm_id,
-        "customer": customer_id,
-        "pmType": kind,
-        **details,
-        "testBehavior": behavior,
-        "createdAt": clock.to_wire(now),
-        "gsi1pk": customers.bundle_partition(scope, customer_id),
-        "gsi1sk": f"PM#{pm_id}",
-    }
+def _mandate(now: datetime, ip: str | None, user_agent: str | None) -> Mandate:
+    reference = sortable_id("mandate").upper().replace("_", "-")
+    return Mandate(reference=reference, accepted_at=clock.to_wire(now), ip=ip, user_agent=user_agent)
 
 
-def details_from_token(scope: Scope, token: str, now: datetime) -> tuple[dict[str, Any], Behavior]:
+def details_from_token(scope: Scope, token: str, now: datetime) -> tuple[PaymentDetails, Behavior]:
     """What a test token stands for; live mode takes no test tokens."""
     if scope.livemode:
         raise InvalidRequest("Test tokens cannot be used in live mode.", param="token", code="token_invalid")
@@ -78,32 +100,23 @@ def details_from_token(scope: Scope, token: str, now: datetime) -> tuple[dict[st
         card = CARDS[token]
         if not card.attachable:
             raise CardDeclined("Your card was declined.", param="token")
-        return {
-            "card": {
-                "brand": card.brand,
-                "last4": card.number[-4:],
-                "expMonth": 12,
-                "expYear": now.year + 3,
-                "country": card.country,
-            },
-            "fingerprint": fingerprint("card", card.number),
-        }, card.behavior
+        return PaymentDetails(
+            card=Card(
+                brand=card.brand, last4=card.number[-4:], exp_month=12, exp_year=now.year + 3, country=card.country
+            ),
+            fingerprint=fingerprint("card", card.number),
+        ), card.behavior
     if token in IBANS:
         entry = IBANS[token]
-        return {
-            "sepaDebit": {
-                "bankCode": instruments.bank_code(entry.iban),
-                "last4": entry.iban[-4:],
-                "country": entry.iban[:2],
-                "mandate": {
-                    "reference": sortable_id("mandate").upper().replace("_", "-"),
-                    "acceptedAt": clock.to_wire(now),
-                    "ip": None,
-                    "userAgent": None,
-                },
-            },
-            "fingerprint": fingerprint("sepa_debit", entry.iban),
-        }, entry.behavior
+        return PaymentDetails(
+            sepa_debit=SepaDebit(
+                bank_code=instruments.bank_code(entry.iban),
+                last4=entry.iban[-4:],
+                country=entry.iban[:2],
+                mandate=_mandate(now, None, None),
+            ),
+            fingerprint=fingerprint("sepa_debit", entry.iban),
+        ), entry.behavior
     raise InvalidRequest(f"No such token: '{token}'.", param="token", code="token_invalid")
 
 
@@ -119,9 +132,9 @@ def details_from_card(
     exp_year: int | str,
     cvc: str,
     now: datetime,
-) -> tuple[dict[str, Any], Behavior]:
+) -> tuple[PaymentDetails, Behavior]:
     """A card typed into the portal's own fields, checked by `instruments.validate_card` and
-    reduced to the shape `details_from_token` gives: brand, last4, expiry and the fingerprint.
+    reduced to what `details_from_token` gives: brand, last4, expiry and the fingerprint.
     The CVC is checked and dropped; the number only feeds the fingerprint.
 
     How the test processor treats it: a number from the test-card table behaves as its token
@@ -134,16 +147,16 @@ def details_from_card(
         raise CardDeclined("Your card was declined; a test card cannot be used in live mode.", param="number")
     if known is not None and not known.attachable:
         raise CardDeclined("Your card was declined.", param="number")
-    return {
-        "card": {
-            "brand": card.brand,
-            "last4": card.last4,
-            "expMonth": card.exp_month,
-            "expYear": card.exp_year,
-            "country": known.country if known is not None else None,
-        },
-        "fingerprint": fingerprint("card", card.number),
-    }, (known.behavior if known is not None else "succeed")
+    return PaymentDetails(
+        card=Card(
+            brand=card.brand,
+            last4=card.last4,
+            exp_month=card.exp_month,
+            exp_year=card.exp_year,
+            country=known.country if known is not None else None,
+        ),
+        fingerprint=fingerprint("card", card.number),
+    ), (known.behavior if known is not None else "succeed")
 
 
 def details_from_iban(
@@ -153,68 +166,69 @@ def details_from_iban(
     now: datetime,
     ip: str | None,
     user_agent: str | None,
-) -> tuple[dict[str, Any], Behavior]:
+) -> tuple[PaymentDetails, Behavior]:
     """A SEPA Direct Debit mandate accepted in the portal: the IBAN checked by
     `instruments.validate_iban` (python-stdnum) and reduced to bank code, last4 and country;
     the mandate records its reference, when it was accepted, and the customer's IP and user
     agent. In test mode the test IBANs behave as their tokens do (`tok_sepa_failed`'s fails)."""
     account = instruments.validate_iban(iban)
     known = None if scope.livemode else _TEST_IBANS_BY_NUMBER.get(account.number)
-    return {
-        "sepaDebit": {
-            "bankCode": account.bank_code,
-            "last4": account.last4,
-            "country": account.country,
-            "mandate": {
-                "reference": sortable_id("mandate").upper().replace("_", "-"),
-                "acceptedAt": clock.to_wire(now),
-                "ip": ip,
-                "userAgent": user_agent,
-            },
-        },
-        "fingerprint": fingerprint("sepa_debit", account.number),
-    }, (known.behavior if known is not None else "succeed")
+    return PaymentDetails(
+        sepa_debit=SepaDebit(
+            bank_code=account.bank_code,
+            last4=account.last4,
+            country=account.country,
+            mandate=_mandate(now, ip, user_agent),
+        ),
+        fingerprint=fingerprint("sepa_debit", account.number),
+    ), (known.behavior if known is not None else "succeed")
 
 
 def attach(
     scope: Scope,
     customer_id: str,
-    details: dict[str, Any],
+    details: PaymentDetails,
     behavior: Behavior,
     request: RequestInfo,
     *,
     set_default: bool = False,
     table: Table,
-) -> Item:
+) -> PaymentMethod:
     """Attaches a method; it becomes the default when asked, or when the customer has none."""
     now = clock.now()
     customer = customers.get(scope, customer_id, table=table)
-    item = pm_item(scope, customer_id, details, behavior, now)
-    attached = events.event_item(scope, "payment_method.attached", to_wire(item, scope), request, customer=customer_id)
-    operations = [Put(item, condition="attribute_not_exists(pk)"), events.event_op(attached)]
-    default = (
-        item["id"] if set_default or not customer.get("defaultPaymentMethod") else customer["defaultPaymentMethod"]
+    pm = PaymentMethod(
+        id=sortable_id("pm"),
+        customer=customer_id,
+        card=details.card,
+        sepa_debit=details.sepa_debit,
+        fingerprint=details.fingerprint,
+        test_behavior=behavior,
+        created_at=clock.to_wire(now),
     )
+    attached = events.event_item(scope, "payment_method.attached", to_wire(pm, scope), request, customer=customer_id)
+    operations = [store.insert(scope, pm), events.event_op(attached)]
+    default = pm.id if set_default or not customer.default_payment_method else customer.default_payment_method
     _commit(scope, customer, operations, default, request, table)
-    return item
+    return pm
 
 
 def _commit(
     scope: Scope,
-    customer: Item,
+    customer: Customer,
     operations: Sequence[Operation],
     default: str | None,
     request: RequestInfo,
     table: Table,
 ) -> None:
     """`operations`, and the customer's new default method with them when it changes."""
-    if customer.get("defaultPaymentMethod") == default:
+    if customer.default_payment_method == default:
         UnitOfWork(table, request).add(*operations).commit()
     else:
         customers.versioned_change(
             scope,
             customer,
-            {"defaultPaymentMethod": default},
+            {"default_payment_method": default},
             "customer.updated",
             request,
             extra_ops=operations,
@@ -222,51 +236,54 @@ def _commit(
         )
 
 
-def list_for(scope: Scope, customer_id: str, *, table: Table) -> list[Item]:
+def list_for(scope: Scope, customer_id: str, *, table: Table) -> list[PaymentMethod]:
     customers.get(scope, customer_id, table=table)
-    items, _ = table.query(scope.key("CUST", customer_id), prefix="PM#", consistent=True, forward=False)
-    return items
+    return store.list_payment_methods(table, scope, customer_id)
 
 
-def get(scope: Scope, customer_id: str, pm_id: str, *, table: Table) -> Item:
-    item = table.get(scope.key("CUST", customer_id), f"PM#{pm_id}")
-    if item is None:
+def get(scope: Scope, customer_id: str, pm_id: str, *, table: Table) -> PaymentMethod:
+    pm = store.get_payment_method(table, scope, customer_id, pm_id)
+    if pm is None:
         raise NotFound(f"No such payment method: '{pm_id}'.", param="paymentMethod")
-    return item
+    return pm
 
 
-def needs_a_method(scope: Scope, customer_id: str, table: Table) -> bool:
-    """Whether the customer has a subscription that will charge (active or trialing, not free)."""
-    items, _ = table.query(customers.bundle_partition(scope, customer_id), index="gsi1", prefix="SUB#")
-    return any(i.get("status") in ACTIVE_PAID and int(i.get("recurringAmount", 0)) > 0 for i in items)
-
-
-def detach(scope: Scope, customer_id: str, pm_id: str, request: RequestInfo, *, table: Table) -> Item:
-    item = get(scope, customer_id, pm_id, table=table)
+def detach(
+    scope: Scope,
+    customer_id: str,
+    pm_id: str,
+    request: RequestInfo,
+    *,
+    still_charged: Callable[[], bool],
+    table: Table,
+) -> PaymentMethod:
+    """Removes a payment method; the last one is kept while `still_charged()` says a subscription
+    charges it (the subscriptions area, above this one, answers that)."""
+    pm = get(scope, customer_id, pm_id, table=table)
     customer = customers.get(scope, customer_id, table=table)
     methods = list_for(scope, customer_id, table=table)
-    if len(methods) == 1 and needs_a_method(scope, customer_id, table):
+    if len(methods) == 1 and still_charged():
         raise Conflict(
             "This is the customer's only payment method and an active paid subscription charges it; "
             "add another payment method first, or cancel the subscription.",
             param="paymentMethod",
             code="payment_method_required",
         )
-    detached = events.event_item(scope, "payment_method.detached", to_wire(item, scope), request, customer=customer_id)
-    operations: list[Operation] = [Delete(item["pk"], item["sk"], "attribute_exists(pk)"), events.event_op(detached)]
-    default = customer.get("defaultPaymentMethod")
+    detached = events.event_item(scope, "payment_method.detached", to_wire(pm, scope), request, customer=customer_id)
+    operations: list[Operation] = [store.delete(scope, pm), events.event_op(detached)]
+    default = customer.default_payment_method
     if default == pm_id:
-        others = [m["id"] for m in methods if m["id"] != pm_id]
+        others = [m.id for m in methods if m.id != pm_id]
         default = others[0] if others else None
     _commit(scope, customer, operations, default, request, table)
-    return item
+    return pm
 
 
-def set_default(scope: Scope, customer_id: str, pm_id: str, request: RequestInfo, *, table: Table) -> Item:
+def set_default(scope: Scope, customer_id: str, pm_id: str, request: RequestInfo, *, table: Table) -> Customer:
     get(scope, customer_id, pm_id, table=table)
     customer = customers.get(scope, customer_id, table=table)
-    if customer.get("defaultPaymentMethod") == pm_id:
+    if customer.default_payment_method == pm_id:
         return customer
     return customers.versioned_change(
-        scope, customer, {"defaultPaymentMethod": pm_id}, "customer.updated", request, table=table
+        scope, customer, {"default_payment_method": pm_id}, "customer.updated", request, table=table
     )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-Behavior = Literal["succeed", "decline", "fail"]
+from billing.payments.records import Behavior
+
+__all__ = ["CARDS", "IBANS", "Behavior", "TestCard", "TestIban"]
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,11 @@ from typing import Any, Literal
 from billing.kernel.scope import RequestInfo, Scope
 from billing.portal.offers import RetentionOffer
 from billing.portal.policies import CancelPolicy, UpdatePolicy, keeps_for_period_end
-from billing.store.repository import Item, Table
+from billing.store.repository import Table
 from billing.subscriptions import changes as subscription_changes
 from billing.subscriptions import preview as upcoming
 from billing.subscriptions import subscriptions
+from billing.subscriptions.records import Subscription
 
 
 @dataclass(frozen=True)
@@ -28,14 +29,14 @@ class SwitchPreview:
 
 
 def preview_switch(
-    scope: Scope, policy: UpdatePolicy, sub: Item, price: str, quantity: int, *, table: Table
+    scope: Scope, policy: UpdatePolicy, sub: Subscription, price: str, quantity: int, *, table: Table
 ) -> SwitchPreview:
     """What the switch would cost, now and on the next invoice; nothing is written. Raises
     InvalidRequest for a price the subscription cannot switch to."""
     later = keeps_for_period_end(scope, policy, sub, price, quantity, table=table)
     preview = upcoming.preview(
         scope,
-        sub["id"],
+        sub.id,
         price=price,
         quantity=quantity,
         behavior=policy.proration_behavior,
@@ -46,16 +47,23 @@ def preview_switch(
 
 
 def switch(
-    scope: Scope, policy: UpdatePolicy, sub: Item, price: str, quantity: int, request: RequestInfo, *, table: Table
+    scope: Scope,
+    policy: UpdatePolicy,
+    sub: Subscription,
+    price: str,
+    quantity: int,
+    request: RequestInfo,
+    *,
+    table: Table,
 ) -> Literal["scheduled", "changed"]:
     """The switch: kept for the period end when the policy says so, else made now with the
     configured proration. Switching back to the current plan drops a scheduled change."""
     items = [{"price": price, "quantity": quantity}]
     if keeps_for_period_end(scope, policy, sub, price, quantity, table=table):
-        subscription_changes.schedule_change(scope, sub["id"], {"items": items}, request, table=table)
+        subscription_changes.schedule_change(scope, sub.id, {"items": items}, request, table=table)
         return "scheduled"
     subscription_changes.update(
-        scope, sub["id"], {"items": items, "prorationBehavior": policy.proration_behavior}, request, table=table
+        scope, sub.id, {"items": items, "prorationBehavior": policy.proration_behavior}, request, table=table
     )
     return "changed"
 
@@ -63,7 +71,7 @@ def switch(
 def cancel(
     scope: Scope,
     policy: CancelPolicy,
-    sub: Item,
+    sub: Subscription,
     details: Mapping[str, Any] | None,
     request: RequestInfo,
     *,
@@ -74,7 +82,7 @@ def cancel(
     if policy.immediately:
         subscriptions.cancel(
             scope,
-            sub["id"],
+            sub.id,
             request,
             prorate=policy.prorate,
             invoice_now=policy.prorate,
@@ -82,20 +90,22 @@ def cancel(
             table=table,
         )
         return "canceled"
-    if not sub.get("cancelAtPeriodEnd"):
+    if not sub.cancel_at_period_end:
         fields: dict[str, Any] = {"cancelAtPeriodEnd": True}
         if details is not None:
             fields["cancellationDetails"] = dict(details)
-        subscription_changes.update(scope, sub["id"], fields, request, table=table)
+        subscription_changes.update(scope, sub.id, fields, request, table=table)
     return "scheduled"
 
 
-def accept_retention(scope: Scope, offer: RetentionOffer, sub: Item, request: RequestInfo, *, table: Table) -> None:
+def accept_retention(
+    scope: Scope, offer: RetentionOffer, sub: Subscription, request: RequestInfo, *, table: Table
+) -> None:
     """The retention coupon applied instead of the cancellation."""
-    subscription_changes.update(scope, sub["id"], {"coupon": offer.coupon}, request, table=table)
+    subscription_changes.update(scope, sub.id, {"coupon": offer.coupon}, request, table=table)
 
 
-def renew(scope: Scope, sub: Item, request: RequestInfo, *, table: Table) -> None:
+def renew(scope: Scope, sub: Subscription, request: RequestInfo, *, table: Table) -> None:
     """A cancellation at the period end taken back before it ends."""
-    if sub.get("cancelAtPeriodEnd"):
-        subscription_changes.update(scope, sub["id"], {"cancelAtPeriodEnd": False}, request, table=table)
+    if sub.cancel_at_period_end:
+        subscription_changes.update(scope, sub.id, {"cancelAtPeriodEnd": False}, request, table=table)

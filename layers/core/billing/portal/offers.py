@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from billing.catalog import catalog
+from billing.catalog.records import Coupon, Price, Recurring
 from billing.invoicing import invoicemath, invoices
 from billing.kernel.errors import NotFound
 from billing.kernel.scope import Scope
-from billing.store.repository import Item, Table
+from billing.store.repository import Table
 from billing.subscriptions import changes as subscription_changes
-from billing.subscriptions import lines as subscription_lines
+from billing.subscriptions.records import Subscription, SubscriptionItem
 
 PRICES_PER_PRODUCT = 100
 
@@ -47,42 +48,49 @@ class RetentionOffer:
     currency: str
     duration: str  # once | repeating | forever
     months: int  # durationInMonths of a repeating coupon, else 0
-    item: Item  # the subscription's first item: the interval the saving is counted per
+    item: SubscriptionItem  # the subscription's first item: the interval the saving is counted per
     # Whether "per <interval> for N months" reads well (a period of a month or less).
     short_interval: bool
 
 
 # ------------------------------------------------------------------ plans
-def _plan(price: Mapping[str, Any], name: str, *, current: bool) -> PlanOffer:
-    """A catalog price (or the subscription's item, for the current plan) as a plan on offer."""
-    recurring = price.get("recurring") or {}
+def _current_plan(item: SubscriptionItem) -> PlanOffer:
+    """The subscription's item, as the plan it is on."""
     return PlanOffer(
-        price=price["price"] if current else price["id"],
+        price=item.price,
+        name=item.description,
+        nickname=None,
+        unit_amount=item.unit_amount,
+        currency=item.currency,
+        interval=item.interval,
+        interval_count=item.interval_count,
+        current=True,
+    )
+
+
+def _plan(price: Price, name: str) -> PlanOffer:
+    """A catalog price as a plan on offer."""
+    return PlanOffer(
+        price=price.id,
         name=name,
-        nickname=price.get("nickname"),
-        unit_amount=int(price["unitAmount"]),
-        currency=price["currency"],
-        interval=recurring.get("interval") or price["interval"],
-        interval_count=int(recurring.get("intervalCount") or price.get("intervalCount") or 1),
-        current=current,
+        nickname=price.nickname,
+        unit_amount=price.unit_amount,
+        currency=price.currency,
+        interval=price.recurring.interval,
+        interval_count=price.recurring.interval_count,
+        current=False,
     )
 
 
-def _interval_days(recurring: Mapping[str, Any]) -> int:
-    return subscription_changes.INTERVAL_DAYS.get(recurring.get("interval", "month"), 30) * int(
-        recurring.get("intervalCount", 1)
-    )
+def _interval_days(recurring: Recurring) -> int:
+    return subscription_changes.INTERVAL_DAYS.get(recurring.interval, 30) * recurring.interval_count
 
 
-def _prices_of(scope: Scope, product_id: str, listed: Sequence[str], table: Table) -> list[Item]:
+def _prices_of(scope: Scope, product_id: str, listed: Sequence[str], table: Table) -> list[Price]:
     """The configured prices of a product (`prices: []` = all of the product's)."""
     if not listed:
-        return list(
-            catalog.list_prices(scope, limit=PRICES_PER_PRODUCT, starting_after=None, product=product_id, table=table)[
-                "data"
-            ]
-        )
-    prices: list[Item] = []
+        return catalog.product_prices(scope, product_id, limit=PRICES_PER_PRODUCT, table=table)
+    prices: list[Price] = []
     for price_id in listed:
         try:
             prices.append(catalog.get_price(scope, price_id, table=table))
@@ -91,12 +99,12 @@ def _prices_of(scope: Scope, product_id: str, listed: Sequence[str], table: Tabl
     return prices
 
 
-def offered_plans(scope: Scope, settings: Mapping[str, Any], sub: Item, *, table: Table) -> list[PlanOffer]:
+def offered_plans(scope: Scope, settings: Mapping[str, Any], sub: Subscription, *, table: Table) -> list[PlanOffer]:
     """The current plan first, then every active recurring price in the subscription's currency
     of the configured products, once each: shortest interval first, then cheapest."""
-    current = sub["items"][0]
-    plans = [_plan(current, current["description"], current=True)]
-    seen = {current["price"]}
+    current = sub.items[0]
+    plans = [_current_plan(current)]
+    seen = {current.price}
     if "price" not in (settings.get("allowedUpdates") or []):
         return plans
     for entry in settings.get("products") or []:
@@ -104,21 +112,15 @@ def offered_plans(scope: Scope, settings: Mapping[str, Any], sub: Item, *, table
             product = catalog.get_product(scope, entry["product"], table=table)
         except NotFound:
             continue
-        if not product.get("active", True):
+        if not product.active:
             continue
-        prices = _prices_of(scope, product["id"], entry.get("prices") or [], table)
-        prices.sort(key=lambda p: (_interval_days(p.get("recurring") or {}), p.get("unitAmount", 0), p["id"]))
+        prices = _prices_of(scope, product.id, entry.get("prices") or [], table)
+        prices.sort(key=lambda p: (_interval_days(p.recurring), p.unit_amount, p.id))
         for price in prices:
-            if (
-                price["id"] in seen
-                or price.get("product") != product["id"]
-                or not price.get("active")
-                or not price.get("recurring")
-                or price.get("currency") != sub["currency"]
-            ):
+            if price.id in seen or price.product != product.id or not price.active or price.currency != sub.currency:
                 continue
-            seen.add(price["id"])
-            plans.append(_plan(price, price.get("nickname") or product["name"], current=False))
+            seen.add(price.id)
+            plans.append(_plan(price, price.description(product)))
     return plans
 
 
@@ -127,35 +129,36 @@ def find_plan(plans: Sequence[PlanOffer], price_id: str) -> PlanOffer | None:
 
 
 # ------------------------------------------------------------------ retention
-def coupon_saving(coupon: Mapping[str, Any], items: Sequence[Mapping[str, Any]]) -> int:
+def coupon_saving(coupon: Coupon, items: Sequence[SubscriptionItem]) -> int:
     """What `coupon` takes off an invoice of `items`: one line per item, as the renewal bills
     them (`subscription_lines.period_lines`), each discounted by the invoice's arithmetic."""
-    amounts = [subscription_lines.item_amount(item) for item in items]
-    return sum(invoicemath.line_discounts(amounts, invoices.coupon_discount(coupon)))
+    return sum(invoicemath.line_discounts([item.amount for item in items], invoices.coupon_discount(coupon)))
 
 
-def retention_offer(scope: Scope, settings: Mapping[str, Any], sub: Item, *, table: Table) -> RetentionOffer | None:
+def retention_offer(
+    scope: Scope, settings: Mapping[str, Any], sub: Subscription, *, table: Table
+) -> RetentionOffer | None:
     """The configured coupon, when the subscription has no discount yet and is not ending, and
     the coupon exists, is valid, fits the subscription's currency and saves something."""
     coupon_id = (settings.get("retention") or {}).get("offerCoupon")
-    if not coupon_id or sub.get("discount") or sub.get("cancelAtPeriodEnd"):
+    if not coupon_id or sub.discount is not None or sub.cancel_at_period_end:
         return None
     try:
         coupon = catalog.get_coupon(scope, coupon_id, table=table)
     except NotFound:
         return None
-    if not coupon.get("valid", True) or coupon.get("currency") not in (None, sub["currency"]):
+    if not coupon.valid or not coupon.applies_to(sub.currency):
         return None
-    saving = coupon_saving(coupon, sub["items"])
+    saving = coupon_saving(coupon, sub.items)
     if saving <= 0:
         return None
-    item = sub["items"][0]
+    item = sub.items[0]
     return RetentionOffer(
         coupon=coupon_id,
         saving=saving,
-        currency=sub["currency"],
-        duration=coupon["duration"],
-        months=int(coupon.get("durationInMonths") or 0),
+        currency=sub.currency,
+        duration=coupon.duration,
+        months=coupon.duration_in_months or 0,
         item=item,
-        short_interval=item["interval"] in ("day", "week") or (item["interval"], item["intervalCount"]) == ("month", 1),
+        short_interval=item.interval in ("day", "week") or item.cycle == ("month", 1),
     )

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from billing.kernel.scope import Scope
-from billing.store.repository import Item, Table
+from billing.store.repository import Table
 from billing.subscriptions import changes as subscription_changes
+from billing.subscriptions.records import Subscription
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,13 @@ class CancelPolicy:
         )
 
 
-def changeable(sub: Item) -> bool:
+def changeable(sub: Subscription) -> bool:
     """Whether the portal switches this subscription's plan: one item, not ending."""
-    return len(sub["items"]) == 1 and not sub.get("cancelAtPeriodEnd")
+    return len(sub.items) == 1 and not sub.cancel_at_period_end
 
 
 def keeps_for_period_end(
-    scope: Scope, policy: UpdatePolicy, sub: Item, price: str, quantity: int, *, table: Table
+    scope: Scope, policy: UpdatePolicy, sub: Subscription, price: str, quantity: int, *, table: Table
 ) -> bool:
     """Whether the configuration keeps this switch for the period end: a downgrade it names
     (a lower recurring amount, a shorter interval). Raises InvalidRequest for a price the

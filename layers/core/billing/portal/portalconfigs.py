@@ -1,8 +1,6 @@
-"""Portal configurations: what the hosted portal offers a customer.
+"""Portal configurations: what the hosted portal offers a customer (kept by `billing.portal.store`).
 
-Item: pk `<scope>#PCONF#<bpc>`, sk `PORTAL_CONFIGURATION` (versioned); gsi2 `<scope>#PCONFS` /
-`<bpc>` (the list, newest first; the default's sort key is `bpc_`, so it is listed last).
-`businessProfile` and `features` are stored in their wire shape, complete and normalised:
+`businessProfile` and `features` are kept in their wire shape, complete and normalised:
 every field present, lists without repeats, the subscription-update products as
 `{product, prices}` objects (`prices: []` = every active recurring price of the product).
 
@@ -13,7 +11,7 @@ Every scope has a default configuration, made on first use under an ID derived f
 from __future__ import annotations
 
 import copy
-import hashlib
+import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,10 +25,10 @@ from billing.kernel import clock
 from billing.kernel.errors import Conflict, InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
-from billing.store.listing import page
-from billing.store.repository import Item, Put, Table, UnitOfWork, Update, versioned_set
+from billing.portal import store
+from billing.portal.records import PortalConfiguration, default_id
+from billing.store.repository import Table, UnitOfWork
 
-SK = "PORTAL_CONFIGURATION"
 DEFAULT = "default"
 CustomerUpdateField = Literal["name", "email", "address", "phone", "taxId"]
 PaymentMethodType = Literal["card", "sepa_debit"]
@@ -290,7 +288,7 @@ def _check_catalog(scope: Scope, features: Mapping[str, Any], table: Table) -> N
             coupon = catalog.get_coupon(scope, coupon_id, table=table)
         except NotFound:
             raise InvalidRequest(f"No such coupon: '{coupon_id}'.", param=COUPON_PARAM) from None
-        if not coupon.get("valid", True):
+        if not coupon.valid:
             raise InvalidRequest(f"The coupon '{coupon_id}' is no longer valid.", param=COUPON_PARAM)
     for n, entry in enumerate((features.get("subscriptionUpdate") or {}).get("products") or []):
         try:
@@ -303,9 +301,9 @@ def _check_catalog(scope: Scope, features: Mapping[str, Any], table: Table) -> N
                 price = catalog.get_price(scope, price_id, table=table)
             except NotFound:
                 raise InvalidRequest(f"No such price: '{price_id}'.", param=param) from None
-            if price["product"] != entry["product"]:
+            if price.product != entry["product"]:
                 raise InvalidRequest(
-                    f"The price '{price_id}' belongs to product '{price['product']}', not '{entry['product']}'.",
+                    f"The price '{price_id}' belongs to product '{price.product}', not '{entry['product']}'.",
                     param=param,
                 )
 
@@ -316,78 +314,81 @@ def _validated(scope: Scope, fields: Mapping[str, Any], table: Table) -> dict[st
     return given
 
 
-# ------------------------------------------------------------------ items and the wire
-def config_key(scope: Scope, configuration_id: str) -> tuple[str, str]:
-    return scope.key("PCONF", configuration_id), SK
-
-
-def default_id(scope: Scope) -> str:
-    """The default configuration's ID: the same for every request of the scope, unguessable
-    across scopes (not that it matters: another scope's ID is a 404)."""
-    digest = hashlib.sha256(f"{scope.account_id}#{scope.mode}#default".encode()).hexdigest()
-    return f"bpc_{digest[:20]}"
-
-
-def list_sort_key(scope: Scope, configuration_id: str) -> str:
-    """Time-sortable IDs sort as themselves; the default (whose ID is not) sorts before them all."""
-    return "bpc_" if configuration_id == default_id(scope) else configuration_id
-
-
-def to_wire(item: Item, scope: Scope) -> dict[str, Any]:
+# ------------------------------------------------------------------ records and the wire
+def to_wire(configuration: PortalConfiguration, scope: Scope) -> dict[str, Any]:
     return {
-        "id": item["id"],
+        "id": configuration.id,
         "object": "billing_portal.configuration",
-        "isDefault": item["isDefault"],
-        "name": item.get("name"),
-        "businessProfile": copy.deepcopy(item["businessProfile"]),
-        "features": copy.deepcopy(item["features"]),
-        "metadata": dict(item.get("metadata") or {}),
-        "createdAt": item["createdAt"],
-        "updatedAt": item["updatedAt"],
+        "isDefault": configuration.is_default,
+        "name": configuration.name,
+        "businessProfile": copy.deepcopy(configuration.business_profile),
+        "features": copy.deepcopy(configuration.features),
+        "metadata": dict(configuration.metadata),
+        "createdAt": configuration.created_at,
+        "updatedAt": configuration.updated_at,
         "livemode": scope.livemode,
     }
 
 
-def _new_item(scope: Scope, configuration_id: str, fields: Mapping[str, Any], *, is_default: bool) -> Item:
-    now = clock.to_wire(clock.now())
-    pk, sk = config_key(scope, configuration_id)
+def stored_fields(configuration: PortalConfiguration) -> dict[str, Any]:
+    """The fields a merchant sets (`STORED_FIELDS`), in their wire names and shape."""
     return {
-        "pk": pk,
-        "sk": sk,
-        "type": "portal_configuration",
-        "id": configuration_id,
-        "isDefault": is_default,
-        **{field: fields[field] for field in STORED_FIELDS},
-        "createdAt": now,
-        "updatedAt": now,
-        "version": 1,
-        "gsi2pk": scope.key("PCONFS"),
-        "gsi2sk": list_sort_key(scope, configuration_id),
+        "name": configuration.name,
+        "businessProfile": configuration.business_profile,
+        "features": configuration.features,
+        "metadata": configuration.metadata,
     }
 
 
-def _put_new(scope: Scope, item: Item, request: RequestInfo, table: Table) -> None:
-    event = events.event_item(scope, "portal_configuration.created", to_wire(item, scope), request)
-    change = UnitOfWork(table, request, conflict_message=f"The portal configuration '{item['id']}' already exists.")
-    change.add(Put(item, condition="attribute_not_exists(pk)"), events.event_op(event)).commit()
+def _with_fields(configuration: PortalConfiguration, fields: Mapping[str, Any]) -> PortalConfiguration:
+    return dataclasses.replace(
+        configuration,
+        name=fields["name"],
+        business_profile=fields["businessProfile"],
+        features=fields["features"],
+        metadata=fields["metadata"],
+    )
 
 
-def _default(scope: Scope, request: RequestInfo, table: Table) -> Item:
+def _new(configuration_id: str, fields: Mapping[str, Any], *, is_default: bool) -> PortalConfiguration:
+    now = clock.to_wire(clock.now())
+    return PortalConfiguration(
+        id=configuration_id,
+        is_default=is_default,
+        name=fields["name"],
+        business_profile=fields["businessProfile"],
+        features=fields["features"],
+        metadata=fields["metadata"],
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+
+
+def _put_new(scope: Scope, configuration: PortalConfiguration, request: RequestInfo, table: Table) -> None:
+    event = events.event_item(scope, "portal_configuration.created", to_wire(configuration, scope), request)
+    change = UnitOfWork(
+        table, request, conflict_message=f"The portal configuration '{configuration.id}' already exists."
+    )
+    change.add(store.insert_configuration(scope, configuration), events.event_op(event)).commit()
+
+
+def _default(scope: Scope, request: RequestInfo, table: Table) -> PortalConfiguration:
     """The scope's default configuration, made (with its event) by whichever request comes first."""
-    pk, sk = config_key(scope, default_id(scope))
-    item = table.get(pk, sk)
-    if item is not None:
-        return item
+    configuration_id = default_id(scope)
+    found = store.get_configuration(table, scope, configuration_id)
+    if found is not None:
+        return found
     fields = blank_configuration()
     fields["name"] = DEFAULT
-    item = _new_item(scope, default_id(scope), fields, is_default=True)
+    configuration = _new(configuration_id, fields, is_default=True)
     try:
-        _put_new(scope, item, request, table)
-        return item
+        _put_new(scope, configuration, request, table)
+        return configuration
     except Conflict:
         # Another request made it first (or is committing it right now): answer theirs.
         for attempt in range(5):
-            winner = table.get(pk, sk)
+            winner = store.get_configuration(table, scope, configuration_id)
             if winner is not None:
                 return winner
             time.sleep(0.02 * (attempt + 1))
@@ -395,44 +396,45 @@ def _default(scope: Scope, request: RequestInfo, table: Table) -> Item:
 
 
 # ------------------------------------------------------------------ the service
-def resolve(scope: Scope, configuration_id: str | None, request: RequestInfo, *, table: Table) -> Item:
+def resolve(scope: Scope, configuration_id: str | None, request: RequestInfo, *, table: Table) -> PortalConfiguration:
     """The configuration a portal session uses: None or "default" is the scope's default
     (made on first use); any other ID must be one of this scope's configurations."""
     if configuration_id is None or configuration_id == DEFAULT:
         return _default(scope, request, table)
-    item = table.get(*config_key(scope, configuration_id))
-    if item is None:
+    found = store.get_configuration(table, scope, configuration_id)
+    if found is None:
         raise NotFound(f"No such portal configuration: '{configuration_id}'.", param="configuration")
-    return item
+    return found
 
 
-def get(scope: Scope, configuration_id: str, request: RequestInfo, *, table: Table) -> Item:
+def get(scope: Scope, configuration_id: str, request: RequestInfo, *, table: Table) -> PortalConfiguration:
     return resolve(scope, configuration_id, request, table=table)
 
 
-def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table) -> Item:
+def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table) -> PortalConfiguration:
     given = _validated(scope, fields, table)
     merged = merge(blank_configuration(), given)
     check_consistency(merged["features"])
-    item = _new_item(scope, sortable_id("bpc"), merged, is_default=False)
-    _put_new(scope, item, request, table)
-    return item
+    configuration = _new(sortable_id("bpc"), merged, is_default=False)
+    _put_new(scope, configuration, request, table)
+    return configuration
 
 
 def update(
     scope: Scope, configuration_id: str, fields: Mapping[str, Any], request: RequestInfo, *, table: Table
-) -> Item:
+) -> PortalConfiguration:
     """A partial update: each object given is merged field by field over the stored one."""
     given = normalise(fields)
     current = resolve(scope, configuration_id, request, table=table)
     _check_catalog(scope, given.get("features") or {}, table)
-    merged = merge({field: current[field] for field in STORED_FIELDS}, given)
+    stored = stored_fields(current)
+    merged = merge(stored, given)
     check_consistency(merged["features"])
-    changes = {field: merged[field] for field in STORED_FIELDS if merged[field] != current.get(field)}
-    if not changes:
+    if all(merged[field] == stored[field] for field in STORED_FIELDS):
         return current
-    changes["updatedAt"] = clock.to_wire(clock.now())
-    after = {**current, **changes, "version": current["version"] + 1}
+    after = dataclasses.replace(
+        _with_fields(current, merged), updated_at=clock.to_wire(clock.now()), version=current.version + 1
+    )
     before_wire, after_wire = to_wire(current, scope), to_wire(after, scope)
     event = events.event_item(
         scope,
@@ -444,22 +446,17 @@ def update(
     change = UnitOfWork(
         table, request, conflict_message="The portal configuration was changed by another request; retry."
     )
-    change.add(
-        Update(current["pk"], current["sk"], **versioned_set(changes, current["version"])), events.event_op(event)
-    )
+    change.add(store.update_configuration(scope, current, after), events.event_op(event))
     change.commit()
     return after
 
 
 def list_configurations(scope: Scope, *, limit: int, starting_after: str | None, table: Table) -> dict[str, Any]:
     """Newest first, then the default once it exists (its first use makes it)."""
-    return page(
+    return store.configuration_page(
         table,
-        index="gsi2",
-        partition=scope.key("PCONFS"),
+        scope,
         limit=limit,
         starting_after=starting_after,
-        primary_key=lambda configuration_id: config_key(scope, configuration_id),
-        to_wire=lambda item: to_wire(item, scope),
-        sort_key=lambda configuration_id: list_sort_key(scope, configuration_id),
+        to_wire=lambda configuration: to_wire(configuration, scope),
     )

@@ -1,15 +1,15 @@
 """Portal sessions: minted server-side for one customer, exchanged once for a cookie.
 
-Item: pk `PSESS#<bps_id>`, sk `PORTAL_SESSION`. It is keyed by its ID alone because the portal
-learns nothing but the ID from the URL; it names its account and mode, and every merchant read
-checks them (another account's session is a 404, like a missing one). At mint time it keeps
-what the portal needs to draw any page without another read: the configuration and the
-branding (without the logo bytes), and the merchant's name.
+A session is kept by its ID alone (`billing.portal.store`) because the portal learns nothing
+but the ID from the URL; it names its account and mode, and every merchant read checks them
+(another account's session is a 404, like a missing one). At mint time it keeps what the
+portal needs to draw any page without another read: the configuration and the branding
+(without the logo bytes), and the merchant's name.
 
 The secret (190 bits) is shown once, in the URL's fragment, and stored as a SHA-256 hash. The
 exchange is one conditional update (secret matches, unused, not revoked, not expired), which
 also stores the hash of a fresh cookie token: a stolen link is worthless once used, and a
-cookie never existed before its exchange (no fixation). `expiresAt` is the TTL attribute; every
+cookie never existed before its exchange (no fixation). The expiry is the TTL attribute; every
 read compares it with the clock itself.
 """
 
@@ -31,11 +31,11 @@ from billing.kernel import clock, config
 from billing.kernel.errors import BillingError, Conflict, InvalidRequest, NotFound
 from billing.kernel.ids import random_token, sortable_id
 from billing.kernel.scope import RequestInfo, Scope
-from billing.portal import portalconfigs
-from billing.store.repository import Item, Put, Table, UnitOfWork, holds
+from billing.portal import portalconfigs, store
+from billing.portal.records import Flow, PortalSession
+from billing.store.repository import Table, UnitOfWork
 from billing.subscriptions import subscriptions
 
-SK = "PORTAL_SESSION"
 SECRET_LENGTH = 32  # base62 characters: 190 bits
 COOKIE_TOKEN_LENGTH = 43  # 256 bits
 MAX_URL_LENGTH = 2048
@@ -61,13 +61,9 @@ class SessionUnavailable(BillingError):
     status = 410
     code = "session_expired"
 
-    def __init__(self, session: Item | None = None) -> None:
+    def __init__(self, session: PortalSession | None = None) -> None:
         super().__init__("This portal session has expired or was already used.")
         self.session = session
-
-
-def session_key(session_id: str) -> tuple[str, str]:
-    return f"PSESS#{session_id}", SK
 
 
 def secret_hash(secret: str) -> str:
@@ -106,11 +102,11 @@ def validate_return_url(url: str, *, livemode: bool) -> str:
 
 def _validate_flow(
     scope: Scope, flow: Mapping[str, Any] | None, customer_id: str, configuration: Mapping[str, Any], table: Table
-) -> dict[str, Any] | None:
+) -> Flow | None:
     if not flow:
         return None
-    kind = flow.get("type")
-    feature = FLOW_FEATURES.get(str(kind))
+    kind = str(flow.get("type"))
+    feature = FLOW_FEATURES.get(kind)
     if feature is None:
         raise InvalidRequest(f"flow.type must be one of {', '.join(FLOW_FEATURES)}.", param="flow.type")
     if not configuration["features"][feature]["enabled"]:
@@ -121,18 +117,18 @@ def _validate_flow(
     if kind == "payment_method_update":
         if subscription_id:
             raise InvalidRequest("A payment_method_update flow takes no subscription.", param="flow.subscription")
-        return {"type": kind, "subscription": None}
+        return Flow(type=kind)
     if not subscription_id:
         raise InvalidRequest(f"A {kind} flow needs flow.subscription.", param="flow.subscription")
     try:
         subscription = subscriptions.get(scope, subscription_id, table=table)
     except NotFound:
         subscription = None
-    if subscription is None or subscription.get("customer") != customer_id:
+    if subscription is None or subscription.customer != customer_id:
         raise InvalidRequest(f"No such subscription of this customer: '{subscription_id}'.", param="flow.subscription")
-    if subscription.get("status") == "canceled":
+    if subscription.canceled:
         raise InvalidRequest("The subscription is already canceled.", param="flow.subscription")
-    return {"type": kind, "subscription": subscription_id}
+    return Flow(type=kind, subscription=subscription_id)
 
 
 def _portal_base(portal_domain: str | None) -> str:
@@ -151,14 +147,14 @@ def hostname(host: str | None) -> str:
         return ""
 
 
-def serves_host(session: Mapping[str, Any], host: str | None) -> bool:
+def serves_host(session: PortalSession, host: str | None) -> bool:
     """A session opens on the default portal host, or on its account's custom domain."""
     name = hostname(host)
-    return bool(name) and name in {default_portal_host(), (session.get("branding") or {}).get("portalDomain")}
+    return bool(name) and name in {default_portal_host(), session.portal_domain}
 
 
 # ------------------------------------------------------------------ merchant side
-def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table) -> tuple[Item, str]:
+def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table) -> tuple[PortalSession, str]:
     """A new session and its URL, which carries the secret and is never shown again."""
     customer = customers.get(scope, fields["customer"], table=table)
     return_url = validate_return_url(fields["returnUrl"], livemode=scope.livemode)
@@ -168,147 +164,117 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
     configuration = portalconfigs.to_wire(
         portalconfigs.resolve(scope, fields.get("configuration"), request, table=table), scope
     )
-    flow = _validate_flow(scope, fields.get("flow"), customer["id"], configuration, table)
+    flow = _validate_flow(scope, fields.get("flow"), customer.id, configuration, table)
     account = accounts.get_account(scope.account_id, table=table)
     brand = branding.portal_snapshot(branding.get_branding(scope, table=table))
     now = clock.now()
-    minutes = int(account.get("defaultSessionMinutes") or accounts.DEFAULT_SESSION_MINUTES)
     secret = random_token(SECRET_LENGTH)
-    session_id = sortable_id("bps")
-    pk, sk = session_key(session_id)
-    item: Item = {
-        "pk": pk,
-        "sk": sk,
-        "type": "portal_session",
-        "id": session_id,
-        "account": scope.account_id,
-        "mode": scope.mode,
-        "customer": customer["id"],
-        "configuration": configuration,
-        "branding": brand,
-        "merchantName": account.get("name"),
-        "returnUrl": return_url,
-        "locale": locale,
-        "flow": flow,
-        "secretHash": secret_hash(secret),
-        "createdAt": clock.to_wire(now),
-        "expiresAt": clock.to_epoch(now + timedelta(minutes=minutes)),
-    }
-    event = events.event_item(scope, "portal_session.created", to_wire(item), request, customer=customer["id"])
-    UnitOfWork(table, request).add(Put(item, condition="attribute_not_exists(pk)"), events.event_op(event)).commit()
-    url = f"{_portal_base(brand.get('portalDomain'))}/session/{session_id}#{secret}"
-    return item, url
+    session = PortalSession(
+        id=sortable_id("bps"),
+        account=scope.account_id,
+        mode=scope.mode,
+        customer=customer.id,
+        configuration=configuration,
+        branding=brand,
+        merchant_name=account.name,
+        return_url=return_url,
+        locale=locale,
+        flow=flow,
+        secret_hash=secret_hash(secret),
+        created_at=clock.to_wire(now),
+        expires_at=clock.to_epoch(now + timedelta(minutes=account.default_session_minutes)),
+    )
+    event = events.event_item(scope, "portal_session.created", to_wire(session), request, customer=customer.id)
+    UnitOfWork(table, request).add(store.insert_session(session), events.event_op(event)).commit()
+    url = f"{_portal_base(session.portal_domain)}/session/{session.id}#{secret}"
+    return session, url
 
 
-def get(scope: Scope, session_id: str, *, table: Table) -> Item:
-    item = load(session_id, table=table)
-    if item is None or item["account"] != scope.account_id or item["mode"] != scope.mode:
+def get(scope: Scope, session_id: str, *, table: Table) -> PortalSession:
+    session = load(session_id, table=table)
+    if session is None or session.account != scope.account_id or session.mode != scope.mode:
         raise NotFound(f"No such portal session: '{session_id}'.", param="id")
-    return item
+    return session
 
 
-def revoke(scope: Scope, session_id: str, *, table: Table) -> Item:
+def revoke(scope: Scope, session_id: str, *, table: Table) -> PortalSession:
     """Ends the session on the portal's next request (already revoked: answered as it is)."""
     current = get(scope, session_id, table=table)
-    if current.get("revokedAt"):
+    if current.revoked_at:
         return current
-    pk, sk = session_key(session_id)
-    return table.update(
-        pk,
-        sk,
-        expression="SET revokedAt = :now",
-        condition="attribute_not_exists(revokedAt)",
-        values={":now": clock.to_wire(clock.now())},
+    return store.revoke_session(
+        table,
+        session_id,
+        revoked_at=clock.to_wire(clock.now()),
         conflict_message="The portal session was revoked by another request.",
-        already=lambda item: bool(item.get("revokedAt")),  # revoked, by this request or another: done
     )
 
 
-def status(item: Mapping[str, Any]) -> str:
-    if item.get("revokedAt"):
-        return "revoked"
-    if item["expiresAt"] <= clock.to_epoch(clock.now()):
-        return "expired"
-    return "used" if item.get("usedAt") else "open"
+def status(session: PortalSession) -> str:
+    return session.status(clock.to_epoch(clock.now()))
 
 
-def to_wire(item: Mapping[str, Any], *, url: str | None = None) -> dict[str, Any]:
+def to_wire(session: PortalSession, *, url: str | None = None) -> dict[str, Any]:
     """The merchant's view: never the secret, the URL only at creation."""
     return {
-        "id": item["id"],
+        "id": session.id,
         "object": "billing_portal.session",
-        "customer": item["customer"],
-        "configuration": item["configuration"]["id"],
+        "customer": session.customer,
+        "configuration": session.configuration_id,
         "url": url,
-        "returnUrl": item["returnUrl"],
-        "locale": item["locale"],
-        "flow": item.get("flow"),
-        "status": status(item),
-        "createdAt": item["createdAt"],
-        "expiresAt": clock.to_wire(clock.from_epoch(item["expiresAt"])),
-        "usedAt": item.get("usedAt"),
-        "revokedAt": item.get("revokedAt"),
-        "livemode": item["mode"] == "live",
+        "returnUrl": session.return_url,
+        "locale": session.locale,
+        "flow": None
+        if session.flow is None
+        else {"type": session.flow.type, "subscription": session.flow.subscription},
+        "status": status(session),
+        "createdAt": session.created_at,
+        "expiresAt": clock.to_wire(clock.from_epoch(session.expires_at)),
+        "usedAt": session.used_at,
+        "revokedAt": session.revoked_at,
+        "livemode": session.mode == "live",
     }
 
 
 # ------------------------------------------------------------------ portal side
-def load(session_id: str, *, table: Table) -> Item | None:
+def load(session_id: str, *, table: Table) -> PortalSession | None:
     if not session_id.startswith("bps_") or len(session_id) > 64:
         return None
-    return table.get(*session_key(session_id))
+    return store.get_session(table, session_id)
 
 
-def exchange(session_id: str, secret: str, host: str | None, *, table: Table) -> tuple[Item, str]:
+def exchange(session_id: str, secret: str, host: str | None, *, table: Table) -> tuple[PortalSession, str]:
     """Spends the link once, on a host that serves it: the session and a new cookie token,
     or SessionUnavailable (with the stored session, when there is one, for its brand)."""
     if not session_id.startswith("bps_") or len(session_id) > 64 or not secret or len(secret) > 128:
         raise SessionUnavailable(load(session_id, table=table) if session_id.startswith("bps_") else None)
     token = random_token(COOKIE_TOKEN_LENGTH)
     now = clock.now()
-    pk, sk = session_key(session_id)
-    condition = (
-        "attribute_exists(pk) AND secretHash = :secret AND attribute_not_exists(usedAt)"
-        " AND attribute_not_exists(revokedAt) AND expiresAt > :epoch"
-    )
-    values: dict[str, Any] = {
-        ":now": clock.to_wire(now),
-        ":cookie": secret_hash(token),
-        ":secret": secret_hash(secret),
-        ":epoch": clock.to_epoch(now),
-    }
-    names = None
-    if hostname(host) != default_portal_host():
-        # Off the default host, only the account's own domain spends its links.
-        condition += " AND #branding.#domain = :host"
-        names, values[":host"] = {"#branding": "branding", "#domain": "portalDomain"}, hostname(host)
+    # Off the default host, only the account's own domain spends its links.
+    name = hostname(host)
     try:
-        item = table.update(
-            pk,
-            sk,
-            expression="SET usedAt = :now, cookieHash = :cookie",
-            condition=condition,
-            names=names,
-            values=values,
-            already=holds({"cookieHash": values[":cookie"]}),  # this request's own token: spent by it
+        session = store.spend_link(
+            table,
+            session_id,
+            secret_hash=secret_hash(secret),
+            cookie_hash=secret_hash(token),
+            used_at=clock.to_wire(now),
+            now=clock.to_epoch(now),
+            domain=None if name == default_portal_host() else name,
         )
     except Conflict:
         raise SessionUnavailable(load(session_id, table=table)) from None
-    return item, token
+    return session, token
 
 
-def authenticate(session_id: str, token: str, *, table: Table) -> Item:
+def authenticate(session_id: str, token: str, *, table: Table) -> PortalSession:
     """The session behind a portal cookie, checked now: exchanged with this token, not
     revoked, not expired. Anything else is SessionUnavailable."""
-    item = load(session_id, table=table)
-    if item is None or not item.get("cookieHash") or not token:
-        raise SessionUnavailable(item)
-    if not hmac.compare_digest(item["cookieHash"], secret_hash(token)):
+    session = load(session_id, table=table)
+    if session is None or not session.cookie_hash or not token:
+        raise SessionUnavailable(session)
+    if not hmac.compare_digest(session.cookie_hash, secret_hash(token)):
         raise SessionUnavailable(None)
-    if item.get("revokedAt") or item["expiresAt"] <= clock.to_epoch(clock.now()):
-        raise SessionUnavailable(item)
-    return item
-
-
-def session_scope(item: Mapping[str, Any]) -> Scope:
-    return Scope(item["account"], item["mode"])
+    if session.revoked_at or session.expired(clock.to_epoch(clock.now())):
+        raise SessionUnavailable(session)
+    return session

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from billing.invoicing import invoices
 from billing.kernel import clock
 from billing.kernel.errors import InvalidRequest
 from billing.kernel.scope import RequestInfo, Scope
-from billing.store.repository import Item, Table, UnitOfWork
+from billing.store.repository import Table, UnitOfWork
 from billing.subscriptions import proration
 from billing.subscriptions.lines import (
     lines_to_pending,
@@ -21,13 +21,13 @@ from billing.subscriptions.lines import (
     period_lines,
     proration_items,
     proration_lines,
-    recurring_amount,
 )
+from billing.subscriptions.records import ScheduledChange, Subscription, SubscriptionItem, recurring_amount
 from billing.subscriptions.subscriptions import (
     SUBSCRIPTION_CHANGED,
     change_ops,
+    check_payment_method,
     draft_invoice,
-    due_keys,
     get,
     now_for,
     payment_method_for,
@@ -36,107 +36,113 @@ from billing.subscriptions.subscriptions import (
     resolve_items,
 )
 
+Items = tuple[SubscriptionItem, ...]
+
 
 @dataclass(frozen=True)
 class PlanChange:
     """What switching to `new_items` at `at` costs: lines for now, lines for later, a new period."""
 
-    items: list[dict[str, Any]]
+    items: Items
     invoice_now: list[invoices.Line]
     pending: list[invoices.Line]
     period: tuple[datetime, datetime]
     resets_cycle: bool
 
 
-def plan_change(sub: Item, new_items: list[dict[str, Any]], behavior: str, at: datetime) -> PlanChange:
-    start, end = clock.from_wire(sub["currentPeriodStart"]), clock.from_wire(sub["currentPeriodEnd"])
-    old_cycle = (sub["items"][0]["interval"], sub["items"][0]["intervalCount"])
-    new_cycle = (new_items[0]["interval"], new_items[0]["intervalCount"])
-    if sub["status"] == "trialing":
+def plan_change(sub: Subscription, new_items: Items, behavior: str, at: datetime) -> PlanChange:
+    start, end = clock.from_wire(sub.current_period_start), clock.from_wire(sub.current_period_end)
+    new_cycle = new_items[0].cycle
+    if sub.status == "trialing":
         return PlanChange(new_items, [], [], (start, end), False)
-    if new_cycle != old_cycle:
+    if new_cycle != sub.cycle:
         # A new interval starts a new billing cycle now: credit what is left of the old period,
         # charge the new one in full, invoiced at once (whatever the proration behaviour).
-        credit = proration_lines(proration.prorate(proration_items(sub["items"]), [], start, end, at))
+        credit = proration_lines(proration.prorate(proration_items(sub.items), [], start, end, at))
         new_end = proration.period_boundary(at, new_cycle[0], new_cycle[1], 1)
         return PlanChange(new_items, credit + period_lines(new_items, at, new_end), [], (at, new_end), True)
     if behavior == "none":
         return PlanChange(new_items, [], [], (start, end), False)
-    lines = proration_lines(
-        proration.prorate(proration_items(sub["items"]), proration_items(new_items), start, end, at)
-    )
+    lines = proration_lines(proration.prorate(proration_items(sub.items), proration_items(new_items), start, end, at))
     if behavior == "always_invoice":
         return PlanChange(new_items, lines, [], (start, end), False)
     return PlanChange(new_items, [], lines, (start, end), False)
 
 
-def resolve_requested(scope: Scope, sub: Item, fields: Mapping[str, Any], table: Table) -> list[dict[str, Any]]:
+def resolve_requested(scope: Scope, sub: Subscription, fields: Mapping[str, Any], table: Table) -> Items:
     items = resolve_items(scope, fields["items"], table)
-    if items[0]["currency"] != sub["currency"]:
+    if items[0].currency != sub.currency:
         raise InvalidRequest(
-            f"The subscription is billed in {sub['currency']}; prices must be too.",
+            f"The subscription is billed in {sub.currency}; prices must be too.",
             param="items",
             code="currency_mismatch",
         )
     return items
 
 
-def update(scope: Scope, sub_id: str, fields: Mapping[str, Any], request: RequestInfo, *, table: Table) -> Item:
+def update(scope: Scope, sub_id: str, fields: Mapping[str, Any], request: RequestInfo, *, table: Table) -> Subscription:
     """Switch prices or quantities (with the proration behaviour), apply a coupon, or set
     `cancelAtPeriodEnd`. The same code path serves the API and the portal."""
     sub = get(scope, sub_id, table=table)
-    if sub["status"] == "canceled":
+    if sub.canceled:
         raise InvalidRequest("A canceled subscription cannot be changed.", param="id", code="subscription_canceled")
-    now = now_for(scope, sub.get("testClock"), table)
-    changes: dict[str, Any] = {}
+    now = now_for(scope, sub.test_clock, table)
+    after = sub
     change: PlanChange | None = None
     if "items" in fields:
         new_items = resolve_requested(scope, sub, fields, table)
         change = plan_change(sub, new_items, fields.get("prorationBehavior") or "create_prorations", now)
-        changes["items"] = new_items
-        changes["scheduledChange"] = None  # a later switch replaces a scheduled one
-        changes["recurringAmount"] = recurring_amount(new_items)
-        changes["pendingInvoiceItems"] = list(sub.get("pendingInvoiceItems") or []) + lines_to_pending(change.pending)
+        after = replace(
+            after,
+            items=new_items,
+            scheduled_change=None,  # a later switch replaces a scheduled one
+            pending_invoice_items=sub.pending_invoice_items + lines_to_pending(change.pending),
+        )
         if change.resets_cycle:
             start, end = change.period
-            changes.update(
-                currentPeriodStart=clock.to_wire(start),
-                currentPeriodEnd=clock.to_wire(end),
-                billingCycleAnchor=clock.to_wire(start),
-                **due_keys(scope, sub_id, clock.to_wire(end), sub.get("testClock")),
+            after = replace(
+                after,
+                current_period_start=clock.to_wire(start),
+                current_period_end=clock.to_wire(end),
+                billing_cycle_anchor=clock.to_wire(start),
             )
     if "coupon" in fields:
-        changes["discount"] = resolve_discount(scope, fields["coupon"] or None, sub["currency"], now, table)
+        after = replace(after, discount=resolve_discount(scope, fields["coupon"] or None, sub.currency, now, table))
     if "defaultPaymentMethod" in fields:
-        customer_stub = {"id": sub["customer"], "defaultPaymentMethod": None}
-        payment_method_for(scope, customer_stub, fields["defaultPaymentMethod"], table)
-        changes["defaultPaymentMethod"] = fields["defaultPaymentMethod"]
+        check_payment_method(scope, sub.customer, fields["defaultPaymentMethod"], table)
+        after = replace(after, default_payment_method=fields["defaultPaymentMethod"])
     if "cancelAtPeriodEnd" in fields:
-        changes["cancelAtPeriodEnd"] = bool(fields["cancelAtPeriodEnd"])
-        changes["canceledAt"] = clock.to_wire(now) if fields["cancelAtPeriodEnd"] else None
-        changes["cancellationDetails"] = fields.get("cancellationDetails") if fields["cancelAtPeriodEnd"] else None
-        if fields["cancelAtPeriodEnd"]:
-            changes["scheduledChange"] = None  # nothing starts at the end of a subscription that ends
+        ending = bool(fields["cancelAtPeriodEnd"])
+        after = replace(
+            after,
+            cancel_at_period_end=ending,
+            canceled_at=clock.to_wire(now) if ending else None,
+            cancellation_details=fields.get("cancellationDetails") if ending else None,
+        )
+        if ending:
+            after = replace(after, scheduled_change=None)  # nothing starts at the end of a subscription that ends
     elif "cancellationDetails" in fields:
-        changes["cancellationDetails"] = fields["cancellationDetails"]
-    changes = {k: v for k, v in changes.items() if sub.get(k) != v}
-    if not changes:
+        after = replace(after, cancellation_details=fields["cancellationDetails"])
+    if after == sub:
         return sub
-    after = {**sub, **changes, "version": sub["version"] + 1}
+    after = replace(after, version=sub.version + 1)
     invoice_lines = change.invoice_now if change else []
     draft = None
     if invoice_lines:
-        invoice_lines = pending_to_lines(after.get("pendingInvoiceItems") or []) + invoice_lines
-        customer = customers.get(scope, sub["customer"], table=table)
-        method = payment_method_for(scope, customer, after.get("defaultPaymentMethod"), table)
-        period = clock.from_wire(after["currentPeriodStart"]), clock.from_wire(after["currentPeriodEnd"])
+        invoice_lines = pending_to_lines(after.pending_invoice_items) + invoice_lines
+        customer = customers.get(scope, sub.customer, table=table)
+        method = payment_method_for(scope, customer, after.default_payment_method, table)
+        period = clock.from_wire(after.current_period_start), clock.from_wire(after.current_period_end)
         draft = draft_invoice(
-            scope, sub, customer, invoice_lines, discount=after.get("discount"), period=period, now=now, table=table
+            scope, sub, customer, invoice_lines, discount=after.discount, period=period, now=now, table=table
         )
-        outcome = invoices.charge(draft["amountDue"], method)
-        after.update(latestInvoice=draft["id"], pendingInvoiceItems=[])
-        if not outcome.paid:
-            after["status"] = "past_due"
+        outcome = invoices.charge(draft.amount_due, method)
+        after = replace(
+            after,
+            latest_invoice=draft.id,
+            pending_invoice_items=(),
+            status=after.status if outcome.paid else "past_due",
+        )
     ops = change_ops(scope, sub, after, "subscription.updated", request)
     if draft is not None:
         invoices.commit(scope, table, draft, outcome, now, request, ops)
@@ -148,55 +154,53 @@ def update(scope: Scope, sub_id: str, fields: Mapping[str, Any], request: Reques
 INTERVAL_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 
 
-def requested_items(
-    scope: Scope, sub: Item, wanted: Sequence[Mapping[str, Any]], *, table: Table
-) -> list[dict[str, Any]]:
+def requested_items(scope: Scope, sub: Subscription, wanted: Sequence[Mapping[str, Any]], *, table: Table) -> Items:
     """`wanted` ({price, quantity}) resolved as a switch of `sub` would resolve them (400s included)."""
     return resolve_requested(scope, sub, {"items": wanted}, table)
 
 
-def downgrade_conditions(sub: Mapping[str, Any], new_items: Sequence[Mapping[str, Any]]) -> set[str]:
+def downgrade_conditions(sub: Subscription, new_items: Sequence[SubscriptionItem]) -> set[str]:
     """Which `scheduleAtPeriodEnd` conditions of a portal configuration a switch to `new_items`
     meets: a lower recurring amount (`decreasing_item_amount`), a shorter billing interval
     (`shortening_interval`)."""
     met = set()
-    if recurring_amount(new_items) < recurring_amount(sub["items"]):
+    if recurring_amount(new_items) < sub.recurring_amount:
         met.add("decreasing_item_amount")
-    old, new = sub["items"][0], new_items[0]
-    if INTERVAL_DAYS[new["interval"]] * new["intervalCount"] < INTERVAL_DAYS[old["interval"]] * old["intervalCount"]:
+    (old_interval, old_count), (new_interval, new_count) = sub.cycle, new_items[0].cycle
+    if INTERVAL_DAYS[new_interval] * new_count < INTERVAL_DAYS[old_interval] * old_count:
         met.add("shortening_interval")
     return met
 
 
-def scheduled_period(sub: Mapping[str, Any], items: Sequence[Mapping[str, Any]]) -> tuple[datetime, datetime]:
+def scheduled_period(sub: Subscription, items: Sequence[SubscriptionItem]) -> tuple[datetime, datetime]:
     """The first period of `items` when they replace the subscription's at its period end: the
     cycle goes on when the interval stays, and starts again at the period end when it changes."""
-    end = clock.from_wire(sub["currentPeriodEnd"])
-    old, new = sub["items"][0], items[0]
-    if (old["interval"], old["intervalCount"]) == (new["interval"], new["intervalCount"]) and sub[
-        "status"
-    ] != "trialing":
-        return period_after(clock.from_wire(sub["billingCycleAnchor"]), end, items)
-    return end, proration.period_boundary(end, new["interval"], new["intervalCount"], 1)
+    end = clock.from_wire(sub.current_period_end)
+    new_interval, new_count = items[0].cycle
+    if sub.cycle == items[0].cycle and sub.status != "trialing":
+        return period_after(clock.from_wire(sub.billing_cycle_anchor), end, items)
+    return end, proration.period_boundary(end, new_interval, new_count, 1)
 
 
 def schedule_change(
     scope: Scope, sub_id: str, fields: Mapping[str, Any], request: RequestInfo, *, table: Table
-) -> Item:
+) -> Subscription:
     """Keeps `items` as the subscription's `scheduledChange` ({items, at: currentPeriodEnd}):
     nothing is prorated or invoiced now; the renewal at the period end switches to them before
     it invoices. A later switch or a cancellation clears it."""
     sub = get(scope, sub_id, table=table)
-    if sub["status"] == "canceled":
+    if sub.canceled:
         raise InvalidRequest("A canceled subscription cannot be changed.", param="id", code="subscription_canceled")
-    if sub.get("cancelAtPeriodEnd"):
+    if sub.cancel_at_period_end:
         raise InvalidRequest(
             "The subscription ends at the period end; renew it before scheduling a change.",
             param="id",
             code="subscription_ending",
         )
     items = resolve_requested(scope, sub, fields, table)
-    after = {**sub, "scheduledChange": {"items": items, "at": sub["currentPeriodEnd"]}, "version": sub["version"] + 1}
+    after = replace(
+        sub, scheduled_change=ScheduledChange(items=items, at=sub.current_period_end), version=sub.version + 1
+    )
     change = UnitOfWork(table, request, conflict_message=SUBSCRIPTION_CHANGED)
     change.add(*change_ops(scope, sub, after, "subscription.updated", request)).commit()
     return after

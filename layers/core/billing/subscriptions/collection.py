@@ -1,26 +1,46 @@
 """Collecting a subscription's invoices: an open invoice paid again with the subscription's (or
-the customer's) payment method; paying the latest invoice brings a `past_due` subscription back."""
+the customer's) payment method; paying the latest invoice brings a `past_due` subscription back.
+A customer's last payment method stays while a subscription charges it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from billing.customers import customers
 from billing.invoicing import invoices
+from billing.invoicing.records import Invoice
 from billing.kernel.scope import RequestInfo, Scope
-from billing.store.repository import Item, Operation, Table
+from billing.payments import paymentmethods
+from billing.payments.records import PaymentMethod
+from billing.store.repository import Operation, Table
+from billing.subscriptions import store
 from billing.subscriptions.subscriptions import change_ops, get, now_for, payment_method_for
 
 
-def pay_invoice(scope: Scope, invoice_id: str, request: RequestInfo, *, table: Table) -> Item:
+def pay_invoice(scope: Scope, invoice_id: str, request: RequestInfo, *, table: Table) -> Invoice:
     """Retries an open invoice with the subscription's (or customer's) payment method; a paid
     latest invoice brings a `past_due` subscription back to `active` in the same transaction."""
     invoice = invoices.get(scope, invoice_id, table=table)
-    customer = customers.get(scope, invoice["customer"], table=table)
-    sub = get(scope, invoice["subscription"], table=table) if invoice.get("subscription") else None
-    method = payment_method_for(scope, customer, (sub or {}).get("defaultPaymentMethod"), table)
-    now = now_for(scope, customer.get("testClock"), table)
+    customer = customers.get(scope, invoice.customer, table=table)
+    sub = get(scope, invoice.subscription, table=table) if invoice.subscription else None
+    method = payment_method_for(scope, customer, sub.default_payment_method if sub else None, table)
+    now = now_for(scope, customer.test_clock, table)
     ops: list[Operation] = []
-    if sub and sub["status"] == "past_due" and sub.get("latestInvoice") == invoice_id:
-        ops = change_ops(
-            scope, sub, {**sub, "status": "active", "version": sub["version"] + 1}, "subscription.updated", request
-        )
+    if sub and sub.status == "past_due" and sub.latest_invoice == invoice_id:
+        revived = replace(sub, status="active", version=sub.version + 1)
+        ops = change_ops(scope, sub, revived, "subscription.updated", request)
     return invoices.pay(scope, invoice_id, method, request, now, subscription_ops=ops, table=table)
+
+
+def detach_payment_method(
+    scope: Scope, customer_id: str, pm_id: str, request: RequestInfo, *, table: Table
+) -> PaymentMethod:
+    """Removes a payment method, refusing the last one while a live paid subscription charges it."""
+    return paymentmethods.detach(
+        scope,
+        customer_id,
+        pm_id,
+        request,
+        still_charged=lambda: store.has_charging_subscription(table, scope, customer_id),
+        table=table,
+    )

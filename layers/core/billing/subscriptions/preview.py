@@ -33,27 +33,27 @@ def preview(
     `at_period_end`, the change is the one `schedule_change` would keep: nothing now, the new
     items from the next period on (as is a change already scheduled when none is asked for)."""
     sub = get(scope, sub_id, table=table)
-    if sub["status"] == "canceled":
+    if sub.canceled:
         raise InvalidRequest(
             "A canceled subscription has no upcoming invoice.", param="subscription", code="subscription_canceled"
         )
-    now = now_for(scope, sub.get("testClock"), table)
-    items, change, later = sub["items"], None, None
+    now = now_for(scope, sub.test_clock, table)
+    items, change, later = sub.items, None, None
     if price or quantity:
-        if len(sub["items"]) != 1:
+        if len(sub.items) != 1:
             raise InvalidRequest("Previewing a switch takes a subscription with one item.", param="price")
-        current = sub["items"][0]
-        wanted = [{"price": price or current["price"], "quantity": quantity or current["quantity"]}]
+        current = sub.items[0]
+        wanted = [{"price": price or current.price, "quantity": quantity or current.quantity}]
         items = resolve_requested(scope, sub, {"items": wanted}, table)
         if at_period_end:
             later = scheduled_period(sub, items)
         else:
             change = plan_change(sub, items, behavior, now)
-    elif sub.get("scheduledChange"):
-        items = sub["scheduledChange"]["items"]
+    elif sub.scheduled_change is not None:
+        items = sub.scheduled_change.items
         later = scheduled_period(sub, items)
-    pending = pending_to_lines(sub.get("pendingInvoiceItems") or [])
-    customer = customers.get(scope, sub["customer"], table=table)
+    pending = pending_to_lines(sub.pending_invoice_items)
+    customer = customers.get(scope, sub.customer, table=table)
     account = accounts.get_account(scope.account_id, table=table)
     rates = taxrates.all_active(scope, table=table)
 
@@ -62,9 +62,9 @@ def preview(
             scope,
             account=account,
             customer=customer,
-            currency=sub["currency"],
+            currency=sub.currency,
             lines=lines,
-            discount=sub.get("discount"),
+            discount=sub.discount,
             tax_rates=rates,
             subscription=sub_id,
             period_start=start,
@@ -76,7 +76,7 @@ def preview(
         return wire
 
     immediate = None
-    period_start, period_end = clock.from_wire(sub["currentPeriodStart"]), clock.from_wire(sub["currentPeriodEnd"])
+    period_start, period_end = clock.from_wire(sub.current_period_start), clock.from_wire(sub.current_period_end)
     if change is not None:
         period_start, period_end = change.period
         if change.invoice_now:
@@ -84,9 +84,9 @@ def preview(
             pending = []
         pending += change.pending
     upcoming = None
-    if not sub.get("cancelAtPeriodEnd"):
+    if not sub.cancel_at_period_end:
         resets = change is not None and change.resets_cycle
-        anchor = period_start if resets else clock.from_wire(sub["billingCycleAnchor"])
+        anchor = period_start if resets else clock.from_wire(sub.billing_cycle_anchor)
         next_start, next_end = later or period_after(anchor, period_end, items)
         upcoming = draft(pending + period_lines(items, next_start, next_end), next_start, next_end)
     return {

@@ -1,76 +1,104 @@
-"""Subscriptions: items on recurring prices, billed in advance each period.
-
-Item: pk `<scope>#SUB#<sub>`, sk `SUBSCRIPTION` (versioned); gsi1 `<scope>#CUST#<cust>#ALL` /
-`SUB#<sub>`; gsi2 `<scope>#SUBS` / id; due `DUE#<n>` (or `CLOCK#<clock>` under a test clock) /
-`<currentPeriodEnd>#<scope>#<sub>` while the clock has work to do on it.
-"""
+"""Subscriptions: items on recurring prices, billed in advance each period (kept by
+`billing.subscriptions.store`; the record is `billing.subscriptions.records.Subscription`)."""
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from billing.accounts import accounts
 from billing.catalog import catalog, taxrates
+from billing.catalog.records import Discount
+from billing.catalog.wire import coupon_to_wire
 from billing.customers import customers
+from billing.customers import store as customer_store
+from billing.customers.records import Customer
 from billing.events import events
 from billing.invoicing import invoices
+from billing.invoicing.records import Invoice
 from billing.kernel import clock
 from billing.kernel.errors import InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
 from billing.payments import paymentmethods
-from billing.store.listing import collection_page
-from billing.store.repository import Item, Operation, Put, Table, UnitOfWork, versioned_put_op
-from billing.subscriptions import proration
-from billing.subscriptions.lines import (
-    pending_to_lines,
-    period_lines,
-    proration_items,
-    proration_lines,
-    recurring_amount,
-)
+from billing.payments.records import PaymentMethod
+from billing.store.repository import Operation, Table, UnitOfWork
+from billing.subscriptions import proration, store
+from billing.subscriptions.lines import pending_to_lines, period_lines, proration_items, proration_lines
 from billing.subscriptions.proration import add_months, period_boundary
+from billing.subscriptions.records import ScheduledChange, Subscription, SubscriptionItem, recurring_amount
 
-LIVE_STATUSES = ("trialing", "active", "past_due")
-DUE_SHARDS = 8
 SUBSCRIPTION_CHANGED = "The subscription was changed by another request; retry."
-
-
-def sub_key(scope: Scope, sub_id: str) -> tuple[str, str]:
-    return scope.key("SUB", sub_id), "SUBSCRIPTION"
-
-
-def due_keys(scope: Scope, sub_id: str, due_at: str, test_clock: str | None) -> dict[str, str]:
-    shard = f"CLOCK#{test_clock}" if test_clock else f"DUE#{zlib.crc32(sub_id.encode()) % DUE_SHARDS}"
-    return {"duePk": shard, "dueSk": f"{due_at}#{scope.key('SUB', sub_id)}"}
+T = TypeVar("T")
 
 
 def now_for(scope: Scope, test_clock: str | None, table: Table) -> datetime:
     """The time a customer's objects live in: its test clock's, or the real one."""
     if not test_clock:
         return clock.now()
-    frozen = table.get(scope.key("CLOCK", test_clock), "TESTCLOCK")
+    frozen = customer_store.get_test_clock(table, scope, test_clock)
     if frozen is None:
         raise InvalidRequest(f"No such test clock: '{test_clock}'.", param="testClock")
-    return clock.from_wire(frozen["frozenTime"])
+    return clock.from_wire(frozen.frozen_time)
 
 
-def to_wire(item: Item, scope: Scope) -> dict[str, Any]:
-    shown = (
-        "id customer status items currency discount defaultPaymentMethod billingCycleAnchor currentPeriodStart "
-        "currentPeriodEnd trialStart trialEnd cancelAtPeriodEnd canceledAt endedAt cancellationDetails latestInvoice "
-        "scheduledChange testClock createdAt"
-    ).split()
-    wire: dict[str, Any] = {"id": item["id"], "object": "subscription"}
-    wire.update({field: item.get(field) for field in shown})
-    wire["livemode"] = scope.livemode
-    return wire
+# ------------------------------------------------------------------ wire
+def item_to_wire(item: SubscriptionItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "price": item.price,
+        "product": item.product,
+        "description": item.description,
+        "quantity": item.quantity,
+        "unitAmount": item.unit_amount,
+        "currency": item.currency,
+        "interval": item.interval,
+        "intervalCount": item.interval_count,
+    }
 
 
-def change_ops(scope: Scope, before: Item, after: Item, event_type: str, request: RequestInfo) -> list[Operation]:
+def discount_to_wire(discount: Discount, scope: Scope) -> dict[str, Any]:
+    return {"coupon": coupon_to_wire(discount.coupon, scope), "start": discount.start, "end": discount.end}
+
+
+def scheduled_change_to_wire(change: ScheduledChange) -> dict[str, Any]:
+    return {"items": [item_to_wire(i) for i in change.items], "at": change.at}
+
+
+def to_wire(sub: Subscription, scope: Scope) -> dict[str, Any]:
+    return {
+        "id": sub.id,
+        "object": "subscription",
+        "customer": sub.customer,
+        "status": sub.status,
+        "items": [item_to_wire(i) for i in sub.items],
+        "currency": sub.currency,
+        "discount": discount_to_wire(sub.discount, scope) if sub.discount else None,
+        "defaultPaymentMethod": sub.default_payment_method,
+        "billingCycleAnchor": sub.billing_cycle_anchor,
+        "currentPeriodStart": sub.current_period_start,
+        "currentPeriodEnd": sub.current_period_end,
+        "trialStart": sub.trial_start,
+        "trialEnd": sub.trial_end,
+        "cancelAtPeriodEnd": sub.cancel_at_period_end,
+        "canceledAt": sub.canceled_at,
+        "endedAt": sub.ended_at,
+        "cancellationDetails": sub.cancellation_details,
+        "latestInvoice": sub.latest_invoice,
+        "scheduledChange": scheduled_change_to_wire(sub.scheduled_change) if sub.scheduled_change else None,
+        "testClock": sub.test_clock,
+        "createdAt": sub.created_at,
+        "livemode": scope.livemode,
+    }
+
+
+# ------------------------------------------------------------------ writes
+def change_ops(
+    scope: Scope, before: Subscription, after: Subscription, event_type: str, request: RequestInfo
+) -> list[Operation]:
     """`after` written only over the version read (`before`), with the event that says so."""
     before_wire, after_wire = to_wire(before, scope), to_wire(after, scope)
     event = events.event_item(
@@ -79,126 +107,132 @@ def change_ops(scope: Scope, before: Item, after: Item, event_type: str, request
         after_wire,
         request,
         previous=events.previous_attributes(before_wire, after_wire),
-        customer=before["customer"],
+        customer=before.customer,
     )
-    return [versioned_put_op(after, before["version"]), events.event_op(event)]
+    return [store.replace(scope, after, before.version), events.event_op(event)]
 
 
 def draft_invoice(
     scope: Scope,
-    sub: Item,
-    customer: Item,
+    sub: Subscription,
+    customer: Customer,
     lines: list[invoices.Line],
     *,
-    discount: dict[str, Any] | None,
+    discount: Discount | None,
     period: tuple[datetime, datetime],
     now: datetime,
     table: Table,
-) -> Item:
+) -> Invoice:
     """A draft invoice of `sub` with the account as seller and its current tax rates."""
     return invoices.build(
         scope,
         account=accounts.get_account(scope.account_id, table=table),
         customer=customer,
-        currency=sub["currency"],
+        currency=sub.currency,
         lines=lines,
         discount=discount,
         tax_rates=taxrates.all_active(scope, table=table),
-        subscription=sub["id"],
+        subscription=sub.id,
         period_start=period[0],
         period_end=period[1],
         now=now,
     )
 
 
-def _lookup(fetch: Any, param: str) -> Item:
+def _lookup(fetch: Callable[[], T], param: str) -> T:
     """A referenced object, or a 400 naming the parameter that referred to it."""
     try:
-        found: Item = fetch()
+        return fetch()
     except NotFound as missing:
         raise InvalidRequest(missing.message, param=param, code="resource_missing") from None
-    return found
 
 
-def resolve_items(scope: Scope, requested: Sequence[Mapping[str, Any]], table: Table) -> list[dict[str, Any]]:
+def resolve_items(scope: Scope, requested: Sequence[Mapping[str, Any]], table: Table) -> tuple[SubscriptionItem, ...]:
     """The requested items resolved against their prices: one currency, one billing interval."""
     if not requested:
         raise InvalidRequest("A subscription needs at least one item.", param="items")
     resolved = []
     for n, entry in enumerate(requested):
-        price = _lookup(lambda e=entry: catalog.get_price(scope, e["price"], table=table), f"items.{n}.price")
-        if not price["active"]:
-            raise InvalidRequest(f"Price '{price['id']}' is not active.", param=f"items.{n}.price")
-        product = catalog.get_product(scope, price["product"], table=table)
+        price = _lookup(partial(catalog.get_price, scope, entry["price"], table=table), f"items.{n}.price")
+        if not price.active:
+            raise InvalidRequest(f"Price '{price.id}' is not active.", param=f"items.{n}.price")
+        product = catalog.get_product(scope, price.product, table=table)
         resolved.append(
-            {
-                "id": sortable_id("si"),
-                "price": price["id"],
-                "product": price["product"],
-                "description": price.get("nickname") or product["name"],
-                "quantity": int(entry.get("quantity", 1)),
-                "unitAmount": price["unitAmount"],
-                "currency": price["currency"],
-                "interval": price["recurring"]["interval"],
-                "intervalCount": price["recurring"]["intervalCount"],
-            }
+            SubscriptionItem(
+                id=sortable_id("si"),
+                price=price.id,
+                product=price.product,
+                description=price.description(product),
+                quantity=int(entry.get("quantity", 1)),
+                unit_amount=price.unit_amount,
+                currency=price.currency,
+                interval=price.recurring.interval,
+                interval_count=price.recurring.interval_count,
+            )
         )
-    if len({i["currency"] for i in resolved}) > 1:
+    if len({i.currency for i in resolved}) > 1:
         raise InvalidRequest(
             "All items of a subscription must be in one currency.", param="items", code="currency_mismatch"
         )
-    if len({(i["interval"], i["intervalCount"]) for i in resolved}) > 1:
+    if len({i.cycle for i in resolved}) > 1:
         raise InvalidRequest(
             "All items of a subscription must bill on one interval.", param="items", code="interval_mismatch"
         )
-    if len({i["price"] for i in resolved}) < len(resolved):
+    if len({i.price for i in resolved}) < len(resolved):
         raise InvalidRequest("Each price may appear once; use quantity instead.", param="items")
-    return resolved
+    return tuple(resolved)
 
 
 def resolve_discount(
     scope: Scope, coupon_id: str | None, currency: str, now: datetime, table: Table
-) -> dict[str, Any] | None:
+) -> Discount | None:
     if not coupon_id:
         return None
     coupon = _lookup(lambda: catalog.get_coupon(scope, coupon_id, table=table), "coupon")
-    if coupon.get("currency") and coupon["currency"] != currency:
+    if not coupon.applies_to(currency):
         raise InvalidRequest(
-            f"Coupon '{coupon_id}' is in {coupon['currency']}, the subscription in {currency}.", param="coupon"
+            f"Coupon '{coupon_id}' is in {coupon.currency}, the subscription in {currency}.", param="coupon"
         )
-    snapshot = catalog.coupon_to_wire(coupon, scope)
     end = None
-    if coupon["duration"] == "repeating":
-        end = clock.to_wire(add_months(now, int(coupon["durationInMonths"])))
-    return {"coupon": snapshot, "start": clock.to_wire(now), "end": end}
+    if coupon.duration == "repeating":
+        end = clock.to_wire(add_months(now, int(coupon.duration_in_months or 0)))
+    # The discount keeps the coupon's terms as they are now (its place in the coupon list aside).
+    return Discount(coupon=replace(coupon, created_order=None), start=clock.to_wire(now), end=end)
 
 
-def payment_method_for(scope: Scope, customer: Item, requested: str | None, table: Table) -> Item | None:
-    pm_id = requested or customer.get("defaultPaymentMethod")
+def payment_method_for(scope: Scope, customer: Customer, requested: str | None, table: Table) -> PaymentMethod | None:
+    return _payment_method(scope, customer.id, requested or customer.default_payment_method, table)
+
+
+def _payment_method(scope: Scope, customer_id: str, pm_id: str | None, table: Table) -> PaymentMethod | None:
     if not pm_id:
         return None
-    return _lookup(lambda: paymentmethods.get(scope, customer["id"], pm_id, table=table), "defaultPaymentMethod")
+    return _lookup(lambda: paymentmethods.get(scope, customer_id, pm_id, table=table), "defaultPaymentMethod")
 
 
-def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table) -> Item:
+def check_payment_method(scope: Scope, customer_id: str, pm_id: str | None, table: Table) -> None:
+    """400 unless `pm_id` (when given) is one of the customer's payment methods."""
+    _payment_method(scope, customer_id, pm_id, table)
+
+
+def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table) -> Subscription:
     customer = _lookup(lambda: customers.get(scope, fields["customer"], table=table), "customer")
     items = resolve_items(scope, fields.get("items") or [], table)
-    currency = items[0]["currency"]
-    now = now_for(scope, customer.get("testClock"), table)
+    currency = items[0].currency
+    now = now_for(scope, customer.test_clock, table)
     discount = resolve_discount(scope, fields.get("coupon"), currency, now, table)
     method = payment_method_for(scope, customer, fields.get("defaultPaymentMethod"), table)
-    amount = recurring_amount(items)
     trial_days = fields.get("trialDays")
-    interval, count = items[0]["interval"], items[0]["intervalCount"]
+    interval, count = items[0].cycle
     if trial_days:
         period_end = now + timedelta(days=int(trial_days))
         lines = [
-            invoices.Line(f"Trial period for {i['description']}", 0, i["quantity"], 0, i["price"], now, period_end)
+            invoices.Line(f"Trial period for {i.description}", 0, i.quantity, 0, i.price, now, period_end)
             for i in items
         ]
     else:
         period_end = period_boundary(now, interval, count, 1)
-        if amount > 0 and method is None:
+        if recurring_amount(items) > 0 and method is None:
             raise InvalidRequest(
                 "The customer has no payment method; attach one or pass defaultPaymentMethod.",
                 param="defaultPaymentMethod",
@@ -220,62 +254,45 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
         period_end=period_end,
         now=now,
     )
-    outcome = invoices.charge(draft["amountDue"], method)
-    status = "trialing" if trial_days else ("active" if outcome.paid else "past_due")
-    pk, sk = sub_key(scope, sub_id)
-    subscription: Item = {
-        "pk": pk,
-        "sk": sk,
-        "type": "subscription",
-        "id": sub_id,
-        "customer": customer["id"],
-        "status": status,
-        "items": items,
-        "currency": currency,
-        "discount": discount,
-        "defaultPaymentMethod": fields.get("defaultPaymentMethod"),
-        "billingCycleAnchor": clock.to_wire(period_end if trial_days else now),
-        "currentPeriodStart": clock.to_wire(now),
-        "currentPeriodEnd": clock.to_wire(period_end),
-        "trialStart": clock.to_wire(now) if trial_days else None,
-        "trialEnd": clock.to_wire(period_end) if trial_days else None,
-        "cancelAtPeriodEnd": False,
-        "canceledAt": None,
-        "endedAt": None,
-        "cancellationDetails": None,
-        "latestInvoice": draft["id"],
-        "recurringAmount": amount,
-        "pendingInvoiceItems": [],
-        "testClock": customer.get("testClock"),
-        "createdAt": clock.to_wire(now),
-        "version": 1,
-        "gsi1pk": customers.bundle_partition(scope, customer["id"]),
-        "gsi1sk": f"SUB#{sub_id}",
-        "gsi2pk": scope.key("SUBS"),
-        "gsi2sk": sub_id,
-        **due_keys(scope, sub_id, clock.to_wire(period_end), customer.get("testClock")),
-    }
+    outcome = invoices.charge(draft.amount_due, method)
+    subscription = Subscription(
+        id=sub_id,
+        customer=customer.id,
+        status="trialing" if trial_days else ("active" if outcome.paid else "past_due"),
+        items=items,
+        currency=currency,
+        discount=discount,
+        default_payment_method=fields.get("defaultPaymentMethod"),
+        billing_cycle_anchor=clock.to_wire(period_end if trial_days else now),
+        current_period_start=clock.to_wire(now),
+        current_period_end=clock.to_wire(period_end),
+        trial_start=clock.to_wire(now) if trial_days else None,
+        trial_end=clock.to_wire(period_end) if trial_days else None,
+        cancel_at_period_end=False,
+        canceled_at=None,
+        ended_at=None,
+        cancellation_details=None,
+        latest_invoice=draft.id,
+        pending_invoice_items=(),
+        scheduled_change=None,
+        test_clock=customer.test_clock,
+        created_at=clock.to_wire(now),
+        version=1,
+    )
     created = events.event_item(
-        scope, "subscription.created", to_wire(subscription, scope), request, customer=customer["id"]
+        scope, "subscription.created", to_wire(subscription, scope), request, customer=customer.id
     )
     invoices.commit(
-        scope,
-        table,
-        draft,
-        outcome,
-        now,
-        request,
-        [Put(subscription, condition="attribute_not_exists(pk)"), events.event_op(created)],
+        scope, table, draft, outcome, now, request, [store.insert(scope, subscription), events.event_op(created)]
     )
     return subscription
 
 
-def get(scope: Scope, sub_id: str, *, table: Table) -> Item:
-    pk, sk = sub_key(scope, sub_id)
-    item = table.get(pk, sk)
-    if item is None:
+def get(scope: Scope, sub_id: str, *, table: Table) -> Subscription:
+    found = store.get_subscription(table, scope, sub_id)
+    if found is None:
         raise NotFound(f"No such subscription: '{sub_id}'.", param="id")
-    return item
+    return found
 
 
 def list_subscriptions(
@@ -287,16 +304,14 @@ def list_subscriptions(
     status: str | None = None,
     table: Table,
 ) -> dict[str, Any]:
-    return collection_page(
+    return store.list_page(
         table,
         scope,
-        "SUBS",
-        bundle=(customers.bundle_partition(scope, customer), "SUB#") if customer else None,
+        customer=customer,
+        status=status,
         limit=limit,
         starting_after=starting_after,
-        primary_key=lambda sid: sub_key(scope, sid),
-        to_wire=lambda item: to_wire(item, scope),
-        keep=(lambda item: item["status"] == status) if status else (lambda _: True),
+        to_wire=lambda sub: to_wire(sub, scope),
     )
 
 
@@ -312,55 +327,50 @@ def cancel(
     invoice_now: bool = False,
     cancellation_details: Mapping[str, Any] | None = None,
     table: Table,
-) -> Item:
+) -> Subscription:
     """Ends the subscription now. `prorate` credits the unused time and `invoice_now` bills the
     pending items; either issues a final invoice at once when there is something on it.
     `cancellation_details` ({reason, comment}) records why, as the portal's survey asks."""
     sub = get(scope, sub_id, table=table)
-    if sub["status"] == "canceled":
+    if sub.canceled:
         raise InvalidRequest("The subscription is already canceled.", param="id", code="subscription_canceled")
-    now = now_for(scope, sub.get("testClock"), table)
+    now = now_for(scope, sub.test_clock, table)
     lines: list[invoices.Line] = []
     if invoice_now:
-        lines += pending_to_lines(sub.get("pendingInvoiceItems") or [])
-    if prorate and sub["status"] != "trialing":
-        start, end = clock.from_wire(sub["currentPeriodStart"]), clock.from_wire(sub["currentPeriodEnd"])
-        lines += proration_lines(proration.prorate(proration_items(sub["items"]), [], start, end, now))
-    after = {k: v for k, v in sub.items() if k not in ("duePk", "dueSk")}
-    after.update(
+        lines += pending_to_lines(sub.pending_invoice_items)
+    if prorate and sub.status != "trialing":
+        start, end = clock.from_wire(sub.current_period_start), clock.from_wire(sub.current_period_end)
+        lines += proration_lines(proration.prorate(proration_items(sub.items), [], start, end, now))
+    after = replace(
+        sub,
         status="canceled",
-        cancelAtPeriodEnd=False,
-        canceledAt=sub.get("canceledAt") or clock.to_wire(now),
-        endedAt=clock.to_wire(now),
-        version=sub["version"] + 1,
+        cancel_at_period_end=False,
+        canceled_at=sub.canceled_at or clock.to_wire(now),
+        ended_at=clock.to_wire(now),
+        scheduled_change=None,
+        cancellation_details=(
+            dict(cancellation_details) if cancellation_details is not None else sub.cancellation_details
+        ),
+        version=sub.version + 1,
     )
-    if sub.get("scheduledChange"):
-        after["scheduledChange"] = None
-    if cancellation_details is not None:
-        after["cancellationDetails"] = dict(cancellation_details)
     if not lines:
         ops = change_ops(scope, sub, after, "subscription.deleted", request)
         UnitOfWork(table, request, conflict_message=SUBSCRIPTION_CHANGED).add(*ops).commit()
         return after
-    customer = customers.get(scope, sub["customer"], table=table)
-    method = payment_method_for(scope, customer, sub.get("defaultPaymentMethod"), table)
-    draft = draft_invoice(
-        scope, sub, customer, lines, discount=sub.get("discount"), period=(now, now), now=now, table=table
-    )
+    customer = customers.get(scope, sub.customer, table=table)
+    method = payment_method_for(scope, customer, sub.default_payment_method, table)
+    draft = draft_invoice(scope, sub, customer, lines, discount=sub.discount, period=(now, now), now=now, table=table)
     # Before the event is made from it: the event says what the subscription is, final invoice included.
-    after.update(pendingInvoiceItems=[], latestInvoice=draft["id"])
+    after = replace(after, pending_invoice_items=(), latest_invoice=draft.id)
     ops = change_ops(scope, sub, after, "subscription.deleted", request)
-    invoices.commit(scope, table, draft, invoices.charge(draft["amountDue"], method), now, request, ops)
+    invoices.commit(scope, table, draft, invoices.charge(draft.amount_due, method), now, request, ops)
     return after
 
 
-def period_after(anchor: datetime, end: datetime, items: Sequence[Mapping[str, Any]]) -> tuple[datetime, datetime]:
+def period_after(anchor: datetime, end: datetime, items: Sequence[SubscriptionItem]) -> tuple[datetime, datetime]:
     """The period that follows one ending at `end`, counted from the billing-cycle anchor."""
-    interval, count = items[0]["interval"], items[0]["intervalCount"]
+    interval, count = items[0].cycle
     n = 1
     while proration.period_boundary(anchor, interval, count, n) <= end:
         n += 1
     return end, proration.period_boundary(anchor, interval, count, n)
-
-
-# ------------------------------------------------------------------ changes scheduled at period end

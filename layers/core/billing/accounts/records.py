@@ -1,0 +1,70 @@
+"""The merchant's stored objects: the account, its secret API keys and its branding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from billing.kernel.scope import Mode
+
+DEFAULT_CURRENCY = "usd"
+DEFAULT_SESSION_MINUTES = 30
+DEFAULT_ACCENT = "#635BFF"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Account:
+    """The merchant: the seller shown on invoices, and its defaults for the portal."""
+
+    id: str
+    name: str
+    legal_name: str | None = None
+    country: str | None = None
+    address: dict[str, Any] | None = None
+    tax_id: str | None = None
+    default_currency: str = DEFAULT_CURRENCY
+    default_session_minutes: int = DEFAULT_SESSION_MINUTES
+    created_at: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiKey:
+    """One secret key: only its SHA-256, mode, prefix and last 4 characters are kept."""
+
+    id: str
+    account_id: str
+    mode: Mode
+    key_hash: str
+    prefix: str
+    last4: str
+    created_at: str
+    revoked_at: str | None = None
+
+    @property
+    def display(self) -> str:
+        """What a merchant sees of the key: `sk_test_…abcd`."""
+        return f"{self.prefix}…{self.last4}"
+
+    @property
+    def revoked(self) -> bool:
+        return bool(self.revoked_at)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Branding:
+    """The brand the portal and invoice PDFs wear; `Branding()` is the look of an account that has
+    written none (version 0: not stored)."""
+
+    logo: str | None = None  # a data URI (see billing.accounts.branding)
+    accent_color: str = DEFAULT_ACCENT
+    support_url: str | None = None
+    privacy_url: str | None = None
+    terms_url: str | None = None
+    portal_domain: str | None = None
+    updated_at: str | None = None
+    version: int = 0
+
+    @property
+    def stored(self) -> bool:
+        return self.version > 0

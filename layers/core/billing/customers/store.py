@@ -1,0 +1,210 @@
+"""Where customers and test clocks are kept: their keys, indexes, item layouts and writes.
+
+Customer: pk `<scope>#CUST#<cust>`, sk `CUSTOMER` (versioned); gsi1 `<scope>#CUST#<cust>#ALL` /
+`0CUSTOMER` (the customer's bundle: with its payment methods, subscriptions and invoices);
+gsi2 `<scope>#CUSTOMERS` / id (the list). Tax IDs are few and change with the customer, so
+they live on the customer item; its credit is one `credit_<currency>` attribute per currency,
+changed by `ADD` only (`credit_update`), never with the customer's version.
+
+Test clock: pk `<scope>#CLOCK#<clock>`, sk `TESTCLOCK` (versioned).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from billing.customers.records import Customer, TaxId, TestClock
+from billing.kernel.scope import Scope
+from billing.store.listing import page
+from billing.store.repository import Item, Put, Table, Update, stored_as, versioned_put_op, versioned_set
+
+CUSTOMER_SK = "CUSTOMER"
+BUNDLE_SK = "0CUSTOMER"
+CREDIT_PREFIX = "credit_"
+TEST_CLOCK_SK = "TESTCLOCK"
+
+
+# ------------------------------------------------------------------ customers
+def customer_key(scope: Scope, customer_id: str) -> tuple[str, str]:
+    return scope.key("CUST", customer_id), CUSTOMER_SK
+
+
+def bundle_partition(scope: Scope, customer_id: str) -> str:
+    """The gsi1 partition of a customer's bundle (its payment methods, subscriptions, invoices)."""
+    return scope.key("CUST", customer_id, "ALL")
+
+
+def credit_attribute(currency: str) -> str:
+    return f"{CREDIT_PREFIX}{currency}"
+
+
+def _tax_id_to_stored(tax_id: TaxId) -> dict[str, Any]:
+    return {
+        "id": tax_id.id,
+        "type": tax_id.type,
+        "value": tax_id.value,
+        "country": tax_id.country,
+        "createdAt": tax_id.created_at,
+    }
+
+
+def _tax_id_from_stored(stored: dict[str, Any]) -> TaxId:
+    return TaxId(
+        id=stored["id"],
+        type=stored["type"],
+        value=stored["value"],
+        country=stored["country"],
+        created_at=stored["createdAt"],
+    )
+
+
+def customer_to_item(scope: Scope, customer: Customer) -> Item:
+    pk, sk = customer_key(scope, customer.id)
+    item: Item = {
+        "pk": pk,
+        "sk": sk,
+        "type": "customer",
+        "id": customer.id,
+        "email": customer.email,
+        "name": customer.name,
+        "phone": customer.phone,
+        "address": customer.address,
+        "metadata": customer.metadata,
+        "testClock": customer.test_clock,
+        "defaultPaymentMethod": customer.default_payment_method,
+        "taxIds": [_tax_id_to_stored(t) for t in customer.tax_ids],
+        "createdAt": customer.created_at,
+        "version": customer.version,
+        "gsi1pk": bundle_partition(scope, customer.id),
+        "gsi1sk": BUNDLE_SK,
+        "gsi2pk": scope.key("CUSTOMERS"),
+        "gsi2sk": customer.id,
+    }
+    item.update({credit_attribute(currency): amount for currency, amount in customer.credit.items()})
+    return item
+
+
+def customer_from_item(item: Item) -> Customer:
+    return Customer(
+        id=item["id"],
+        email=item.get("email"),
+        name=item.get("name"),
+        phone=item.get("phone"),
+        address=item.get("address"),
+        metadata=item.get("metadata") or {},
+        test_clock=item.get("testClock"),
+        default_payment_method=item.get("defaultPaymentMethod"),
+        tax_ids=tuple(_tax_id_from_stored(t) for t in item.get("taxIds") or []),
+        credit={
+            name.removeprefix(CREDIT_PREFIX): int(value)
+            for name, value in item.items()
+            if name.startswith(CREDIT_PREFIX) and value is not None
+        },
+        created_at=item["createdAt"],
+        version=int(item["version"]),
+    )
+
+
+def get_customer(table: Table, scope: Scope, customer_id: str) -> Customer | None:
+    item = table.get(*customer_key(scope, customer_id))
+    return customer_from_item(item) if item is not None else None
+
+
+def insert_customer(scope: Scope, customer: Customer) -> Put:
+    return Put(customer_to_item(scope, customer), condition="attribute_not_exists(pk)")
+
+
+def update_customer(scope: Scope, before: Customer, after: Customer) -> Update:
+    """`SET` of the attributes `after` changes and the next version, only over the version
+    `before` was read at (no lost updates). The credit is not the version's: leave it alone."""
+    if after.id != before.id or after.credit != before.credit:
+        raise ValueError("update_customer changes neither the customer's ID nor its credit")
+    old, new = customer_to_item(scope, before), customer_to_item(scope, after)
+    changes = {name: value for name, value in new.items() if name != "version" and old.get(name) != value}
+    pk, sk = customer_key(scope, before.id)
+    return Update(pk, sk, **versioned_set(changes, before.version))
+
+
+def credit_update(scope: Scope, customer_id: str, currency: str, delta: int) -> Update | None:
+    """`delta` added to the customer's credit in `currency`; a negative delta (credit spent) only
+    when the credit covers it, so two invoices can never spend the same credit."""
+    if delta == 0:
+        return None
+    pk, sk = customer_key(scope, customer_id)
+    names = {"#c": credit_attribute(currency)}
+    condition = "attribute_exists(pk)"
+    values: dict[str, Any] = {":delta": delta}
+    if delta < 0:
+        condition += " AND #c >= :spent"
+        values[":spent"] = -delta
+    return Update(pk, sk, "ADD #c :delta", condition, names, values)
+
+
+def customer_page(
+    table: Table,
+    scope: Scope,
+    *,
+    limit: int,
+    starting_after: str | None,
+    to_wire: Callable[[Customer], dict[str, Any]],
+    keep: Callable[[Customer], bool] = lambda _: True,
+) -> dict[str, Any]:
+    """One page of the account's customers, newest first (gsi2)."""
+    return page(
+        table,
+        index="gsi2",
+        partition=scope.key("CUSTOMERS"),
+        limit=limit,
+        starting_after=starting_after,
+        primary_key=lambda customer_id: customer_key(scope, customer_id),
+        to_wire=lambda item: to_wire(customer_from_item(item)),
+        keep=lambda item: keep(customer_from_item(item)),
+    )
+
+
+# ------------------------------------------------------------------ test clocks
+def clock_key(scope: Scope, clock_id: str) -> tuple[str, str]:
+    return scope.key("CLOCK", clock_id), TEST_CLOCK_SK
+
+
+def clock_to_item(scope: Scope, test_clock: TestClock) -> Item:
+    pk, sk = clock_key(scope, test_clock.id)
+    return {
+        "pk": pk,
+        "sk": sk,
+        "type": "test_clock",
+        "id": test_clock.id,
+        "name": test_clock.name,
+        "frozenTime": test_clock.frozen_time,
+        "status": test_clock.status,
+        "createdAt": test_clock.created_at,
+        "version": test_clock.version,
+    }
+
+
+def clock_from_item(item: Item) -> TestClock:
+    return TestClock(
+        id=item["id"],
+        name=item.get("name"),
+        frozen_time=item["frozenTime"],
+        status=item.get("status", "ready"),
+        created_at=item["createdAt"],
+        version=int(item["version"]),
+    )
+
+
+def get_test_clock(table: Table, scope: Scope, clock_id: str) -> TestClock | None:
+    item = table.get(*clock_key(scope, clock_id))
+    return clock_from_item(item) if item is not None else None
+
+
+def create_test_clock(table: Table, scope: Scope, test_clock: TestClock) -> None:
+    """The new clock, written on its own (no event goes with it)."""
+    item = clock_to_item(scope, test_clock)
+    table.put(item, condition="attribute_not_exists(pk)", already=stored_as(item))
+
+
+def replace_test_clock(scope: Scope, after: TestClock, expected_version: int) -> Put:
+    """The clock written whole, only over the version it was read at."""
+    return versioned_put_op(clock_to_item(scope, after), expected_version)

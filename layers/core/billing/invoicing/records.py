@@ -1,0 +1,96 @@
+"""An invoice as the billing core holds it: its lines, the state of its collection, and the
+figures its lines add up to (computed here, and only here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+InvoiceStatus = Literal["draft", "open", "paid", "void", "uncollectible"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvoiceLine:
+    id: str
+    description: str
+    amount: int  # negative for a credit (unused time)
+    quantity: int
+    unit_amount: int | None
+    price: str | None
+    period_start: str
+    period_end: str
+    proration: bool
+    discount_amount: int
+    tax_amount: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentError:
+    """Why the last charge of an invoice failed (the test processor's code and message)."""
+
+    code: str | None
+    message: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Invoice:
+    id: str
+    number: str | None  # given at finalization
+    customer: str
+    subscription: str | None
+    status: InvoiceStatus
+    currency: str
+    lines: tuple[InvoiceLine, ...]
+    discount_name: str | None
+    tax_name: str | None
+    tax_inclusive: bool
+    reverse_charge_note: str | None
+    applied_credit: int  # the customer's credit this invoice used
+    amount_paid: int
+    amount_remaining: int
+    period_start: str
+    period_end: str
+    created_at: str
+    finalized_at: str | None
+    paid_at: str | None
+    attempt_count: int
+    last_payment_error: PaymentError | None
+    seller: dict[str, Any]  # the account as it stood when the invoice was made
+    customer_details: dict[str, Any]  # the customer as it stood (name, email, address, tax IDs)
+    version: int
+
+    @property
+    def subtotal(self) -> int:
+        return sum(line.amount for line in self.lines)
+
+    @property
+    def discount(self) -> int:
+        return sum(line.discount_amount for line in self.lines)
+
+    @property
+    def tax(self) -> int:
+        return sum(line.tax_amount for line in self.lines)
+
+    @property
+    def total(self) -> int:
+        """The lines after discounts, with the tax on top unless the prices include it."""
+        return self.subtotal - self.discount + (0 if self.tax_inclusive else self.tax)
+
+    @property
+    def amount_before_credit(self) -> int:
+        """What the invoice charges before the customer's credit (a negative total charges nothing)."""
+        return max(self.total, 0)
+
+    @property
+    def amount_due(self) -> int:
+        return self.amount_before_credit - self.applied_credit
+
+    @property
+    def credited_to_customer(self) -> int:
+        """What a negative total leaves to the customer's credit."""
+        return max(-self.total, 0)
+
+    @property
+    def credit_change(self) -> int:
+        """The change this invoice makes to the customer's credit in its currency."""
+        return self.credited_to_customer - self.applied_credit

@@ -1,0 +1,263 @@
+"""Where portal sessions and portal configurations are kept: their keys, indexes, item layouts
+and writes.
+
+Session: pk `PSESS#<bps>`, sk `PORTAL_SESSION`. Keyed by its ID alone (the portal learns nothing
+but the ID from the URL); it names its account and mode. `expiresAt` (epoch seconds) is the
+TTL attribute. `usedAt`, `cookieHash` and `revokedAt` exist only once set: the exchange and the
+revocation are conditional on their absence.
+
+Configuration: pk `<scope>#PCONF#<bpc>`, sk `PORTAL_CONFIGURATION` (versioned); gsi2
+`<scope>#PCONFS` / `<bpc>` (the list, newest first; the default's sort key is `bpc_`, so it is
+listed last).
+
+The customer's view is read from the customer's bundle (gsi1, see `billing.customers.store`),
+each item decoded by the store of its area.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from billing.customers import store as customer_store
+from billing.invoicing import store as invoice_store
+from billing.kernel.scope import Scope
+from billing.payments import store as payment_store
+from billing.portal.records import CustomerView, Flow, PortalConfiguration, PortalSession, default_id
+from billing.store.listing import page
+from billing.store.repository import Item, Put, Table, Update, holds, versioned_set
+from billing.subscriptions import store as subscription_store
+
+SESSION_SK = "PORTAL_SESSION"
+SESSION_PREFIX = "PSESS"
+CONFIGURATION_SK = "PORTAL_CONFIGURATION"
+
+
+# ------------------------------------------------------------------ sessions
+def session_key(session_id: str) -> tuple[str, str]:
+    return f"{SESSION_PREFIX}#{session_id}", SESSION_SK
+
+
+def _flow_to_stored(flow: Flow | None) -> dict[str, Any] | None:
+    return None if flow is None else {"type": flow.type, "subscription": flow.subscription}
+
+
+def _flow_from_stored(stored: Mapping[str, Any] | None) -> Flow | None:
+    return None if not stored else Flow(type=stored["type"], subscription=stored.get("subscription"))
+
+
+def session_to_item(session: PortalSession) -> Item:
+    pk, sk = session_key(session.id)
+    item: Item = {
+        "pk": pk,
+        "sk": sk,
+        "type": "portal_session",
+        "id": session.id,
+        "account": session.account,
+        "mode": session.mode,
+        "customer": session.customer,
+        "configuration": session.configuration,
+        "branding": session.branding,
+        "merchantName": session.merchant_name,
+        "returnUrl": session.return_url,
+        "locale": session.locale,
+        "flow": _flow_to_stored(session.flow),
+        "secretHash": session.secret_hash,
+        "createdAt": session.created_at,
+        "expiresAt": session.expires_at,
+    }
+    # Absent until set (the exchange and the revocation are conditional on their absence).
+    for name, value in (
+        ("usedAt", session.used_at),
+        ("cookieHash", session.cookie_hash),
+        ("revokedAt", session.revoked_at),
+    ):
+        if value is not None:
+            item[name] = value
+    return item
+
+
+def session_from_item(item: Mapping[str, Any]) -> PortalSession:
+    return PortalSession(
+        id=item["id"],
+        account=item["account"],
+        mode=item["mode"],
+        customer=item["customer"],
+        configuration=item["configuration"],
+        branding=item.get("branding") or {},
+        merchant_name=item.get("merchantName"),
+        return_url=item["returnUrl"],
+        locale=item["locale"],
+        flow=_flow_from_stored(item.get("flow")),
+        secret_hash=item["secretHash"],
+        created_at=item["createdAt"],
+        expires_at=int(item["expiresAt"]),
+        used_at=item.get("usedAt"),
+        cookie_hash=item.get("cookieHash"),
+        revoked_at=item.get("revokedAt"),
+    )
+
+
+def get_session(table: Table, session_id: str) -> PortalSession | None:
+    item = table.get(*session_key(session_id))
+    return session_from_item(item) if item is not None else None
+
+
+def insert_session(session: PortalSession) -> Put:
+    return Put(session_to_item(session), condition="attribute_not_exists(pk)")
+
+
+def spend_link(
+    table: Table,
+    session_id: str,
+    *,
+    secret_hash: str,
+    cookie_hash: str,
+    used_at: str,
+    now: int,
+    domain: str | None,
+) -> PortalSession:
+    """The link's exchange, as one conditional update: the secret matches, the link is unused,
+    not revoked and not expired at `now` (epoch seconds), and, given a `domain`, the session's
+    brand is served on it. It stores `used_at` and the cookie's hash; a failed condition is a
+    Conflict."""
+    pk, sk = session_key(session_id)
+    condition = (
+        "attribute_exists(pk) AND secretHash = :secret AND attribute_not_exists(usedAt)"
+        " AND attribute_not_exists(revokedAt) AND expiresAt > :epoch"
+    )
+    values: dict[str, Any] = {":now": used_at, ":cookie": cookie_hash, ":secret": secret_hash, ":epoch": now}
+    names = None
+    if domain is not None:
+        condition += " AND #branding.#domain = :host"
+        names, values[":host"] = {"#branding": "branding", "#domain": "portalDomain"}, domain
+    item = table.update(
+        pk,
+        sk,
+        expression="SET usedAt = :now, cookieHash = :cookie",
+        condition=condition,
+        names=names,
+        values=values,
+        already=holds({"cookieHash": cookie_hash}),  # this request's own token: spent by it
+    )
+    return session_from_item(item)
+
+
+def revoke_session(table: Table, session_id: str, *, revoked_at: str, conflict_message: str) -> PortalSession:
+    """`revoked_at` set once; revoked by this request or another, it is done."""
+    pk, sk = session_key(session_id)
+    item = table.update(
+        pk,
+        sk,
+        expression="SET revokedAt = :now",
+        condition="attribute_not_exists(revokedAt)",
+        values={":now": revoked_at},
+        conflict_message=conflict_message,
+        already=lambda stored: bool(stored.get("revokedAt")),
+    )
+    return session_from_item(item)
+
+
+# ------------------------------------------------------------------ configurations
+def configuration_key(scope: Scope, configuration_id: str) -> tuple[str, str]:
+    return scope.key("PCONF", configuration_id), CONFIGURATION_SK
+
+
+def list_sort_key(scope: Scope, configuration_id: str) -> str:
+    """Time-sortable IDs sort as themselves; the default (whose ID is not) sorts before them all."""
+    return "bpc_" if configuration_id == default_id(scope) else configuration_id
+
+
+def configuration_to_item(scope: Scope, configuration: PortalConfiguration) -> Item:
+    pk, sk = configuration_key(scope, configuration.id)
+    return {
+        "pk": pk,
+        "sk": sk,
+        "type": "portal_configuration",
+        "id": configuration.id,
+        "isDefault": configuration.is_default,
+        "name": configuration.name,
+        "businessProfile": configuration.business_profile,
+        "features": configuration.features,
+        "metadata": configuration.metadata,
+        "createdAt": configuration.created_at,
+        "updatedAt": configuration.updated_at,
+        "version": configuration.version,
+        "gsi2pk": scope.key("PCONFS"),
+        "gsi2sk": list_sort_key(scope, configuration.id),
+    }
+
+
+def configuration_from_item(item: Mapping[str, Any]) -> PortalConfiguration:
+    return PortalConfiguration(
+        id=item["id"],
+        is_default=bool(item["isDefault"]),
+        name=item.get("name"),
+        business_profile=item["businessProfile"],
+        features=item["features"],
+        metadata=dict(item.get("metadata") or {}),
+        created_at=item["createdAt"],
+        updated_at=item["updatedAt"],
+        version=int(item["version"]),
+    )
+
+
+def get_configuration(table: Table, scope: Scope, configuration_id: str) -> PortalConfiguration | None:
+    item = table.get(*configuration_key(scope, configuration_id))
+    return configuration_from_item(item) if item is not None else None
+
+
+def insert_configuration(scope: Scope, configuration: PortalConfiguration) -> Put:
+    return Put(configuration_to_item(scope, configuration), condition="attribute_not_exists(pk)")
+
+
+def update_configuration(scope: Scope, before: PortalConfiguration, after: PortalConfiguration) -> Update:
+    """`SET` of the attributes `after` changes and the next version, only over the version
+    `before` was read at (no lost updates)."""
+    if after.id != before.id:
+        raise ValueError("update_configuration does not change the configuration's ID")
+    old, new = configuration_to_item(scope, before), configuration_to_item(scope, after)
+    changes = {name: value for name, value in new.items() if name != "version" and old.get(name) != value}
+    pk, sk = configuration_key(scope, before.id)
+    return Update(pk, sk, **versioned_set(changes, before.version))
+
+
+def configuration_page(
+    table: Table,
+    scope: Scope,
+    *,
+    limit: int,
+    starting_after: str | None,
+    to_wire: Callable[[PortalConfiguration], dict[str, Any]],
+) -> dict[str, Any]:
+    """Newest first, then the default once it exists."""
+    return page(
+        table,
+        index="gsi2",
+        partition=scope.key("PCONFS"),
+        limit=limit,
+        starting_after=starting_after,
+        primary_key=lambda configuration_id: configuration_key(scope, configuration_id),
+        to_wire=lambda item: to_wire(configuration_from_item(item)),
+        sort_key=lambda configuration_id: list_sort_key(scope, configuration_id),
+    )
+
+
+# ------------------------------------------------------------------ the customer's view
+def customer_view(table: Table, scope: Scope, customer_id: str) -> CustomerView | None:
+    """Everything of one customer in one index partition (gsi1), read page after page; None
+    when there is no such customer."""
+    items = table.query_all(customer_store.bundle_partition(scope, customer_id), index="gsi1")
+    found = next((item for item in items if item["gsi1sk"] == customer_store.BUNDLE_SK), None)
+    if found is None:
+        return None
+
+    def newest_first(prefix: str) -> list[Item]:
+        return sorted((i for i in items if i["gsi1sk"].startswith(prefix)), key=lambda i: i["id"], reverse=True)
+
+    return CustomerView(
+        customer=customer_store.customer_from_item(found),
+        payment_methods=tuple(payment_store.from_item(i) for i in newest_first(payment_store.PREFIX)),
+        subscriptions=tuple(subscription_store.from_item(i) for i in newest_first(subscription_store.BUNDLE_PREFIX)),
+        invoices=tuple(invoice_store.from_item(i) for i in newest_first(invoice_store.BUNDLE_PREFIX)),
+    )

@@ -1,0 +1,253 @@
+"""Where subscriptions are kept.
+
+Item: pk `<scope>#SUB#<sub>`, sk `SUBSCRIPTION` (versioned); gsi1 `<scope>#CUST#<cust>#ALL` /
+`SUB#<sub>` (the customer's bundle); gsi2 `<scope>#SUBS` / id; due `DUE#<n>` (or
+`CLOCK#<clock>` under a test clock) / `<currentPeriodEnd>#<scope>#<sub>` while the clock has
+work to do on it (until it is canceled). `recurringAmount` is stored for readers of the raw
+bundle; it is always the items' amount.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from billing.catalog.store import discount_from_stored, discount_to_stored
+from billing.customers.store import bundle_partition
+from billing.kernel import clock
+from billing.kernel.scope import Scope
+from billing.store.listing import collection_page
+from billing.store.repository import Item, Put, Table, versioned_put_op
+from billing.subscriptions.records import PendingItem, ScheduledChange, Subscription, SubscriptionItem
+
+BUNDLE_PREFIX = "SUB#"  # a subscription's sort key in its customer's bundle (gsi1)
+DUE_SHARDS = 8
+DUE_INDEX = "due"
+
+
+# ------------------------------------------------------------------ keys
+def sub_key(scope: Scope, sub_id: str) -> tuple[str, str]:
+    return scope.key("SUB", sub_id), "SUBSCRIPTION"
+
+
+def due_partitions() -> list[str]:
+    """The partitions the scheduled clock runs: every subscription not under a test clock."""
+    return [f"DUE#{shard}" for shard in range(DUE_SHARDS)]
+
+
+def clock_due_partition(clock_id: str) -> str:
+    """The partition of the work of the subscriptions under a test clock."""
+    return f"CLOCK#{clock_id}"
+
+
+def due_keys(scope: Scope, sub_id: str, due_at: str, test_clock: str | None) -> dict[str, str]:
+    shard = clock_due_partition(test_clock) if test_clock else f"DUE#{zlib.crc32(sub_id.encode()) % DUE_SHARDS}"
+    return {"duePk": shard, "dueSk": f"{due_at}#{scope.key('SUB', sub_id)}"}
+
+
+# ------------------------------------------------------------------ items
+def _item_from_stored(stored: Mapping[str, Any]) -> SubscriptionItem:
+    return SubscriptionItem(
+        id=stored["id"],
+        price=stored["price"],
+        product=stored["product"],
+        description=stored["description"],
+        quantity=int(stored["quantity"]),
+        unit_amount=int(stored["unitAmount"]),
+        currency=stored["currency"],
+        interval=stored["interval"],
+        interval_count=int(stored["intervalCount"]),
+    )
+
+
+def _item_to_stored(item: SubscriptionItem) -> dict[str, Any]:
+    """A subscription item as stored (and as the wire shows it)."""
+    return {
+        "id": item.id,
+        "price": item.price,
+        "product": item.product,
+        "description": item.description,
+        "quantity": item.quantity,
+        "unitAmount": item.unit_amount,
+        "currency": item.currency,
+        "interval": item.interval,
+        "intervalCount": item.interval_count,
+    }
+
+
+def _pending_from_stored(stored: Mapping[str, Any]) -> PendingItem:
+    return PendingItem(
+        id=stored["id"],
+        description=stored["description"],
+        amount=int(stored["amount"]),
+        quantity=int(stored["quantity"]),
+        price=stored.get("price"),
+        period_start=stored["periodStart"],
+        period_end=stored["periodEnd"],
+    )
+
+
+def _pending_to_stored(pending: PendingItem) -> dict[str, Any]:
+    return {
+        "id": pending.id,
+        "description": pending.description,
+        "amount": pending.amount,
+        "quantity": pending.quantity,
+        "price": pending.price,
+        "periodStart": pending.period_start,
+        "periodEnd": pending.period_end,
+    }
+
+
+def _scheduled_to_stored(change: ScheduledChange) -> dict[str, Any]:
+    """A scheduled change as stored (and as the wire shows it)."""
+    return {"items": [_item_to_stored(i) for i in change.items], "at": change.at}
+
+
+def _scheduled_from_stored(stored: Mapping[str, Any] | None) -> ScheduledChange | None:
+    if not stored:
+        return None
+    return ScheduledChange(items=tuple(_item_from_stored(i) for i in stored["items"]), at=stored["at"])
+
+
+# ------------------------------------------------------------------ the subscription
+def from_item(item: Mapping[str, Any]) -> Subscription:
+    discount = item.get("discount")
+    return Subscription(
+        id=item["id"],
+        customer=item["customer"],
+        status=item["status"],
+        items=tuple(_item_from_stored(i) for i in item["items"]),
+        currency=item["currency"],
+        discount=discount_from_stored(discount) if discount else None,
+        default_payment_method=item.get("defaultPaymentMethod"),
+        billing_cycle_anchor=item["billingCycleAnchor"],
+        current_period_start=item["currentPeriodStart"],
+        current_period_end=item["currentPeriodEnd"],
+        trial_start=item.get("trialStart"),
+        trial_end=item.get("trialEnd"),
+        cancel_at_period_end=bool(item.get("cancelAtPeriodEnd")),
+        canceled_at=item.get("canceledAt"),
+        ended_at=item.get("endedAt"),
+        cancellation_details=item.get("cancellationDetails"),
+        latest_invoice=item.get("latestInvoice"),
+        pending_invoice_items=tuple(_pending_from_stored(p) for p in item.get("pendingInvoiceItems") or []),
+        scheduled_change=_scheduled_from_stored(item.get("scheduledChange")),
+        test_clock=item.get("testClock"),
+        created_at=item["createdAt"],
+        version=int(item["version"]),
+    )
+
+
+def to_item(scope: Scope, sub: Subscription) -> Item:
+    """The stored item: the due index attributes only while the clock has work to do on it;
+    `scheduledChange` only while one is kept (a subscription never scheduled has none)."""
+    pk, sk = sub_key(scope, sub.id)
+    item: Item = {
+        "pk": pk,
+        "sk": sk,
+        "type": "subscription",
+        "id": sub.id,
+        "customer": sub.customer,
+        "status": sub.status,
+        "items": [_item_to_stored(i) for i in sub.items],
+        "currency": sub.currency,
+        "discount": discount_to_stored(sub.discount, scope) if sub.discount else None,
+        "defaultPaymentMethod": sub.default_payment_method,
+        "billingCycleAnchor": sub.billing_cycle_anchor,
+        "currentPeriodStart": sub.current_period_start,
+        "currentPeriodEnd": sub.current_period_end,
+        "trialStart": sub.trial_start,
+        "trialEnd": sub.trial_end,
+        "cancelAtPeriodEnd": sub.cancel_at_period_end,
+        "canceledAt": sub.canceled_at,
+        "endedAt": sub.ended_at,
+        "cancellationDetails": sub.cancellation_details,
+        "latestInvoice": sub.latest_invoice,
+        "recurringAmount": sub.recurring_amount,
+        "pendingInvoiceItems": [_pending_to_stored(p) for p in sub.pending_invoice_items],
+        "testClock": sub.test_clock,
+        "createdAt": sub.created_at,
+        "version": sub.version,
+        "gsi1pk": bundle_partition(scope, sub.customer),
+        "gsi1sk": f"{BUNDLE_PREFIX}{sub.id}",
+        "gsi2pk": scope.key("SUBS"),
+        "gsi2sk": sub.id,
+    }
+    if sub.scheduled_change is not None:
+        item["scheduledChange"] = _scheduled_to_stored(sub.scheduled_change)
+    if sub.due_at is not None:
+        item.update(due_keys(scope, sub.id, sub.due_at, sub.test_clock))
+    return item
+
+
+# ------------------------------------------------------------------ reads
+def get_subscription(table: Table, scope: Scope, sub_id: str) -> Subscription | None:
+    item = table.get(*sub_key(scope, sub_id))
+    return from_item(item) if item is not None else None
+
+
+def list_page(
+    table: Table,
+    scope: Scope,
+    *,
+    customer: str | None,
+    status: str | None,
+    limit: int,
+    starting_after: str | None,
+    to_wire: Callable[[Subscription], dict[str, Any]],
+) -> dict[str, Any]:
+    """A page of the account's subscriptions (or of one customer's), newest first."""
+    return collection_page(
+        table,
+        scope,
+        "SUBS",
+        bundle=(bundle_partition(scope, customer), BUNDLE_PREFIX) if customer else None,
+        limit=limit,
+        starting_after=starting_after,
+        primary_key=lambda sub_id: sub_key(scope, sub_id),
+        to_wire=lambda item: to_wire(from_item(item)),
+        keep=(lambda item: item["status"] == status) if status else (lambda _: True),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A subscription the clock has work to do on, as the due index names it."""
+
+    key: str  # its due sort key: the same work seen twice in one run is done once
+    scope: Scope
+    sub_id: str
+
+
+def parse_due(due_sk: str) -> tuple[Scope, str]:
+    """`<time>#ACCT#<acct>#<mode>#SUB#<sub>` → (scope, sub)."""
+    _, _, rest = due_sk.partition("#")
+    parts = rest.split("#")
+    return Scope(parts[1], "live" if parts[2] == "live" else "test"), parts[4]
+
+
+def due_by(table: Table, partition: str, now: datetime, *, limit: int) -> list[Due]:
+    """The first `limit` pieces of work of `partition` due at or before `now`, earliest first."""
+    keys, _ = table.query(partition, index=DUE_INDEX, upto=f"{clock.to_wire(now)}#~", limit=limit)
+    return [Due(key["dueSk"], *parse_due(key["dueSk"])) for key in keys]
+
+
+# ------------------------------------------------------------------ writes
+def has_charging_subscription(table: Table, scope: Scope, customer_id: str) -> bool:
+    """Whether one of the customer's subscriptions will charge it (live and not free): one query
+    of the subscriptions in the customer's bundle."""
+    items, _ = table.query(bundle_partition(scope, customer_id), index="gsi1", prefix=BUNDLE_PREFIX)
+    return any(sub.charges for sub in map(from_item, items))
+
+
+def insert(scope: Scope, sub: Subscription) -> Put:
+    return Put(to_item(scope, sub), condition="attribute_not_exists(pk)")
+
+
+def replace(scope: Scope, after: Subscription, expected_version: int) -> Put:
+    """`after` written whole, only over the version it was read at (no lost updates)."""
+    return versioned_put_op(to_item(scope, after), expected_version)

@@ -1,0 +1,83 @@
+"""The outbox's service without I/O: the event of a change as it is written, and the audit
+entry read from it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from billing.events import auditlog, events, store
+from billing.kernel import clock
+from billing.kernel.errors import NotFound
+from billing.kernel.scope import RequestInfo, Scope
+from tests.unit.events.test_store import portal_item
+
+SCOPE = Scope("acct_1", "test")
+PORTAL = RequestInfo(source="portal", request_id="req_1", session="ps_1", ip="203.0.113.9", user_agent="UA")
+
+
+def test_a_portal_change_is_written_as_the_audited_event_item_of_its_customer() -> None:
+    made = events.event_item(
+        SCOPE,
+        "customer.updated",
+        {"id": "cust_1", "object": "customer", "name": "B", "email": "x"},
+        PORTAL,
+        previous={"name": "A"},
+        customer="cust_1",
+    )
+    put = events.event_op(made)
+    expected = portal_item()
+    expected["pk"] = f"ACCT#acct_1#test#EVT#{made.id}"
+    expected["gsi2sk"] = expected["gsi3sk"] = expected["event"]["id"] = made.id
+    expected["event"]["createdAt"] = made.created_at
+    expected["expiresAt"] = clock.to_epoch(clock.from_wire(made.created_at) + events.RETENTION)
+    assert put.item == expected and put.condition == "attribute_not_exists(pk)"
+    assert made.expires_at == expected["expiresAt"]
+
+
+def test_an_api_change_of_no_customer_is_neither_audited_nor_in_a_customer_list() -> None:
+    made = events.event_item(SCOPE, "price.created", {"id": "price_1"}, RequestInfo(source="api"), customer="")
+    item = store.to_item(SCOPE, made)
+    assert made.audit is None and made.customer is None
+    assert not {"audit", "gsi3pk", "gsi3sk"} & set(item)
+    assert events.to_wire(made) == item["event"] == made.body
+    assert made.body["data"] == {"object": {"id": "price_1"}, "previousAttributes": {}}
+
+
+def test_an_event_past_its_retention_is_not_found() -> None:
+    live = store.from_item(portal_item())
+    now = clock.to_epoch(clock.now())
+    assert events.live_event_item(replace(live, expires_at=now + 60), live.id).id == live.id
+    for gone in (replace(live, expires_at=now), None):
+        with pytest.raises(NotFound) as missing:
+            events.live_event_item(gone, live.id)
+        assert missing.value.param == "id"
+
+
+def test_an_audit_entry_is_who_changed_what_before_and_after() -> None:
+    event = store.from_item(portal_item())
+    assert auditlog.to_wire(event) == {
+        "id": event.id,
+        "object": "audit_entry",
+        "createdAt": "2026-12-02T09:38:03Z",
+        "livemode": False,
+        "customer": "cust_1",
+        "action": "customer.updated",
+        "actor": {
+            "type": "customer",
+            "customer": "cust_1",
+            "session": "ps_1",
+            "ip": "203.0.113.9",
+            "userAgent": "UA",
+        },
+        "target": {"object": "customer", "id": "cust_1"},
+        "before": {"name": "A"},
+        "after": {"name": "B"},
+        "event": event.id,
+    }
+    created = auditlog.to_wire(replace(event, previous_attributes={}))
+    assert (created["before"], created["after"]) == (
+        {},
+        {"id": "cust_1", "object": "customer", "name": "B", "email": "x"},
+    )
