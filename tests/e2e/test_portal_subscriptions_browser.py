@@ -79,7 +79,7 @@ def test_cancelling_at_period_end_with_a_reason_then_renewing(
     page.get_by_role("link", name="Cancel subscription").click()
     # Then it says when it ends, asks why, and offers the coupon as what it saves
     expect(page.get_by_test_id("what-happens")).to_contain_text("stays active until")
-    expect(page.get_by_test_id("retention-offer")).to_have_text("Stay and save €5.80 per month for 3 months")
+    expect(page.get_by_test_id("retention-offer")).to_have_text("Stay and save €6.90 per month for 3 months")
     if javascript:
         assert_accessible(page, "portal-subscription-cancel")
     # When the customer gives a reason and cancels
@@ -106,7 +106,7 @@ def test_accepting_the_retention_offer(running: Running, chromium: Browser, java
     customer, sub = subscribed(merchant, "Staying Customer")
     context, page = signed_in(chromium, running, merchant.session(customer)["url"], javascript=javascript)
     page.get_by_role("link", name="Cancel subscription").click()
-    expect(page.get_by_test_id("retention-offer")).to_have_text("Stay and save €1.80 per month for 3 months")
+    expect(page.get_by_test_id("retention-offer")).to_have_text("Stay and save €2.14 per month for 3 months")
     page.get_by_role("button", name="Accept offer").click()
     page.wait_for_url(f"{running.portal}/?done=offer_accepted")
     expect(page.get_by_text("Coupon: Save 20%")).to_be_visible()

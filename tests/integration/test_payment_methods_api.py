@@ -62,6 +62,39 @@ class TestAttach:
         other = attach(merchant, new_customer(merchant), "tok_mastercard")
         assert one["fingerprint"] == two["fingerprint"] != other["fingerprint"]
 
+    @pytest.mark.parametrize(("token", "kind"), [("tok_visa", "card"), ("tok_sepa_de", "bank account")])
+    def test_a_card_or_account_the_customer_already_has_is_refused(
+        self, merchant: ApiClient, token: str, kind: str
+    ) -> None:
+        # Given a customer with the method attached
+        customer = new_customer(merchant)
+        first = attach(merchant, customer, token)
+        # When the same card (or IBAN) is attached again
+        response = merchant.post(f"/v1/customers/{customer}/payment_methods", {"token": token, "setDefault": True})
+        # Then it is a 400 naming the token, with its code, and nothing changed
+        assert response.status == 400
+        error = response.json()["error"]
+        assert (error["type"], error["code"], error["param"]) == (
+            "invalid_request_error",
+            "payment_method_exists",
+            "token",
+        )
+        assert f"already has this {kind}" in error["message"]
+        assert [m["id"] for m in merchant.get(f"/v1/customers/{customer}/payment_methods").json()["data"]] == [
+            first["id"]
+        ]
+        types = [e["type"] for e in merchant.get("/v1/events", query={"customer": customer}).json()["data"]]
+        assert types.count("payment_method.attached") == 1
+        # And another customer can still attach it
+        assert attach(merchant, new_customer(merchant), token)["fingerprint"] == first["fingerprint"]
+
+    def test_a_detached_card_can_be_attached_again(self, merchant: ApiClient) -> None:
+        customer = new_customer(merchant)
+        first = attach(merchant, customer, "tok_visa")
+        assert merchant.delete(f"/v1/customers/{customer}/payment_methods/{first['id']}").status == 200
+        again = attach(merchant, customer, "tok_visa")
+        assert again["id"] != first["id"] and again["fingerprint"] == first["fingerprint"]
+
     def test_a_declining_card_is_refused_at_attach(self, merchant: ApiClient) -> None:
         customer = new_customer(merchant)
         response = merchant.post(f"/v1/customers/{customer}/payment_methods", {"token": "tok_cardDeclined"})

@@ -3,6 +3,7 @@ allows, through the same customer service as the merchant API, audited by the se
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -287,3 +288,73 @@ def test_the_merchant_api_applies_the_same_rules(merchant: ApiClient) -> None:
     for body in ({"phone": "call me"}, {"name": "x" * 201}, {"email": "nope"}, {"address": {"country": "XX"}}):
         assert merchant.post(f"/v1/customers/{customer}", body).status == 400, body
     assert merchant.post(f"/v1/customers/{customer}", {"phone": "+49 (30) 123-456"}).status == 200
+
+
+def test_an_address_needs_line1_postal_code_city_and_country(merchant: ApiClient, stack: Stack) -> None:
+    # Given a customer with a complete address
+    customer = customer_of(
+        merchant, address={"line1": "1 Main St", "postalCode": "SW1A 1AA", "city": "London", "country": "GB"}
+    )
+    portal = Portal(stack, merchant, customer)
+    page = portal.browser.get("/billing-details").text
+    # Then the optional parts say so, and the page says when the others are needed
+    assert "Address line 2 (optional)" in page and "State, province or region (optional)" in page
+    assert "If you enter one, fill in every field not marked optional." in page
+    # When the customer blanks line 1, the postal code and the city (spaces count as blank)
+    blanked = details(portal, address_line1="", address_postal_code="  ", address_city="")
+    refused = portal.post("/billing-details", blanked)
+    # Then each is named with its own message, in the page's order, and nothing is saved
+    assert refused.status == 400
+    summary = refused.text.split("Please correct the following:")[1].split("</ul>")[0]
+    assert re.findall(r'href="#field-(address_\w+)"', summary) == [
+        "address_line1",
+        "address_postal_code",
+        "address_city",
+    ]
+    for message in ("Enter the first line of the address.", "Enter the postal code.", "Enter the city."):
+        assert message in refused.text
+    assert merchant.get(f"/v1/customers/{customer}").json()["address"]["city"] == "London"
+    # When only the country is left out
+    no_country = portal.post("/billing-details", details(portal, address_country=""))
+    assert no_country.status == 400 and "Choose the country." in no_country.text
+    assert 'href="#field-address_country"' in no_country.text
+    assert events_of(merchant, customer, "customer.updated") == []
+    # When the whole address is emptied, it is removed (the address is optional)
+    emptied = portal.post("/billing-details", details(portal, **dict.fromkeys(ADDRESS_FORM, "")))
+    assert emptied.status == 303
+    assert merchant.get(f"/v1/customers/{customer}").json()["address"] is None
+
+
+def test_a_missing_address_part_is_named_in_the_pages_language(merchant: ApiClient, stack: Stack) -> None:
+    customer = customer_of(merchant)
+    portal = Portal(stack, merchant, customer, locale="de")
+    refused = portal.post("/billing-details", details(portal, address_city="", address_postal_code=""))
+    assert refused.status == 400
+    assert "Geben Sie die Postleitzahl ein." in refused.text and "Geben Sie den Ort ein." in refused.text
+    assert "Enter the" not in refused.text
+    assert merchant.get(f"/v1/customers/{customer}").json()["address"] is None
+
+
+def test_the_merchant_api_still_takes_a_partial_address(merchant: ApiClient) -> None:
+    # A country alone decides tax: the API keeps taking it (only the portal asks for a whole address)
+    customer = customer_of(merchant)
+    updated = merchant.post(f"/v1/customers/{customer}", {"address": {"country": "FR"}})
+    assert updated.status == 200 and updated.json()["address"] == {"country": "FR"}
+
+
+def test_the_tax_id_example_shown_is_one_the_form_accepts(merchant: ApiClient, stack: Stack) -> None:
+    # Given the form as it first shows
+    customer = customer_of(merchant)
+    portal = Portal(stack, merchant, customer)
+    page = portal.browser.get("/billing-details").text
+    shown = re.findall(r"EU VAT number: for example (\S+)</p>", page)
+    # Then it shows a German VAT number, and no longer the refused DE123456789
+    assert shown == ["DE136695976"] and "DE123456789" not in page
+    # When the customer types the example
+    assert portal.post("/billing-details/tax-ids", {"tax_type": "eu_vat", "tax_value": shown[0]}).status == 303
+    # When another type comes back with an error, its own example shows, and it is accepted
+    refused = portal.post("/billing-details/tax-ids", {"tax_type": "gb_vat", "tax_value": "GB000"})
+    assert refused.status == 400
+    [uk] = re.findall(r"UK VAT number: for example (.+?)</p>", refused.text)
+    assert portal.post("/billing-details/tax-ids", {"tax_type": "gb_vat", "tax_value": uk}).status == 303
+    assert [t["type"] for t in merchant.get(f"/v1/customers/{customer}").json()["taxIds"]] == ["eu_vat", "gb_vat"]

@@ -77,13 +77,16 @@ def test_every_route_with_another_customers_ids_is_a_404_that_shows_nothing(merc
     csrf = re.search(r'name="csrf" value="([^"]+)"', home.text)
     assert csrf, "the overview carries a CSRF token"
     before = {k: merchant.get(f"/v1/subscriptions/{theirs['subscription']}").json()[k] for k in ("status", "items")}
+    # IDs of the same shape that name nothing
+    unknown = {kind: f"{value.split('_')[0]}_doesnotexist" for kind, value in mine.items() if "_" in value}
     tried = 0
+    answers: dict[str, list[str]] = {}
     # When every route that names an object is called with Mallory's and Eve's IDs
     for path, methods in portal_routes():
         params = re.findall(r"{(\w+)(?::\w+)?}", path)
         if not params:
             continue
-        for victim in (theirs, elsewhere):
+        for victim in (theirs, elsewhere, unknown):
             concrete = path
             for param in params:
                 concrete = re.sub(r"{" + param + r"(?::\w+)?}", id_for(param, victim), concrete)
@@ -95,7 +98,11 @@ def test_every_route_with_another_customers_ids_is_a_404_that_shows_nothing(merc
                 assert response.status == 404, (method, concrete, response.status)
                 for value in victim.values():
                     assert value not in response.text, (method, concrete, value)
+                # The same page as for an ID that names nothing, with the way back to the overview
+                answers.setdefault(response.text, []).append(f"{method} {concrete}")
+                assert 'href="/">Back to the overview</a>' in response.text, (method, concrete)
     assert tried >= 2, "the portal has routes that address objects"
+    assert len(answers) == 1, list(answers.values())
     # And nothing of Mallory's changed
     after = {k: merchant.get(f"/v1/subscriptions/{theirs['subscription']}").json()[k] for k in ("status", "items")}
     assert after == before

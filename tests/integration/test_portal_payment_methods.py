@@ -358,6 +358,51 @@ def test_the_mandate_speaks_the_sessions_language(shop: Shop, stack: Stack) -> N
     assert "Geben Sie eine gültige IBAN ein" in refused.text and "Please correct" not in refused.text
 
 
+def test_a_card_or_account_the_customer_already_has_is_refused_on_the_form(shop: Shop, stack: Stack) -> None:
+    # Given a customer whose Visa (4242 4242 4242 4242) was attached through the API
+    customer = shop.customer()
+    [visa] = methods(shop.api, customer)
+    browser, csrf, _ = signed_in(stack, shop.api, customer)
+    # When the customer types the same card (another expiry: the same card still) into the portal
+    again = browser.post("/payment-methods/card", card_form(csrf, number="4242 4242 4242 4242", expiry="01/40"))
+    # Then the form comes back, the number field saying so, without the number
+    assert again.status == 400
+    assert 'href="#field-number"' in again.text and "You have already added this card." in again.text
+    assert "4242 4242 4242 4242" not in again.text and "4242424242424242" not in again.text
+    # And nothing was attached, the default unchanged
+    assert [m["id"] for m in methods(shop.api, customer)] == [visa["id"]]
+    assert len(events(shop.api, customer, "payment_method.attached")) == 1
+    assert shop.api.get(f"/v1/customers/{customer}").json()["defaultPaymentMethod"] == visa["id"]
+    # When the customer adds a bank account, then the same IBAN again, typed another way
+    assert browser.post("/payment-methods/sepa", sepa_form(csrf)).status == 303
+    twice = browser.post("/payment-methods/sepa", sepa_form(csrf, iban="fr14 2004 1010 0505 0001 3m02 606"))
+    # Then the second is refused on the IBAN field
+    assert twice.status == 400
+    assert 'href="#field-iban"' in twice.text and "You have already added this bank account." in twice.text
+    assert len(methods(shop.api, customer)) == 2
+
+
+def test_the_duplicate_message_speaks_the_sessions_language(shop: Shop, stack: Stack) -> None:
+    customer = shop.customer()
+    browser, csrf, _ = signed_in(stack, shop.api, customer, locale="de")
+    again = browser.post("/payment-methods/card", card_form(csrf, number="4242424242424242"))
+    assert again.status == 400
+    assert "Sie haben diese Karte bereits hinzugefügt." in again.text
+    assert "already added" not in again.text
+    assert len(methods(shop.api, customer)) == 1
+
+
+def test_a_removed_card_can_be_added_again(shop: Shop, stack: Stack) -> None:
+    customer = shop.customer(token=None)
+    browser, csrf, _ = signed_in(stack, shop.api, customer)
+    assert browser.post("/payment-methods/card", card_form(csrf)).status == 303
+    [card] = methods(shop.api, customer)
+    assert browser.post(f"/payment-methods/{card['id']}/remove", {"csrf": csrf}).status == 303
+    assert browser.post("/payment-methods/card", card_form(csrf)).status == 303
+    [again] = methods(shop.api, customer)
+    assert again["fingerprint"] == card["fingerprint"] and again["id"] != card["id"]
+
+
 # ------------------------------------------------------------------ default and remove
 def test_make_default_and_remove(shop: Shop, stack: Stack) -> None:
     # Given a customer with a card (default) and a SEPA debit

@@ -48,10 +48,13 @@ class Portal(ClockedMerchant):
         response = self.api.post("/v1/billing/portal_configurations/default", {"features": body})
         assert response.status == 200, response.text
 
-    def customer(self, name: str = "Kunde") -> str:
-        body = {"name": name, "address": {"country": "DE"}, "testClock": self.clock_id}
+    def customer(self, name: str = "Kunde", country: str = "DE", vat_id: str | None = None) -> str:
+        body = {"name": name, "address": {"country": country}, "testClock": self.clock_id}
         customer: str = self.api.post("/v1/customers", body).json()["id"]
         assert self.api.post(f"/v1/customers/{customer}/payment_methods", {"token": "tok_visa"}).status == 200
+        if vat_id is not None:
+            added = self.api.post(f"/v1/customers/{customer}/tax_ids", {"type": "eu_vat", "value": vat_id})
+            assert added.status == 200, added.text
         return customer
 
     def subscribe(self, customer: str, price: str, quantity: int = 1) -> dict[str, Any]:
@@ -179,6 +182,69 @@ def test_a_configuration_with_listed_prices_and_no_quantity_offers_only_those(po
     )
     assert refused.status == 400 and "Choose one of the plans shown." in refused.text
     assert portal.sub(sub["id"])["items"][0]["price"] == portal.basic
+
+
+# ------------------------------------------------------------------ prices and tax
+def tax_notes(text: str) -> list[str]:
+    return [
+        re.sub(r"[ \t\n]+", " ", note).strip()
+        for note in re.findall(r'data-testid="tax-note">(.*?)</span>', text, re.S)
+    ]
+
+
+def test_a_german_consumer_reads_that_vat_is_added_to_every_price_in_the_pages_language(portal: Portal) -> None:
+    # Given a German consumer on Basic (€9.00 a month), charged €10.71 with 19% VAT
+    customer = portal.customer()
+    sub = portal.subscribe(customer, portal.basic)
+    [first] = portal.invoices(sub["id"])
+    assert (first["subtotal"], first["tax"], first["total"]) == (900, 171, 1071)
+    # When the customer reads the overview, the plans and the cancellation in German
+    browser, home = portal.browser(customer, locale="de")
+    plans = browser.get(f"/subscriptions/{sub['id']}/update")
+    cancel = browser.get(f"/subscriptions/{sub['id']}/cancel")
+    # Then each price says that 19% USt. is added to it
+    assert "9,00\xa0€ pro Monat <span" in home.text
+    assert tax_notes(home.text) == ["zzgl. 19\xa0% USt."]
+    assert shown(plans.text, "current-plan") == "Basic · 9,00\xa0€ pro Monat zzgl. 19\xa0% USt."
+    # (the current plan, then Basic, Pro monthly and Pro yearly to choose from)
+    assert tax_notes(plans.text) == ["zzgl. 19\xa0% USt."] * 4
+    assert "290,00\xa0€ pro Jahr <span" in plans.text
+    assert tax_notes(cancel.text) == ["zzgl. 19\xa0% USt."]
+    # And the retention offer says what the invoice total drops by, the tax included
+    assert shown(cancel.text, "retention-offer") == "Bleiben Sie und sparen Sie 3 Monate lang 2,14\xa0€ pro Monat"
+    # And in English
+    english, _ = portal.browser(customer)
+    assert tax_notes(english.get(f"/subscriptions/{sub['id']}/update").text) == ["plus 19% USt."] * 4
+
+
+def test_prices_say_nothing_false_where_no_tax_is_added(portal: Portal) -> None:
+    # Given an Austrian rate added to prices and a French rate included in them
+    at = {"country": "AT", "percentage": 20, "displayName": "USt."}
+    fr = {"country": "FR", "percentage": 20, "displayName": "TVA", "inclusive": True}
+    for rate in (at, fr):
+        assert portal.api.post("/v1/tax_rates", rate).status == 200
+    cases = {
+        # an Austrian consumer pays the Austrian rate on top
+        "consumer": (portal.customer(country="AT"), ["plus 20% USt."], (900, 180, 1080)),
+        # an Austrian business with a VAT ID is reverse charged: no tax
+        "business": (portal.customer(country="AT", vat_id="ATU13585627"), [], (900, 0, 900)),
+        # a French consumer's prices include the French rate
+        "inclusive": (portal.customer(country="FR"), ["including 20% TVA"], (900, 150, 900)),
+        # no rate for the country: no tax
+        "no rate": (portal.customer(country="US"), [], (900, 0, 900)),
+    }
+    for case, (customer, notes, figures) in cases.items():
+        sub = portal.subscribe(customer, portal.basic)
+        [first] = portal.invoices(sub["id"])
+        assert (first["subtotal"], first["tax"], first["total"]) == figures, case
+        browser, home = portal.browser(customer)
+        assert tax_notes(home.text) == notes, (case, home.text)
+        plans = browser.get(f"/subscriptions/{sub['id']}/update")
+        assert tax_notes(plans.text) == notes * 4, case
+        assert "Basic · €9.00 per month" in shown(plans.text, "current-plan"), case
+        # and the offer's saving is what the invoice drops by: €1.80, plus €0.36 tax on top in Austria
+        saving = "€2.16" if case == "consumer" else "€1.80"
+        assert f"Stay and save {saving} per month" in browser.get(f"/subscriptions/{sub['id']}/cancel").text, case
 
 
 # ------------------------------------------------------------------ switching now
@@ -382,7 +448,8 @@ def test_cancelling_at_period_end_records_the_reason_and_can_be_renewed(portal: 
     assert "stays active until Jun 1, 2026" in shown(page.text, "what-happens")
     assert "<legend>Why are you cancelling? (optional)</legend>" in page.text
     assert page.text.count('type="radio" name="reason"') == 8 and "It is too expensive" in page.text
-    assert shown(page.text, "retention-offer") == "Stay and save €5.80 per month for 3 months"
+    # (20% of €29.00 is €5.80, and the 19% VAT no longer added to it €1.10: €34.51 → €27.61)
+    assert shown(page.text, "retention-offer") == "Stay and save €6.90 per month for 3 months"
     # When the customer cancels with a reason and a comment
     done = browser.post(
         f"/subscriptions/{sub['id']}/cancel",
@@ -462,7 +529,8 @@ def test_accepting_the_retention_offer_applies_the_coupon_instead(portal: Portal
     sub = portal.subscribe(customer, portal.basic)
     browser, _ = portal.browser(customer, locale="de")
     page = browser.get(f"/subscriptions/{sub['id']}/cancel")
-    assert "1,80\xa0€" in shown(page.text, "retention-offer")
+    # (20% of €9.00 is €1.80; with the 19% VAT on it the invoice drops from €10.71 to €8.57)
+    assert "2,14\xa0€" in shown(page.text, "retention-offer")
     accepted = browser.post(f"/subscriptions/{sub['id']}/retain", {"csrf": csrf_of(page.text)})
     assert accepted.header("location") == "/?done=offer_accepted"
     stored = portal.sub(sub["id"])

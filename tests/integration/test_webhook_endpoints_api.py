@@ -7,10 +7,10 @@ import base64
 import json
 import re
 import socket
-from dataclasses import replace
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from billing.accounts import accounts
 from billing.kernel import clock

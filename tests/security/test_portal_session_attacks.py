@@ -305,3 +305,23 @@ def test_whitespace_around_a_return_url_is_refused_or_never_reaches_the_browser(
         assert response.json()["returnUrl"] == url.strip()
     else:
         assert response.status == 400 and response.json()["error"]["param"] == "returnUrl"
+
+
+def test_a_cookie_carried_to_another_accounts_host_gets_the_plain_404(stack: Stack) -> None:
+    # Given account B's customer signed in on the default host, and account A's portal on its own domain
+    _, key_a = stack.new_account()
+    _, key_b = stack.new_account()
+    a, b = ApiClient(stack.template, key=key_a), ApiClient(stack.template, key=key_b)
+    assert a.post("/v1/branding", {"portalDomain": "billing.example.com"}).status == 200
+    assert b.post("/v1/account", {"name": "Bravo Widgets"}).status == 200
+    customer = b.post("/v1/customers", {"name": "Bea"}).json()["id"]
+    browser, home, _ = portal_sign_in(stack.template, b, customer, RETURN_URL)
+    assert home.status == 200 and "Bravo Widgets" in home.text
+    # When the cookie is sent to A's host (an error page inside a session wears its brand)
+    carried = PortalBrowser(stack.template, host="billing.example.com", jar=dict(browser.jar))
+    for path in ("/", "/no-such-page", "/billing-details"):
+        response = carried.get(path)
+        # Then it is the plain 404: nothing of B's, and no way into a portal
+        assert response.status == 404, (path, response.status)
+        assert "Bravo Widgets" not in response.text and "Bea" not in response.text, path
+        assert "There is nothing at this address." in response.text and 'href="/"' not in response.text, path

@@ -2,8 +2,10 @@
 
 The configuration's `customerUpdate.allowedUpdates` decides which of them the page shows and the
 form accepts: a posted field it does not allow is never read. Every check is the billing core's
-(`customers.check_details`, the rules the merchant API states; tax IDs by python-stdnum in
-`customers.add_tax_id`); this module only turns its errors into the page's own messages.
+(`customers.check_details`, the rules the merchant API states; an address entered here is a
+complete one or none, `customers.missing_address_parts`; tax IDs by python-stdnum in
+`customers.add_tax_id`, the example shown from `taxids.EXAMPLES`); this module only turns its
+errors into the page's own messages.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ TAX_ID_TYPES: dict[str, str] = {
     "mx_rfc": N_("Mexican RFC number"),
 }
 assert set(TAX_ID_TYPES) == set(taxids.VALIDATORS), "a tax ID type without a readable name"
+assert set(taxids.EXAMPLES) == set(taxids.VALIDATORS), "a tax ID type without an example"
+EXAMPLE_TYPE = "eu_vat"  # the example shown until the customer has chosen a type
 
 # form field → the core's param
 ADDRESS_FIELDS = {
@@ -86,6 +90,14 @@ MESSAGES = {
     "tax_id_exists": N_("You have already added this tax ID."),
     "tax_id_limit": N_("You can have at most %(count)s tax IDs. Remove one first."),
 }
+# When any part of an address is entered, these are needed (`customers.REQUIRED_ADDRESS_PARTS`).
+ADDRESS_MISSING = {
+    "address_line1": N_("Enter the first line of the address."),
+    "address_postal_code": N_("Enter the postal code."),
+    "address_city": N_("Enter the city."),
+    "address_country": N_("Choose the country."),
+}
+assert {ADDRESS_FIELDS[field] for field in ADDRESS_MISSING} == set(customers.REQUIRED_ADDRESS_PARTS)
 
 
 def _sort_key(name: str) -> str:
@@ -125,6 +137,8 @@ def _render(
 ) -> Response:
     allowed = allowed_updates(who.require("customerUpdate"))
     notice = NOTICES.get(request.query_params.get("done") or "")
+    chosen = (tax_values or {}).get("tax_type", "")
+    example_type = chosen if chosen in TAX_ID_TYPES else EXAMPLE_TYPE
     return page(
         request,
         "billing_details_form.html",
@@ -141,6 +155,8 @@ def _render(
         tax_errors=tax_errors or {},
         countries=country_names(locale_of(request, who.session)),
         tax_id_types=TAX_ID_TYPES,
+        tax_example=taxids.EXAMPLES[example_type],
+        tax_example_type=TAX_ID_TYPES[example_type],
         max_tax_ids=customers.MAX_TAX_IDS,
         limits=LIMITS,
         notice=notice,
@@ -174,6 +190,8 @@ def _message(gettext: Callable[..., Markup], field: str, error: InvalidRequest) 
     """The page's own message for a core error: by its code, else a generic one."""
     if error.code == "string_too_long":
         return gettext(MESSAGES["string_too_long"], count=LIMITS.get(field, 200))
+    if error.code == "parameter_missing" and field in ADDRESS_MISSING:
+        return gettext(ADDRESS_MISSING[field])
     known = {"email_invalid", "phone_invalid", "country_invalid"}
     return gettext(MESSAGES[error.code if error.code in known else "invalid"])
 
@@ -211,6 +229,9 @@ async def save(request: Request) -> Response:
             given = {param: value for param, value in parts.items() if value}
             fields["address"] = given or None
     _, problems = customers.check_details(fields)
+    # Blank required parts of an entered address; a part that is already wrong keeps its own message.
+    for param, problem in customers.missing_address_parts(fields.get("address")).items():
+        problems.setdefault(param, problem)
     for param, problem in problems.items():
         field = _field(param)
         errors.setdefault(field, _message(gettext, field, problem))

@@ -17,9 +17,9 @@ from starlette.responses import RedirectResponse, Response
 
 from billing.accounts import branding
 from billing.kernel import clock
-from billing.kernel.errors import NotFound
+from billing.kernel.errors import BillingError, NotFound
 from billing.kernel.scope import RequestInfo, Scope
-from billing.portal import customerview, portalsessions
+from billing.portal import customerview, portalsessions, pricing
 from billing.portal.portalsessions import SessionUnavailable
 from billing.portal.records import Flow, PortalSession
 from billing.store.repository import Table
@@ -34,7 +34,8 @@ EXCHANGE_SCRIPT = (
     " var secret = window.location.hash.slice(1);"
     ' history.replaceState(null, "", window.location.pathname);'
     " if (secret) { form.elements.secret.value = secret; form.submit(); }"
-    ' else { document.getElementById("incomplete").hidden = false; }'
+    ' else { document.getElementById("signing").hidden = true;'
+    ' document.getElementById("incomplete").hidden = false; }'
     " })();"
 )
 _SESSION_ID = re.compile(r"^bps_[A-Za-z0-9]{1,60}\Z")
@@ -143,7 +144,21 @@ def signed_in(request: Request) -> SignedIn:
     table = table_of(request)
     session = portalsessions.authenticate(cookie.session_id, cookie.token, table=table)
     _check_host(request, session)
-    return SignedIn(session, cookie, table)
+    who = request.state.signed_in = SignedIn(session, cookie, table)
+    return who
+
+
+def signed_in_or_none(request: Request) -> SignedIn | None:
+    """The request's valid session, if it has one, for the error pages: the one a page already
+    checked, else the cookie's (an unknown address). No cookie, an expired or revoked session,
+    or one served on another host is None: those pages wear no merchant's brand."""
+    found = getattr(request.state, "signed_in", None)
+    if isinstance(found, SignedIn):
+        return found
+    try:
+        return signed_in(request)
+    except (SessionUnavailable, WrongHost, BillingError):
+        return None
 
 
 async def checked_form(request: Request, who: SignedIn) -> Any:
@@ -231,6 +246,7 @@ async def home(request: Request) -> Response:
         subscriptions=[s for s in found.subscriptions if not s.canceled],
         ended=[s for s in found.subscriptions if s.canceled][:3],
         default_pm=found.default_payment_method,
+        price_tax=pricing.tax_note(who.scope, found.customer, table=who.table),
         invoices=[i for i in found.invoices if i.status != "draft"][:5],
         features=who.features,
         csrf=who.csrf,

@@ -4,7 +4,8 @@ The configuration's `paymentMethodUpdate.types` decides which kinds can be added
 IBAN are typed into the portal's own fields and checked by the billing core
 (`billing.payments.instruments`, through `paymentmethods.details_from_card` / `details_from_iban`);
 only brand/last4/expiry (bank code/last4/country and the mandate) and the keyed fingerprint are
-stored, by `paymentmethods.attach`, the path the merchant API takes. A card number, CVC or
+stored, by `paymentmethods.attach`, the path the merchant API takes (which refuses a card or
+account the customer already has, by its fingerprint). A card number, CVC or
 IBAN is never logged, never put in an event and never shown again: a form that comes back
 with errors is empty in those fields.
 
@@ -62,6 +63,7 @@ MESSAGES = {
     "number_missing": N_("Enter your card number."),
     "invalid_number": N_("Enter a valid card number, as it is printed on your card."),
     "card_declined": N_("Your card was declined. Try another card."),
+    "card_exists": N_("You have already added this card."),
     "expiry_missing": N_("Enter the expiry date as month and year, like 08/29."),
     "invalid_expiry": N_("Enter the expiry date as month and year, like 08/29."),
     "invalid_expiry_month": N_("The expiry month must be between 01 and 12."),
@@ -71,6 +73,7 @@ MESSAGES = {
     "invalid_cvc_amex": N_("Enter the 4-digit security code from the front of your card."),
     "iban_missing": N_("Enter your IBAN."),
     "invalid_iban": N_("Enter a valid IBAN, like DE89 3704 0044 0532 0130 00."),
+    "iban_exists": N_("You have already added this bank account."),
     "mandate_missing": N_("Accept the mandate to pay by SEPA Direct Debit."),
     "invalid": N_("Check this value."),
 }
@@ -329,6 +332,8 @@ async def add_card(request: Request) -> Response:
             )
         except paymentmethods.CardDeclined:
             errors["number"] = forms.say(gettext, MESSAGES["card_declined"])
+        except paymentmethods.DuplicatePaymentMethod:
+            errors["number"] = forms.say(gettext, MESSAGES["card_exists"])
         except InvalidRequest as refused:
             errors[_card_field(refused.param)] = forms.say(gettext, MESSAGES["invalid"])
     if errors:
@@ -380,6 +385,8 @@ async def add_sepa(request: Request) -> Response:
             paymentmethods.attach(
                 who.scope, who.customer_id, details, behavior, info, set_default=make_default, table=who.table
             )
+        except paymentmethods.DuplicatePaymentMethod:
+            errors["iban"] = forms.say(gettext, MESSAGES["iban_exists"])
         except InvalidRequest:
             errors["iban"] = forms.say(gettext, MESSAGES["invalid_iban"])
     if errors:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools import Logger
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from billing.kernel.errors import BillingError
 from billing.portal.portalsessions import SessionUnavailable
+from billing.portal.records import PortalSession
 from portal_site import billing_details, invoices, pages, payment_methods, subscriptions
 from portal_site.rendering import HERE, page
 from portal_site.security import SecurityHeadersMiddleware
@@ -24,7 +27,27 @@ async def health(_: Request) -> Response:
     return JSONResponse({"status": "ok", "function": "portal"})
 
 
+def _checked_session(request: Request) -> PortalSession | None:
+    """The session a page already checked on this request (no second look at the store)."""
+    who = getattr(request.state, "signed_in", None)
+    return who.session if isinstance(who, pages.SignedIn) else None
+
+
+def _error_page(request: Request, name: str, session: PortalSession | None, *, status: int, **context: Any) -> Response:
+    """An error screen: inside a valid session in the merchant's brand and the session's
+    language, with the navigation and the way back to the overview."""
+    return page(request, name, session, status=status, signed_in=session is not None, **context)
+
+
 async def not_found(request: Request, _: Exception) -> Response:
+    # The same answer for an unknown address, a part of the portal the configuration leaves
+    # out, and an object that is not (or no longer) the customer's: nothing tells them apart.
+    who = pages.signed_in_or_none(request)
+    return _error_page(request, "not_found.html", who.session if who else None, status=404)
+
+
+async def wrong_host(request: Request, _: Exception) -> Response:
+    # The session belongs to another host: its brand is not shown here.
     return page(request, "not_found.html", None, status=404)
 
 
@@ -33,27 +56,40 @@ async def session_expired(request: Request, error: Exception) -> Response:
     return page(request, "expired.html", session, status=410)
 
 
+def _reopen_path(request: Request) -> str | None:
+    """The address of the page a refused form came from, when that page can be opened again."""
+    scope = {"type": "http", "path": request.url.path, "method": "GET"}
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.matches(scope)[0] is Match.FULL:
+            return request.url.path
+    return None
+
+
 async def form_expired(request: Request, _: Exception) -> Response:
-    return page(request, "error.html", None, status=403, reason="form")
+    return _error_page(
+        request, "error.html", _checked_session(request), status=403, reason="form", reopen=_reopen_path(request)
+    )
 
 
 async def billing_error(request: Request, error: Exception) -> Response:
     status = error.status if isinstance(error, BillingError) else 500
+    session = _checked_session(request)
     if status >= 500:
-        return page(request, "error.html", None, status=503, reason="busy")
-    return page(request, "error.html", None, status=status, reason="request")
+        return _error_page(request, "error.html", session, status=503, reason="busy")
+    return _error_page(request, "error.html", session, status=status, reason="request")
 
 
 async def unexpected(request: Request, error: Exception) -> Response:
     logger.exception("unhandled portal error", extra={"error_type": type(error).__name__})
-    return page(request, "error.html", None, status=500, reason="internal")
+    return _error_page(request, "error.html", _checked_session(request), status=500, reason="internal")
 
 
 async def http_error(request: Request, error: Exception) -> Response:
     status = error.status_code if isinstance(error, HTTPException) else 500
     if status == 404:
         return await not_found(request, error)
-    return page(request, "error.html", None, status=status, reason="request")
+    who = pages.signed_in_or_none(request)
+    return _error_page(request, "error.html", who.session if who else None, status=status, reason="request")
 
 
 def create_app() -> Starlette:
@@ -76,7 +112,7 @@ def create_app() -> Starlette:
         exception_handlers={
             HTTPException: http_error,
             SessionUnavailable: session_expired,
-            pages.WrongHost: not_found,
+            pages.WrongHost: wrong_host,
             pages.FeatureDisabled: not_found,
             pages.CsrfRejected: form_expired,
             BillingError: billing_error,

@@ -25,7 +25,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from billing.kernel.errors import InvalidRequest
-from billing.portal import changes, offers
+from billing.portal import changes, offers, pricing
 from billing.portal.offers import PlanOffer
 from billing.portal.policies import CancelPolicy, UpdatePolicy, changeable
 from billing.subscriptions import subscriptions
@@ -62,6 +62,11 @@ MESSAGES: dict[str, str] = {
 def _own_subscription(who: SignedIn, sub_id: str) -> Subscription:
     """The session's customer's live subscription, or a 404 that says nothing more."""
     return owned(who, subscriptions.get, sub_id, SUB_ID, shown=lambda sub: not sub.canceled)
+
+
+def _price_tax(who: SignedIn) -> pricing.TaxNote | None:
+    """What the page says next to its prices: the tax the invoice adds to them, or contains."""
+    return pricing.customer_tax_note(who.scope, who.customer_id, table=who.table)
 
 
 def _errors(request: Request, who: SignedIn, errors: dict[str, str]) -> dict[str, Markup]:
@@ -145,6 +150,7 @@ def _update_page(
         can_price=policy.can_price,
         can_quantity=policy.can_quantity,
         single=len(sub.items) == 1,
+        price_tax=_price_tax(who),
         chosen=chosen.typed if chosen else {"price": current.price, "quantity": str(current.quantity)},
         errors=_errors(request, who, errors or {}),
     )
@@ -260,6 +266,7 @@ def _cancel_page(
 ) -> Response:
     policy = CancelPolicy.of(settings)
     options = [(code, REASONS[code]) for code in policy.reasons if code in REASONS]
+    price_tax = _price_tax(who)
     return page(
         request,
         "subscription_cancel.html",
@@ -273,7 +280,8 @@ def _cancel_page(
         credit=policy.prorate,
         survey=policy.survey and bool(options),
         options=options,
-        offer=offers.retention_offer(who.scope, settings, sub, table=who.table),
+        offer=offers.retention_offer(who.scope, settings, sub, table=who.table, tax_note=price_tax),
+        price_tax=price_tax,
         typed=typed or {"reason": "", "comment": ""},
         errors=_errors(request, who, errors or {}),
         comment_max=COMMENT_MAX,

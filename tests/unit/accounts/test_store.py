@@ -4,10 +4,10 @@ changed (the table is a recorder)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from billing.accounts import store
 from billing.accounts.records import Account, ApiKey, Branding

@@ -5,13 +5,13 @@ records' derived figures."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from msgspec.structs import replace
 
 from billing.catalog import store, wire
 from billing.catalog.records import Coupon, Discount, Product, Recurring, TaxRate

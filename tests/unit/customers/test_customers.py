@@ -58,3 +58,18 @@ def test_a_new_customer_shows_empty_lists_and_maps_not_nulls() -> None:
     wire = customers.to_wire(Customer(id="cust_1", created_at="2026-05-30T14:25:00Z"), Scope("acct_1", "test"))
     assert (wire["taxIds"], wire["metadata"], wire["creditBalance"], wire["livemode"]) == ([], {}, {}, False)
     assert (wire["email"], wire["address"], wire["testClock"], wire["defaultPaymentMethod"]) == (None, None, None, None)
+
+
+def test_a_complete_address_or_none_misses_nothing() -> None:
+    complete = {"line1": "Unter den Linden 5", "postalCode": "10117", "city": "Berlin", "country": "DE"}
+    assert customers.missing_address_parts(complete) == {}
+    assert customers.missing_address_parts(None) == {}
+    assert customers.missing_address_parts({}) == {}
+    assert customers.missing_address_parts({"line1": " ", "city": ""}) == {}
+
+
+def test_a_partial_address_names_each_blank_required_part() -> None:
+    # line2 and state are optional; blank (or only spaces) counts as missing
+    missing = customers.missing_address_parts({"line2": "Hinterhaus", "city": "  ", "country": "DE"})
+    assert list(missing) == ["address.line1", "address.postalCode", "address.city"]
+    assert all((m.status, m.code, m.param) == (400, "parameter_missing", p) for p, m in missing.items())

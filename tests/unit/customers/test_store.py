@@ -4,9 +4,9 @@ derived figures (credit) are computed by the record."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
+import msgspec.structs
 import pytest
 
 from billing.customers import store
@@ -128,7 +128,7 @@ def test_a_customer_is_inserted_only_where_none_is() -> None:
 
 def test_an_update_sets_the_changed_attributes_and_the_next_version_over_the_one_read() -> None:
     before = store.customer_from_item(customer_item(version=3, credit_eur=200))
-    after = dataclasses.replace(before, name="Ada Lovelace", default_payment_method="pm_2", version=4)
+    after = msgspec.structs.replace(before, name="Ada Lovelace", default_payment_method="pm_2", version=4)
     update = store.update_customer(SCOPE, before, after)
     assert (update.pk, update.sk) == (PK, "CUSTOMER")
     assert update.condition == "#v = :expected"
@@ -140,7 +140,7 @@ def test_an_update_sets_the_changed_attributes_and_the_next_version_over_the_one
 def test_an_update_of_the_tax_ids_writes_them_as_kept() -> None:
     before = store.customer_from_item(customer_item())
     tax_id = TaxId(id="txi_1", type="eu_vat", value="DE136695976", country="DE", created_at="2026-05-31T10:00:00Z")
-    update = store.update_customer(SCOPE, before, dataclasses.replace(before, tax_ids=(tax_id,), version=2))
+    update = store.update_customer(SCOPE, before, msgspec.structs.replace(before, tax_ids=(tax_id,), version=2))
     assert update.names is not None and update.values is not None
     assert update.names["#f0"] == "taxIds"
     assert update.values[":f0"] == [TAX_ID_STORED]
@@ -149,7 +149,7 @@ def test_an_update_of_the_tax_ids_writes_them_as_kept() -> None:
 def test_an_update_never_writes_the_credit() -> None:
     before = store.customer_from_item(customer_item(credit_eur=200))
     with pytest.raises(ValueError):
-        store.update_customer(SCOPE, before, dataclasses.replace(before, credit={"eur": 0}, version=2))
+        store.update_customer(SCOPE, before, msgspec.structs.replace(before, credit={"eur": 0}, version=2))
 
 
 def test_a_credit_update_adds_credit_and_spends_only_what_is_there() -> None:
@@ -191,13 +191,13 @@ def test_a_test_clock_item_reads_back_and_writes_again_unchanged() -> None:
         id="clock_1", name="Renewals", frozen_time="2026-01-01T00:00:00Z", created_at="2026-05-30T14:25:00Z"
     )
     assert store.clock_to_item(SCOPE, test_clock) == CLOCK_ITEM
-    unnamed = dataclasses.replace(test_clock, name=None)
+    unnamed = msgspec.structs.replace(test_clock, name=None)
     assert store.clock_from_item(store.clock_to_item(SCOPE, unnamed)) == unnamed
 
 
 def test_a_moved_test_clock_is_written_whole_over_the_version_it_was_read_at() -> None:
     before = store.clock_from_item(CLOCK_ITEM)
-    after = dataclasses.replace(before, frozen_time="2026-02-01T00:00:00Z", version=2)
+    after = msgspec.structs.replace(before, frozen_time="2026-02-01T00:00:00Z", version=2)
     put = store.replace_test_clock(SCOPE, after, before.version)
     assert put.item == {**CLOCK_ITEM, "frozenTime": "2026-02-01T00:00:00Z", "version": 2}
     assert (put.condition, put.names, put.values) == ("#v = :expected", {"#v": "version"}, {":expected": 1})

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.customers.taxids import VALIDATORS, validate_tax_id
+from billing.customers.taxids import EXAMPLES, VALIDATORS, validate_tax_id
 from billing.kernel.errors import InvalidRequest
 
 # python-stdnum's documented examples, as a customer might type them.
@@ -106,3 +106,22 @@ def test_property_any_text_is_a_tax_id_or_a_400_on_value(type_: str, value: str)
         assert (error.param, error.code) == ("value", "tax_id_invalid")
     else:
         assert normalized and len(country) == 2
+
+
+def test_every_type_has_an_example() -> None:
+    assert set(EXAMPLES) == set(VALIDATORS)
+
+
+@pytest.mark.parametrize(("type_", "example"), sorted(EXAMPLES.items()))
+def test_every_example_the_portal_shows_is_accepted(type_: str, example: str) -> None:
+    # The billing-details form shows these (one per type, the chosen type's, else eu_vat's):
+    # an example the customer copies must never be refused.
+    normalized, country = validate_tax_id(type_, example)
+    assert normalized and len(country) == 2
+
+
+def test_the_example_the_form_used_to_show_is_refused() -> None:
+    # Issue 19: "DE123456789" was the hint's example; its check digit is wrong.
+    with pytest.raises(InvalidRequest):
+        validate_tax_id("eu_vat", "DE123456789")
+    assert "DE123456789" not in EXAMPLES.values()

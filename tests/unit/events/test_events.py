@@ -3,9 +3,8 @@ entry read from it."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
+from msgspec.structs import replace
 
 from billing.events import auditlog, events, store
 from billing.kernel import clock

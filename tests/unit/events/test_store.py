@@ -4,10 +4,10 @@ written again attribute for attribute; the event's body, retention and type filt
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from billing.events import store
 from billing.events.records import Audit, Event

@@ -4,10 +4,10 @@ records and write back attribute for attribute; keys, the counter and the credit
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from billing.invoicing import store
 from billing.invoicing.records import InvoiceLine, PaymentError

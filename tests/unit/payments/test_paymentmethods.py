@@ -83,3 +83,23 @@ def test_a_test_token_stands_for_its_card_or_iban_and_behavior(monkeypatch: pyte
         None,
         "fail",
     )
+
+
+def test_a_typed_card_or_iban_names_its_own_field_a_token_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What a duplicate refusal names: the portal's `number` or `iban`, the API's `token`
+    monkeypatch.setattr(paymentmethods, "fingerprint", lambda kind, number: f"{kind}:{number[-4:]}")
+    now = datetime(2026, 5, 30, tzinfo=UTC)
+    card, _ = paymentmethods.details_from_card(
+        SCOPE, number="5105 1051 0510 5100", exp_month=12, exp_year=2039, cvc="123", now=now
+    )
+    iban, _ = paymentmethods.details_from_iban(
+        SCOPE, iban="FR1420041010050500013M02606", now=now, ip=None, user_agent=None
+    )
+    token, _ = paymentmethods.details_from_token(SCOPE, "tok_visa", now)
+    assert (card.param, iban.param, token.param) == ("number", "iban", "token")
+
+
+def test_a_duplicate_is_a_400_payment_method_exists() -> None:
+    refused = paymentmethods.DuplicatePaymentMethod("already there", param="token")
+    assert refused.envelope()["error"]["code"] == "payment_method_exists"
+    assert (refused.status, refused.param) == (400, "token")

@@ -3,6 +3,7 @@ next invoice discounts, to the cent (the catalog read is replaced by a dict; no 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -13,13 +14,15 @@ from hypothesis import strategies as st
 
 from billing.accounts.records import Account
 from billing.catalog import catalog
-from billing.catalog.records import Coupon, Discount, Price, Product, Recurring
+from billing.catalog.records import Coupon, Discount, Price, Product, Recurring, TaxRate
 from billing.customers.records import Customer
 from billing.invoicing import invoices
+from billing.invoicing.records import Invoice
 from billing.kernel.errors import NotFound
 from billing.kernel.scope import Scope
 from billing.portal import offers
 from billing.portal.offers import PlanOffer, RetentionOffer
+from billing.portal.pricing import TaxNote
 from billing.store.repository import Table
 from billing.subscriptions import lines as subscription_lines
 from billing.subscriptions.records import Interval, Subscription
@@ -50,25 +53,29 @@ def coupon(coupon_id: str = "rwd_stay", **fields: Any) -> Coupon:
     )
 
 
-def next_invoice_discount(sub: Subscription, the_coupon: Coupon) -> int:
-    """What the renewal invoice of `sub` discounts once the coupon is applied: the
+def next_invoice(sub: Subscription, the_coupon: Coupon | None, rates: Sequence[TaxRate] = ()) -> Invoice:
+    """The renewal invoice of `sub` for a German customer, with the coupon applied: the
     subscription's discount as `billing.subscriptions.changes.update` stores it, built into the invoice the
     renewal drafts (`subscriptions.draft_invoice` → `invoices.build`, one line per item)."""
-    discount = Discount(coupon=the_coupon, start="2026-01-01T00:00:00Z", end=None)
-    built = invoices.build(
+    discount = Discount(coupon=the_coupon, start="2026-01-01T00:00:00Z", end=None) if the_coupon else None
+    return invoices.build(
         SCOPE,
         account=Account(id="acct_test", name="Test", country="DE", created_at="2026-01-01T00:00:00Z", version=1),
         customer=Customer(id="cus_1", address={"country": "DE"}, created_at="2026-01-01T00:00:00Z"),
         currency=sub.currency,
         lines=subscription_lines.period_lines(sub.items, START, END),
         discount=discount,
-        tax_rates=[],
+        tax_rates=rates,
         subscription=sub.id,
         period_start=START,
         period_end=END,
         now=START,
     )
-    return built.discount
+
+
+def next_invoice_discount(sub: Subscription, the_coupon: Coupon) -> int:
+    """What the renewal invoice of `sub` discounts once the coupon is applied."""
+    return next_invoice(sub, the_coupon).discount
 
 
 def old_portal_figure(sub: Subscription, the_coupon: Coupon) -> int:
@@ -147,6 +154,58 @@ class TestRetentionSaving:
         assert offers.coupon_saving(the_coupon, sub.items) == next_invoice_discount(sub, the_coupon)
 
 
+GERMAN_VAT = TaxRate(
+    id="txr_de", country="DE", percentage=Decimal(19), display_name="USt.", created_at="2026-01-01T00:00:00Z"
+)
+GROSS_VAT = TaxRate(
+    id="txr_de", country="DE", percentage=Decimal(19), display_name="USt.", inclusive=True, created_at="2026-01-01"
+)
+
+
+class TestChargedLess:
+    def test_a_german_consumer_is_told_what_the_invoice_total_drops_by(self, coupons: dict[str, Coupon]) -> None:
+        # Given Pro at €29.00 a month, 19% German VAT added, and 20% off to stay
+        sub = subscription(item("price_pro", 2900))
+        coupons["rwd_stay"] = coupon(percent_off=20, duration="repeating", duration_in_months=3)
+        # When the offer is made to a customer the invoice taxes
+        offer = offers.retention_offer(SCOPE, RETENTION, sub, table=TABLE, tax_note=TaxNote(GERMAN_VAT))
+        # Then it saves the €5.80 discount and the €1.10 tax on it: €34.51 → €27.61
+        assert offer is not None and offer.saving == 580 and offer.charged_less == 690
+        with_coupon, without = (
+            next_invoice(sub, coupons["rwd_stay"], [GERMAN_VAT]),
+            next_invoice(sub, None, [GERMAN_VAT]),
+        )
+        assert (without.total, with_coupon.total) == (3451, 2761)
+
+    def test_a_price_with_tax_included_or_no_tax_saves_the_discount(self) -> None:
+        sub = subscription(item("price_pro", 2900))
+        the_coupon = coupon(percent_off=20)
+        assert offers.charged_less(the_coupon, sub.items, TaxNote(GROSS_VAT)) == 580
+        assert offers.charged_less(the_coupon, sub.items, None) == 580
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        lines=st.lists(
+            st.tuples(st.integers(min_value=0, max_value=1_000_000), st.integers(min_value=1, max_value=100)),
+            min_size=1,
+            max_size=4,
+        ),
+        percent=st.integers(min_value=1, max_value=100),
+        amount_off=st.one_of(st.none(), st.integers(min_value=1, max_value=2_000_000)),
+        inclusive=st.booleans(),
+    )
+    def test_it_is_always_what_the_next_invoices_total_drops_by(
+        self, lines: list[tuple[int, int]], percent: int, amount_off: int | None, inclusive: bool
+    ) -> None:
+        sub = subscription(*(item(f"price_{n}", amount, quantity) for n, (amount, quantity) in enumerate(lines)))
+        the_coupon = (
+            coupon(percent_off=percent) if amount_off is None else coupon(amount_off=amount_off, currency="eur")
+        )
+        rate = GROSS_VAT if inclusive else GERMAN_VAT
+        dropped = next_invoice(sub, None, [rate]).total - next_invoice(sub, the_coupon, [rate]).total
+        assert offers.charged_less(the_coupon, sub.items, TaxNote(rate)) == dropped
+
+
 class TestRetentionOffer:
     def test_a_repeating_coupon_on_a_monthly_plan(self, coupons: dict[str, Coupon]) -> None:
         sub = subscription(item("price_basic", 2900))
@@ -154,6 +213,7 @@ class TestRetentionOffer:
         assert offers.retention_offer(SCOPE, RETENTION, sub, table=TABLE) == RetentionOffer(
             coupon="rwd_stay",
             saving=580,
+            charged_less=580,
             currency="eur",
             duration="repeating",
             months=3,

@@ -4,9 +4,9 @@ by recorders; no I/O)."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
+import msgspec.structs
 import pytest
 
 from billing.kernel.scope import RequestInfo, Scope
@@ -28,7 +28,7 @@ REQUEST = RequestInfo(source="portal", session="bps_1")
 
 
 SUB = subscription(item("price_pro", 3000))
-ENDING = dataclasses.replace(SUB, cancel_at_period_end=True)
+ENDING = msgspec.structs.replace(SUB, cancel_at_period_end=True)
 # What the catalog resolves each price to (`billing.subscriptions.changes.requested_items`, replaced below).
 PRICES: dict[str, tuple[int, Interval]] = {
     "price_pro": (3000, "month"),
@@ -73,7 +73,7 @@ class TestCancelPolicy:
 
 def test_only_a_single_plan_that_is_not_ending_is_changeable() -> None:
     assert changeable(SUB)
-    assert not changeable(dataclasses.replace(SUB, items=(item("price_a", 100), item("price_b", 200))))
+    assert not changeable(msgspec.structs.replace(SUB, items=(item("price_a", 100), item("price_b", 200))))
     assert not changeable(ENDING)
 
 
@@ -164,7 +164,7 @@ class TestCancel:
         assert calls == [("update", ("sub_1", {"cancelAtPeriodEnd": True}, REQUEST))]
 
     def test_the_retention_coupon_and_the_renewal(self, calls: list[tuple[str, Any]]) -> None:
-        offer = RetentionOffer("rwd_stay", 580, "eur", "forever", 0, SUB.items[0], True)
+        offer = RetentionOffer("rwd_stay", 580, 580, "eur", "forever", 0, SUB.items[0], True)
         changes.accept_retention(SCOPE, offer, SUB, REQUEST, table=TABLE)
         changes.renew(SCOPE, SUB, REQUEST, table=TABLE)  # not ending: nothing to take back
         changes.renew(SCOPE, ENDING, REQUEST, table=TABLE)

@@ -5,9 +5,9 @@ builds, and the figures derived from the records."""
 from __future__ import annotations
 
 import copy
-import dataclasses
 from typing import Any
 
+import msgspec.structs
 import pytest
 
 from billing.customers.records import Customer
@@ -337,7 +337,7 @@ class TestConfigurationItems:
         before = store.configuration_from_item(configuration_item(version=3))
         features = copy.deepcopy(FEATURES)
         features["invoiceHistory"]["enabled"] = False
-        after = dataclasses.replace(
+        after = msgspec.structs.replace(
             before, name="Renamed", features=features, updated_at="2026-03-02T09:00:00Z", version=4
         )
         update = store.update_configuration(SCOPE, before, after)
@@ -357,7 +357,7 @@ class TestConfigurationItems:
     def test_update_does_not_change_the_id(self) -> None:
         before = store.configuration_from_item(configuration_item())
         with pytest.raises(ValueError):
-            store.update_configuration(SCOPE, before, dataclasses.replace(before, id="bpc_other"))
+            store.update_configuration(SCOPE, before, msgspec.structs.replace(before, id="bpc_other"))
 
 
 class TestConfigurationKeys:

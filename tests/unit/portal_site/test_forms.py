@@ -3,11 +3,11 @@ posted form or a query says, and what is wrong with it, in the page's language."
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from typing import Any
 
 import jinja2
+import msgspec.structs
 from markupsafe import Markup
 from starlette.datastructures import FormData, QueryParams, UploadFile
 
@@ -81,7 +81,7 @@ def test_a_plan_not_offered_a_bad_quantity_and_the_current_plan_again() -> None:
     assert (
         choose(
             "price=price_basic&quantity=2",
-            sub=dataclasses.replace(SUB, scheduled_change=ScheduledChange(items=(), at="2026-02-01T00:00:00Z")),
+            sub=msgspec.structs.replace(SUB, scheduled_change=ScheduledChange(items=(), at="2026-02-01T00:00:00Z")),
         )[1]
         == {}
     )

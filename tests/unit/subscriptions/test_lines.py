@@ -59,7 +59,11 @@ def test_a_line_of_several_names_its_quantity() -> None:
 def test_a_switch_in_the_middle_of_the_period_credits_the_old_plan_and_charges_the_new() -> None:
     middle = datetime(2026, 1, 16, 12, tzinfo=UTC)  # half of January's 31 days remain
     prorated = proration.prorate(
-        proration_items([item("price_a", 3100, 1)]), proration_items([item("price_b", 6200, 1)]), START, END, middle
+        proration_items([item("price_a", 3100, 1)], None),
+        proration_items([item("price_b", 6200, 1)], None),
+        START,
+        END,
+        middle,
     )
     credit, charge = proration_lines(prorated)
     assert (credit.amount, charge.amount) == (-1550, 3100)
@@ -68,7 +72,7 @@ def test_a_switch_in_the_middle_of_the_period_credits_the_old_plan_and_charges_t
 
 def test_a_line_that_rounds_to_nothing_is_left_out() -> None:
     last_second = datetime(2026, 1, 31, 23, 59, 59, tzinfo=UTC)
-    prorated = proration.prorate(proration_items([item("price_a", 100, 1)]), [], START, END, last_second)
+    prorated = proration.prorate(proration_items([item("price_a", 100, 1)], None), [], START, END, last_second)
     assert [p.amount for p in prorated] == [0]
     assert proration_lines(prorated) == []
 

@@ -4,11 +4,11 @@ back and write again attribute for attribute, and the figures derived from the r
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import zlib
 from typing import Any
 
+import msgspec.structs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -191,11 +191,11 @@ def test_a_cleared_scheduled_change_reads_as_none() -> None:
 
 def test_the_due_index_follows_the_period_end_until_the_subscription_ends() -> None:
     sub = store.from_item(created_item())
-    renewed = dataclasses.replace(sub, current_period_end="2026-03-15T10:00:00Z", version=2)
+    renewed = msgspec.structs.replace(sub, current_period_end="2026-03-15T10:00:00Z", version=2)
     item = store.to_item(SCOPE, renewed)
     assert item["dueSk"] == f"2026-03-15T10:00:00Z#ACCT#acct_1#test#SUB#{SUB_ID}"
     assert item["duePk"] == created_item()["duePk"]
-    ended = store.to_item(SCOPE, dataclasses.replace(sub, status="canceled", version=2))
+    ended = store.to_item(SCOPE, msgspec.structs.replace(sub, status="canceled", version=2))
     assert "duePk" not in ended and "dueSk" not in ended
     assert store.to_item(SCOPE, store.from_item(trial_on_a_clock()))["duePk"] == store.clock_due_partition("clock_1")
 
@@ -211,7 +211,7 @@ def test_the_writes_are_conditional() -> None:
     inserted = store.insert(SCOPE, sub)
     assert isinstance(inserted, Put) and inserted.condition == "attribute_not_exists(pk)"
     assert inserted.item == created_item()
-    after = dataclasses.replace(sub, status="past_due", version=2)
+    after = msgspec.structs.replace(sub, status="past_due", version=2)
     replaced = store.replace(SCOPE, after, 1)
     assert replaced.item == store.to_item(SCOPE, after) and replaced.item["version"] == 2
     assert replaced.condition == "#v = :expected" and replaced.values == {":expected": 1}
@@ -241,7 +241,7 @@ subscription_items = st.lists(
 
 @given(subscription_items)
 def test_the_recurring_amount_is_the_sum_of_its_items(items: list[SubscriptionItem]) -> None:
-    sub = dataclasses.replace(store.from_item(created_item()), items=tuple(items))
+    sub = msgspec.structs.replace(store.from_item(created_item()), items=tuple(items))
     assert sub.recurring_amount == recurring_amount(items) == sum(i.unit_amount * i.quantity for i in items)
 
 
@@ -257,7 +257,7 @@ def test_the_stored_recurring_amount_is_the_items_amount() -> None:
 
 
 def test_the_cycle_is_its_first_items() -> None:
-    sub = dataclasses.replace(store.from_item(created_item()), items=(_item("price_y", 9000, 1, "year", 2),))
+    sub = msgspec.structs.replace(store.from_item(created_item()), items=(_item("price_y", 9000, 1, "year", 2),))
     assert sub.cycle == ("year", 2) == sub.items[0].cycle
 
 
@@ -270,9 +270,9 @@ def test_due_at_is_the_period_end_until_canceled() -> None:
 
 def test_a_record_changes_only_by_replacement() -> None:
     sub: Subscription = store.from_item(created_item())
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         sub.status = "canceled"  # type: ignore[misc]
-    assert dataclasses.replace(sub, status="canceled").status == "canceled" and sub.status == "active"
+    assert msgspec.structs.replace(sub, status="canceled").status == "canceled" and sub.status == "active"
 
 
 # ------------------------------------------------------------------ the wire form

@@ -5,10 +5,10 @@ update expressions the store builds (checked against a table double that applies
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from billing.events.records import Event
 from billing.kernel.scope import Scope

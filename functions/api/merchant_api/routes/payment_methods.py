@@ -29,6 +29,10 @@ class PaymentMethodAttach(Request):
 @router.post(
     "/v1/customers/<customer_id>/payment_methods",
     summary="Attach a payment method",
+    description=(
+        "A card or bank account the customer already has (the same `fingerprint`) is refused: "
+        "400 `payment_method_exists` naming `token`."
+    ),
     tags=["Payment methods"],
     responses=ok("PaymentMethod"),
 )

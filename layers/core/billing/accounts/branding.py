@@ -23,13 +23,13 @@ import binascii
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 from xml.etree import ElementTree as ET
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
+from msgspec.structs import replace
 
 from billing.accounts import store as account_store
 from billing.accounts.records import DEFAULT_ACCENT, Branding

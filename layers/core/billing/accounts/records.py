@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from billing.kernel.scope import Mode
 
@@ -12,8 +13,7 @@ DEFAULT_SESSION_MINUTES = 30
 DEFAULT_ACCENT = "#635BFF"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Account:
+class Account(msgspec.Struct, frozen=True, kw_only=True):
     """The merchant: the seller shown on invoices, and its defaults for the portal."""
 
     id: str
@@ -28,8 +28,7 @@ class Account:
     version: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ApiKey:
+class ApiKey(msgspec.Struct, frozen=True, kw_only=True):
     """One secret key: only its SHA-256, mode, prefix and last 4 characters are kept."""
 
     id: str
@@ -51,8 +50,7 @@ class ApiKey:
         return bool(self.revoked_at)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Branding:
+class Branding(msgspec.Struct, frozen=True, kw_only=True):
     """The brand the portal and invoice PDFs wear; `Branding()` is the look of an account that has
     written none (version 0: not stored)."""
 

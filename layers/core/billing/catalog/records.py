@@ -6,16 +6,16 @@ Catalog objects never change what they charge once created (a new price replaces
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
+
+import msgspec
 
 Interval = Literal["day", "week", "month", "year"]
 Duration = Literal["once", "repeating", "forever"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Product:
+class Product(msgspec.Struct, frozen=True, kw_only=True):
     id: str  # may be the merchant's own, e.g. prod_basic
     name: str
     description: str | None = None
@@ -27,14 +27,12 @@ class Product:
     created_order: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Recurring:
+class Recurring(msgspec.Struct, frozen=True, kw_only=True):
     interval: Interval
     interval_count: int = 1
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Price:
+class Price(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     product: str
     unit_amount: int
@@ -49,8 +47,7 @@ class Price:
         return self.nickname or product.name
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Coupon:
+class Coupon(msgspec.Struct, frozen=True, kw_only=True):
     """A percentage off (`percent_off`) or an amount off in one currency (`amount_off`, `currency`)."""
 
     id: str  # may be the merchant's own, e.g. rwd_save20
@@ -83,8 +80,7 @@ class Coupon:
         return label if percent is None else f"{label} ({percent.normalize():f}% off)"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Discount:
+class Discount(msgspec.Struct, frozen=True, kw_only=True):
     """A coupon applied to a subscription from `start` (until `end`, for a repeating one)."""
 
     coupon: Coupon
@@ -92,8 +88,7 @@ class Discount:
     end: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TaxRate:
+class TaxRate(msgspec.Struct, frozen=True, kw_only=True):
     """A rate charged by the customer's billing country (and state); `percentage` is exact."""
 
     id: str

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import msgspec.structs
 
 from billing.customers import store, taxids
 from billing.customers.records import Customer, TaxId
@@ -35,6 +36,9 @@ PHONE_MAX_LENGTH = 30
 # schema must not offer a value that is valid only before stripping, like ")3 ".)
 PHONE_PATTERN = r"^(?:\+[0-9 ().-]{2,29}|[0-9().-][0-9 ().-]{1,28})[0-9().-]$"
 ADDRESS_MAX_LENGTHS = {"line1": 200, "line2": 200, "city": 200, "postalCode": 20, "state": 200}
+# The parts a complete postal address has. The API takes a partial address (a country alone
+# decides tax); the portal's form asks for a complete one, or none (`missing_address_parts`).
+REQUIRED_ADDRESS_PARTS = ("line1", "postalCode", "city", "country")
 
 
 def tax_id_to_wire(tax_id: TaxId, customer_id: str) -> dict[str, Any]:
@@ -122,7 +126,7 @@ def versioned_change(
 
     The event's object is the customer, or `event_object` (a tax ID's own events).
     """
-    after = dataclasses.replace(current, **changes, version=current.version + 1)
+    after = msgspec.structs.replace(current, **changes, version=current.version + 1)
     before_wire, after_wire = to_wire(current, scope), to_wire(after, scope)
     event = events.event_item(
         scope,
@@ -207,6 +211,20 @@ def check_details(fields: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
                     clean[key] = value.strip()
             normalized["address"] = clean
     return normalized, problems
+
+
+def missing_address_parts(address: Mapping[str, Any] | None) -> dict[str, InvalidRequest]:
+    """One 400 per blank required part of an address that has any part, keyed by its param
+    (`address.city`); none for no address at all."""
+    if not address or not any(isinstance(v, str) and v.strip() for v in address.values()):
+        return {}
+    return {
+        f"address.{part}": InvalidRequest(
+            f"address.{part} is required in a complete address.", param=f"address.{part}", code="parameter_missing"
+        )
+        for part in REQUIRED_ADDRESS_PARTS
+        if not (isinstance(address.get(part), str) and address[part].strip())
+    }
 
 
 def update(

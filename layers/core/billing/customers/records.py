@@ -5,12 +5,12 @@ Pure values (no keys, no table): `billing.customers.store` reads and writes them
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TaxId:
+
+class TaxId(msgspec.Struct, frozen=True, kw_only=True):
     """A validated tax ID on a customer (`value` normalized, `country` the one it belongs to)."""
 
     id: str
@@ -20,19 +20,18 @@ class TaxId:
     created_at: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Customer:
+class Customer(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     email: str | None = None
     name: str | None = None
     phone: str | None = None
     address: dict[str, Any] | None = None
-    metadata: dict[str, str] = field(default_factory=dict)
+    metadata: dict[str, str] = msgspec.field(default_factory=dict)
     test_clock: str | None = None
     default_payment_method: str | None = None
     tax_ids: tuple[TaxId, ...] = ()
     # Credit by currency in minor units, as kept (a spent credit stays, at 0).
-    credit: dict[str, int] = field(default_factory=dict)
+    credit: dict[str, int] = msgspec.field(default_factory=dict)
     created_at: str
     version: int = 1
 
@@ -51,8 +50,7 @@ class Customer:
         return any(t.type == type_ and t.value == value for t in self.tax_ids)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TestClock:
+class TestClock(msgspec.Struct, frozen=True, kw_only=True):
     """A test-mode clock: the customers created on it live in its `frozen_time`."""
 
     __test__ = False  # (not a pytest test class)

@@ -21,6 +21,21 @@ VALIDATORS: dict[str, tuple[str, str | None]] = {
     "br_cnpj": ("stdnum.br.cnpj", "BR"),
     "mx_rfc": ("stdnum.mx.rfc", "MX"),
 }
+# type → a number that validates, as a customer would type it (python-stdnum's documented
+# examples): what the portal shows as an example is one of these, so it is never refused.
+EXAMPLES: dict[str, str] = {
+    "eu_vat": "DE136695976",
+    "gb_vat": "GB980780684",
+    "us_ein": "04-2103594",
+    "au_abn": "83 914 571 673",
+    "ch_vat": "CHE-107.787.577 MWST",
+    "no_vat": "NO995525828MVA",
+    "in_gst": "27AAPFU0939F1ZV",
+    "ca_bn": "123026635",
+    "nz_gst": "49-091-850",
+    "br_cnpj": "16.727.230/0001-97",
+    "mx_rfc": "GODE561231GR8",
+}
 # VAT numbers use EL for Greece where ISO 3166 has GR.
 VAT_PREFIX_TO_COUNTRY = {"EL": "GR", "XI": "GB"}
 

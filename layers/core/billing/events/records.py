@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from billing.kernel.scope import Mode, Scope
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Audit:
+class Audit(msgspec.Struct, frozen=True, kw_only=True):
     """Who made a customer's own change in the portal (kept beside the event, never delivered)."""
 
     session: str | None
@@ -17,8 +17,7 @@ class Audit:
     user_agent: str | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Event:
+class Event(msgspec.Struct, frozen=True, kw_only=True):
     """One change, as webhooks carry it (`body`), kept until `expires_at` (epoch seconds)."""
 
     id: str

@@ -5,9 +5,11 @@ keeps them and their number counter)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from msgspec.structs import replace
 
 from billing.accounts.records import Account
 from billing.catalog.records import Coupon, Discount, TaxRate
@@ -33,6 +35,9 @@ class Line:
     period_start: datetime
     period_end: datetime
     proration: bool = False
+    # False for a line whose amount is already what was charged after the discount (a proration
+    # line): the invoice's coupon does not discount it again.
+    discountable: bool = True
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,13 @@ def build(
     customer's credit taken off what it charges."""
     amounts = [line.amount for line in lines]
     coupon = discount.coupon if discount and discount.coupon.applies_to(currency) else None
-    discounts = invoicemath.line_discounts(amounts, coupon_discount(coupon) if coupon else None)
+    open_to_discount = [n for n, line in enumerate(lines) if line.discountable]
+    discounts = [0] * len(lines)
+    reductions = invoicemath.line_discounts(
+        [amounts[n] for n in open_to_discount], coupon_discount(coupon) if coupon else None
+    )
+    for n, reduction in zip(open_to_discount, reductions, strict=True):
+        discounts[n] = reduction
     address = customer.address or {}
     taxed = tax.compute(
         [a - d for a, d in zip(amounts, discounts, strict=True)],

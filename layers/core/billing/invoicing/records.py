@@ -3,14 +3,14 @@ figures its lines add up to (computed here, and only here)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal
+
+import msgspec
 
 InvoiceStatus = Literal["draft", "open", "paid", "void", "uncollectible"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InvoiceLine:
+class InvoiceLine(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     description: str
     amount: int  # negative for a credit (unused time)
@@ -24,16 +24,14 @@ class InvoiceLine:
     tax_amount: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PaymentError:
+class PaymentError(msgspec.Struct, frozen=True, kw_only=True):
     """Why the last charge of an invoice failed (the test processor's code and message)."""
 
     code: str | None
     message: str | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Invoice:
+class Invoice(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     number: str | None  # given at finalization
     customer: str

@@ -34,11 +34,18 @@ class CardDeclined(InvalidRequest):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PaymentDetails:
     """What a token, a typed card or an IBAN stands for, ready to attach: the card or the SEPA
-    debit (one of them) and its fingerprint."""
+    debit (one of them), its fingerprint, and the field it came from (what a refusal names)."""
 
     card: Card | None = None
     sepa_debit: SepaDebit | None = None
     fingerprint: str
+    param: str = "token"
+
+
+class DuplicatePaymentMethod(InvalidRequest):
+    """The customer already has this card or account (the same fingerprint)."""
+
+    code = "payment_method_exists"
 
 
 def fingerprint(kind: str, number: str) -> str:
@@ -156,6 +163,7 @@ def details_from_card(
             country=known.country if known is not None else None,
         ),
         fingerprint=fingerprint("card", card.number),
+        param="number",
     ), (known.behavior if known is not None else "succeed")
 
 
@@ -181,6 +189,7 @@ def details_from_iban(
             mandate=_mandate(now, ip, user_agent),
         ),
         fingerprint=fingerprint("sepa_debit", account.number),
+        param="iban",
     ), (known.behavior if known is not None else "succeed")
 
 
@@ -194,9 +203,19 @@ def attach(
     set_default: bool = False,
     table: Table,
 ) -> PaymentMethod:
-    """Attaches a method; it becomes the default when asked, or when the customer has none."""
+    """Attaches a method; it becomes the default when asked, or when the customer has none.
+
+    A card or account the customer already has (the same fingerprint) is refused: one Query of
+    the customer's methods. (Two requests racing with the same card can both pass it.)"""
     now = clock.now()
     customer = customers.get(scope, customer_id, table=table)
+    if any(pm.fingerprint == details.fingerprint for pm in store.list_payment_methods(table, scope, customer_id)):
+        kind = "card" if details.card is not None else "bank account"
+        raise DuplicatePaymentMethod(
+            f"The customer already has this {kind} (a payment method with the same fingerprint); "
+            "detach it first to add it again.",
+            param=details.param,
+        )
     pm = PaymentMethod(
         id=sortable_id("pm"),
         customer=customer_id,

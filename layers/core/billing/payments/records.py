@@ -6,16 +6,16 @@ Pure values (no keys, no table): `billing.payments.store` reads and writes them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
+
+import msgspec
 
 # How the test processor treats the method's charges (its test token's behavior).
 Behavior = Literal["succeed", "decline", "fail"]
 PaymentMethodType = Literal["card", "sepa_debit"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Card:
+class Card(msgspec.Struct, frozen=True, kw_only=True):
     brand: str
     last4: str
     exp_month: int
@@ -23,8 +23,7 @@ class Card:
     country: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Mandate:
+class Mandate(msgspec.Struct, frozen=True, kw_only=True):
     """A SEPA mandate: its reference, when it was accepted, and by whom (the portal's request)."""
 
     reference: str
@@ -33,16 +32,14 @@ class Mandate:
     user_agent: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SepaDebit:
+class SepaDebit(msgspec.Struct, frozen=True, kw_only=True):
     bank_code: str
     last4: str
     country: str
     mandate: Mandate
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PaymentMethod:
+class PaymentMethod(msgspec.Struct, frozen=True, kw_only=True):
     """Exactly one of `card` and `sepa_debit`; `type` says which."""
 
     id: str

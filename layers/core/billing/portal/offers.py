@@ -4,7 +4,8 @@ to stay instead of cancelling.
 Both follow the session's configuration (`subscriptionUpdate.products`, `allowedUpdates`;
 `subscriptionCancel.retention.offerCoupon`) and read the catalog through its services. What the
 retention coupon saves is what it takes off the next invoice: the invoice's own discount
-arithmetic (`invoicemath.line_discounts`, a percentage rounded per line), not a figure of its own.
+arithmetic (`invoicemath.line_discounts`, a percentage rounded per line), not a figure of its own;
+the page shows it with the tax it saves too (`pricing.TaxNote.charged`), as the invoice's total drops.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from billing.catalog.records import Coupon, Price, Recurring
 from billing.invoicing import invoicemath, invoices
 from billing.kernel.errors import NotFound
 from billing.kernel.scope import Scope
+from billing.portal.pricing import TaxNote
 from billing.store.repository import Table
 from billing.subscriptions import changes as subscription_changes
 from billing.subscriptions.records import Subscription, SubscriptionItem
@@ -44,7 +46,8 @@ class RetentionOffer:
     """The configured coupon, as what it saves on each of the next invoices."""
 
     coupon: str
-    saving: int  # minor units, per invoice of the subscription's items
+    saving: int  # minor units, per invoice of the subscription's items: the invoice's discount
+    charged_less: int  # what those invoices' totals drop by: the saving with the tax it saves
     currency: str
     duration: str  # once | repeating | forever
     months: int  # durationInMonths of a repeating coupon, else 0
@@ -135,11 +138,27 @@ def coupon_saving(coupon: Coupon, items: Sequence[SubscriptionItem]) -> int:
     return sum(invoicemath.line_discounts([item.amount for item in items], invoices.coupon_discount(coupon)))
 
 
+def charged_less(coupon: Coupon, items: Sequence[SubscriptionItem], tax_note: TaxNote | None) -> int:
+    """What `coupon` takes off the total of an invoice of `items`: each line's discount, and
+    the tax an exclusive rate no longer adds to it (rounded per line, as the invoice does)."""
+    amounts = [item.amount for item in items]
+    discounts = invoicemath.line_discounts(amounts, invoices.coupon_discount(coupon))
+    if tax_note is None:
+        return sum(discounts)
+    return sum(tax_note.charged(a) - tax_note.charged(a - d) for a, d in zip(amounts, discounts, strict=True))
+
+
 def retention_offer(
-    scope: Scope, settings: Mapping[str, Any], sub: Subscription, *, table: Table
+    scope: Scope,
+    settings: Mapping[str, Any],
+    sub: Subscription,
+    *,
+    table: Table,
+    tax_note: TaxNote | None = None,
 ) -> RetentionOffer | None:
     """The configured coupon, when the subscription has no discount yet and is not ending, and
-    the coupon exists, is valid, fits the subscription's currency and saves something."""
+    the coupon exists, is valid, fits the subscription's currency and saves something; its
+    saving counted with the customer's tax (`tax_note`, `pricing`'s for the customer)."""
     coupon_id = (settings.get("retention") or {}).get("offerCoupon")
     if not coupon_id or sub.discount is not None or sub.cancel_at_period_end:
         return None
@@ -156,6 +175,7 @@ def retention_offer(
     return RetentionOffer(
         coupon=coupon_id,
         saving=saving,
+        charged_less=charged_less(coupon, sub.items, tax_note),
         currency=sub.currency,
         duration=coupon.duration,
         months=coupon.duration_in_months or 0,

@@ -11,12 +11,13 @@ Every scope has a default configuration, made on first use under an ID derived f
 from __future__ import annotations
 
 import copy
-import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, get_args
 from urllib.parse import urlsplit
+
+import msgspec.structs
 
 from billing.catalog import catalog
 from billing.customers.customers import merge_metadata
@@ -341,7 +342,7 @@ def stored_fields(configuration: PortalConfiguration) -> dict[str, Any]:
 
 
 def _with_fields(configuration: PortalConfiguration, fields: Mapping[str, Any]) -> PortalConfiguration:
-    return dataclasses.replace(
+    return msgspec.structs.replace(
         configuration,
         name=fields["name"],
         business_profile=fields["businessProfile"],
@@ -432,7 +433,7 @@ def update(
     check_consistency(merged["features"])
     if all(merged[field] == stored[field] for field in STORED_FIELDS):
         return current
-    after = dataclasses.replace(
+    after = msgspec.structs.replace(
         _with_fields(current, merged), updated_at=clock.to_wire(clock.now()), version=current.version + 1
     )
     before_wire, after_wire = to_wire(current, scope), to_wire(after, scope)

@@ -9,8 +9,9 @@ so free-form maps here), and the merchant's name.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from billing.customers.records import Customer
 from billing.invoicing.records import Invoice
@@ -26,8 +27,7 @@ def default_id(scope: Scope) -> str:
     return f"bpc_{digest[:20]}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PortalConfiguration:
+class PortalConfiguration(msgspec.Struct, frozen=True, kw_only=True):
     """What the hosted portal offers a customer. `business_profile` and `features` are in their
     wire shape, complete and normalised (see `billing.portal.portalconfigs.CONFIGURATION`)."""
 
@@ -42,16 +42,14 @@ class PortalConfiguration:
     version: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Flow:
+class Flow(msgspec.Struct, frozen=True, kw_only=True):
     """The one action a session was opened for (a deep link)."""
 
     type: str  # payment_method_update | subscription_cancel | subscription_update
     subscription: str | None = None  # the subscription of a subscription_* flow
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PortalSession:
+class PortalSession(msgspec.Struct, frozen=True, kw_only=True):
     """One customer's portal, minted by the merchant and opened once by a link."""
 
     id: str
@@ -107,8 +105,7 @@ class PortalSession:
         return "used" if self.used_at else "open"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CustomerView:
+class CustomerView(msgspec.Struct, frozen=True, kw_only=True):
     """A customer with its payment methods, subscriptions and invoices (each newest first)."""
 
     customer: Customer

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from msgspec.structs import replace
 
 from billing.customers import customers
 from billing.invoicing import invoices
@@ -16,6 +18,9 @@ from billing.kernel.scope import RequestInfo, Scope
 from billing.store.repository import Table, UnitOfWork
 from billing.subscriptions import proration
 from billing.subscriptions.lines import (
+    charged,
+    discount_for,
+    inherited,
     lines_to_pending,
     pending_to_lines,
     period_lines,
@@ -52,21 +57,25 @@ class PlanChange:
 
 def plan_change(sub: Subscription, new_items: Items, behavior: str, at: datetime) -> PlanChange:
     start, end = clock.from_wire(sub.current_period_start), clock.from_wire(sub.current_period_end)
+    discount = discount_for(sub.discount, start)
+    old = proration_items(sub.items, discount)
     new_cycle = new_items[0].cycle
     if sub.status == "trialing":
-        return PlanChange(new_items, [], [], (start, end), False)
+        return PlanChange(charged(new_items, discount), [], [], (start, end), False)
     if new_cycle != sub.cycle:
         # A new interval starts a new billing cycle now: credit what is left of the old period,
         # charge the new one in full, invoiced at once (whatever the proration behaviour).
-        credit = proration_lines(proration.prorate(proration_items(sub.items), [], start, end, at))
+        credit = proration_lines(proration.prorate(old, [], start, end, at))
         new_end = proration.period_boundary(at, new_cycle[0], new_cycle[1], 1)
-        return PlanChange(new_items, credit + period_lines(new_items, at, new_end), [], (at, new_end), True)
+        items = charged(new_items, discount_for(sub.discount, at))
+        return PlanChange(items, credit + period_lines(items, at, new_end), [], (at, new_end), True)
     if behavior == "none":
-        return PlanChange(new_items, [], [], (start, end), False)
-    lines = proration_lines(proration.prorate(proration_items(sub.items), proration_items(new_items), start, end, at))
+        return PlanChange(inherited(sub.items, new_items, discount), [], [], (start, end), False)
+    items = charged(new_items, discount)
+    lines = proration_lines(proration.prorate(old, proration_items(items, discount), start, end, at))
     if behavior == "always_invoice":
-        return PlanChange(new_items, lines, [], (start, end), False)
-    return PlanChange(new_items, [], lines, (start, end), False)
+        return PlanChange(items, lines, [], (start, end), False)
+    return PlanChange(items, [], lines, (start, end), False)
 
 
 def resolve_requested(scope: Scope, sub: Subscription, fields: Mapping[str, Any], table: Table) -> Items:
@@ -94,7 +103,7 @@ def update(scope: Scope, sub_id: str, fields: Mapping[str, Any], request: Reques
         change = plan_change(sub, new_items, fields.get("prorationBehavior") or "create_prorations", now)
         after = replace(
             after,
-            items=new_items,
+            items=change.items,
             scheduled_change=None,  # a later switch replaces a scheduled one
             pending_invoice_items=sub.pending_invoice_items + lines_to_pending(change.pending),
         )

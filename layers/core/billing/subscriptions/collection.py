@@ -4,7 +4,7 @@ A customer's last payment method stays while a subscription charges it."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 
 from billing.customers import customers
 from billing.invoicing import invoices

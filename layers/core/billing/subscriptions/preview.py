@@ -15,7 +15,7 @@ from billing.kernel.errors import InvalidRequest
 from billing.kernel.scope import Scope
 from billing.store.repository import Table
 from billing.subscriptions.changes import plan_change, resolve_requested, scheduled_period
-from billing.subscriptions.lines import pending_to_lines, period_lines
+from billing.subscriptions.lines import discount_for, pending_to_lines, period_lines
 from billing.subscriptions.subscriptions import get, now_for, period_after
 
 
@@ -64,7 +64,7 @@ def preview(
             customer=customer,
             currency=sub.currency,
             lines=lines,
-            discount=sub.discount,
+            discount=discount_for(sub.discount, start),
             tax_rates=rates,
             subscription=sub_id,
             period_start=start,

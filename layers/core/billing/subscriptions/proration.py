@@ -55,10 +55,11 @@ class Item:
     unit_amount: int
     quantity: int
     description: str
+    period_amount: int | None = None  # what a whole period of it costs, when not unit × quantity
 
     @property
     def amount(self) -> int:
-        return self.unit_amount * self.quantity
+        return self.unit_amount * self.quantity if self.period_amount is None else self.period_amount
 
 
 @dataclass(frozen=True)

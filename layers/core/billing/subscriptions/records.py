@@ -5,8 +5,9 @@ end, and the figures derived from them (computed here, and only here)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, Literal
+
+import msgspec
 
 from billing.catalog.records import Discount
 
@@ -15,8 +16,7 @@ Interval = Literal["day", "week", "month", "year"]
 LIVE_STATUSES: tuple[SubscriptionStatus, ...] = ("trialing", "active", "past_due")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SubscriptionItem:
+class SubscriptionItem(msgspec.Struct, frozen=True, kw_only=True):
     """A price on a subscription, as it was when subscribed to."""
 
     id: str
@@ -28,6 +28,10 @@ class SubscriptionItem:
     currency: str
     interval: Interval
     interval_count: int
+    # What a whole period of the item costs after the discount it was charged with (before tax):
+    # a credit for its unused time is a share of this, never of the undiscounted amount. None on
+    # items stored before it was kept (their credit falls back to the discount in force).
+    net_amount: int | None = None
 
     @property
     def amount(self) -> int:
@@ -45,8 +49,7 @@ def recurring_amount(items: Iterable[SubscriptionItem]) -> int:
     return sum(item.amount for item in items)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PendingItem:
+class PendingItem(msgspec.Struct, frozen=True, kw_only=True):
     """A proration line kept for the subscription's next invoice."""
 
     id: str
@@ -56,18 +59,17 @@ class PendingItem:
     price: str | None
     period_start: str
     period_end: str
+    discounted: bool = False  # its amount is already net of the discount (a proration line)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ScheduledChange:
+class ScheduledChange(msgspec.Struct, frozen=True, kw_only=True):
     """The items the subscription switches to `at` the end of its period (a portal downgrade)."""
 
     items: tuple[SubscriptionItem, ...]
     at: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Subscription:
+class Subscription(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     customer: str
     status: SubscriptionStatus

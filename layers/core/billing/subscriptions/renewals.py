@@ -5,10 +5,10 @@ subscription's due work, and by a test clock's `advance` over the work of its cu
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
-from billing.catalog.records import Discount
+from msgspec.structs import replace
+
 from billing.customers import customers
 from billing.invoicing import invoices
 from billing.kernel import clock
@@ -84,7 +84,8 @@ def step(scope: Scope, sub_id: str, now: datetime, request: RequestInfo, *, tabl
         start, new_end = subscriptions.period_after(end, end, items)
     else:
         start, new_end = subscriptions.period_after(clock.from_wire(sub.billing_cycle_anchor), end, items)
-    discount = _discount_for(sub.discount, start)
+    discount = subscription_lines.discount_for(sub.discount, start)
+    items = subscription_lines.charged(items, discount)
     customer = customers.get(scope, sub.customer, table=table)
     method = subscriptions.payment_method_for(scope, customer, sub.default_payment_method, table)
     lines = subscription_lines.pending_to_lines(sub.pending_invoice_items) + subscription_lines.period_lines(
@@ -110,15 +111,3 @@ def step(scope: Scope, sub_id: str, now: datetime, request: RequestInfo, *, tabl
     ops = subscriptions.change_ops(scope, sub, after, "subscription.updated", request)
     invoices.commit(scope, table, draft, outcome, start, request, ops)
     return True
-
-
-def _discount_for(discount: Discount | None, period_start: datetime) -> Discount | None:
-    """A `once` coupon is spent on the first invoice; a `repeating` one ends with its months."""
-    if discount is None:
-        return None
-    duration = discount.coupon.duration
-    if duration == "once":
-        return None
-    if duration == "repeating" and discount.end and clock.from_wire(discount.end) <= period_start:
-        return None
-    return discount

@@ -60,12 +60,13 @@ def _item_from_stored(stored: Mapping[str, Any]) -> SubscriptionItem:
         currency=stored["currency"],
         interval=stored["interval"],
         interval_count=int(stored["intervalCount"]),
+        net_amount=None if stored.get("netAmount") is None else int(stored["netAmount"]),
     )
 
 
 def _item_to_stored(item: SubscriptionItem) -> dict[str, Any]:
-    """A subscription item as stored (and as the wire shows it)."""
-    return {
+    """A subscription item as stored (the wire shows it without `netAmount`)."""
+    stored: dict[str, Any] = {
         "id": item.id,
         "price": item.price,
         "product": item.product,
@@ -76,6 +77,9 @@ def _item_to_stored(item: SubscriptionItem) -> dict[str, Any]:
         "interval": item.interval,
         "intervalCount": item.interval_count,
     }
+    if item.net_amount is not None:
+        stored["netAmount"] = item.net_amount
+    return stored
 
 
 def _pending_from_stored(stored: Mapping[str, Any]) -> PendingItem:
@@ -87,11 +91,12 @@ def _pending_from_stored(stored: Mapping[str, Any]) -> PendingItem:
         price=stored.get("price"),
         period_start=stored["periodStart"],
         period_end=stored["periodEnd"],
+        discounted=bool(stored.get("discounted")),
     )
 
 
 def _pending_to_stored(pending: PendingItem) -> dict[str, Any]:
-    return {
+    stored: dict[str, Any] = {
         "id": pending.id,
         "description": pending.description,
         "amount": pending.amount,
@@ -100,6 +105,9 @@ def _pending_to_stored(pending: PendingItem) -> dict[str, Any]:
         "periodStart": pending.period_start,
         "periodEnd": pending.period_end,
     }
+    if pending.discounted:
+        stored["discounted"] = True
+    return stored
 
 
 def _scheduled_to_stored(change: ScheduledChange) -> dict[str, Any]:

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
+
+from msgspec.structs import replace
 
 from billing.accounts import accounts
 from billing.catalog import catalog, taxrates
@@ -27,7 +28,14 @@ from billing.payments import paymentmethods
 from billing.payments.records import PaymentMethod
 from billing.store.repository import Operation, Table, UnitOfWork
 from billing.subscriptions import proration, store
-from billing.subscriptions.lines import pending_to_lines, period_lines, proration_items, proration_lines
+from billing.subscriptions.lines import (
+    charged,
+    discount_for,
+    pending_to_lines,
+    period_lines,
+    proration_items,
+    proration_lines,
+)
 from billing.subscriptions.proration import add_months, period_boundary
 from billing.subscriptions.records import ScheduledChange, Subscription, SubscriptionItem, recurring_amount
 
@@ -123,14 +131,15 @@ def draft_invoice(
     now: datetime,
     table: Table,
 ) -> Invoice:
-    """A draft invoice of `sub` with the account as seller and its current tax rates."""
+    """A draft invoice of `sub` with the account as seller and its current tax rates, and the
+    discount as far as it is in force in the invoice's period."""
     return invoices.build(
         scope,
         account=accounts.get_account(scope.account_id, table=table),
         customer=customer,
         currency=sub.currency,
         lines=lines,
-        discount=discount,
+        discount=discount_for(discount, period[0]),
         tax_rates=taxrates.all_active(scope, table=table),
         subscription=sub.id,
         period_start=period[0],
@@ -239,6 +248,7 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
                 code="payment_method_missing",
             )
         lines = period_lines(items, now, period_end)
+    items = charged(items, discount_for(discount, now))
     account = accounts.get_account(scope.account_id, table=table)
     sub_id = sortable_id("sub")
     draft = invoices.build(
@@ -340,7 +350,8 @@ def cancel(
         lines += pending_to_lines(sub.pending_invoice_items)
     if prorate and sub.status != "trialing":
         start, end = clock.from_wire(sub.current_period_start), clock.from_wire(sub.current_period_end)
-        lines += proration_lines(proration.prorate(proration_items(sub.items), [], start, end, now))
+        old = proration_items(sub.items, discount_for(sub.discount, start))
+        lines += proration_lines(proration.prorate(old, [], start, end, now))
     after = replace(
         sub,
         status="canceled",
@@ -359,7 +370,9 @@ def cancel(
         return after
     customer = customers.get(scope, sub.customer, table=table)
     method = payment_method_for(scope, customer, sub.default_payment_method, table)
-    draft = draft_invoice(scope, sub, customer, lines, discount=sub.discount, period=(now, now), now=now, table=table)
+    # The final invoice's period is the time its lines are for (a credit names the time it credits).
+    period = min(line.period_start for line in lines), max(line.period_end for line in lines)
+    draft = draft_invoice(scope, sub, customer, lines, discount=sub.discount, period=period, now=now, table=table)
     # Before the event is made from it: the event says what the subscription is, final invoice included.
     after = replace(after, pending_invoice_items=(), latest_invoice=draft.id)
     ops = change_ops(scope, sub, after, "subscription.deleted", request)

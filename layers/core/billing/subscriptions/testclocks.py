@@ -8,9 +8,10 @@ to the new time.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
+
+from msgspec.structs import replace
 
 from billing.customers import store as customer_store
 from billing.customers.records import TestClock

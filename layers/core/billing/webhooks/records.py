@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
+
+import msgspec
 
 from billing.kernel.scope import Mode, Scope
 
@@ -11,8 +12,7 @@ ALL_EVENTS = "*"
 DeliveryStatus = Literal["pending", "succeeded", "failed"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Secret:
+class Secret(msgspec.Struct, frozen=True, kw_only=True):
     """A signing secret: the current one (`expires_at` None), or a rolled one that signs until
     `expires_at` (epoch seconds)."""
 
@@ -23,8 +23,7 @@ class Secret:
         return self.expires_at is None or self.expires_at > now_epoch
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class WebhookEndpoint:
+class WebhookEndpoint(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     account: str
     mode: Mode
@@ -82,8 +81,7 @@ class WebhookEndpoint:
         return (Secret(secret=new_secret), *rolled[:keep])
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Attempt:
+class Attempt(msgspec.Struct, frozen=True, kw_only=True):
     """One POST of a delivery: when, which try and round, the HTTP status (None when there was
     no answer), how long it took, the error, and the start of the answer."""
 
@@ -96,8 +94,7 @@ class Attempt:
     response: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Delivery:
+class Delivery(msgspec.Struct, frozen=True, kw_only=True):
     """One event to one endpoint. `round` names the queue messages of the current (re)delivery;
     `lease` (epoch seconds) is set while one sender holds it, `claim` names that sender's
     attempt and `recorded_claim` the last attempt recorded."""
