@@ -48,6 +48,27 @@ def test_the_pdf_names_seller_buyer_tax_ids_lines_and_totals() -> None:
     assert metadata is not None and metadata.title == "Invoice DEMO-0007"
 
 
+def test_credit_that_paid_the_invoice_is_shown_so_the_figures_add_up() -> None:
+    # Given an invoice of €77.75 that €20.00 of credit and a €57.75 charge paid
+    paid = replace(SAMPLE_INVOICE, applied_credit=2000, amount_paid=5775, amount_remaining=0, status="paid")
+    # When its PDF is made
+    text = text_of(pdf.render(paid, SAMPLE_BRANDING))
+    # Then total, credit applied, amount paid and what is left are all on it
+    assert re.search(r"Total\s*€77\.75", text), text
+    assert re.search(r"Credit applied\s*-€20\.00", text), text
+    assert re.search(r"Amount paid\s*€57\.75", text), text
+    assert re.search(r"Amount due\s*€0\.00", text), text
+
+
+def test_a_credit_invoice_says_what_went_to_the_balance() -> None:
+    line = replace(SAMPLE_INVOICE.lines[0], amount=-1500, quantity=1, discount_amount=0, tax_amount=-285)
+    credit = replace(SAMPLE_INVOICE, lines=(line,), amount_paid=0, amount_remaining=0, status="paid")
+    text = text_of(pdf.render(credit, SAMPLE_BRANDING))
+    assert re.search(r"Total\s*-€17\.85", text), text
+    assert re.search(r"Credited to your balance\s*€17\.85", text), text
+    assert re.search(r"Amount due\s*€0\.00", text), text
+
+
 def test_markup_in_names_stays_text() -> None:
     assert "Ada Lovelace <script>x</script>" in text_of(pdf.render(SAMPLE_INVOICE))
 

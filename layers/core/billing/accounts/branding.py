@@ -9,7 +9,7 @@ at 256 KB because a DynamoDB item holds at most 400 KB, and a portal session kee
 of the branding next to its own fields: 256 KB leaves the rest room to spare. (The session
 snapshot itself carries only `logoHash`/`logoType`, never the bytes.)
 
-SVG logos are untrusted markup shown to customers: they are parsed with defusedxml (no DTD,
+SVG logos are untrusted markup shown to customers: `billing.accounts.svglogo` parses them with defusedxml (no DTD,
 no entities, no external references) and rebuilt from an allowlist of drawing elements,
 without scripts, event handlers, foreign objects, style sheets, images, links or animation,
 and with only local (`#…`) references. What is stored is that sanitised SVG, re-encoded as
@@ -25,10 +25,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
-from xml.etree import ElementTree as ET
 
-from defusedxml import DefusedXmlException
-from defusedxml import ElementTree as SafeET
 from msgspec.structs import replace
 
 from billing.accounts import store as account_store
@@ -245,7 +242,9 @@ def validate_logo(value: str) -> str:
     if not raw:
         raise _logo_error("logo is empty.")
     if mime == "image/svg+xml":
-        uri = "data:image/svg+xml;base64," + base64.b64encode(sanitize_svg(raw)).decode()
+        from billing.accounts import svglogo  # xml.etree and defusedxml load only for an SVG logo
+
+        uri = "data:image/svg+xml;base64," + base64.b64encode(svglogo.sanitize_svg(raw)).decode()
         if len(uri) > MAX_LOGO_CHARS:
             raise _logo_error("logo is larger than 256 KB once base64-encoded.")
         return uri
@@ -262,113 +261,3 @@ def _strict_base64(data: str) -> bytes:
     if base64.b64encode(raw).decode() != data:
         raise _logo_error("logo's base64 data is not valid (not canonical).")
     return raw
-
-
-# ------------------------------------------------------------------ SVG sanitising
-SVG_NS = "http://www.w3.org/2000/svg"
-XLINK_NS = "http://www.w3.org/1999/xlink"
-XML_NS = "http://www.w3.org/XML/1998/namespace"
-ET.register_namespace("xlink", XLINK_NS)  # the conventional prefix on output (idempotent)
-
-SVG_ELEMENTS = frozenset(
-    "svg g path rect circle ellipse line polyline polygon text tspan defs linearGradient radialGradient "
-    "stop clipPath mask title desc symbol use".split()
-)
-DRAWABLE = frozenset("path rect circle ellipse line polyline polygon text use".split())
-NOT_RENDERED = frozenset("defs symbol clipPath mask linearGradient radialGradient title desc".split())
-TEXT_ELEMENTS = frozenset("text tspan title desc".split())
-MAX_SVG_DEPTH = 64
-MAX_SVG_ELEMENTS = 20_000
-_URL_REF = re.compile(r"url\(")
-_LOCAL_URL_REF = re.compile(r"url\(['\"]?#")
-_HOSTILE_VALUE = ("javascript:", "vbscript:", "data:", "expression(", "@import", "-moz-binding", "behavior:")
-
-
-def sanitize_svg(raw: bytes) -> bytes:
-    """`raw` SVG rebuilt from safe parts only; InvalidRequest (param `logo`) when nothing is left."""
-    try:
-        root = SafeET.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except DefusedXmlException:
-        raise _logo_error("logo SVG must not contain a DTD, entities or external references.") from None
-    except (ET.ParseError, ValueError):
-        raise _logo_error("logo is not a well-formed SVG document.") from None
-    if _local_name(root) != "svg":
-        raise _logo_error("logo is not an SVG image (its root element is not <svg>).")
-    counter = [0]
-    clean = _clean_element(root, depth=0, counter=counter, parent_keeps_text=False)
-    if clean is None or not _draws_something(clean):
-        raise _logo_error("logo SVG has nothing drawable left once made safe.")
-    clean.set("xmlns", SVG_NS)  # names are kept unqualified; this puts them all in the SVG namespace
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(clean, encoding="utf-8", xml_declaration=False)
-
-
-def _local_name(element: ET.Element) -> str | None:
-    """The SVG element's name, or None for anything outside the SVG namespace (or no namespace)."""
-    tag = element.tag
-    if not isinstance(tag, str):
-        return None  # comments, processing instructions
-    if tag.startswith("{"):
-        namespace, _, name = tag[1:].partition("}")
-        return name if namespace == SVG_NS else None
-    return tag
-
-
-def _clean_element(
-    element: ET.Element, *, depth: int, counter: list[int], parent_keeps_text: bool
-) -> ET.Element | None:
-    name = _local_name(element)
-    if name not in SVG_ELEMENTS:
-        return None
-    counter[0] += 1
-    if depth > MAX_SVG_DEPTH or counter[0] > MAX_SVG_ELEMENTS:
-        raise _logo_error("logo SVG is nested too deeply or has too many elements.")
-    attributes = _clean_attributes(element)
-    if name == "use" and not str(attributes.get(f"{{{XLINK_NS}}}href", attributes.get("href", ""))).startswith("#"):
-        return None
-    clean = ET.Element(name, attributes)
-    keeps_text = name in TEXT_ELEMENTS
-    if keeps_text and element.text:
-        clean.text = element.text
-    for child in element:
-        kept = _clean_element(child, depth=depth + 1, counter=counter, parent_keeps_text=keeps_text)
-        if kept is not None:
-            clean.append(kept)
-    if parent_keeps_text and element.tail:
-        clean.tail = element.tail
-    return clean
-
-
-def _clean_attributes(element: ET.Element) -> dict[str, str]:
-    kept: dict[str, str] = {}
-    for key, value in element.attrib.items():
-        if key.startswith("{"):
-            namespace, _, local = key[1:].partition("}")
-            allowed = (namespace == XLINK_NS and local == "href") or (namespace == XML_NS and local == "space")
-            if not allowed:
-                continue
-        else:
-            local = key
-        if local.lower().startswith("on") or not _safe_value(local, value):
-            continue
-        kept[key] = value
-    return kept
-
-
-def _safe_value(name: str, value: str) -> bool:
-    squeezed = "".join(ch for ch in value if not ch.isspace() and ord(ch) >= 0x20).lower()
-    if name.lower() == "href":
-        return squeezed.startswith("#")
-    if "\\" in squeezed or "&#" in squeezed:  # CSS escapes could spell url( or javascript: another way
-        return False
-    if any(word in squeezed for word in _HOSTILE_VALUE):
-        return False
-    return len(_URL_REF.findall(squeezed)) == len(_LOCAL_URL_REF.findall(squeezed))
-
-
-def _draws_something(element: ET.Element) -> bool:
-    name = _local_name(element)
-    if name in NOT_RENDERED:
-        return False
-    if name in DRAWABLE and (name not in ("text",) or "".join(element.itertext()).strip()):
-        return True
-    return any(_draws_something(child) for child in element)

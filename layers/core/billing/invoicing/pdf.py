@@ -305,8 +305,13 @@ def _totals_table(
     elif invoice.reverse_charge_note:
         rows.append(["VAT (reverse charge)", money(0, currency, locale)])
     rows.append(["Total", money(invoice.total, currency, locale)])
+    # What paid the total, so the figures add up: the customer's credit, then the charge.
+    if invoice.applied_credit:
+        rows.append(["Credit applied", money(-invoice.applied_credit, currency, locale)])
+    if invoice.credited_to_customer:
+        rows.append(["Credited to your balance", money(invoice.credited_to_customer, currency, locale)])
     rows.append(["Amount paid", money(invoice.amount_paid, currency, locale)])
-    rows.append(["Amount due", money(invoice.amount_due, currency, locale)])
+    rows.append(["Amount due", money(invoice.amount_remaining, currency, locale)])
     last = len(rows) - 1
     return Table(
         rows,
