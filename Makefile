@@ -12,7 +12,7 @@ FUNCTIONS := $(sort $(wildcard functions/*/app.py))
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv sam-cli iac chromium dev test fuzz load lint format typecheck unit bench apidocs account keys add-key revoke-key build deploy clean
+.PHONY: help venv sam-cli iac chromium poppler dev test fuzz load lint format typecheck unit bench apidocs account keys add-key revoke-key build deploy clean
 
 help:
 	@echo "make dev        set up and run the whole stack locally (moto), print a demo key and links"
@@ -55,6 +55,11 @@ CHROMIUM ?= /usr/bin/chromium
 chromium:
 	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# Invoice PDFs are looked at as PNGs: `pdftoppm -png -r 90 invoice.pdf page` (Debian's poppler-utils).
+poppler:
+	@command -v pdftoppm >/dev/null || { echo "installing Debian's poppler-utils (pdftoppm)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
 
 dev: venv
 	$(PY) -m local.dev

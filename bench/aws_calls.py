@@ -19,6 +19,8 @@ BUDGETS = {
     "POST /v1/customers": 1,
     "POST /v1/customers (Idempotency-Key)": 3,
     "GET /v1/customers/{id}": 1,
+    "POST /v1/customers/{id}/payment_methods (first method)": 2,
+    "POST /v1/customers/{id}/payment_methods": 2,
     "POST /v1/subscriptions/{id} (plan switch, create_prorations)": 4,
     "POST /v1/subscriptions/{id} (plan switch, always_invoice)": 9,
     "POST /v1/billing/portal_sessions": 5,
@@ -75,6 +77,14 @@ def operations(client: Any) -> list[Operation]:
             lambda: client.post("/v1/customers", {"name": "Once"}, headers={"idempotency-key": "bench-1"}),
         ),
         Operation("GET /v1/customers/{id}", lambda: client.get(f"/v1/customers/{made['customer']}")),
+        Operation(
+            "POST /v1/customers/{id}/payment_methods (first method)",
+            lambda: client.post(f"/v1/customers/{made['customer']}/payment_methods", {"token": "tok_visa"}),
+        ),
+        Operation(
+            "POST /v1/customers/{id}/payment_methods",
+            lambda: client.post(f"/v1/customers/{made['customer']}/payment_methods", {"token": "tok_mastercard"}),
+        ),
         Operation(
             "POST /v1/subscriptions/{id} (plan switch, create_prorations)",
             lambda: switch(client, made, "pro", "create_prorations"),

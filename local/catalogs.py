@@ -1,17 +1,19 @@
-"""The portal's translation catalogs: one `.po` file per template (or Python module) and language.
+"""The translation catalogs: the portal's, one `.po` file per template (or Python module) and
+language, and the billing core's invoice catalog (`layers/core/billing/invoicing/locales/<lang>/
+invoice.po`: the strings of the invoice's wording and its PDF).
 
 python -m local.catalogs update   adds every new string to each language's catalogs (kept
                                   translations stay; new ones are empty until translated)
 python -m local.catalogs check    lists strings a language does not translate (exit 1 if any)
 
-Strings are found where the portal marks them: `_("…")` in templates and `N_("…")` in Python.
+Strings are found where they are marked: `_("…")` in templates and `_("…")` or `N_("…")` in Python.
 """
 
 from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -24,10 +26,33 @@ SITE = ROOT / "functions" / "portal" / "portal_site"
 CATALOGS = SITE / "locales"
 LANGUAGES = ("de", "fr", "es")
 KEYWORDS = {"_": None, "N_": None}
+INVOICING = ROOT / "layers" / "core" / "billing" / "invoicing"
+CORE_CATALOGS = INVOICING / "locales"
+CORE_PART = "invoice"
 
 
 def sources() -> list[Path]:
+    """The portal's marked sources."""
     return sorted(SITE.glob("templates/*.html")) + sorted(p for p in SITE.glob("*.py"))
+
+
+def core_sources() -> list[Path]:
+    """The billing core's marked sources: they share one catalog, `invoice.po`."""
+    return [INVOICING / "wording.py", INVOICING / "pdf.py"]
+
+
+def catalog_parts() -> Iterator[tuple[Path, str, list[Path]]]:
+    """Each catalog (its folder and part name) with the sources whose strings it holds."""
+    for path in sources():
+        yield CATALOGS, part_name(path), [path]
+    yield CORE_CATALOGS, CORE_PART, core_sources()
+
+
+def strings_of_all(paths: Sequence[Path]) -> list[str]:
+    found: list[str] = []
+    for path in paths:
+        found += [text for text in strings_of(path) if text not in found]
+    return found
 
 
 def strings_of(path: Path) -> list[str]:
@@ -49,8 +74,8 @@ def part_name(path: Path) -> str:
     return f"{stem}_py" if path.suffix == ".py" else stem
 
 
-def load(language: str, part: str) -> Catalog:
-    path = CATALOGS / language / f"{part}.po"
+def load(language: str, part: str, folder: Path = CATALOGS) -> Catalog:
+    path = folder / language / f"{part}.po"
     if not path.exists():
         return Catalog(locale=language, project="vinr-portal")
     with path.open("rb") as source:
@@ -59,17 +84,17 @@ def load(language: str, part: str) -> Catalog:
 
 def update() -> None:
     for language in LANGUAGES:
-        (CATALOGS / language).mkdir(parents=True, exist_ok=True)
-        for path in sources():
-            strings = strings_of(path)
+        for folder, part, paths in catalog_parts():
+            strings = strings_of_all(paths)
             if not strings:
                 continue
-            existing = load(language, part_name(path))
+            (folder / language).mkdir(parents=True, exist_ok=True)
+            existing = load(language, part, folder)
             catalog = Catalog(locale=language, project="vinr-portal")
             for text in strings:
                 kept = existing.get(text)
                 catalog.add(text, kept.string if kept is not None else "")
-            with (CATALOGS / language / f"{part_name(path)}.po").open("wb") as target:
+            with (folder / language / f"{part}.po").open("wb") as target:
                 write_po(target, catalog, width=120, omit_header=True)
 
 
@@ -77,12 +102,13 @@ def untranslated() -> dict[str, list[str]]:
     """For each language, the marked strings its catalogs leave untranslated."""
     missing: dict[str, list[str]] = {}
     for language in LANGUAGES:
-        for path in sources():
-            catalog = load(language, part_name(path))
-            for text in strings_of(path):
-                entry = catalog.get(text)
-                if entry is None or not entry.string:
-                    missing.setdefault(language, []).append(f"{path.name}: {text}")
+        for folder, part, paths in catalog_parts():
+            catalog = load(language, part, folder)
+            for path in paths:
+                for text in strings_of(path):
+                    entry = catalog.get(text)
+                    if entry is None or not entry.string:
+                        missing.setdefault(language, []).append(f"{path.name}: {text}")
     return missing
 
 
@@ -94,7 +120,7 @@ def placeholder_mismatches() -> list[str]:
     would fail, or show the wrong value, when the page fills them)."""
     wrong = []
     for language in LANGUAGES:
-        for path in sorted((CATALOGS / language).glob("*.po")):
+        for path in sorted((CATALOGS / language).glob("*.po")) + sorted((CORE_CATALOGS / language).glob("*.po")):
             with path.open("rb") as source:
                 catalog = read_po(source, locale=language)
             for message in catalog:
@@ -111,7 +137,7 @@ def inconsistent() -> list[str]:
     found = []
     for language in LANGUAGES:
         seen: dict[str, tuple[str, str]] = {}
-        for path in sorted((CATALOGS / language).glob("*.po")):
+        for path in sorted((CATALOGS / language).glob("*.po")):  # (the core's catalog is read on its own)
             with path.open("rb") as source:
                 for message in read_po(source, locale=language):
                     if not message.id or not message.string:

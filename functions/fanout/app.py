@@ -7,22 +7,20 @@ harmless, as the delivery record keeps a duplicated message from delivering twic
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from billing.events import events
+from billing.kernel import batches
 from billing.kernel.scope import Scope
 from billing.store.repository import Queue, Table
 from billing.webhooks import deliveries, webhookendpoints
 from billing.webhooks.records import WebhookEndpoint
 
 logger = Logger()
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
 class _Batch:
@@ -38,9 +36,9 @@ class _Batch:
             self._endpoints[(scope, event_type)] = webhookendpoints.subscribed(scope, event_type, table=self.table)
         return self._endpoints[(scope, event_type)]
 
-    def handle(self, record: DynamoDBRecord) -> None:
-        image = record.raw_event.get("dynamodb", {}).get("NewImage")
-        if record.raw_event.get("eventName") != "INSERT" or not image:
+    def handle(self, record: Mapping[str, Any]) -> None:
+        image = record.get("dynamodb", {}).get("NewImage")
+        if record.get("eventName") != "INSERT" or not image:
             return
         event = events.outbox_event(image)
         if event is None:
@@ -51,6 +49,6 @@ class _Batch:
 
 
 @logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+def handler(event: dict[str, Any], context: LambdaContext) -> batches.PartialBatchResponse:
     batch = _Batch()
-    return process_partial_response(event=event, record_handler=batch.handle, processor=processor, context=context)
+    return batches.handle_each(event.get("Records", []), batch.handle, batches.stream_sequence_number, logger)

@@ -36,7 +36,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if not INVOICE_ID.match(invoice_id):
             raise NotFound(f"No such invoice: '{invoice_id}'.", param="id")
         invoice = invoices.get(caller.scope, invoice_id, table=table)
-        document = pdf.invoice_document(caller.scope, invoice, table=table)
+        # In the invoice's language: its customer's preferred locale when it was made
+        document = pdf.invoice_document(caller.scope, invoice, invoice.locale or "en", table=table)
     except BillingError as error:
         return _json(error.status, error.envelope())
     except Exception:

@@ -24,7 +24,7 @@ def test_the_customer_updates_details_and_tax_ids(running: Running, chromium: Br
     if javascript:
         assert_accessible(page, "portal-billing-details")
     # And saves a new name, email, phone and address
-    page.get_by_label("Name", exact=True).fill("Ada Lovelace")
+    page.get_by_label("Name (optional)").fill("Ada Lovelace")
     page.get_by_label("Email").fill("ada@example.com")
     page.get_by_label("Phone (optional)").fill("+49 30 123456")
     page.get_by_label("Address line 1").fill("Unter den Linden 5")

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from billing.kernel import clock
 from tests.support.apiclient import ApiClient
+from tests.support.shop import open_plans, start_clock, subscribe_on_clock
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 PROPERTY = settings(
@@ -56,19 +57,11 @@ class Shop:
 
     def subscribe(self, plan: str, quantity: int, coupon: str) -> tuple[dict[str, Any], str]:
         """A German customer on a test clock of its own at May 1st, subscribed."""
-        made = self.api.post("/v1/test_clocks", {"frozenTime": clock.to_wire(MAY_1)})
-        assert made.status == 200, made.text
-        clock_id = made.json()["id"]
-        customer = self.api.post(
-            "/v1/customers", {"name": "Kunde", "address": {"country": "DE"}, "testClock": clock_id}
-        ).json()["id"]
-        assert self.api.post(f"/v1/customers/{customer}/payment_methods", {"token": "tok_visa"}).status == 200
-        body: dict[str, Any] = {"customer": customer, "items": [{"price": self.prices[plan], "quantity": quantity}]}
-        if coupon != "none":
-            body["coupon"] = coupon
-        response = self.api.post("/v1/subscriptions", body)
-        assert response.status == 200, response.text
-        return response.json(), clock_id
+        clock_id = start_clock(self.api, MAY_1)
+        sub = subscribe_on_clock(
+            self.api, clock_id, self.prices[plan], quantity=quantity, coupon=None if coupon == "none" else coupon
+        )
+        return sub, clock_id
 
     def advance(self, clock_id: str, seconds: int) -> None:
         if seconds == 0:
@@ -103,18 +96,11 @@ class Shop:
 
 @pytest.fixture
 def shop(merchant: ApiClient) -> Shop:
-    account = {"country": "DE", "legalName": "Shop GmbH", "taxId": "DE136695976", "defaultCurrency": "eur"}
-    assert merchant.post("/v1/account", account).status == 200
-    assert merchant.post("/v1/tax_rates", {"country": "DE", "percentage": 19, "displayName": "USt."}).status == 200
-    assert merchant.post("/v1/products", {"id": "prod_app", "name": "App"}).status == 200
+    prices = open_plans(merchant, PLANS)
     for coupon_id, terms in COUPONS.items():
         if terms:
             made = merchant.post("/v1/coupons", {"id": coupon_id, "duration": "forever", **terms})
             assert made.status == 200, made.text
-    prices = {}
-    for plan, amount in PLANS.items():
-        body = {"product": "prod_app", "unitAmount": amount, "currency": "eur", "recurring": {"interval": "month"}}
-        prices[plan] = merchant.post("/v1/prices", body).json()["id"]
     return Shop(merchant, prices)
 
 

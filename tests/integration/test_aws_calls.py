@@ -22,3 +22,7 @@ def test_every_operation_makes_at_most_its_budgeted_aws_calls() -> None:
     assert dict(counted["portal GET / (home page)"].calls) == {"GetItem": aws_calls.PORTAL_SESSION_CALLS, "Query": 1}
     # The exchange is the one conditional update, nothing else.
     assert dict(counted["portal POST /session/{id}/exchange"].calls) == {"UpdateItem": 1}
+    # Attaching a payment method reads the customer and writes in one transaction: the duplicate
+    # card is refused by the transaction's fingerprint item, not by a Query of the customer's methods.
+    for name in ("POST /v1/customers/{id}/payment_methods (first method)", "POST /v1/customers/{id}/payment_methods"):
+        assert dict(counted[name].calls) == {"GetItem": 1, "TransactWriteItems": 1}, counted[name].breakdown()

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
+from billing.kernel import clock
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
+from tests.support.shop import Shop
+
+MAY_1 = datetime(2026, 5, 1, tzinfo=UTC)
+MID_MAY = MAY_1 + timedelta(days=15, hours=12)
 
 
 def events_of(merchant: ApiClient, **query: Any) -> list[dict[str, Any]]:
@@ -97,6 +105,71 @@ class TestCustomers:
         assert theirs.json()["error"]["code"] == missing.json()["error"]["code"]
         assert other.post(f"/v1/customers/{customer['id']}", {"name": "Stolen"}).status == 404
         assert other.get("/v1/customers").json()["data"] == []
+
+
+class TestPreferredLocale:
+    def test_a_customer_keeps_the_language_of_its_invoices(self, merchant: ApiClient) -> None:
+        # Given a customer created in German, and one created without a language
+        german = merchant.post("/v1/customers", {"name": "Kundin", "preferredLocale": "de"})
+        plain = merchant.post("/v1/customers", {"name": "Customer"})
+        # Then each is answered with its language (none: null) and reads back the same
+        assert german.status == 200, german.text
+        assert (german.json()["preferredLocale"], plain.json()["preferredLocale"]) == ("de", None)
+        customer_id = german.json()["id"]
+        assert merchant.get(f"/v1/customers/{customer_id}").json()["preferredLocale"] == "de"
+        # When it changes to French, then is cleared
+        updated = merchant.post(f"/v1/customers/{customer_id}", {"preferredLocale": "fr"})
+        assert updated.status == 200 and updated.json()["preferredLocale"] == "fr"
+        [event] = events_of(merchant, type="customer.updated")
+        assert event["data"]["previousAttributes"] == {"preferredLocale": "de"}
+        cleared = merchant.post(f"/v1/customers/{customer_id}", {"preferredLocale": None})
+        assert cleared.status == 200 and cleared.json()["preferredLocale"] is None
+        # And each of the four languages is accepted
+        for locale in ("en", "de", "fr", "es"):
+            response = merchant.post(f"/v1/customers/{customer_id}", {"preferredLocale": locale})
+            assert response.status == 200 and response.json()["preferredLocale"] == locale
+
+    @pytest.mark.parametrize("value", ["xx", "de-DE", "DE", "", 7])
+    def test_a_language_we_do_not_write_in_is_400_naming_the_field(self, merchant: ApiClient, value: object) -> None:
+        created = merchant.post("/v1/customers", {"preferredLocale": value})
+        assert created.status == 400, created.text
+        assert created.json()["error"]["param"] == "preferredLocale"
+        customer_id = merchant.post("/v1/customers", {"name": "Kunde"}).json()["id"]
+        updated = merchant.post(f"/v1/customers/{customer_id}", {"preferredLocale": value})
+        assert updated.status == 400 and updated.json()["error"]["param"] == "preferredLocale"
+
+    def test_the_invoice_pdf_is_in_the_language_the_customer_preferred_when_it_was_made(
+        self, shop: Shop, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Given a German-speaking customer whose subscription went from 1 to 3 seats mid-May
+        moment = {"now": MAY_1}
+        monkeypatch.setattr(clock, "now", lambda: moment["now"])
+        customer = shop.customer(preferredLocale="de")
+        sub = shop.subscribe(customer).json()
+        moment["now"] = MID_MAY
+        changed = shop.api.post(
+            f"/v1/subscriptions/{sub['id']}",
+            {"items": [{"price": shop.monthly, "quantity": 3}], "prorationBehavior": "always_invoice"},
+        )
+        assert changed.status == 200, changed.text
+        invoice = shop.invoice(changed.json())
+        # (the API's descriptions stay English)
+        assert invoice["lines"][0]["description"] == "Unused time on Pro after 16 May 2026"
+        assert invoice["customerDetails"]["preferredLocale"] == "de"
+        # When the customer's language changes afterwards and the merchant fetches the PDF
+        assert shop.api.post(f"/v1/customers/{customer}", {"preferredLocale": "fr"}).status == 200
+        response = shop.api.get(f"/v1/invoices/{invoice['id']}/pdf")
+        # Then it is in German, the language the invoice was made in
+        assert response.status == 200
+        text = " ".join(PdfReader(io.BytesIO(response.body)).pages[0].extract_text().split())
+        for expected in (
+            "Rechnung",
+            "Offener Betrag",
+            "Nicht genutzte Zeit für Pro ab dem 16.05.2026",
+            "Verbleibende Zeit für Pro ab dem 16.05.2026",
+        ):
+            assert expected in text, expected
+        assert "Amount due" not in text and "Unused time" not in text
 
 
 class TestTaxIds:

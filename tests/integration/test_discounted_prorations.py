@@ -11,7 +11,7 @@ import pytest
 
 from billing.kernel import clock
 from tests.support.apiclient import ApiClient
-from tests.support.shop import ClockedMerchant
+from tests.support.shop import ClockedMerchant, open_plans, start_clock, subscribe_on_clock
 
 MAY_1 = datetime(2026, 5, 1, tzinfo=UTC)
 MID_MAY = MAY_1 + timedelta(days=15, hours=12)  # exactly half of May's 31 days remain
@@ -28,17 +28,7 @@ class Merchant(ClockedMerchant):
         return coupon_id
 
     def subscribe(self, plan: str, quantity: int = 1, coupon: str | None = None) -> dict[str, Any]:
-        customer = self.api.post(
-            "/v1/customers", {"name": "Kunde", "address": {"country": "DE"}, "testClock": self.clock_id}
-        ).json()["id"]
-        assert self.api.post(f"/v1/customers/{customer}/payment_methods", {"token": "tok_visa"}).status == 200
-        body: dict[str, Any] = {"customer": customer, "items": [{"price": self.prices[plan], "quantity": quantity}]}
-        if coupon:
-            body["coupon"] = coupon
-        response = self.api.post("/v1/subscriptions", body)
-        assert response.status == 200, response.text
-        result: dict[str, Any] = response.json()
-        return result
+        return subscribe_on_clock(self.api, self.clock_id, self.prices[plan], quantity=quantity, coupon=coupon)
 
     def switch(self, sub: dict[str, Any], plan: str, quantity: int = 1) -> dict[str, Any]:
         body = {"items": [{"price": self.prices[plan], "quantity": quantity}], "prorationBehavior": "create_prorations"}
@@ -64,17 +54,8 @@ class Merchant(ClockedMerchant):
 
 @pytest.fixture
 def shop(merchant: ApiClient) -> Merchant:
-    account = {"country": "DE", "legalName": "Shop GmbH", "taxId": "DE136695976", "defaultCurrency": "eur"}
-    assert merchant.post("/v1/account", account).status == 200
-    assert merchant.post("/v1/tax_rates", {"country": "DE", "percentage": 19, "displayName": "USt."}).status == 200
-    assert merchant.post("/v1/products", {"id": "prod_app", "name": "App"}).status == 200
-    prices = {}
-    for plan, amount in (("basic", 900), ("pro", 2000), ("team", 3000), ("seat", 1500)):
-        body = {"product": "prod_app", "unitAmount": amount, "currency": "eur", "recurring": {"interval": "month"}}
-        prices[plan] = merchant.post("/v1/prices", {**body, "nickname": plan.title()}).json()["id"]
-    made = merchant.post("/v1/test_clocks", {"frozenTime": clock.to_wire(MAY_1)})
-    assert made.status == 200, made.text
-    return Merchant(merchant, made.json()["id"], prices)
+    prices = open_plans(merchant, {"basic": 900, "pro": 2000, "team": 3000, "seat": 1500})
+    return Merchant(merchant, start_clock(merchant, MAY_1), prices)
 
 
 def test_cancelling_at_once_credits_what_a_half_price_coupon_charged(shop: Merchant) -> None:

@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
+import msgspec
 import pytest
 
+from billing.kernel.scope import Scope
+from billing.payments import store
+from billing.store.repository import Table
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
 
@@ -21,6 +25,23 @@ def attach(merchant: ApiClient, customer: str, token: str, **extra: Any) -> dict
     assert response.status == 200, response.text
     result: dict[str, Any] = response.json()
     return result
+
+
+def scope_of(merchant: ApiClient) -> Scope:
+    return Scope(merchant.get("/v1/account").json()["id"], "test")
+
+
+def method_ids(merchant: ApiClient, customer: str) -> list[str]:
+    return [m["id"] for m in merchant.get(f"/v1/customers/{customer}/payment_methods").json()["data"]]
+
+
+def forget_fingerprints(stack: Stack, merchant: ApiClient, customer: str) -> None:
+    """The customer's methods as attached before fingerprint items existed: without them or the mark."""
+    table, scope = Table(stack.resources.table_name), scope_of(merchant)
+    partition = store.fingerprint_key(scope, customer, "")[0]
+    for item in table.query_all(partition, consistent=True):
+        if item["sk"].startswith(store.FINGERPRINT_PREFIX) or item["sk"] == store.FINGERPRINTS_MARKED_SK:
+            table.delete(item["pk"], item["sk"])
 
 
 class TestAttach:
@@ -88,12 +109,73 @@ class TestAttach:
         # And another customer can still attach it
         assert attach(merchant, new_customer(merchant), token)["fingerprint"] == first["fingerprint"]
 
-    def test_a_detached_card_can_be_attached_again(self, merchant: ApiClient) -> None:
+    def test_a_detached_card_can_be_attached_again(self, stack: Stack, merchant: ApiClient) -> None:
+        # Given a customer with a card attached: the customer holds its fingerprint
+        table, scope = Table(stack.resources.table_name), scope_of(merchant)
         customer = new_customer(merchant)
         first = attach(merchant, customer, "tok_visa")
+        assert store.fingerprint_held(table, scope, customer, first["fingerprint"])
+        # When the card is detached
         assert merchant.delete(f"/v1/customers/{customer}/payment_methods/{first['id']}").status == 200
+        # Then the fingerprint goes with it, and the same card attaches again (and is held again)
+        assert not store.fingerprint_held(table, scope, customer, first["fingerprint"])
         again = attach(merchant, customer, "tok_visa")
         assert again["id"] != first["id"] and again["fingerprint"] == first["fingerprint"]
+        assert store.fingerprint_held(table, scope, customer, first["fingerprint"])
+        assert method_ids(merchant, customer) == [again["id"]]
+        # And a second time it is refused
+        response = merchant.post(f"/v1/customers/{customer}/payment_methods", {"token": "tok_visa"})
+        assert (response.status, response.json()["error"]["code"]) == (400, "payment_method_exists")
+        assert method_ids(merchant, customer) == [again["id"]]
+
+    def test_methods_from_before_fingerprint_items_still_refuse_their_card_and_are_marked_by_an_attach(
+        self, stack: Stack, merchant: ApiClient
+    ) -> None:
+        # Given a customer whose card and bank account were attached before fingerprint items existed
+        table, scope = Table(stack.resources.table_name), scope_of(merchant)
+        customer = new_customer(merchant)
+        visa, sepa = attach(merchant, customer, "tok_visa"), attach(merchant, customer, "tok_sepa_de")
+        forget_fingerprints(stack, merchant, customer)
+        assert not store.fingerprint_held(table, scope, customer, visa["fingerprint"])
+        # When the same card is attached
+        response = merchant.post(f"/v1/customers/{customer}/payment_methods", {"token": "tok_visa"})
+        # Then it is refused as before, and nothing changed
+        assert (response.status, response.json()["error"]["code"]) == (400, "payment_method_exists")
+        assert method_ids(merchant, customer) == [sepa["id"], visa["id"]]
+        # When another card is attached
+        master = attach(merchant, customer, "tok_mastercard")
+        # Then it is attached, and the customer now holds every method's fingerprint and its mark
+        assert method_ids(merchant, customer) == [master["id"], sepa["id"], visa["id"]]
+        for method in (visa, sepa, master):
+            assert store.fingerprint_held(table, scope, customer, method["fingerprint"])
+        assert store.has_fingerprints_marked(table, scope, customer)
+        # And the bank account is refused by its fingerprint item alone
+        response = merchant.post(f"/v1/customers/{customer}/payment_methods", {"token": "tok_sepa_de"})
+        assert (response.status, response.json()["error"]["code"]) == (400, "payment_method_exists")
+        types = [e["type"] for e in merchant.get("/v1/events", query={"customer": customer}).json()["data"]]
+        assert types.count("payment_method.attached") == 3
+
+    def test_a_card_attached_twice_before_fingerprint_items_stays_refused_until_both_are_detached(
+        self, stack: Stack, merchant: ApiClient
+    ) -> None:
+        # Given a customer holding one card twice, from before duplicates were refused, and then marked
+        table, scope = Table(stack.resources.table_name), scope_of(merchant)
+        customer = new_customer(merchant)
+        first = attach(merchant, customer, "tok_visa")
+        forget_fingerprints(stack, merchant, customer)
+        twin = store.from_item(table.get(*store.key(scope, customer, first["id"])) or {})
+        twin_id = first["id"] + "2"
+        table.put(store.to_item(scope, msgspec.structs.replace(twin, id=twin_id)))
+        attach(merchant, customer, "tok_mastercard")
+        # When one of the two is detached
+        assert merchant.delete(f"/v1/customers/{customer}/payment_methods/{first['id']}").status == 200
+        # Then the other still holds the card: attaching it is refused
+        response = merchant.post(f"/v1/customers/{customer}/payment_methods", {"token": "tok_visa"})
+        assert (response.status, response.json()["error"]["code"]) == (400, "payment_method_exists")
+        # When the other is detached too
+        assert merchant.delete(f"/v1/customers/{customer}/payment_methods/{twin_id}").status == 200
+        # Then the card attaches again
+        assert attach(merchant, customer, "tok_visa")["fingerprint"] == first["fingerprint"]
 
     def test_a_declining_card_is_refused_at_attach(self, merchant: ApiClient) -> None:
         customer = new_customer(merchant)

@@ -298,6 +298,7 @@ def test_an_address_needs_line1_postal_code_city_and_country(merchant: ApiClient
     portal = Portal(stack, merchant, customer)
     page = portal.browser.get("/billing-details").text
     # Then the optional parts say so, and the page says when the others are needed
+    assert '<label for="field-name">Name (optional)</label>' in page and "Phone (optional)" in page
     assert "Address line 2 (optional)" in page and "State, province or region (optional)" in page
     assert "If you enter one, fill in every field not marked optional." in page
     # When the customer blanks line 1, the postal code and the city (spaces count as blank)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
@@ -159,3 +159,34 @@ def test_the_sign_in_page_offers_only_the_message_that_applies_and_the_way_back(
     back = f'<a class="button" href="{RETURN_URL}">Zurück zu Acme Rockets</a>'
     assert "Dieser Link ist unvollständig" in incomplete.group(1) and back in incomplete.group(1)
     assert "JavaScript ist deaktiviert" in no_script.group(1) and back in no_script.group(1)
+
+
+def test_a_stale_plan_confirmation_opens_again_with_the_plan_chosen(
+    shop: Shop, stack: Stack, merchant: ApiClient
+) -> None:
+    features = {
+        "subscriptionUpdate": {"enabled": True, "products": ["prod_pro"], "allowedUpdates": ["price", "quantity"]}
+    }
+    assert merchant.post("/v1/billing/portal_configurations/default", {"features": features}).status == 200
+    customer = shop.customer()
+    sub = shop.subscribe(customer).json()
+    browser = german(stack, shop, customer)
+    query = urlencode({"price": shop.yearly, "quantity": 2})
+    confirm = browser.get(f"/subscriptions/{sub['id']}/update/confirm?{query}")
+    assert confirm.status == 200, confirm.text
+    csrf = page_csrf(confirm)
+    # When another billing link is opened, and then the confirmation the first session showed is sent
+    second = mint_session(merchant, customer, RETURN_URL, locale="de")
+    assert browser.open_link(second["url"]).status == 200
+    stale = browser.post(
+        f"/subscriptions/{sub['id']}/update/confirm?{query}", {"csrf": csrf, "price": shop.yearly, "quantity": "2"}
+    )
+    # Then it is refused, and "Open the page again" is the confirmation with the plan and quantity chosen
+    assert_branded_with_the_way_back(stale, 403)
+    reopen = f"/subscriptions/{sub['id']}/update/confirm?{query}"
+    assert f'<a class="button" href="{reopen.replace("&", "&amp;")}">Seite erneut öffnen</a>' in stale.text
+    again = browser.get(reopen)
+    assert again.status == 200 and "Änderung bestätigen" in again.text
+    assert merchant.get(f"/v1/subscriptions/{sub['id']}").json()["items"][0]["price"] == shop.monthly
+    # And the confirmation's own form keeps that query in its action, so a refusal can link back to it
+    assert f'action="{reopen.replace("&", "&amp;")}"' in again.text

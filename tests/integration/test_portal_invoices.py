@@ -4,11 +4,13 @@ the same PDF the API answers, only ever for the session's own customer."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from billing.invoicing import invoices as invoice_service
+from billing.kernel import clock
 from billing.store.repository import Table
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
@@ -119,6 +121,41 @@ def test_a_reverse_charge_invoice_shows_the_note_instead_of_tax(shop: Shop, stac
     assert "VAT (reverse charge)" in text and 'data-testid="reverse-charge"' in text
     assert "Tax: " not in text
     assert "EU VAT number: FR40303265045" in text
+
+
+def test_a_french_session_reads_line_descriptions_and_the_discount_in_french(
+    shop: Shop, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a customer with a "Bienvenue" coupon (20 % off) who went from 1 to 3 seats mid-May
+    moment = {"now": datetime(2026, 5, 1, tzinfo=UTC)}
+    monkeypatch.setattr(clock, "now", lambda: moment["now"])
+    coupon = shop.api.post("/v1/coupons", {"name": "Bienvenue", "percentOff": 20, "duration": "forever"})
+    assert coupon.status == 200, coupon.text
+    customer = shop.customer()
+    sub = shop.subscribe(customer, coupon=coupon.json()["id"]).json()
+    first = shop.invoice(sub)
+    moment["now"] = datetime(2026, 5, 16, 12, tzinfo=UTC)
+    changed = shop.api.post(
+        f"/v1/subscriptions/{sub['id']}",
+        {"items": [{"price": shop.monthly, "quantity": 3}], "prorationBehavior": "always_invoice"},
+    )
+    assert changed.status == 200, changed.text
+    change = shop.invoice(changed.json())
+    # When the customer opens both invoices in a French session
+    browser = signed_in(stack, shop.api, customer, locale="fr")
+    change_page = browser.get(f"/invoices/{change['id']}").text
+    first_page = browser.get(f"/invoices/{first['id']}").text
+    # Then the change's lines are worded in French, with French dates
+    descriptions = re.findall(r'<span class="line-description">([^<]*)</span>', change_page)
+    assert descriptions == [
+        "Temps non utilisé sur Pro après le 16 mai 2026",
+        "Temps restant sur Pro après le 16 mai 2026",
+    ]
+    # And the coupon keeps its name, with what it takes off in French
+    assert '<th scope="row">Bienvenue (20\xa0% de réduction)</th>' in first_page
+    assert re.findall(r'<span class="line-description">([^<]*)</span>', first_page) == ["Pro"]
+    # While the API's descriptions stay English
+    assert change["lines"][0]["description"] == "Unused time on Pro after 16 May 2026"
 
 
 def test_an_open_invoice_offers_payment_when_payment_methods_are_enabled(shop: Shop, stack: Stack) -> None:

@@ -1,8 +1,10 @@
-"""A merchant with a German tax rate and one product priced monthly, yearly and in dollars; and
+"""A merchant with a German tax rate and one product priced monthly, yearly and in dollars; a
+merchant with a product priced monthly in euros per plan (the proration cases); and
 `ClockedMerchant`, the helpers of a merchant whose customers live on a test clock."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,14 +39,15 @@ class Shop:
         return result
 
 
-def open_shop(merchant: ApiClient) -> Shop:
-    assert (
-        merchant.post(
-            "/v1/account", {"country": "DE", "legalName": "Shop GmbH", "taxId": "DE136695976", "defaultCurrency": "eur"}
-        ).status
-        == 200
-    )
+def open_account(merchant: ApiClient) -> None:
+    """A German merchant charging in euros, with its tax rate (USt. 19 %)."""
+    account = {"country": "DE", "legalName": "Shop GmbH", "taxId": "DE136695976", "defaultCurrency": "eur"}
+    assert merchant.post("/v1/account", account).status == 200
     assert merchant.post("/v1/tax_rates", {"country": "DE", "percentage": 19, "displayName": "USt."}).status == 200
+
+
+def open_shop(merchant: ApiClient) -> Shop:
+    open_account(merchant)
     assert merchant.post("/v1/products", {"id": "prod_pro", "name": "Pro"}).status == 200
 
     def price(amount: int, currency: str, interval: str) -> str:
@@ -55,6 +58,45 @@ def open_shop(merchant: ApiClient) -> Shop:
         return price_id
 
     return Shop(merchant, price(2900, "eur", "month"), price(29000, "eur", "year"), price(1000, "usd", "month"))
+
+
+def open_plans(merchant: ApiClient, amounts: Mapping[str, int]) -> dict[str, str]:
+    """`open_account` and a product, `prod_app`, priced monthly in euros per plan (`amounts` in
+    cents by plan name, each price's nickname the plan's): the price IDs by plan."""
+    open_account(merchant)
+    assert merchant.post("/v1/products", {"id": "prod_app", "name": "App"}).status == 200
+    prices = {}
+    for plan, amount in amounts.items():
+        body = {"product": "prod_app", "unitAmount": amount, "currency": "eur", "recurring": {"interval": "month"}}
+        made = merchant.post("/v1/prices", {**body, "nickname": plan.title()})
+        assert made.status == 200, made.text
+        prices[plan] = made.json()["id"]
+    return prices
+
+
+def start_clock(api: ApiClient, at: datetime) -> str:
+    """A new test clock standing at `at`: its ID."""
+    made = api.post("/v1/test_clocks", {"frozenTime": clock.to_wire(at)})
+    assert made.status == 200, made.text
+    clock_id: str = made.json()["id"]
+    return clock_id
+
+
+def subscribe_on_clock(
+    api: ApiClient, clock_id: str, price: str, *, quantity: int = 1, coupon: str | None = None
+) -> dict[str, Any]:
+    """A German customer living on test clock `clock_id`, paying by Visa, subscribed to `price`."""
+    created = api.post("/v1/customers", {"name": "Kunde", "address": {"country": "DE"}, "testClock": clock_id})
+    assert created.status == 200, created.text
+    customer = created.json()["id"]
+    assert api.post(f"/v1/customers/{customer}/payment_methods", {"token": "tok_visa"}).status == 200
+    body: dict[str, Any] = {"customer": customer, "items": [{"price": price, "quantity": quantity}]}
+    if coupon:
+        body["coupon"] = coupon
+    response = api.post("/v1/subscriptions", body)
+    assert response.status == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
 
 
 @dataclass

@@ -11,15 +11,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+
+import msgspec
 
 COOKIE_NAME = "__Host-vinr_portal"
 CSRF_FIELD = "csrf"
 _VALUE = re.compile(r"^(bps_[A-Za-z0-9]{1,60})\.([A-Za-z0-9]{20,100})\Z")
 
 
-@dataclass(frozen=True)
-class PortalCookie:
+class PortalCookie(msgspec.Struct, frozen=True):
     session_id: str
     token: str
 

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from billing.invoicing import invoices
+from billing.invoicing import invoices, wording
 from billing.invoicing.records import Invoice
 from portal_site.billing_details import TAX_ID_TYPES, country_names
 from portal_site.pages import SignedIn, owned, signed_in
@@ -59,13 +59,18 @@ async def invoice_detail(request: Request) -> Response:
     who.require("invoiceHistory")
     invoice = own_invoice(who, request.path_params["invoice_id"])
     payable = invoice.status == "open" and bool((who.features.get("paymentMethodUpdate") or {}).get("enabled"))
-    names = country_names(locale_of(request, who.session))
+    locale = locale_of(request, who.session)
+    names = country_names(locale)
     return page(
         request,
         "invoices_detail.html",
         who.session,
         signed_in=True,
         invoice=invoices.to_wire(invoice, who.scope),
+        # The invoice's words in the page's language, as its PDF has them (`billing.invoicing.wording`)
+        descriptions=[wording.line_description(line, locale) for line in invoice.lines],
+        discount_label=wording.discount_label(invoice, locale),
+        reverse_charge_note=wording.reverse_charge_note(invoice, locale),
         payable=payable,
         country=lambda code: names.get(code, code) if code else None,
         tax_id_types=TAX_ID_TYPES,

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+import msgspec
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -19,7 +19,7 @@ from billing.accounts import branding
 from billing.kernel import clock
 from billing.kernel.errors import BillingError, NotFound
 from billing.kernel.scope import RequestInfo, Scope
-from billing.portal import customerview, portalsessions, pricing
+from billing.portal import credit, customerview, portalsessions, pricing
 from billing.portal.portalsessions import SessionUnavailable
 from billing.portal.records import Flow, PortalSession
 from billing.store.repository import Table
@@ -63,8 +63,7 @@ class CustomersObject(Protocol):
 Owned = TypeVar("Owned", bound=CustomersObject)
 
 
-@dataclass(frozen=True)
-class SignedIn:
+class SignedIn(msgspec.Struct, frozen=True):
     session: PortalSession
     cookie: cookies.PortalCookie
     table: Table  # the request's table, handed to every service the page calls
@@ -232,10 +231,12 @@ async def exchange(request: Request) -> Response:
 
 # ------------------------------------------------------------------ signed in
 async def home(request: Request) -> Response:
-    """The overview: subscriptions, the default payment method, billing details, the latest
-    invoices, and the way back to the merchant; all from one read of the customer's items."""
+    """The overview: subscriptions, the credit balance and what it pays, the default payment
+    method, billing details, the latest invoices, and the way back to the merchant; all from one
+    read of the customer's items (and the tax rates for a customer with a billing country)."""
     who = signed_in(request)
     found = customerview.bundle(who.scope, who.customer_id, table=who.table)
+    taxation = pricing.taxation(who.scope, found.customer, table=who.table)
     return page(
         request,
         "home.html",
@@ -246,7 +247,8 @@ async def home(request: Request) -> Response:
         subscriptions=[s for s in found.subscriptions if not s.canceled],
         ended=[s for s in found.subscriptions if s.canceled][:3],
         default_pm=found.default_payment_method,
-        price_tax=pricing.tax_note(who.scope, found.customer, table=who.table),
+        price_tax=taxation.note,
+        credits=credit.outlooks(who.scope, found, taxation),
         invoices=[i for i in found.invoices if i.status != "draft"][:5],
         features=who.features,
         csrf=who.csrf,

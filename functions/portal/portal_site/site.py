@@ -57,11 +57,13 @@ async def session_expired(request: Request, error: Exception) -> Response:
 
 
 def _reopen_path(request: Request) -> str | None:
-    """The address of the page a refused form came from, when that page can be opened again."""
+    """The address of the page a refused form came from, when that page can be opened again
+    (with the query a form keeps in its action: the page needs it)."""
     scope = {"type": "http", "path": request.url.path, "method": "GET"}
     for route in request.app.routes:
         if isinstance(route, Route) and route.matches(scope)[0] is Match.FULL:
-            return request.url.path
+            query = request.url.query
+            return f"{request.url.path}?{query}" if query else request.url.path
     return None
 
 

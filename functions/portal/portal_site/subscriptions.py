@@ -14,10 +14,10 @@ the merchant API calls them. This module reads the forms, calls them, and render
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+import msgspec
 from markupsafe import Markup
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -74,8 +74,7 @@ def _errors(request: Request, who: SignedIn, errors: dict[str, str]) -> dict[str
 
 
 # ------------------------------------------------------------------ plans
-@dataclass(frozen=True)
-class Choice:
+class Choice(msgspec.Struct, frozen=True):
     """A plan and quantity as asked for (a form or a query), and as typed (for the form again)."""
 
     plan: PlanOffer | None
@@ -108,8 +107,7 @@ def parse_choice(
     return Choice(plan, quantity, {"price": typed_price, "quantity": typed_quantity or str(quantity)}), errors
 
 
-@dataclass(frozen=True)
-class Updatable:
+class Updatable(msgspec.Struct, frozen=True):
     who: SignedIn
     settings: dict[str, Any]
     policy: UpdatePolicy
@@ -162,8 +160,7 @@ async def update_form(request: Request) -> Response:
     return _update_page(request, found, _plans(found))
 
 
-@dataclass(frozen=True)
-class PostedChoice:
+class PostedChoice(msgspec.Struct, frozen=True):
     found: Updatable
     plans: list[PlanOffer]
     chosen: Choice
@@ -267,6 +264,7 @@ def _cancel_page(
     policy = CancelPolicy.of(settings)
     options = [(code, REASONS[code]) for code in policy.reasons if code in REASONS]
     price_tax = _price_tax(who)
+    credited = changes.cancel_credit(who.scope, policy, sub, table=who.table)
     return page(
         request,
         "subscription_cancel.html",
@@ -278,6 +276,7 @@ def _cancel_page(
         sub=sub,
         mode="immediately" if policy.immediately else "at_period_end",
         credit=policy.prorate,
+        credited=credited,
         survey=policy.survey and bool(options),
         options=options,
         offer=offers.retention_offer(who.scope, settings, sub, table=who.table, tax_note=price_tax),

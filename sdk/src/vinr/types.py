@@ -98,6 +98,7 @@ class Customer(TypedDict):
     testClock: str | None
     defaultPaymentMethod: str | None
     taxIds: list[TaxId]
+    preferredLocale: Literal["en", "de", "fr", "es"] | None
     creditBalance: dict[str, int]
     createdAt: str
     livemode: bool
@@ -308,6 +309,7 @@ class CustomerDetails(TypedDict):
     email: str | None
     address: PostalAddress | None
     taxIds: list[PartyTaxId]
+    preferredLocale: NotRequired[Literal["en", "de", "fr", "es"] | None]  # the invoice's language
 
 
 class PaymentError(TypedDict):

@@ -23,6 +23,7 @@ def test_a_customer_shows_its_tax_ids_and_the_credit_it_has() -> None:
             TaxId(id="txi_1", type="eu_vat", value="DE136695976", country="DE", created_at="2026-05-31T10:00:00Z"),
         ),
         credit={"usd": 0, "eur": 1500, "chf": 20},
+        preferred_locale="de",
         created_at="2026-05-30T14:25:00Z",
         version=3,
     )
@@ -47,6 +48,7 @@ def test_a_customer_shows_its_tax_ids_and_the_credit_it_has() -> None:
                 "customer": "cust_1",
             }
         ],
+        "preferredLocale": "de",
         "creditBalance": {"chf": 20, "eur": 1500},
         "createdAt": "2026-05-30T14:25:00Z",
         "livemode": True,

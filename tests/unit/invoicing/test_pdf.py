@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from billing.accounts import branding
 from billing.accounts.records import Branding
 from billing.invoicing import pdf
+from billing.invoicing.records import CouponTerms
 from tests.support.invoices import SAMPLE_BRANDING, SAMPLE_INVOICE
 from tests.support.logos import SIMPLE_SVG, data_uri, jpeg_bytes, png_bytes
 
@@ -46,6 +47,61 @@ def test_the_pdf_names_seller_buyer_tax_ids_lines_and_totals() -> None:
         assert expected in text, expected
     metadata = PdfReader(io.BytesIO(document)).metadata
     assert metadata is not None and metadata.title == "Invoice DEMO-0007"
+
+
+def test_a_german_invoice_reads_in_german_with_the_merchants_names_as_written() -> None:
+    # Given an invoice whose lines keep their parts (a plan of 3 seats and a credit for unused
+    # time), a coupon kept in its parts and a credit that paid part of it
+    plan, credit = SAMPLE_INVOICE.lines
+    german = replace(
+        SAMPLE_INVOICE,
+        lines=(
+            replace(plan, kind="plan", item_description="Pro plan"),
+            replace(credit, kind="unused_time", item_description="Basic", at="2026-11-15T00:00:00Z"),
+        ),
+        discount_terms=CouponTerms(name="SAVE20", percent_off="20"),
+        applied_credit=2000,
+        amount_paid=5775,
+    )
+    # When its PDF is made in German
+    document = pdf.render(german, SAMPLE_BRANDING, "de")
+    text = text_of(document)
+    # Then our words are German, the lines are worded in German with German dates and money,
+    # and what the merchant wrote (the plan's and the coupon's names) stays as written
+    for expected in (
+        "Rechnung",
+        "Rechnungsnummer",
+        "Rechnungsdatum",
+        "Leistungszeitraum",
+        "Bezahlt",
+        "VON",
+        "RECHNUNGSEMPFÄNGER",
+        "Beschreibung",
+        "Einzelpreis",
+        "Pro plan × 3",
+        "Nicht genutzte Zeit für Basic ab dem 15.11.2026",
+        "SAVE20 (20 % Rabatt)",
+        "Zwischensumme",
+        "Angerechnetes Guthaben",
+        "Bezahlter Betrag",
+        "Offener Betrag",
+        "Hilfe: https://demo.example/support",
+        "AGB: https://demo.example/terms",
+        "USt-IdNr.: DE136695976",
+    ):
+        assert expected in text.replace("\xa0", " "), expected
+    assert re.search(r"Offener Betrag\s*0,00\s€", text), text
+    for english in ("Invoice number", "Amount due", "BILL TO", "Unused time", "Support:"):
+        assert english not in text, english
+    metadata = PdfReader(io.BytesIO(document)).metadata
+    assert metadata is not None and metadata.title == "Rechnung DEMO-0007"
+
+
+def test_a_reverse_charged_invoice_says_so_in_spanish() -> None:
+    reverse = replace(SAMPLE_INVOICE, tax_name=None, reverse_charge_note="Reverse charge: …")
+    text = " ".join(text_of(pdf.render(reverse, SAMPLE_BRANDING, "es")).split())
+    assert "IVA (inversión del sujeto pasivo)" in text
+    assert "Inversión del sujeto pasivo: el IVA lo liquida el destinatario" in text
 
 
 def test_credit_that_paid_the_invoice_is_shown_so_the_figures_add_up() -> None:

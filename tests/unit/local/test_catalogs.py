@@ -26,3 +26,12 @@ def test_strings_are_found_in_templates_and_python() -> None:
 def test_a_string_reads_the_same_on_every_page() -> None:
     # Catalogs are merged per language: two translations of one string would let one win silently
     assert catalogs.inconsistent() == []
+
+
+def test_the_invoice_wording_and_pdf_strings_are_checked_too() -> None:
+    # The core's invoice catalog is one of the catalogs checked, with the strings of both modules
+    parts = {(folder, part): paths for folder, part, paths in catalogs.catalog_parts()}
+    core = parts[(catalogs.CORE_CATALOGS, "invoice")]
+    found = set(catalogs.strings_of_all(core))
+    assert {"Unused time on %(item)s after %(date)s", "%(percent)s off", "Amount due", "BILL TO"} <= found
+    assert catalogs.load("de", "invoice", catalogs.CORE_CATALOGS).get("Amount due").string == "Offener Betrag"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing.subscriptions import proration
+from billing.subscriptions import proration, store
 from billing.subscriptions.lines import (
     lines_to_pending,
     pending_to_lines,
@@ -84,3 +84,26 @@ def test_pending_lines_survive_the_round_trip_through_the_subscription() -> None
         ("Plan price_a × 2", 1800, 2, START, END)
     ]
     assert all(b.proration for b in back)
+
+
+def test_proration_lines_keep_their_parts_through_pending_items_and_the_store() -> None:
+    # Given a switch mid-January, kept as pending items for the next invoice
+    middle = datetime(2026, 1, 16, 12, tzinfo=UTC)
+    prorated = proration.prorate(
+        proration_items([item("price_a", 3100, 1)], None),
+        proration_items([item("price_b", 6200, 2)], None),
+        START,
+        END,
+        middle,
+    )
+    pending = lines_to_pending(proration_lines(prorated))
+    # When they are stored with the subscription and read back as lines
+    stored = [store._pending_to_stored(p) for p in pending]
+    back = pending_to_lines([store._pending_from_stored(s) for s in stored])
+    # Then each still says what it is, of which item, and when (its English text unchanged)
+    assert [(b.kind, b.item_description, b.at, b.quantity) for b in back] == [
+        ("unused_time", "Plan price_a", middle, 1),
+        ("remaining_time", "Plan price_b", middle, 2),
+    ]
+    assert back[0].description == "Unused time on Plan price_a after 16 Jan 2026"
+    assert stored[0]["kind"] == "unused_time" and stored[0]["at"] == "2026-01-16T12:00:00Z"

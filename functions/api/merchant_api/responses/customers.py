@@ -41,6 +41,9 @@ class Customer(Wire):
     testClock: str | None
     defaultPaymentMethod: str | None
     taxIds: list[TaxId]
+    preferredLocale: Literal["en", "de", "fr", "es"] | None = Field(
+        description="the language of the customer's invoices (null: English)"
+    )
     creditBalance: dict[str, int] = Field(description="credit by currency, in minor units (none: {})")
     createdAt: Timestamp
     livemode: bool

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from merchant_api.responses.base import Page, Wire
 from merchant_api.responses.common import PostalAddress, Timestamp
 
@@ -44,6 +46,9 @@ class CustomerDetails(Wire):
     email: str | None
     address: PostalAddress | None
     taxIds: list[PartyTaxId]
+    preferredLocale: Literal["en", "de", "fr", "es"] | None = Field(
+        None, description="the customer's preferred locale when the invoice was made: its language (absent: English)"
+    )
 
 
 class PaymentError(Wire):

@@ -8,10 +8,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from msgspec.structs import replace
 
 from billing.accounts import keys
@@ -38,8 +38,7 @@ ACCOUNT_FIELDS = {
 }
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(msgspec.Struct, frozen=True):
     """Who is calling the merchant API: an account, in test or live mode, with one key."""
 
     account_id: str
@@ -55,8 +54,7 @@ class Caller:
         return Scope(self.account_id, self.mode)
 
 
-@dataclass(frozen=True)
-class NewKey:
+class NewKey(msgspec.Struct, frozen=True):
     key_id: str
     secret: str  # shown once, never stored
     mode: keys.Mode

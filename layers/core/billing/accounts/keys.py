@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+
+import msgspec
 
 from billing.kernel.ids import random_token
 from billing.kernel.scope import Mode
@@ -18,8 +19,7 @@ KEY_PATTERN = re.compile(rf"^sk_(test|live)_[A-Za-z0-9]{{{SECRET_LENGTH}}}\Z")
 PUBLISHABLE_PATTERN = re.compile(r"^pk_(test|live)_[A-Za-z0-9]+\Z")
 
 
-@dataclass(frozen=True)
-class ParsedKey:
+class ParsedKey(msgspec.Struct, frozen=True):
     mode: Mode
     hash: str
     last4: str

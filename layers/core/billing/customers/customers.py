@@ -26,11 +26,15 @@ UPDATABLE = {
     "address": "address",
     "metadata": "metadata",
     "defaultPaymentMethod": "default_payment_method",
+    "preferredLocale": "preferred_locale",
 }
+# The languages a customer's invoices can be written in (absent: English).
+PREFERRED_LOCALES = ("en", "de", "fr", "es")
 MAX_TAX_IDS = 5
 # The contact details' rules, stated once: the merchant API's request models use them and
-# `check_details` applies them to every update (the portal's billing-details form included).
+# `check_details` applies them to every create and update (the portal's billing-details form included).
 NAME_MAX_LENGTH = 200
+EMAIL_MAX_LENGTH = 254  # RFC 5321's limit, which email-validator applies too
 PHONE_MAX_LENGTH = 30
 # (A pattern that no text with whitespace around it matches: text is read stripped, and the
 # schema must not offer a value that is valid only before stripping, like ")3 ".)
@@ -65,6 +69,7 @@ def to_wire(customer: Customer, scope: Scope) -> dict[str, Any]:
         "testClock": customer.test_clock,
         "defaultPaymentMethod": customer.default_payment_method,
         "taxIds": [tax_id_to_wire(t, customer.id) for t in customer.tax_ids],
+        "preferredLocale": customer.preferred_locale,
         "creditBalance": customer.credit_balances(),
         "createdAt": customer.created_at,
         "livemode": scope.livemode,
@@ -84,7 +89,18 @@ def merge_metadata(current: Mapping[str, str], changes: Mapping[str, str | None]
     return merged
 
 
+def _check_locale(fields: Mapping[str, Any]) -> None:
+    value = fields.get("preferredLocale")
+    if value is not None and value not in PREFERRED_LOCALES:
+        raise InvalidRequest(f"preferredLocale must be one of {', '.join(PREFERRED_LOCALES)}.", param="preferredLocale")
+
+
 def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table) -> Customer:
+    checked, problems = check_details(fields)
+    if problems:
+        raise next(iter(problems.values()))
+    _check_locale(fields)
+    fields = {**fields, **checked}
     customer = Customer(
         id=sortable_id("cust"),
         email=fields.get("email"),
@@ -93,6 +109,7 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
         address=fields.get("address"),
         metadata=merge_metadata({}, fields.get("metadata") or {}),
         test_clock=fields.get("testClock"),
+        preferred_locale=fields.get("preferredLocale"),
         created_at=clock.to_wire(clock.now()),
     )
     if customer.test_clock and scope.livemode:
@@ -165,7 +182,7 @@ def check_details(fields: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
     (`email`, `address.country`). Other fields pass through unchecked."""
     normalized: dict[str, Any] = {}
     problems: dict[str, InvalidRequest] = {}
-    for field, limit in (("name", NAME_MAX_LENGTH), ("email", 2048), ("phone", PHONE_MAX_LENGTH)):
+    for field, limit in (("name", NAME_MAX_LENGTH), ("email", EMAIL_MAX_LENGTH), ("phone", PHONE_MAX_LENGTH)):
         if field not in fields or fields[field] is None:
             continue
         problem = _text_problem(field, fields[field], limit)
@@ -237,6 +254,7 @@ def update(
     checked, problems = check_details(fields)
     if problems:
         raise next(iter(problems.values()))
+    _check_locale(fields)
     current = get(scope, customer_id, table=table)
     changes = {UPDATABLE[k]: v for k, v in {**fields, **checked}.items()}
     if "metadata" in changes:

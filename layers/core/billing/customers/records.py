@@ -30,6 +30,7 @@ class Customer(msgspec.Struct, frozen=True, kw_only=True):
     test_clock: str | None = None
     default_payment_method: str | None = None
     tax_ids: tuple[TaxId, ...] = ()
+    preferred_locale: str | None = None  # the language of its invoices: en, de, fr or es
     # Credit by currency in minor units, as kept (a spent credit stays, at 0).
     credit: dict[str, int] = msgspec.field(default_factory=dict)
     created_at: str

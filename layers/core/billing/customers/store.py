@@ -81,6 +81,8 @@ def customer_to_item(scope: Scope, customer: Customer) -> Item:
         "gsi2pk": scope.key("CUSTOMERS"),
         "gsi2sk": customer.id,
     }
+    if customer.preferred_locale is not None:
+        item["preferredLocale"] = customer.preferred_locale
     item.update({credit_attribute(currency): amount for currency, amount in customer.credit.items()})
     return item
 
@@ -96,6 +98,7 @@ def customer_from_item(item: Item) -> Customer:
         test_clock=item.get("testClock"),
         default_payment_method=item.get("defaultPaymentMethod"),
         tax_ids=tuple(_tax_id_from_stored(t) for t in item.get("taxIds") or []),
+        preferred_locale=item.get("preferredLocale"),
         credit={
             name.removeprefix(CREDIT_PREFIX): int(value)
             for name, value in item.items()

@@ -8,15 +8,15 @@ the lines in proportion (never more than they add up to). Tax is per line on wha
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+
+import msgspec
 
 from billing.kernel.money import round_half_away, split_proportional
 
 
-@dataclass(frozen=True)
-class Discount:
+class Discount(msgspec.Struct, frozen=True):
     percent_off: Decimal | None = None
     amount_off: int | None = None
 

@@ -5,10 +5,10 @@ keeps them and their number counter)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from msgspec.structs import replace
 
 from billing.accounts.records import Account
@@ -16,7 +16,7 @@ from billing.catalog.records import Coupon, Discount, TaxRate
 from billing.customers.records import Customer
 from billing.events import events
 from billing.invoicing import invoicemath, store, tax
-from billing.invoicing.records import Invoice, InvoiceLine, PaymentError
+from billing.invoicing.records import CouponTerms, Invoice, InvoiceLine, LineKind, PaymentError
 from billing.kernel import clock
 from billing.kernel.errors import Conflict, InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id
@@ -25,8 +25,7 @@ from billing.payments.records import PaymentMethod
 from billing.store.repository import Operation, Table, UnitOfWork
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(msgspec.Struct, frozen=True):
     description: str
     amount: int
     quantity: int
@@ -38,10 +37,13 @@ class Line:
     # False for a line whose amount is already what was charged after the discount (a proration
     # line): the invoice's coupon does not discount it again.
     discountable: bool = True
+    # Its parts, so that it can be worded in the invoice's language (`description` is the English).
+    kind: LineKind | None = None
+    item_description: str | None = None
+    at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class ChargeOutcome:
+class ChargeOutcome(msgspec.Struct, frozen=True):
     paid: bool
     error_code: str | None = None
     error_message: str | None = None
@@ -52,12 +54,16 @@ def number_prefix(account_id: str) -> str:
 
 
 def party_snapshot(customer: Customer) -> dict[str, Any]:
-    return {
+    """The customer as the invoice keeps it; with its preferred locale, the invoice's language."""
+    snapshot: dict[str, Any] = {
         "name": customer.name,
         "email": customer.email,
         "address": customer.address,
         "taxIds": [{"type": t.type, "value": t.value} for t in customer.tax_ids],
     }
+    if customer.preferred_locale is not None:
+        snapshot["preferredLocale"] = customer.preferred_locale
+    return snapshot
 
 
 def seller_snapshot(account: Account) -> dict[str, Any]:
@@ -68,6 +74,16 @@ def seller_snapshot(account: Account) -> dict[str, Any]:
         "taxId": account.tax_id,
         "country": account.country,
     }
+
+
+def coupon_terms(coupon: Coupon) -> CouponTerms:
+    """The coupon as an invoice keeps it, in parts (its name as written; what it takes off)."""
+    percent = coupon.percent
+    return CouponTerms(
+        name=coupon.name or coupon.id,
+        percent_off=None if percent is None else f"{percent.normalize():f}",
+        amount_off=None if percent is not None else coupon.amount_off,
+    )
 
 
 def coupon_discount(coupon: Coupon) -> invoicemath.Discount:
@@ -123,6 +139,9 @@ def build(
             proration=line.proration,
             discount_amount=discounts[n],
             tax_amount=taxed.line_taxes[n],
+            kind=line.kind,
+            item_description=line.item_description,
+            at=clock.to_wire(line.at) if line.at is not None else None,
         )
         for n, line in enumerate(lines)
     )
@@ -157,6 +176,7 @@ def build(
     return replace(
         draft,
         discount_name=coupon.label if coupon and draft.discount else None,
+        discount_terms=coupon_terms(coupon) if coupon and draft.discount else None,
         applied_credit=applied,
         amount_remaining=draft.amount_before_credit - applied,
     )

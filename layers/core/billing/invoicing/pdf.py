@@ -9,12 +9,15 @@ keeping its aspect ratio (PNG/JPEG through reportlab's ImageReader, SVG through 
 SVG was sanitised when it was stored). A logo that cannot be drawn gives way to the
 merchant's name. The accent colour draws the rule under the header, the title, the table
 head and the totals; the support, privacy and terms links sit in every page's footer.
+
+Every word of ours on it is in `locale` (`billing.invoicing.wording`, which also words the lines,
+the discount and the reverse-charge sentence); what the merchant wrote stays as written.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -32,7 +35,9 @@ from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Sp
 
 from billing.accounts import branding as branding_service
 from billing.accounts.records import Branding
+from billing.invoicing import wording
 from billing.invoicing.records import Invoice
+from billing.invoicing.wording import N_
 from billing.kernel.formatting import day, money
 from billing.kernel.scope import Scope
 from billing.store import repository
@@ -41,7 +46,7 @@ FONT, BOLD = "Vera", "VeraBd"
 DEFAULT_ACCENT = "#1F3A5F"
 LOGO_BOX = (60 * mm, 18 * mm)  # width, height: the logo is scaled to fit, never stretched
 MAX_LOGO_PIXELS = 25_000_000  # a small PNG can claim a huge canvas: such a logo is not decoded
-FOOTER_LINKS = (("support_url", "Support"), ("privacy_url", "Privacy"), ("terms_url", "Terms"))
+FOOTER_LINKS = (("support_url", N_("Support")), ("privacy_url", N_("Privacy")), ("terms_url", N_("Terms")))
 MAX_SHOWN_URL = 60  # three shortened links fit in the bottom margin (two lines at most)
 MIN_TEXT_CONTRAST = 4.5  # WCAG AA for body text: a paler accent colours rules and bands, not text
 CONTENT_WIDTH = 174 * mm  # A4 less the margins: the width of the header, lines and footer
@@ -75,13 +80,15 @@ def _address_lines(party: Mapping[str, Any], locale: str) -> list[str]:
 
 
 def _party(title: str, party: Mapping[str, Any], styles: Mapping[str, ParagraphStyle], locale: str) -> list[Paragraph]:
+    _ = wording.gettext_for(locale)
     lines = [f"<b>{_text(party.get('legalName') or party.get('name'))}</b>", *_address_lines(party, locale)]
     if party.get("email"):
         lines.append(_text(party["email"]))
     for tax_id in party.get("taxIds") or []:
         lines.append(f"{_text(tax_id['type']).upper().replace('_', ' ')}: {_text(tax_id['value'])}")
     if party.get("taxId"):
-        lines.append(f"Tax ID: {_text(party['taxId'])}")
+        label = _("Tax ID")
+        lines.append(f"{_text(label)}: {_text(party['taxId'])}")
     return [Paragraph(title, styles["label"]), Paragraph("<br/>".join(lines), styles["body"])]
 
 
@@ -143,7 +150,9 @@ def _masthead(seller: Mapping[str, Any], branding: Branding, styles: Mapping[str
     return Paragraph(_text(seller.get("name") or seller.get("legalName")), styles["brand"])
 
 
-def _footer(branding: Branding, styles: Mapping[str, ParagraphStyle], accent: colors.Color) -> Any:
+def _footer(
+    branding: Branding, styles: Mapping[str, ParagraphStyle], accent: colors.Color, _: Callable[..., str]
+) -> Any:
     """Draws the support, privacy and terms links at the foot of each page."""
     links = []
     for field, label in FOOTER_LINKS:
@@ -151,7 +160,7 @@ def _footer(branding: Branding, styles: Mapping[str, ParagraphStyle], accent: co
         if url:
             shown = url if len(url) <= MAX_SHOWN_URL else url[: MAX_SHOWN_URL - 1] + "…"
             href = escape(str(url), {'"': "&quot;"})
-            links.append(f'{label}: <a href="{href}">{_text(shown)}</a>')
+            links.append(f'{_text(_(label))}: <a href="{href}">{_text(shown)}</a>')
 
     def draw(canvas: Canvas, document: SimpleDocTemplate) -> None:
         if not links:
@@ -177,7 +186,10 @@ def invoice_document(scope: Scope, invoice: Invoice, locale: str = "en", *, tabl
 
 
 def render(invoice: Invoice, branding: Branding | None = None, locale: str = "en") -> bytes:
+    """The PDF of `invoice` in `branding`, its words in `locale`."""
     _register_fonts()
+    locale = wording.language(locale)
+    _ = wording.gettext_for(locale)
     accent_hex = branding.accent_color if branding is not None else DEFAULT_ACCENT
     branding = branding or Branding()
     accent = colors.HexColor(accent_hex)
@@ -192,18 +204,18 @@ def render(invoice: Invoice, branding: Branding | None = None, locale: str = "en
         rightMargin=18 * mm,
         topMargin=16 * mm,
         bottomMargin=18 * mm,
-        title=f"Invoice {invoice.number}",
+        title=_("Invoice %(number)s", number=invoice.number or invoice.id),
         author=str(invoice.seller.get("legalName") or invoice.seller.get("name")),
     )
     facts = [
-        ["Invoice number", _text(invoice.number)],
-        ["Date of issue", day(invoice.finalized_at or invoice.created_at, locale)],
-        ["Service period", f"{day(invoice.period_start, locale)} – {day(invoice.period_end, locale)}"],
-        ["Status", _text(invoice.status).capitalize()],
+        [_("Invoice number"), _text(invoice.number)],
+        [_("Date of issue"), day(invoice.finalized_at or invoice.created_at, locale)],
+        [_("Service period"), f"{day(invoice.period_start, locale)} – {day(invoice.period_end, locale)}"],
+        [_("Status"), wording.status_label(invoice.status, locale)],
     ]
     header = Table(
         [
-            [Paragraph("Invoice", styles["title"]), _party("FROM", invoice.seller, styles, locale)],
+            [Paragraph(_text(_("Invoice")), styles["title"]), _party(_("FROM"), invoice.seller, styles, locale)],
             [
                 Table(
                     facts,
@@ -214,7 +226,7 @@ def render(invoice: Invoice, branding: Branding | None = None, locale: str = "en
                         ("LEFTPADDING", (0, 0), (-1, -1), 0),
                     ],
                 ),
-                _party("BILL TO", invoice.customer_details, styles, locale),
+                _party(_("BILL TO"), invoice.customer_details, styles, locale),
             ],
         ],
         colWidths=[95 * mm, 79 * mm],
@@ -242,9 +254,10 @@ def render(invoice: Invoice, branding: Branding | None = None, locale: str = "en
         Spacer(1, 4 * mm),
     ]
     story.append(_totals_table(invoice, styles, accent, ink, locale))
-    if invoice.reverse_charge_note:
-        story += [Spacer(1, 4 * mm), Paragraph(_text(invoice.reverse_charge_note), styles["body"])]
-    footer = _footer(branding, styles, accent)
+    note = wording.reverse_charge_note(invoice, locale)
+    if note:
+        story += [Spacer(1, 4 * mm), Paragraph(_text(note), styles["body"])]
+    footer = _footer(branding, styles, accent, _)
     document.build(story, onFirstPage=footer, onLaterPages=footer)
     return out.getvalue()
 
@@ -257,10 +270,12 @@ def _lines_table(
     locale: str,
 ) -> Table:
     currency = invoice.currency
-    rows: list[Sequence[Any]] = [["Description", "Qty", "Unit price", "Amount"]]
+    _ = wording.gettext_for(locale)
+    rows: list[Sequence[Any]] = [[_("Description"), _("Qty"), _("Unit price"), _("Amount")]]
     for line in invoice.lines:
         period = f"{day(line.period_start, locale)} – {day(line.period_end, locale)}"
-        description = f"{_text(line.description)}<br/><font size=7.5 color='#555555'>{period}</font>"
+        worded = wording.line_description(line, locale)
+        description = f"{_text(worded)}<br/><font size=7.5 color='#555555'>{period}</font>"
         rows.append(
             [
                 Paragraph(description, styles["body"]),
@@ -297,21 +312,23 @@ def _totals_table(
     locale: str,
 ) -> Table:
     currency = invoice.currency
-    rows: list[list[str]] = [["Subtotal", money(invoice.subtotal, currency, locale)]]
+    _ = wording.gettext_for(locale)
+    rows: list[list[str]] = [[_("Subtotal"), money(invoice.subtotal, currency, locale)]]
     if invoice.discount:
-        rows.append([_text(invoice.discount_name or "Discount"), money(-invoice.discount, currency, locale)])
+        label = wording.discount_label(invoice, locale) or _("Discount")
+        rows.append([label, money(-invoice.discount, currency, locale)])  # a cell's text is not markup
     if invoice.tax_name:
         rows.append([_text(invoice.tax_name), money(invoice.tax, currency, locale)])
     elif invoice.reverse_charge_note:
-        rows.append(["VAT (reverse charge)", money(0, currency, locale)])
-    rows.append(["Total", money(invoice.total, currency, locale)])
+        rows.append([_("VAT (reverse charge)"), money(0, currency, locale)])
+    rows.append([_("Total"), money(invoice.total, currency, locale)])
     # What paid the total, so the figures add up: the customer's credit, then the charge.
     if invoice.applied_credit:
-        rows.append(["Credit applied", money(-invoice.applied_credit, currency, locale)])
+        rows.append([_("Credit applied"), money(-invoice.applied_credit, currency, locale)])
     if invoice.credited_to_customer:
-        rows.append(["Credited to your balance", money(invoice.credited_to_customer, currency, locale)])
-    rows.append(["Amount paid", money(invoice.amount_paid, currency, locale)])
-    rows.append(["Amount due", money(invoice.amount_remaining, currency, locale)])
+        rows.append([_("Credited to your balance"), money(invoice.credited_to_customer, currency, locale)])
+    rows.append([_("Amount paid"), money(invoice.amount_paid, currency, locale)])
+    rows.append([_("Amount due"), money(invoice.amount_remaining, currency, locale)])
     last = len(rows) - 1
     return Table(
         rows,

@@ -8,6 +8,8 @@ from typing import Any, Literal
 import msgspec
 
 InvoiceStatus = Literal["draft", "open", "paid", "void", "uncollectible"]
+# What a line is, so that it can be worded in the invoice's language (`billing.invoicing.wording`).
+LineKind = Literal["plan", "trial", "unused_time", "remaining_time"]
 
 
 class InvoiceLine(msgspec.Struct, frozen=True, kw_only=True):
@@ -22,6 +24,20 @@ class InvoiceLine(msgspec.Struct, frozen=True, kw_only=True):
     proration: bool
     discount_amount: int
     tax_amount: int
+    # The line's parts (None on lines stored before they were kept: `description` is their text).
+    # `description` stays the English text the API answers.
+    kind: LineKind | None = None
+    item_description: str | None = None  # the price's own name, the merchant's words
+    at: str | None = None  # the instant of a change (proration lines)
+
+
+class CouponTerms(msgspec.Struct, frozen=True, kw_only=True):
+    """The coupon an invoice's discount came from, in parts: its name as the merchant wrote it,
+    and what it takes off (a percentage, as a decimal string, or an amount in the invoice's currency)."""
+
+    name: str
+    percent_off: str | None = None
+    amount_off: int | None = None
 
 
 class PaymentError(msgspec.Struct, frozen=True, kw_only=True):
@@ -39,7 +55,8 @@ class Invoice(msgspec.Struct, frozen=True, kw_only=True):
     status: InvoiceStatus
     currency: str
     lines: tuple[InvoiceLine, ...]
-    discount_name: str | None
+    discount_name: str | None  # the English label the API answers
+    discount_terms: CouponTerms | None = None  # None on invoices stored before it was kept
     tax_name: str | None
     tax_inclusive: bool
     reverse_charge_note: str | None
@@ -54,8 +71,15 @@ class Invoice(msgspec.Struct, frozen=True, kw_only=True):
     attempt_count: int
     last_payment_error: PaymentError | None
     seller: dict[str, Any]  # the account as it stood when the invoice was made
-    customer_details: dict[str, Any]  # the customer as it stood (name, email, address, tax IDs)
+    # The customer as it stood (name, email, address, tax IDs, preferredLocale: the invoice's language)
+    customer_details: dict[str, Any]
     version: int
+
+    @property
+    def locale(self) -> str | None:
+        """The language the invoice is written in (its customer's preferred locale when it was made)."""
+        value = self.customer_details.get("preferredLocale")
+        return value if isinstance(value, str) else None
 
     @property
     def subtotal(self) -> int:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from billing.customers import store as customer_store
-from billing.invoicing.records import Invoice, InvoiceLine, InvoiceStatus, PaymentError
+from billing.invoicing.records import CouponTerms, Invoice, InvoiceLine, InvoiceStatus, LineKind, PaymentError
 from billing.kernel.scope import Scope
 from billing.store.listing import collection_page
 from billing.store.repository import Item, Put, Table, Update, versioned_put_op
@@ -34,7 +34,8 @@ def counter_key(scope: Scope) -> tuple[str, str]:
 
 # ------------------------------------------------------------------ item layout
 def line_to_item(line: InvoiceLine) -> dict[str, Any]:
-    return {
+    """A line as stored: its parts (`kind`, `itemDescription`, `at`) only when it has them."""
+    stored: dict[str, Any] = {
         "id": line.id,
         "description": line.description,
         "amount": line.amount,
@@ -47,6 +48,9 @@ def line_to_item(line: InvoiceLine) -> dict[str, Any]:
         "discountAmount": line.discount_amount,
         "taxAmount": line.tax_amount,
     }
+    parts = {"kind": line.kind, "itemDescription": line.item_description, "at": line.at}
+    stored.update({name: value for name, value in parts.items() if value is not None})
+    return stored
 
 
 def line_from_item(stored: Mapping[str, Any]) -> InvoiceLine:
@@ -62,6 +66,26 @@ def line_from_item(stored: Mapping[str, Any]) -> InvoiceLine:
         proration=bool(stored.get("proration")),
         discount_amount=int(stored.get("discountAmount") or 0),
         tax_amount=int(stored.get("taxAmount") or 0),
+        kind=cast(LineKind | None, stored.get("kind")),
+        item_description=stored.get("itemDescription"),
+        at=stored.get("at"),
+    )
+
+
+def _terms_to_item(terms: CouponTerms | None) -> dict[str, Any] | None:
+    if terms is None:
+        return None
+    return {"name": terms.name, "percentOff": terms.percent_off, "amountOff": terms.amount_off}
+
+
+def _terms_from_item(stored: Mapping[str, Any] | None) -> CouponTerms | None:
+    if not stored:
+        return None
+    amount_off = stored.get("amountOff")
+    return CouponTerms(
+        name=stored["name"],
+        percent_off=stored.get("percentOff"),
+        amount_off=None if amount_off is None else int(amount_off),
     )
 
 
@@ -116,6 +140,8 @@ def to_item(scope: Scope, invoice: Invoice) -> Item:
         "gsi2pk": scope.key("INVOICES"),
         "gsi2sk": invoice.id,
     }
+    if invoice.discount_terms is not None:
+        item["discountTerms"] = _terms_to_item(invoice.discount_terms)
     if invoice.subscription:
         item["gsi3pk"] = scope.key("SUB", invoice.subscription, "INVOICES")
         item["gsi3sk"] = invoice.id
@@ -133,6 +159,7 @@ def from_item(item: Mapping[str, Any]) -> Invoice:
         currency=item["currency"],
         lines=tuple(line_from_item(line) for line in item["lines"]),
         discount_name=item.get("discountName"),
+        discount_terms=_terms_from_item(item.get("discountTerms")),
         tax_name=item.get("taxName"),
         tax_inclusive=bool(item.get("taxInclusive")),
         reverse_charge_note=item.get("reverseChargeNote"),

@@ -8,8 +8,9 @@ from zero), so an invoice's tax is the sum of its lines' taxes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from fractions import Fraction
+
+import msgspec
 
 from billing.catalog.records import TaxRate
 from billing.customers.records import TaxId
@@ -21,8 +22,7 @@ REVERSE_CHARGE_NOTE = (
 )
 
 
-@dataclass(frozen=True)
-class TaxResult:
+class TaxResult(msgspec.Struct, frozen=True):
     rate: TaxRate | None
     line_taxes: list[int]
     reverse_charge: bool

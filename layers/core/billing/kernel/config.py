@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from functools import lru_cache
 
+import msgspec
 
-@dataclass(frozen=True)
-class Settings:
+
+class Settings(msgspec.Struct, frozen=True):
     table_name: str
     key_material_secret_arn: str
     portal_base_url: str

@@ -13,12 +13,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass, field
 from datetime import datetime
 
-from stdnum import iban as stdnum_iban
-from stdnum import luhn
-from stdnum.exceptions import ValidationError
+import msgspec
 
 from billing.kernel.errors import InvalidRequest
 
@@ -89,25 +86,29 @@ BANK_CODE_POSITION: dict[str, tuple[int, int]] = {
 DEFAULT_BANK_CODE_POSITION = (0, 4)
 
 
-@dataclass(frozen=True)
-class Card:
+class Card(msgspec.Struct, frozen=True):
     """A validated card. `number` (digits only) is for `fingerprint` and is kept out of `repr`."""
 
     brand: str
     last4: str
     exp_month: int
     exp_year: int
-    number: str = field(repr=False)
+    number: str
+
+    def __repr__(self) -> str:
+        return f"Card(brand={self.brand!r}, last4={self.last4!r}, exp_month={self.exp_month}, exp_year={self.exp_year})"
 
 
-@dataclass(frozen=True)
-class Iban:
+class Iban(msgspec.Struct, frozen=True):
     """A validated IBAN. `number` (compact, upper case) is for `fingerprint` and is kept out of `repr`."""
 
     country: str
     bank_code: str
     last4: str
-    number: str = field(repr=False)
+    number: str
+
+    def __repr__(self) -> str:
+        return f"Iban(country={self.country!r}, bank_code={self.bank_code!r}, last4={self.last4!r})"
 
 
 def normalize_card_number(number: str) -> str:
@@ -117,6 +118,8 @@ def normalize_card_number(number: str) -> str:
         raise InvalidRequest(
             "Your card number is invalid; a card number has 12 to 19 digits.", param="number", code="invalid_number"
         )
+    from stdnum import luhn  # python-stdnum loads pydoc: imported when a card is typed, not at cold start
+
     if not luhn.is_valid(digits):
         raise InvalidRequest("Your card number is invalid.", param="number", code="invalid_number")
     return digits
@@ -198,6 +201,9 @@ def bank_code(compact_iban: str) -> str:
 def validate_iban(value: str) -> Iban:
     """An IBAN checked by python-stdnum (ISO 13616 check digits, the country's BBAN format and
     the national check where stdnum has one), reduced to country, bank code and last 4."""
+    from stdnum import iban as stdnum_iban
+    from stdnum.exceptions import ValidationError
+
     try:
         compact = stdnum_iban.validate(value)
     except (ValidationError, ValueError):

@@ -7,9 +7,10 @@ The record is `billing.payments.records.PaymentMethod`, kept by `billing.payment
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import msgspec
 
 from billing.customers import customers
 from billing.customers.records import Customer
@@ -31,8 +32,7 @@ class CardDeclined(InvalidRequest):
     code = "card_declined"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PaymentDetails:
+class PaymentDetails(msgspec.Struct, frozen=True, kw_only=True):
     """What a token, a typed card or an IBAN stands for, ready to attach: the card or the SEPA
     debit (one of them), its fingerprint, and the field it came from (what a refusal names)."""
 
@@ -205,17 +205,30 @@ def attach(
 ) -> PaymentMethod:
     """Attaches a method; it becomes the default when asked, or when the customer has none.
 
-    A card or account the customer already has (the same fingerprint) is refused: one Query of
-    the customer's methods. (Two requests racing with the same card can both pass it.)"""
+    A card or account the customer already has (the same fingerprint) is refused, even when two
+    attaches race: the attach's transaction puts the fingerprint's item only where none is. A
+    customer with methods from before fingerprint items existed is marked on its first attach
+    (one Query of its methods, which also refuses a fingerprint one of them holds)."""
+    try:
+        return _attach(scope, customer_id, details, behavior, request, set_default=set_default, table=table)
+    except Conflict:
+        if not _unmarked(scope, customer_id, details, table):
+            raise
+    return _attach(scope, customer_id, details, behavior, request, set_default=set_default, table=table)
+
+
+def _attach(
+    scope: Scope,
+    customer_id: str,
+    details: PaymentDetails,
+    behavior: Behavior,
+    request: RequestInfo,
+    *,
+    set_default: bool,
+    table: Table,
+) -> PaymentMethod:
     now = clock.now()
     customer = customers.get(scope, customer_id, table=table)
-    if any(pm.fingerprint == details.fingerprint for pm in store.list_payment_methods(table, scope, customer_id)):
-        kind = "card" if details.card is not None else "bank account"
-        raise DuplicatePaymentMethod(
-            f"The customer already has this {kind} (a payment method with the same fingerprint); "
-            "detach it first to add it again.",
-            param=details.param,
-        )
     pm = PaymentMethod(
         id=sortable_id("pm"),
         customer=customer_id,
@@ -226,10 +239,46 @@ def attach(
         created_at=clock.to_wire(now),
     )
     attached = events.event_item(scope, "payment_method.attached", to_wire(pm, scope), request, customer=customer_id)
-    operations = [store.insert(scope, pm), events.event_op(attached)]
+    operations: list[Operation] = [
+        store.insert(scope, pm),
+        store.claim_fingerprint(scope, pm),
+        # (a customer without a default has no method: attach and detach keep the default)
+        store.fingerprints_marked(scope, customer_id, first_method=customer.default_payment_method is None),
+        events.event_op(attached),
+    ]
     default = pm.id if set_default or not customer.default_payment_method else customer.default_payment_method
-    _commit(scope, customer, operations, default, request, table)
+    try:
+        _commit(scope, customer, operations, default, request, table)
+    except Conflict:
+        if store.fingerprint_held(table, scope, customer_id, details.fingerprint):
+            raise _duplicate(details) from None
+        raise
     return pm
+
+
+def _duplicate(details: PaymentDetails) -> DuplicatePaymentMethod:
+    kind = "card" if details.card is not None else "bank account"
+    return DuplicatePaymentMethod(
+        f"The customer already has this {kind} (a payment method with the same fingerprint); "
+        "detach it first to add it again.",
+        param=details.param,
+    )
+
+
+def _unmarked(scope: Scope, customer_id: str, details: PaymentDetails, table: Table) -> bool:
+    """After an attach's conflict: whether it was the customer's missing mark (methods from before
+    fingerprint items). Then its methods are read, the fingerprint refused when one holds it, and
+    their fingerprints written with the mark, so that the attach can run again."""
+    if store.has_fingerprints_marked(table, scope, customer_id):
+        return False
+    methods = store.list_payment_methods(table, scope, customer_id)
+    if not methods:
+        return False  # (a conflict on the customer: its first method is being attached)
+    if any(pm.fingerprint == details.fingerprint for pm in methods):
+        raise _duplicate(details)
+    for operations in store.mark_fingerprints(scope, customer_id, methods):
+        table.transact(operations)
+    return True
 
 
 def _commit(
@@ -290,6 +339,9 @@ def detach(
         )
     detached = events.event_item(scope, "payment_method.detached", to_wire(pm, scope), request, customer=customer_id)
     operations: list[Operation] = [store.delete(scope, pm), events.event_op(detached)]
+    # Methods attached twice before fingerprint items existed share one: it stays while another holds it.
+    twin = next((m for m in methods if m.id != pm_id and m.fingerprint == pm.fingerprint), None)
+    operations.append(store.release_fingerprint(scope, pm) if twin is None else store.still_attached(scope, twin))
     default = customer.default_payment_method
     if default == pm_id:
         others = [m.id for m in methods if m.id != pm_id]

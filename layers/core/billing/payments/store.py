@@ -2,6 +2,13 @@
 
 Item: pk `<scope>#CUST#<cust>`, sk `PM#<pm>`; gsi1 `<scope>#CUST#<cust>#ALL` / `PM#<pm>` (the
 customer's bundle). `pmType` says which of `card` and `sepaDebit` the item holds.
+
+Fingerprint: pk `<scope>#CUST#<cust>`, sk `PMFP#<fingerprint>`, `paymentMethod` the method holding
+it: put with `attribute_not_exists(pk)` in the attach's transaction and deleted in the detach's, so
+that a customer holds a card or account once even when two attaches race.
+Fingerprints marked: pk `<scope>#CUST#<cust>`, sk `PMFP`: every method of the customer has its
+fingerprint item. Customers whose methods were attached before fingerprint items existed lack it;
+their first attach marks them (`mark_fingerprints`).
 """
 
 from __future__ import annotations
@@ -11,9 +18,14 @@ from typing import Any
 from billing.customers.store import bundle_partition
 from billing.kernel.scope import Scope
 from billing.payments.records import Card, Mandate, PaymentMethod, SepaDebit
-from billing.store.repository import Delete, Item, Put, Table
+from billing.store.repository import Check, Delete, Item, Operation, Put, Table
 
 PREFIX = "PM#"
+FINGERPRINT_PREFIX = "PMFP#"
+FINGERPRINTS_MARKED_SK = "PMFP"
+_NEW = "attribute_not_exists(pk)"
+# A transaction holds at most 100 items: marking takes two per method (its check and its fingerprint).
+_MARKS_PER_TRANSACTION = 49
 
 
 def key(scope: Scope, customer_id: str, pm_id: str) -> tuple[str, str]:
@@ -117,9 +129,75 @@ def list_payment_methods(table: Table, scope: Scope, customer_id: str) -> list[P
 
 
 def insert(scope: Scope, pm: PaymentMethod) -> Put:
-    return Put(to_item(scope, pm), condition="attribute_not_exists(pk)")
+    return Put(to_item(scope, pm), condition=_NEW)
 
 
 def delete(scope: Scope, pm: PaymentMethod) -> Delete:
     pk, sk = key(scope, pm.customer, pm.id)
     return Delete(pk, sk, "attribute_exists(pk)")
+
+
+# ------------------------------------------------------------------ fingerprints
+def fingerprint_key(scope: Scope, customer_id: str, fingerprint: str) -> tuple[str, str]:
+    return scope.key("CUST", customer_id), f"{FINGERPRINT_PREFIX}{fingerprint}"
+
+
+def _marks_key(scope: Scope, customer_id: str) -> tuple[str, str]:
+    return scope.key("CUST", customer_id), FINGERPRINTS_MARKED_SK
+
+
+def _fingerprint_item(scope: Scope, pm: PaymentMethod) -> Item:
+    pk, sk = fingerprint_key(scope, pm.customer, pm.fingerprint)
+    return {"pk": pk, "sk": sk, "type": "payment_method_fingerprint", "paymentMethod": pm.id}
+
+
+def _marks_item(scope: Scope, customer_id: str) -> Item:
+    pk, sk = _marks_key(scope, customer_id)
+    return {"pk": pk, "sk": sk, "type": "payment_method_fingerprints"}
+
+
+def claim_fingerprint(scope: Scope, pm: PaymentMethod) -> Put:
+    """The method's fingerprint item; the transaction fails when the customer already holds it."""
+    return Put(_fingerprint_item(scope, pm), condition=_NEW)
+
+
+def release_fingerprint(scope: Scope, pm: PaymentMethod) -> Delete:
+    """Unconditional: a method attached before fingerprint items existed has none."""
+    return Delete(*fingerprint_key(scope, pm.customer, pm.fingerprint))
+
+
+def still_attached(scope: Scope, pm: PaymentMethod) -> Check:
+    return Check(*key(scope, pm.customer, pm.id), "attribute_exists(pk)")
+
+
+def fingerprints_marked(scope: Scope, customer_id: str, *, first_method: bool) -> Put | Check:
+    """With an attach: a customer's first method marks it; any other attach requires the mark
+    (without it, methods attached before fingerprint items existed could hold the fingerprint)."""
+    if first_method:
+        return Put(_marks_item(scope, customer_id))
+    return Check(*_marks_key(scope, customer_id), "attribute_exists(pk)")
+
+
+def fingerprint_held(table: Table, scope: Scope, customer_id: str, fingerprint: str) -> bool:
+    return table.get(*fingerprint_key(scope, customer_id, fingerprint)) is not None
+
+
+def has_fingerprints_marked(table: Table, scope: Scope, customer_id: str) -> bool:
+    return table.get(*_marks_key(scope, customer_id)) is not None
+
+
+def mark_fingerprints(scope: Scope, customer_id: str, methods: list[PaymentMethod]) -> list[list[Operation]]:
+    """The transactions giving methods attached before fingerprint items existed theirs, then the
+    mark. Each fingerprint is written only while its method is still there (a detach meanwhile
+    fails the transaction: no fingerprint outlives its method); a re-run rewrites them."""
+    holders = list({pm.fingerprint: pm for pm in methods}.values())
+    batches: list[list[Operation]] = []
+    for start in range(0, len(holders), _MARKS_PER_TRANSACTION):
+        batch: list[Operation] = []
+        for pm in holders[start : start + _MARKS_PER_TRANSACTION]:
+            batch += [Check(*key(scope, customer_id, pm.id), "attribute_exists(pk)"), Put(_fingerprint_item(scope, pm))]
+        batches.append(batch)
+    if not batches:
+        batches.append([])
+    batches[-1].append(Put(_marks_item(scope, customer_id)))
+    return batches

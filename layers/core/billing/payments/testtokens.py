@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from billing.payments.records import Behavior
 
 __all__ = ["CARDS", "IBANS", "Behavior", "TestCard", "TestIban"]
 
 
-@dataclass(frozen=True)
-class TestCard:
+class TestCard(msgspec.Struct, frozen=True):
     number: str
     brand: str
     country: str
@@ -18,8 +17,7 @@ class TestCard:
     attachable: bool = True
 
 
-@dataclass(frozen=True)
-class TestIban:
+class TestIban(msgspec.Struct, frozen=True):
     iban: str
     behavior: Behavior = "succeed"
 

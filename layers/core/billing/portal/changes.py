@@ -7,8 +7,9 @@ retention coupon accepted. They go through the subscription services the merchan
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
+
+import msgspec
 
 from billing.kernel.scope import RequestInfo, Scope
 from billing.portal.offers import RetentionOffer
@@ -20,8 +21,7 @@ from billing.subscriptions import subscriptions
 from billing.subscriptions.records import Subscription
 
 
-@dataclass(frozen=True)
-class SwitchPreview:
+class SwitchPreview(msgspec.Struct, frozen=True):
     at_period_end: bool  # the switch waits for the period end (nothing is billed now)
     behavior: str  # the proration behaviour a switch now is billed with
     immediate: dict[str, Any] | None  # the invoice the switch issues now, if any
@@ -66,6 +66,16 @@ def switch(
         scope, sub.id, {"items": items, "prorationBehavior": policy.proration_behavior}, request, table=table
     )
     return "changed"
+
+
+def cancel_credit(scope: Scope, policy: CancelPolicy, sub: Subscription, *, table: Table) -> int:
+    """What the configured cancellation, confirmed now, adds to the customer's credit (tax as
+    the credit has it): the final invoice `cancel` would issue, previewed by the same rule. A
+    cancellation at the period end, one that does not prorate, and a trial credit nothing."""
+    if not (policy.immediately and policy.prorate) or sub.status == "trialing":
+        return 0
+    final = upcoming.cancellation(scope, sub, prorate=policy.prorate, invoice_now=policy.prorate, table=table)
+    return final.credited_to_customer if final is not None else 0
 
 
 def cancel(

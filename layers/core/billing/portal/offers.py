@@ -11,8 +11,9 @@ the page shows it with the tax it saves too (`pricing.TaxNote.charged`), as the 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from billing.catalog import catalog
 from billing.catalog.records import Coupon, Price, Recurring
@@ -27,8 +28,7 @@ from billing.subscriptions.records import Subscription, SubscriptionItem
 PRICES_PER_PRODUCT = 100
 
 
-@dataclass(frozen=True)
-class PlanOffer:
+class PlanOffer(msgspec.Struct, frozen=True):
     """A plan the customer may switch to (or the current one, `current`)."""
 
     price: str
@@ -41,8 +41,7 @@ class PlanOffer:
     current: bool
 
 
-@dataclass(frozen=True)
-class RetentionOffer:
+class RetentionOffer(msgspec.Struct, frozen=True):
     """The configured coupon, as what it saves on each of the next invoices."""
 
     coupon: str

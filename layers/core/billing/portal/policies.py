@@ -7,8 +7,9 @@ normalised by `portalconfigs`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from billing.kernel.scope import Scope
 from billing.store.repository import Table
@@ -16,8 +17,7 @@ from billing.subscriptions import changes as subscription_changes
 from billing.subscriptions.records import Subscription
 
 
-@dataclass(frozen=True)
-class UpdatePolicy:
+class UpdatePolicy(msgspec.Struct, frozen=True):
     can_price: bool
     can_quantity: bool
     proration_behavior: str
@@ -35,8 +35,7 @@ class UpdatePolicy:
         )
 
 
-@dataclass(frozen=True)
-class CancelPolicy:
+class CancelPolicy(msgspec.Struct, frozen=True):
     immediately: bool  # mode `immediately`; else at the period end
     prorate: bool  # an immediate cancellation credits the unused time (and invoices it at once)
     survey: bool  # the reason survey is asked

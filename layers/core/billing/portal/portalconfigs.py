@@ -13,10 +13,10 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, get_args
 from urllib.parse import urlsplit
 
+import msgspec
 import msgspec.structs
 
 from billing.catalog import catalog
@@ -65,8 +65,7 @@ COUPON_PARAM = "features.subscriptionCancel.retention.offerCoupon"
 
 
 # ------------------------------------------------------------------ the shape of a configuration
-@dataclass(frozen=True)
-class Rule:
+class Rule(msgspec.Struct, frozen=True):
     """One leaf of the configuration: what a given value must be."""
 
     kind: str  # bool | enum | enums | text | url | retention | products | metadata

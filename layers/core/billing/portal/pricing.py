@@ -13,10 +13,11 @@ the reverse charge).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
+import msgspec
 from babel.numbers import format_percent
 
 from billing.accounts import accounts
@@ -29,8 +30,7 @@ from billing.kernel.scope import Scope
 from billing.store.repository import Table
 
 
-@dataclass(frozen=True)
-class TaxNote:
+class TaxNote(msgspec.Struct, frozen=True):
     """What a page says next to a price: the tax the invoice adds to it, or the tax it contains."""
 
     tax_rate: TaxRate  # the rate the customer's invoices are taxed at
@@ -71,12 +71,47 @@ def decide(rates: Sequence[TaxRate], customer: Customer, seller_country: Callabl
     return TaxNote(rate)
 
 
+@dataclass
+class Taxation:
+    """What a customer's invoices are taxed by, for a page that shows several figures: the
+    account's rates, read once (none for a customer without a billing country: no rate applies),
+    and the seller's country, read at most once and only when a reverse charge could apply."""
+
+    customer: Customer
+    rates: Sequence[TaxRate]
+    _seller_country: Callable[[], str | None]
+    _seller_read: list[str | None] = field(default_factory=list)
+
+    def seller_country(self) -> str | None:
+        if not self._seller_read:
+            self._seller_read.append(self._seller_country())
+        return self._seller_read[0]
+
+    def seller_country_if_needed(self) -> str | None:
+        """The seller's country where the invoice's tax depends on it (a rate applies and the
+        customer has an EU VAT ID, so a reverse charge could apply); else None, unread."""
+        address = self.customer.address or {}
+        rate = tax.choose_rate(self.rates, address.get("country"), address.get("state"))
+        if rate is None or not any(t.type == "eu_vat" for t in self.customer.tax_ids):
+            return None
+        return self.seller_country()
+
+    @property
+    def note(self) -> TaxNote | None:
+        return decide(self.rates, self.customer, self.seller_country)
+
+
+def taxation(scope: Scope, customer: Customer, *, table: Table) -> Taxation:
+    """The customer's `Taxation`: the rates query only for a customer with a billing country."""
+    rates = taxrates.all_active(scope, table=table) if (customer.address or {}).get("country") else []
+    return Taxation(customer, rates, lambda: accounts.get_account(scope.account_id, table=table).country)
+
+
 def tax_note(scope: Scope, customer: Customer, *, table: Table) -> TaxNote | None:
     """The note for the customer's prices; a customer without a billing country reads nothing."""
     if not (customer.address or {}).get("country"):
         return None
-    rates = taxrates.all_active(scope, table=table)
-    return decide(rates, customer, lambda: accounts.get_account(scope.account_id, table=table).country)
+    return taxation(scope, customer, table=table).note
 
 
 def customer_tax_note(scope: Scope, customer_id: str, *, table: Table) -> TaxNote | None:

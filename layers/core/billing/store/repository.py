@@ -11,11 +11,11 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import boto3
+import msgspec
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -388,8 +388,7 @@ class UnitOfWork:
 
 
 # ------------------------------------------------------------------ transaction operations
-@dataclass(frozen=True)
-class Put:
+class Put(msgspec.Struct, frozen=True):
     """An item written whole (a transaction's `Put`)."""
 
     item: Mapping[str, Any]
@@ -398,8 +397,7 @@ class Put:
     values: Mapping[str, Any] | None = None
 
 
-@dataclass(frozen=True)
-class Update:
+class Update(msgspec.Struct, frozen=True):
     """An item's attributes changed by an update expression (a transaction's `Update`)."""
 
     pk: str
@@ -410,8 +408,7 @@ class Update:
     values: Mapping[str, Any] | None = None
 
 
-@dataclass(frozen=True)
-class Delete:
+class Delete(msgspec.Struct, frozen=True):
     pk: str
     sk: str
     condition: str | None = None
@@ -419,8 +416,7 @@ class Delete:
     values: Mapping[str, Any] | None = None
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(msgspec.Struct, frozen=True):
     """A condition on an item the transaction does not change (a `ConditionCheck`)."""
 
     pk: str

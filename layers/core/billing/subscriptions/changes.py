@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from msgspec.structs import replace
 
 from billing.customers import customers
@@ -44,8 +44,7 @@ from billing.subscriptions.subscriptions import (
 Items = tuple[SubscriptionItem, ...]
 
 
-@dataclass(frozen=True)
-class PlanChange:
+class PlanChange(msgspec.Struct, frozen=True):
     """What switching to `new_items` at `at` costs: lines for now, lines for later, a new period."""
 
     items: Items

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
 from msgspec.structs import replace
 
 from billing.catalog.records import Discount
 from billing.invoicing import invoicemath, invoices
+from billing.invoicing.records import LineKind
 from billing.kernel import clock
 from billing.kernel.ids import sortable_id
 from billing.kernel.money import split_proportional
 from billing.subscriptions import proration
-from billing.subscriptions.records import PendingItem, SubscriptionItem
+from billing.subscriptions.records import PendingItem, Subscription, SubscriptionItem
 
 
 def discount_for(discount: Discount | None, period_start: datetime) -> Discount | None:
@@ -74,6 +76,10 @@ def proration_items(items: Sequence[SubscriptionItem], discount: Discount | None
     ]
 
 
+def _kind(value: str | None) -> LineKind | None:
+    return cast(LineKind, value) if value in ("plan", "trial", "unused_time", "remaining_time") else None
+
+
 def proration_lines(prorated: Sequence[proration.ProrationLine]) -> list[invoices.Line]:
     return [
         invoices.Line(
@@ -86,6 +92,9 @@ def proration_lines(prorated: Sequence[proration.ProrationLine]) -> list[invoice
             p.period_end,
             proration=True,
             discountable=False,
+            kind=_kind(p.kind),
+            item_description=p.item_description,
+            at=p.period_start,
         )
         for p in prorated
         if p.amount != 0
@@ -102,6 +111,8 @@ def period_lines(items: Sequence[SubscriptionItem], start: datetime, end: dateti
             i.price,
             start,
             end,
+            kind="plan",
+            item_description=i.description,
         )
         for i in items
     ]
@@ -119,6 +130,9 @@ def pending_to_lines(pending: Sequence[PendingItem]) -> list[invoices.Line]:
             clock.from_wire(p.period_end),
             proration=True,
             discountable=not p.discounted,
+            kind=_kind(p.kind),
+            item_description=p.item_description,
+            at=clock.from_wire(p.at) if p.at else None,
         )
         for p in pending
     ]
@@ -135,6 +149,27 @@ def lines_to_pending(lines: Sequence[invoices.Line]) -> tuple[PendingItem, ...]:
             period_start=clock.to_wire(line.period_start),
             period_end=clock.to_wire(line.period_end),
             discounted=not line.discountable,
+            kind=line.kind,
+            item_description=line.item_description,
+            at=clock.to_wire(line.at) if line.at is not None else None,
         )
         for line in lines
     )
+
+
+def cancellation_lines(sub: Subscription, now: datetime, *, prorate: bool, invoice_now: bool) -> list[invoices.Line]:
+    """The final invoice's lines of a cancellation at `now`: the pending items when `invoice_now`,
+    and a credit for the unused time of what was charged when `prorate` (none in a trial)."""
+    lines: list[invoices.Line] = []
+    if invoice_now:
+        lines += pending_to_lines(sub.pending_invoice_items)
+    if prorate and sub.status != "trialing":
+        start, end = clock.from_wire(sub.current_period_start), clock.from_wire(sub.current_period_end)
+        old = proration_items(sub.items, discount_for(sub.discount, start))
+        lines += proration_lines(proration.prorate(old, [], start, end, now))
+    return lines
+
+
+def span(lines: Sequence[invoices.Line]) -> tuple[datetime, datetime]:
+    """The time `lines` are for (a final invoice's period: a credit names the time it credits)."""
+    return min(line.period_start for line in lines), max(line.period_end for line in lines)

@@ -1,22 +1,37 @@
 """The upcoming invoice of a subscription, with or without a change (`GET /v1/invoices/upcoming`
-and the portal's confirmation page): the invoice that the change or the next renewal would make."""
+and the portal's confirmation page): the invoice that the change or the next renewal would make;
+the final invoice an immediate cancellation would make (the portal's cancel page); and the
+renewal's invoice from what is already read (the portal's overview)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from billing.accounts import accounts
+from billing.accounts.records import Account
 from billing.catalog import taxrates
+from billing.catalog.records import TaxRate
 from billing.customers import customers
+from billing.customers.records import Customer
 from billing.invoicing import invoices
+from billing.invoicing.records import Invoice
 from billing.kernel import clock
 from billing.kernel.errors import InvalidRequest
 from billing.kernel.scope import Scope
 from billing.store.repository import Table
+from billing.subscriptions import renewals
 from billing.subscriptions.changes import plan_change, resolve_requested, scheduled_period
-from billing.subscriptions.lines import discount_for, pending_to_lines, period_lines
-from billing.subscriptions.subscriptions import get, now_for, period_after
+from billing.subscriptions.lines import (
+    cancellation_lines,
+    discount_for,
+    pending_to_lines,
+    period_lines,
+    span,
+)
+from billing.subscriptions.records import Subscription
+from billing.subscriptions.subscriptions import draft_invoice, get, now_for, period_after
 
 
 def preview(
@@ -97,3 +112,47 @@ def preview(
         "immediate": immediate,
         "next": upcoming,
     }
+
+
+def cancellation(scope: Scope, sub: Subscription, *, prorate: bool, invoice_now: bool, table: Table) -> Invoice | None:
+    """The final invoice `subscriptions.cancel` would issue now with the same options (None when
+    it would issue none), built by the same rule; nothing is written. Its `credited_to_customer`
+    is what the cancellation adds to the customer's credit."""
+    now = now_for(scope, sub.test_clock, table)
+    lines = cancellation_lines(sub, now, prorate=prorate, invoice_now=invoice_now)
+    if not lines:
+        return None
+    customer = customers.get(scope, sub.customer, table=table)
+    return draft_invoice(scope, sub, customer, lines, discount=sub.discount, period=span(lines), now=now, table=table)
+
+
+def renewal(
+    scope: Scope,
+    sub: Subscription,
+    customer: Customer,
+    *,
+    tax_rates: Sequence[TaxRate],
+    seller_country: str | None,
+) -> Invoice | None:
+    """The invoice the subscription's next period end makes, as `renewals.step` makes it (a
+    change kept for the period end first, the pending items, the discount then in force, the
+    customer's credit applied), from records already read: no AWS call. None when the
+    subscription ends then. Only its figures are meant: its seller is a stand-in with the
+    account's country, the one thing of the seller the figures depend on."""
+    if sub.canceled or sub.cancel_at_period_end:
+        return None
+    coming = renewals.next_renewal(sub)
+    seller = Account(id=scope.account_id, name="", country=seller_country, created_at=sub.created_at, version=0)
+    return invoices.build(
+        scope,
+        account=seller,
+        customer=customer,
+        currency=sub.currency,
+        lines=coming.lines,
+        discount=coming.discount,
+        tax_rates=tax_rates,
+        subscription=sub.id,
+        period_start=coming.start,
+        period_end=coming.end,
+        now=coming.start,
+    )

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
+
+import msgspec
 
 from billing.kernel.money import round_half_away
 
@@ -47,8 +48,7 @@ def period_boundary(anchor: datetime, interval: str, count: int, n: int) -> date
     raise ValueError(f"unknown interval {interval!r}")
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(msgspec.Struct, frozen=True):
     """A subscription item as proration sees it."""
 
     price: str
@@ -62,14 +62,15 @@ class Item:
         return self.unit_amount * self.quantity if self.period_amount is None else self.period_amount
 
 
-@dataclass(frozen=True)
-class ProrationLine:
+class ProrationLine(msgspec.Struct, frozen=True):
     price: str
     quantity: int
     amount: int  # negative for a credit
-    description: str
+    description: str  # in English, as the API answers it
     period_start: datetime
     period_end: datetime
+    kind: str = "unused_time"  # or "remaining_time" (the invoice line's kind)
+    item_description: str = ""  # the item's own name
 
 
 def remaining_fraction(start: datetime, end: datetime, at: datetime) -> Fraction:
@@ -92,15 +93,22 @@ def prorate(
     if share == 0:
         return []
     when = at.strftime("%d %b %Y")
-    exact: list[tuple[Item, Fraction, str]] = [
-        (item, -item.amount * share, f"Unused time on {item.description} after {when}") for item in old
-    ] + [(item, item.amount * share, f"Remaining time on {item.description} after {when}") for item in new]
+    exact: list[tuple[Item, Fraction, str, str]] = [
+        (item, -item.amount * share, "unused_time", f"Unused time on {item.description} after {when}") for item in old
+    ] + [
+        (item, item.amount * share, "remaining_time", f"Remaining time on {item.description} after {when}")
+        for item in new
+    ]
     lines: list[ProrationLine] = []
     running, rounded_before = Fraction(0), 0
-    for item, amount, description in exact:
+    for item, amount, kind, description in exact:
         running += amount
         rounded = round_half_away(running)
-        lines.append(ProrationLine(item.price, item.quantity, rounded - rounded_before, description, at, end))
+        lines.append(
+            ProrationLine(
+                item.price, item.quantity, rounded - rounded_before, description, at, end, kind, item.description
+            )
+        )
         rounded_before = rounded
     return lines
 

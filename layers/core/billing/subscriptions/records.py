@@ -60,6 +60,10 @@ class PendingItem(msgspec.Struct, frozen=True, kw_only=True):
     period_start: str
     period_end: str
     discounted: bool = False  # its amount is already net of the discount (a proration line)
+    # The line's parts (`billing.invoicing.records.InvoiceLine`); None on items stored before them.
+    kind: str | None = None
+    item_description: str | None = None
+    at: str | None = None
 
 
 class ScheduledChange(msgspec.Struct, frozen=True, kw_only=True):

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import msgspec
 from msgspec.structs import replace
 
+from billing.catalog.records import Discount
 from billing.customers import customers
 from billing.invoicing import invoices
 from billing.kernel import clock
@@ -18,8 +20,46 @@ from billing.store.repository import Table, UnitOfWork
 from billing.subscriptions import changes as subscription_changes
 from billing.subscriptions import lines as subscription_lines
 from billing.subscriptions import store, subscriptions
+from billing.subscriptions.records import Subscription, SubscriptionItem
 
 BATCH = 25
+
+
+class Renewal(msgspec.Struct, frozen=True, kw_only=True):
+    """What a subscription's next period end makes: its items and period, its cycle's anchor,
+    the discount then in force, and the invoice's lines."""
+
+    items: tuple[SubscriptionItem, ...]
+    anchor: str
+    start: datetime
+    end: datetime
+    discount: Discount | None
+    lines: list[invoices.Line]
+
+
+def next_renewal(sub: Subscription) -> Renewal:
+    """The renewal at the end of `sub`'s current period (`step` makes it; the portal's overview
+    previews it): a change kept for the period end first, then the pending items and the
+    period's lines at what is charged after the discount in force."""
+    end = clock.from_wire(sub.current_period_end)
+    items = sub.items
+    anchor = sub.billing_cycle_anchor
+    if sub.scheduled_change is not None:
+        # A change kept for the period end (a portal downgrade) takes effect before the invoice.
+        items = sub.scheduled_change.items
+        start, new_end = subscription_changes.scheduled_period(sub, items)
+        if sub.cycle != items[0].cycle:
+            anchor = clock.to_wire(end)  # a new interval starts a new cycle
+    elif sub.status == "trialing":
+        start, new_end = subscriptions.period_after(end, end, items)
+    else:
+        start, new_end = subscriptions.period_after(clock.from_wire(sub.billing_cycle_anchor), end, items)
+    discount = subscription_lines.discount_for(sub.discount, start)
+    items = subscription_lines.charged(items, discount)
+    lines = subscription_lines.pending_to_lines(sub.pending_invoice_items) + subscription_lines.period_lines(
+        items, start, new_end
+    )
+    return Renewal(items=items, anchor=anchor, start=start, end=new_end, discount=discount, lines=lines)
 
 
 def run_all_due(now: datetime, request: RequestInfo, *, table: Table) -> int:
@@ -72,38 +112,23 @@ def step(scope: Scope, sub_id: str, now: datetime, request: RequestInfo, *, tabl
             *subscriptions.change_ops(scope, sub, after, "subscription.deleted", request)
         ).commit()
         return True
-    items = sub.items
-    anchor = sub.billing_cycle_anchor
-    if sub.scheduled_change is not None:
-        # A change kept for the period end (a portal downgrade) takes effect before the invoice.
-        items = sub.scheduled_change.items
-        start, new_end = subscription_changes.scheduled_period(sub, items)
-        if sub.cycle != items[0].cycle:
-            anchor = clock.to_wire(end)  # a new interval starts a new cycle
-    elif sub.status == "trialing":
-        start, new_end = subscriptions.period_after(end, end, items)
-    else:
-        start, new_end = subscriptions.period_after(clock.from_wire(sub.billing_cycle_anchor), end, items)
-    discount = subscription_lines.discount_for(sub.discount, start)
-    items = subscription_lines.charged(items, discount)
+    renewal = next_renewal(sub)
     customer = customers.get(scope, sub.customer, table=table)
     method = subscriptions.payment_method_for(scope, customer, sub.default_payment_method, table)
-    lines = subscription_lines.pending_to_lines(sub.pending_invoice_items) + subscription_lines.period_lines(
-        items, start, new_end
-    )
+    start, new_end = renewal.start, renewal.end
     draft = subscriptions.draft_invoice(
-        scope, sub, customer, lines, discount=discount, period=(start, new_end), now=start, table=table
+        scope, sub, customer, renewal.lines, discount=renewal.discount, period=(start, new_end), now=start, table=table
     )
     outcome = invoices.charge(draft.amount_due, method)
     after = replace(
         sub,
-        items=items,
+        items=renewal.items,
         scheduled_change=None,
-        billing_cycle_anchor=anchor,
+        billing_cycle_anchor=renewal.anchor,
         status="active" if outcome.paid else "past_due",
         current_period_start=clock.to_wire(start),
         current_period_end=clock.to_wire(new_end),
-        discount=discount,
+        discount=renewal.discount,
         pending_invoice_items=(),
         latest_invoice=draft.id,
         version=sub.version + 1,

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import msgspec
 
 from billing.catalog.store import discount_from_stored, discount_to_stored
 from billing.customers.store import bundle_partition
@@ -92,6 +93,9 @@ def _pending_from_stored(stored: Mapping[str, Any]) -> PendingItem:
         period_start=stored["periodStart"],
         period_end=stored["periodEnd"],
         discounted=bool(stored.get("discounted")),
+        kind=stored.get("kind"),
+        item_description=stored.get("itemDescription"),
+        at=stored.get("at"),
     )
 
 
@@ -107,6 +111,8 @@ def _pending_to_stored(pending: PendingItem) -> dict[str, Any]:
     }
     if pending.discounted:
         stored["discounted"] = True
+    parts = {"kind": pending.kind, "itemDescription": pending.item_description, "at": pending.at}
+    stored.update({name: value for name, value in parts.items() if value is not None})
     return stored
 
 
@@ -222,8 +228,7 @@ def list_page(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Due:
+class Due(msgspec.Struct, frozen=True):
     """A subscription the clock has work to do on, as the due index names it."""
 
     key: str  # its due sort key: the same work seen twice in one run is done once

@@ -29,12 +29,11 @@ from billing.payments.records import PaymentMethod
 from billing.store.repository import Operation, Table, UnitOfWork
 from billing.subscriptions import proration, store
 from billing.subscriptions.lines import (
+    cancellation_lines,
     charged,
     discount_for,
-    pending_to_lines,
     period_lines,
-    proration_items,
-    proration_lines,
+    span,
 )
 from billing.subscriptions.proration import add_months, period_boundary
 from billing.subscriptions.records import ScheduledChange, Subscription, SubscriptionItem, recurring_amount
@@ -236,7 +235,17 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
     if trial_days:
         period_end = now + timedelta(days=int(trial_days))
         lines = [
-            invoices.Line(f"Trial period for {i.description}", 0, i.quantity, 0, i.price, now, period_end)
+            invoices.Line(
+                f"Trial period for {i.description}",
+                0,
+                i.quantity,
+                0,
+                i.price,
+                now,
+                period_end,
+                kind="trial",
+                item_description=i.description,
+            )
             for i in items
         ]
     else:
@@ -345,13 +354,7 @@ def cancel(
     if sub.canceled:
         raise InvalidRequest("The subscription is already canceled.", param="id", code="subscription_canceled")
     now = now_for(scope, sub.test_clock, table)
-    lines: list[invoices.Line] = []
-    if invoice_now:
-        lines += pending_to_lines(sub.pending_invoice_items)
-    if prorate and sub.status != "trialing":
-        start, end = clock.from_wire(sub.current_period_start), clock.from_wire(sub.current_period_end)
-        old = proration_items(sub.items, discount_for(sub.discount, start))
-        lines += proration_lines(proration.prorate(old, [], start, end, now))
+    lines = cancellation_lines(sub, now, prorate=prorate, invoice_now=invoice_now)
     after = replace(
         sub,
         status="canceled",
@@ -370,9 +373,7 @@ def cancel(
         return after
     customer = customers.get(scope, sub.customer, table=table)
     method = payment_method_for(scope, customer, sub.default_payment_method, table)
-    # The final invoice's period is the time its lines are for (a credit names the time it credits).
-    period = min(line.period_start for line in lines), max(line.period_end for line in lines)
-    draft = draft_invoice(scope, sub, customer, lines, discount=sub.discount, period=period, now=now, table=table)
+    draft = draft_invoice(scope, sub, customer, lines, discount=sub.discount, period=span(lines), now=now, table=table)
     # Before the event is made from it: the event says what the subscription is, final invoice included.
     after = replace(after, pending_invoice_items=(), latest_invoice=draft.id)
     ops = change_ops(scope, sub, after, "subscription.deleted", request)

@@ -18,9 +18,10 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
+
+import msgspec
 
 from billing.events import events
 from billing.events.records import Event
@@ -40,8 +41,7 @@ SNIPPET_CHARS = 500
 LEASE_GRACE_SECONDS = 30
 
 
-@dataclass(frozen=True)
-class Message:
+class Message(msgspec.Struct, frozen=True):
     account: str
     mode: Mode
     event: str
@@ -78,8 +78,7 @@ class Message:
         )
 
 
-@dataclass(frozen=True)
-class Response:
+class Response(msgspec.Struct, frozen=True):
     """What one POST to a receiver came to."""
 
     status: int | None
@@ -96,8 +95,7 @@ class Response:
 Send = Callable[[str, bytes, dict[str, str], float, bool], Response]
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(msgspec.Struct, frozen=True):
     """`done`: delete the message; `retry`: show it again in `delay` seconds; `dead`: the last
     attempt failed, the message goes to the dead-letter queue."""
 

@@ -69,10 +69,20 @@ class Customers(Resource):
         address: Mapping[str, Any] | NotGiven = NOT_GIVEN,
         metadata: Mapping[str, str | None] | NotGiven = NOT_GIVEN,
         test_clock: str | NotGiven = NOT_GIVEN,
+        preferred_locale: str | NotGiven = NOT_GIVEN,
         idempotency_key: str | None = None,
     ) -> VinrObject:
-        """`POST /v1/customers`; `address` keys may be snake_case (`postal_code`) or camelCase."""
-        body = body_of(email=email, name=name, phone=phone, address=address, metadata=metadata, test_clock=test_clock)
+        """`POST /v1/customers`; `address` keys may be snake_case (`postal_code`) or camelCase;
+        `preferred_locale` (en, de, fr, es) is the language of the customer's invoices."""
+        body = body_of(
+            email=email,
+            name=name,
+            phone=phone,
+            address=address,
+            metadata=metadata,
+            test_clock=test_clock,
+            preferred_locale=preferred_locale,
+        )
         return self._post("/v1/customers", body, idempotency_key)
 
     def retrieve(self, customer: str) -> VinrObject:
@@ -88,10 +98,13 @@ class Customers(Resource):
         phone: str | NotGiven | None = NOT_GIVEN,
         address: Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
         metadata: Mapping[str, str | None] | NotGiven | None = NOT_GIVEN,
+        preferred_locale: str | NotGiven | None = NOT_GIVEN,
         idempotency_key: str | None = None,
     ) -> VinrObject:
         """`POST /v1/customers/{id}`: only the given fields change."""
-        body = body_of(email=email, name=name, phone=phone, address=address, metadata=metadata)
+        body = body_of(
+            email=email, name=name, phone=phone, address=address, metadata=metadata, preferred_locale=preferred_locale
+        )
         return self._post(f"/v1/customers/{segment(customer, 'customer')}", body, idempotency_key)
 
     def list(
