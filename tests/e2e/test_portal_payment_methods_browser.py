@@ -35,7 +35,7 @@ def open_payment_methods(page: Page) -> None:
     page.get_by_role("heading", name="Payment methods", exact=True).wait_for()
 
 
-def fill_card(page: Page, number: str = "5105 1051 0510 5100") -> None:
+def fill_card(page: Page, number: str = "5555 5555 5555 4444") -> None:
     page.get_by_label("Name on card").fill("Ada Lovelace")
     page.get_by_label("Card number").fill(number)
     page.get_by_label("Expiry date").fill("12/39")
@@ -73,7 +73,7 @@ def test_adding_a_card(running: Running, chromium: Browser, javascript: bool) ->
     # Then the list with its banner, the new card the default
     expect(page.get_by_role("status")).to_have_text("Your card was added.")
     new = next(m for m in methods(merchant, customer) if m["card"]["brand"] == "mastercard")
-    assert new["card"]["last4"] == "5100"
+    assert new["card"]["last4"] == "4444"
     assert merchant.call("GET", f"/v1/customers/{customer}")["defaultPaymentMethod"] == new["id"]
     expect(page.get_by_test_id(f"pm-{new['id']}")).to_contain_text("Default")
     attached = merchant.events(customer, "payment_method.attached")

@@ -51,7 +51,7 @@ WRITES = {"TransactWriteItems", "PutItem", "UpdateItem", "DeleteItem", "SendMess
 # must still fail this way, so that its fix shows here and its entry goes.
 # A Mastercard the test processor does not know (a card that pays) and a French IBAN, as typed;
 # made the default, so the customer (and its customer.updated event) changes with the attach.
-CARD_FORM = {"name": "Ada Lovelace", "number": "5105105105105100", "expiry": "12/39", "cvc": "123", "set_default": "on"}
+CARD_FORM = {"name": "Ada Lovelace", "number": "5555555555554444", "expiry": "12/39", "cvc": "123", "set_default": "on"}
 SEPA_FORM = {
     "holder": "Ada Lovelace",
     "iban": "FR1420041010050500013M02606",
@@ -135,6 +135,16 @@ def _portal_card_and_sepa(world: World) -> tuple[PortalBrowser, str, str, str]:
     return browser, card.json()["id"], sepa.json()["id"], page_csrf(browser.get("/payment-methods"))
 
 
+def _named_card_beside_another(world: World) -> tuple[str, str]:
+    """A subscription naming the customer's Visa, a Mastercard beside it: (customer, the Visa)."""
+    customer = world.customer()
+    visa = world.api.get(f"/v1/customers/{customer}").json()["defaultPaymentMethod"]
+    made = world.shop.subscribe(customer, defaultPaymentMethod=visa)
+    other = world.api.post(f"/v1/customers/{customer}/payment_methods", {"token": "tok_mastercard"})
+    assert made.status == other.status == 200, (made.text, other.text)
+    return customer, visa
+
+
 def _webhook_endpoint(world: World) -> str:
     made = world.api.post("/v1/webhook_endpoints", {"url": world.endpoint_url, "enabledEvents": ["invoice.paid"]})
     assert made.status == 200, made.text
@@ -181,6 +191,11 @@ OPERATIONS = [
         "cancel now with proration",
         lambda w: w.subscription()["id"],
         lambda w, s: w.api.delete(f"/v1/subscriptions/{s}", query={"prorate": "true"}),
+    ),
+    Operation(
+        "detach the method a subscription names",
+        _named_card_beside_another,
+        lambda w, p: w.api.delete(f"/v1/customers/{p[0]}/payment_methods/{p[1]}"),
     ),
     Operation(
         "mint portal session",

@@ -18,8 +18,8 @@ from tests.support.portalbrowser import PortalBrowser, csrf_of
 from tests.support.shop import Shop
 
 RETURN_URL = "https://app.example.com/account"
-# A Mastercard test number the token table does not know: a card that pays.
-NEW_CARD = "5105105105105100"
+# A Mastercard test number (tok_mastercard's): a card that pays.
+NEW_CARD = "5555555555554444"
 # The test processor's cards, typed: refused when attached / attached, every charge declined.
 REFUSED_CARD = "4000000000000002"
 DECLINING_CARD = "4000000000009995"
@@ -154,7 +154,7 @@ def test_adding_a_card_keeps_brand_last4_expiry_and_fingerprint_and_makes_it_the
     form = browser.get("/payment-methods/card")
     assert form.status == 200
     assert 'id="field-set_default" name="set_default" value="on" checked' in form.text
-    added = browser.post("/payment-methods/card", card_form(csrf, number="5105 1051 0510 5100", set_default="on"))
+    added = browser.post("/payment-methods/card", card_form(csrf, number="5555 5555 5555 4444", set_default="on"))
     # Then it goes back to the list with a banner
     assert added.status == 303 and added.header("location") == "/payment-methods?done=card_added"
     assert "Your card was added." in browser.get(added.header("location") or "").text
@@ -163,7 +163,7 @@ def test_adding_a_card_keeps_brand_last4_expiry_and_fingerprint_and_makes_it_the
     assert new["type"] == "card"
     assert {k: new["card"][k] for k in ("brand", "last4", "expMonth", "expYear")} == {
         "brand": "mastercard",
-        "last4": "5100",
+        "last4": "4444",
         "expMonth": 12,
         "expYear": 2039,
     }
@@ -205,6 +205,12 @@ def test_a_card_added_without_make_default_leaves_the_default(shop: Shop, stack:
         ({"number": "3782 822463 10005", "cvc": "123"}, "cvc", "Enter the 4-digit security code"),
         ({"name": "   "}, "name", "Enter the name on the card."),
         ({"number": REFUSED_CARD}, "number", "Your card was declined."),
+        # (a valid card that is not a test card: the simulator takes none)
+        (
+            {"number": "4111 1111 1111 1111"},
+            "number",
+            "Only test cards work in test mode. Use a test card number, like 4242 4242 4242 4242.",
+        ),
     ],
 )
 def test_card_field_errors_show_on_the_form_again_without_the_number_or_cvc(
@@ -270,7 +276,7 @@ def test_a_card_whose_charges_decline_attaches_and_its_invoice_payment_is_refuse
     assert_audited(stack, failed, session_id)
     # When the customer adds a card that pays, as the default, and pays again
     assert browser.post("/payment-methods/card", card_form(csrf, set_default="on")).status == 303
-    assert "Pay €34.51 with Mastercard ending in 5100" in browser.get("/payment-methods").text
+    assert "Pay €34.51 with Mastercard ending in 4444" in browser.get("/payment-methods").text
     paid = browser.post(f"/invoices/{invoice['id']}/pay", {"csrf": csrf})
     # Then back to the list with its banner; the invoice is paid, the subscription active
     assert paid.status == 303 and paid.header("location") == "/payment-methods?done=invoice_paid"
@@ -330,6 +336,11 @@ def test_adding_a_sepa_debit_records_the_mandate_with_time_ip_and_user_agent(sho
         ({"iban": "DE89370400440532013001"}, "iban", "Enter a valid IBAN"),
         ({"iban": "<script>alert(1)</script>"}, "iban", "Enter a valid IBAN"),
         ({"iban": ""}, "iban", "Enter your IBAN."),
+        (
+            {"iban": "GB82 WEST 1234 5698 7654 32"},
+            "iban",
+            "Only test IBANs work in test mode. Use a test IBAN, like DE89 3704 0044 0532 0130 00.",
+        ),
         ({"mandate": ""}, "mandate", "Accept the mandate to pay by SEPA Direct Debit."),
         ({"holder": ""}, "holder", "Enter the account holder&#39;s name."),
     ],

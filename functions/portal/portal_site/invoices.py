@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from billing.invoicing import invoices, wording
 from billing.invoicing.records import Invoice
+from billing.payments import gateway
 from portal_site.billing_details import TAX_ID_TYPES, country_names
 from portal_site.pages import SignedIn, owned, signed_in
 from portal_site.rendering import locale_of, page
@@ -59,6 +60,8 @@ async def invoice_detail(request: Request) -> Response:
     who.require("invoiceHistory")
     invoice = own_invoice(who, request.path_params["invoice_id"])
     payable = invoice.status == "open" and bool((who.features.get("paymentMethodUpdate") or {}).get("enabled"))
+    # Live mode has no payment gateway yet: the page says so instead of offering to pay.
+    unavailable = payable and not gateway.connected(who.scope)
     locale = locale_of(request, who.session)
     names = country_names(locale)
     return page(
@@ -71,7 +74,8 @@ async def invoice_detail(request: Request) -> Response:
         descriptions=[wording.line_description(line, locale) for line in invoice.lines],
         discount_label=wording.discount_label(invoice, locale),
         reverse_charge_note=wording.reverse_charge_note(invoice, locale),
-        payable=payable,
+        payable=payable and not unavailable,
+        payments_unavailable=unavailable,
         country=lambda code: names.get(code, code) if code else None,
         tax_id_types=TAX_ID_TYPES,
         csrf=who.csrf,

@@ -11,6 +11,10 @@ with errors is empty in those fields.
 
 Every object is read through the session's customer: another customer's, another account's
 or an unknown ID is the same 404.
+
+In live mode no payment gateway is connected yet (`billing.payments.gateway`): the pages say that
+payment changes are unavailable instead of showing the forms and the pay buttons, and a post
+that would add a method or pay is a 409 with the same sentence (the core refuses it too).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from starlette.routing import BaseRoute, Route
 from billing.invoicing.records import Invoice
 from billing.kernel import clock
 from billing.kernel.errors import Conflict, InvalidRequest, NotFound
-from billing.payments import instruments, paymentmethods
+from billing.payments import gateway, instruments, paymentmethods
 from billing.payments.records import PaymentMethod
 from billing.portal import customerview
 from billing.portal.portalconfigs import PAYMENT_METHOD_TYPES
@@ -75,6 +79,8 @@ MESSAGES = {
     "invalid_iban": N_("Enter a valid IBAN, like DE89 3704 0044 0532 0130 00."),
     "iban_exists": N_("You have already added this bank account."),
     "mandate_missing": N_("Accept the mandate to pay by SEPA Direct Debit."),
+    "test_card_required": N_("Only test cards work in test mode. Use a test card number, like 4242 4242 4242 4242."),
+    "test_iban_required": N_("Only test IBANs work in test mode. Use a test IBAN, like DE89 3704 0044 0532 0130 00."),
     "invalid": N_("Check this value."),
 }
 # Errors shown on the list page (a change that could not be made).
@@ -89,6 +95,9 @@ PROBLEMS = {
     "invoice_not_open": N_("This invoice is no longer open."),
     "payment_failed": N_("The payment failed. Try another payment method."),
     "busy": N_("That did not work; please try again."),
+    gateway.NOT_CONFIGURED: N_(
+        "Payment changes are unavailable: payment methods cannot be added and invoices cannot be paid online yet."
+    ),
 }
 CARD_FIELDS = ("name", "number", "expiry", "cvc")
 SEPA_FIELDS = ("holder", "iban", "mandate")
@@ -113,6 +122,11 @@ def _charged_with(found: CustomerView, invoice: Invoice) -> PaymentMethod | None
     return next((pm for pm in found.payment_methods if pm.id == pm_id), None)
 
 
+def _unavailable(who: SignedIn, gettext: forms.Gettext) -> Markup | None:
+    """The sentence shown instead of the forms and pay buttons when money cannot move (live mode)."""
+    return None if gateway.connected(who.scope) else forms.say(gettext, PROBLEMS[gateway.NOT_CONFIGURED])
+
+
 def _render_list(request: Request, who: SignedIn, *, status: int = 200, problem: str | None = None) -> Response:
     settings = who.require("paymentMethodUpdate")
     found = customerview.bundle(who.scope, who.customer_id, table=who.table)
@@ -134,6 +148,7 @@ def _render_list(request: Request, who: SignedIn, *, status: int = 200, problem:
         methods=found.payment_methods,
         default_id=found.customer.default_payment_method,
         types=_types(settings),
+        unavailable=_unavailable(who, gettext),
         open_invoices=open_invoices,
         notice=forms.say(gettext, notice) if notice else None,
         problem=forms.say(gettext, PROBLEMS.get(problem or "", PROBLEMS["busy"])) if problem else None,
@@ -196,11 +211,15 @@ async def pay(request: Request) -> Response:
     back = f"/invoices/{invoice.id}" if forms.single(form, "from") == "invoice" else PATH
     if invoice.status != "open":
         return _render_list(request, who, status=409, problem="invoice_not_open")
+    if not gateway.connected(who.scope):
+        return _render_list(request, who, status=409)
     found = customerview.bundle(who.scope, who.customer_id, table=who.table)
     if _charged_with(found, invoice) is None:
         return _render_list(request, who, status=402, problem="payment_method_missing")
     try:
         after = collection.pay_invoice(who.scope, invoice.id, who.request_info(request), table=who.table)
+    except gateway.PaymentGatewayNotConfigured:
+        return _render_list(request, who, status=409)
     except InvalidRequest as refused:
         code = refused.code if refused.code in PROBLEMS else "payment_failed"
         return _render_list(request, who, status=402 if code == "payment_failed" else 409, problem=code)
@@ -220,7 +239,9 @@ def _render_form(
     values: Mapping[str, str],
     errors: Mapping[str, Markup] | None = None,
 ) -> Response:
-    """The card or SEPA form, blank or as posted (never with the number, CVC or IBAN)."""
+    """The card or SEPA form, blank or as posted (never with the number, CVC or IBAN); in live
+    mode the sentence saying payment changes are unavailable instead."""
+    unavailable = _unavailable(who, forms.gettext_for(request, who.session))
     return page(
         request,
         template,
@@ -232,6 +253,7 @@ def _render_form(
         values=values,
         errors=errors or {},
         name_max=NAME_MAX_LENGTH,
+        unavailable=unavailable,
     )
 
 
@@ -301,6 +323,8 @@ async def add_card(request: Request) -> Response:
     who = signed_in(request)
     _require_type(who, "card")
     form = await checked_form(request, who)
+    if not gateway.connected(who.scope):
+        return _render_form(request, who, CARD_TEMPLATE, status=409, values={})
     gettext = forms.gettext_for(request, who.session)
     name, number, expiry, cvc = (forms.single(form, field) for field in CARD_FIELDS)
     make_default = forms.checked(form, "set_default")
@@ -335,7 +359,8 @@ async def add_card(request: Request) -> Response:
         except paymentmethods.DuplicatePaymentMethod:
             errors["number"] = forms.say(gettext, MESSAGES["card_exists"])
         except InvalidRequest as refused:
-            errors[_card_field(refused.param)] = forms.say(gettext, MESSAGES["invalid"])
+            known = refused.code == "test_card_required"
+            errors[_card_field(refused.param)] = forms.say(gettext, MESSAGES[refused.code if known else "invalid"])
     if errors:
         return _render_form(
             request, who, CARD_TEMPLATE, status=400, values=values, errors=forms.ordered(errors, CARD_FIELDS)
@@ -357,6 +382,8 @@ async def add_sepa(request: Request) -> Response:
     who = signed_in(request)
     _require_type(who, "sepa_debit")
     form = await checked_form(request, who)
+    if not gateway.connected(who.scope):
+        return _render_form(request, who, SEPA_TEMPLATE, status=409, values={})
     gettext = forms.gettext_for(request, who.session)
     holder, iban, mandate = (forms.single(form, field) for field in SEPA_FIELDS)
     make_default = forms.checked(form, "set_default")
@@ -387,8 +414,9 @@ async def add_sepa(request: Request) -> Response:
             )
         except paymentmethods.DuplicatePaymentMethod:
             errors["iban"] = forms.say(gettext, MESSAGES["iban_exists"])
-        except InvalidRequest:
-            errors["iban"] = forms.say(gettext, MESSAGES["invalid_iban"])
+        except InvalidRequest as refused:
+            known = refused.code == "test_iban_required"
+            errors["iban"] = forms.say(gettext, MESSAGES[refused.code if known else "invalid_iban"])
     if errors:
         return _render_form(
             request, who, SEPA_TEMPLATE, status=400, values=values, errors=forms.ordered(errors, SEPA_FIELDS)

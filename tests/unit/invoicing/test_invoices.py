@@ -15,6 +15,7 @@ from billing.customers.records import Customer, TaxId
 from billing.invoicing import invoices, store
 from billing.invoicing.records import Invoice, PaymentError
 from billing.kernel.scope import Scope
+from billing.payments import gateway
 from billing.payments.records import Card, PaymentMethod
 
 SCOPE = Scope("acct_abcdef1234", "test")
@@ -184,11 +185,42 @@ def card(behavior: str) -> PaymentMethod:
 
 
 def test_the_test_processor_charges_as_the_method_says() -> None:
-    assert invoices.charge(1000, card("succeed")).paid
-    assert invoices.charge(1000, card("decline")).error_code == "card_declined"
-    assert invoices.charge(1000, card("fail")).error_code == "processing_error"
-    assert invoices.charge(1000, None).error_code == "payment_method_missing"
-    assert invoices.charge(0, None).paid
+    assert invoices.charge(SCOPE, 1000, card("succeed")).paid
+    assert invoices.charge(SCOPE, 1000, card("decline")).error_code == "card_declined"
+    assert invoices.charge(SCOPE, 1000, card("fail")).error_code == "processing_error"
+    assert invoices.charge(SCOPE, 1000, None).error_code == "payment_method_missing"
+    assert invoices.charge(SCOPE, 0, None).paid
+
+
+LIVE = Scope("acct_abcdef1234", "live")
+
+
+def test_a_live_charge_asked_for_now_is_refused_without_a_gateway() -> None:
+    # Given live mode, where no payment gateway is connected
+    # When a charge is asked for now (a subscription created or changed, an invoice paid)
+    with pytest.raises(gateway.PaymentGatewayNotConfigured) as refused:
+        invoices.charge(LIVE, 1000, card("succeed"))
+    # Then it is a 409 naming the missing gateway, whatever the method
+    assert (refused.value.status, refused.value.code) == (409, "payment_gateway_not_configured")
+    assert refused.value.message == (
+        "Live payments need a connected payment gateway; none is connected for this account."
+    )
+    with pytest.raises(gateway.PaymentGatewayNotConfigured):
+        invoices.charge(LIVE, 1000, None)
+
+
+def test_a_live_charge_nobody_waits_for_fails_and_nothing_due_is_paid() -> None:
+    # Given live mode without a gateway
+    # When a renewal charges off-session
+    outcome = invoices.charge(LIVE, 1000, card("succeed"), off_session=True)
+    # Then it fails with the gateway's code (the invoice stays open), while nothing due is paid as before
+    assert outcome == invoices.ChargeOutcome(
+        False,
+        "payment_gateway_not_configured",
+        "Live payments need a connected payment gateway; none is connected for this account.",
+    )
+    assert invoices.charge(LIVE, 0, None).paid
+    assert invoices.charge(LIVE, -500, None, off_session=True).paid
 
 
 def test_a_paid_finalized_invoice_is_numbered_and_paid_in_full() -> None:

@@ -87,7 +87,11 @@ def invoice_pdf(invoice_id: InvoiceId) -> Any:
 
 
 @router.post(
-    "/v1/invoices/<invoice_id>/pay", summary="Charge an open invoice again", tags=["Invoices"], responses=ok("Invoice")
+    "/v1/invoices/<invoice_id>/pay",
+    summary="Charge an open invoice again",
+    description="In live mode, with no payment gateway connected: 409 `payment_gateway_not_configured`.",
+    tags=["Invoices"],
+    responses=ok("Invoice"),
 )
 def pay_invoice(invoice_id: InvoiceId) -> Any:
     scope = request.scope(router)

@@ -31,7 +31,8 @@ class PaymentMethodAttach(Request):
     summary="Attach a payment method",
     description=(
         "A card or bank account the customer already has (the same `fingerprint`) is refused: "
-        "400 `payment_method_exists` naming `token`."
+        "400 `payment_method_exists` naming `token`. In live mode, with no payment gateway connected: "
+        "409 `payment_gateway_not_configured`."
     ),
     tags=["Payment methods"],
     responses=ok("PaymentMethod"),

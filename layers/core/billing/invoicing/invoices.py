@@ -21,6 +21,7 @@ from billing.kernel import clock
 from billing.kernel.errors import Conflict, InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
+from billing.payments import gateway
 from billing.payments.records import PaymentMethod
 from billing.store.repository import Operation, Table, UnitOfWork
 
@@ -182,10 +183,19 @@ def build(
     )
 
 
-def charge(amount_due: int, payment_method: PaymentMethod | None) -> ChargeOutcome:
-    """The test processor: each test payment method succeeds, declines or fails, as its token says."""
+def charge(
+    scope: Scope, amount_due: int, payment_method: PaymentMethod | None, *, off_session: bool = False
+) -> ChargeOutcome:
+    """The one place a charge is made. Test mode: the simulator, where each test payment method
+    succeeds, declines or fails as its token says. Live mode has no gateway yet: a charge asked
+    for now (a subscription created or changed, an invoice paid) is refused with a 409, and one
+    nobody waits for (`off_session`: a renewal, a final invoice) fails, so the invoice stays open."""
     if amount_due <= 0:
         return ChargeOutcome(paid=True)
+    if not gateway.connected(scope):
+        if not off_session:
+            gateway.require(scope)
+        return ChargeOutcome(False, gateway.NOT_CONFIGURED, gateway.NOT_CONFIGURED_MESSAGE)
     if payment_method is None:
         return ChargeOutcome(False, "payment_method_missing", "The customer has no payment method to charge.")
     if payment_method.test_behavior == "decline":
@@ -397,7 +407,7 @@ def pay(
         raise InvalidRequest(
             f"Only an open invoice can be paid; this one is {invoice.status}.", param="id", code="invoice_not_open"
         )
-    outcome = charge(invoice.amount_remaining, payment_method)
+    outcome = charge(scope, invoice.amount_remaining, payment_method)
     attempted = replace(invoice, attempt_count=invoice.attempt_count + 1, version=invoice.version + 1)
     if not outcome.paid:
         failed = replace(attempted, last_payment_error=_payment_error(outcome))

@@ -19,7 +19,7 @@ from billing.kernel import clock
 from billing.kernel.errors import Conflict, InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
-from billing.payments import instruments, store
+from billing.payments import gateway, instruments, store
 from billing.payments.records import Card, Mandate, PaymentMethod, SepaDebit
 from billing.payments.testtokens import CARDS, IBANS, Behavior
 from billing.store import keymaterial
@@ -100,9 +100,8 @@ def _mandate(now: datetime, ip: str | None, user_agent: str | None) -> Mandate:
 
 
 def details_from_token(scope: Scope, token: str, now: datetime) -> tuple[PaymentDetails, Behavior]:
-    """What a test token stands for; live mode takes no test tokens."""
-    if scope.livemode:
-        raise InvalidRequest("Test tokens cannot be used in live mode.", param="token", code="token_invalid")
+    """What a test token stands for (the simulator's; live mode has no gateway to take a method)."""
+    gateway.require(scope)
     if token in CARDS:
         card = CARDS[token]
         if not card.attachable:
@@ -129,6 +128,13 @@ def details_from_token(scope: Scope, token: str, now: datetime) -> tuple[Payment
 
 _TEST_CARDS_BY_NUMBER = {card.number: card for card in CARDS.values()}
 _TEST_IBANS_BY_NUMBER = {entry.iban: entry for entry in IBANS.values()}
+# (they never repeat the number: it stays out of answers and logs)
+TEST_CARD_REQUIRED = (
+    "Only test cards can be used in test mode; use a test card number (listed in docs/api-guide.md, Test cards)."
+)
+TEST_IBAN_REQUIRED = (
+    "Only test IBANs can be used in test mode; use a test IBAN (listed in docs/api-guide.md, Test cards)."
+)
 
 
 def details_from_card(
@@ -144,15 +150,16 @@ def details_from_card(
     reduced to what `details_from_token` gives: brand, last4, expiry and the fingerprint.
     The CVC is checked and dropped; the number only feeds the fingerprint.
 
-    How the test processor treats it: a number from the test-card table behaves as its token
-    does (4000000000000002 is declined when attached, 4000000000009995 attaches and every charge
-    is declined); any other valid number is a card that pays. Live mode refuses test numbers.
+    Only the simulator takes typed cards (live mode is a 409 before any check), and only the
+    documented test numbers: each behaves as its token does (4000000000000002 is declined when
+    attached, 4000000000009995 attaches and every charge is declined); any other number is a 400.
     """
+    gateway.require(scope)
     card = instruments.validate_card(number, exp_month, exp_year, cvc, now=now)
     known = _TEST_CARDS_BY_NUMBER.get(card.number)
-    if known is not None and scope.livemode:
-        raise CardDeclined("Your card was declined; a test card cannot be used in live mode.", param="number")
-    if known is not None and not known.attachable:
+    if known is None:
+        raise InvalidRequest(TEST_CARD_REQUIRED, param="number", code="test_card_required")
+    if not known.attachable:
         raise CardDeclined("Your card was declined.", param="number")
     return PaymentDetails(
         card=Card(
@@ -160,11 +167,11 @@ def details_from_card(
             last4=card.last4,
             exp_month=card.exp_month,
             exp_year=card.exp_year,
-            country=known.country if known is not None else None,
+            country=known.country,
         ),
         fingerprint=fingerprint("card", card.number),
         param="number",
-    ), (known.behavior if known is not None else "succeed")
+    ), known.behavior
 
 
 def details_from_iban(
@@ -178,9 +185,13 @@ def details_from_iban(
     """A SEPA Direct Debit mandate accepted in the portal: the IBAN checked by
     `instruments.validate_iban` (python-stdnum) and reduced to bank code, last4 and country;
     the mandate records its reference, when it was accepted, and the customer's IP and user
-    agent. In test mode the test IBANs behave as their tokens do (`tok_sepa_failed`'s fails)."""
+    agent. Only the simulator's documented test IBANs are taken, each behaving as its token does
+    (`tok_sepa_failed`'s fails); live mode is a 409 before any check."""
+    gateway.require(scope)
     account = instruments.validate_iban(iban)
-    known = None if scope.livemode else _TEST_IBANS_BY_NUMBER.get(account.number)
+    known = _TEST_IBANS_BY_NUMBER.get(account.number)
+    if known is None:
+        raise InvalidRequest(TEST_IBAN_REQUIRED, param="iban", code="test_iban_required")
     return PaymentDetails(
         sepa_debit=SepaDebit(
             bank_code=account.bank_code,
@@ -190,7 +201,7 @@ def details_from_iban(
         ),
         fingerprint=fingerprint("sepa_debit", account.number),
         param="iban",
-    ), (known.behavior if known is not None else "succeed")
+    ), known.behavior
 
 
 def attach(
@@ -208,7 +219,9 @@ def attach(
     A card or account the customer already has (the same fingerprint) is refused, even when two
     attaches race: the attach's transaction puts the fingerprint's item only where none is. A
     customer with methods from before fingerprint items existed is marked on its first attach
-    (one Query of its methods, which also refuses a fingerprint one of them holds)."""
+    (one Query of its methods, which also refuses a fingerprint one of them holds). Live mode
+    has no gateway to take a method: a 409, whatever the caller checked before."""
+    gateway.require(scope)
     try:
         return _attach(scope, customer_id, details, behavior, request, set_default=set_default, table=table)
     except Conflict:
@@ -323,13 +336,15 @@ def detach(
     request: RequestInfo,
     *,
     still_charged: Callable[[], bool],
+    repoint: Callable[[], Sequence[Operation]],
     table: Table,
 ) -> PaymentMethod:
     """Removes a payment method; the last one is kept while `still_charged()` says a subscription
-    charges it (the subscriptions area, above this one, answers that)."""
+    charges it, and `repoint()`'s writes (the subscriptions that named it) go in the same
+    transaction (the subscriptions area, above this one, answers both)."""
     pm = get(scope, customer_id, pm_id, table=table)
     customer = customers.get(scope, customer_id, table=table)
-    methods = list_for(scope, customer_id, table=table)
+    methods = store.list_payment_methods(table, scope, customer_id)  # the customer is read above
     if len(methods) == 1 and still_charged():
         raise Conflict(
             "This is the customer's only payment method and an active paid subscription charges it; "
@@ -342,6 +357,7 @@ def detach(
     # Methods attached twice before fingerprint items existed share one: it stays while another holds it.
     twin = next((m for m in methods if m.id != pm_id and m.fingerprint == pm.fingerprint), None)
     operations.append(store.release_fingerprint(scope, pm) if twin is None else store.still_attached(scope, twin))
+    operations.extend(repoint())
     default = customer.default_payment_method
     if default == pm_id:
         others = [m.id for m in methods if m.id != pm_id]

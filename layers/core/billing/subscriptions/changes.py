@@ -144,7 +144,7 @@ def update(scope: Scope, sub_id: str, fields: Mapping[str, Any], request: Reques
         draft = draft_invoice(
             scope, sub, customer, invoice_lines, discount=after.discount, period=period, now=now, table=table
         )
-        outcome = invoices.charge(draft.amount_due, method)
+        outcome = invoices.charge(scope, draft.amount_due, method)
         after = replace(
             after,
             latest_invoice=draft.id,

@@ -1,8 +1,11 @@
 """Collecting a subscription's invoices: an open invoice paid again with the subscription's (or
 the customer's) payment method; paying the latest invoice brings a `past_due` subscription back.
-A customer's last payment method stays while a subscription charges it."""
+A customer's last payment method stays while a subscription charges it; removing one that
+subscriptions name makes them fall back to the customer's default."""
 
 from __future__ import annotations
+
+import functools
 
 from msgspec.structs import replace
 
@@ -35,12 +38,29 @@ def pay_invoice(scope: Scope, invoice_id: str, request: RequestInfo, *, table: T
 def detach_payment_method(
     scope: Scope, customer_id: str, pm_id: str, request: RequestInfo, *, table: Table
 ) -> PaymentMethod:
-    """Removes a payment method, refusing the last one while a live paid subscription charges it."""
+    """Removes a payment method, refusing the last one while a live paid subscription charges it.
+    The subscriptions that name it fall back to the customer's default (their
+    `defaultPaymentMethod` is cleared, with a `subscription.updated` each) in the same
+    transaction, so no renewal is left naming a method that is gone."""
+    subs = functools.cache(lambda: store.of_customer(table, scope, customer_id))
+
+    def repoint() -> list[Operation]:
+        ops: list[Operation] = []
+        for listed in subs():
+            if listed.default_payment_method != pm_id:
+                continue
+            sub = get(scope, listed.id, table=table)  # the index may lag: write over the current version
+            if sub.default_payment_method == pm_id:
+                after = replace(sub, default_payment_method=None, version=sub.version + 1)
+                ops += change_ops(scope, sub, after, "subscription.updated", request)
+        return ops
+
     return paymentmethods.detach(
         scope,
         customer_id,
         pm_id,
         request,
-        still_charged=lambda: store.has_charging_subscription(table, scope, customer_id),
+        still_charged=lambda: any(sub.charges for sub in subs()),
+        repoint=repoint,
         table=table,
     )

@@ -5,6 +5,8 @@ subscription's due work, and by a test clock's `advance` over the work of its cu
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime
 
 import msgspec
@@ -12,10 +14,13 @@ from msgspec.structs import replace
 
 from billing.catalog.records import Discount
 from billing.customers import customers
+from billing.customers.records import Customer
 from billing.invoicing import invoices
 from billing.kernel import clock
-from billing.kernel.errors import BillingError, Conflict
+from billing.kernel.errors import BillingError, Conflict, NotFound
 from billing.kernel.scope import RequestInfo, Scope
+from billing.payments import paymentmethods
+from billing.payments.records import PaymentMethod
 from billing.store.repository import Table, UnitOfWork
 from billing.subscriptions import changes as subscription_changes
 from billing.subscriptions import lines as subscription_lines
@@ -62,14 +67,43 @@ def next_renewal(sub: Subscription) -> Renewal:
     return Renewal(items=items, anchor=anchor, start=start, end=new_end, discount=discount, lines=lines)
 
 
-def run_all_due(now: datetime, request: RequestInfo, *, table: Table) -> int:
+Failed = Callable[[Scope, str, Exception], None]
+"""Told of a subscription whose due work raised (its scope, its ID, the error); the run goes on."""
+
+_logger = logging.getLogger(__name__)
+
+
+def log_failure(scope: Scope, sub_id: str, error: Exception) -> None:
+    """The default `Failed` (a test clock's advance): the renewal is logged, left for the next run."""
+    _logger.error("renewal failed", extra=failure_fields(scope, sub_id, error), exc_info=error)
+
+
+def failure_fields(scope: Scope, sub_id: str, error: Exception) -> dict[str, str | bool]:
+    """What a log says of a failed renewal: whose, and which error (its type and code, no data)."""
+    fields: dict[str, str | bool] = {
+        "account": scope.account_id,
+        "livemode": scope.livemode,
+        "subscription": sub_id,
+        "error": type(error).__name__,
+    }
+    if isinstance(error, BillingError):
+        fields["code"] = error.code
+    return fields
+
+
+def run_all_due(now: datetime, request: RequestInfo, *, table: Table, on_failure: Failed) -> int:
     """The scheduled run: every subscription's work due at or before `now` (the ones under a
     test clock wait for their clock); answers how many."""
-    return sum(run_due(partition, now, request, table=table) for partition in store.due_partitions())
+    return sum(
+        run_due(partition, now, request, table=table, on_failure=on_failure) for partition in store.due_partitions()
+    )
 
 
-def run_due(partition: str, now: datetime, request: RequestInfo, *, table: Table) -> int:
-    """Does every piece of work in `partition` due at or before `now`; answers how many."""
+def run_due(
+    partition: str, now: datetime, request: RequestInfo, *, table: Table, on_failure: Failed = log_failure
+) -> int:
+    """Does every piece of work in `partition` due at or before `now`; answers how many. A piece
+    that raises is told to `on_failure` and keeps its due key for the next run; the others go on."""
     seen: set[str] = set()
     done = 0
     while True:
@@ -78,30 +112,49 @@ def run_due(partition: str, now: datetime, request: RequestInfo, *, table: Table
             return done
         for due in fresh:
             seen.add(due.key)
-            if _step_over_conflicts(due.scope, due.sub_id, now, request, table):
+            if _step_over_conflicts(due.scope, due.sub_id, now, request, table, on_failure):
                 done += 1
 
 
 STEP_ATTEMPTS = 5
 
 
-def _step_over_conflicts(scope: Scope, sub_id: str, now: datetime, request: RequestInfo, table: Table) -> bool:
+def _step_over_conflicts(
+    scope: Scope, sub_id: str, now: datetime, request: RequestInfo, table: Table, on_failure: Failed
+) -> bool:
     """`step`, read again and redone when a change raced it (say, the customer switching plans
     right now): a test clock has no next scheduled run to pick the subscription up, so a lost
-    race would leave it behind its clock. Other errors (the store busy) and a conflict that
-    persists leave the due key as it is for the next run."""
-    for _ in range(STEP_ATTEMPTS):
+    race would leave it behind its clock. Any other error (the store busy, a bug) and a conflict
+    that persists go to `on_failure`, and the due key stays for the next run."""
+    for attempt in range(STEP_ATTEMPTS):
         try:
             return step(scope, sub_id, now, request, table=table)
-        except Conflict:
-            continue
-        except BillingError:
+        except Conflict as conflict:
+            if attempt == STEP_ATTEMPTS - 1:
+                on_failure(scope, sub_id, conflict)
+        except Exception as error:  # one subscription's failure must not stop the others'
+            on_failure(scope, sub_id, error)
             return False
     return False
 
 
+def _method_to_charge(scope: Scope, customer: Customer, sub: Subscription, table: Table) -> PaymentMethod | None:
+    """The subscription's payment method, or the customer's default when it names none or one
+    that is gone; None when neither is there (the charge then fails: `payment_method_missing`)."""
+    for pm_id in dict.fromkeys((sub.default_payment_method, customer.default_payment_method)):
+        if pm_id:
+            try:
+                return paymentmethods.get(scope, customer.id, pm_id, table=table)
+            except NotFound:
+                continue
+    return None
+
+
 def step(scope: Scope, sub_id: str, now: datetime, request: RequestInfo, *, table: Table) -> bool:
-    """One period boundary of one subscription, if it is due; answers whether it did anything."""
+    """One period boundary of one subscription, if it is due; answers whether it did anything.
+    A renewal that cannot be charged (no payment method left, a decline, a failure, no gateway)
+    still renews: its invoice stays open with the error (`invoice.payment_failed`) and the
+    subscription goes `past_due`. What raises here is a race (`Conflict`) or a fault."""
     sub = subscriptions.get(scope, sub_id, table=table)
     end = clock.from_wire(sub.current_period_end)
     if sub.canceled or end > now:
@@ -114,12 +167,12 @@ def step(scope: Scope, sub_id: str, now: datetime, request: RequestInfo, *, tabl
         return True
     renewal = next_renewal(sub)
     customer = customers.get(scope, sub.customer, table=table)
-    method = subscriptions.payment_method_for(scope, customer, sub.default_payment_method, table)
+    method = _method_to_charge(scope, customer, sub, table)
     start, new_end = renewal.start, renewal.end
     draft = subscriptions.draft_invoice(
         scope, sub, customer, renewal.lines, discount=renewal.discount, period=(start, new_end), now=start, table=table
     )
-    outcome = invoices.charge(draft.amount_due, method)
+    outcome = invoices.charge(scope, draft.amount_due, method, off_session=True)
     after = replace(
         sub,
         items=renewal.items,

@@ -249,14 +249,13 @@ def due_by(table: Table, partition: str, now: datetime, *, limit: int) -> list[D
     return [Due(key["dueSk"], *parse_due(key["dueSk"])) for key in keys]
 
 
-# ------------------------------------------------------------------ writes
-def has_charging_subscription(table: Table, scope: Scope, customer_id: str) -> bool:
-    """Whether one of the customer's subscriptions will charge it (live and not free): one query
-    of the subscriptions in the customer's bundle."""
+def of_customer(table: Table, scope: Scope, customer_id: str) -> list[Subscription]:
+    """The customer's subscriptions, as its bundle (gsi1, eventually consistent) has them: one query."""
     items, _ = table.query(bundle_partition(scope, customer_id), index="gsi1", prefix=BUNDLE_PREFIX)
-    return any(sub.charges for sub in map(from_item, items))
+    return [from_item(item) for item in items]
 
 
+# ------------------------------------------------------------------ writes
 def insert(scope: Scope, sub: Subscription) -> Put:
     return Put(to_item(scope, sub), condition="attribute_not_exists(pk)")
 

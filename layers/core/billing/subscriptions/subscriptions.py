@@ -24,7 +24,7 @@ from billing.kernel import clock
 from billing.kernel.errors import InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
-from billing.payments import paymentmethods
+from billing.payments import gateway, paymentmethods
 from billing.payments.records import PaymentMethod
 from billing.store.repository import Operation, Table, UnitOfWork
 from billing.subscriptions import proration, store
@@ -250,7 +250,8 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
         ]
     else:
         period_end = period_boundary(now, interval, count, 1)
-        if recurring_amount(items) > 0 and method is None:
+        # (in live mode the charge itself refuses, 409 `payment_gateway_not_configured`)
+        if recurring_amount(items) > 0 and method is None and gateway.connected(scope):
             raise InvalidRequest(
                 "The customer has no payment method; attach one or pass defaultPaymentMethod.",
                 param="defaultPaymentMethod",
@@ -273,7 +274,7 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
         period_end=period_end,
         now=now,
     )
-    outcome = invoices.charge(draft.amount_due, method)
+    outcome = invoices.charge(scope, draft.amount_due, method)
     subscription = Subscription(
         id=sub_id,
         customer=customer.id,
@@ -377,7 +378,8 @@ def cancel(
     # Before the event is made from it: the event says what the subscription is, final invoice included.
     after = replace(after, pending_invoice_items=(), latest_invoice=draft.id)
     ops = change_ops(scope, sub, after, "subscription.deleted", request)
-    invoices.commit(scope, table, draft, invoices.charge(draft.amount_due, method), now, request, ops)
+    outcome = invoices.charge(scope, draft.amount_due, method, off_session=True)
+    invoices.commit(scope, table, draft, outcome, now, request, ops)
     return after
 
 
