@@ -5,6 +5,7 @@ subscription goes `past_due`."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -201,6 +202,9 @@ def test_the_portal_shows_that_payment_changes_are_unavailable(
         for action in ("/payment-methods/card", "/payment-methods/sepa", f"/invoices/{invoice['id']}/pay"):
             assert f'action="{action}"' not in shown.text, (name, action)
         assert 'href="/payment-methods/card"' not in shown.text and "Pay €34.51" not in shown.text, name
+    # And the open invoice says why its charge failed, not a generic failure
+    why = re.search(r'data-testid="payment-error">([^<]*)<', browser.get(f"/invoices/{invoice['id']}").text)
+    assert why is not None and why.group(1) == "It could not be charged: online payments are not available yet."
 
 
 def test_the_portals_posts_are_refused_in_the_sessions_language(
@@ -248,4 +252,28 @@ def test_a_cancellations_final_invoice_is_left_open_not_paid(live: tuple[Shop, s
     assert canceled.json()["status"] == "canceled"
     assert (final["status"], final["amountDue"], final["amountPaid"]) == ("open", 3451, 0)
     assert final["lastPaymentError"] == {"code": CODE, "message": MESSAGE}
+    nothing_paid(shop.api)
+
+
+def test_a_plan_switch_in_the_portal_that_would_charge_says_why_it_cannot(stack: Stack, live: tuple[Shop, str]) -> None:
+    shop, account = live
+    customer = shop.customer(token=None)
+    legacy = method_from_before(account, customer)
+    # Given a free plan in live mode, and a portal that offers the monthly plan, invoiced at once
+    free = free_price(shop.api)
+    sub = shop.subscribe(customer, items=[{"price": free}], defaultPaymentMethod=legacy).json()
+    update = {"enabled": True, "products": ["prod_pro"], "prorationBehavior": "always_invoice"}
+    configured = shop.api.post(
+        "/v1/billing/portal_configurations/default", {"features": {"subscriptionUpdate": update}}
+    )
+    assert configured.status == 200, configured.text
+    browser, csrf = portal(stack, shop, customer, locale="de")
+    # When the customer confirms the switch to the monthly plan (29.00, charged now)
+    form = {"csrf": csrf, "price": shop.monthly, "quantity": "1"}
+    answer = browser.post(f"/subscriptions/{sub['id']}/update/confirm", form)
+    # Then the page says, in German, that the change needs a payment that cannot be taken yet
+    assert answer.status == 400, answer.text
+    assert "Diese Änderung erfordert eine Zahlung, und Online-Zahlungen sind noch nicht verfügbar." in answer.text
+    # And the subscription is unchanged and nothing was paid but the free plan's 0.00
+    assert shop.api.get(f"/v1/subscriptions/{sub['id']}").json()["items"][0]["price"] == free
     nothing_paid(shop.api)

@@ -25,6 +25,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from billing.kernel.errors import InvalidRequest
+from billing.payments import gateway
 from billing.portal import changes, offers, pricing
 from billing.portal.offers import PlanOffer
 from billing.portal.policies import CancelPolicy, UpdatePolicy, changeable
@@ -55,6 +56,7 @@ MESSAGES: dict[str, str] = {
     "reason": N_("Choose one of the reasons shown."),
     "comment": N_("Keep the comment to 500 characters or fewer."),
     "failed": N_("The change could not be made. Please try again."),
+    gateway.NOT_CONFIGURED: N_("This change needs a payment, and online payments are not available yet."),
 }
 
 
@@ -245,6 +247,8 @@ async def update_apply(request: Request) -> Response:
             who.request_info(request),
             table=who.table,
         )
+    except gateway.PaymentGatewayNotConfigured:
+        return _failed(request, posted, gateway.NOT_CONFIGURED)
     except InvalidRequest:
         return _failed(request, posted, "failed")
     return done(who, "/", "plan_scheduled" if made == "scheduled" else "plan_changed", flow="subscription_update")
