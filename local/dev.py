@@ -1,6 +1,7 @@
-"""`make dev`: the whole system on this machine, on moto, with the real handlers.
+"""`make dev`: the whole system on this machine, on moto and localstripe, with the real handlers.
 
-python -m local.dev [--api-port 3000] [--portal-port 3001] [--moto-port 4566]
+python -m local.dev [--api-port 3000] [--portal-port 3001] [--moto-port 4566] [--stripe-port 8420]
+                    [--demo-gateway stripe|simulator]
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Ports:
     api: int
     portal: int
     receiver: int
+    stripe: int
 
 
 def _parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -50,6 +52,13 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--api-port", type=int, default=int(env("VINR_API_PORT", "3000")))
     parser.add_argument("--portal-port", type=int, default=int(env("VINR_PORTAL_PORT", "3001")))
     parser.add_argument("--receiver-port", type=int, default=int(env("VINR_RECEIVER_PORT", "3002")))
+    parser.add_argument("--stripe-port", type=int, default=int(env("VINR_STRIPE_PORT", "8420")))
+    parser.add_argument(
+        "--demo-gateway",
+        choices=("stripe", "simulator"),
+        default=env("VINR_DEMO_GATEWAY", "stripe"),
+        help="the demo account's payments: connected to localstripe (default) or test mode's simulator",
+    )
     parser.add_argument("--schedule-seconds", type=float, default=60.0, help="how often scheduled functions run")
     parser.add_argument("--stack-file", type=Path, default=STACK_FILE)
     parser.add_argument("--template", type=Path, default=TEMPLATE_PATH, help="the SAM template to run")
@@ -97,8 +106,20 @@ def load_template(path: Path = TEMPLATE_PATH) -> Template:
     return loaded
 
 
+class _Process:
+    """A child process the stack stops with its other parts."""
+
+    def __init__(self, process: Any) -> None:
+        self.process = process
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
 class LocalStack:
     def __init__(self, template: Template, ports: Ports, schedule_seconds: float, stack_file: Path) -> None:
+        self.stripe_url = f"http://127.0.0.1:{ports.stripe}"
         self.template = template
         self.ports = ports
         self.schedule_seconds = schedule_seconds
@@ -137,6 +158,11 @@ class LocalStack:
         os.environ.pop("POWERTOOLS_SERVICE_NAME", None)
         os.environ["KEY_CACHE_SECONDS"] = "0"  # revocations show at once locally
         os.environ["DELIVERY_QUEUE_URL"] = made.queues.get("DeliveryQueue", "")
+        from local import stripefake
+
+        self._parts.append(_Process(stripefake.start_process(self.ports.stripe)))
+        os.environ["STRIPE_API_BASE"] = self.stripe_url
+        os.environ["STRIPE_JS_URL"] = f"{self.stripe_url}/js.stripe.com/v3/"
         config.reset()
         repository.reset_clients()
 
@@ -170,6 +196,7 @@ class LocalStack:
             "apiUrl": api_url,
             "portalUrl": portal_url,
             "webhookReceiverUrl": self.receiver.url,
+            "stripeUrl": self.stripe_url,
         }
         self.stack_file.parent.mkdir(parents=True, exist_ok=True)
         self.stack_file.write_text(json.dumps(description, indent=2))
@@ -187,7 +214,13 @@ class LocalStack:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
-    ports = Ports(moto=args.moto_port, api=args.api_port, portal=args.portal_port, receiver=args.receiver_port)
+    ports = Ports(
+        moto=args.moto_port,
+        api=args.api_port,
+        portal=args.portal_port,
+        receiver=args.receiver_port,
+        stripe=args.stripe_port,
+    )
     try:
         check_tools()
         template = load_template(args.template)
@@ -195,6 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_port(ports.api, "--api-port or VINR_API_PORT")
         check_port(ports.portal, "--portal-port or VINR_PORTAL_PORT")
         check_port(ports.receiver, "--receiver-port or VINR_RECEIVER_PORT")
+        check_port(ports.stripe, "--stripe-port or VINR_STRIPE_PORT")
     except StartupError as error:
         print(f"make dev: {error}", file=sys.stderr)
         return 2
@@ -208,9 +242,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     try:
         described = stack.start()
-        from local.seed import seed
+        from local.seed import GatewayLink, seed
 
-        demo = seed(webhook_url=stack.receiver.url, on_webhook_secret=stack.receiver.use_secret)
+        gateway = None
+        if args.demo_gateway == "stripe":
+            gateway = GatewayLink(stack.stripe_url, described["apiUrl"])
+        demo = seed(webhook_url=stack.receiver.url, on_webhook_secret=stack.receiver.use_secret, gateway=gateway)
     except Exception as error:
         stack.stop()
         print(f"make dev: the local stack did not start: {type(error).__name__}: {error}", file=sys.stderr)
@@ -218,10 +255,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     mint_body = json.dumps({"customer": demo.customer_id, "returnUrl": "http://localhost:8000/account"})
     say(
-        "\nVINR portal, running locally on moto\n"
+        "\nVINR portal, running locally on moto and localstripe\n"
         f"  merchant API   {described['apiUrl']}\n"
         f"  portal         {described['portalUrl']}\n"
         f"  moto           {described['endpoint']}\n"
+        f"  localstripe    {described['stripeUrl']} (the payment gateway; Stripe.js at /js.stripe.com/v3/)\n"
+        f"  demo gateway   {demo.gateway_note}\n"
         f"  demo account   {demo.account_id} (Demo Co), customer {demo.customer_id} on {demo.subscription_id}\n"
         f"  secret key     {demo.secret_key}\n"
         f"  portal link    {demo.portal_url}\n"

@@ -10,6 +10,7 @@ current event in a class attribute.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import traceback
@@ -23,6 +24,18 @@ from local.template import Function
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 MAX_HEAD_BYTES = 10240  # API Gateway (HTTP API): the request line and the header values together
+# When set, a file each event is appended to (a JSON line: the function and the event), so that a
+# test can read everything that reached the functions.
+RECORD_EVENTS = "VINR_LOCAL_RECORD_EVENTS"
+_record_lock = threading.Lock()
+
+
+def _record(function: Function, event: dict[str, Any]) -> None:
+    path = os.environ.get(RECORD_EVENTS)
+    if path:
+        line = json.dumps({"function": function.logical_id, "event": event})
+        with _record_lock, open(path, "a", encoding="utf-8") as target:
+            target.write(line + "\n")
 
 
 @dataclass(frozen=True)
@@ -114,6 +127,7 @@ class Gateway:
             host=request.headers.get("host", "127.0.0.1"),
         )
         function = route.function
+        _record(function, event)
         try:
             handler = invoke.load_handler(function)
             with self._locks[function.logical_id]:

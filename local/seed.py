@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -10,13 +11,22 @@ from billing.catalog import catalog, taxrates
 from billing.customers import customers
 from billing.kernel.clock import now
 from billing.kernel.scope import RequestInfo
-from billing.payments import paymentmethods
+from billing.payments import connections, paymentmethods
 from billing.portal import portalconfigs, portalsessions
 from billing.store.repository import Table
 from billing.subscriptions import subscriptions
 from billing.webhooks import webhookendpoints
+from local import stripefake
 
 SEED = RequestInfo(source="api", request_id="seed")
+
+
+@dataclass(frozen=True)
+class GatewayLink:
+    """Where the demo account's payment gateway (localstripe) is, and the API its webhooks go to."""
+
+    stripe_url: str
+    api_url: str
 
 
 @dataclass(frozen=True)
@@ -28,11 +38,17 @@ class Seeded:
     portal_url: str
     webhook_endpoint_id: str = ""
     webhook_secret: str = ""
+    gateway_note: str = "test mode's simulator (test tokens and test card numbers)"
 
 
-def seed(webhook_url: str | None = None, on_webhook_secret: Callable[[str], None] = lambda _: None) -> Seeded:
+def seed(
+    webhook_url: str | None = None,
+    on_webhook_secret: Callable[[str], None] = lambda _: None,
+    gateway: GatewayLink | None = None,
+) -> Seeded:
     """The demo account; with `webhook_url`, first an endpoint there for every event (its secret
-    handed to `on_webhook_secret` at once, so the seed's own events verify)."""
+    handed to `on_webhook_secret` at once, so the seed's own events verify); with `gateway`, its
+    test mode connected to localstripe (cards then go through the gateway's own fields)."""
     table = Table()
     account, key = accounts.create_account("Demo Co", country="DE", table=table)
     accounts.update_account(
@@ -83,7 +99,11 @@ def seed(webhook_url: str | None = None, on_webhook_secret: Callable[[str], None
         SEED,
         table=table,
     )
-    details, behavior = paymentmethods.details_from_token(scope, "tok_visa", now())
+    note = Seeded.gateway_note
+    if gateway is not None:
+        note = connect_gateway(scope, gateway, table)
+    token = "pm_card_visa" if gateway is not None else "tok_visa"
+    details, behavior = paymentmethods.details_from_token(scope, token, now(), customer_id=customer.id, table=table)
     paymentmethods.attach(scope, customer.id, details, behavior, SEED, table=table)
     sub = subscriptions.create(
         scope, {"customer": customer.id, "items": [{"price": prices["prod_basic"]}]}, SEED, table=table
@@ -112,7 +132,25 @@ def seed(webhook_url: str | None = None, on_webhook_secret: Callable[[str], None
         portal_link(scope, customer.id),
         endpoint_id,
         webhook_secret,
+        note,
     )
+
+
+def connect_gateway(scope: accounts.Scope, gateway: GatewayLink, table: Table) -> str:
+    """The demo account's test mode connected to localstripe (which takes any test key), and
+    localstripe's events sent to the account's gateway webhook route, signed with its secret."""
+    webhook_secret = "whsec_" + secrets.token_urlsafe(24)
+    connections.connect(
+        scope,
+        type="stripe",
+        secret_key="sk_test_localdemo" + secrets.token_hex(8),
+        publishable_key="pk_test_localdemo" + secrets.token_hex(8),
+        webhook_secret=webhook_secret,
+        table=table,
+    )
+    hook = f"{gateway.api_url}/v1/gateway_webhooks/{scope.account_id}/stripe"
+    stripefake.send_webhooks_to(gateway.stripe_url, scope.account_id, hook, webhook_secret)
+    return f"Stripe (localstripe) connected; its webhooks go to {hook}"
 
 
 def portal_link(scope: accounts.Scope, customer_id: str) -> str:

@@ -21,8 +21,8 @@ from tests.support.apiclient import ApiClient
 
 # logscan scans what the code under test logs and prints for secrets, card numbers and IBANs
 # (tests/security/test_logs.py fails on any finding); support.webhooks gives the webhook
-# fixtures (receiver, fake_clock, pipeline).
-pytest_plugins = ["tests.security.logscan", "tests.support.webhooks"]
+# fixtures (receiver, fake_clock, pipeline); support.stripefake gives `stripe_fake` (localstripe).
+pytest_plugins = ["tests.security.logscan", "tests.support.webhooks", "tests.support.stripefake"]
 
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "testing",

@@ -38,6 +38,7 @@ class Running:
     portal: str
     key: str
     output: list[str]
+    stripe: str = ""  # localstripe's URL (the payment gateway; Stripe.js at /js.stripe.com/v3/)
     reader: threading.Thread | None = None
     errors: list[str] | None = None
     error_reader: threading.Thread | None = None
@@ -76,11 +77,23 @@ def start(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
 
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[Running]:
-    ports = free_ports(4)
+    """The stack with its demo account on test mode's simulator (test tokens, typed test cards)."""
+    yield from _run(tmp_path, "simulator")
+
+
+@pytest.fixture
+def running_stripe(tmp_path: Path) -> Iterator[Running]:
+    """The stack as `make dev` starts it: the demo account's test mode connected to localstripe."""
+    yield from _run(tmp_path, "stripe")
+
+
+def _run(tmp_path: Path, demo_gateway: str) -> Iterator[Running]:
+    ports = free_ports(5)
     process = start(
         tmp_path,
         *("--moto-port", str(ports[0]), "--api-port", str(ports[1])),
         *("--portal-port", str(ports[2]), "--receiver-port", str(ports[3])),
+        *("--stripe-port", str(ports[4]), "--demo-gateway", demo_gateway),
     )
     output: list[str] = []
     deadline = time.monotonic() + 60
@@ -108,6 +121,7 @@ def running(tmp_path: Path) -> Iterator[Running]:
         f"http://127.0.0.1:{ports[2]}",
         found.group(1),
         output,
+        f"http://127.0.0.1:{ports[4]}",
         reader,
         errors,
         error_reader,

@@ -21,6 +21,7 @@ import requests
 import schemathesis
 from schemathesis import Case
 
+from billing.kernel import config
 from local import template as template_module
 from local.template import Template
 from tests.conftest import Stack, stack
@@ -28,6 +29,7 @@ from tests.fuzz import transport
 from tests.fuzz.hostile import FUZZ
 from tests.support.apiclient import ApiClient
 from tests.support.shop import open_shop
+from tests.support.stripefake import StripeFake
 
 # `positive_data_acceptance` is replaced by `schema_valid_data_is_well_formed` below: a
 # schema-valid request may still name an object that does not exist or break a rule no schema
@@ -160,13 +162,16 @@ def _seed(stack: Stack, merchant: ApiClient) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def seeded(template: Template) -> Iterator[Seeded]:
+def seeded(template: Template, stripe_fake: StripeFake) -> Iterator[Seeded]:
     """One merchant for every operation of the module (as `stack` and `merchant` make them, but
     once): state builds up across operations, as it does on a real account."""
     with pytest.MonkeyPatch.context() as monkeypatch:
         stack_fixture = stack.__wrapped__  # the `stack` fixture itself, run once for the module
         made_stack = stack_fixture(template, monkeypatch)
         current = next(made_stack)
+        # a payment gateway connected in a case checks its keys with localstripe, not api.stripe.com
+        monkeypatch.setenv("STRIPE_API_BASE", stripe_fake.url)
+        config.reset()
         _, key = current.new_account()
         merchant = ApiClient(template=template, key=key)
         ids = _seed(current, merchant)

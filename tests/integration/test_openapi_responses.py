@@ -4,20 +4,26 @@ response models in `merchant_api/responses` cannot drift from what the routes an
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from jsonschema import Draft202012Validator
 
+from billing.kernel import config
 from tests.conftest import Stack
 from tests.integration.test_portal_billing_details import Portal, details
 from tests.support.apiclient import ApiClient
 from tests.support.shop import Shop, open_shop
+from tests.support.stripefake import StripeFake
 from tests.support.webhooks import Pipeline, Receiver
 
 JSON = "application/json"
@@ -102,6 +108,8 @@ def full_flow(api: RecordingClient, stack: Stack, receiver: Receiver) -> None:
     uncollectible invoices, a trial, a test clock, a scheduled change, a portal change)."""
     ok(api.get("/v1/account"))
     ok(api.post("/v1/account", {"address": {"line1": "Hauptstr. 1", "city": "Berlin", "country": "DE"}}))
+    ok(api.get("/v1/account/dunning"))
+    ok(api.post("/v1/account/dunning", {"retryDays": [2, 4], "afterRetries": "canceled"}))
     ok(api.get("/v1/branding"))
     ok(api.post("/v1/branding", {"accentColor": "#112233", "supportUrl": "https://example.com/help"}))
     shop = open_shop(api)
@@ -126,6 +134,7 @@ def full_flow(api: RecordingClient, stack: Stack, receiver: Receiver) -> None:
     subscriptions_and_invoices(api, shop, percent["id"], amount["id"])
     webhooks_and_events(api, stack, receiver)
     portal(api, stack, shop)
+    payment_gateway(api)
 
 
 def price_of(shop: Shop) -> dict[str, Any]:
@@ -265,6 +274,35 @@ def portal(api: RecordingClient, stack: Stack, shop: Shop) -> None:
     ok(api.get("/v1/audit_log"))
 
 
+def payment_gateway(api: RecordingClient) -> None:
+    """Connected (to localstripe, `STRIPE_API_BASE`), sent one of the gateway's own signed events
+    (on the public route the gateway calls, with no key) and disconnected again: the test mode's
+    other operations went through the simulator."""
+    keys = {
+        "secretKey": "sk_test_" + "F" * 32,
+        "publishableKey": "pk_test_" + "F" * 32,
+        "webhookSecret": "whsec_" + "F" * 32,
+    }
+    connected = ok(api.post("/v1/payment_gateway", {"type": "stripe", **keys}))
+    ok(api.get("/v1/payment_gateway"))
+    event = {"id": "evt_flow1", "object": "event", "type": "customer.created", "livemode": False}
+    body = json.dumps({**event, "created": int(time.time()), "data": {"object": {"id": "cus_1"}}}).encode()
+    headers = {"content-type": JSON, "stripe-signature": stripe_signature(body, keys["webhookSecret"])}
+    webhook_path = urlsplit(connected["webhookUrl"]).path
+    assert ok(api.request("POST", webhook_path, body=body, headers=headers, key="")) == {
+        "received": True,
+        "result": "ignored",  # not a payment of ours
+    }
+    ok(api.delete("/v1/payment_gateway"))
+
+
+def stripe_signature(body: bytes, secret: str) -> str:
+    """The `Stripe-Signature` header as Stripe makes it."""
+    stamp = int(time.time())
+    digest = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={stamp},v1={digest}"
+
+
 def operation_of(doc: dict[str, Any], method: str, path: str) -> tuple[str, dict[str, Any]] | None:
     """The operation a request went to: a literal segment before a parameter (`/v1/invoices/upcoming`
     before `/v1/invoices/{invoice_id}`)."""
@@ -286,8 +324,14 @@ def recording(stack: Stack) -> RecordingClient:
 
 
 def test_each_body_of_a_full_flow_validates_against_its_operations_schema(
-    recording: RecordingClient, stack: Stack, receiver: Receiver
+    recording: RecordingClient,
+    stack: Stack,
+    receiver: Receiver,
+    stripe_fake: StripeFake,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("STRIPE_API_BASE", stripe_fake.url)
+    config.reset()
     # Given the document, and every answer of a flow through the whole API
     doc = document(recording)
     recording.answers.clear()

@@ -396,6 +396,8 @@ def test_bad_construction_is_refused_early() -> None:
 CALLS: list[tuple[str, Callable[[Vinr], Any]]] = [
     ("GET /v1/account", lambda v: v.account.retrieve()),
     ("POST /v1/account", lambda v: v.account.update(name="A")),
+    ("GET /v1/account/dunning", lambda v: v.account.dunning.retrieve()),
+    ("POST /v1/account/dunning", lambda v: v.account.dunning.update(retry_days=[3, 5, 7], after_retries="unpaid")),
     ("GET /v1/branding", lambda v: v.branding.retrieve()),
     ("POST /v1/branding", lambda v: v.branding.update(accent_color="#000000")),
     ("POST /v1/tax_rates", lambda v: v.tax_rates.create(country="DE", percentage=19, display_name="VAT")),
@@ -442,6 +444,14 @@ CALLS: list[tuple[str, Callable[[Vinr], Any]]] = [
     ("POST /v1/invoices/{id}/pay", lambda v: v.invoices.pay("inv_1")),
     ("POST /v1/invoices/{id}/void", lambda v: v.invoices.void("inv_1")),
     ("POST /v1/invoices/{id}/mark_uncollectible", lambda v: v.invoices.mark_uncollectible("inv_1")),
+    (
+        "POST /v1/payment_gateway",
+        lambda v: v.payment_gateway.connect(
+            type="stripe", secret_key="sk_test_1", publishable_key="pk_test_1", webhook_secret="whsec_1"
+        ),
+    ),
+    ("GET /v1/payment_gateway", lambda v: v.payment_gateway.retrieve()),
+    ("DELETE /v1/payment_gateway", lambda v: v.payment_gateway.disconnect()),
     ("POST /v1/test_clocks", lambda v: v.test_clocks.create(frozen_time="2027-01-01T00:00:00Z")),
     ("GET /v1/test_clocks/{id}", lambda v: v.test_clocks.retrieve("clock_1")),
     ("POST /v1/test_clocks/{id}/advance", lambda v: v.test_clocks.advance("clock_1", frozen_time="2027-02-01T00:00Z")),
@@ -466,8 +476,11 @@ CALLS: list[tuple[str, Callable[[Vinr], Any]]] = [
     ("POST /v1/events/{id}/redeliver", lambda v: v.events.redeliver("evt_1", endpoint="we_1")),
     ("GET /v1/audit_log", lambda v: v.audit_log.list(customer="cust_1")),
 ]
-# `ANY $default`: no operation of its own, the API function's answer to what no route takes (404, 405).
-NOT_FOR_THE_SDK = {"GET /health", "GET /v1/openapi.json", "ANY $default"}
+# The routes a merchant's code never calls. `ANY $default`: no operation of its own, the API
+# function's answer to what no route takes (404, 405). The gateway's webhook route: called by the
+# payment gateway (Stripe), signed with its own secret, never with a merchant's key.
+GATEWAY_WEBHOOKS = "POST /v1/gateway_webhooks/{id}/stripe"
+NOT_FOR_THE_SDK = {"GET /health", "GET /v1/openapi.json", "ANY $default", GATEWAY_WEBHOOKS}
 
 
 def _shape(method: str, path: str) -> str:

@@ -148,14 +148,16 @@ def test_customers_tax_ids_payment_methods_coupons_and_open_invoices(live: Vinr)
     assert subscription["status"] == "past_due"
     invoice = live.invoices.retrieve(subscription["latestInvoice"])
     assert invoice["status"] == "open"
-    # When a working card becomes the default and the invoice is paid again
+    # When a working card is named on the subscription and the invoice is paid again (a new
+    # default would pay it at once: dunning)
     visa = live.customers.payment_methods.create(customer["id"], token="tok_visa")
-    live.customers.payment_methods.set_default(customer["id"], visa["id"])
-    assert live.customers.retrieve(customer["id"])["defaultPaymentMethod"] == visa["id"]
+    live.subscriptions.update(subscription["id"], default_payment_method=visa["id"])
     paid = live.invoices.pay(invoice["id"])
     # Then it is paid and the subscription is active again
     assert paid["status"] == "paid"
     assert live.subscriptions.retrieve(subscription["id"])["status"] == "active"
+    live.customers.payment_methods.set_default(customer["id"], visa["id"])
+    assert live.customers.retrieve(customer["id"])["defaultPaymentMethod"] == visa["id"]
     # And the declining card can be detached
     detached = live.customers.payment_methods.delete(customer["id"], declining["id"])
     assert detached["deleted"] is True

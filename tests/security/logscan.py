@@ -41,7 +41,8 @@ KNOWN_IBANS = {
     "PL61109010140000071219812874",
 }  # fmt: skip
 
-SECRET_KEY = re.compile(r"\b[sr]k_(?:test|live)_[A-Za-z0-9]{32}")
+# Ours (32 characters after the prefix) and Stripe's secret and restricted keys (24 or more).
+SECRET_KEY = re.compile(r"\b[sr]k_(?:test|live)_[A-Za-z0-9]{24,}")
 # A portal session secret: the URL fragment after a session ID, or posted as the exchange's field.
 SESSION_SECRET = re.compile(
     r"bps_[A-Za-z0-9]+(?:#|%23)[A-Za-z0-9]{32}|\bsecret(?:=|\"?\s*:\s*\"|'\s*:\s*')[A-Za-z0-9]{32}\b"

@@ -23,6 +23,7 @@ SESSION_URL = "https://billing.example.com/session/bps_0abcDEF123#" + "s3CrEt" *
     [
         (f'{{"level":"INFO","message":"auth","key":"{KEY}"}}', "secret key"),
         ("Authorization: Bearer sk_live_" + "Q" * 32, "secret key"),
+        ("stripe restricted key rk_live_" + "Zq8" * 8, "secret key"),  # a Stripe key: 24 characters or more
         (f"GET {SESSION_URL}", "portal session secret"),
         ("body=secret%3D&secret=" + "a1B2" * 8, "portal session secret"),
         ('{"secret": "' + "K" * 32 + '"}', "portal session secret"),

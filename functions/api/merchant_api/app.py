@@ -25,9 +25,12 @@ from merchant_api.routes import (
     branding,
     catalog,
     customers,
+    dunning,
     events,
+    gateway_webhooks,
     invoices,
     meta,
+    payment_gateway,
     payment_methods,
     portal_configurations,
     portal_sessions,
@@ -57,8 +60,10 @@ resolver.use(
 for router in (
     meta.router,
     account.router,
+    dunning.router,
     customers.router,
     payment_methods.router,
+    payment_gateway.router,
     catalog.router,
     subscriptions.router,
     invoices.router,
@@ -68,6 +73,7 @@ for router in (
     portal_configurations.router,
     branding.router,
     webhook_endpoints.router,
+    gateway_webhooks.router,
 ):
     resolver.include_router(router)
 

@@ -14,6 +14,8 @@ from billing.kernel.errors import PermissionDenied
 from billing.store.repository import Table
 
 PUBLIC_PATHS = frozenset({"/health", "/v1/openapi.json"})
+# The gateway's webhooks: its signature, checked against the account's connected secret, authenticates them.
+PUBLIC_PREFIXES = ("/v1/gateway_webhooks/",)
 # Routes only a merchant's server may call: a browser sends `Origin` on every cross-origin
 # POST, so a request carrying one comes from a page that holds a secret key.
 SERVER_ONLY = frozenset({("POST", "/v1/billing/portal_sessions")})
@@ -37,7 +39,10 @@ def check_key(app: BaseRouter) -> None:
 
 
 def authenticate_request(app: BaseRouter, next_middleware: Callable[..., Response[Any]]) -> Response[Any]:
-    if app.current_event.path not in PUBLIC_PATHS:
+    path = app.current_event.path
+    if path.startswith(PUBLIC_PREFIXES):
+        app.append_context(table=Table())
+    elif path not in PUBLIC_PATHS:
         # The request's table: the services it calls read and write through it (`request.table`).
         table = Table()
         app.append_context(table=table, caller=authenticate(app, table))

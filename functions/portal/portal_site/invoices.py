@@ -4,6 +4,10 @@ Every invoice is read through the session's customer: another customer's, anothe
 an unknown ID is the same 404. The PDF is the one the API's `GET /v1/invoices/{id}/pdf` answers
 (`billing.invoicing.pdf.invoice_document`), imported only by its route so that no other page loads
 reportlab.
+
+An open invoice whose payment waits for the customer (3-D Secure) offers to authenticate it in the
+gateway's flow (`hosted`, the script `static/gateway.js`): only then does the page's policy let the
+gateway's script run.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from starlette.routing import BaseRoute, Route
 from billing.invoicing import invoices, wording
 from billing.invoicing.records import Invoice
 from billing.payments import gateway
+from portal_site import hosted
 from portal_site.billing_details import TAX_ID_TYPES, country_names
 from portal_site.pages import SignedIn, owned, signed_in
 from portal_site.rendering import locale_of, page
@@ -60,11 +65,13 @@ async def invoice_detail(request: Request) -> Response:
     who.require("invoiceHistory")
     invoice = own_invoice(who, request.path_params["invoice_id"])
     payable = invoice.status == "open" and bool((who.features.get("paymentMethodUpdate") or {}).get("enabled"))
-    # Live mode has no payment gateway yet: the page says so instead of offering to pay.
-    unavailable = payable and not gateway.connected(who.scope)
+    # Live mode without a connected gateway: the page says so instead of offering to pay.
+    unavailable = payable and not gateway.connected(who.scope, who.table)
+    waiting = payable and not unavailable and invoice.payment_pending == "requires_action"
+    fields = hosted.fields(who) if waiting else None
     locale = locale_of(request, who.session)
     names = country_names(locale)
-    return page(
+    response = page(
         request,
         "invoices_detail.html",
         who.session,
@@ -76,11 +83,14 @@ async def invoice_detail(request: Request) -> Response:
         reverse_charge_note=wording.reverse_charge_note(invoice, locale),
         payable=payable and not unavailable,
         payments_unavailable=unavailable,
+        payment_pending=invoice.payment_pending if invoice.status == "open" else None,
+        hosted=fields,
         country=lambda code: names.get(code, code) if code else None,
         tax_id_types=TAX_ID_TYPES,
         csrf=who.csrf,
         notice=request.query_params.get("done"),
     )
+    return hosted.allow_gateway(response) if fields is not None else response
 
 
 def _filename(number: str | None, invoice_id: str) -> str:

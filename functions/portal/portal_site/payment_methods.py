@@ -1,20 +1,25 @@
-"""Payment methods: add a card or a SEPA mandate, remove one, make one the default, pay an open invoice.
+"""Payment methods: add a card or a SEPA mandate, remove one, make one the default, pay an open
+invoice (authenticating it when the bank asks: 3-D Secure).
 
-The configuration's `paymentMethodUpdate.types` decides which kinds can be added. The card and
-IBAN are typed into the portal's own fields and checked by the billing core
-(`billing.payments.instruments`, through `paymentmethods.details_from_card` / `details_from_iban`);
-only brand/last4/expiry (bank code/last4/country and the mandate) and the keyed fingerprint are
-stored, by `paymentmethods.attach`, the path the merchant API takes (which refuses a card or
-account the customer already has, by its fingerprint). A card number, CVC or
-IBAN is never logged, never put in an event and never shown again: a form that comes back
-with errors is empty in those fields.
+The configuration's `paymentMethodUpdate.types` decides which kinds can be added. With a payment
+gateway connected (`hosted.fields`), a card is typed into the gateway's own fields
+(`static/gateway.js`: Stripe.js confirms a SetupIntent), so the portal only ever receives the
+SetupIntent's ID (`paymentmethods.details_from_setup`); the IBAN of a SEPA mandate (not card data)
+is posted in a plain form and handed to the gateway (`paymentmethods.save_iban`). Without one
+(test mode's simulator), the card and IBAN are typed into the portal's own fields and checked by
+the billing core (`paymentmethods.details_from_card` / `details_from_iban`: documented test numbers
+only). Either way only brand/last4/expiry (bank code/last4/country and the mandate) and the keyed
+fingerprint are stored, by `paymentmethods.attach`, the path the merchant API takes (which refuses
+a card or account the customer already has, by its fingerprint). A card number, CVC or IBAN is
+never logged, never put in an event and never shown again: a form that comes back with errors is
+empty in those fields.
 
 Every object is read through the session's customer: another customer's, another account's
 or an unknown ID is the same 404.
 
-In live mode no payment gateway is connected yet (`billing.payments.gateway`): the pages say that
-payment changes are unavailable instead of showing the forms and the pay buttons, and a post
-that would add a method or pay is a 409 with the same sentence (the core refuses it too).
+In live mode without a connected gateway (`billing.payments.gateway`) the pages say that payment
+changes are unavailable instead of showing the forms and the pay buttons, and a post that would
+add a method or pay is a 409 with the same sentence (the core refuses it too).
 """
 
 from __future__ import annotations
@@ -26,19 +31,22 @@ from typing import Any
 from markupsafe import Markup
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from billing.customers import customers
 from billing.invoicing.records import Invoice
 from billing.kernel import clock
-from billing.kernel.errors import Conflict, InvalidRequest, NotFound
+from billing.kernel.errors import BillingError, Conflict, InvalidRequest, NotFound
+from billing.kernel.scope import RequestInfo
 from billing.payments import gateway, instruments, paymentmethods
 from billing.payments.records import PaymentMethod
+from billing.payments.testtokens import Behavior
 from billing.portal import customerview
 from billing.portal.portalconfigs import PAYMENT_METHOD_TYPES
 from billing.portal.records import CustomerView
-from billing.subscriptions import collection
-from portal_site import forms
+from billing.subscriptions import collection, settlement
+from portal_site import forms, hosted
 from portal_site.invoices import own_invoice
 from portal_site.pages import SignedIn, checked_form, done, signed_in
 from portal_site.rendering import N_, page
@@ -47,6 +55,7 @@ PATH = "/payment-methods"
 CARD_TEMPLATE, SEPA_TEMPLATE = "payment_methods_card.html", "payment_methods_sepa.html"
 FLOW = "payment_method_update"
 PM_ID = re.compile(r"^pm_[A-Za-z0-9]{1,40}\Z")
+SETUP_ID = re.compile(r"^seti_[A-Za-z0-9]{1,64}\Z")
 # MM/YY, MM/YYYY, MM-YY, MM YY or MMYY
 EXPIRY = re.compile(r"^\s*([0-9]{1,2})\s*[/\-. ]?\s*([0-9]{2}|[0-9]{4})\s*\Z")
 NAME_MAX_LENGTH = 200
@@ -59,6 +68,9 @@ NOTICES = {
     "default_changed": N_("Your default payment method was changed."),
     "removed": N_("The payment method was removed."),
     "invoice_paid": N_("The invoice was paid."),
+    "payment_processing": N_(
+        "Your payment is being processed. A debit from a bank account can take a few days to complete."
+    ),
 }
 MESSAGES = {
     "name_missing": N_("Enter the name on the card."),
@@ -81,6 +93,11 @@ MESSAGES = {
     "mandate_missing": N_("Accept the mandate to pay by SEPA Direct Debit."),
     "test_card_required": N_("Only test cards work in test mode. Use a test card number, like 4242 4242 4242 4242."),
     "test_iban_required": N_("Only test IBANs work in test mode. Use a test IBAN, like DE89 3704 0044 0532 0130 00."),
+    "setup_incomplete": N_("Your card was not saved. Enter your card details again."),
+    "iban_declined": N_("This bank account was refused. Check the IBAN or use another bank account."),
+    "email_missing": N_(
+        "A debit from a bank account needs your email address, for its notices. Add one to your billing details first."
+    ),
     "invalid": N_("Check this value."),
 }
 # Errors shown on the list page (a change that could not be made).
@@ -94,6 +111,10 @@ PROBLEMS = {
     "payment_method_missing": N_("Add a payment method to pay this invoice."),
     "invoice_not_open": N_("This invoice is no longer open."),
     "payment_failed": N_("The payment failed. Try another payment method."),
+    "payment_intent_authentication_failure": N_(
+        "Your bank did not confirm the payment. Try again, or use another payment method."
+    ),
+    "invoice_payment_processing": N_("A payment of this invoice is already being processed."),
     "busy": N_("That did not work; please try again."),
     gateway.NOT_CONFIGURED: N_(
         "Payment changes are unavailable: payment methods cannot be added and invoices cannot be paid online yet."
@@ -123,8 +144,11 @@ def _charged_with(found: CustomerView, invoice: Invoice) -> PaymentMethod | None
 
 
 def _unavailable(who: SignedIn, gettext: forms.Gettext) -> Markup | None:
-    """The sentence shown instead of the forms and pay buttons when money cannot move (live mode)."""
-    return None if gateway.connected(who.scope) else forms.say(gettext, PROBLEMS[gateway.NOT_CONFIGURED])
+    """The sentence shown instead of the forms and pay buttons when money cannot move (live mode
+    without a connected gateway)."""
+    if gateway.connected(who.scope, who.table):
+        return None
+    return forms.say(gettext, PROBLEMS[gateway.NOT_CONFIGURED])
 
 
 def _render_list(request: Request, who: SignedIn, *, status: int = 200, problem: str | None = None) -> Response:
@@ -137,7 +161,12 @@ def _render_list(request: Request, who: SignedIn, *, status: int = 200, problem:
         for invoice in found.invoices
         if invoice.status == "open"
     ]
-    return page(
+    unavailable = _unavailable(who, gettext)
+    waiting = not unavailable and any(
+        i.payment_pending == "requires_action" for i in found.invoices if i.status == "open"
+    )
+    fields = hosted.fields(who) if waiting else None
+    response = page(
         request,
         "payment_methods_list.html",
         who.session,
@@ -148,11 +177,13 @@ def _render_list(request: Request, who: SignedIn, *, status: int = 200, problem:
         methods=found.payment_methods,
         default_id=found.customer.default_payment_method,
         types=_types(settings),
-        unavailable=_unavailable(who, gettext),
+        unavailable=unavailable,
         open_invoices=open_invoices,
+        hosted=fields,
         notice=forms.say(gettext, notice) if notice else None,
         problem=forms.say(gettext, PROBLEMS.get(problem or "", PROBLEMS["busy"])) if problem else None,
     )
+    return hosted.allow_gateway(response) if fields is not None else response
 
 
 # ------------------------------------------------------------------ the list
@@ -169,6 +200,7 @@ async def make_default(request: Request) -> Response:
     await checked_form(request, who)
     pm_id = _own_method_id(who, request.path_params["pm_id"])
     paymentmethods.set_default(who.scope, who.customer_id, pm_id, who.request_info(request), table=who.table)
+    collection.retry_with_new_default(who.scope, who.customer_id, pm_id, who.request_info(request), table=who.table)
     return done(who, PATH, "default_changed", flow=FLOW)
 
 
@@ -211,7 +243,7 @@ async def pay(request: Request) -> Response:
     back = f"/invoices/{invoice.id}" if forms.single(form, "from") == "invoice" else PATH
     if invoice.status != "open":
         return _render_list(request, who, status=409, problem="invoice_not_open")
-    if not gateway.connected(who.scope):
+    if not gateway.connected(who.scope, who.table):
         return _render_list(request, who, status=409)
     found = customerview.bundle(who.scope, who.customer_id, table=who.table)
     if _charged_with(found, invoice) is None:
@@ -220,13 +252,55 @@ async def pay(request: Request) -> Response:
         after = collection.pay_invoice(who.scope, invoice.id, who.request_info(request), table=who.table)
     except gateway.PaymentGatewayNotConfigured:
         return _render_list(request, who, status=409)
-    except InvalidRequest as refused:
-        code = refused.code if refused.code in PROBLEMS else "payment_failed"
+    except (InvalidRequest, Conflict) as refused:
+        unknown = "busy" if isinstance(refused, Conflict) else "payment_failed"
+        code = refused.code if refused.code in PROBLEMS else unknown
         return _render_list(request, who, status=402 if code == "payment_failed" else 409, problem=code)
-    if after.status != "paid":
-        failure = str(after.last_payment_error.code if after.last_payment_error is not None else None)
-        return _render_list(request, who, status=402, problem=failure if failure in PROBLEMS else "payment_failed")
-    return done(who, back, "invoice_paid")
+    return _after_attempt(request, who, after, back)
+
+
+def _after_attempt(request: Request, who: SignedIn, after: Invoice, back: str) -> Response:
+    """Where a payment attempt leads: paid or processing, back with the banner; waiting for the
+    customer's authentication, back to the page that offers it; failed, the list with why."""
+    if after.status == "paid":
+        return done(who, back, "invoice_paid")
+    if after.payment_pending == "processing":
+        return done(who, back, "payment_processing")
+    if after.payment_pending == "requires_action":
+        return RedirectResponse(back, status_code=303)
+    failure = str(after.last_payment_error.code if after.last_payment_error is not None else None)
+    return _render_list(request, who, status=402, problem=failure if failure in PROBLEMS else "payment_failed")
+
+
+async def payment_secret(request: Request) -> Response:
+    """POST /invoices/{invoice_id}/authentication (the page's script, with the form's CSRF token):
+    the client secret the gateway's flow needs to authenticate the invoice's payment, as JSON."""
+    who = signed_in(request)
+    who.require("paymentMethodUpdate")
+    await checked_form(request, who)
+    invoice = own_invoice(who, request.path_params["invoice_id"])
+    fields = hosted.fields(who)
+    if fields is None:
+        return hosted.refusal(InvalidRequest("No payment gateway asks for authentication here.", param="id"))
+    try:
+        secret = settlement.client_secret(who.scope, invoice, table=who.table)
+    except BillingError as refused:
+        return hosted.refusal(refused)
+    return hosted.secret_answer(secret, fields.publishable_key)
+
+
+async def complete_payment(request: Request) -> Response:
+    """POST /invoices/{invoice_id}/complete: after the customer authenticated in the gateway's
+    flow, the payment's state asked of the gateway and recorded (`settlement.complete_payment`)."""
+    who = signed_in(request)
+    who.require("paymentMethodUpdate")
+    form = await checked_form(request, who)
+    invoice = own_invoice(who, request.path_params["invoice_id"])
+    back = f"/invoices/{invoice.id}" if forms.single(form, "from") == "invoice" else PATH
+    after = settlement.complete_payment(who.scope, invoice.id, who.request_info(request), table=who.table)
+    if after.status not in ("open", "paid"):
+        return _render_list(request, who, status=409, problem="invoice_not_open")
+    return _after_attempt(request, who, after, back)
 
 
 # ------------------------------------------------------------------ adding a card
@@ -238,11 +312,14 @@ def _render_form(
     status: int = 200,
     values: Mapping[str, str],
     errors: Mapping[str, Markup] | None = None,
+    problem: Markup | None = None,
 ) -> Response:
     """The card or SEPA form, blank or as posted (never with the number, CVC or IBAN); in live
-    mode the sentence saying payment changes are unavailable instead."""
+    mode the sentence saying payment changes are unavailable instead. A card form with a gateway
+    connected is the gateway's fields, and only that page's policy lets its script run."""
     unavailable = _unavailable(who, forms.gettext_for(request, who.session))
-    return page(
+    fields = hosted.fields(who) if template == CARD_TEMPLATE and unavailable is None else None
+    response = page(
         request,
         template,
         who.session,
@@ -252,16 +329,65 @@ def _render_form(
         csrf=who.csrf,
         values=values,
         errors=errors or {},
+        problem=problem,
         name_max=NAME_MAX_LENGTH,
         unavailable=unavailable,
+        hosted=fields,
+        sepa_offered="sepa_debit" in _types(who.require("paymentMethodUpdate")),
     )
+    return hosted.allow_gateway(response) if fields is not None else response
 
 
 async def card_form(request: Request) -> Response:
-    """GET /payment-methods/card: the portal's own card fields."""
+    """GET /payment-methods/card: the gateway's fields when one is connected, else the portal's own."""
     who = signed_in(request)
     _require_type(who, "card")
     return _render_form(request, who, CARD_TEMPLATE, values={"name": "", "expiry": "", "set_default": "on"})
+
+
+async def card_setup(request: Request) -> Response:
+    """POST /payment-methods/card/setup (the card page's script, with the form's CSRF token): a
+    SetupIntent for the customer at the gateway, answered as JSON with its client secret."""
+    who = signed_in(request)
+    _require_type(who, "card")
+    await checked_form(request, who)
+    if not paymentmethods.uses_gateway(who.scope, table=who.table):
+        refused = InvalidRequest("No payment gateway's fields take cards here.", param="type")
+        return hosted.refusal(refused)
+    try:
+        setup = paymentmethods.start_setup(who.scope, who.customer_id, "card", table=who.table)
+    except BillingError as refused:
+        return hosted.refusal(refused)
+    return hosted.secret_answer(setup.client_secret, setup.publishable_key)
+
+
+async def _add_card_from_setup(request: Request, who: SignedIn, form: Any) -> Response:
+    """The card the gateway's fields saved (the form carries only the SetupIntent's ID), attached
+    as a card typed into our own fields would be."""
+    gettext = forms.gettext_for(request, who.session)
+    make_default = forms.checked(form, "set_default")
+    setup_ref = forms.single(form, "setup_intent") or ""
+    code: str | None = "setup_incomplete"
+    if SETUP_ID.match(setup_ref):
+        info = who.request_info(request)
+        try:
+            details = paymentmethods.details_from_setup(who.scope, who.customer_id, setup_ref, table=who.table)
+            pm = paymentmethods.attach(
+                who.scope, who.customer_id, details, "succeed", info, set_default=make_default, table=who.table
+            )
+            collection.retry_with_new_default(who.scope, who.customer_id, pm.id, info, table=who.table)
+            code = None
+        except paymentmethods.CardDeclined:
+            code = "card_declined"
+        except paymentmethods.DuplicatePaymentMethod:
+            code = "card_exists"
+        except InvalidRequest:
+            code = "setup_incomplete"
+    if code is not None:
+        values = {"set_default": "on" if make_default else ""}
+        errors = {"card": forms.say(gettext, MESSAGES[code])}
+        return _render_form(request, who, CARD_TEMPLATE, status=400, values=values, errors=errors)
+    return done(who, PATH, "card_added", flow=FLOW)
 
 
 def _check_name(value: str | None, missing: str, gettext: forms.Gettext) -> Markup | None:
@@ -319,12 +445,15 @@ def _card_field(param: str | None) -> str:
 
 
 async def add_card(request: Request) -> Response:
-    """POST /payment-methods/card: checked field by field, then `paymentmethods.attach`."""
+    """POST /payment-methods/card: with a gateway, the SetupIntent its fields confirmed; else the
+    typed card checked field by field. Then `paymentmethods.attach`."""
     who = signed_in(request)
     _require_type(who, "card")
     form = await checked_form(request, who)
-    if not gateway.connected(who.scope):
+    if not gateway.connected(who.scope, who.table):
         return _render_form(request, who, CARD_TEMPLATE, status=409, values={})
+    if paymentmethods.uses_gateway(who.scope, table=who.table):
+        return await _add_card_from_setup(request, who, form)
     gettext = forms.gettext_for(request, who.session)
     name, number, expiry, cvc = (forms.single(form, field) for field in CARD_FIELDS)
     make_default = forms.checked(form, "set_default")
@@ -345,7 +474,7 @@ async def add_card(request: Request) -> Response:
             details, behavior = paymentmethods.details_from_card(
                 who.scope, number=number.strip(), exp_month=parsed[0], exp_year=parsed[1], cvc=cvc, now=clock.now()
             )
-            paymentmethods.attach(
+            pm = paymentmethods.attach(
                 who.scope,
                 who.customer_id,
                 details,
@@ -353,6 +482,9 @@ async def add_card(request: Request) -> Response:
                 who.request_info(request),
                 set_default=make_default,
                 table=who.table,
+            )
+            collection.retry_with_new_default(
+                who.scope, who.customer_id, pm.id, who.request_info(request), table=who.table
             )
         except paymentmethods.CardDeclined:
             errors["number"] = forms.say(gettext, MESSAGES["card_declined"])
@@ -378,11 +510,12 @@ async def sepa_form(request: Request) -> Response:
 
 async def add_sepa(request: Request) -> Response:
     """POST /payment-methods/sepa: the IBAN checked by python-stdnum, the mandate recorded
-    with its reference, time, and the customer's IP and user agent."""
+    with its reference, time, and the customer's IP and user agent; with a gateway connected,
+    the mandate is saved there (a plain form: an IBAN is not card data)."""
     who = signed_in(request)
     _require_type(who, "sepa_debit")
     form = await checked_form(request, who)
-    if not gateway.connected(who.scope):
+    if not gateway.connected(who.scope, who.table):
         return _render_form(request, who, SEPA_TEMPLATE, status=409, values={})
     gettext = forms.gettext_for(request, who.session)
     holder, iban, mandate = (forms.single(form, field) for field in SEPA_FIELDS)
@@ -403,34 +536,75 @@ async def add_sepa(request: Request) -> Response:
             errors["iban"] = forms.say(gettext, MESSAGES["invalid_iban"])
     if mandate != "accepted":
         errors["mandate"] = forms.say(gettext, MESSAGES["mandate_missing"])
-    if not errors and iban is not None:
+    problem: str | None = None
+    if not errors and iban is not None and holder is not None:
         info = who.request_info(request)
         try:
-            details, behavior = paymentmethods.details_from_iban(
-                who.scope, iban=iban, now=clock.now(), ip=info.ip, user_agent=info.user_agent
-            )
-            paymentmethods.attach(
-                who.scope, who.customer_id, details, behavior, info, set_default=make_default, table=who.table
-            )
+            mandate_details = _sepa_details(who, iban, holder.strip(), info)
+            if mandate_details is None:
+                problem = "email_missing"
+            else:
+                details, behavior = mandate_details
+                pm = paymentmethods.attach(
+                    who.scope, who.customer_id, details, behavior, info, set_default=make_default, table=who.table
+                )
+                collection.retry_with_new_default(who.scope, who.customer_id, pm.id, info, table=who.table)
         except paymentmethods.DuplicatePaymentMethod:
             errors["iban"] = forms.say(gettext, MESSAGES["iban_exists"])
+        except paymentmethods.CardDeclined:
+            errors["iban"] = forms.say(gettext, MESSAGES["iban_declined"])
         except InvalidRequest as refused:
             known = refused.code == "test_iban_required"
             errors["iban"] = forms.say(gettext, MESSAGES[refused.code if known else "invalid_iban"])
-    if errors:
+    if errors or problem:
         return _render_form(
-            request, who, SEPA_TEMPLATE, status=400, values=values, errors=forms.ordered(errors, SEPA_FIELDS)
+            request,
+            who,
+            SEPA_TEMPLATE,
+            status=400,
+            values=values,
+            errors=forms.ordered(errors, SEPA_FIELDS),
+            problem=forms.say(gettext, MESSAGES[problem]) if problem else None,
         )
     return done(who, PATH, "sepa_added", flow=FLOW)
+
+
+def _sepa_details(
+    who: SignedIn, iban: str, holder: str, info: RequestInfo
+) -> tuple[paymentmethods.PaymentDetails, Behavior] | None:
+    """The accepted mandate, ready to attach, recorded with the IP and user agent it was accepted
+    from: saved by the connected gateway (the holder as typed, the customer's email, which the
+    gateway needs for its notices: None when the customer has none), else the simulator's."""
+    if not paymentmethods.uses_gateway(who.scope, table=who.table):
+        return paymentmethods.details_from_iban(
+            who.scope, iban=iban, now=clock.now(), ip=info.ip, user_agent=info.user_agent, table=who.table
+        )
+    email = customers.get(who.scope, who.customer_id, table=who.table).email
+    if not email:
+        return None
+    details = paymentmethods.save_iban(
+        who.scope,
+        who.customer_id,
+        iban=iban,
+        name=holder,
+        email=email,
+        ip=info.ip,
+        user_agent=info.user_agent,
+        table=who.table,
+    )
+    return details, "succeed"
 
 
 ROUTES: list[BaseRoute] = [
     Route(PATH, show, methods=["GET"]),
     Route(f"{PATH}/card", card_form, methods=["GET"]),
     Route(f"{PATH}/card", add_card, methods=["POST"]),
+    Route(f"{PATH}/card/setup", card_setup, methods=["POST"]),
     Route(f"{PATH}/sepa", sepa_form, methods=["GET"]),
     Route(f"{PATH}/sepa", add_sepa, methods=["POST"]),
     Route(f"{PATH}/{{pm_id}}/default", make_default, methods=["POST"]),
     Route(f"{PATH}/{{pm_id}}/remove", remove, methods=["POST"]),
     Route("/invoices/{invoice_id}/pay", pay, methods=["POST"]),
+    Route("/invoices/{invoice_id}/authentication", payment_secret, methods=["POST"]),
+    Route("/invoices/{invoice_id}/complete", complete_payment, methods=["POST"]),
 ]

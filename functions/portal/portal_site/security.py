@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+import msgspec
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from billing.kernel import config
 
 CSP = (
     "default-src 'none'; img-src 'self' data:; style-src 'self'; form-action 'self'; "
@@ -38,6 +41,68 @@ def page_csp(*, script_sha256: str | None = None, form_redirect_to: str | None =
     if script_sha256:
         policy += f"; script-src 'sha256-{script_sha256}'"
     return policy
+
+
+STRIPE_JS_ORIGIN = "https://js.stripe.com"
+STRIPE_API_ORIGIN = "https://api.stripe.com"
+# Stripe.js loads its parts from subdomains of js.stripe.com, and 3-D Secure runs in frames of
+# hooks.stripe.com.
+STRIPE_SCRIPT_SOURCES = (STRIPE_JS_ORIGIN, "https://*.js.stripe.com")
+STRIPE_FRAME_SOURCES = (*STRIPE_SCRIPT_SOURCES, "https://hooks.stripe.com")
+
+
+class GatewaySources(msgspec.Struct, frozen=True):
+    """What a page with the payment gateway's own fields loads from the gateway."""
+
+    scripts: tuple[str, ...]
+    frames: tuple[str, ...]
+    connect: tuple[str, ...]
+
+
+def _origin_of(url: str, setting: str) -> str:
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if not _ORIGIN.match(origin):
+        raise config.ConfigurationError(f"{setting} is not an http(s) URL")
+    return origin
+
+
+def gateway_sources(js_url: str, api_base: str | None) -> GatewaySources:
+    """The gateway's script origin (`STRIPE_JS_URL`), its frames, and the API its script calls
+    (`STRIPE_API_BASE`, Stripe's own unless set): localstripe serves all three from one origin."""
+    js_origin = _origin_of(js_url, "STRIPE_JS_URL")
+    own_js = js_origin == STRIPE_JS_ORIGIN
+    return GatewaySources(
+        scripts=STRIPE_SCRIPT_SOURCES if own_js else (js_origin,),
+        frames=STRIPE_FRAME_SOURCES if own_js else (js_origin,),
+        connect=(_origin_of(api_base, "STRIPE_API_BASE") if api_base else STRIPE_API_ORIGIN,),
+    )
+
+
+def with_gateway(policy: str, sources: GatewaySources) -> str:
+    """`policy` plus what the gateway's fields need: its script (and the portal's own, which
+    drives it), its frames, and fetches to the gateway's API (and to the portal, for the setup
+    and the payment's client secret). Every other page keeps the policy without them."""
+    directives: dict[str, list[str]] = {}
+    for part in policy.split(";"):
+        if part.strip():
+            name, *values = part.split()
+            directives.setdefault(name, []).extend(values)
+    for name, added in (
+        ("script-src", ("'self'", *sources.scripts)),
+        ("frame-src", sources.frames),
+        ("connect-src", ("'self'", *sources.connect)),
+    ):
+        present = directives.setdefault(name, [])
+        present.extend(value for value in added if value not in present)
+    return "; ".join(" ".join((name, *values)) for name, values in directives.items())
+
+
+def gateway_page_csp(policy: str | None) -> str:
+    """A gateway page's policy: `policy` (the page's own, else the portal's) with the origins
+    of the configured gateway (`config.settings()`)."""
+    settings = config.settings()
+    return with_gateway(policy or CSP, gateway_sources(settings.stripe_js_url, settings.stripe_api_base))
 
 
 class SecurityHeadersMiddleware:

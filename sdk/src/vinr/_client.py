@@ -19,6 +19,7 @@ from vinr.resources import (
     Customers,
     Events,
     Invoices,
+    PaymentGateway,
     Prices,
     Products,
     Subscriptions,
@@ -68,6 +69,7 @@ class Vinr:
         self.coupons = Coupons(self._transport)
         self.subscriptions = Subscriptions(self._transport)
         self.invoices = Invoices(self._transport)
+        self.payment_gateway = PaymentGateway(self._transport)
         self.test_clocks = TestClocks(self._transport)
         self.billing = Billing(self._transport)
         self.webhook_endpoints = WebhookEndpoints(self._transport)

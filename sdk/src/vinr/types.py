@@ -41,6 +41,38 @@ class Account(TypedDict):
     livemode: bool
 
 
+class DunningSettings(TypedDict):
+    """How the account retries a failed renewal, and how the subscription ends after the last retry."""
+
+    object: Literal["dunning_settings"]
+    retryDays: list[int]
+    afterRetries: Literal["unpaid", "canceled"]
+    livemode: bool
+
+
+class PaymentGateway(TypedDict):
+    """The payment gateway connected for this mode, without its secrets (the secret key shows as
+    its last 4 only; the webhook signing secret not at all)."""
+
+    id: str
+    object: Literal["payment_gateway"]
+    type: Literal["stripe"]
+    publishableKey: str
+    secretKeyLast4: str
+    webhookUrl: str  # give this URL to the gateway (Stripe: a webhook endpoint in its dashboard)
+    connectedAt: str
+    livemode: bool
+
+
+class DeletedPaymentGateway(TypedDict):
+    """The payment gateway disconnected."""
+
+    id: str
+    object: Literal["payment_gateway"]
+    deleted: bool
+    livemode: bool
+
+
 class Branding(TypedDict):
     """The branding the portal and invoice PDFs wear."""
 
@@ -252,7 +284,7 @@ class Subscription(TypedDict):
     id: str
     object: Literal["subscription"]
     customer: str
-    status: Literal["trialing", "active", "past_due", "canceled"]
+    status: Literal["trialing", "active", "past_due", "unpaid", "canceled"]
     items: list[SubscriptionItemEntry]
     currency: str
     discount: Discount | None
@@ -317,6 +349,13 @@ class PaymentError(TypedDict):
     message: str | None
 
 
+class PaymentActionRequired(TypedDict):
+    """What the customer must do to complete the payment (the portal's "pay this invoice" does it)."""
+
+    type: Literal["authenticate"]
+    message: str
+
+
 class _InvoiceParts(TypedDict):
     """An invoice's parts and amounts (in minor units of `currency`)."""
 
@@ -345,6 +384,8 @@ class _InvoiceParts(TypedDict):
     paidAt: str | None
     attemptCount: int
     lastPaymentError: PaymentError | None
+    paymentProcessing: bool  # a payment is processing: the gateway reports its outcome later
+    paymentActionRequired: PaymentActionRequired | None  # the customer must authenticate it (3-D Secure)
     object: Literal["invoice"]
     livemode: bool
 

@@ -184,12 +184,29 @@ def card(behavior: str) -> PaymentMethod:
     )
 
 
+class _NoConnection:
+    """No account here has connected a gateway: the scope's processor is the simulator (test) or none (live)."""
+
+
+@pytest.fixture(autouse=True)
+def _no_gateway_connected(monkeypatch: pytest.MonkeyPatch) -> None:
+    from billing.payments import simulator
+
+    monkeypatch.setattr(gateway, "for_scope", lambda scope, table: None if scope.livemode else simulator.SIMULATOR)
+
+
+def charge(
+    scope: Scope, amount: int, method: PaymentMethod | None, *, off_session: bool = False
+) -> invoices.ChargeOutcome:
+    return invoices.charge(scope, draft(), amount, method, off_session=off_session, table=_NoConnection())  # type: ignore[arg-type]
+
+
 def test_the_test_processor_charges_as_the_method_says() -> None:
-    assert invoices.charge(SCOPE, 1000, card("succeed")).paid
-    assert invoices.charge(SCOPE, 1000, card("decline")).error_code == "card_declined"
-    assert invoices.charge(SCOPE, 1000, card("fail")).error_code == "processing_error"
-    assert invoices.charge(SCOPE, 1000, None).error_code == "payment_method_missing"
-    assert invoices.charge(SCOPE, 0, None).paid
+    assert charge(SCOPE, 1000, card("succeed")).paid
+    assert charge(SCOPE, 1000, card("decline")).error_code == "card_declined"
+    assert charge(SCOPE, 1000, card("fail")).error_code == "processing_error"
+    assert charge(SCOPE, 1000, None).error_code == "payment_method_missing"
+    assert charge(SCOPE, 0, None).paid
 
 
 LIVE = Scope("acct_abcdef1234", "live")
@@ -199,28 +216,28 @@ def test_a_live_charge_asked_for_now_is_refused_without_a_gateway() -> None:
     # Given live mode, where no payment gateway is connected
     # When a charge is asked for now (a subscription created or changed, an invoice paid)
     with pytest.raises(gateway.PaymentGatewayNotConfigured) as refused:
-        invoices.charge(LIVE, 1000, card("succeed"))
+        charge(LIVE, 1000, card("succeed"))
     # Then it is a 409 naming the missing gateway, whatever the method
     assert (refused.value.status, refused.value.code) == (409, "payment_gateway_not_configured")
     assert refused.value.message == (
         "Live payments need a connected payment gateway; none is connected for this account."
     )
     with pytest.raises(gateway.PaymentGatewayNotConfigured):
-        invoices.charge(LIVE, 1000, None)
+        charge(LIVE, 1000, None)
 
 
 def test_a_live_charge_nobody_waits_for_fails_and_nothing_due_is_paid() -> None:
     # Given live mode without a gateway
     # When a renewal charges off-session
-    outcome = invoices.charge(LIVE, 1000, card("succeed"), off_session=True)
+    outcome = charge(LIVE, 1000, card("succeed"), off_session=True)
     # Then it fails with the gateway's code (the invoice stays open), while nothing due is paid as before
     assert outcome == invoices.ChargeOutcome(
         False,
         "payment_gateway_not_configured",
         "Live payments need a connected payment gateway; none is connected for this account.",
     )
-    assert invoices.charge(LIVE, 0, None).paid
-    assert invoices.charge(LIVE, -500, None, off_session=True).paid
+    assert charge(LIVE, 0, None).paid
+    assert charge(LIVE, -500, None, off_session=True).paid
 
 
 def test_a_paid_finalized_invoice_is_numbered_and_paid_in_full() -> None:
@@ -249,7 +266,10 @@ def test_the_wire_form_is_the_stored_item_without_its_keys(subscription: str | N
     outcome = invoices.ChargeOutcome(False, "card_declined", "Your card was declined.")
     invoice = invoices.finalize(SCOPE, draft(discount=save20(), subscription=subscription), 3, outcome, END)
     item = store.to_item(SCOPE, invoice)
-    wire = invoices.to_wire(invoice, SCOPE)
+    every = invoices.to_wire(invoice, SCOPE)
+    # (what a gateway's pending payment adds: nothing pending here)
+    assert (every["paymentProcessing"], every["paymentActionRequired"]) == (False, None)
+    wire = {k: v for k, v in every.items() if k not in ("paymentProcessing", "paymentActionRequired")}
     assert wire == {**shown(item), "object": "invoice", "livemode": False}
     assert list(wire) == [*shown(item), "object", "livemode"]
     assert wire["lastPaymentError"] == {"code": "card_declined", "message": "Your card was declined."}

@@ -1,4 +1,4 @@
-"""`/v1/account` and `/v1/branding`."""
+"""`/v1/account`, `/v1/account/dunning` and `/v1/branding`."""
 
 from __future__ import annotations
 
@@ -21,6 +21,15 @@ class Account(Wire):
     defaultCurrency: str
     defaultSessionMinutes: int
     createdAt: Timestamp
+    livemode: bool
+
+
+class DunningSettings(Wire):
+    """How the account retries a failed renewal, and how the subscription ends after the last retry."""
+
+    object: Literal["dunning_settings"]
+    retryDays: list[int]
+    afterRetries: Literal["unpaid", "canceled"]
     livemode: bool
 
 

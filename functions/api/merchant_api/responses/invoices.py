@@ -56,6 +56,13 @@ class PaymentError(Wire):
     message: str | None
 
 
+class PaymentActionRequired(Wire):
+    """What the customer must do to complete the payment (the portal's "pay this invoice" does it)."""
+
+    type: Literal["authenticate"]
+    message: str
+
+
 class InvoiceAmounts(Wire):
     """An invoice's parts and amounts (in minor units of `currency`)."""
 
@@ -84,6 +91,10 @@ class InvoiceAmounts(Wire):
     paidAt: Timestamp | None
     attemptCount: int
     lastPaymentError: PaymentError | None
+    paymentProcessing: bool = Field(description="a payment is processing: the gateway reports its outcome later")
+    paymentActionRequired: PaymentActionRequired | None = Field(
+        description="the customer must authenticate the payment (3-D Secure) to complete it"
+    )
     object: Literal["invoice"]
     livemode: bool
 

@@ -51,7 +51,7 @@ class Subscription(Wire):
     id: str
     object: Literal["subscription"]
     customer: str
-    status: Literal["trialing", "active", "past_due", "canceled"]
+    status: Literal["trialing", "active", "past_due", "unpaid", "canceled"]
     items: list[SubscriptionItemEntry]
     currency: str
     discount: Discount | None

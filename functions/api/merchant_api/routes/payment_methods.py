@@ -22,7 +22,18 @@ PaymentMethodId = Annotated[str, Path(pattern=r"^pm_[A-Za-z0-9]{1,40}$")]
 
 
 class PaymentMethodAttach(Request):
-    token: Annotated[str, Field(min_length=4, max_length=64, examples=["tok_visa", "tok_sepa_de"])]
+    token: Annotated[
+        str,
+        Field(
+            min_length=4,
+            max_length=64,
+            examples=["tok_visa", "tok_sepa_de", "pm_card_visa"],
+            description=(
+                "A test token of the test-mode simulator, or, with a payment gateway connected, the "
+                "gateway's own payment method ID (Stripe: `pm_…`, made by Stripe.js or a Stripe test ID)"
+            ),
+        ),
+    ]
     setDefault: StrictBool = False
 
 
@@ -32,14 +43,16 @@ class PaymentMethodAttach(Request):
     description=(
         "A card or bank account the customer already has (the same `fingerprint`) is refused: "
         "400 `payment_method_exists` naming `token`. In live mode, with no payment gateway connected: "
-        "409 `payment_gateway_not_configured`."
+        "409 `payment_gateway_not_configured`. A method the gateway declines: 402 `card_declined`."
     ),
     tags=["Payment methods"],
     responses=ok("PaymentMethod"),
 )
 def attach(customer_id: CustomerId, body: Annotated[PaymentMethodAttach, Body()]) -> Any:
     scope = request.scope(router)
-    details, behavior = paymentmethods.details_from_token(scope, body.token, clock.now())
+    details, behavior = paymentmethods.details_from_token(
+        scope, body.token, clock.now(), customer_id=customer_id, table=request.table(router)
+    )
     pm = paymentmethods.attach(
         scope,
         customer_id,
@@ -49,6 +62,7 @@ def attach(customer_id: CustomerId, body: Annotated[PaymentMethodAttach, Body()]
         set_default=body.setDefault,
         table=request.table(router),
     )
+    collection.retry_with_new_default(scope, customer_id, pm.id, request.info(router), table=request.table(router))
     return json_response(paymentmethods.to_wire(pm, scope))
 
 
@@ -85,4 +99,5 @@ def detach(customer_id: CustomerId, pm_id: PaymentMethodId) -> Any:
 def make_default(customer_id: CustomerId, pm_id: PaymentMethodId) -> Any:
     scope = request.scope(router)
     paymentmethods.set_default(scope, customer_id, pm_id, request.info(router), table=request.table(router))
+    collection.retry_with_new_default(scope, customer_id, pm_id, request.info(router), table=request.table(router))
     return paymentmethods.to_wire(paymentmethods.get(scope, customer_id, pm_id, table=request.table(router)), scope)

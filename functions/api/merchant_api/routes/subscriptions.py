@@ -70,7 +70,7 @@ def list_subscriptions(
     limit: Limit = 10,
     startingAfter: StartingAfter = None,
     customer: CustomerQuery = None,
-    status: Annotated[Literal["trialing", "active", "past_due", "canceled"] | None, Query()] = None,
+    status: Annotated[Literal["trialing", "active", "past_due", "unpaid", "canceled"] | None, Query()] = None,
 ) -> Any:
     return subscriptions.list_subscriptions(
         request.scope(router),

@@ -5,6 +5,7 @@ The items and their keys are `billing.accounts.store`'s.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Mapping
@@ -16,7 +17,14 @@ from msgspec.structs import replace
 
 from billing.accounts import keys
 from billing.accounts import store as account_store
-from billing.accounts.records import DEFAULT_CURRENCY, DEFAULT_SESSION_MINUTES, Account, ApiKey
+from billing.accounts.records import (
+    DEFAULT_CURRENCY,
+    DEFAULT_SESSION_MINUTES,
+    Account,
+    AfterRetries,
+    ApiKey,
+    DunningSettings,
+)
 from billing.kernel import clock, config
 from billing.kernel.countries import validate_country
 from billing.kernel.errors import AuthenticationFailed, InvalidRequest, NotFound
@@ -115,6 +123,78 @@ def account_to_wire(account: Account, *, livemode: bool) -> dict[str, Any]:
     wire["createdAt"] = account.created_at
     wire["livemode"] = livemode
     return wire
+
+
+# ------------------------------------------------------------------ dunning
+MAX_RETRIES = 4
+MAX_RETRY_DAY = 60
+AFTER_RETRIES: tuple[AfterRetries, ...] = ("unpaid", "canceled")
+DUNNING_FIELDS = ("retryDays", "afterRetries")
+
+
+def get_dunning(account_id: str, *, table: Table) -> DunningSettings:
+    """How the account retries a failed renewal (the defaults until it sets its own)."""
+    return get_account(account_id, table=table).dunning_settings
+
+
+def update_dunning(account_id: str, changes: Mapping[str, Any], *, table: Table) -> DunningSettings:
+    """Applies `changes` (`retryDays`, `afterRetries`; a null sets one back to its default) to the
+    account's dunning settings, conditional on the account's version. Subscriptions already being
+    retried keep the schedule they started with."""
+    unknown = set(changes) - set(DUNNING_FIELDS)
+    if unknown:
+        raise InvalidRequest(f"Unknown field {sorted(unknown)[0]}.", param=sorted(unknown)[0])
+    current = get_account(account_id, table=table)
+    settings = current.dunning_settings
+    if "retryDays" in changes:
+        days = changes["retryDays"]
+        retry_days = DunningSettings().retry_days if days is None else valid_retry_days(days)
+        settings = replace(settings, retry_days=retry_days)
+    if "afterRetries" in changes:
+        after = changes["afterRetries"]
+        settings = replace(
+            settings, after_retries=DunningSettings().after_retries if after is None else valid_after(after)
+        )
+    if settings == current.dunning:
+        return settings
+    after_account = replace(current, dunning=settings, version=current.version + 1)
+    saved = account_store.save_account(
+        table, current, after_account, conflict_message="The account was changed by another request; retry."
+    )
+    return saved.dunning_settings
+
+
+def valid_retry_days(days: Any) -> tuple[int, ...]:
+    """1 to 4 retries, each 1 to 60 days after the first failure, strictly increasing."""
+    if not isinstance(days, list | tuple) or not all(type(day) is int for day in days):
+        raise _invalid("retryDays", "retryDays must be a list of whole numbers of days.")
+    if not 1 <= len(days) <= MAX_RETRIES:
+        raise _invalid("retryDays", f"retryDays takes 1 to {MAX_RETRIES} retries; got {len(days)}.")
+    if not all(1 <= day <= MAX_RETRY_DAY for day in days):
+        raise _invalid("retryDays", f"Each retry is 1 to {MAX_RETRY_DAY} days after the first failure.")
+    if any(later <= earlier for earlier, later in itertools.pairwise(days)):
+        raise _invalid("retryDays", "retryDays must be strictly increasing (days after the first failure).")
+    return tuple(days)
+
+
+def valid_after(after: Any) -> AfterRetries:
+    for choice in AFTER_RETRIES:
+        if after == choice:
+            return choice
+    raise _invalid("afterRetries", "afterRetries is 'unpaid' or 'canceled'.")
+
+
+def _invalid(param: str, message: str) -> InvalidRequest:
+    return InvalidRequest(message, param=param, code="parameter_invalid")
+
+
+def dunning_to_wire(settings: DunningSettings, *, livemode: bool) -> dict[str, Any]:
+    return {
+        "object": "dunning_settings",
+        "retryDays": list(settings.retry_days),
+        "afterRetries": settings.after_retries,
+        "livemode": livemode,
+    }
 
 
 # ------------------------------------------------------------------ keys

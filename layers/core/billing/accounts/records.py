@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -11,6 +11,17 @@ from billing.kernel.scope import Mode
 DEFAULT_CURRENCY = "usd"
 DEFAULT_SESSION_MINUTES = 30
 DEFAULT_ACCENT = "#635BFF"
+AfterRetries = Literal["unpaid", "canceled"]
+DEFAULT_RETRY_DAYS = (3, 5, 7)
+DEFAULT_AFTER_RETRIES: AfterRetries = "unpaid"
+
+
+class DunningSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """How the account collects a failed renewal: retried this many days after the first failure,
+    then the subscription is left `unpaid` or `canceled`."""
+
+    retry_days: tuple[int, ...] = DEFAULT_RETRY_DAYS
+    after_retries: AfterRetries = DEFAULT_AFTER_RETRIES
 
 
 class Account(msgspec.Struct, frozen=True, kw_only=True):
@@ -24,8 +35,14 @@ class Account(msgspec.Struct, frozen=True, kw_only=True):
     tax_id: str | None = None
     default_currency: str = DEFAULT_CURRENCY
     default_session_minutes: int = DEFAULT_SESSION_MINUTES
+    # None until the account sets its own: then the defaults of `DunningSettings` apply.
+    dunning: DunningSettings | None = None
     created_at: str
     version: int
+
+    @property
+    def dunning_settings(self) -> DunningSettings:
+        return self.dunning or DunningSettings()
 
 
 class ApiKey(msgspec.Struct, frozen=True, kw_only=True):

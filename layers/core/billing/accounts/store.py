@@ -1,7 +1,7 @@
 """The merchant's objects in the table: item layouts, keys, the key index, and their writes.
 
 Items:
-  ACCT#<account> / ACCOUNT          the account (versioned)
+  ACCT#<account> / ACCOUNT          the account (versioned; `dunning` once it set its own)
   APIKEY#<sha256> / APIKEY          one secret key; gsi1: ACCT#<account>#KEYS / <createdAt>#<keyId>
   <scope>#BRANDING / BRANDING       the branding of one account and mode (versioned)
 """
@@ -18,6 +18,7 @@ from billing.accounts.records import (
     Account,
     ApiKey,
     Branding,
+    DunningSettings,
 )
 from billing.kernel.scope import Mode, Scope
 from billing.store.repository import Item, Put, Table, holds, stored_as, versioned_set
@@ -44,7 +45,7 @@ def account_key(account_id: str) -> tuple[str, str]:
 
 def account_to_item(account: Account) -> Item:
     pk, sk = account_key(account.id)
-    return {
+    item: Item = {
         "pk": pk,
         "sk": sk,
         "type": "account",
@@ -59,6 +60,12 @@ def account_to_item(account: Account) -> Item:
         "createdAt": account.created_at,
         "version": account.version,
     }
+    if account.dunning is not None:  # (an account that never set its own keeps the item it had)
+        item["dunning"] = {
+            "retryDays": list(account.dunning.retry_days),
+            "afterRetries": account.dunning.after_retries,
+        }
+    return item
 
 
 def account_from_item(item: Mapping[str, Any]) -> Account:
@@ -73,8 +80,17 @@ def account_from_item(item: Mapping[str, Any]) -> Account:
         tax_id=item.get("taxId"),
         default_currency=item.get("defaultCurrency") or DEFAULT_CURRENCY,
         default_session_minutes=DEFAULT_SESSION_MINUTES if minutes is None else int(minutes),
+        dunning=_dunning_from_stored(item.get("dunning")),
         created_at=item["createdAt"],
         version=int(item["version"]),
+    )
+
+
+def _dunning_from_stored(stored: Mapping[str, Any] | None) -> DunningSettings | None:
+    if not stored:
+        return None
+    return DunningSettings(
+        retry_days=tuple(int(days) for days in stored["retryDays"]), after_retries=stored["afterRetries"]
     )
 
 

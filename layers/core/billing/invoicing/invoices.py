@@ -16,12 +16,13 @@ from billing.catalog.records import Coupon, Discount, TaxRate
 from billing.customers.records import Customer
 from billing.events import events
 from billing.invoicing import invoicemath, store, tax
-from billing.invoicing.records import CouponTerms, Invoice, InvoiceLine, LineKind, PaymentError
+from billing.invoicing.records import CouponTerms, Invoice, InvoiceLine, LineKind, PaymentError, PaymentPending
 from billing.kernel import clock
 from billing.kernel.errors import Conflict, InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
 from billing.payments import gateway
+from billing.payments.gateway import ChargeRequest, ChargeResult
 from billing.payments.records import PaymentMethod
 from billing.store.repository import Operation, Table, UnitOfWork
 
@@ -48,6 +49,14 @@ class ChargeOutcome(msgspec.Struct, frozen=True):
     paid: bool
     error_code: str | None = None
     error_message: str | None = None
+    # Not paid yet, and not failed: the gateway reports later, or the customer must authenticate.
+    pending: PaymentPending | None = None
+    reference: str | None = None  # the gateway's payment
+
+    @property
+    def in_good_standing(self) -> bool:
+        """Paid, or processing (a SEPA debit): the subscription stays active until the gateway says otherwise."""
+        return self.paid or self.pending == "processing"
 
 
 def number_prefix(account_id: str) -> str:
@@ -184,25 +193,74 @@ def build(
 
 
 def charge(
-    scope: Scope, amount_due: int, payment_method: PaymentMethod | None, *, off_session: bool = False
+    scope: Scope,
+    invoice: Invoice,
+    amount_due: int,
+    payment_method: PaymentMethod | None,
+    *,
+    off_session: bool = False,
+    table: Table,
 ) -> ChargeOutcome:
-    """The one place a charge is made. Test mode: the simulator, where each test payment method
-    succeeds, declines or fails as its token says. Live mode has no gateway yet: a charge asked
-    for now (a subscription created or changed, an invoice paid) is refused with a 409, and one
-    nobody waits for (`off_session`: a renewal, a final invoice) fails, so the invoice stays open."""
+    """The one place a charge is made: through the scope's gateway (`gateway.for_scope`), the
+    attempt's idempotency key derived from the invoice and its attempt number, so a retried
+    attempt charges once. Without a gateway (live mode, none connected) a charge asked for now
+    (a subscription created or changed, an invoice paid) is refused with a 409, and one nobody
+    waits for (`off_session`: a renewal, a retry) fails, so the invoice stays open. A gateway that
+    cannot be reached raises (503): nothing is known to have moved, nothing is written."""
     if amount_due <= 0:
         return ChargeOutcome(paid=True)
-    if not gateway.connected(scope):
+    processor = gateway.for_scope(scope, table)
+    if processor is None:
         if not off_session:
             gateway.require(scope)
         return ChargeOutcome(False, gateway.NOT_CONFIGURED, gateway.NOT_CONFIGURED_MESSAGE)
     if payment_method is None:
         return ChargeOutcome(False, "payment_method_missing", "The customer has no payment method to charge.")
-    if payment_method.test_behavior == "decline":
-        return ChargeOutcome(False, "card_declined", "Your card was declined.")
-    if payment_method.test_behavior == "fail":
-        return ChargeOutcome(False, "processing_error", "The payment could not be processed; try again later.")
-    return ChargeOutcome(paid=True)
+    if (payment_method.gateway_ref is None) != (processor.name == "simulator"):
+        return ChargeOutcome(False, METHOD_ELSEWHERE, METHOD_ELSEWHERE_MESSAGE)
+    result = processor.charge(
+        ChargeRequest(
+            amount=amount_due,
+            currency=invoice.currency,
+            customer_ref=payment_method.gateway_customer,
+            method_ref=payment_method.gateway_ref or payment_method.id,
+            idempotency_key=f"{invoice.id}-{invoice.attempt_count + 1}",
+            off_session=off_session,
+            invoice_id=invoice.id,
+            account_id=scope.account_id,
+            livemode=scope.livemode,
+            method_type=payment_method.type,
+            test_behavior=payment_method.test_behavior,
+        )
+    )
+    return outcome_of(result)
+
+
+METHOD_ELSEWHERE = "payment_method_unusable"
+METHOD_ELSEWHERE_MESSAGE = (
+    "This payment method is held by another payment gateway than the one connected now; add it again."
+)
+ACTION_REQUIRED_MESSAGE = "The customer must authenticate this payment (3-D Secure) to complete it."
+
+
+def outcome_of(result: ChargeResult) -> ChargeOutcome:
+    """What an invoice records of a gateway's answer."""
+    if result.status == "succeeded":
+        return ChargeOutcome(paid=True, reference=result.reference)
+    if result.status == "processing":
+        return ChargeOutcome(False, pending="processing", reference=result.reference)
+    if result.status == "requires_action":
+        return ChargeOutcome(
+            False,
+            result.code or "authentication_required",
+            result.message or ACTION_REQUIRED_MESSAGE,
+            pending="requires_action",
+            reference=result.reference,
+        )
+    code = result.code or ("card_declined" if result.status == "declined" else "processing_error")
+    return ChargeOutcome(
+        False, code, result.message or "The payment could not be processed.", reference=result.reference
+    )
 
 
 def _payment_error(outcome: ChargeOutcome) -> PaymentError:
@@ -217,21 +275,43 @@ def finalize(scope: Scope, invoice: Invoice, number: int, outcome: ChargeOutcome
         finalized_at=clock.to_wire(now),
         attempt_count=1 if invoice.amount_due > 0 else 0,
     )
+    return attempted(finalized, outcome, now)
+
+
+def attempted(invoice: Invoice, outcome: ChargeOutcome, now: datetime) -> Invoice:
+    """`invoice` after a charge attempt: paid; open waiting for the gateway or the customer;
+    or open with the error."""
+    charged = replace(invoice, payment_reference=outcome.reference, payment_pending=outcome.pending)
     if outcome.paid:
         return replace(
-            finalized, status="paid", amount_paid=invoice.amount_due, amount_remaining=0, paid_at=clock.to_wire(now)
+            charged,
+            status="paid",
+            amount_paid=invoice.amount_paid + invoice.amount_remaining,
+            amount_remaining=0,
+            paid_at=clock.to_wire(now),
+            last_payment_error=None,
         )
-    return replace(finalized, status="open", last_payment_error=_payment_error(outcome))
+    error = None if outcome.pending == "processing" else _payment_error(outcome)
+    return replace(charged, status="open", last_payment_error=error)
+
+
+def attempt_event(invoice: Invoice) -> str | None:
+    """The event a charge attempt that left `invoice` so emits (none while the gateway has yet to say)."""
+    if invoice.status == "paid":
+        return "invoice.paid"
+    if invoice.payment_pending == "requires_action":
+        return "invoice.payment_action_required"
+    if invoice.payment_pending == "processing":
+        return None
+    return "invoice.payment_failed"
 
 
 def write_ops(scope: Scope, invoice: Invoice, request: RequestInfo, counter: Operation) -> list[Operation]:
-    """The invoice, its number, and its events: created, finalized, then paid or payment_failed."""
+    """The invoice, its number, and its events: created, finalized, then paid, payment_failed or
+    payment_action_required (nothing more while a payment is processing)."""
     wire = to_wire(invoice, scope)
-    kinds = [
-        "invoice.created",
-        "invoice.finalized",
-        "invoice.paid" if invoice.status == "paid" else "invoice.payment_failed",
-    ]
+    outcome = attempt_event(invoice)
+    kinds = ["invoice.created", "invoice.finalized", *([outcome] if outcome else [])]
     return [
         store.insert(scope, invoice),
         counter,
@@ -316,6 +396,12 @@ def to_wire(invoice: Invoice, scope: Scope) -> dict[str, Any]:
         "paidAt": invoice.paid_at,
         "attemptCount": invoice.attempt_count,
         "lastPaymentError": None if error is None else {"code": error.code, "message": error.message},
+        "paymentProcessing": invoice.payment_pending == "processing",
+        "paymentActionRequired": (
+            {"type": "authenticate", "message": ACTION_REQUIRED_MESSAGE}
+            if invoice.payment_pending == "requires_action" and invoice.status == "open"
+            else None
+        ),
         "seller": invoice.seller,
         "customerDetails": invoice.customer_details,
         "object": "invoice",
@@ -400,24 +486,64 @@ def pay(
     *,
     subscription_ops: Sequence[Operation] = (),
     table: Table,
+    off_session: bool = False,
 ) -> Invoice:
-    """Charges an open (or uncollectible) invoice again; paid, or open with the new error."""
+    """Charges an open (or uncollectible) invoice again; paid, or open with the new error (or
+    waiting for the gateway or the customer). `subscription_ops` are written only if it is paid."""
     invoice = get(scope, invoice_id, table=table)
     if invoice.status not in ("open", "uncollectible"):
         raise InvalidRequest(
             f"Only an open invoice can be paid; this one is {invoice.status}.", param="id", code="invoice_not_open"
         )
-    outcome = charge(scope, invoice.amount_remaining, payment_method)
-    attempted = replace(invoice, attempt_count=invoice.attempt_count + 1, version=invoice.version + 1)
-    if not outcome.paid:
-        failed = replace(attempted, last_payment_error=_payment_error(outcome))
-        return _transition(scope, invoice, failed, "invoice.payment_failed", request, table)
-    paid = replace(
-        attempted,
-        status="paid",
-        amount_paid=invoice.amount_paid + invoice.amount_remaining,
-        amount_remaining=0,
-        paid_at=clock.to_wire(now),
-        last_payment_error=None,
+    if invoice.payment_pending == "processing":
+        raise Conflict(
+            "A payment of this invoice is processing; its outcome is not known yet.",
+            param="id",
+            code="invoice_payment_processing",
+        )
+    outcome = charge(scope, invoice, invoice.amount_remaining, payment_method, off_session=off_session, table=table)
+    return settle(
+        scope, invoice, outcome, request, now, new_attempt=True, subscription_ops=subscription_ops, table=table
     )
-    return _transition(scope, invoice, paid, "invoice.paid", request, table, subscription_ops)
+
+
+def settle(
+    scope: Scope,
+    invoice: Invoice,
+    outcome: ChargeOutcome,
+    request: RequestInfo,
+    now: datetime,
+    *,
+    new_attempt: bool = False,
+    subscription_ops: Sequence[Operation] = (),
+    extra_ops: Sequence[Operation] = (),
+    table: Table,
+) -> Invoice:
+    """`invoice` after a charge's outcome, written with its event: a new attempt's (`pay`), or
+    the gateway's later word on the current one (a SEPA debit settled, a payment the customer
+    authenticated). `subscription_ops` are written only if it is paid."""
+    attempts = invoice.attempt_count + 1 if new_attempt else invoice.attempt_count
+    after = attempted(replace(invoice, attempt_count=attempts, version=invoice.version + 1), outcome, now)
+    return _write_outcome(
+        scope, invoice, after, request, subscription_ops=subscription_ops, extra_ops=extra_ops, table=table
+    )
+
+
+def _write_outcome(
+    scope: Scope,
+    before: Invoice,
+    after: Invoice,
+    request: RequestInfo,
+    *,
+    subscription_ops: Sequence[Operation] = (),
+    extra_ops: Sequence[Operation] = (),
+    table: Table,
+) -> Invoice:
+    event_type = attempt_event(after)
+    ops = [*extra_ops, *(subscription_ops if after.status == "paid" else ())]
+    if event_type is None:
+        UnitOfWork(table, request, conflict_message="The invoice was changed by another request; retry.").add(
+            store.replace(scope, after, before.version), *ops
+        ).commit()
+        return after
+    return _transition(scope, before, after, event_type, request, table, ops)

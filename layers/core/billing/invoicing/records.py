@@ -40,6 +40,9 @@ class CouponTerms(msgspec.Struct, frozen=True, kw_only=True):
     amount_off: int | None = None
 
 
+PaymentPending = Literal["processing", "requires_action"]
+
+
 class PaymentError(msgspec.Struct, frozen=True, kw_only=True):
     """Why the last charge of an invoice failed (the test processor's code and message)."""
 
@@ -70,6 +73,10 @@ class Invoice(msgspec.Struct, frozen=True, kw_only=True):
     paid_at: str | None
     attempt_count: int
     last_payment_error: PaymentError | None
+    # The gateway's payment of the last attempt (Stripe: pi_…), and what it waits for: the
+    # outcome the gateway reports later (SEPA), or the customer's authentication (3-D Secure).
+    payment_reference: str | None = None
+    payment_pending: PaymentPending | None = None
     seller: dict[str, Any]  # the account as it stood when the invoice was made
     # The customer as it stood (name, email, address, tax IDs, preferredLocale: the invoice's language)
     customer_details: dict[str, Any]

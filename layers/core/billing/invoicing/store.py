@@ -14,7 +14,15 @@ from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from billing.customers import store as customer_store
-from billing.invoicing.records import CouponTerms, Invoice, InvoiceLine, InvoiceStatus, LineKind, PaymentError
+from billing.invoicing.records import (
+    CouponTerms,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    LineKind,
+    PaymentError,
+    PaymentPending,
+)
 from billing.kernel.scope import Scope
 from billing.store.listing import collection_page
 from billing.store.repository import Item, Put, Table, Update, versioned_put_op
@@ -140,6 +148,10 @@ def to_item(scope: Scope, invoice: Invoice) -> Item:
         "gsi2pk": scope.key("INVOICES"),
         "gsi2sk": invoice.id,
     }
+    if invoice.payment_reference is not None:  # (only a gateway's payments have them)
+        item["paymentReference"] = invoice.payment_reference
+    if invoice.payment_pending is not None:
+        item["paymentPending"] = invoice.payment_pending
     if invoice.discount_terms is not None:
         item["discountTerms"] = _terms_to_item(invoice.discount_terms)
     if invoice.subscription:
@@ -173,6 +185,8 @@ def from_item(item: Mapping[str, Any]) -> Invoice:
         paid_at=item.get("paidAt"),
         attempt_count=int(item.get("attemptCount") or 0),
         last_payment_error=_error_from_item(item.get("lastPaymentError")),
+        payment_reference=item.get("paymentReference"),
+        payment_pending=cast(PaymentPending | None, item.get("paymentPending")),
         seller=dict(item["seller"]),
         customer_details=dict(item["customerDetails"]),
         version=int(item["version"]),
@@ -218,6 +232,23 @@ def insert(scope: Scope, invoice: Invoice) -> Put:
 def replace(scope: Scope, after: Invoice, expected_version: int) -> Put:
     """`after` written whole, only over the version it was read at."""
     return versioned_put_op(to_item(scope, after), expected_version)
+
+
+def gateway_event_key(scope: Scope, event_id: str) -> tuple[str, str]:
+    return scope.key("GWEVT", event_id), "GATEWAY_EVENT"
+
+
+def claim_gateway_event(scope: Scope, event_id: str, invoice_id: str, expires_at: int) -> Put:
+    """The mark that a gateway event was settled, put only where none is (each event settles once);
+    it expires (TTL) long after the gateway stops retrying."""
+    pk, sk = gateway_event_key(scope, event_id)
+    item: Item = {"pk": pk, "sk": sk, "type": "gateway_event", "invoice": invoice_id, "expiresAt": expires_at}
+    return Put(item, condition="attribute_not_exists(pk)")
+
+
+def gateway_event_settled(table: Table, scope: Scope, event_id: str) -> bool:
+    pk, sk = gateway_event_key(scope, event_id)
+    return table.get(pk, sk) is not None
 
 
 def claim_number(table: Table, scope: Scope) -> tuple[int, Update]:

@@ -19,6 +19,10 @@ class Settings(msgspec.Struct, frozen=True):
     key_cache_seconds: float
     # A webhook receiver that has not answered within this many seconds has failed the attempt.
     webhook_timeout_seconds: float
+    # Where the Stripe adapter sends its calls and where the portal loads Stripe.js from: Stripe's
+    # own unless set (the local stack and the tests point both at localstripe).
+    stripe_api_base: str | None = None
+    stripe_js_url: str = "https://js.stripe.com/v3/"
 
 
 class ConfigurationError(RuntimeError):
@@ -42,6 +46,8 @@ def settings() -> Settings:
         delivery_queue_url=os.environ.get("DELIVERY_QUEUE_URL", ""),
         key_cache_seconds=float(os.environ.get("KEY_CACHE_SECONDS", "60")),
         webhook_timeout_seconds=float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10")),
+        stripe_api_base=os.environ.get("STRIPE_API_BASE", "").rstrip("/") or None,
+        stripe_js_url=os.environ.get("STRIPE_JS_URL", "") or "https://js.stripe.com/v3/",
     )
 
 

@@ -6,6 +6,7 @@ The record is `billing.payments.records.PaymentMethod`, kept by `billing.payment
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,8 @@ from billing.payments.testtokens import CARDS, IBANS, Behavior
 from billing.store import keymaterial
 from billing.store.repository import Operation, Table, UnitOfWork
 
+logger = logging.getLogger(__name__)
+
 
 class CardDeclined(InvalidRequest):
     status = 402
@@ -40,6 +43,8 @@ class PaymentDetails(msgspec.Struct, frozen=True, kw_only=True):
     sepa_debit: SepaDebit | None = None
     fingerprint: str
     param: str = "token"
+    gateway_ref: str | None = None  # the gateway's method and customer, when a gateway holds it
+    gateway_customer: str | None = None
 
 
 class DuplicatePaymentMethod(InvalidRequest):
@@ -99,9 +104,16 @@ def _mandate(now: datetime, ip: str | None, user_agent: str | None) -> Mandate:
     return Mandate(reference=reference, accepted_at=clock.to_wire(now), ip=ip, user_agent=user_agent)
 
 
-def details_from_token(scope: Scope, token: str, now: datetime) -> tuple[PaymentDetails, Behavior]:
-    """What a test token stands for (the simulator's; live mode has no gateway to take a method)."""
-    gateway.require(scope)
+def details_from_token(
+    scope: Scope, token: str, now: datetime, *, customer_id: str | None = None, table: Table | None = None
+) -> tuple[PaymentDetails, Behavior]:
+    """What a token stands for: with a gateway connected, the gateway's own method (Stripe:
+    `pm_…`, from its fields or a test ID such as `pm_card_visa`) attached to the customer there;
+    else a test token of the simulator (live mode without a gateway: 409)."""
+    processor = gateway.require(scope, table)
+    if processor.name != "simulator" and customer_id is not None and table is not None:
+        customer_ref = _gateway_customer(scope, customer_id, processor, table)
+        return _from_saved(processor.attach_method(customer_ref, token), customer_ref, "token"), "succeed"
     if token in CARDS:
         card = CARDS[token]
         if not card.attachable:
@@ -145,16 +157,18 @@ def details_from_card(
     exp_year: int | str,
     cvc: str,
     now: datetime,
+    table: Table | None = None,
 ) -> tuple[PaymentDetails, Behavior]:
     """A card typed into the portal's own fields, checked by `instruments.validate_card` and
     reduced to what `details_from_token` gives: brand, last4, expiry and the fingerprint.
-    The CVC is checked and dropped; the number only feeds the fingerprint.
+    The CVC is checked and dropped; the number only feeds the fingerprint. With a gateway
+    connected, card numbers are typed into its own fields only: a typed number is refused.
 
     Only the simulator takes typed cards (live mode is a 409 before any check), and only the
     documented test numbers: each behaves as its token does (4000000000000002 is declined when
     attached, 4000000000009995 attaches and every charge is declined); any other number is a 400.
     """
-    gateway.require(scope)
+    _simulator_only(scope, table, "number")
     card = instruments.validate_card(number, exp_month, exp_year, cvc, now=now)
     known = _TEST_CARDS_BY_NUMBER.get(card.number)
     if known is None:
@@ -181,13 +195,15 @@ def details_from_iban(
     now: datetime,
     ip: str | None,
     user_agent: str | None,
+    table: Table | None = None,
 ) -> tuple[PaymentDetails, Behavior]:
     """A SEPA Direct Debit mandate accepted in the portal: the IBAN checked by
     `instruments.validate_iban` (python-stdnum) and reduced to bank code, last4 and country;
     the mandate records its reference, when it was accepted, and the customer's IP and user
     agent. Only the simulator's documented test IBANs are taken, each behaving as its token does
-    (`tok_sepa_failed`'s fails); live mode is a 409 before any check."""
-    gateway.require(scope)
+    (`tok_sepa_failed`'s fails); live mode is a 409 before any check. (With a gateway
+    connected, `save_iban` hands the IBAN to the gateway instead.)"""
+    _simulator_only(scope, table, "iban")
     account = instruments.validate_iban(iban)
     known = _TEST_IBANS_BY_NUMBER.get(account.number)
     if known is None:
@@ -202,6 +218,86 @@ def details_from_iban(
         fingerprint=fingerprint("sepa_debit", account.number),
         param="iban",
     ), known.behavior
+
+
+HOSTED_FIELDS_REQUIRED = (
+    "Card numbers are entered in the payment gateway's own fields; this account's gateway takes no typed card number."
+)
+
+
+def _simulator_only(scope: Scope, table: Table | None, param: str) -> None:
+    """Typed numbers go to the simulator only: a 409 in live mode without a gateway, a 400 with one."""
+    processor = gateway.require(scope, table)
+    if processor.name != "simulator":
+        raise InvalidRequest(HOSTED_FIELDS_REQUIRED, param=param, code="hosted_fields_required")
+
+
+def _gateway_customer(scope: Scope, customer_id: str, processor: gateway.Gateway, table: Table) -> str:
+    from billing.payments import connections
+
+    return connections.customer_ref(scope, customers.get(scope, customer_id, table=table), table=table)
+
+
+def _from_saved(saved: gateway.SavedMethod, customer_ref: str, param: str) -> PaymentDetails:
+    kind = "card" if saved.card is not None else "sepa_debit"
+    return PaymentDetails(
+        card=saved.card,
+        sepa_debit=saved.sepa_debit,
+        fingerprint=fingerprint(kind, saved.fingerprint),
+        param=param,
+        gateway_ref=saved.reference,
+        gateway_customer=customer_ref,
+    )
+
+
+def start_setup(
+    scope: Scope, customer_id: str, method_type: gateway.MethodType, *, table: Table
+) -> gateway.SetupSession:
+    """A setup in the gateway's own fields for the customer (the browser gets its client secret)."""
+    processor = gateway.require(scope, table)
+    customer_ref = _gateway_customer(scope, customer_id, processor, table)
+    return processor.start_setup(customer_ref, method_type, idempotency_key=sortable_id("setup"))
+
+
+def details_from_setup(scope: Scope, customer_id: str, setup_ref: str, *, table: Table) -> PaymentDetails:
+    """The method a setup in the gateway's fields saved (the gateway says it succeeded for this customer)."""
+    processor = gateway.require(scope, table)
+    customer_ref = _gateway_customer(scope, customer_id, processor, table)
+    return _from_saved(processor.finish_setup(setup_ref, customer_ref), customer_ref, "setup_intent")
+
+
+def save_iban(
+    scope: Scope,
+    customer_id: str,
+    *,
+    iban: str,
+    name: str,
+    email: str,
+    ip: str | None,
+    user_agent: str | None,
+    table: Table,
+) -> PaymentDetails:
+    """A SEPA mandate accepted in a plain form, saved by the connected gateway (an IBAN is not
+    card data: no hosted field is needed). The IBAN is checked here first."""
+    processor = gateway.require(scope, table)
+    account = instruments.validate_iban(iban)
+    customer_ref = _gateway_customer(scope, customer_id, processor, table)
+    saved = processor.save_sepa_debit(
+        customer_ref,
+        iban=account.number,
+        name=name,
+        email=email,
+        ip=ip,
+        user_agent=user_agent,
+        idempotency_key=sortable_id("mandate"),
+    )
+    return _from_saved(saved, customer_ref, "iban")
+
+
+def uses_gateway(scope: Scope, *, table: Table) -> bool:
+    """Whether this scope's methods are saved by a connected gateway (its own fields), not the simulator."""
+    processor = gateway.for_scope(scope, table)
+    return processor is not None and processor.name != "simulator"
 
 
 def attach(
@@ -221,13 +317,29 @@ def attach(
     customer with methods from before fingerprint items existed is marked on its first attach
     (one Query of its methods, which also refuses a fingerprint one of them holds). Live mode
     has no gateway to take a method: a 409, whatever the caller checked before."""
-    gateway.require(scope)
+    gateway.require(scope, table)
     try:
-        return _attach(scope, customer_id, details, behavior, request, set_default=set_default, table=table)
-    except Conflict:
-        if not _unmarked(scope, customer_id, details, table):
+        try:
+            return _attach(scope, customer_id, details, behavior, request, set_default=set_default, table=table)
+        except DuplicatePaymentMethod:
             raise
-    return _attach(scope, customer_id, details, behavior, request, set_default=set_default, table=table)
+        except Conflict:
+            if not _unmarked(scope, customer_id, details, table):
+                raise
+        return _attach(scope, customer_id, details, behavior, request, set_default=set_default, table=table)
+    except DuplicatePaymentMethod:
+        _release_duplicate(scope, customer_id, details, table)
+        raise
+
+
+def _release_duplicate(scope: Scope, customer_id: str, details: PaymentDetails, table: Table) -> None:
+    """A method the gateway saved for this attach, refused here as a duplicate: detached there
+    too, unless it is the very method already recorded (the same `pm_…` attached twice)."""
+    if details.gateway_ref is None:
+        return
+    if any(pm.gateway_ref == details.gateway_ref for pm in store.list_payment_methods(table, scope, customer_id)):
+        return
+    _detach_at_gateway(scope, details.gateway_ref, table)
 
 
 def _attach(
@@ -250,6 +362,8 @@ def _attach(
         fingerprint=details.fingerprint,
         test_behavior=behavior,
         created_at=clock.to_wire(now),
+        gateway_ref=details.gateway_ref,
+        gateway_customer=details.gateway_customer,
     )
     attached = events.event_item(scope, "payment_method.attached", to_wire(pm, scope), request, customer=customer_id)
     operations: list[Operation] = [
@@ -363,7 +477,21 @@ def detach(
         others = [m.id for m in methods if m.id != pm_id]
         default = others[0] if others else None
     _commit(scope, customer, operations, default, request, table)
+    if pm.gateway_ref is not None:
+        _detach_at_gateway(scope, pm.gateway_ref, table)
     return pm
+
+
+def _detach_at_gateway(scope: Scope, gateway_ref: str, table: Table) -> None:
+    """After the method is gone here (so nothing charges it again): detached at the gateway too.
+    A gateway that does not answer leaves it attached there, unused; that is logged, not raised."""
+    processor = gateway.for_scope(scope, table)
+    if processor is None or processor.name == "simulator":
+        return
+    try:
+        processor.detach(gateway_ref)
+    except gateway.GatewayUnavailable:
+        logger.warning("payment method left attached at the gateway", extra={"gateway_method": gateway_ref})
 
 
 def set_default(scope: Scope, customer_id: str, pm_id: str, request: RequestInfo, *, table: Table) -> Customer:

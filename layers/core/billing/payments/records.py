@@ -49,6 +49,10 @@ class PaymentMethod(msgspec.Struct, frozen=True, kw_only=True):
     fingerprint: str
     test_behavior: Behavior = "succeed"
     created_at: str
+    # The gateway's own ID of the method (Stripe: pm_…) when a gateway holds it; None for the
+    # test-mode simulator's methods.
+    gateway_ref: str | None = None
+    gateway_customer: str | None = None  # the gateway's customer that holds it (Stripe: cus_…)
 
     def __post_init__(self) -> None:
         if (self.card is None) == (self.sepa_debit is None):
@@ -57,3 +61,16 @@ class PaymentMethod(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def type(self) -> PaymentMethodType:
         return "card" if self.card is not None else "sepa_debit"
+
+
+class GatewayConnection(msgspec.Struct, frozen=True, kw_only=True):
+    """The payment gateway an account connected for one mode. Its secrets are kept sealed only
+    (`billing.payments.secretbox`): the secret key's last 4 are all that is shown of it."""
+
+    id: str  # gwc_…
+    type: Literal["stripe"]
+    publishable_key: str
+    secret_key_last4: str
+    sealed_secret_key: str
+    sealed_webhook_secret: str
+    connected_at: str

@@ -17,8 +17,8 @@ from typing import Any
 
 from billing.customers.store import bundle_partition
 from billing.kernel.scope import Scope
-from billing.payments.records import Card, Mandate, PaymentMethod, SepaDebit
-from billing.store.repository import Check, Delete, Item, Operation, Put, Table
+from billing.payments.records import Card, GatewayConnection, Mandate, PaymentMethod, SepaDebit
+from billing.store.repository import Check, Delete, Item, Operation, Put, Table, stored_as
 
 PREFIX = "PM#"
 FINGERPRINT_PREFIX = "PMFP#"
@@ -80,6 +80,8 @@ def to_item(scope: Scope, pm: PaymentMethod) -> Item:
             "gsi1sk": sk,
         }
     )
+    if pm.gateway_ref is not None:  # (a gateway's method: its IDs there)
+        item.update({"gatewayRef": pm.gateway_ref, "gatewayCustomer": pm.gateway_customer})
     return item
 
 
@@ -113,6 +115,8 @@ def from_item(item: Item) -> PaymentMethod:
         ),
         fingerprint=item["fingerprint"],
         test_behavior=item.get("testBehavior", "succeed"),
+        gateway_ref=item.get("gatewayRef"),
+        gateway_customer=item.get("gatewayCustomer"),
         created_at=item["createdAt"],
     )
 
@@ -201,3 +205,75 @@ def mark_fingerprints(scope: Scope, customer_id: str, methods: list[PaymentMetho
         batches.append([])
     batches[-1].append(Put(_marks_item(scope, customer_id)))
     return batches
+
+
+# ------------------------------------------------------------------ gateway connections
+# Connection: pk `<scope>#GATEWAY`, sk `GATEWAY`: the one gateway of an account and mode (a new
+# connection replaces it). Its secrets are stored sealed (`billing.payments.secretbox`) only.
+# Gateway customers: pk `<scope>#GWC#<connection>`, sk `CUST#<cust>`, `gatewayCustomer` the
+# gateway's customer for ours under that connection (put once: `attribute_not_exists(pk)`).
+GATEWAY_SK = "GATEWAY"
+GATEWAY_CUSTOMER_PREFIX = "CUST#"
+
+
+def gateway_connection_key(scope: Scope) -> tuple[str, str]:
+    return scope.key("GATEWAY"), GATEWAY_SK
+
+
+def gateway_connection_to_item(scope: Scope, connection: GatewayConnection) -> Item:
+    pk, sk = gateway_connection_key(scope)
+    return {
+        "pk": pk,
+        "sk": sk,
+        "type": "payment_gateway_connection",
+        "id": connection.id,
+        "gatewayType": connection.type,
+        "publishableKey": connection.publishable_key,
+        "secretKeyLast4": connection.secret_key_last4,
+        "sealedSecretKey": connection.sealed_secret_key,
+        "sealedWebhookSecret": connection.sealed_webhook_secret,
+        "connectedAt": connection.connected_at,
+    }
+
+
+def gateway_connection_from_item(item: Item) -> GatewayConnection:
+    return GatewayConnection(
+        id=item["id"],
+        type=item["gatewayType"],
+        publishable_key=item["publishableKey"],
+        secret_key_last4=item["secretKeyLast4"],
+        sealed_secret_key=item["sealedSecretKey"],
+        sealed_webhook_secret=item["sealedWebhookSecret"],
+        connected_at=item["connectedAt"],
+    )
+
+
+def get_gateway_connection(table: Table, scope: Scope) -> GatewayConnection | None:
+    item = table.get(*gateway_connection_key(scope))
+    return gateway_connection_from_item(item) if item is not None else None
+
+
+def save_gateway_connection(scope: Scope, connection: GatewayConnection) -> Put:
+    """Written whole: a new connection replaces the previous one."""
+    return Put(gateway_connection_to_item(scope, connection))
+
+
+def remove_gateway_connection(scope: Scope, connection: GatewayConnection) -> Delete:
+    """The connection, only while it is the one read (a replacement meanwhile stays)."""
+    return Delete(*gateway_connection_key(scope), "#id = :id", {"#id": "id"}, {":id": connection.id})
+
+
+def gateway_customer_key(scope: Scope, connection_id: str, customer_id: str) -> tuple[str, str]:
+    return scope.key("GWC", connection_id), f"{GATEWAY_CUSTOMER_PREFIX}{customer_id}"
+
+
+def get_gateway_customer(table: Table, scope: Scope, connection_id: str, customer_id: str) -> str | None:
+    item = table.get(*gateway_customer_key(scope, connection_id, customer_id))
+    return str(item["gatewayCustomer"]) if item is not None else None
+
+
+def put_gateway_customer(table: Table, scope: Scope, connection_id: str, customer_id: str, reference: str) -> None:
+    """The mapping, once: a `Conflict` when another request put it first (read theirs)."""
+    pk, sk = gateway_customer_key(scope, connection_id, customer_id)
+    item = {"pk": pk, "sk": sk, "type": "gateway_customer", "customer": customer_id, "gatewayCustomer": reference}
+    table.put(item, condition=_NEW, already=stored_as(item))

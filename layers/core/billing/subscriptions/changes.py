@@ -94,6 +94,12 @@ def update(scope: Scope, sub_id: str, fields: Mapping[str, Any], request: Reques
     sub = get(scope, sub_id, table=table)
     if sub.canceled:
         raise InvalidRequest("A canceled subscription cannot be changed.", param="id", code="subscription_canceled")
+    if sub.unpaid and "items" in fields:  # it charges nothing until its latest invoice is paid
+        raise InvalidRequest(
+            "The subscription is unpaid: pay its latest invoice before switching its items.",
+            param="id",
+            code="subscription_unpaid",
+        )
     now = now_for(scope, sub.test_clock, table)
     after = sub
     change: PlanChange | None = None
@@ -144,12 +150,12 @@ def update(scope: Scope, sub_id: str, fields: Mapping[str, Any], request: Reques
         draft = draft_invoice(
             scope, sub, customer, invoice_lines, discount=after.discount, period=period, now=now, table=table
         )
-        outcome = invoices.charge(scope, draft.amount_due, method)
+        outcome = invoices.charge(scope, draft, draft.amount_due, method, table=table)
         after = replace(
             after,
             latest_invoice=draft.id,
             pending_invoice_items=(),
-            status=after.status if outcome.paid else "past_due",
+            status=after.status if outcome.in_good_standing else "past_due",
         )
     ops = change_ops(scope, sub, after, "subscription.updated", request)
     if draft is not None:

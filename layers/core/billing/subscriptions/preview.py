@@ -139,7 +139,7 @@ def renewal(
     customer's credit applied), from records already read: no AWS call. None when the
     subscription ends then. Only its figures are meant: its seller is a stand-in with the
     account's country, the one thing of the seller the figures depend on."""
-    if sub.canceled or sub.cancel_at_period_end:
+    if not sub.renews:
         return None
     coming = renewals.next_renewal(sub)
     seller = Account(id=scope.account_id, name="", country=seller_country, created_at=sub.created_at, version=0)

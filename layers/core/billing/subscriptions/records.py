@@ -1,17 +1,23 @@
 """A subscription as the billing core holds it: its items (prices as they were when subscribed
 to), the pending proration items kept for its next invoice, a change scheduled for its period
-end, and the figures derived from them (computed here, and only here)."""
+end, a failed renewal being retried (dunning), and the figures derived from them (computed here,
+and only here)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any, Literal
 
 import msgspec
 
+from billing.accounts.records import AfterRetries
 from billing.catalog.records import Discount
+from billing.kernel import clock
 
-SubscriptionStatus = Literal["trialing", "active", "past_due", "canceled"]
+# `unpaid`: every retry of a failed renewal failed and the account chose to keep the subscription:
+# it is not renewed and charges nothing until its latest invoice is paid.
+SubscriptionStatus = Literal["trialing", "active", "past_due", "unpaid", "canceled"]
 Interval = Literal["day", "week", "month", "year"]
 LIVE_STATUSES: tuple[SubscriptionStatus, ...] = ("trialing", "active", "past_due")
 
@@ -73,6 +79,34 @@ class ScheduledChange(msgspec.Struct, frozen=True, kw_only=True):
     at: str
 
 
+class Dunning(msgspec.Struct, frozen=True, kw_only=True):
+    """A failed renewal being retried: when it first failed, the account's schedule then (days
+    after that failure), how the subscription ends when every retry failed, and the retries done."""
+
+    failed_at: str
+    retry_days: tuple[int, ...]
+    after_retries: AfterRetries
+    retries: int = 0
+
+    @property
+    def exhausted(self) -> bool:
+        """Every retry of the schedule is done."""
+        return self.retries >= len(self.retry_days)
+
+    @property
+    def next_at(self) -> str:
+        """When the next retry is due; once every retry is done, when the last one was (the
+        subscription's end is due then)."""
+        return retry_at(self.failed_at, self.retry_days, self.retries)
+
+
+def retry_at(failed_at: str, retry_days: tuple[int, ...], retries: int) -> str:
+    """When retry number `retries` (from 0) of a charge that first failed at `failed_at` is due;
+    past the schedule, when its last retry was."""
+    days = retry_days[min(retries, len(retry_days) - 1)]
+    return clock.to_wire(clock.from_wire(failed_at) + timedelta(days=days))
+
+
 class Subscription(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     customer: str
@@ -96,6 +130,7 @@ class Subscription(msgspec.Struct, frozen=True, kw_only=True):
     test_clock: str | None
     created_at: str
     version: int
+    dunning: Dunning | None = None  # while a failed renewal of a `past_due` subscription is retried
 
     @property
     def recurring_amount(self) -> int:
@@ -117,7 +152,27 @@ class Subscription(msgspec.Struct, frozen=True, kw_only=True):
         return self.status == "canceled"
 
     @property
+    def unpaid(self) -> bool:
+        return self.status == "unpaid"
+
+    @property
+    def renews(self) -> bool:
+        """Whether its period end renews it (an `unpaid` one waits for its invoice to be paid)."""
+        return self.status in LIVE_STATUSES and not self.cancel_at_period_end
+
+    @property
+    def retry_due_at(self) -> str | None:
+        """When the clock next retries its failed renewal (or ends it, every retry done)."""
+        return self.dunning.next_at if self.dunning is not None and self.status == "past_due" else None
+
+    @property
     def due_at(self) -> str | None:
-        """When the clock has work to do on it (a renewal, a trial's or a cancellation's end):
-        the end of its period, until it is canceled."""
-        return None if self.canceled else self.current_period_end
+        """When the clock has work to do on it: the end of its period (a renewal, a trial's or a
+        cancellation's end) or the next retry of a failed renewal, whichever comes first; an
+        `unpaid` one only when it is to end at its period end; none once it is canceled."""
+        if self.canceled or (self.unpaid and not self.cancel_at_period_end):
+            return None
+        retry = self.retry_due_at
+        if retry is not None and clock.from_wire(retry) < clock.from_wire(self.current_period_end):
+            return retry
+        return self.current_period_end

@@ -1,5 +1,6 @@
 """The clock's work: at each period end a subscription renews (invoice, charge, events), ends
-(`cancelAtPeriodEnd`), or leaves its trial. Run by the scheduled `clock` function over every
+(`cancelAtPeriodEnd`), or leaves its trial; a failed renewal is retried on the account's schedule
+(`billing.subscriptions.dunning`). Run by the scheduled `clock` function over every
 subscription's due work, and by a test clock's `advance` over the work of its customers.
 """
 
@@ -12,19 +13,17 @@ from datetime import datetime
 import msgspec
 from msgspec.structs import replace
 
+from billing.accounts import accounts
 from billing.catalog.records import Discount
 from billing.customers import customers
-from billing.customers.records import Customer
 from billing.invoicing import invoices
 from billing.kernel import clock
-from billing.kernel.errors import BillingError, Conflict, NotFound
+from billing.kernel.errors import BillingError, Conflict
 from billing.kernel.scope import RequestInfo, Scope
-from billing.payments import paymentmethods
-from billing.payments.records import PaymentMethod
 from billing.store.repository import Table, UnitOfWork
 from billing.subscriptions import changes as subscription_changes
+from billing.subscriptions import collection, dunning, store, subscriptions
 from billing.subscriptions import lines as subscription_lines
-from billing.subscriptions import store, subscriptions
 from billing.subscriptions.records import Subscription, SubscriptionItem
 
 BATCH = 25
@@ -138,47 +137,44 @@ def _step_over_conflicts(
     return False
 
 
-def _method_to_charge(scope: Scope, customer: Customer, sub: Subscription, table: Table) -> PaymentMethod | None:
-    """The subscription's payment method, or the customer's default when it names none or one
-    that is gone; None when neither is there (the charge then fails: `payment_method_missing`)."""
-    for pm_id in dict.fromkeys((sub.default_payment_method, customer.default_payment_method)):
-        if pm_id:
-            try:
-                return paymentmethods.get(scope, customer.id, pm_id, table=table)
-            except NotFound:
-                continue
-    return None
-
-
 def step(scope: Scope, sub_id: str, now: datetime, request: RequestInfo, *, table: Table) -> bool:
-    """One period boundary of one subscription, if it is due; answers whether it did anything.
-    A renewal that cannot be charged (no payment method left, a decline, a failure, no gateway)
-    still renews: its invoice stays open with the error (`invoice.payment_failed`) and the
-    subscription goes `past_due`. What raises here is a race (`Conflict`) or a fault."""
+    """One period boundary of one subscription, or one retry of its failed renewal, whichever is
+    due first; answers whether it did anything. A renewal that cannot be charged (no payment
+    method left, a decline, a failure, no gateway) still renews: its invoice stays open with the
+    error (`invoice.payment_failed`) and the subscription goes `past_due`, retried on the
+    account's schedule (`billing.subscriptions.dunning`). What raises here is a race
+    (`Conflict`) or a fault."""
     sub = subscriptions.get(scope, sub_id, table=table)
-    end = clock.from_wire(sub.current_period_end)
-    if sub.canceled or end > now:
+    if sub.due_at is None or clock.from_wire(sub.due_at) > now:
         return False
+    if sub.retry_due_at == sub.due_at:  # a failed renewal's retry comes before the period end
+        return dunning.retry(scope, sub, now, request, table=table)
+    end = clock.from_wire(sub.current_period_end)
     if sub.cancel_at_period_end:
-        after = replace(sub, status="canceled", ended_at=clock.to_wire(end), version=sub.version + 1)
+        after = replace(sub, status="canceled", ended_at=clock.to_wire(end), dunning=None, version=sub.version + 1)
         UnitOfWork(table, request).add(
             *subscriptions.change_ops(scope, sub, after, "subscription.deleted", request)
         ).commit()
         return True
     renewal = next_renewal(sub)
     customer = customers.get(scope, sub.customer, table=table)
-    method = _method_to_charge(scope, customer, sub, table)
+    method = collection.method_to_charge(scope, customer, sub, table)
     start, new_end = renewal.start, renewal.end
     draft = subscriptions.draft_invoice(
         scope, sub, customer, renewal.lines, discount=renewal.discount, period=(start, new_end), now=start, table=table
     )
-    outcome = invoices.charge(scope, draft.amount_due, method, off_session=True)
+    outcome = invoices.charge(scope, draft, draft.amount_due, method, off_session=True, table=table)
     after = replace(
         sub,
         items=renewal.items,
         scheduled_change=None,
         billing_cycle_anchor=renewal.anchor,
-        status="active" if outcome.paid else "past_due",
+        status="active" if outcome.in_good_standing else "past_due",
+        dunning=(
+            None
+            if outcome.in_good_standing
+            else dunning.after_renewal(sub, start, accounts.get_dunning(scope.account_id, table=table))
+        ),
         current_period_start=clock.to_wire(start),
         current_period_end=clock.to_wire(new_end),
         discount=renewal.discount,

@@ -2,9 +2,10 @@
 
 Item: pk `<scope>#SUB#<sub>`, sk `SUBSCRIPTION` (versioned); gsi1 `<scope>#CUST#<cust>#ALL` /
 `SUB#<sub>` (the customer's bundle); gsi2 `<scope>#SUBS` / id; due `DUE#<n>` (or
-`CLOCK#<clock>` under a test clock) / `<currentPeriodEnd>#<scope>#<sub>` while the clock has
-work to do on it (until it is canceled). `recurringAmount` is stored for readers of the raw
-bundle; it is always the items' amount.
+`CLOCK#<clock>` under a test clock) / `<dueAt>#<scope>#<sub>` while the clock has work to do
+on it (its period end, or its failed renewal's next retry when that comes first; see
+`Subscription.due_at`). `dunning` only while a failed renewal is retried. `recurringAmount` is
+stored for readers of the raw bundle; it is always the items' amount.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from billing.kernel import clock
 from billing.kernel.scope import Scope
 from billing.store.listing import collection_page
 from billing.store.repository import Item, Put, Table, versioned_put_op
-from billing.subscriptions.records import PendingItem, ScheduledChange, Subscription, SubscriptionItem
+from billing.subscriptions.records import Dunning, PendingItem, ScheduledChange, Subscription, SubscriptionItem
 
 BUNDLE_PREFIX = "SUB#"  # a subscription's sort key in its customer's bundle (gsi1)
 DUE_SHARDS = 8
@@ -127,6 +128,26 @@ def _scheduled_from_stored(stored: Mapping[str, Any] | None) -> ScheduledChange 
     return ScheduledChange(items=tuple(_item_from_stored(i) for i in stored["items"]), at=stored["at"])
 
 
+def _dunning_to_stored(dunning: Dunning) -> dict[str, Any]:
+    return {
+        "failedAt": dunning.failed_at,
+        "retryDays": list(dunning.retry_days),
+        "afterRetries": dunning.after_retries,
+        "retries": dunning.retries,
+    }
+
+
+def _dunning_from_stored(stored: Mapping[str, Any] | None) -> Dunning | None:
+    if not stored:
+        return None
+    return Dunning(
+        failed_at=stored["failedAt"],
+        retry_days=tuple(int(days) for days in stored["retryDays"]),
+        after_retries=stored["afterRetries"],
+        retries=int(stored["retries"]),
+    )
+
+
 # ------------------------------------------------------------------ the subscription
 def from_item(item: Mapping[str, Any]) -> Subscription:
     discount = item.get("discount")
@@ -153,12 +174,14 @@ def from_item(item: Mapping[str, Any]) -> Subscription:
         test_clock=item.get("testClock"),
         created_at=item["createdAt"],
         version=int(item["version"]),
+        dunning=_dunning_from_stored(item.get("dunning")),
     )
 
 
 def to_item(scope: Scope, sub: Subscription) -> Item:
     """The stored item: the due index attributes only while the clock has work to do on it;
-    `scheduledChange` only while one is kept (a subscription never scheduled has none)."""
+    `scheduledChange` only while one is kept (a subscription never scheduled has none), and
+    `dunning` only while a failed renewal is retried."""
     pk, sk = sub_key(scope, sub.id)
     item: Item = {
         "pk": pk,
@@ -193,6 +216,8 @@ def to_item(scope: Scope, sub: Subscription) -> Item:
     }
     if sub.scheduled_change is not None:
         item["scheduledChange"] = _scheduled_to_stored(sub.scheduled_change)
+    if sub.dunning is not None:
+        item["dunning"] = _dunning_to_stored(sub.dunning)
     if sub.due_at is not None:
         item.update(due_keys(scope, sub.id, sub.due_at, sub.test_clock))
     return item

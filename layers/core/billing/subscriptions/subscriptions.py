@@ -274,11 +274,11 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
         period_end=period_end,
         now=now,
     )
-    outcome = invoices.charge(scope, draft.amount_due, method)
+    outcome = invoices.charge(scope, draft, draft.amount_due, method, table=table)
     subscription = Subscription(
         id=sub_id,
         customer=customer.id,
-        status="trialing" if trial_days else ("active" if outcome.paid else "past_due"),
+        status="trialing" if trial_days else ("active" if outcome.in_good_standing else "past_due"),
         items=items,
         currency=currency,
         discount=discount,
@@ -363,6 +363,7 @@ def cancel(
         canceled_at=sub.canceled_at or clock.to_wire(now),
         ended_at=clock.to_wire(now),
         scheduled_change=None,
+        dunning=None,
         cancellation_details=(
             dict(cancellation_details) if cancellation_details is not None else sub.cancellation_details
         ),
@@ -378,7 +379,7 @@ def cancel(
     # Before the event is made from it: the event says what the subscription is, final invoice included.
     after = replace(after, pending_invoice_items=(), latest_invoice=draft.id)
     ops = change_ops(scope, sub, after, "subscription.deleted", request)
-    outcome = invoices.charge(scope, draft.amount_due, method, off_session=True)
+    outcome = invoices.charge(scope, draft, draft.amount_due, method, off_session=True, table=table)
     invoices.commit(scope, table, draft, outcome, now, request, ops)
     return after
 

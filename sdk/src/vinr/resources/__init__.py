@@ -7,6 +7,7 @@ from vinr.resources.catalog import Coupons, Prices, Products, TaxRates
 from vinr.resources.customers import CustomerPaymentMethods, Customers, CustomerTaxIds
 from vinr.resources.events import AuditLog, Events
 from vinr.resources.invoices import Invoices
+from vinr.resources.payment_gateway import PaymentGateway
 from vinr.resources.subscriptions import Subscriptions, TestClocks
 from vinr.resources.webhook_endpoints import WebhookEndpoints
 
@@ -21,6 +22,7 @@ __all__ = [
     "Customers",
     "Events",
     "Invoices",
+    "PaymentGateway",
     "PortalConfigurations",
     "PortalSessions",
     "Prices",

@@ -1,14 +1,40 @@
-"""`client.account` and `client.branding`: the seller, and how the portal and invoices look."""
+"""`client.account` (with `client.account.dunning`) and `client.branding`: the seller, how it
+retries failed renewals, and how the portal and invoices look."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from vinr._http import Transport
 from vinr.resources._base import NOT_GIVEN, NotGiven, Resource, VinrObject, body_of
 
 
+class AccountDunning(Resource):
+    def retrieve(self) -> VinrObject:
+        """`GET /v1/account/dunning`."""
+        return self._get("/v1/account/dunning")
+
+    def update(
+        self,
+        *,
+        retry_days: Sequence[int] | NotGiven | None = NOT_GIVEN,
+        after_retries: str | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+    ) -> VinrObject:
+        """`POST /v1/account/dunning`: `retry_days` (1 to 4, each 1 to 60 days after the first failure,
+        increasing) and `after_retries` (`unpaid` or `canceled`); None sets one back to its default."""
+        body = body_of(
+            retry_days=list(retry_days) if isinstance(retry_days, Sequence) else retry_days, after_retries=after_retries
+        )
+        return self._post("/v1/account/dunning", body, idempotency_key)
+
+
 class Account(Resource):
+    def __init__(self, transport: Transport) -> None:
+        super().__init__(transport)
+        self.dunning = AccountDunning(transport)
+
     def retrieve(self) -> VinrObject:
         """`GET /v1/account`."""
         return self._get("/v1/account")
