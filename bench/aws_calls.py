@@ -19,8 +19,10 @@ BUDGETS = {
     "POST /v1/customers": 1,
     "POST /v1/customers (Idempotency-Key)": 3,
     "GET /v1/customers/{id}": 1,
-    "POST /v1/customers/{id}/payment_methods (first method)": 2,
-    "POST /v1/customers/{id}/payment_methods": 2,
+    # + the scope's gateway connection (read once per request) and, for a method that becomes the
+    # default, the customer's subscriptions (overdue invoices are retried with it at once)
+    "POST /v1/customers/{id}/payment_methods (first method)": 4,
+    "POST /v1/customers/{id}/payment_methods": 3,
     "POST /v1/subscriptions/{id} (plan switch, create_prorations)": 4,
     "POST /v1/subscriptions/{id} (plan switch, always_invoice)": 9,
     "POST /v1/billing/portal_sessions": 5,

@@ -98,13 +98,15 @@ def local_stack(timeout: float = 120) -> Iterator[Stack]:
     would fill and stall the gateway's request log), read for the key and `ready`."""
     with tempfile.TemporaryDirectory(prefix="vinr-load-") as tmp:
         logs = Path(tmp)
-        ports = [free_port() for _ in range(4)]
+        ports = [free_port() for _ in range(5)]
         stdout, stderr = (logs / "stdout.txt").open("wb"), (logs / "stderr.txt").open("wb")
         process = subprocess.Popen(
             [
                 *(sys.executable, "-m", "local.dev", "--stack-file", str(logs / "stack.json")),
                 *("--moto-port", str(ports[0]), "--api-port", str(ports[1])),
                 *("--portal-port", str(ports[2]), "--receiver-port", str(ports[3])),
+                # (the simulator: the load measures this stack, not localstripe)
+                *("--stripe-port", str(ports[4]), "--demo-gateway", "simulator"),
             ],
             cwd=ROOT,
             stdout=stdout,

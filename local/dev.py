@@ -176,6 +176,11 @@ class LocalStack:
         self.receiver = LocalReceiver(self.ports.receiver)
         self.receiver.start()
         self._parts.append(self.receiver)
+        from local.mailbox import Mailbox
+
+        self.mailbox = Mailbox(int(os.environ.get("VINR_MAILBOX_PORT", "3003")))
+        self.mailbox.start()
+        self._parts.append(self.mailbox)
         for poller in pollers.pollers_for(
             functions,
             session=session,
@@ -196,6 +201,7 @@ class LocalStack:
             "apiUrl": api_url,
             "portalUrl": portal_url,
             "webhookReceiverUrl": self.receiver.url,
+            "mailboxUrl": self.mailbox.url,
             "stripeUrl": self.stripe_url,
         }
         self.stack_file.parent.mkdir(parents=True, exist_ok=True)
@@ -265,8 +271,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"  secret key     {demo.secret_key}\n"
         f"  portal link    {demo.portal_url}\n"
         "                 (opens once, for 30 minutes; mint another with the curl below)\n"
+        f"  portal sign-in {demo.login_url}\n"
+        "                 (ada@example.com, then the code from the local mailbox)\n"
         f"  webhooks       {described['webhookReceiverUrl']} (endpoint {demo.webhook_endpoint_id}):\n"
-        "                 every event of the demo account is printed below as it is delivered and verified\n\n"
+        "                 every event of the demo account is printed below as it is delivered and verified\n"
+        f"  mailbox        {described['mailboxUrl']} (every email the stack sent, as sent: HTML and text)\n\n"
         "Try it:\n"
         f'  curl -s {described["apiUrl"]}/v1/account -H "Authorization: Bearer {demo.secret_key}"\n'
         f"  curl -s {described['apiUrl']}/v1/billing/portal_sessions -H 'Authorization: Bearer {demo.secret_key}' \\\n"

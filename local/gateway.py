@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import threading
 import traceback
@@ -36,6 +37,16 @@ def _record(function: Function, event: dict[str, Any]) -> None:
         line = json.dumps({"function": function.logical_id, "event": event})
         with _record_lock, open(path, "a", encoding="utf-8") as target:
             target.write(line + "\n")
+
+
+# A hosted invoice's path carries its link's token: logged as `/i/…` (as API Gateway's access log
+# has only the route key).
+_HOSTED_INVOICE = re.compile(r"^/i/[^/]+")
+
+
+def loggable_path(path: str) -> str:
+    """`path` as the log shows it: without its query, and without a hosted invoice link's token."""
+    return _HOSTED_INVOICE.sub("/i/…", path.split("?")[0])
 
 
 @dataclass(frozen=True)
@@ -68,7 +79,7 @@ class Gateway:
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
             def log_message(self, format: str, *args: Any) -> None:
-                sys.stderr.write(f"[{gateway.name}] {self.command} {self.path.split('?')[0]} {args[1]}\n")
+                sys.stderr.write(f"[{gateway.name}] {self.command} {loggable_path(self.path)} {args[1]}\n")
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self.server.daemon_threads = True

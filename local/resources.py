@@ -9,6 +9,10 @@ from typing import Any
 
 from local.template import Template, TemplateError
 
+# The local stack's sending domain (the template's SenderDomain): verified in moto's SES, so the
+# mailer sends as it does deployed, and nothing leaves the machine.
+LOCAL_SENDER_DOMAIN = "mail.vinr.localhost"
+
 
 @dataclass(frozen=True)
 class LocalResources:
@@ -107,6 +111,8 @@ def create_all(template: Template, session: Any, prefix: str = "vinr-local") -> 
     stream_arn = create_table(template, dynamodb, table_name)
     queues, arns = create_queues(template, session.client("sqs"), prefix)
     secret_arn = create_secret(session.client("secretsmanager"), f"{prefix}-key-material")
+    if template.of_type("AWS::SES::EmailIdentity"):
+        session.client("sesv2").create_email_identity(EmailIdentity=LOCAL_SENDER_DOMAIN)
     return LocalResources(
         table_name=table_name, stream_arn=stream_arn, queues=queues, queue_arns=arns, secret_arn=secret_arn
     )
@@ -128,6 +134,8 @@ def resolve_environment(environment: dict[str, Any], refs: dict[str, str], porta
                 resolved[name] = "local"
             elif ref == "LogLevel":
                 resolved[name] = "INFO"
+            elif ref == "SenderDomain":
+                resolved[name] = LOCAL_SENDER_DOMAIN
             else:
                 raise TemplateError(f"environment variable {name} refers to {ref}, which the local stack lacks")
         else:

@@ -39,6 +39,7 @@ class Seeded:
     webhook_endpoint_id: str = ""
     webhook_secret: str = ""
     gateway_note: str = "test mode's simulator (test tokens and test card numbers)"
+    login_url: str = ""  # the default configuration's sign-in page (email and a one-time code)
 
 
 def seed(
@@ -111,10 +112,11 @@ def seed(
     branding.update_branding(
         scope, {"accentColor": "#0E7C66", "supportUrl": "https://demo.example/support"}, table=table
     )
-    portalconfigs.update(
+    configuration = portalconfigs.update(
         scope,
         "default",
         {
+            "loginPage": {"enabled": True},
             "businessProfile": {"headline": "Demo Co billing"},
             "features": {
                 "subscriptionUpdate": {"enabled": True, "products": ["prod_basic", "prod_pro"]},
@@ -133,6 +135,7 @@ def seed(
         endpoint_id,
         webhook_secret,
         note,
+        portalconfigs.login_url(configuration.id, portalconfigs.portal_domain(scope, table=table)),
     )
 
 

@@ -64,6 +64,8 @@ def stack(template: Template, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack
         monkeypatch.setenv("TABLE_NAME", made.table_name)
         monkeypatch.setenv("KEY_MATERIAL_SECRET_ARN", made.secret_arn)
         monkeypatch.setenv("DELIVERY_QUEUE_URL", made.queues.get("DeliveryQueue", ""))
+        monkeypatch.setenv("EMAIL_QUEUE_URL", made.queues.get("EmailQueue", ""))
+        monkeypatch.setenv("SENDER_DOMAIN", resources.LOCAL_SENDER_DOMAIN)
         monkeypatch.setenv("PORTAL_BASE_URL", "http://127.0.0.1:3001")
         monkeypatch.setenv("KEY_CACHE_SECONDS", "0")
         monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "tests")

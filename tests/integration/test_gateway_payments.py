@@ -15,6 +15,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -26,7 +27,7 @@ from billing.kernel import config
 from local.loopback import LoopbackReceiver
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient, ok
-from tests.support.shop import Shop, open_shop
+from tests.support.shop import ClockedMerchant, Shop, open_shop, start_clock
 from tests.support.stripefake import StripeFake
 
 THREE_D_SECURE = "4000002500003155"
@@ -308,3 +309,41 @@ def test_a_card_the_customer_already_has_is_refused_and_released_at_the_gateway(
     assert connected.gateway.v1.payment_methods.retrieve(second).customer is None
     assert connected.gateway.v1.payment_methods.retrieve(first).customer is not None
     assert len(ok(connected.api.get(f"/v1/customers/{customer}/payment_methods"))["data"]) == 1
+
+
+def test_a_declined_renewal_goes_past_due_and_is_recovered_by_a_new_card(connected: Connected) -> None:
+    # Given a customer on a test clock, subscribed and paid by a card the gateway holds
+    api = connected.api
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    merchant = ClockedMerchant(api, start_clock(api, start))
+    created = ok(
+        api.post("/v1/customers", {"name": "Kunde", "address": {"country": "DE"}, "testClock": merchant.clock_id})
+    )
+    customer = created["id"]
+    good = connected.method(number="4242424242424242")
+    ok(api.post(f"/v1/customers/{customer}/payment_methods", {"token": good}))
+    sub = ok(connected.shop.subscribe(customer))
+    assert sub["status"] == "active"
+    # and whose default is then a card the issuer declines
+    declining = ok(
+        api.post(
+            f"/v1/customers/{customer}/payment_methods", {"token": "pm_card_chargeCustomerFail", "setDefault": True}
+        )
+    )
+    # When the period ends, the renewal is charged off-session at the gateway and declined
+    merchant.advance(start + timedelta(days=32))
+    renewed = merchant.sub(sub["id"])
+    renewal = connected.shop.invoice(renewed)
+    assert (renewed["status"], renewal["status"]) == ("past_due", "open")
+    assert renewal["lastPaymentError"]["code"] == "card_declined"
+    assert [p.status for p in connected.payments_of(renewal["id"])] == ["requires_payment_method"]
+    # When the customer adds a new card as the default
+    token = connected.method(number="5555555555554444")
+    ok(api.post(f"/v1/customers/{customer}/payment_methods", {"token": token, "setDefault": True}))
+    # Then the renewal is paid with it at once, the subscription is active, with the events a merchant receives
+    assert connected.shop.invoice(renewed)["status"] == "paid"
+    assert merchant.sub(sub["id"])["status"] == "active"
+    assert [p.status for p in connected.payments_of(renewal["id"])][-1] == "succeeded"
+    assert renewal["id"] in [e["data"]["object"]["id"] for e in connected.events(customer, "invoice.payment_failed")]
+    assert renewal["id"] in [e["data"]["object"]["id"] for e in connected.events(customer, "invoice.paid")]
+    assert declining["card"]["last4"] == "0341"

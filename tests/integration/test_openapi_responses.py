@@ -110,6 +110,8 @@ def full_flow(api: RecordingClient, stack: Stack, receiver: Receiver) -> None:
     ok(api.post("/v1/account", {"address": {"line1": "Hauptstr. 1", "city": "Berlin", "country": "DE"}}))
     ok(api.get("/v1/account/dunning"))
     ok(api.post("/v1/account/dunning", {"retryDays": [2, 4], "afterRetries": "canceled"}))
+    ok(api.get("/v1/account/emails"))
+    ok(api.post("/v1/account/emails", {"receipt": True, "replyTo": "help@example.com"}))
     ok(api.get("/v1/branding"))
     ok(api.post("/v1/branding", {"accentColor": "#112233", "supportUrl": "https://example.com/help"}))
     shop = open_shop(api)
@@ -205,6 +207,7 @@ def subscriptions_and_invoices(api: RecordingClient, shop: Shop, percent: str, a
     ok(api.post(f"/v1/invoices/{first['latestInvoice']}/void"))
     second = ok(shop.subscribe(declined))
     ok(api.post(f"/v1/invoices/{second['latestInvoice']}/mark_uncollectible"))
+    ok(api.post(f"/v1/invoices/{second['latestInvoice']}/hosted_link"))
     ok(api.get("/v1/invoices", query={"customer": declined, "limit": 100}))
     # a test clock, advanced past a renewal
     clock = ok(api.post("/v1/test_clocks", {"frozenTime": "2030-01-01T00:00:00Z", "name": "January"}))

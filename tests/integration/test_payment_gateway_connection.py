@@ -321,6 +321,7 @@ def test_each_customer_gets_one_gateway_customer_per_connection(
     assert [(m["customer"], m["gatewayCustomer"]) for m in mappings] == [(customer.id, again)]
     # And with no gateway connected, test mode's simulator knows the customer by our own ID
     ok(api.delete(PATH))
+    table = Table()  # (a table is a request's: it reads the connection once)
     assert connections.customer_ref(scope, customer, table=table) == customer.id
     # and live mode, with none, refuses (409 payment_gateway_not_configured)
     with pytest.raises(PaymentGatewayNotConfigured):

@@ -18,6 +18,18 @@ PUBLIC = {
     "/health",
     "/session/{session_id}",
     "/session/{session_id}/exchange",
+    # The sign-in page by email: no session yet, its own double-submit CSRF (test_portal_signin.py)
+    "/login/{configuration_id}",
+    "/login/{configuration_id}/code",
+    # The hosted invoice page: opened by its link, no session; its CSRF is bound to the link
+    # (test_hosted_invoice.py)
+    "/i/{token}",
+    "/i/{token}/pdf",
+    "/i/{token}/pay",
+    "/i/{token}/card/setup",
+    "/i/{token}/card",
+    "/i/{token}/authentication",
+    "/i/{token}/complete",
     "/assets/logo/{account}/{mode}/{digest}",
     "/assets/theme/{accent}.css",
 }

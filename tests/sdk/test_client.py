@@ -398,6 +398,8 @@ CALLS: list[tuple[str, Callable[[Vinr], Any]]] = [
     ("POST /v1/account", lambda v: v.account.update(name="A")),
     ("GET /v1/account/dunning", lambda v: v.account.dunning.retrieve()),
     ("POST /v1/account/dunning", lambda v: v.account.dunning.update(retry_days=[3, 5, 7], after_retries="unpaid")),
+    ("GET /v1/account/emails", lambda v: v.account.emails.retrieve()),
+    ("POST /v1/account/emails", lambda v: v.account.emails.update(receipt=True, reply_to="help@example.com")),
     ("GET /v1/branding", lambda v: v.branding.retrieve()),
     ("POST /v1/branding", lambda v: v.branding.update(accent_color="#000000")),
     ("POST /v1/tax_rates", lambda v: v.tax_rates.create(country="DE", percentage=19, display_name="VAT")),
@@ -443,6 +445,7 @@ CALLS: list[tuple[str, Callable[[Vinr], Any]]] = [
     ("GET /v1/invoices/{id}/pdf", lambda v: v.invoices.pdf("inv_1")),
     ("POST /v1/invoices/{id}/pay", lambda v: v.invoices.pay("inv_1")),
     ("POST /v1/invoices/{id}/void", lambda v: v.invoices.void("inv_1")),
+    ("POST /v1/invoices/{id}/hosted_link", lambda v: v.invoices.replace_hosted_link("inv_1")),
     ("POST /v1/invoices/{id}/mark_uncollectible", lambda v: v.invoices.mark_uncollectible("inv_1")),
     (
         "POST /v1/payment_gateway",

@@ -46,6 +46,8 @@ NO_OBJECT_REFERENCE = {
     ("DELETE", "/v1/payment_gateway"),
     ("GET", "/v1/account/dunning"),
     ("POST", "/v1/account/dunning"),
+    ("GET", "/v1/account/emails"),
+    ("POST", "/v1/account/emails"),
 }
 # Public routes whose path names an account and whose authentication is another party's
 # signature: their cross-account cases (another account's secret, another account's payment)
@@ -209,6 +211,7 @@ PROBES: list[Probe] = [
     P("POST", "/v1/invoices/{id}/pay", "/v1/invoices/{t[invoice]}/pay", {}),
     P("POST", "/v1/invoices/{id}/void", "/v1/invoices/{t[invoice]}/void", {}),
     P("POST", "/v1/invoices/{id}/mark_uncollectible", "/v1/invoices/{t[invoice]}/mark_uncollectible", {}),
+    P("POST", "/v1/invoices/{id}/hosted_link", "/v1/invoices/{t[invoice]}/hosted_link", {}),
     # test clocks
     P("GET", "/v1/test_clocks/{id}", "/v1/test_clocks/{t[test_clock]}"),
     P(

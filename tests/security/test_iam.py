@@ -16,6 +16,7 @@ tests/integration/test_template.py holds the shape (no managed policies, no wild
 from __future__ import annotations
 
 import contextvars
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import timedelta
@@ -23,13 +24,16 @@ from typing import Any
 
 import botocore.client
 import pytest
+from botocore.exceptions import ClientError
 
+from billing.emails import ses
 from billing.kernel import clock
 from billing.store import keymaterial
 from local import invoke
 from local.template import Template
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
+from tests.support.emails import EmailPipeline, sent_emails
 from tests.support.portalbrowser import PortalBrowser
 from tests.support.shop import open_shop
 from tests.support.webhooks import Pipeline, Receiver
@@ -49,6 +53,11 @@ EVENT_SOURCE_MAPPING: dict[str, set[Grant]] = {
         ("sqs:ReceiveMessage", "queue/DeliveryQueue"),
         ("sqs:DeleteMessage", "queue/DeliveryQueue"),
         ("sqs:GetQueueAttributes", "queue/DeliveryQueue"),
+    },
+    "MailerFunction": {
+        ("sqs:ReceiveMessage", "queue/EmailQueue"),
+        ("sqs:DeleteMessage", "queue/EmailQueue"),
+        ("sqs:GetQueueAttributes", "queue/EmailQueue"),
     },
 }
 
@@ -76,6 +85,9 @@ def grants_of_call(service: str, operation: str, params: dict[str, Any], queues:
         return {(f"sqs:{action.get(operation, operation)}", f"queue/{by_url.get(params.get('QueueUrl', ''), '?')}")}
     if service == "secretsmanager":
         return {(f"secretsmanager:{operation}", "secret")}
+    if service == "sesv2" and operation == "SendEmail":
+        # SES authorises the sending identity and the configuration set the identity applies.
+        return {("ses:SendEmail", "ses-identity"), ("ses:SendEmail", "ses-configuration-set")}
     return {(f"{service}:{operation}", "?")}
 
 
@@ -96,6 +108,18 @@ def resource_names(value: Any) -> list[str]:
             names.append(f"queue/{logical}")
         elif isinstance(item, dict) and "Fn::Sub" in item and str(item["Fn::Sub"]).startswith("${Table.Arn}/index/"):
             names.append("index/" + str(item["Fn::Sub"]).rsplit("/", 1)[1])
+        elif (
+            isinstance(item, dict)
+            and ":ses:" in str(item.get("Fn::Sub"))
+            and ":identity/${SenderDomain}" in str(item["Fn::Sub"])
+        ):
+            names.append("ses-identity")
+        elif (
+            isinstance(item, dict)
+            and ":ses:" in str(item.get("Fn::Sub"))
+            and ":configuration-set/" in str(item["Fn::Sub"])
+        ):
+            names.append("ses-configuration-set")
         else:
             raise AssertionError(f"a resource this test cannot name: {item!r}")
     return names
@@ -163,8 +187,9 @@ def drive_every_function(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     receiver = Receiver(["fail"], then="ok")
     try:
         shop = open_shop(api)
+        assert api.post("/v1/account/emails", {"receipt": True}).status == 200
         endpoint = api.post("/v1/webhook_endpoints", {"url": receiver.url, "enabledEvents": ["*"]}).json()
-        customer = shop.customer(name="Iam Tester")
+        customer = shop.customer(name="Iam Tester", email="iam@example.com")
         extra = api.post(f"/v1/customers/{customer}/payment_methods", {"token": "tok_mastercard"}).json()["id"]
         api.post(f"/v1/customers/{customer}/tax_ids", {"type": "eu_vat", "value": "DE136695976"})
         sub = api.post(
@@ -194,6 +219,18 @@ def drive_every_function(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
         browser.get("/payment-methods")
         assert browser.post(f"/payment-methods/{removable}/remove", {"csrf": csrf}).status == 303
         browser.get(f"/invoices/{sub['latestInvoice']}/pdf")
+        # the login page: a code mailed through SES at once, typed in, a new session
+        login = api.post("/v1/billing/portal_configurations/default", {"loginPage": {"enabled": True}}).json()
+        login_path = "/" + login["loginPage"]["url"].split("/", 3)[3]
+        visitor = PortalBrowser(stack.template)
+        form_csrf = visitor.get(login_path).text.split('name="csrf" value="')[1].split('"')[0]
+        mailed = len(sent_emails())
+        assert visitor.post(login_path, {"csrf": form_csrf, "email": "iam@example.com"}).status == 200
+        [code_email] = sent_emails()[mailed:]
+        code = re.search(r"^\s+(\d{6})\s*$", code_email.text, re.M)
+        assert code, code_email.text
+        signed = visitor.post(f"{login_path}/code", {"csrf": form_csrf, "email": "iam@example.com", "code": code[1]})
+        assert signed.status == 303, signed.text
         # the webhooks: the stream to fanout, the queue to deliver, a retry, a redelivery
         pipeline = Pipeline(stack)
         pipeline.run()
@@ -201,6 +238,30 @@ def drive_every_function(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
         assert api.post(f"/v1/events/{event}/redeliver", {}).status == 200
         pipeline.run()
         api.delete(f"/v1/webhook_endpoints/{endpoint['id']}")
+        # the emails: the receipt through the mailer (SES throttles it once: its retry time is set),
+        # then SES's bounce of it through EventBridge
+        real_client = ses.client
+
+        class ThrottlingOnce:
+            def __init__(self) -> None:
+                self.real, self.throttled = real_client("sesv2"), False
+
+            def send_email(self, **request: Any) -> Any:
+                answer = self.real.send_email(**request)
+                if not self.throttled:
+                    self.throttled = True
+                    error = {"Error": {"Code": "TooManyRequestsException"}, "ResponseMetadata": {"HTTPStatusCode": 429}}
+                    raise ClientError(error, "SendEmail")
+                return answer
+
+        throttling = ThrottlingOnce()
+        monkeypatch.setattr(ses, "client", lambda service: throttling)
+        EmailPipeline(stack).send()
+        recipients = [{"emailAddress": "iam@example.com"}]
+        bounce = {"eventType": "Bounce", "bounce": {"bounceType": "Permanent", "bouncedRecipients": recipients}}
+        feedback_function = next(f for f in stack.template.functions() if f.logical_id == "EmailFeedbackFunction")
+        feedback = invoke.load_handler(feedback_function)
+        feedback({"detail-type": "Email Bounced", "source": "aws.ses", "detail": bounce}, invoke.LambdaContext("fb"))
         # the clock, once the subscription's period has ended
         later = clock.from_wire(sub["currentPeriodEnd"]) + timedelta(hours=1)
         monkeypatch.setattr(clock, "now", lambda: later)

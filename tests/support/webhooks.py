@@ -88,24 +88,27 @@ class FakeClock:
 @dataclass
 class Pipeline:
     """The template's stream → FanoutFunction and DeliveryQueue → DeliverFunction mappings, run
-    one poll at a time by the local stack's own pollers."""
+    one poll at a time by the local stack's own pollers (`WORKER` and `QUEUE` name another
+    worker behind the same outbox: the emails' `EmailPipeline`)."""
 
+    WORKER = "DeliverFunction"
+    QUEUE = "DeliveryQueue"
     stack: Stack
     stream: StreamPoller = field(init=False)
     queue: QueuePoller = field(init=False)
 
     def __post_init__(self) -> None:
         functions = {f.logical_id: f for f in self.stack.template.functions()}
-        fanout, deliver = functions["FanoutFunction"], functions["DeliverFunction"]
+        fanout, worker = functions["FanoutFunction"], functions[self.WORKER]
         session = boto3.Session()
         made = self.stack.resources
         self.stream = StreamPoller(fanout, fanout.stream_sources[0], session.client("dynamodbstreams"), made.stream_arn)
         self.queue = QueuePoller(
-            deliver,
-            deliver.queue_sources[0],
+            worker,
+            worker.queue_sources[0],
             session.client("sqs"),
-            made.queues["DeliveryQueue"],
-            made.queue_arns["DeliveryQueue"],
+            made.queues[self.QUEUE],
+            made.queue_arns[self.QUEUE],
         )
         self.sqs = session.client("sqs")
 
@@ -124,10 +127,10 @@ class Pipeline:
         self.fan_out()
         self.deliver()
 
-    def counts(self, queue: str = "DeliveryQueue") -> tuple[int, int]:
-        """(visible, in flight) messages of a queue."""
+    def counts(self, queue: str | None = None) -> tuple[int, int]:
+        """(visible, in flight) messages of a queue (the worker's own by default)."""
         attributes = self.sqs.get_queue_attributes(
-            QueueUrl=self.stack.resources.queues[queue],
+            QueueUrl=self.stack.resources.queues[queue or self.QUEUE],
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
         return int(attributes["ApproximateNumberOfMessages"]), int(attributes["ApproximateNumberOfMessagesNotVisible"])

@@ -15,8 +15,9 @@ from starlette.responses import JSONResponse, Response
 
 from billing.kernel import config
 from billing.kernel.errors import BillingError
+from billing.kernel.scope import Scope
 from billing.payments import connections
-from portal_site.pages import SignedIn
+from portal_site.pages import SignedIn, Table  # (the request's table handle, `pages.table_of`)
 from portal_site.security import gateway_page_csp
 
 CSP_HEADER = "content-security-policy"
@@ -33,7 +34,12 @@ def fields(who: SignedIn) -> GatewayFields | None:
     """The connected gateway's fields for this scope, or None when the simulator (test mode
     without a connection) takes typed test cards. The same test as `paymentmethods.uses_gateway`
     (a connection is what makes the scope's gateway a real one), without opening its keys."""
-    connection = connections.get(who.scope, table=who.table)
+    return fields_for(who.scope, who.table)
+
+
+def fields_for(scope: Scope, table: Table) -> GatewayFields | None:
+    """`fields` for a page without a session (a hosted invoice's): the scope's gateway's fields."""
+    connection = connections.get(scope, table=table)
     if connection is None:
         return None
     return GatewayFields(connection.record.publishable_key, config.settings().stripe_js_url)

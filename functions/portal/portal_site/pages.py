@@ -214,11 +214,17 @@ async def exchange(request: Request) -> Response:
         if refused.session is not None:
             _check_host(request, refused.session)
         raise
+    return signed_in_redirect(session, token)
+
+
+def signed_in_redirect(session: PortalSession, token: str) -> RedirectResponse:
+    """The browser signed in to an exchanged session: its cookie, and on to the session's flow
+    (the link's exchange and a sign-in code end the same way)."""
     response = RedirectResponse(flow_path(session.flow), status_code=303)
     expires = clock.from_epoch(session.expires_at)
     response.set_cookie(
         cookies.COOKIE_NAME,
-        cookies.PortalCookie(session_id, token).value,
+        cookies.PortalCookie(session.id, token).value,
         max_age=max(0, int((expires - clock.now()).total_seconds())),
         expires=expires,
         path="/",

@@ -372,10 +372,9 @@ async def _add_card_from_setup(request: Request, who: SignedIn, form: Any) -> Re
         info = who.request_info(request)
         try:
             details = paymentmethods.details_from_setup(who.scope, who.customer_id, setup_ref, table=who.table)
-            pm = paymentmethods.attach(
+            collection.attach_payment_method(
                 who.scope, who.customer_id, details, "succeed", info, set_default=make_default, table=who.table
             )
-            collection.retry_with_new_default(who.scope, who.customer_id, pm.id, info, table=who.table)
             code = None
         except paymentmethods.CardDeclined:
             code = "card_declined"
@@ -474,7 +473,7 @@ async def add_card(request: Request) -> Response:
             details, behavior = paymentmethods.details_from_card(
                 who.scope, number=number.strip(), exp_month=parsed[0], exp_year=parsed[1], cvc=cvc, now=clock.now()
             )
-            pm = paymentmethods.attach(
+            collection.attach_payment_method(
                 who.scope,
                 who.customer_id,
                 details,
@@ -482,9 +481,6 @@ async def add_card(request: Request) -> Response:
                 who.request_info(request),
                 set_default=make_default,
                 table=who.table,
-            )
-            collection.retry_with_new_default(
-                who.scope, who.customer_id, pm.id, who.request_info(request), table=who.table
             )
         except paymentmethods.CardDeclined:
             errors["number"] = forms.say(gettext, MESSAGES["card_declined"])
@@ -545,10 +541,9 @@ async def add_sepa(request: Request) -> Response:
                 problem = "email_missing"
             else:
                 details, behavior = mandate_details
-                pm = paymentmethods.attach(
+                collection.attach_payment_method(
                     who.scope, who.customer_id, details, behavior, info, set_default=make_default, table=who.table
                 )
-                collection.retry_with_new_default(who.scope, who.customer_id, pm.id, info, table=who.table)
         except paymentmethods.DuplicatePaymentMethod:
             errors["iban"] = forms.say(gettext, MESSAGES["iban_exists"])
         except paymentmethods.CardDeclined:

@@ -13,10 +13,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from billing.invoicing.hostedinvoices import LinkUnavailable
 from billing.kernel.errors import BillingError
 from billing.portal.portalsessions import SessionUnavailable
 from billing.portal.records import PortalSession
-from portal_site import billing_details, invoices, pages, payment_methods, subscriptions
+from portal_site import billing_details, hosted_invoice, invoices, pages, payment_methods, signin, subscriptions
 from portal_site.rendering import HERE, page
 from portal_site.security import SecurityHeadersMiddleware
 
@@ -53,7 +54,7 @@ async def wrong_host(request: Request, _: Exception) -> Response:
 
 async def session_expired(request: Request, error: Exception) -> Response:
     session = error.session if isinstance(error, SessionUnavailable) else None
-    return page(request, "expired.html", session, status=410)
+    return page(request, "expired.html", session, status=410, sign_in=signin.expired_offer(request, session))
 
 
 def _reopen_path(request: Request) -> str | None:
@@ -104,8 +105,10 @@ def create_app() -> Starlette:
             Route("/return", pages.return_to_merchant, methods=["POST"]),
             *payment_methods.ROUTES,
             *invoices.ROUTES,
+            *hosted_invoice.ROUTES,
             *billing_details.ROUTES,
             *subscriptions.ROUTES,
+            *signin.ROUTES,
             Route("/assets/logo/{account}/{mode}/{digest}", pages.logo, methods=["GET"]),
             Route("/assets/theme/{accent}.css", pages.theme, methods=["GET"]),
             Mount("/assets/static", StaticFiles(directory=str(HERE / "static")), name="static"),
@@ -114,7 +117,9 @@ def create_app() -> Starlette:
         exception_handlers={
             HTTPException: http_error,
             SessionUnavailable: session_expired,
+            LinkUnavailable: hosted_invoice.link_unavailable,
             pages.WrongHost: wrong_host,
+            signin.LoginUnavailable: signin.unavailable,
             pages.FeatureDisabled: not_found,
             pages.CsrfRejected: form_expired,
             BillingError: billing_error,

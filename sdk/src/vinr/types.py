@@ -50,6 +50,18 @@ class DunningSettings(TypedDict):
     livemode: bool
 
 
+class EmailSettings(TypedDict):
+    """Which emails the account's customers get, and where their replies go."""
+
+    object: Literal["email_settings"]
+    receipt: bool
+    paymentFailed: bool
+    actionRequired: bool
+    subscriptionCanceled: bool
+    replyTo: str | None
+    livemode: bool
+
+
 class PaymentGateway(TypedDict):
     """The payment gateway connected for this mode, without its secrets (the secret key shows as
     its last 4 only; the webhook signing secret not at all)."""
@@ -386,6 +398,9 @@ class _InvoiceParts(TypedDict):
     lastPaymentError: PaymentError | None
     paymentProcessing: bool  # a payment is processing: the gateway reports its outcome later
     paymentActionRequired: PaymentActionRequired | None  # the customer must authenticate it (3-D Secure)
+    # The invoice's page on the portal (view, download, pay) without signing in; null for drafts and
+    # previews. `client.invoices.replace_hosted_link(id)` replaces it (the old link stops working).
+    hostedInvoiceUrl: str | None
     object: Literal["invoice"]
     livemode: bool
 
@@ -484,10 +499,25 @@ class WebhookDelivery(TypedDict):
     createdAt: str | None
 
 
+class EventEmail(TypedDict):
+    """An email the event made for the customer."""
+
+    object: Literal["email"]
+    type: Literal["receipt", "payment_failed", "action_required", "subscription_canceled"]
+    to: str
+    locale: str
+    status: Literal["queued", "sent", "failed", "suppressed"]
+    attempts: int
+    sentAt: str | None
+    failureReason: str | None
+    createdAt: str
+
+
 class EventWithDeliveries(Event):
-    """An event, with its delivery to each webhook endpoint it was sent to."""
+    """An event, with its delivery to each webhook endpoint it was sent to and the emails it made."""
 
     deliveries: list[WebhookDelivery]
+    emails: list[EventEmail]
 
 
 class AuditActor(TypedDict):
@@ -618,6 +648,13 @@ class ConfigurationFeatures(TypedDict):
     subscriptionUpdate: SubscriptionUpdateFeature
 
 
+class LoginPage(TypedDict):
+    """A configuration's public sign-in page (an email, then a one-time code); `url` is read-only."""
+
+    enabled: bool
+    url: str | None
+
+
 class PortalConfiguration(TypedDict):
     """A portal configuration: what the hosted portal offers a customer."""
 
@@ -628,6 +665,7 @@ class PortalConfiguration(TypedDict):
     businessProfile: BusinessProfile
     features: ConfigurationFeatures
     metadata: dict[str, str]
+    loginPage: LoginPage
     createdAt: str
     updatedAt: str
     livemode: bool

@@ -39,6 +39,9 @@ def customer_item(**extra: Any) -> dict[str, Any]:
         "gsi1sk": "0CUSTOMER",
         "gsi2pk": "ACCT#acct_1#test#CUSTOMERS",
         "gsi2sk": "cust_1",
+        # (the sign-in page finds customers by their email, lower-cased)
+        "gsi3pk": "ACCT#acct_1#test#CUSTEMAIL#ada@example.com",
+        "gsi3sk": "cust_1",
         **extra,
     }
 

@@ -55,6 +55,7 @@ def configuration_item(**overrides: Any) -> dict[str, Any]:
         "businessProfile": copy.deepcopy(PROFILE),
         "features": copy.deepcopy(FEATURES),
         "metadata": {"team": "billing"},
+        "loginPage": {"enabled": False},
         "createdAt": "2026-03-01T10:00:00Z",
         "updatedAt": "2026-03-01T10:00:00Z",
         "version": 1,

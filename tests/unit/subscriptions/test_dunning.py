@@ -173,7 +173,7 @@ def test_an_accounts_own_settings_are_stored_and_read_back() -> None:
 
 @pytest.mark.parametrize(
     "days",
-    [[], [1, 2, 3, 4, 5], [0], [61], [-3], [5, 3], [3, 3], [3, "5"], [3, 5.5], [True], "3,5,7", None],
+    [[], [1, 2, 3, 4, 5], [0], [61], [-3], [3, 3], [1, 1, 1, 1], [3, "5"], [3, 5.5], [True], "3,5,7", None],
 )
 def test_retry_days_out_of_their_rules_are_refused_naming_retry_days(days: Any) -> None:
     with pytest.raises(InvalidRequest) as refused:
@@ -184,6 +184,11 @@ def test_retry_days_out_of_their_rules_are_refused_naming_retry_days(days: Any) 
 @pytest.mark.parametrize("days", [[1], [60], [3, 5, 7], [1, 2, 3, 60], (2, 30)])
 def test_one_to_four_increasing_retries_of_one_to_sixty_days_are_taken(days: Any) -> None:
     assert accounts.valid_retry_days(days) == tuple(days)
+
+
+def test_retry_days_in_another_order_are_kept_ascending() -> None:
+    # (the schema says each day once; the order of retries can only be the order of their days)
+    assert accounts.valid_retry_days([7, 3, 5]) == (3, 5, 7)
 
 
 @pytest.mark.parametrize("after", ["cancel", "void", "", None, 1, "Unpaid"])

@@ -33,6 +33,18 @@ class DunningSettings(Wire):
     livemode: bool
 
 
+class EmailSettings(Wire):
+    """Which emails the account's customers get, and where their replies go."""
+
+    object: Literal["email_settings"]
+    receipt: bool
+    paymentFailed: bool
+    actionRequired: bool
+    subscriptionCanceled: bool
+    replyTo: str | None
+    livemode: bool
+
+
 class Branding(Wire):
     """The branding the portal and invoice PDFs wear."""
 

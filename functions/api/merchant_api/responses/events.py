@@ -63,10 +63,25 @@ class WebhookDelivery(Wire):
     createdAt: Timestamp | None
 
 
+class EventEmail(Wire):
+    """An email the event made for the customer."""
+
+    object: Literal["email"]
+    type: Literal["receipt", "payment_failed", "action_required", "subscription_canceled"]
+    to: str
+    locale: str
+    status: Literal["queued", "sent", "failed", "suppressed"]
+    attempts: int
+    sentAt: Timestamp | None
+    failureReason: str | None
+    createdAt: Timestamp
+
+
 class EventWithDeliveries(Event):
-    """An event, with its delivery to each webhook endpoint it was sent to."""
+    """An event, with its delivery to each webhook endpoint it was sent to and the emails it made."""
 
     deliveries: list[WebhookDelivery]
+    emails: list[EventEmail]
 
 
 class EventList(Page):

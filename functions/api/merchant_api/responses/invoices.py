@@ -95,6 +95,13 @@ class InvoiceAmounts(Wire):
     paymentActionRequired: PaymentActionRequired | None = Field(
         description="the customer must authenticate the payment (3-D Secure) to complete it"
     )
+    hostedInvoiceUrl: str | None = Field(
+        description=(
+            "the invoice's page on the portal, which the customer opens without signing in (view, download, pay);"
+            " null for drafts and previews. It lapses 30 days after the invoice is paid, voided or marked"
+            " uncollectible; `POST /v1/invoices/{id}/hosted_link` replaces it"
+        )
+    )
     object: Literal["invoice"]
     livemode: bool
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from billing.portal.portalconfigs import (
     CancellationReason,
     CancelMode,
@@ -105,6 +107,13 @@ class ConfigurationFeatures(Wire):
     subscriptionUpdate: SubscriptionUpdateFeature
 
 
+class LoginPage(Wire):
+    """The configuration's public sign-in page (an email, then a one-time code)."""
+
+    enabled: bool
+    url: str | None = Field(description="the page's address while it is enabled (read-only)")
+
+
 class PortalConfiguration(Wire):
     """A portal configuration: what the hosted portal offers a customer."""
 
@@ -115,6 +124,7 @@ class PortalConfiguration(Wire):
     businessProfile: BusinessProfile
     features: ConfigurationFeatures
     metadata: Metadata
+    loginPage: LoginPage
     createdAt: Timestamp
     updatedAt: Timestamp
     livemode: bool

@@ -23,11 +23,12 @@ RetryDays = Annotated[
         examples=[[3, 5, 7]],
         description=(
             f"days after the first failed charge on which it is retried: 1 to {accounts.MAX_RETRIES} of them, "
-            f"each 1 to {accounts.MAX_RETRY_DAY}, strictly increasing"
+            f"each 1 to {accounts.MAX_RETRY_DAY}, each day once (kept in ascending order)"
         ),
         json_schema_extra={
             "minItems": 1,
             "maxItems": accounts.MAX_RETRIES,
+            "uniqueItems": True,
             "items": {"type": "integer", "minimum": 1, "maximum": accounts.MAX_RETRY_DAY},
         },
     ),

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import Field
 
+from billing.emails import history
 from billing.events import auditlog, events
 from billing.webhooks import deliveries
 from merchant_api import request
@@ -42,12 +43,14 @@ def list_events(
 
 @router.get(
     "/v1/events/<event_id>",
-    summary="Retrieve an event with its webhook deliveries",
+    summary="Retrieve an event with its webhook deliveries and emails",
     tags=["Events"],
     responses=ok("EventWithDeliveries"),
 )
 def get_event(event_id: EventId) -> Any:
-    return deliveries.event_with_deliveries(request.scope(router), event_id, table=request.table(router))
+    scope, table = request.scope(router), request.table(router)
+    found = deliveries.event_with_deliveries(scope, event_id, table=table)
+    return {**found, "emails": history.of_event(scope, event_id, table=table)}
 
 
 @router.post(

@@ -7,7 +7,9 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from billing.invoicing import invoices
+from billing.invoicing import hostedinvoices, invoices
+from billing.invoicing.records import Invoice
+from billing.kernel.scope import Scope
 from billing.subscriptions import collection
 from billing.subscriptions import preview as upcoming
 from merchant_api import request
@@ -18,6 +20,12 @@ from merchant_api.routes.subscriptions import CustomerQuery
 router = APIGatewayHttpRouter()
 
 
+def _answer(scope: Scope, invoice: Invoice) -> dict[str, Any]:
+    """The invoice with its hosted URL on the account's portal host."""
+    base = hostedinvoices.portal_base(scope, table=request.table(router))
+    return invoices.to_wire(invoice, scope, hosted_base=base)
+
+
 @router.get("/v1/invoices", summary="List invoices", tags=["Invoices"], responses=ok("InvoiceList"))
 def list_invoices(
     limit: Limit = 10,
@@ -25,12 +33,14 @@ def list_invoices(
     customer: CustomerQuery = None,
     subscription: Annotated[str | None, Query(pattern=r"^sub_[A-Za-z0-9]{1,40}$")] = None,
 ) -> Any:
+    scope = request.scope(router)
     return invoices.list_invoices(
-        request.scope(router),
+        scope,
         limit=limit,
         starting_after=startingAfter,
         customer=customer,
         subscription=subscription,
+        hosted_base=hostedinvoices.portal_base(scope, table=request.table(router)),
         table=request.table(router),
     )
 
@@ -60,7 +70,7 @@ def upcoming_invoice(
 @router.get("/v1/invoices/<invoice_id>", summary="Retrieve an invoice", tags=["Invoices"], responses=ok("Invoice"))
 def get_invoice(invoice_id: Annotated[str, Path(pattern=r"^inv_[A-Za-z0-9]{1,40}$")]) -> Any:
     scope = request.scope(router)
-    return invoices.to_wire(invoices.get(scope, invoice_id, table=request.table(router)), scope)
+    return _answer(scope, invoices.get(scope, invoice_id, table=request.table(router)))
 
 
 InvoiceId = Annotated[str, Path(pattern=r"^inv_[A-Za-z0-9]{1,40}$")]
@@ -95,9 +105,7 @@ def invoice_pdf(invoice_id: InvoiceId) -> Any:
 )
 def pay_invoice(invoice_id: InvoiceId) -> Any:
     scope = request.scope(router)
-    return invoices.to_wire(
-        collection.pay_invoice(scope, invoice_id, request.info(router), table=request.table(router)), scope
-    )
+    return _answer(scope, collection.pay_invoice(scope, invoice_id, request.info(router), table=request.table(router)))
 
 
 @router.post(
@@ -105,7 +113,7 @@ def pay_invoice(invoice_id: InvoiceId) -> Any:
 )
 def void_invoice(invoice_id: InvoiceId) -> Any:
     scope = request.scope(router)
-    return invoices.to_wire(invoices.void(scope, invoice_id, request.info(router), table=request.table(router)), scope)
+    return _answer(scope, invoices.void(scope, invoice_id, request.info(router), table=request.table(router)))
 
 
 @router.post(
@@ -116,6 +124,23 @@ def void_invoice(invoice_id: InvoiceId) -> Any:
 )
 def mark_uncollectible(invoice_id: InvoiceId) -> Any:
     scope = request.scope(router)
-    return invoices.to_wire(
-        invoices.mark_uncollectible(scope, invoice_id, request.info(router), table=request.table(router)), scope
+    return _answer(
+        scope, invoices.mark_uncollectible(scope, invoice_id, request.info(router), table=request.table(router))
+    )
+
+
+@router.post(
+    "/v1/invoices/<invoice_id>/hosted_link",
+    summary="Replace an invoice's hosted link",
+    description=(
+        "A new `hostedInvoiceUrl` for a finalized invoice; the old link stops working at once (it opens the"
+        ' portal\'s "link expired" page). A draft: 400 `invoice_not_finalized`.'
+    ),
+    tags=["Invoices"],
+    responses=ok("Invoice"),
+)
+def replace_hosted_link(invoice_id: InvoiceId) -> Any:
+    scope = request.scope(router)
+    return _answer(
+        scope, hostedinvoices.replace_link(scope, invoice_id, request.info(router), table=request.table(router))
     )

@@ -53,7 +53,7 @@ def attach(customer_id: CustomerId, body: Annotated[PaymentMethodAttach, Body()]
     details, behavior = paymentmethods.details_from_token(
         scope, body.token, clock.now(), customer_id=customer_id, table=request.table(router)
     )
-    pm = paymentmethods.attach(
+    pm = collection.attach_payment_method(
         scope,
         customer_id,
         details,
@@ -62,7 +62,6 @@ def attach(customer_id: CustomerId, body: Annotated[PaymentMethodAttach, Body()]
         set_default=body.setDefault,
         table=request.table(router),
     )
-    collection.retry_with_new_default(scope, customer_id, pm.id, request.info(router), table=request.table(router))
     return json_response(paymentmethods.to_wire(pm, scope))
 
 

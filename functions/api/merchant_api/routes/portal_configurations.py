@@ -166,6 +166,12 @@ class PortalFeatures(Request):
     subscriptionUpdate: Annotated[PortalSubscriptionUpdate | None, NullRefused] = None
 
 
+class PortalLoginPage(Request):
+    enabled: Annotated[
+        StrictBool | None, NullRefused, Field(description="a public sign-in page (email and a one-time code)")
+    ] = None
+
+
 class PortalConfigurationCreate(Request):
     """Omitted parts get the defaults (those of the `default` configuration). `name` and the
     business profile's fields take null (none); `businessProfile`, `features` and `metadata`
@@ -175,6 +181,7 @@ class PortalConfigurationCreate(Request):
     businessProfile: Annotated[PortalBusinessProfile | None, NullRefused] = None
     features: Annotated[PortalFeatures | None, NullRefused] = None
     metadata: Annotated[Metadata | None, NullRefused] = None
+    loginPage: Annotated[PortalLoginPage | None, NullRefused] = None
 
 
 class PortalConfigurationUpdate(PortalConfigurationCreate):
@@ -193,8 +200,11 @@ def _fields(body: PortalConfigurationCreate) -> dict[str, Any]:
 )
 def create_configuration(body: Annotated[PortalConfigurationCreate, Body()]) -> Any:
     scope = request.scope(router)
-    configuration = portalconfigs.create(scope, _fields(body), request.info(router), table=request.table(router))
-    return json_response(portalconfigs.to_wire(configuration, scope))
+    table = request.table(router)
+    configuration = portalconfigs.create(scope, _fields(body), request.info(router), table=table)
+    return json_response(
+        portalconfigs.to_wire(configuration, scope, domain=portalconfigs.portal_domain(scope, table=table))
+    )
 
 
 @router.get(
@@ -216,10 +226,9 @@ def list_configurations(limit: Limit = 10, startingAfter: StartingAfter = None) 
     responses=ok("PortalConfiguration"),
 )
 def get_configuration(configuration_id: ConfigurationId) -> Any:
-    scope = request.scope(router)
-    return portalconfigs.to_wire(
-        portalconfigs.get(scope, configuration_id, request.info(router), table=request.table(router)), scope
-    )
+    scope, table = request.scope(router), request.table(router)
+    configuration = portalconfigs.get(scope, configuration_id, request.info(router), table=table)
+    return portalconfigs.to_wire(configuration, scope, domain=portalconfigs.portal_domain(scope, table=table))
 
 
 @router.post(
@@ -230,7 +239,6 @@ def get_configuration(configuration_id: ConfigurationId) -> Any:
 )
 def update_configuration(configuration_id: ConfigurationId, body: Annotated[PortalConfigurationUpdate, Body()]) -> Any:
     scope = request.scope(router)
-    configuration = portalconfigs.update(
-        scope, configuration_id, _fields(body), request.info(router), table=request.table(router)
-    )
-    return portalconfigs.to_wire(configuration, scope)
+    table = request.table(router)
+    configuration = portalconfigs.update(scope, configuration_id, _fields(body), request.info(router), table=table)
+    return portalconfigs.to_wire(configuration, scope, domain=portalconfigs.portal_domain(scope, table=table))

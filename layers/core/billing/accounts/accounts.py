@@ -5,7 +5,6 @@ The items and their keys are `billing.accounts.store`'s.
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 from collections.abc import Mapping
@@ -165,16 +164,16 @@ def update_dunning(account_id: str, changes: Mapping[str, Any], *, table: Table)
 
 
 def valid_retry_days(days: Any) -> tuple[int, ...]:
-    """1 to 4 retries, each 1 to 60 days after the first failure, strictly increasing."""
+    """1 to 4 retries, each 1 to 60 days after the first failure, each day once (kept ascending)."""
     if not isinstance(days, list | tuple) or not all(type(day) is int for day in days):
         raise _invalid("retryDays", "retryDays must be a list of whole numbers of days.")
     if not 1 <= len(days) <= MAX_RETRIES:
         raise _invalid("retryDays", f"retryDays takes 1 to {MAX_RETRIES} retries; got {len(days)}.")
     if not all(1 <= day <= MAX_RETRY_DAY for day in days):
         raise _invalid("retryDays", f"Each retry is 1 to {MAX_RETRY_DAY} days after the first failure.")
-    if any(later <= earlier for earlier, later in itertools.pairwise(days)):
-        raise _invalid("retryDays", "retryDays must be strictly increasing (days after the first failure).")
-    return tuple(days)
+    if len(set(days)) != len(days):
+        raise _invalid("retryDays", "retryDays names each day once (days after the first failure).")
+    return tuple(sorted(days))
 
 
 def valid_after(after: Any) -> AfterRetries:

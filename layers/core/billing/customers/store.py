@@ -2,9 +2,11 @@
 
 Customer: pk `<scope>#CUST#<cust>`, sk `CUSTOMER` (versioned); gsi1 `<scope>#CUST#<cust>#ALL` /
 `0CUSTOMER` (the customer's bundle: with its payment methods, subscriptions and invoices);
-gsi2 `<scope>#CUSTOMERS` / id (the list). Tax IDs are few and change with the customer, so
-they live on the customer item; its credit is one `credit_<currency>` attribute per currency,
-changed by `ADD` only (`credit_update`), never with the customer's version.
+gsi2 `<scope>#CUSTOMERS` / id (the list); gsi3 `<scope>#CUSTEMAIL#<casefolded email>` / id (by
+address, for the portal's sign-in page; set while the customer has an address). Tax IDs are
+few and change with the customer, so they live on the customer item; its credit is one
+`credit_<currency>` attribute per currency, changed by `ADD` only (`credit_update`), never with
+the customer's version.
 
 Test clock: pk `<scope>#CLOCK#<clock>`, sk `TESTCLOCK` (versioned).
 """
@@ -33,6 +35,11 @@ def customer_key(scope: Scope, customer_id: str) -> tuple[str, str]:
 def bundle_partition(scope: Scope, customer_id: str) -> str:
     """The gsi1 partition of a customer's bundle (its payment methods, subscriptions, invoices)."""
     return scope.key("CUST", customer_id, "ALL")
+
+
+def email_partition(scope: Scope, email: str) -> str:
+    """The gsi3 partition of the customers with one email address (case-insensitive)."""
+    return scope.key("CUSTEMAIL", email.casefold())
 
 
 def credit_attribute(currency: str) -> str:
@@ -83,6 +90,8 @@ def customer_to_item(scope: Scope, customer: Customer) -> Item:
     }
     if customer.preferred_locale is not None:
         item["preferredLocale"] = customer.preferred_locale
+    if customer.email:  # the portal's sign-in page finds a customer by address
+        item["gsi3pk"], item["gsi3sk"] = email_partition(scope, customer.email), customer.id
     item.update({credit_attribute(currency): amount for currency, amount in customer.credit.items()})
     return item
 

@@ -39,6 +39,11 @@ def _customer_partition(scope: Scope, customer_id: str) -> str:
     return scope.key("CUST", customer_id, COLLECTION)
 
 
+def customer_partition(scope: Scope, customer_id: str) -> str:
+    """The gsi3 partition of a customer's events (newest last)."""
+    return _customer_partition(scope, customer_id)
+
+
 def _customer_of(item: Mapping[str, Any]) -> str | None:
     parts = str(item.get("gsi3pk", "")).split("#")
     return parts[-2] if len(parts) >= 3 and parts[-1] == COLLECTION and parts[-3] == "CUST" else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 EVENT_TYPES: tuple[str, ...] = (
     "coupon.created",
     "customer.created",
+    "customer.portal_login",
     "customer.updated",
     "customer.tax_id.created",
     "customer.tax_id.deleted",

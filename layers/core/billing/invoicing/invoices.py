@@ -15,7 +15,7 @@ from billing.accounts.records import Account
 from billing.catalog.records import Coupon, Discount, TaxRate
 from billing.customers.records import Customer
 from billing.events import events
-from billing.invoicing import invoicemath, store, tax
+from billing.invoicing import hostedlinks, invoicemath, store, tax
 from billing.invoicing.records import CouponTerms, Invoice, InvoiceLine, LineKind, PaymentError, PaymentPending
 from billing.kernel import clock
 from billing.kernel.errors import Conflict, InvalidRequest, NotFound
@@ -307,14 +307,17 @@ def attempt_event(invoice: Invoice) -> str | None:
 
 
 def write_ops(scope: Scope, invoice: Invoice, request: RequestInfo, counter: Operation) -> list[Operation]:
-    """The invoice, its number, and its events: created, finalized, then paid, payment_failed or
-    payment_action_required (nothing more while a payment is processing)."""
+    """The invoice, its number, its hosted link's lookup item, and its events: created,
+    finalized, then paid, payment_failed or payment_action_required (nothing more while a
+    payment is processing)."""
     wire = to_wire(invoice, scope)
     outcome = attempt_event(invoice)
     kinds = ["invoice.created", "invoice.finalized", *([outcome] if outcome else [])]
+    link = hostedlinks.token_hash(hostedlinks.current_token(scope, invoice))
     return [
         store.insert(scope, invoice),
         counter,
+        store.hosted_link_put(scope, link, invoice.id),
         *(events.event_op(events.event_item(scope, kind, wire, request, customer=invoice.customer)) for kind in kinds),
     ]
 
@@ -366,9 +369,12 @@ def _line_to_wire(line: InvoiceLine) -> dict[str, Any]:
     }
 
 
-def to_wire(invoice: Invoice, scope: Scope) -> dict[str, Any]:
+def to_wire(invoice: Invoice, scope: Scope, *, hosted_base: str | None = None) -> dict[str, Any]:
+    """The API's invoice, with its hosted URL on `hosted_base` (the account's portal origin,
+    `hostedinvoices.portal_base`) when given. Events are written without it: the URL carries
+    the link's token, and the table keeps only the token's hash."""
     error = invoice.last_payment_error
-    return {
+    wire = {
         "id": invoice.id,
         "number": invoice.number,
         "customer": invoice.customer,
@@ -407,6 +413,9 @@ def to_wire(invoice: Invoice, scope: Scope) -> dict[str, Any]:
         "object": "invoice",
         "livemode": scope.livemode,
     }
+    if hosted_base is not None:
+        wire["hostedInvoiceUrl"] = hostedlinks.url(scope, invoice, hosted_base)
+    return wire
 
 
 def get(scope: Scope, invoice_id: str, *, table: Table) -> Invoice:
@@ -423,6 +432,7 @@ def list_invoices(
     starting_after: str | None,
     customer: str | None = None,
     subscription: str | None = None,
+    hosted_base: str | None = None,
     table: Table,
 ) -> dict[str, Any]:
     return store.list_page(
@@ -432,7 +442,7 @@ def list_invoices(
         starting_after=starting_after,
         customer=customer,
         subscription=subscription,
-        to_wire=lambda invoice: to_wire(invoice, scope),
+        to_wire=lambda invoice: to_wire(invoice, scope, hosted_base=hosted_base),
     )
 
 
@@ -466,14 +476,16 @@ def void(scope: Scope, invoice_id: str, request: RequestInfo, *, table: Table) -
     """An open invoice cancelled: nothing is owed. Its number stays used (numbers have no gaps)."""
     invoice = get(scope, invoice_id, table=table)
     _require_open(invoice, "voided")
-    voided = replace(invoice, status="void", amount_remaining=0, version=invoice.version + 1)
+    voided = replace(
+        invoice, status="void", amount_remaining=0, closed_at=clock.to_wire(clock.now()), version=invoice.version + 1
+    )
     return _transition(scope, invoice, voided, "invoice.voided", request, table)
 
 
 def mark_uncollectible(scope: Scope, invoice_id: str, request: RequestInfo, *, table: Table) -> Invoice:
     invoice = get(scope, invoice_id, table=table)
     _require_open(invoice, "marked uncollectible")
-    marked = replace(invoice, status="uncollectible", version=invoice.version + 1)
+    marked = replace(invoice, status="uncollectible", closed_at=clock.to_wire(clock.now()), version=invoice.version + 1)
     return _transition(scope, invoice, marked, "invoice.marked_uncollectible", request, table)
 
 

@@ -8,7 +8,9 @@ Branding (the record of `billing.accounts.branding`): the logo heads the page, s
 keeping its aspect ratio (PNG/JPEG through reportlab's ImageReader, SVG through svglib; the
 SVG was sanitised when it was stored). A logo that cannot be drawn gives way to the
 merchant's name. The accent colour draws the rule under the header, the title, the table
-head and the totals; the support, privacy and terms links sit in every page's footer.
+head and the totals; the support, privacy and terms links sit in every page's footer, under the
+invoice's hosted link (`billing.invoicing.hostedlinks`), written out whole so that a printed
+copy still leads to it.
 
 Every word of ours on it is in `locale` (`billing.invoicing.wording`, which also words the lines,
 the discount and the reverse-charge sentence); what the merchant wrote stays as written.
@@ -35,7 +37,7 @@ from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Sp
 
 from billing.accounts import branding as branding_service
 from billing.accounts.records import Branding
-from billing.invoicing import wording
+from billing.invoicing import hostedlinks, wording
 from billing.invoicing.records import Invoice
 from billing.invoicing.wording import N_
 from billing.kernel.formatting import day, money
@@ -151,9 +153,17 @@ def _masthead(seller: Mapping[str, Any], branding: Branding, styles: Mapping[str
 
 
 def _footer(
-    branding: Branding, styles: Mapping[str, ParagraphStyle], accent: colors.Color, _: Callable[..., str]
+    branding: Branding,
+    styles: Mapping[str, ParagraphStyle],
+    accent: colors.Color,
+    _: Callable[..., str],
+    hosted_url: str | None = None,
 ) -> Any:
-    """Draws the support, privacy and terms links at the foot of each page."""
+    """Draws the hosted link, and the support, privacy and terms links, at the foot of each page."""
+    lines = []
+    if hosted_url:
+        href = escape(hosted_url, {'"': "&quot;"})
+        lines.append(f'{_text(_("View and pay this invoice online"))}: <a href="{href}">{_text(hosted_url)}</a>')
     links = []
     for field, label in FOOTER_LINKS:
         url = getattr(branding, field)
@@ -162,12 +172,15 @@ def _footer(
             href = escape(str(url), {'"': "&quot;"})
             links.append(f'{_text(_(label))}: <a href="{href}">{_text(shown)}</a>')
 
+    if links:
+        lines.append(" · ".join(links))
+
     def draw(canvas: Canvas, document: SimpleDocTemplate) -> None:
-        if not links:
+        if not lines:
             return
         canvas.saveState()
         left, width = document.leftMargin, document.width
-        footer = Paragraph(" · ".join(links), styles["small"])
+        footer = Paragraph("<br/>".join(lines), styles["small"])
         _, height = footer.wrap(width, document.bottomMargin)
         top = document.bottomMargin - 4 * mm
         canvas.setStrokeColor(accent)
@@ -180,13 +193,17 @@ def _footer(
 
 
 def invoice_document(scope: Scope, invoice: Invoice, locale: str = "en", *, table: repository.Table) -> bytes:
-    """The PDF of a stored invoice in its account's branding: what `GET /v1/invoices/{id}/pdf`
-    answers, and the portal's download."""
-    return render(invoice, branding_service.get_branding(scope, table=table), locale)
+    """The PDF of a stored invoice in its account's branding, with its hosted link on the
+    account's portal host: what `GET /v1/invoices/{id}/pdf` answers, and the portal's download."""
+    brand = branding_service.get_branding(scope, table=table)
+    hosted_url = hostedlinks.url(scope, invoice, hostedlinks.portal_base(brand.portal_domain))
+    return render(invoice, brand, locale, hosted_url=hosted_url)
 
 
-def render(invoice: Invoice, branding: Branding | None = None, locale: str = "en") -> bytes:
-    """The PDF of `invoice` in `branding`, its words in `locale`."""
+def render(
+    invoice: Invoice, branding: Branding | None = None, locale: str = "en", *, hosted_url: str | None = None
+) -> bytes:
+    """The PDF of `invoice` in `branding`, its words in `locale`, `hosted_url` in its footer."""
     _register_fonts()
     locale = wording.language(locale)
     _ = wording.gettext_for(locale)
@@ -257,7 +274,7 @@ def render(invoice: Invoice, branding: Branding | None = None, locale: str = "en
     note = wording.reverse_charge_note(invoice, locale)
     if note:
         story += [Spacer(1, 4 * mm), Paragraph(_text(note), styles["body"])]
-    footer = _footer(branding, styles, accent, _)
+    footer = _footer(branding, styles, accent, _, hosted_url)
     document.build(story, onFirstPage=footer, onLaterPages=footer)
     return out.getvalue()
 

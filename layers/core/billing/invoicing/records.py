@@ -81,6 +81,10 @@ class Invoice(msgspec.Struct, frozen=True, kw_only=True):
     # The customer as it stood (name, email, address, tax IDs, preferredLocale: the invoice's language)
     customer_details: dict[str, Any]
     version: int
+    # The hosted link's generation (`billing.invoicing.hostedlinks`): replacing the link moves it on.
+    link_generation: int = 1
+    # When it was voided or marked uncollectible (None on invoices stored before it was kept).
+    closed_at: str | None = None
 
     @property
     def locale(self) -> str | None:

@@ -4,6 +4,8 @@ change an invoice makes to its customer's credit.
 Item: pk `<scope>#INV#<inv>`, sk `INVOICE` (versioned); gsi1 `<scope>#CUST#<cust>#ALL` /
 `INV#<inv>` (the customer's bundle); gsi2 `<scope>#INVOICES` / id; gsi3
 `<scope>#SUB#<sub>#INVOICES` / id (a subscription's invoices).
+Hosted link: pk `HINVLINK#<SHA-256 of the token>`, sk `HOSTED_INVOICE_LINK`, naming the account,
+mode and invoice (`billing.invoicing.hostedlinks`: the token itself is never stored).
 Counter: pk `<scope>#COUNTER`, sk `INVOICE_NUMBER`, `last` = the last number given out. The
 counter moves in the same transaction as the invoice it numbers, so numbers have no gaps.
 """
@@ -25,9 +27,10 @@ from billing.invoicing.records import (
 )
 from billing.kernel.scope import Scope
 from billing.store.listing import collection_page
-from billing.store.repository import Item, Put, Table, Update, versioned_put_op
+from billing.store.repository import Delete, Item, Put, Table, Update, versioned_put_op
 
 SORT_KEY = "INVOICE"
+HOSTED_LINK_SORT_KEY = "HOSTED_INVOICE_LINK"
 COUNTER_SORT_KEY = "INVOICE_NUMBER"
 BUNDLE_PREFIX = "INV#"
 
@@ -148,6 +151,10 @@ def to_item(scope: Scope, invoice: Invoice) -> Item:
         "gsi2pk": scope.key("INVOICES"),
         "gsi2sk": invoice.id,
     }
+    if invoice.link_generation != 1:
+        item["linkGeneration"] = invoice.link_generation
+    if invoice.closed_at is not None:
+        item["closedAt"] = invoice.closed_at
     if invoice.payment_reference is not None:  # (only a gateway's payments have them)
         item["paymentReference"] = invoice.payment_reference
     if invoice.payment_pending is not None:
@@ -190,6 +197,8 @@ def from_item(item: Mapping[str, Any]) -> Invoice:
         seller=dict(item["seller"]),
         customer_details=dict(item["customerDetails"]),
         version=int(item["version"]),
+        link_generation=int(item.get("linkGeneration") or 1),
+        closed_at=item.get("closedAt"),
     )
 
 
@@ -267,3 +276,33 @@ def credit_update(scope: Scope, invoice: Invoice) -> Update | None:
     """The change to the customer's credit an invoice makes: its negative total added, the credit
     it used taken (guarded, so two invoices can never spend the same credit)."""
     return customer_store.credit_update(scope, invoice.customer, invoice.currency, invoice.credit_change)
+
+
+# ------------------------------------------------------------------ hosted links
+def hosted_link_key(token_hash: str) -> tuple[str, str]:
+    return f"HINVLINK#{token_hash}", HOSTED_LINK_SORT_KEY
+
+
+def hosted_link_put(scope: Scope, token_hash: str, invoice_id: str) -> Put:
+    pk, sk = hosted_link_key(token_hash)
+    item: Item = {
+        "pk": pk,
+        "sk": sk,
+        "type": "hosted_invoice_link",
+        "account": scope.account_id,
+        "mode": scope.mode,
+        "invoice": invoice_id,
+    }
+    return Put(item, condition="attribute_not_exists(pk)")
+
+
+def hosted_link_delete(token_hash: str) -> Delete:
+    return Delete(*hosted_link_key(token_hash))
+
+
+def hosted_link_target(table: Table, token_hash: str) -> tuple[Scope, str] | None:
+    """The scope and invoice ID a link's hash leads to, or None."""
+    item = table.get(*hosted_link_key(token_hash))
+    if item is None or item.get("mode") not in ("test", "live"):
+        return None
+    return Scope(str(item["account"]), item["mode"]), str(item["invoice"])

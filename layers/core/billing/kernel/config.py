@@ -23,6 +23,11 @@ class Settings(msgspec.Struct, frozen=True):
     # own unless set (the local stack and the tests point both at localstripe).
     stripe_api_base: str | None = None
     stripe_js_url: str = "https://js.stripe.com/v3/"
+    # The email queue (fanout → mailer), the platform's verified SES domain (mail goes out from
+    # noreply@ it) and the SES configuration set whose bounces and complaints come back to us.
+    email_queue_url: str = ""
+    sender_domain: str = ""
+    ses_configuration_set: str = ""
 
 
 class ConfigurationError(RuntimeError):
@@ -48,6 +53,9 @@ def settings() -> Settings:
         webhook_timeout_seconds=float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10")),
         stripe_api_base=os.environ.get("STRIPE_API_BASE", "").rstrip("/") or None,
         stripe_js_url=os.environ.get("STRIPE_JS_URL", "") or "https://js.stripe.com/v3/",
+        email_queue_url=os.environ.get("EMAIL_QUEUE_URL", ""),
+        sender_domain=os.environ.get("SENDER_DOMAIN", "").strip().lower(),
+        ses_configuration_set=os.environ.get("SES_CONFIGURATION_SET", ""),
     )
 
 

@@ -96,13 +96,23 @@ def connect(
         sealed_webhook_secret=secretbox.seal(webhook_secret, scope=scope, field="webhookSecret"),
         connected_at=clock.to_wire(clock.now()),
     )
+    table.memo.pop(_memo_key(scope), None)
     UnitOfWork(table, request).add(payment_store.save_gateway_connection(scope, record)).commit()
     return Connection(scope, record)
 
 
 def get(scope: Scope, *, table: Table) -> Connection | None:
-    record = payment_store.get_gateway_connection(table, scope)
-    return Connection(scope, record) if record is not None else None
+    """The scope's connection (read once per request: every money path of a request asks)."""
+    key = _memo_key(scope)
+    if key not in table.memo:
+        record = payment_store.get_gateway_connection(table, scope)
+        table.memo[key] = Connection(scope, record) if record is not None else None
+    found: Connection | None = table.memo[key]
+    return found
+
+
+def _memo_key(scope: Scope) -> tuple[str, ...]:
+    return ("gateway_connection", scope.account_id, scope.mode)
 
 
 def require_connection(scope: Scope, *, table: Table) -> Connection:
@@ -116,6 +126,7 @@ def disconnect(scope: Scope, *, table: Table, request: RequestInfo | None = None
     """The scope's connection removed (a 404 when there is none). Live mode then refuses to move
     money (409 `payment_gateway_not_configured`); test mode falls back to the simulator."""
     found = require_connection(scope, table=table)
+    table.memo.pop(_memo_key(scope), None)
     try:
         UnitOfWork(table, request).add(payment_store.remove_gateway_connection(scope, found.record)).commit()
     except Conflict:

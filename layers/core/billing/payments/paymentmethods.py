@@ -308,9 +308,11 @@ def attach(
     request: RequestInfo,
     *,
     set_default: bool = False,
+    on_new_default: Callable[[Customer], None] | None = None,
     table: Table,
 ) -> PaymentMethod:
-    """Attaches a method; it becomes the default when asked, or when the customer has none.
+    """Attaches a method; it becomes the default when asked, or when the customer has none (then
+    `on_new_default` is told, with the customer as it now is, once the attach is committed).
 
     A card or account the customer already has (the same fingerprint) is refused, even when two
     attaches race: the attach's transaction puts the fingerprint's item only where none is. A
@@ -320,16 +322,19 @@ def attach(
     gateway.require(scope, table)
     try:
         try:
-            return _attach(scope, customer_id, details, behavior, request, set_default=set_default, table=table)
+            pm, customer = _attach(scope, customer_id, details, behavior, request, set_default=set_default, table=table)
         except DuplicatePaymentMethod:
             raise
         except Conflict:
             if not _unmarked(scope, customer_id, details, table):
                 raise
-        return _attach(scope, customer_id, details, behavior, request, set_default=set_default, table=table)
+            pm, customer = _attach(scope, customer_id, details, behavior, request, set_default=set_default, table=table)
     except DuplicatePaymentMethod:
         _release_duplicate(scope, customer_id, details, table)
         raise
+    if on_new_default is not None and customer.default_payment_method == pm.id:
+        on_new_default(customer)
+    return pm
 
 
 def _release_duplicate(scope: Scope, customer_id: str, details: PaymentDetails, table: Table) -> None:
@@ -351,7 +356,8 @@ def _attach(
     *,
     set_default: bool,
     table: Table,
-) -> PaymentMethod:
+) -> tuple[PaymentMethod, Customer]:
+    """The method attached, and the customer as it is after (its default changed or not)."""
     now = clock.now()
     customer = customers.get(scope, customer_id, table=table)
     pm = PaymentMethod(
@@ -380,7 +386,9 @@ def _attach(
         if store.fingerprint_held(table, scope, customer_id, details.fingerprint):
             raise _duplicate(details) from None
         raise
-    return pm
+    if default == customer.default_payment_method:
+        return pm, customer
+    return pm, msgspec.structs.replace(customer, default_payment_method=default, version=customer.version + 1)
 
 
 def _duplicate(details: PaymentDetails) -> DuplicatePaymentMethod:

@@ -19,16 +19,17 @@ from urllib.parse import urlsplit
 import msgspec
 import msgspec.structs
 
+from billing.accounts import branding
 from billing.catalog import catalog
 from billing.customers.customers import merge_metadata
 from billing.events import events
-from billing.kernel import clock
+from billing.kernel import clock, config
 from billing.kernel.errors import Conflict, InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
 from billing.portal import store
 from billing.portal.records import PortalConfiguration, default_id
-from billing.store.repository import Table, UnitOfWork
+from billing.store.repository import Put, Table, UnitOfWork
 
 DEFAULT = "default"
 CustomerUpdateField = Literal["name", "email", "address", "phone", "taxId"]
@@ -105,6 +106,7 @@ CONFIGURATION: Spec = {
     },
     "features": FEATURES,
     "metadata": Rule("metadata"),
+    "loginPage": {"enabled": BOOL},
 }
 STORED_FIELDS = tuple(CONFIGURATION)
 
@@ -139,6 +141,7 @@ def blank_configuration() -> dict[str, Any]:
         "businessProfile": {"headline": None, "privacyPolicyUrl": None, "termsOfServiceUrl": None},
         "features": default_features(),
         "metadata": {},
+        "loginPage": {"enabled": False},
     }
 
 
@@ -315,7 +318,20 @@ def _validated(scope: Scope, fields: Mapping[str, Any], table: Table) -> dict[st
 
 
 # ------------------------------------------------------------------ records and the wire
-def to_wire(configuration: PortalConfiguration, scope: Scope) -> dict[str, Any]:
+def login_url(configuration_id: str, portal_domain: str | None) -> str:
+    """The public sign-in page of a configuration, on the account's portal domain if it has one."""
+    base = f"https://{portal_domain}" if portal_domain else config.settings().portal_base_url
+    return f"{base}/login/{configuration_id}"
+
+
+def portal_domain(scope: Scope, *, table: Table) -> str | None:
+    """The host the scope's portal pages are served on, when it is not the default one."""
+    return branding.get_branding(scope, table=table).portal_domain
+
+
+def to_wire(configuration: PortalConfiguration, scope: Scope, *, domain: str | None = None) -> dict[str, Any]:
+    """`domain` is the account's portal domain (`portal_domain`), for the login page's URL."""
+    enabled = configuration.login_page_enabled
     return {
         "id": configuration.id,
         "object": "billing_portal.configuration",
@@ -324,6 +340,7 @@ def to_wire(configuration: PortalConfiguration, scope: Scope) -> dict[str, Any]:
         "businessProfile": copy.deepcopy(configuration.business_profile),
         "features": copy.deepcopy(configuration.features),
         "metadata": dict(configuration.metadata),
+        "loginPage": {"enabled": enabled, "url": login_url(configuration.id, domain) if enabled else None},
         "createdAt": configuration.created_at,
         "updatedAt": configuration.updated_at,
         "livemode": scope.livemode,
@@ -337,6 +354,7 @@ def stored_fields(configuration: PortalConfiguration) -> dict[str, Any]:
         "businessProfile": configuration.business_profile,
         "features": configuration.features,
         "metadata": configuration.metadata,
+        "loginPage": configuration.login_page,
     }
 
 
@@ -347,6 +365,7 @@ def _with_fields(configuration: PortalConfiguration, fields: Mapping[str, Any]) 
         business_profile=fields["businessProfile"],
         features=fields["features"],
         metadata=fields["metadata"],
+        login_page=fields["loginPage"],
     )
 
 
@@ -359,18 +378,27 @@ def _new(configuration_id: str, fields: Mapping[str, Any], *, is_default: bool) 
         business_profile=fields["businessProfile"],
         features=fields["features"],
         metadata=fields["metadata"],
+        login_page=fields["loginPage"],
         created_at=now,
         updated_at=now,
         version=1,
     )
 
 
+def _login_pointer(scope: Scope, configuration: PortalConfiguration) -> list[Put]:
+    """The public login page finds its scope by the configuration's ID alone: a pointer item,
+    written whenever a configuration is saved with the page enabled (the page checks it still is)."""
+    return [store.login_page_pointer(scope, configuration.id)] if configuration.login_page_enabled else []
+
+
 def _put_new(scope: Scope, configuration: PortalConfiguration, request: RequestInfo, table: Table) -> None:
-    event = events.event_item(scope, "portal_configuration.created", to_wire(configuration, scope), request)
+    wire = to_wire(configuration, scope, domain=portal_domain(scope, table=table))
+    event = events.event_item(scope, "portal_configuration.created", wire, request)
     change = UnitOfWork(
         table, request, conflict_message=f"The portal configuration '{configuration.id}' already exists."
     )
-    change.add(store.insert_configuration(scope, configuration), events.event_op(event)).commit()
+    change.add(store.insert_configuration(scope, configuration), events.event_op(event))
+    change.add(*_login_pointer(scope, configuration)).commit()
 
 
 def _default(scope: Scope, request: RequestInfo, table: Table) -> PortalConfiguration:
@@ -435,7 +463,8 @@ def update(
     after = msgspec.structs.replace(
         _with_fields(current, merged), updated_at=clock.to_wire(clock.now()), version=current.version + 1
     )
-    before_wire, after_wire = to_wire(current, scope), to_wire(after, scope)
+    domain = portal_domain(scope, table=table)
+    before_wire, after_wire = to_wire(current, scope, domain=domain), to_wire(after, scope, domain=domain)
     event = events.event_item(
         scope,
         "portal_configuration.updated",
@@ -447,16 +476,17 @@ def update(
         table, request, conflict_message="The portal configuration was changed by another request; retry."
     )
     change.add(store.update_configuration(scope, current, after), events.event_op(event))
-    change.commit()
+    change.add(*_login_pointer(scope, after)).commit()
     return after
 
 
 def list_configurations(scope: Scope, *, limit: int, starting_after: str | None, table: Table) -> dict[str, Any]:
     """Newest first, then the default once it exists (its first use makes it)."""
+    domain = portal_domain(scope, table=table)
     return store.configuration_page(
         table,
         scope,
         limit=limit,
         starting_after=starting_after,
-        to_wire=lambda configuration: to_wire(configuration, scope),
+        to_wire=lambda configuration: to_wire(configuration, scope, domain=domain),
     )

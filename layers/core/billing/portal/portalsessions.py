@@ -15,6 +15,7 @@ read compares it with the clock itself.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import re
@@ -24,6 +25,8 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec.structs
+
 from billing.accounts import accounts, branding
 from billing.customers import customers
 from billing.events import events
@@ -32,8 +35,8 @@ from billing.kernel.errors import BillingError, Conflict, InvalidRequest, NotFou
 from billing.kernel.ids import random_token, sortable_id
 from billing.kernel.scope import RequestInfo, Scope
 from billing.portal import portalconfigs, store
-from billing.portal.records import Flow, PortalSession
-from billing.store.repository import Table, UnitOfWork
+from billing.portal.records import Flow, PortalConfiguration, PortalSession
+from billing.store.repository import Operation, Table, UnitOfWork
 from billing.subscriptions import subscriptions
 
 SECRET_LENGTH = 32  # base62 characters: 190 bits
@@ -165,15 +168,35 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
         portalconfigs.resolve(scope, fields.get("configuration"), request, table=table), scope
     )
     flow = _validate_flow(scope, fields.get("flow"), customer.id, configuration, table)
+    secret = random_token(SECRET_LENGTH)
+    session = _new_session(scope, customer.id, configuration, return_url, locale, flow, secret, table=table)
+    event = events.event_item(scope, "portal_session.created", to_wire(session), request, customer=customer.id)
+    UnitOfWork(table, request).add(store.insert_session(session), events.event_op(event)).commit()
+    url = f"{_portal_base(session.portal_domain)}/session/{session.id}#{secret}"
+    return session, url
+
+
+def _new_session(
+    scope: Scope,
+    customer_id: str,
+    configuration: dict[str, Any],
+    return_url: str,
+    locale: str,
+    flow: Flow | None,
+    secret: str,
+    *,
+    table: Table,
+) -> PortalSession:
+    """A session as minted: the configuration's wire form, the brand and the merchant's name as
+    they are now, for the account's session length."""
     account = accounts.get_account(scope.account_id, table=table)
     brand = branding.portal_snapshot(branding.get_branding(scope, table=table))
     now = clock.now()
-    secret = random_token(SECRET_LENGTH)
-    session = PortalSession(
+    return PortalSession(
         id=sortable_id("bps"),
         account=scope.account_id,
         mode=scope.mode,
-        customer=customer.id,
+        customer=customer_id,
         configuration=configuration,
         branding=brand,
         merchant_name=account.name,
@@ -184,10 +207,46 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
         created_at=clock.to_wire(now),
         expires_at=clock.to_epoch(now + timedelta(minutes=account.default_session_minutes)),
     )
-    event = events.event_item(scope, "portal_session.created", to_wire(session), request, customer=customer.id)
-    UnitOfWork(table, request).add(store.insert_session(session), events.event_op(event)).commit()
-    url = f"{_portal_base(session.portal_domain)}/session/{session.id}#{secret}"
-    return session, url
+
+
+def sign_in(
+    scope: Scope,
+    customer_id: str,
+    configuration: PortalConfiguration,
+    *,
+    return_url: str,
+    locale: str,
+    flow: Flow | None,
+    spend: Operation,
+    request: RequestInfo,
+    table: Table,
+) -> tuple[PortalSession, str]:
+    """A session opened by a sign-in code rather than a link: minted already exchanged, with a
+    cookie token, and committed with `spend` (the code's single use) and `customer.portal_login`.
+    The session and the cookie token, as `exchange` answers them."""
+    wire = portalconfigs.to_wire(configuration, scope)
+    token = random_token(COOKIE_TOKEN_LENGTH)
+    # The link's secret is never shown: a sign-in session has no link.
+    minted = _new_session(scope, customer_id, wire, return_url, locale, flow, random_token(SECRET_LENGTH), table=table)
+    session = msgspec.structs.replace(minted, used_at=minted.created_at, cookie_hash=secret_hash(token))
+    audited = dataclasses.replace(request, session=session.id)
+    event = events.event_item(scope, "customer.portal_login", to_wire(session), audited, customer=customer_id)
+    change = UnitOfWork(table, audited, conflict_message="This code was already used.")
+    change.add(spend, store.insert_signed_in_session(session), events.event_op(event)).commit()
+    return session, token
+
+
+def carried_flow(
+    scope: Scope, customer_id: str, configuration: PortalConfiguration, flow: Flow | None, *, table: Table
+) -> Flow | None:
+    """An earlier session's flow, when this configuration still opens it for this customer."""
+    if flow is None:
+        return None
+    wanted = {"type": flow.type, "subscription": flow.subscription} if flow.subscription else {"type": flow.type}
+    try:
+        return _validate_flow(scope, wanted, customer_id, portalconfigs.to_wire(configuration, scope), table)
+    except InvalidRequest:
+        return None
 
 
 def get(scope: Scope, session_id: str, *, table: Table) -> PortalSession:

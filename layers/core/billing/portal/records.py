@@ -40,6 +40,11 @@ class PortalConfiguration(msgspec.Struct, frozen=True, kw_only=True):
     created_at: str
     updated_at: str
     version: int
+    login_page: dict[str, Any] = msgspec.field(default_factory=lambda: {"enabled": False})  # {enabled}
+
+    @property
+    def login_page_enabled(self) -> bool:
+        return bool(self.login_page.get("enabled"))
 
 
 class Flow(msgspec.Struct, frozen=True, kw_only=True):

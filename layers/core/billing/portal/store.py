@@ -10,6 +10,17 @@ Configuration: pk `<scope>#PCONF#<bpc>`, sk `PORTAL_CONFIGURATION` (versioned); 
 `<scope>#PCONFS` / `<bpc>` (the list, newest first; the default's sort key is `bpc_`, so it is
 listed last).
 
+Login page pointer: pk `PLOGIN#<bpc>`, sk `PORTAL_LOGIN`, naming the configuration's account and
+mode (the public sign-in page learns nothing but the configuration's ID from its URL).
+
+Sign-in code: pk `<scope>#SIGNIN#<email key>`, sk `SIGNIN_CODE` (the email key is an HMAC of the
+lowercased address, so an address typed on the page is never kept): the code's HMAC, the customer
+it signs in (absent for an unknown address), `attempts`, `expiresAt` (TTL, and checked). One per
+address and scope: a new code replaces the old.
+
+Rate counter: pk `RATE#<bucket>#<window>`, sk `RATE`: `hits`, added to only below the limit;
+`expiresAt` (TTL) after the window. The window is in the key, so a counter never outlives it.
+
 The customer's view is read from the customer's bundle (gsi1, see `billing.customers.store`),
 each item decoded by the store of its area.
 """
@@ -20,14 +31,20 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from billing.customers import store as customer_store
+from billing.customers.records import Customer
+from billing.events import store as event_store
 from billing.invoicing import store as invoice_store
+from billing.kernel.errors import Conflict
 from billing.kernel.scope import Scope
 from billing.payments import store as payment_store
 from billing.portal.records import CustomerView, Flow, PortalConfiguration, PortalSession, default_id
 from billing.store.listing import page
-from billing.store.repository import Item, Put, Table, Update, holds, versioned_set
+from billing.store.repository import Delete, Item, Put, Table, Update, holds, versioned_set
 from billing.subscriptions import store as subscription_store
 
+LOGIN_PAGE_SK = "PORTAL_LOGIN"
+SIGNIN_CODE_SK = "SIGNIN_CODE"
+RATE_SK = "RATE"
 SESSION_SK = "PORTAL_SESSION"
 SESSION_PREFIX = "PSESS"
 CONFIGURATION_SK = "PORTAL_CONFIGURATION"
@@ -107,6 +124,13 @@ def insert_session(session: PortalSession) -> Put:
     return Put(session_to_item(session), condition="attribute_not_exists(pk)")
 
 
+def insert_signed_in_session(session: PortalSession) -> Put:
+    """A session opened by a sign-in code: already exchanged (`usedAt`, `cookieHash` set)."""
+    if not session.used_at or not session.cookie_hash:
+        raise ValueError("a signed-in session is stored with its cookie's hash")
+    return insert_session(session)
+
+
 def spend_link(
     table: Table,
     session_id: str,
@@ -180,6 +204,7 @@ def configuration_to_item(scope: Scope, configuration: PortalConfiguration) -> I
         "businessProfile": configuration.business_profile,
         "features": configuration.features,
         "metadata": configuration.metadata,
+        "loginPage": configuration.login_page,
         "createdAt": configuration.created_at,
         "updatedAt": configuration.updated_at,
         "version": configuration.version,
@@ -196,6 +221,7 @@ def configuration_from_item(item: Mapping[str, Any]) -> PortalConfiguration:
         business_profile=item["businessProfile"],
         features=item["features"],
         metadata=dict(item.get("metadata") or {}),
+        login_page=dict(item.get("loginPage") or {"enabled": False}),
         created_at=item["createdAt"],
         updated_at=item["updatedAt"],
         version=int(item["version"]),
@@ -261,3 +287,101 @@ def customer_view(table: Table, scope: Scope, customer_id: str) -> CustomerView 
         subscriptions=tuple(subscription_store.from_item(i) for i in newest_first(subscription_store.BUNDLE_PREFIX)),
         invoices=tuple(invoice_store.from_item(i) for i in newest_first(invoice_store.BUNDLE_PREFIX)),
     )
+
+
+# ------------------------------------------------------------------ the login page and its codes
+def login_page_key(configuration_id: str) -> tuple[str, str]:
+    return f"PLOGIN#{configuration_id}", LOGIN_PAGE_SK
+
+
+def login_page_pointer(scope: Scope, configuration_id: str) -> Put:
+    pk, sk = login_page_key(configuration_id)
+    return Put({"pk": pk, "sk": sk, "type": "portal_login_page", "account": scope.account_id, "mode": scope.mode})
+
+
+def login_page_scope(table: Table, configuration_id: str) -> Scope | None:
+    item = table.get(*login_page_key(configuration_id))
+    return Scope(item["account"], item["mode"]) if item is not None else None
+
+
+def _code_key(scope: Scope, email_key: str) -> tuple[str, str]:
+    return scope.key("SIGNIN", email_key), SIGNIN_CODE_SK
+
+
+def put_code(
+    table: Table,
+    scope: Scope,
+    email_key: str,
+    *,
+    code_hash: str,
+    customer: str | None,
+    created_at: str,
+    expires_at: int,
+) -> None:
+    """The address's code, replacing any earlier one (written alike for an unknown address)."""
+    pk, sk = _code_key(scope, email_key)
+    item: Item = {
+        "pk": pk,
+        "sk": sk,
+        "type": "portal_signin_code",
+        "codeHash": code_hash,
+        "attempts": 0,
+        "createdAt": created_at,
+        "expiresAt": expires_at,
+    }
+    if customer is not None:
+        item["customer"] = customer
+    table.put(item)
+
+
+def spend_code_attempt(table: Table, scope: Scope, email_key: str, *, now: int, max_attempts: int) -> Item | None:
+    """One attempt counted against the address's code: the code item, or None when there is no
+    live code left to try (none, expired at `now`, or its attempts used up)."""
+    pk, sk = _code_key(scope, email_key)
+    try:
+        return table.update(
+            pk,
+            sk,
+            expression="ADD attempts :one",
+            condition="attribute_exists(pk) AND attempts < :max AND expiresAt > :now",
+            values={":one": 1, ":max": max_attempts, ":now": now},
+        )
+    except Conflict:
+        return None
+
+
+def use_code(scope: Scope, email_key: str, code_hash: str) -> Delete:
+    """The code, spent with the session it opens: a second use of it fails the transaction."""
+    pk, sk = _code_key(scope, email_key)
+    return Delete(pk, sk, condition="codeHash = :hash", values={":hash": code_hash})
+
+
+def count_hit(table: Table, bucket: str, *, window: int, now: int, limit: int) -> bool:
+    """One more hit in `bucket`'s fixed window of `window` seconds: False once `limit` is reached."""
+    start = now - now % window
+    try:
+        table.update(
+            f"RATE#{bucket}#{start}",
+            RATE_SK,
+            expression="ADD hits :one SET expiresAt = :end",
+            condition="attribute_not_exists(hits) OR hits < :limit",
+            values={":one": 1, ":limit": limit, ":end": start + window},
+        )
+    except Conflict:
+        return False
+    return True
+
+
+def customers_with_email(table: Table, scope: Scope, email: str, *, limit: int) -> list[Customer]:
+    """The customers whose address is `email`, compared case-insensitively (the index may hold a
+    customer whose address has changed since: the stored address decides)."""
+    items, _ = table.query(customer_store.email_partition(scope, email), index="gsi3", limit=limit, forward=False)
+    wanted = email.casefold()
+    found = [customer_store.customer_from_item(item) for item in items]
+    return [c for c in found if (c.email or "").casefold() == wanted]
+
+
+def latest_event_id(table: Table, scope: Scope, customer_id: str) -> str | None:
+    """The ID (time-sortable) of the customer's newest event still kept, if there is one."""
+    items, _ = table.query(event_store.customer_partition(scope, customer_id), index="gsi3", limit=1, forward=False)
+    return str(items[0]["gsi3sk"]) if items else None

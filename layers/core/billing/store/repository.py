@@ -187,6 +187,9 @@ class Table:
     def __init__(self, name: str | None = None) -> None:
         self.name = name or config.settings().table_name
         self._db = client("dynamodb")
+        # What a request reads once and asks again (a Table lives for one request or one clock
+        # run): the areas key it by what it holds and forget it when they change it.
+        self.memo: dict[tuple[str, ...], Any] = {}
 
     def get(self, pk: str, sk: str, *, consistent: bool = True) -> Item | None:
         try:

@@ -20,7 +20,7 @@ from billing.kernel import clock
 from billing.kernel.errors import BillingError, NotFound
 from billing.kernel.scope import RequestInfo, Scope
 from billing.payments import paymentmethods
-from billing.payments.records import PaymentMethod
+from billing.payments.records import Behavior, PaymentMethod
 from billing.store.repository import Operation, Table
 from billing.subscriptions import store
 from billing.subscriptions.records import Subscription
@@ -76,7 +76,39 @@ def method_to_charge(scope: Scope, customer: Customer, sub: Subscription, table:
     return None
 
 
-def retry_with_new_default(scope: Scope, customer_id: str, pm_id: str, request: RequestInfo, *, table: Table) -> None:
+def attach_payment_method(
+    scope: Scope,
+    customer_id: str,
+    details: paymentmethods.PaymentDetails,
+    behavior: Behavior,
+    request: RequestInfo,
+    *,
+    set_default: bool = False,
+    table: Table,
+) -> PaymentMethod:
+    """Attaches a method (`paymentmethods.attach`); when it becomes the customer's default, the
+    overdue invoices that charge the default are retried with it at once."""
+
+    def retry(customer: Customer) -> None:
+        assert customer.default_payment_method is not None
+        retry_with_new_default(
+            scope, customer_id, customer.default_payment_method, request, table=table, customer=customer
+        )
+
+    return paymentmethods.attach(
+        scope, customer_id, details, behavior, request, set_default=set_default, on_new_default=retry, table=table
+    )
+
+
+def retry_with_new_default(
+    scope: Scope,
+    customer_id: str,
+    pm_id: str,
+    request: RequestInfo,
+    *,
+    table: Table,
+    customer: Customer | None = None,
+) -> None:
     """Called once `pm_id` is saved as the customer's default (the API's or the portal's change
     committed): the open latest invoice of each of the customer's `past_due` or `unpaid`
     subscriptions that charge the default is charged with it at once, each in its own
@@ -84,7 +116,8 @@ def retry_with_new_default(scope: Scope, customer_id: str, pm_id: str, request: 
     saved and the invoice open (with its `invoice.payment_failed`); one that cannot be made is
     logged, never raised: the change the customer asked for is done."""
     try:
-        customer = customers.get(scope, customer_id, table=table)
+        if customer is None:
+            customer = customers.get(scope, customer_id, table=table)
         if customer.default_payment_method != pm_id:
             return
         overdue = [sub.id for sub in store.of_customer(table, scope, customer_id) if sub.status in OVERDUE]

@@ -87,7 +87,7 @@ def preview(
             now=now,
         )
         wire = invoices.to_wire(built, scope)
-        wire.update(id=None, status="upcoming", seller=None, customerDetails=None)
+        wire.update(id=None, status="upcoming", seller=None, customerDetails=None, hostedInvoiceUrl=None)
         return wire
 
     immediate = None

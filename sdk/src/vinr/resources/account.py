@@ -1,5 +1,6 @@
-"""`client.account` (with `client.account.dunning`) and `client.branding`: the seller, how it
-retries failed renewals, and how the portal and invoices look."""
+"""`client.account` (with `client.account.dunning` and `client.account.emails`) and `client.branding`:
+the seller, how it retries failed renewals, which emails its customers get, and how the portal and
+invoices look."""
 
 from __future__ import annotations
 
@@ -30,10 +31,38 @@ class AccountDunning(Resource):
         return self._post("/v1/account/dunning", body, idempotency_key)
 
 
+class AccountEmails(Resource):
+    def retrieve(self) -> VinrObject:
+        """`GET /v1/account/emails`."""
+        return self._get("/v1/account/emails")
+
+    def update(
+        self,
+        *,
+        receipt: bool | NotGiven = NOT_GIVEN,
+        payment_failed: bool | NotGiven = NOT_GIVEN,
+        action_required: bool | NotGiven = NOT_GIVEN,
+        subscription_canceled: bool | NotGiven = NOT_GIVEN,
+        reply_to: str | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+    ) -> VinrObject:
+        """`POST /v1/account/emails`: which emails customers get (`receipt` is off by default, the
+        others on) and `reply_to`, where their replies go (None clears it)."""
+        body = body_of(
+            receipt=receipt,
+            payment_failed=payment_failed,
+            action_required=action_required,
+            subscription_canceled=subscription_canceled,
+            reply_to=reply_to,
+        )
+        return self._post("/v1/account/emails", body, idempotency_key)
+
+
 class Account(Resource):
     def __init__(self, transport: Transport) -> None:
         super().__init__(transport)
         self.dunning = AccountDunning(transport)
+        self.emails = AccountEmails(transport)
 
     def retrieve(self) -> VinrObject:
         """`GET /v1/account`."""

@@ -44,13 +44,16 @@ class PortalConfigurations(Resource):
         business_profile: Mapping[str, Any] | NotGiven = NOT_GIVEN,
         features: Mapping[str, Any] | NotGiven = NOT_GIVEN,
         metadata: Mapping[str, str | None] | NotGiven = NOT_GIVEN,
+        login_page: Mapping[str, Any] | NotGiven = NOT_GIVEN,
         idempotency_key: str | None = None,
     ) -> VinrObject:
         """`POST /v1/billing/portal_configurations`; omitted parts take the default configuration's values.
 
         Nested keys may be snake_case (`subscription_cancel`) or camelCase (`subscriptionCancel`).
         """
-        body = body_of(name=name, business_profile=business_profile, features=features, metadata=metadata)
+        body = body_of(
+            name=name, business_profile=business_profile, features=features, metadata=metadata, login_page=login_page
+        )
         return self._post("/v1/billing/portal_configurations", body, idempotency_key)
 
     def retrieve(self, configuration: str) -> VinrObject:
@@ -65,10 +68,13 @@ class PortalConfigurations(Resource):
         business_profile: Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
         features: Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
         metadata: Mapping[str, str | None] | NotGiven | None = NOT_GIVEN,
+        login_page: Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
         idempotency_key: str | None = None,
     ) -> VinrObject:
         """`POST /v1/billing/portal_configurations/{id}` (`"default"` allowed): merged field by field."""
-        body = body_of(name=name, business_profile=business_profile, features=features, metadata=metadata)
+        body = body_of(
+            name=name, business_profile=business_profile, features=features, metadata=metadata, login_page=login_page
+        )
         path = f"/v1/billing/portal_configurations/{segment(configuration, 'configuration')}"
         return self._post(path, body, idempotency_key)
 

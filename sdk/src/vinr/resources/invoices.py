@@ -1,4 +1,5 @@
-"""`client.invoices`: list, retrieve, preview a change, the PDF, pay again, void, mark uncollectible."""
+"""`client.invoices`: list, retrieve, preview a change, the PDF, pay again, void, mark uncollectible,
+replace the hosted link."""
 
 from __future__ import annotations
 
@@ -64,3 +65,7 @@ class Invoices(Resource):
     def mark_uncollectible(self, invoice: str, *, idempotency_key: str | None = None) -> VinrObject:
         """`POST /v1/invoices/{id}/mark_uncollectible`."""
         return self._post(f"/v1/invoices/{segment(invoice, 'invoice')}/mark_uncollectible", None, idempotency_key)
+
+    def replace_hosted_link(self, invoice: str, *, idempotency_key: str | None = None) -> VinrObject:
+        """`POST /v1/invoices/{id}/hosted_link`: a new `hostedInvoiceUrl`; the old link stops working."""
+        return self._post(f"/v1/invoices/{segment(invoice, 'invoice')}/hosted_link", None, idempotency_key)

@@ -1,0 +1,22 @@
+"""Email feedback function (EventBridge rule on SES's events): hard bounces and complaints
+suppress the address for good (`billing.emails.suppressions`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from billing.emails import suppressions
+from billing.store.repository import Table
+
+logger = Logger()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    detail = event.get("detail")
+    suppressed = suppressions.handle_notification(detail, table=Table()) if isinstance(detail, dict) else 0
+    logger.info("SES feedback", extra={"detailType": event.get("detail-type"), "suppressed": suppressed})
+    return {"suppressed": suppressed}

@@ -1,0 +1,192 @@
+# ruff: noqa: E501  (sentences and inline styles read better whole)
+"""What the emails say, in each language they are written in (en, de, fr, es).
+
+Kept here, as data, rather than in gettext catalogs: the emails are a handful of sentences, and a
+test checks that every language has every phrase with the same placeholders.
+"""
+
+from __future__ import annotations
+
+LOCALES: tuple[str, ...] = ("en", "de", "fr", "es")
+DEFAULT_LOCALE = "en"
+
+PHRASES: dict[str, dict[str, str]] = {
+    "en": {
+        "receipt.subject": "Your receipt from {merchant}",
+        "receipt.heading": "Receipt from {merchant}",
+        "receipt.intro": "Thank you. We received your payment of {amount}.",
+        "payment_failed.subject": "Your payment to {merchant} failed",
+        "payment_failed.heading": "Your payment failed",
+        "payment_failed.intro": "We could not collect {amount} for invoice {number}.",
+        "payment_failed.next": "Please pay the invoice with another payment method to keep your subscription.",
+        "action_required.subject": "Confirm your payment to {merchant}",
+        "action_required.heading": "Your payment needs your confirmation",
+        "action_required.intro": "Your bank asks you to confirm the payment of {amount} for invoice {number}.",
+        "action_required.next": "Open the invoice and confirm the payment with your bank.",
+        "canceled.subject": "Your {merchant} subscription is canceled",
+        "canceled.heading": "Your subscription is canceled",
+        "canceled.intro": "Your subscription to {merchant} has been canceled.",
+        "canceling.subject": "Your {merchant} subscription ends on {date}",
+        "canceling.heading": "Your subscription will end",
+        "canceling.intro": "Your subscription to {merchant} will end on {date}. It stays active until then.",
+        "signin.subject": "Your sign-in code for {merchant}",
+        "signin.heading": "Your sign-in code",
+        "signin.intro": "Enter this code to sign in to your {merchant} billing portal. It expires in 10 minutes.",
+        "signin.ignore": "If you did not ask for this code, you can ignore this email.",
+        "label.invoice": "Invoice",
+        "label.paid_on": "Paid on",
+        "label.tax": "Tax",
+        "label.total": "Total",
+        "label.amount_paid": "Amount paid",
+        "label.amount_due": "Amount due",
+        "label.ends_on": "Ends on",
+        "action.view_invoice": "View invoice",
+        "action.pay_invoice": "Pay invoice",
+        "action.confirm_payment": "Confirm payment",
+        "action.download_pdf": "Download PDF",
+        "footer.write": "Questions? Write to {email}.",
+        "footer.support": "Support",
+        "footer.terms": "Terms",
+        "footer.privacy": "Privacy",
+        "footer.sent_for": "You receive this email as a customer of {merchant}.",
+    },
+    "de": {
+        "receipt.subject": "Ihre Quittung von {merchant}",
+        "receipt.heading": "Quittung von {merchant}",
+        "receipt.intro": "Vielen Dank. Wir haben Ihre Zahlung über {amount} erhalten.",
+        "payment_failed.subject": "Ihre Zahlung an {merchant} ist fehlgeschlagen",
+        "payment_failed.heading": "Ihre Zahlung ist fehlgeschlagen",
+        "payment_failed.intro": "Wir konnten {amount} für die Rechnung {number} nicht einziehen.",
+        "payment_failed.next": "Bitte bezahlen Sie die Rechnung mit einer anderen Zahlungsmethode, damit Ihr Abonnement bestehen bleibt.",
+        "action_required.subject": "Bestätigen Sie Ihre Zahlung an {merchant}",
+        "action_required.heading": "Ihre Zahlung muss bestätigt werden",
+        "action_required.intro": "Ihre Bank bittet Sie, die Zahlung über {amount} für die Rechnung {number} zu bestätigen.",
+        "action_required.next": "Öffnen Sie die Rechnung und bestätigen Sie die Zahlung bei Ihrer Bank.",
+        "canceled.subject": "Ihr Abonnement bei {merchant} ist gekündigt",
+        "canceled.heading": "Ihr Abonnement ist gekündigt",
+        "canceled.intro": "Ihr Abonnement bei {merchant} wurde gekündigt.",
+        "canceling.subject": "Ihr Abonnement bei {merchant} endet am {date}",
+        "canceling.heading": "Ihr Abonnement endet",
+        "canceling.intro": "Ihr Abonnement bei {merchant} endet am {date}. Bis dahin bleibt es aktiv.",
+        "signin.subject": "Ihr Anmeldecode für {merchant}",
+        "signin.heading": "Ihr Anmeldecode",
+        "signin.intro": "Geben Sie diesen Code ein, um sich im Kundenportal von {merchant} anzumelden. Er ist 10 Minuten gültig.",
+        "signin.ignore": "Wenn Sie diesen Code nicht angefordert haben, können Sie diese E-Mail ignorieren.",
+        "label.invoice": "Rechnung",
+        "label.paid_on": "Bezahlt am",
+        "label.tax": "Steuer",
+        "label.total": "Gesamt",
+        "label.amount_paid": "Bezahlter Betrag",
+        "label.amount_due": "Fälliger Betrag",
+        "label.ends_on": "Endet am",
+        "action.view_invoice": "Rechnung ansehen",
+        "action.pay_invoice": "Rechnung bezahlen",
+        "action.confirm_payment": "Zahlung bestätigen",
+        "action.download_pdf": "PDF herunterladen",
+        "footer.write": "Fragen? Schreiben Sie an {email}.",
+        "footer.support": "Hilfe",
+        "footer.terms": "AGB",
+        "footer.privacy": "Datenschutz",
+        "footer.sent_for": "Sie erhalten diese E-Mail als Kunde von {merchant}.",
+    },
+    "fr": {
+        "receipt.subject": "Votre reçu de {merchant}",
+        "receipt.heading": "Reçu de {merchant}",
+        "receipt.intro": "Merci. Nous avons bien reçu votre paiement de {amount}.",
+        "payment_failed.subject": "Votre paiement à {merchant} a échoué",
+        "payment_failed.heading": "Votre paiement a échoué",
+        "payment_failed.intro": "Nous n'avons pas pu encaisser {amount} pour la facture {number}.",
+        "payment_failed.next": "Veuillez régler la facture avec un autre moyen de paiement pour conserver votre abonnement.",
+        "action_required.subject": "Confirmez votre paiement à {merchant}",
+        "action_required.heading": "Votre paiement doit être confirmé",
+        "action_required.intro": "Votre banque vous demande de confirmer le paiement de {amount} pour la facture {number}.",
+        "action_required.next": "Ouvrez la facture et confirmez le paiement auprès de votre banque.",
+        "canceled.subject": "Votre abonnement à {merchant} est résilié",
+        "canceled.heading": "Votre abonnement est résilié",
+        "canceled.intro": "Votre abonnement à {merchant} a été résilié.",
+        "canceling.subject": "Votre abonnement à {merchant} prend fin le {date}",
+        "canceling.heading": "Votre abonnement va prendre fin",
+        "canceling.intro": "Votre abonnement à {merchant} prendra fin le {date}. Il reste actif jusque-là.",
+        "signin.subject": "Votre code de connexion pour {merchant}",
+        "signin.heading": "Votre code de connexion",
+        "signin.intro": "Saisissez ce code pour vous connecter à votre portail client {merchant}. Il expire dans 10 minutes.",
+        "signin.ignore": "Si vous n'avez pas demandé ce code, vous pouvez ignorer cet e-mail.",
+        "label.invoice": "Facture",
+        "label.paid_on": "Payée le",
+        "label.tax": "Taxe",
+        "label.total": "Total",
+        "label.amount_paid": "Montant payé",
+        "label.amount_due": "Montant dû",
+        "label.ends_on": "Prend fin le",
+        "action.view_invoice": "Voir la facture",
+        "action.pay_invoice": "Payer la facture",
+        "action.confirm_payment": "Confirmer le paiement",
+        "action.download_pdf": "Télécharger le PDF",
+        "footer.write": "Des questions ? Écrivez à {email}.",
+        "footer.support": "Assistance",
+        "footer.terms": "Conditions",
+        "footer.privacy": "Confidentialité",
+        "footer.sent_for": "Vous recevez cet e-mail en tant que client de {merchant}.",
+    },
+    "es": {
+        "receipt.subject": "Tu recibo de {merchant}",
+        "receipt.heading": "Recibo de {merchant}",
+        "receipt.intro": "Gracias. Hemos recibido tu pago de {amount}.",
+        "payment_failed.subject": "Tu pago a {merchant} no se ha podido completar",
+        "payment_failed.heading": "Tu pago no se ha podido completar",
+        "payment_failed.intro": "No hemos podido cobrar {amount} de la factura {number}.",
+        "payment_failed.next": "Paga la factura con otro método de pago para mantener tu suscripción.",
+        "action_required.subject": "Confirma tu pago a {merchant}",
+        "action_required.heading": "Tu pago necesita tu confirmación",
+        "action_required.intro": "Tu banco te pide que confirmes el pago de {amount} de la factura {number}.",
+        "action_required.next": "Abre la factura y confirma el pago con tu banco.",
+        "canceled.subject": "Tu suscripción a {merchant} está cancelada",
+        "canceled.heading": "Tu suscripción está cancelada",
+        "canceled.intro": "Tu suscripción a {merchant} se ha cancelado.",
+        "canceling.subject": "Tu suscripción a {merchant} termina el {date}",
+        "canceling.heading": "Tu suscripción va a terminar",
+        "canceling.intro": "Tu suscripción a {merchant} terminará el {date}. Seguirá activa hasta entonces.",
+        "signin.subject": "Tu código de acceso para {merchant}",
+        "signin.heading": "Tu código de acceso",
+        "signin.intro": "Introduce este código para acceder a tu portal de cliente de {merchant}. Caduca en 10 minutos.",
+        "signin.ignore": "Si no has pedido este código, puedes ignorar este correo.",
+        "label.invoice": "Factura",
+        "label.paid_on": "Pagada el",
+        "label.tax": "Impuestos",
+        "label.total": "Total",
+        "label.amount_paid": "Importe pagado",
+        "label.amount_due": "Importe pendiente",
+        "label.ends_on": "Termina el",
+        "action.view_invoice": "Ver factura",
+        "action.pay_invoice": "Pagar factura",
+        "action.confirm_payment": "Confirmar pago",
+        "action.download_pdf": "Descargar PDF",
+        "footer.write": "¿Preguntas? Escribe a {email}.",
+        "footer.support": "Ayuda",
+        "footer.terms": "Condiciones",
+        "footer.privacy": "Privacidad",
+        "footer.sent_for": "Recibes este correo como cliente de {merchant}.",
+    },
+}
+
+# The language of an account's country, for customers who chose none.
+_COUNTRY_LANGUAGES = {
+    **dict.fromkeys(("DE", "AT", "LI"), "de"),
+    **dict.fromkeys(("FR", "MC", "LU"), "fr"),
+    **dict.fromkeys(("ES", "MX", "AR", "CO", "CL", "PE", "UY", "EC", "VE", "BO", "PY", "CR", "PA", "DO", "GT"), "es"),
+}
+
+
+def choose_locale(preferred: str | None, account_country: str | None) -> str:
+    """The customer's `preferredLocale` when it is one we write, else the account's country's
+    language, else English."""
+    if preferred:
+        language = preferred.replace("_", "-").split("-")[0].lower()
+        if language in PHRASES:
+            return language
+    return _COUNTRY_LANGUAGES.get((account_country or "").upper(), DEFAULT_LOCALE)
+
+
+def phrase(locale: str, key: str, **values: str) -> str:
+    text = PHRASES.get(locale, PHRASES[DEFAULT_LOCALE])[key]
+    return text.format(**values) if values else text
