@@ -262,3 +262,25 @@ def test_the_url_is_on_the_accounts_own_domain_when_its_branding_has_one(shop: S
     assert PortalBrowser(stack.template, host="other.example.com").get(path_of(url)).status == 404
     # And the PDF's footer names it
     assert url.encode() in shop.api.get(f"/v1/invoices/{invoice['id']}/pdf").body
+
+
+def test_an_invoice_finalized_before_hosted_links_has_none_until_one_is_made(shop: Shop, stack: Stack) -> None:
+    # Given a paid invoice stored as invoices were before hosted links (no link generation, no lookup)
+    invoice = shop.invoice(shop.subscribe(shop.customer()).json())
+    dynamodb = boto3.client("dynamodb")
+    for item in table_items(stack):
+        if item.get("type", {}).get("S") == "hosted_invoice_link" and item["invoice"]["S"] == invoice["id"]:
+            dynamodb.delete_item(TableName=stack.resources.table_name, Key={"pk": item["pk"], "sk": item["sk"]})
+        if item.get("type", {}).get("S") == "invoice" and item["id"]["S"] == invoice["id"]:
+            key = {"pk": item["pk"], "sk": item["sk"]}
+            dynamodb.update_item(
+                TableName=stack.resources.table_name, Key=key, UpdateExpression="REMOVE linkGeneration"
+            )
+    # Then the API answers no hosted URL (rather than one that opens nothing)
+    assert shop.api.get(f"/v1/invoices/{invoice['id']}").json()["hostedInvoiceUrl"] is None
+    # When the merchant makes one, it opens the invoice
+    made = shop.api.post(f"/v1/invoices/{invoice['id']}/hosted_link")
+    assert made.status == 200, made.text
+    assert LINK.match(made.json()["hostedInvoiceUrl"])
+    page = PortalBrowser(stack.template).get(path_of(made.json()["hostedInvoiceUrl"]))
+    assert page.status == 200 and invoice["number"] in page.text

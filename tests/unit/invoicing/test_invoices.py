@@ -36,7 +36,7 @@ VAT = TaxRate(
 )
 HIDDEN = {"pk", "sk", "type", "version", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"}
 # Kept for wording the invoice in its language, not answered (the wire's texts stay English)
-STORED_ONLY = {"discountTerms"}
+STORED_ONLY = {"discountTerms", "linkGeneration"}
 LINE_PARTS = {"kind", "itemDescription", "at"}
 
 

@@ -98,8 +98,9 @@ class InvoiceAmounts(Wire):
     hostedInvoiceUrl: str | None = Field(
         description=(
             "the invoice's page on the portal, which the customer opens without signing in (view, download, pay);"
-            " null for drafts and previews. It lapses 30 days after the invoice is paid, voided or marked"
-            " uncollectible; `POST /v1/invoices/{id}/hosted_link` replaces it"
+            " null for drafts and previews, and for invoices finalized before hosted pages existed until"
+            " `POST /v1/invoices/{id}/hosted_link` makes one. It lapses 30 days after the invoice is paid,"
+            " voided or marked uncollectible; `POST /v1/invoices/{id}/hosted_link` replaces it"
         )
     )
     object: Literal["invoice"]

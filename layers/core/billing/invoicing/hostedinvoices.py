@@ -79,20 +79,19 @@ def open_link(token: str, *, table: Table) -> HostedInvoice:
 def replace_link(scope: Scope, invoice_id: str, request: RequestInfo, *, table: Table) -> Invoice:
     """A new link for a finalized invoice; the old one stops working at once."""
     before = invoices.get(scope, invoice_id, table=table)
-    if not hostedlinks.has_link(before):
+    if before.status == "draft" or before.finalized_at is None:
         raise InvalidRequest(
             "A draft invoice has no hosted link; it gets one when it is finalized.",
             param="id",
             code="invoice_not_finalized",
         )
     after = replace(before, link_generation=before.link_generation + 1, version=before.version + 1)
-    old = hostedlinks.token_hash(hostedlinks.current_token(scope, before))
     new = hostedlinks.token_hash(hostedlinks.current_token(scope, after))
-    UnitOfWork(table, request, conflict_message="The invoice was changed by another request; retry.").add(
-        store.replace(scope, after, before.version),
-        store.hosted_link_delete(old),
-        store.hosted_link_put(scope, new, after.id),
-    ).commit()
+    change = UnitOfWork(table, request, conflict_message="The invoice was changed by another request; retry.")
+    change.add(store.replace(scope, after, before.version), store.hosted_link_put(scope, new, after.id))
+    if hostedlinks.has_link(before):  # (an invoice from before hosted links has none to end)
+        change.add(store.hosted_link_delete(hostedlinks.token_hash(hostedlinks.current_token(scope, before))))
+    change.commit()
     return after
 
 

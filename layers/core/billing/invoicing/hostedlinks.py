@@ -45,8 +45,9 @@ def well_formed(value: str) -> bool:
 
 
 def has_link(invoice: Invoice) -> bool:
-    """Finalized invoices have a hosted link; drafts and previews do not."""
-    return invoice.status != "draft" and invoice.finalized_at is not None
+    """Finalized invoices have a hosted link; drafts and previews do not, nor do invoices finalized
+    before hosted links existed (generation 0) until one is made for them."""
+    return invoice.status != "draft" and invoice.finalized_at is not None and invoice.link_generation >= 1
 
 
 def current_token(scope: Scope, invoice: Invoice) -> str:

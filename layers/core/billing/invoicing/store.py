@@ -151,8 +151,8 @@ def to_item(scope: Scope, invoice: Invoice) -> Item:
         "gsi2pk": scope.key("INVOICES"),
         "gsi2sk": invoice.id,
     }
-    if invoice.link_generation != 1:
-        item["linkGeneration"] = invoice.link_generation
+    if invoice.finalized_at is not None and invoice.link_generation >= 1:
+        item["linkGeneration"] = invoice.link_generation  # (a finalized item without it predates hosted links)
     if invoice.closed_at is not None:
         item["closedAt"] = invoice.closed_at
     if invoice.payment_reference is not None:  # (only a gateway's payments have them)
@@ -197,7 +197,9 @@ def from_item(item: Mapping[str, Any]) -> Invoice:
         seller=dict(item["seller"]),
         customer_details=dict(item["customerDetails"]),
         version=int(item["version"]),
-        link_generation=int(item.get("linkGeneration") or 1),
+        # 0: finalized before hosted links existed, so it has none until one is made (the API's
+        # `POST /v1/invoices/{id}/hosted_link`); a draft gets generation 1 when it is finalized.
+        link_generation=int(item.get("linkGeneration", 0 if item.get("finalizedAt") else 1)),
         closed_at=item.get("closedAt"),
     )
 

@@ -47,10 +47,11 @@ if TYPE_CHECKING:
         SetupIntentCreateParams,
     )
 
-# Connect, read. Stripe retries a request that timed out or met a 409/5xx twice, with the same
-# idempotency key, so a retried charge is still one charge.
-TIMEOUT_SECONDS = (3.0, 10.0)
-MAX_NETWORK_RETRIES = 2
+# Connect, read. Stripe's client retries a request that timed out or met a 409/5xx once, with the
+# same idempotency key, so a retried charge is still one charge; both tries together stay inside
+# the API and portal functions' 15 s timeout (2 × 6 s, and its short backoff).
+TIMEOUT_SECONDS = (2.0, 4.0)
+MAX_NETWORK_RETRIES = 1
 SIGNATURE_TOLERANCE_SECONDS = 300
 SIGNATURE_HEADER = "Stripe-Signature"
 STRIPE_JS_URL = "https://js.stripe.com/v3/"
