@@ -49,8 +49,9 @@ SESSION_SECRET = re.compile(
 )
 WEBHOOK_SECRET = re.compile(r"\bwhsec_[A-Za-z0-9+/]{32,}={0,2}")
 CVC = re.compile(r"\b(?:cvc|cvv|cvc2|security_code)\b[\"']?\s*[:=]\s*[\"']?\d{3,4}\b", re.IGNORECASE)
-# Digits in groups (spaces or dashes allowed between them), not part of a longer word.
-DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])\d(?:[ -]?\d){12,18}(?![0-9A-Za-z])")
+# Digits in groups (spaces or dashes allowed between them), not part of a longer word nor the
+# fraction of a decimal number (a DEBUG log line once held a float with 16 Luhn-valid decimals).
+DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z.])\d(?:[ -]?\d){12,18}(?![0-9A-Za-z])")
 IBAN_LIKE = re.compile(r"(?<![0-9A-Za-z])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![0-9A-Za-z])")
 
 

@@ -51,6 +51,7 @@ def test_the_detectors_find_each_kind_of_secret(text: str, kind: str) -> None:
         "key sk_test_…a1b2 (prefix and last 4 only)",
         "brand visa last4 4242 exp 12/2034 fingerprint 9f86d081884c7d65",
         "request 1732550000123 took 12 ms",  # epoch milliseconds
+        "retrying after a delay of 0.3287671232904660 s",  # a Luhn-valid fraction, not a card
         "trace 1-67450f3b-0123456789abcdef01234567",
         "GET /session/bps_0abcDEF123 410",
         "iban DE…3000 bank Commerzbank",
