@@ -33,6 +33,7 @@ from billing.subscriptions import settlement
 from portal_site import forms, hosted, i18n
 from portal_site.billing_details import TAX_ID_TYPES
 from portal_site.pages import CsrfRejected, table_of
+from portal_site.pages import request_info as portal_request_info
 from portal_site.rendering import N_, page
 
 COOKIE_PREFIX = "__Host-vinr_invoice_"
@@ -77,13 +78,7 @@ class Opened:
 
     def request_info(self) -> RequestInfo:
         """A payment from this page is audited like a portal change (no session: the link's page)."""
-        request = self.request
-        return RequestInfo(
-            source="portal",
-            request_id=request.scope.get("aws.event", {}).get("requestContext", {}).get("requestId"),
-            ip=request.client.host if request.client else None,
-            user_agent=(request.headers.get("user-agent") or "")[:512] or None,
-        )
+        return portal_request_info(self.request)
 
 
 def _open(request: Request) -> Opened:

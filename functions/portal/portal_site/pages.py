@@ -93,13 +93,19 @@ class SignedIn(msgspec.Struct, frozen=True):
 
     def request_info(self, request: Request) -> RequestInfo:
         """Where a change came from: this session, the browser's address and user agent."""
-        return RequestInfo(
-            source="portal",
-            request_id=request.scope.get("aws.event", {}).get("requestContext", {}).get("requestId"),
-            session=self.session.id,
-            ip=request.client.host if request.client else None,
-            user_agent=(request.headers.get("user-agent") or "")[:512] or None,
-        )
+        return request_info(request, session=self.session.id)
+
+
+def request_info(request: Request, *, session: str | None = None) -> RequestInfo:
+    """Where a portal change came from: the browser's address and user agent, and the session
+    when there is one (a hosted invoice page and the sign-in pages have none)."""
+    return RequestInfo(
+        source="portal",
+        request_id=request.scope.get("aws.event", {}).get("requestContext", {}).get("requestId"),
+        session=session,
+        ip=request.client.host if request.client else None,
+        user_agent=(request.headers.get("user-agent") or "")[:512] or None,
+    )
 
 
 def owned(

@@ -30,7 +30,6 @@ from starlette.routing import Route
 from billing.accounts import accounts, branding
 from billing.emails import signin as signin_emails
 from billing.kernel.errors import BillingError
-from billing.kernel.scope import RequestInfo
 from billing.portal import portalsessions, signin
 from billing.portal.records import PortalSession
 from portal_site import forms, pages
@@ -130,15 +129,6 @@ def _client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _request_info(request: Request) -> RequestInfo:
-    return RequestInfo(
-        source="portal",
-        request_id=request.scope.get("aws.event", {}).get("requestContext", {}).get("requestId"),
-        ip=_client_ip(request),
-        user_agent=(request.headers.get("user-agent") or "")[:512] or None,
-    )
-
-
 def _rate_limited(request: Request, login: signin.LoginPage) -> Response:
     return _render(
         request, login, "signin_email.html", status=429, limited=True, expired_session=None, email="", errors={}
@@ -213,7 +203,7 @@ async def check(request: Request) -> Response:
             expired_session=session,
             return_url=signin.login_url(login, table=table),
             locale="auto",
-            request=_request_info(request),
+            request=pages.request_info(request),
             table=table,
         )
     if opened is None:

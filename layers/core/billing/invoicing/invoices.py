@@ -212,7 +212,7 @@ def charge(
     processor = gateway.for_scope(scope, table)
     if processor is None:
         if not off_session:
-            gateway.require(scope)
+            raise gateway.PaymentGatewayNotConfigured(gateway.NOT_CONFIGURED_MESSAGE)
         return ChargeOutcome(False, gateway.NOT_CONFIGURED, gateway.NOT_CONFIGURED_MESSAGE)
     if payment_method is None:
         return ChargeOutcome(False, "payment_method_missing", "The customer has no payment method to charge.")

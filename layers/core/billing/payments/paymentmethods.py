@@ -112,7 +112,7 @@ def details_from_token(
     else a test token of the simulator (live mode without a gateway: 409)."""
     processor = gateway.require(scope, table)
     if processor.name != "simulator" and customer_id is not None and table is not None:
-        customer_ref = _gateway_customer(scope, customer_id, processor, table)
+        customer_ref = _gateway_customer(scope, customer_id, table)
         return _from_saved(processor.attach_method(customer_ref, token), customer_ref, "token"), "succeed"
     if token in CARDS:
         card = CARDS[token]
@@ -232,7 +232,7 @@ def _simulator_only(scope: Scope, table: Table | None, param: str) -> None:
         raise InvalidRequest(HOSTED_FIELDS_REQUIRED, param=param, code="hosted_fields_required")
 
 
-def _gateway_customer(scope: Scope, customer_id: str, processor: gateway.Gateway, table: Table) -> str:
+def _gateway_customer(scope: Scope, customer_id: str, table: Table) -> str:
     from billing.payments import connections
 
     return connections.customer_ref(scope, customers.get(scope, customer_id, table=table), table=table)
@@ -255,14 +255,14 @@ def start_setup(
 ) -> gateway.SetupSession:
     """A setup in the gateway's own fields for the customer (the browser gets its client secret)."""
     processor = gateway.require(scope, table)
-    customer_ref = _gateway_customer(scope, customer_id, processor, table)
+    customer_ref = _gateway_customer(scope, customer_id, table)
     return processor.start_setup(customer_ref, method_type, idempotency_key=sortable_id("setup"))
 
 
 def details_from_setup(scope: Scope, customer_id: str, setup_ref: str, *, table: Table) -> PaymentDetails:
     """The method a setup in the gateway's fields saved (the gateway says it succeeded for this customer)."""
     processor = gateway.require(scope, table)
-    customer_ref = _gateway_customer(scope, customer_id, processor, table)
+    customer_ref = _gateway_customer(scope, customer_id, table)
     return _from_saved(processor.finish_setup(setup_ref, customer_ref), customer_ref, "setup_intent")
 
 
@@ -281,7 +281,7 @@ def save_iban(
     card data: no hosted field is needed). The IBAN is checked here first."""
     processor = gateway.require(scope, table)
     account = instruments.validate_iban(iban)
-    customer_ref = _gateway_customer(scope, customer_id, processor, table)
+    customer_ref = _gateway_customer(scope, customer_id, table)
     saved = processor.save_sepa_debit(
         customer_ref,
         iban=account.number,

@@ -11,7 +11,6 @@ from __future__ import annotations
 from billing.customers import customers
 from billing.invoicing import invoices
 from billing.invoicing.records import Invoice
-from billing.kernel.errors import NotFound
 from billing.kernel.scope import RequestInfo, Scope
 from billing.payments import paymentmethods
 from billing.payments.records import PaymentMethod
@@ -23,15 +22,8 @@ def saved_method(scope: Scope, invoice: Invoice, *, table: Table) -> PaymentMeth
     """The method a payment with the saved method would charge: the subscription's, else the
     customer's default (None: there is nothing to charge)."""
     customer = customers.get(scope, invoice.customer, table=table)
-    if invoice.subscription:
-        sub = subscriptions.get(scope, invoice.subscription, table=table)
-        return collection.method_to_charge(scope, customer, sub, table)
-    if not customer.default_payment_method:
-        return None
-    try:
-        return paymentmethods.get(scope, customer.id, customer.default_payment_method, table=table)
-    except NotFound:
-        return None
+    sub = subscriptions.get(scope, invoice.subscription, table=table) if invoice.subscription else None
+    return collection.method_to_charge(scope, customer, sub, table)
 
 
 def pay_with_saved_method(scope: Scope, invoice_id: str, request: RequestInfo, *, table: Table) -> Invoice:

@@ -64,10 +64,12 @@ def pay_invoice(scope: Scope, invoice_id: str, request: RequestInfo, *, table: T
     return invoices.pay(scope, invoice_id, method, request, now, subscription_ops=ops, table=table)
 
 
-def method_to_charge(scope: Scope, customer: Customer, sub: Subscription, table: Table) -> PaymentMethod | None:
+def method_to_charge(scope: Scope, customer: Customer, sub: Subscription | None, table: Table) -> PaymentMethod | None:
     """The subscription's payment method, or the customer's default when it names none or one
-    that is gone; None when neither is there (the charge then fails: `payment_method_missing`)."""
-    for pm_id in dict.fromkeys((sub.default_payment_method, customer.default_payment_method)):
+    that is gone (or the invoice has no subscription); None when neither is there (the charge
+    then fails: `payment_method_missing`)."""
+    named = sub.default_payment_method if sub is not None else None
+    for pm_id in dict.fromkeys((named, customer.default_payment_method)):
         if pm_id:
             try:
                 return paymentmethods.get(scope, customer.id, pm_id, table=table)
