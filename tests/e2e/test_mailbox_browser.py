@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 
 from local.template import ROOT
 from tests.e2e.conftest import Running
@@ -73,10 +73,11 @@ def test_the_mailbox_shows_a_receipt_sent_by_the_running_stack(
         page.goto(mailbox)
         page.get_by_role("row", name=re.compile("reader.en@example.com")).get_by_role("link").click()
         # And the message page shows the headers, the HTML as sent (escaped names stay text) and the text part
-        assert page.get_by_text("support@demo.example").first.is_visible()
+        # (the click navigates: each check waits for the page, and the frame, to show it)
+        expect(page.get_by_text("support@demo.example").first).to_be_visible()
         frame = page.frame_locator("iframe")
-        assert frame.get_by_role("heading", name="Receipt from Demo Co").is_visible()
-        assert frame.get_by_text("€49.00").first.is_visible()
+        expect(frame.get_by_role("heading", name="Receipt from Demo Co")).to_be_visible()
+        expect(frame.get_by_text("€49.00").first).to_be_visible()
         assert "Receipt from Demo Co" in page.locator("pre").inner_text()
         # the receipts as a mail client renders them, for the docs
         for address, name in (
