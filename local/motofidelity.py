@@ -1,15 +1,19 @@
-"""moto made to behave like DynamoDB where the project's guarantees depend on it.
+"""moto made to behave like the services where the in-process tests' guarantees depend on it.
+
+The local stack and the suites that rest on DynamoDB's own semantics (races, faults, load,
+end to end) run on DynamoDB Local, which needs no patch (it answers a repeated
+`ClientRequestToken` idempotently itself, so that patch was retired). The other suites run on
+moto in-process, for speed, and keep these:
 
 DynamoDB applies each request atomically: a conditional write checks and writes in one step,
 so of two writers racing for one item exactly one passes its condition. moto checks and then
 writes in Python without a lock, so threads racing through it can both pass. Serialising
-moto's DynamoDB requests restores the service's behaviour for the local stack and the tests
-(nothing deployed runs this).
+moto's DynamoDB requests restores the service's behaviour (nothing deployed runs this).
 
 SQS limits a message's visibility to 12 hours from the receive that holds it; moto counts the
 12 hours from when the message was sent, so a message retried for longer than 12 hours could
 not be hidden for its next backoff step. `sqs_visibility_per_receive` restores the service's
-rule.
+rule. `sqs_receive_in_linear_time` keeps a receive from costing the square of the messages held.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ import threading
 from typing import Any, cast
 
 _lock = threading.RLock()
+ORIGINALS: dict[str, Any] = {}  # what each patch replaced (tests/integration/test_motofidelity.py shows each is needed)
 _installed = False
 _sqs_installed = False
+_sqs_receive_installed = False
 MAX_VISIBILITY_SECONDS = 43200
 
 
@@ -37,31 +43,10 @@ def serialise_dynamodb() -> None:
             with _lock:
                 return original(self)
 
+        ORIGINALS["call_action"] = original
         DynamoHandler.call_action = call_action  # type: ignore[method-assign]
-        _idempotent_transactions(DynamoHandler)
         _one_rollback_copy_per_table()
         _installed = True
-
-
-def _idempotent_transactions(handler: Any) -> None:
-    """DynamoDB answers a TransactWriteItems repeated with the same `ClientRequestToken` (a
-    client's retry after a timeout) as the success it was, without applying it twice; moto
-    applies it again, and its conditions then fail. Successful tokens are remembered here."""
-    original = handler.transact_write_items
-    succeeded: dict[str, Any] = {}
-
-    def transact_write_items(self: Any) -> Any:
-        token = self.body.get("ClientRequestToken")
-        if token and token in succeeded:
-            return succeeded[token]
-        result = original(self)
-        if token:
-            if len(succeeded) > 10000:
-                succeeded.pop(next(iter(succeeded)))
-            succeeded[token] = result
-        return result
-
-    handler.transact_write_items = transact_write_items
 
 
 def _one_rollback_copy_per_table() -> None:
@@ -105,6 +90,8 @@ def _one_rollback_copy_per_table() -> None:
             for instances, count in zip(tracked, counts, strict=True):
                 del instances[count:]  # what the table holds stays reachable through the table
 
+    ORIGINALS["transact_write_items"] = original
+    ORIGINALS["copy"] = models.copy
     models.copy = _Copy  # type: ignore[assignment]
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
@@ -130,5 +117,26 @@ def sqs_visibility_per_receive() -> None:
                     return
             raise ReceiptHandleIsInvalid
 
+        ORIGINALS["change_message_visibility"] = SQSBackend.change_message_visibility
         SQSBackend.change_message_visibility = change_message_visibility  # type: ignore[method-assign]
         _sqs_installed = True
+
+
+def sqs_receive_in_linear_time() -> None:
+    """moto checks each message's retention, at every receive, by building the queue's whole
+    attribute map, which counts the queue's messages twice over: a receive costs the square of the
+    messages held. The retention period is read directly instead (idempotent)."""
+    global _sqs_receive_installed
+    with _lock:
+        if _sqs_receive_installed:
+            return
+        from moto.core.utils import unix_time
+        from moto.sqs.models import SQSBackend
+
+        def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
+            retention = int(self.get_queue(queue_name).message_retention_period)
+            return bool(retention + message.sent_timestamp / 1000 > unix_time())
+
+        ORIGINALS["is_message_valid_based_on_retention_period"] = SQSBackend.is_message_valid_based_on_retention_period
+        SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period  # type: ignore[method-assign]
+        _sqs_receive_installed = True

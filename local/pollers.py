@@ -52,6 +52,18 @@ def _failed_ids(answer: Any) -> set[str] | None:
     return None
 
 
+def typed(value: dict[str, Any]) -> dict[str, Any]:
+    """A stream image's value as DynamoDB Streams sends it: DynamoDB Local (3.3.0) writes an empty
+    map nested in an item as `{}`, where the service writes `{"M": {}}`."""
+    if not value:
+        return {"M": {}}
+    if "M" in value:
+        return {"M": {name: typed(inner) for name, inner in value["M"].items()}}
+    if "L" in value:
+        return {"L": [typed(inner) for inner in value["L"]]}
+    return value
+
+
 class Poller(threading.Thread):
     def __init__(self, function: Function, interval: float) -> None:
         super().__init__(name=f"poller-{function.name}", daemon=True)
@@ -166,6 +178,9 @@ class StreamPoller(Poller):
                     dynamodb["ApproximateCreationDateTime"], (int, float)
                 ):
                     dynamodb["ApproximateCreationDateTime"] = dynamodb["ApproximateCreationDateTime"].timestamp()
+                for image in ("Keys", "NewImage", "OldImage"):
+                    if image in dynamodb:
+                        dynamodb[image] = {name: typed(value) for name, value in dynamodb[image].items()}
             if self.filters:  # as Lambda does, records no filter matches are dropped unseen
                 records = [r for r in records if any(matches(p, r) for p in self.filters)]
                 if not records:

@@ -1,4 +1,5 @@
-"""Shared fixtures: moto with the template's resources, and merchant API clients."""
+"""Shared fixtures: the template's resources (on moto, or with DynamoDB on AWS's DynamoDB Local),
+and merchant API clients."""
 
 from __future__ import annotations
 
@@ -22,7 +23,13 @@ from tests.support.apiclient import ApiClient
 # logscan scans what the code under test logs and prints for secrets, card numbers and IBANs
 # (tests/security/test_logs.py fails on any finding); support.webhooks gives the webhook
 # fixtures (receiver, fake_clock, pipeline); support.stripefake gives `stripe_fake` (localstripe).
-pytest_plugins = ["tests.security.logscan", "tests.support.webhooks", "tests.support.stripefake"]
+# support.dynamodb gives `dynamodb_local` (one DynamoDB Local per test session, started when needed).
+pytest_plugins = [
+    "tests.security.logscan",
+    "tests.support.webhooks",
+    "tests.support.stripefake",
+    "tests.support.dynamodb",
+]
 
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -42,6 +49,7 @@ def template() -> Template:
 class Stack:
     resources: resources.LocalResources
     template: Template
+    dynamodb_endpoint: str | None = None  # DynamoDB Local's, when the table is there (else moto's)
 
     def new_account(self, name: str | None = None) -> tuple[str, str]:
         """A fresh account and its first secret key: (account id, sk_test_…)."""
@@ -52,12 +60,25 @@ class Stack:
 @pytest.fixture
 def stack(template: Template, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     """moto in-process with the table, queues and secret of template.yaml."""
+    yield from make_stack(template, monkeypatch)
+
+
+def make_stack(template: Template, monkeypatch: pytest.MonkeyPatch, dynamodb: str | None = None) -> Iterator[Stack]:
+    """The template's resources on moto in-process; with `dynamodb` (DynamoDB Local's endpoint),
+    the table and its stream there instead, a table of its own for each test."""
     for name, value in FAKE_AWS.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    motofidelity.serialise_dynamodb()
+    for name in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS"):
+        if dynamodb:
+            monkeypatch.setenv(name, dynamodb)
+        else:
+            monkeypatch.delenv(name, raising=False)
+    if not dynamodb:
+        motofidelity.serialise_dynamodb()
     motofidelity.sqs_visibility_per_receive()
+    motofidelity.sqs_receive_in_linear_time()
     with mock_aws():
         repository.reset_clients()
         made = resources.create_all(template, boto3.Session(), prefix=f"t{uuid.uuid4().hex[:8]}")
@@ -71,7 +92,9 @@ def stack(template: Template, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack
         monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "tests")
         config.reset()
         accounts.clear_key_cache()
-        yield Stack(resources=made, template=template)
+        yield Stack(resources=made, template=template, dynamodb_endpoint=dynamodb)
+        if dynamodb:
+            boto3.client("dynamodb").delete_table(TableName=made.table_name)  # DynamoDB Local keeps it otherwise
         repository.reset_clients()
         config.reset()
         accounts.clear_key_cache()

@@ -1,10 +1,13 @@
 """Merchant API function: API Gateway (HTTP API, payload v2) → the Powertools resolver."""
 
-from typing import Any
+from __future__ import annotations
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
 
 from merchant_api.app import logger, resolver
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -7,16 +7,18 @@ keeps its due key for the next run, and the other subscriptions' renewals go on.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from billing.kernel import clock
 from billing.kernel.scope import RequestInfo, Scope
 from billing.store.repository import Table
 from billing.subscriptions import renewals
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "VinrPortal")

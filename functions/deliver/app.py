@@ -3,23 +3,30 @@
 Failed records alone are reported (partial batch failures), so a batch with one failing
 receiver retries that record alone. A failed attempt first sets its message's
 visibility to the next step of the backoff; the last one leaves it for the dead-letter queue.
+
+The endpoints' signing data is kept for the container's life (`_signings`, bounded): each
+claim checks its version in the table, so it saves reads without ever signing stale data.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sender
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from billing.kernel import batches, config
 from billing.store.repository import Queue, Table
 from billing.webhooks import deliveries
+from billing.webhooks.signingcache import SigningCache
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
+_signings = SigningCache()
 
 
 class TryLater(batches.Retry):
@@ -39,7 +46,9 @@ class _Batch:
             logger.error("not a delivery message; dropped", extra={"messageId": record.get("messageId")})
             return
         attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount") or 1)
-        outcome = deliveries.deliver(message, attempt, send=sender.send, timeout=self.timeout, table=self.table)
+        outcome = deliveries.deliver(
+            message, attempt, send=sender.send, timeout=self.timeout, table=self.table, signings=_signings
+        )
         context = {"event": message.event, "endpoint": message.endpoint, "attempt": attempt, "outcome": outcome.kind}
         if outcome.kind == "done":
             logger.info("delivery done", extra={**context, "reason": outcome.reason or "delivered"})

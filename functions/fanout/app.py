@@ -9,10 +9,9 @@ harmless, as the delivery record keeps a duplicated message from delivering twic
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from billing.emails import outbox
 from billing.events import events
@@ -21,6 +20,9 @@ from billing.kernel.scope import Scope
 from billing.store.repository import Queue, Table
 from billing.webhooks import deliveries, webhookendpoints
 from billing.webhooks.records import WebhookEndpoint
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
 

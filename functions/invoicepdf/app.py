@@ -9,15 +9,17 @@ from __future__ import annotations
 import base64
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from billing.accounts import accounts
 from billing.invoicing import invoices, pdf
 from billing.kernel.errors import BillingError, NotFound
 from billing.store.repository import Table
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
 INVOICE_ID = re.compile(r"^inv_[A-Za-z0-9]{1,40}\Z")

@@ -8,16 +8,18 @@ dead-letter queue. The rules (claim, suppression, what is recorded) are `billing
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from billing.emails import sending
 from billing.emails.outbox import Message
 from billing.kernel import batches, config
 from billing.store.repository import Queue, Table
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
 

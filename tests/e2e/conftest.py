@@ -88,12 +88,13 @@ def running_stripe(tmp_path: Path) -> Iterator[Running]:
 
 
 def _run(tmp_path: Path, demo_gateway: str) -> Iterator[Running]:
-    ports = free_ports(5)
+    ports = free_ports(6)
     process = start(
         tmp_path,
         *("--moto-port", str(ports[0]), "--api-port", str(ports[1])),
         *("--portal-port", str(ports[2]), "--receiver-port", str(ports[3])),
         *("--stripe-port", str(ports[4]), "--demo-gateway", demo_gateway),
+        *("--dynamodb-port", str(ports[5])),
     )
     output: list[str] = []
     deadline = time.monotonic() + 60

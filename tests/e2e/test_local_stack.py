@@ -53,9 +53,11 @@ def test_a_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         # When the stack starts
-        moto_port, portal_port = free_ports(2)
+        moto_port, portal_port, dynamodb_port = free_ports(3)
         process = start(
-            tmp_path, "--api-port", str(port), "--moto-port", str(moto_port), "--portal-port", str(portal_port)
+            tmp_path,
+            *("--api-port", str(port), "--moto-port", str(moto_port)),
+            *("--portal-port", str(portal_port), "--dynamodb-port", str(dynamodb_port)),
         )
         stdout, stderr = process.communicate(timeout=60)
     # Then it exits 2 with one line naming the port and the flag

@@ -262,10 +262,10 @@ def test_a_delivery_whose_claim_and_record_answer_late_is_sent_and_recorded_once
     [event_id] = make_events(hooked, 1)
     pipeline.fan_out()
     with faults.installed() as injector:
-        # When the delivery's claim (its first UpdateItem) and its record (the second) both
+        # When the delivery's claim (its transaction) and its record (its UpdateItem) both
         # commit and answer too late, so that botocore sends each again
-        claim = injector.arm("UpdateItem", 1, "late")
-        record = injector.arm("UpdateItem", 2, "late")
+        claim = injector.arm("TransactWriteItems", 1, "late")
+        record = injector.arm("UpdateItem", 1, "late")
         pipeline.deliver()
     assert (claim.fired, record.fired) == (1, 1)
     # Then the retried claim held its own lease: the event was sent once, right away

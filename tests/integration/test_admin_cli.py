@@ -36,14 +36,16 @@ def endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-def local_stack(endpoint: str, tmp_path: Path) -> dict[str, str]:
-    """The table on the moto server and a stack file like the one `make dev` writes."""
+def local_stack(endpoint: str, dynamodb_local: str, tmp_path: Path) -> dict[str, str]:
+    """The table on DynamoDB Local, moto's server for the rest, and a stack file like the one
+    `make dev` writes."""
     session = boto3.Session(region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
-    dynamodb = session.client("dynamodb", endpoint_url=endpoint)
+    dynamodb = session.client("dynamodb", endpoint_url=dynamodb_local)
     table = f"cli-{uuid.uuid4().hex[:8]}"
     resources.create_table(template_module.load(), dynamodb, table)
     stack_file = tmp_path / "stack.json"
-    stack_file.write_text(json.dumps({"endpoint": endpoint, "tableName": table, "region": "us-east-1"}))
+    described = {"endpoint": endpoint, "dynamodbEndpoint": dynamodb_local, "tableName": table, "region": "us-east-1"}
+    stack_file.write_text(json.dumps(described))
     env = {**os.environ, **FAKE, "VINR_STACK_FILE": str(stack_file)}
     env.pop("AWS_ENDPOINT_URL", None)
     return env

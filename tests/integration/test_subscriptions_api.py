@@ -12,7 +12,6 @@ from billing.kernel.clock import from_wire
 from billing.kernel.scope import RequestInfo
 from billing.store.repository import Table
 from billing.subscriptions import changes as subscription_changes
-from billing.subscriptions import subscriptions
 from tests.support.apiclient import ApiClient
 from tests.support.shop import Shop
 
@@ -172,20 +171,20 @@ def test_two_concurrent_changes_to_one_subscription_one_wins_one_gets_409(
     shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sub = shop.subscribe(shop.customer()).json()
-    real_get = subscriptions.get
+    real_read = subscription_changes.read_together
     raced = {"done": False}
 
-    def get_then_lose_the_race(scope: Any, sub_id: str, **kwargs: Any) -> Any:
-        stale = real_get(scope, sub_id, **kwargs)
+    def read_then_lose_the_race(table: Table, scope: Any, **kwargs: Any) -> Any:
+        stale = real_read(table, scope, **kwargs)
         if not raced["done"]:
             raced["done"] = True
             # Another request commits its change between our read and our write.
             subscription_changes.update(
-                scope, sub_id, {"cancelAtPeriodEnd": True}, RequestInfo("portal"), table=Table()
+                scope, kwargs["subscription"], {"cancelAtPeriodEnd": True}, RequestInfo("portal"), table=Table()
             )
         return stale
 
-    monkeypatch.setattr(subscription_changes, "get", get_then_lose_the_race)  # `update` reads through it
+    monkeypatch.setattr(subscription_changes, "read_together", read_then_lose_the_race)  # `update` reads through it
     loser = shop.api.post(
         f"/v1/subscriptions/{sub['id']}",
         {"items": [{"price": shop.monthly, "quantity": 5}], "prorationBehavior": "none"},

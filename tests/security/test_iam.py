@@ -219,6 +219,8 @@ def drive_every_function(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
         browser.get("/payment-methods")
         assert browser.post(f"/payment-methods/{removable}/remove", {"csrf": csrf}).status == 303
         browser.get(f"/invoices/{sub['latestInvoice']}/pdf")
+        # a subscription's pages (their reads are one batch)
+        assert browser.get(f"/subscriptions/{sub['id']}/cancel").status == 200
         # the login page: a code mailed through SES at once, typed in, a new session
         login = api.post("/v1/billing/portal_configurations/default", {"loginPage": {"enabled": True}}).json()
         login_path = "/" + login["loginPage"]["url"].split("/", 3)[3]

@@ -13,8 +13,11 @@ Snapshot = dict[tuple[str, str], dict[str, Any]]
 
 
 def snapshot(stack: Stack) -> Snapshot:
-    """Every item of the table, as moto holds it (read from its backend under the lock that
-    serialises its requests: a Scan through botocore costs seconds once the table grows)."""
+    """Every item of the table: a consistent Scan of DynamoDB Local's, or moto's read from its
+    backend under the lock that serialises its requests (a Scan through moto costs seconds once
+    the table grows)."""
+    if stack.dynamodb_endpoint:
+        return _scanned(stack)
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
@@ -27,6 +30,18 @@ def snapshot(stack: Stack) -> Snapshot:
     for raw in raws:
         item = deserialize(raw)
         items[(str(item["pk"]), str(item["sk"]))] = item
+    return items
+
+
+def _scanned(stack: Stack) -> Snapshot:
+    import boto3
+
+    items: Snapshot = {}
+    pages = boto3.client("dynamodb").get_paginator("scan")
+    for page in pages.paginate(TableName=stack.resources.table_name, ConsistentRead=True):
+        for raw in page["Items"]:
+            item = deserialize(raw)
+            items[(str(item["pk"]), str(item["sk"]))] = item
     return items
 
 

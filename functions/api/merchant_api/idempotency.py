@@ -10,6 +10,9 @@ transaction also marks the key's record carried out (the request's `IdempotencyM
 stand-in answer that the saved answer then replaces. When only the answer's save fails, the
 caller still gets the real answer; a retry gets the stand-in (409
 `idempotency_answer_unavailable`), never a second change.
+
+Imported by the first keyed POST or DELETE (`request.idempotent_requests`), never at a cold start:
+Powertools' idempotency errors become the API's own here, as no handler for them is registered.
 """
 
 from __future__ import annotations
@@ -30,19 +33,20 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
     IdempotencyItemAlreadyExistsError,
     IdempotencyPersistenceLayerError,
+    IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import STATUS_CONSTANTS, DataRecord
 
 from billing.kernel import config
-from billing.kernel.errors import Conflict, InvalidRequest
+from billing.kernel.errors import Conflict, InvalidRequest, ServiceUnavailable
 from billing.kernel.scope import IdempotencyMark
 from billing.store import repository
 from merchant_api.auth import caller
 
 logger = Logger()
-HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
 _CONFIG = IdempotencyConfig(
     event_key_jmespath="key",
@@ -130,21 +134,14 @@ def _persistence(table_name: str) -> _Persistence:
     )
 
 
-def key_of(app: BaseRouter) -> str | None:
-    value = app.current_event.headers.get(HEADER)
-    return value.strip() if value and value.strip() else None
-
-
 def _stored(response: Response[Any]) -> dict[str, Any]:
     body = response.body if isinstance(response.body, str) else json.dumps(response.body, separators=(",", ":"))
     return {"status": response.status_code, "body": body}
 
 
-def idempotent_requests(app: BaseRouter, next_middleware: Callable[..., Response[Any]]) -> Response[Any]:
-    key = key_of(app)
+def answer_once(app: BaseRouter, key: str, next_middleware: Callable[..., Response[Any]]) -> Response[Any]:
+    """The request under `key` (a POST or DELETE): carried out once, and answered as it first was."""
     event = app.current_event
-    if key is None or event.http_method not in ("POST", "DELETE"):
-        return next_middleware(app)
     if len(key) > MAX_KEY_LENGTH:
         raise InvalidRequest(f"Idempotency-Key is at most {MAX_KEY_LENGTH} characters.", param="Idempotency-Key")
     who = caller(app)
@@ -165,9 +162,21 @@ def idempotent_requests(app: BaseRouter, next_middleware: Callable[..., Response
 
     try:
         stored = run(request={"key": f"{who.account_id}#{who.mode}#{key}", "fingerprint": fingerprint})
-    except IdempotencyPersistenceLayerError:
+    except IdempotencyValidationError as error:
+        raise InvalidRequest(
+            "This Idempotency-Key was used with a different request; use a new key for a new request.",
+            param="Idempotency-Key",
+            code="idempotency_key_reused",
+        ) from error
+    except IdempotencyAlreadyInProgressError as error:
+        raise Conflict(
+            "A request with this Idempotency-Key is still in progress; retry shortly.", code="idempotency_in_progress"
+        ) from error
+    except IdempotencyPersistenceLayerError as error:
         if not (answered and marks[0].committed):
-            raise
+            raise ServiceUnavailable(
+                "The data store did not answer in time; retry the request with the same Idempotency-Key."
+            ) from error
         # The change committed with its mark; only the answer's own save failed.
         logger.warning(
             "idempotency answer not saved; the key answers the stand-in", extra={"status": answered[0]["status"]}

@@ -161,11 +161,13 @@ def _stripped_lengths(schema: dict[str, Any], *, text: bool = False) -> None:
 
 class Request(BaseModel):
     """Unknown fields are refused (named in the 400), never silently dropped. Text is read without
-    its surrounding whitespace."""
+    its surrounding whitespace. Each model's validator is built when a request first needs it
+    (`defer_build`): a cold start compiles only its own route's models, not all of them."""
 
     model_config = ConfigDict(
         extra="forbid",
         str_strip_whitespace=True,
+        defer_build=True,
         json_schema_extra=lambda schema, _: _stripped_lengths(schema),
     )
 

@@ -12,8 +12,10 @@ from billing.kernel.errors import InvalidRequest, NotFound
 from billing.kernel.scope import RequestInfo, Scope
 from billing.store.repository import Table
 from merchant_api.auth import PUBLIC_PATHS, caller
-from merchant_api.idempotency import key_of
 from merchant_api.wire import MethodNotAllowed, error_response
+
+IDEMPOTENCY_HEADER = "idempotency-key"
+IDEMPOTENT_METHODS = ("POST", "DELETE")
 
 
 def scope(router: BaseRouter) -> Scope:
@@ -32,9 +34,26 @@ def info(router: BaseRouter) -> RequestInfo:
     return RequestInfo(
         source="api",
         request_id=str(router.current_event.raw_event.get("requestContext", {}).get("requestId", "")) or None,
-        idempotency_key=key_of(router),
+        idempotency_key=idempotency_key(router),
         idempotency_mark=router.context.get("idempotency_mark"),
     )
+
+
+def idempotency_key(router: BaseRouter) -> str | None:
+    value = router.current_event.headers.get(IDEMPOTENCY_HEADER)
+    return value.strip() if value and value.strip() else None
+
+
+def idempotent_requests(app: BaseRouter, next_middleware: Callable[..., Response[Any]]) -> Response[Any]:
+    """A POST or DELETE with an `Idempotency-Key` answers what the key's first request did
+    (`merchant_api.idempotency`). Powertools' idempotency is imported with the first such request,
+    out of every other request's cold start; Python runs a module once however many threads import it."""
+    key = idempotency_key(app)
+    if key is None or app.current_event.http_method not in IDEMPOTENT_METHODS:
+        return next_middleware(app)
+    from merchant_api import idempotency
+
+    return idempotency.answer_once(app, key, next_middleware)
 
 
 def refuse_unknown_query_parameters(app: BaseRouter, next_middleware: Callable[..., Response[Any]]) -> Response[Any]:

@@ -16,9 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
 from markupsafe import Markup, escape
 
 from billing.kernel import formatting
@@ -56,6 +53,11 @@ def translations(locale: str) -> NullTranslations:
     """The merged catalogs of `locale` (English is the source language: no catalog)."""
     if locale == DEFAULT or locale not in LOCALES:
         return NullTranslations()
+    # Babel's catalog tools, imported for the first page in a language other than English.
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    from babel.support import Translations
+
     merged: Translations | None = None
     for path in sorted((CATALOGS / locale).glob("*.po")):
         with path.open("rb") as source:

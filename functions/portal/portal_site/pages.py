@@ -19,7 +19,7 @@ from billing.accounts import branding
 from billing.kernel import clock
 from billing.kernel.errors import BillingError, NotFound
 from billing.kernel.scope import RequestInfo, Scope
-from billing.portal import credit, customerview, portalsessions, pricing
+from billing.portal import portalsessions
 from billing.portal.portalsessions import SessionUnavailable
 from billing.portal.records import Flow, PortalSession
 from billing.store.repository import Table
@@ -51,6 +51,11 @@ class CsrfRejected(Exception):
 
 class FeatureDisabled(Exception):
     """The session's configuration does not offer this part of the portal: a 404."""
+
+
+class LoginUnavailable(Exception):
+    """No such login page (unknown configuration, page disabled, another host): a 404. (Raised
+    by `signin`; here so that the site registers its handler without importing the sign-in pages.)"""
 
 
 class CustomersObject(Protocol):
@@ -246,6 +251,9 @@ async def home(request: Request) -> Response:
     """The overview: subscriptions, the credit balance and what it pays, the default payment
     method, billing details, the latest invoices, and the way back to the merchant; all from one
     read of the customer's items (and the tax rates for a customer with a billing country)."""
+    # Imported with the first overview: the landing, the exchange and the assets need none of it.
+    from billing.portal import credit, customerview, pricing
+
     who = signed_in(request)
     found = customerview.bundle(who.scope, who.customer_id, table=who.table)
     taxation = pricing.taxation(who.scope, found.customer, table=who.table)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
-from starlette.templating import Jinja2Templates
 
 from billing.accounts import branding
 from billing.accounts.records import Branding
@@ -18,9 +17,21 @@ from billing.portal.records import PortalSession
 from portal_site import i18n
 from portal_site.security import page_csp
 
+if TYPE_CHECKING:
+    from starlette.templating import Jinja2Templates
+
 HERE = Path(__file__).parent
-templates = Jinja2Templates(env=jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True))
 DEFAULT_BRAND = branding.portal_snapshot(Branding())
+
+
+@lru_cache(maxsize=1)
+def templates() -> Jinja2Templates:
+    """The pages' Jinja2 environment, made on the first page rendered (a redirect, an asset or
+    the health check never loads Jinja2)."""
+    import jinja2
+    from starlette.templating import Jinja2Templates
+
+    return Jinja2Templates(env=jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True))
 
 
 def brand_context(session: PortalSession | None) -> dict[str, Any]:
@@ -79,7 +90,7 @@ def page(
     if script is not None or form_redirect_to is not None:
         digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() if script else None
         headers = {"content-security-policy": page_csp(script_sha256=digest, form_redirect_to=form_redirect_to)}
-    return templates.TemplateResponse(
+    return templates().TemplateResponse(
         request,
         name,
         {

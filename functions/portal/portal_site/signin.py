@@ -33,6 +33,7 @@ from billing.kernel.errors import BillingError
 from billing.portal import portalsessions, signin
 from billing.portal.records import PortalSession
 from portal_site import forms, pages
+from portal_site.pages import LoginUnavailable
 from portal_site.rendering import locale_of, page
 
 logger = Logger(service="portal")
@@ -46,10 +47,6 @@ ANSWER_FLOOR_SECONDS = 0.6  # above an SES send's usual time: a sent code and no
 _CONFIGURATION_ID = re.compile(r"^bpc_[A-Za-z0-9]{1,60}\Z")
 _SESSION_ID = re.compile(r"^bps_[A-Za-z0-9]{1,60}\Z")
 _CSRF_VALUE = re.compile(r"^[A-Za-z0-9_-]{32,64}\Z")
-
-
-class LoginUnavailable(Exception):
-    """No such login page (unknown configuration, page disabled, another host): a 404."""
 
 
 # ------------------------------------------------------------------ what every page needs

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -10,14 +12,15 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Match, Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from billing.invoicing.hostedinvoices import LinkUnavailable
 from billing.kernel.errors import BillingError
 from billing.portal.portalsessions import SessionUnavailable
 from billing.portal.records import PortalSession
-from portal_site import billing_details, hosted_invoice, invoices, pages, payment_methods, signin, subscriptions
+from portal_site import pages
+from portal_site.lazyroutes import LazyRoutes
 from portal_site.rendering import HERE, page
 from portal_site.security import SecurityHeadersMiddleware
 
@@ -53,6 +56,8 @@ async def wrong_host(request: Request, _: Exception) -> Response:
 
 
 async def session_expired(request: Request, error: Exception) -> Response:
+    from portal_site import signin
+
     session = error.session if isinstance(error, SessionUnavailable) else None
     return page(request, "expired.html", session, status=410, sign_in=signin.expired_offer(request, session))
 
@@ -61,8 +66,8 @@ def _reopen_path(request: Request) -> str | None:
     """The address of the page a refused form came from, when that page can be opened again
     (with the query a form keeps in its action: the page needs it)."""
     scope = {"type": "http", "path": request.url.path, "method": "GET"}
-    for route in request.app.routes:
-        if isinstance(route, Route) and route.matches(scope)[0] is Match.FULL:
+    for route in request.app.router.routes:  # the parts not imported yet are imported if the path is theirs
+        if isinstance(route, Route | LazyRoutes) and route.matches(scope)[0] is Match.FULL:
             query = request.url.query
             return f"{request.url.path}?{query}" if query else request.url.path
     return None
@@ -95,20 +100,81 @@ async def http_error(request: Request, error: Exception) -> Response:
     return _error_page(request, "error.html", who.session if who else None, status=status, reason="request")
 
 
+async def link_unavailable(request: Request, error: Exception) -> Response:
+    from portal_site import hosted_invoice
+
+    return await hosted_invoice.link_unavailable(request, error)
+
+
+async def login_unavailable(request: Request, error: Exception) -> Response:
+    from portal_site import signin
+
+    return await signin.unavailable(request, error)
+
+
+# The parts of the portal, each imported with the first request under its paths (`LazyRoutes`)
+# and matched where it stands in the route list, in this order.
+PARTS: dict[str, tuple[str, ...]] = {
+    "payment_methods": ("/payment-methods", "/invoices/*/pay", "/invoices/*/authentication", "/invoices/*/complete"),
+    "invoices": ("/invoices",),
+    "hosted_invoice": ("/i",),
+    "billing_details": ("/billing-details",),
+    "subscriptions": ("/subscriptions",),
+    "signin": ("/login",),
+}
+
+
+def _part_routes(name: str) -> Sequence[BaseRoute]:
+    # One import a part, spelled out: the bundle checks (tests/support/imports.py) follow them.
+    match name:
+        case "payment_methods":
+            from portal_site import payment_methods
+
+            return payment_methods.ROUTES
+        case "invoices":
+            from portal_site import invoices
+
+            return invoices.ROUTES
+        case "hosted_invoice":
+            from portal_site import hosted_invoice
+
+            return hosted_invoice.ROUTES
+        case "billing_details":
+            from portal_site import billing_details
+
+            return billing_details.ROUTES
+        case "subscriptions":
+            from portal_site import subscriptions
+
+            return subscriptions.ROUTES
+        case "signin":
+            from portal_site import signin
+
+            return signin.ROUTES
+    raise KeyError(name)
+
+
+class Portal(Starlette):
+    @property
+    def routes(self) -> list[BaseRoute]:
+        """Every route, in the order they are matched, the parts `LazyRoutes` holds imported now
+        (the router matches a request against its own list, importing only what it needs)."""
+        return [
+            inner
+            for route in self.router.routes
+            for inner in (route.routes if isinstance(route, LazyRoutes) else [route])
+        ]
+
+
 def create_app() -> Starlette:
-    return Starlette(
+    return Portal(
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/session/{session_id}", pages.landing, methods=["GET"]),
             Route("/session/{session_id}/exchange", pages.exchange, methods=["POST"]),
             Route("/", pages.home, methods=["GET"]),
             Route("/return", pages.return_to_merchant, methods=["POST"]),
-            *payment_methods.ROUTES,
-            *invoices.ROUTES,
-            *hosted_invoice.ROUTES,
-            *billing_details.ROUTES,
-            *subscriptions.ROUTES,
-            *signin.ROUTES,
+            *(LazyRoutes(name, prefixes, partial(_part_routes, name)) for name, prefixes in PARTS.items()),
             Route("/assets/logo/{account}/{mode}/{digest}", pages.logo, methods=["GET"]),
             Route("/assets/theme/{accent}.css", pages.theme, methods=["GET"]),
             Mount("/assets/static", StaticFiles(directory=str(HERE / "static")), name="static"),
@@ -117,9 +183,9 @@ def create_app() -> Starlette:
         exception_handlers={
             HTTPException: http_error,
             SessionUnavailable: session_expired,
-            LinkUnavailable: hosted_invoice.link_unavailable,
+            LinkUnavailable: link_unavailable,
             pages.WrongHost: wrong_host,
-            signin.LoginUnavailable: signin.unavailable,
+            pages.LoginUnavailable: login_unavailable,
             pages.FeatureDisabled: not_found,
             pages.CsrfRejected: form_expired,
             BillingError: billing_error,

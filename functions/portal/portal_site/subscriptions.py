@@ -14,6 +14,7 @@ the merchant API calls them. This module reads the forms, calls them, and render
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,12 +25,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from billing.customers import customers
+from billing.customers.records import Customer
 from billing.kernel.errors import InvalidRequest
+from billing.kernel.scope import Scope
 from billing.payments import gateway
 from billing.portal import changes, offers, pricing
 from billing.portal.offers import PlanOffer
 from billing.portal.policies import CancelPolicy, UpdatePolicy, changeable
 from billing.subscriptions import subscriptions
+from billing.subscriptions.reads import Reads
 from billing.subscriptions.records import Subscription
 from portal_site import forms
 from portal_site.pages import SignedIn, checked_form, done, owned, signed_in
@@ -61,14 +66,32 @@ MESSAGES: dict[str, str] = {
 
 
 # ------------------------------------------------------------------ loading
-def _own_subscription(who: SignedIn, sub_id: str) -> Subscription:
-    """The session's customer's live subscription, or a 404 that says nothing more."""
-    return owned(who, subscriptions.get, sub_id, SUB_ID, shown=lambda sub: not sub.canceled)
+class Loaded(msgspec.Struct, frozen=True):
+    """The session's customer's live subscription, with what the page read along with it."""
+
+    sub: Subscription
+    reads: Reads
+
+    def customer(self, who: SignedIn) -> Customer:
+        return self.reads.customer_of(self.sub) or customers.get(who.scope, self.sub.customer, table=who.table)
 
 
-def _price_tax(who: SignedIn) -> pricing.TaxNote | None:
+def _own_subscription(who: SignedIn, sub_id: str, read: Callable[[str], Reads]) -> Loaded:
+    """The session's customer's live subscription, read by `read` (with what the page needs, once
+    the ID is known to be well formed), or a 404 that says nothing more."""
+    reads: list[Reads] = []
+
+    def fetch(scope: Scope, object_id: str, **_: Any) -> Subscription:
+        reads.append(read(object_id))
+        return subscriptions.found(reads[0].subscription, object_id)
+
+    sub = owned(who, fetch, sub_id, SUB_ID, shown=lambda sub: not sub.canceled)
+    return Loaded(sub, reads[0])
+
+
+def _price_tax(who: SignedIn, loaded: Loaded) -> pricing.TaxNote | None:
     """What the page says next to its prices: the tax the invoice adds to them, or contains."""
-    return pricing.customer_tax_note(who.scope, who.customer_id, table=who.table)
+    return pricing.tax_note(who.scope, loaded.customer(who), table=who.table, account=loaded.reads.account)
 
 
 def _errors(request: Request, who: SignedIn, errors: dict[str, str]) -> dict[str, Markup]:
@@ -113,14 +136,27 @@ class Updatable(msgspec.Struct, frozen=True):
     who: SignedIn
     settings: dict[str, Any]
     policy: UpdatePolicy
-    sub: Subscription
+    loaded: Loaded
+
+    @property
+    def sub(self) -> Subscription:
+        return self.loaded.sub
 
 
-def _updatable(request: Request) -> Updatable:
+def _updatable(request: Request, *, switching: bool = False) -> Updatable:
+    """The subscription and what the plan pages show, read together; for the switch itself
+    (`switching`), what the configured switch invoices with too."""
     who = signed_in(request)
     settings = who.require("subscriptionUpdate")
-    sub = _own_subscription(who, request.path_params["sub_id"])
-    return Updatable(who, settings, UpdatePolicy.of(settings), sub)
+    policy = UpdatePolicy.of(settings)
+    invoicing = switching and policy.proration_behavior == "always_invoice"
+
+    def read(sub_id: str) -> Reads:
+        return changes.read_for_update(
+            who.scope, who.customer_id, sub_id, settings, table=who.table, invoicing=invoicing
+        )
+
+    return Updatable(who, settings, policy, _own_subscription(who, request.path_params["sub_id"], read))
 
 
 def _plans(found: Updatable) -> list[PlanOffer]:
@@ -150,7 +186,7 @@ def _update_page(
         can_price=policy.can_price,
         can_quantity=policy.can_quantity,
         single=len(sub.items) == 1,
-        price_tax=_price_tax(who),
+        price_tax=_price_tax(who, found.loaded),
         chosen=chosen.typed if chosen else {"price": current.price, "quantity": str(current.quantity)},
         errors=_errors(request, who, errors or {}),
     )
@@ -181,8 +217,8 @@ def _checked_choice(request: Request, found: Updatable, source: forms.Fields) ->
     return PostedChoice(found, plans, chosen, chosen.plan)
 
 
-async def _posted_choice(request: Request) -> PostedChoice | Response:
-    found = _updatable(request)
+async def _posted_choice(request: Request, *, switching: bool = False) -> PostedChoice | Response:
+    found = _updatable(request, switching=switching)
     form = await checked_form(request, found.who)
     return _checked_choice(request, found, form)
 
@@ -209,7 +245,13 @@ async def update_confirm(request: Request) -> Response:
     who, sub = posted.found.who, posted.found.sub
     try:
         preview = changes.preview_switch(
-            who.scope, posted.found.policy, sub, posted.plan.price, posted.chosen.quantity, table=who.table
+            who.scope,
+            posted.found.policy,
+            sub,
+            posted.plan.price,
+            posted.chosen.quantity,
+            table=who.table,
+            known=posted.found.loaded.reads,
         )
     except InvalidRequest:
         return _failed(request, posted, "price")
@@ -233,7 +275,7 @@ async def update_confirm(request: Request) -> Response:
 
 async def update_apply(request: Request) -> Response:
     """POST /subscriptions/{sub}/update/confirm: the switch, now or kept for the period end."""
-    posted = await _posted_choice(request)
+    posted = await _posted_choice(request, switching=True)
     if isinstance(posted, Response):
         return posted
     who, sub = posted.found.who, posted.found.sub
@@ -246,6 +288,7 @@ async def update_apply(request: Request) -> Response:
             posted.chosen.quantity,
             who.request_info(request),
             table=who.table,
+            known=posted.found.loaded.reads,
         )
     except gateway.PaymentGatewayNotConfigured:
         return _failed(request, posted, gateway.NOT_CONFIGURED)
@@ -259,7 +302,7 @@ def _cancel_page(
     request: Request,
     who: SignedIn,
     settings: dict[str, Any],
-    sub: Subscription,
+    loaded: Loaded,
     *,
     typed: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
@@ -267,8 +310,11 @@ def _cancel_page(
 ) -> Response:
     policy = CancelPolicy.of(settings)
     options = [(code, REASONS[code]) for code in policy.reasons if code in REASONS]
-    price_tax = _price_tax(who)
-    credited = changes.cancel_credit(who.scope, policy, sub, table=who.table)
+    sub, reads = loaded.sub, loaded.reads
+    # One rates query for the prices' note and the credit's final invoice.
+    taxation = pricing.taxation(who.scope, loaded.customer(who), table=who.table, account=reads.account)
+    price_tax = taxation.note
+    credited = changes.cancel_credit(who.scope, policy, sub, table=who.table, known=reads, tax_rates=taxation.rates)
     return page(
         request,
         "subscription_cancel.html",
@@ -291,23 +337,32 @@ def _cancel_page(
     )
 
 
-def _cancellable(who: SignedIn, request: Request) -> tuple[dict[str, Any], Subscription]:
+def _cancellable(who: SignedIn, request: Request, *, cancelling: bool = False) -> tuple[dict[str, Any], Loaded]:
+    """The cancellation settings and the subscription, read with what the cancel page shows; for
+    the cancellation itself (`cancelling`), what its final invoice is numbered with too."""
     settings = who.require("subscriptionCancel")
-    sub = _own_subscription(who, request.path_params["sub_id"])
-    return settings, sub
+    policy = CancelPolicy.of(settings)
+    invoicing = cancelling and policy.immediately and policy.prorate
+
+    def read(sub_id: str) -> Reads:
+        return changes.read_for_cancel(
+            who.scope, who.customer_id, sub_id, settings, table=who.table, invoicing=invoicing
+        )
+
+    return settings, _own_subscription(who, request.path_params["sub_id"], read)
 
 
 async def cancel_form(request: Request) -> Response:
     """GET /subscriptions/{sub}/cancel: what happens and when, the survey, the offer."""
     who = signed_in(request)
-    settings, sub = _cancellable(who, request)
-    return _cancel_page(request, who, settings, sub)
+    settings, loaded = _cancellable(who, request)
+    return _cancel_page(request, who, settings, loaded)
 
 
 async def cancel_apply(request: Request) -> Response:
     """POST /subscriptions/{sub}/cancel: the configured cancellation, with the reason given."""
     who = signed_in(request)
-    settings, sub = _cancellable(who, request)
+    settings, loaded = _cancellable(who, request, cancelling=True)
     form = await checked_form(request, who)
     policy = CancelPolicy.of(settings)
     reason, comment = forms.text(form, "reason")[:100], forms.text(form, "comment")
@@ -321,35 +376,37 @@ async def cancel_apply(request: Request) -> Response:
         details = {"reason": reason or None, "comment": comment.strip() or None}
     if errors:
         typed = {"reason": reason if reason in REASONS else "", "comment": comment[: COMMENT_MAX * 4]}
-        return _cancel_page(request, who, settings, sub, typed=typed, errors=errors, status=400)
+        return _cancel_page(request, who, settings, loaded, typed=typed, errors=errors, status=400)
     try:
-        made = changes.cancel(who.scope, policy, sub, details, who.request_info(request), table=who.table)
+        info = who.request_info(request)
+        made = changes.cancel(who.scope, policy, loaded.sub, details, info, table=who.table, known=loaded.reads)
     except InvalidRequest:
-        return _cancel_page(request, who, settings, sub, errors={"reason": "failed"}, status=400)
+        return _cancel_page(request, who, settings, loaded, errors={"reason": "failed"}, status=400)
     return done(who, "/", "canceled" if made == "canceled" else "cancel_scheduled", flow="subscription_cancel")
 
 
 async def retain(request: Request) -> Response:
     """POST /subscriptions/{sub}/retain: the retention offer accepted instead of cancelling."""
     who = signed_in(request)
-    settings, sub = _cancellable(who, request)
+    settings, loaded = _cancellable(who, request)
     await checked_form(request, who)
-    offer = offers.retention_offer(who.scope, settings, sub, table=who.table)
+    offer = offers.retention_offer(who.scope, settings, loaded.sub, table=who.table)
     if offer is None:
         raise HTTPException(404)
     try:
-        changes.accept_retention(who.scope, offer, sub, who.request_info(request), table=who.table)
+        info = who.request_info(request)
+        changes.accept_retention(who.scope, offer, loaded.sub, info, table=who.table, known=loaded.reads)
     except InvalidRequest:
-        return _cancel_page(request, who, settings, sub, errors={"reason": "failed"}, status=400)
+        return _cancel_page(request, who, settings, loaded, errors={"reason": "failed"}, status=400)
     return done(who, "/", "offer_accepted", flow="subscription_cancel")
 
 
 async def renew(request: Request) -> Response:
     """POST /subscriptions/{sub}/renew: a cancellation at period end taken back before it ends."""
     who = signed_in(request)
-    _, sub = _cancellable(who, request)
+    _, loaded = _cancellable(who, request)
     await checked_form(request, who)
-    changes.renew(who.scope, sub, who.request_info(request), table=who.table)
+    changes.renew(who.scope, loaded.sub, who.request_info(request), table=who.table, known=loaded.reads)
     return done(who, "/", "renewed")
 
 

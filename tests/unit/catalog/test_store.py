@@ -261,15 +261,23 @@ class TestDerived:
 
 
 class QueryRecorder(Table):
-    """A table that answers one query with the given items and records how it was asked."""
+    """A table that answers one query with the given items, and gets with its stored items, and
+    records how it was asked."""
 
-    def __init__(self, items: list[Item]) -> None:
+    def __init__(self, items: list[Item], stored: list[Item] | None = None) -> None:
         self.items = items
+        self.stored = {(item["pk"], item["sk"]): item for item in stored or []}
         self.queries: list[tuple[str, dict[str, Any]]] = []
+        self.gets: list[tuple[str, str]] = []
+        self.memo: dict[tuple[str, ...], Any] = {}
 
     def query(self, partition: str, **kwargs: Any) -> tuple[list[Item], dict[str, Any] | None]:
         self.queries.append((partition, kwargs))
         return self.items, None
+
+    def get(self, pk: str, sk: str, *, consistent: bool = True) -> Item | None:
+        self.gets.append((pk, sk))
+        return self.stored.get((pk, sk))
 
 
 def test_a_products_prices_are_one_query_of_its_price_list_newest_first() -> None:
@@ -277,3 +285,23 @@ def test_a_products_prices_are_one_query_of_its_price_list_newest_first() -> Non
     prices = store.product_prices(table, SCOPE, "prod_basic", limit=100)
     assert prices == [store.price_from_item(PRICE_ITEM)]
     assert table.queries == [(PRICE_ITEM["gsi3pk"], {"index": "gsi3", "limit": 100, "forward": False})]
+
+
+def test_a_request_reads_each_catalog_object_once() -> None:
+    # Given a request's table holding a product and a price
+    table = QueryRecorder([], stored=[as_read(PRODUCT_ITEM), as_read(PRICE_ITEM)])
+    # When the request reads the product twice and asks for a price it does not hold
+    product = store.get_product(table, SCOPE, "prod_basic")
+    assert store.get_product(table, SCOPE, "prod_basic") == product == store.product_from_item(PRODUCT_ITEM)
+    assert store.get_price(table, SCOPE, "price_missing") is None
+    assert store.get_price(table, SCOPE, "price_missing") is None
+    # Then the product was read once (catalog objects never change), a missing price each time
+    missing = store.price_key(SCOPE, "price_missing")
+    assert table.gets == [store.product_key(SCOPE, "prod_basic"), missing, missing]
+    # And what it does not hold yet is what is left to read; a price a query answered is held
+    price_key = store.price_key(SCOPE, PRICE_ITEM["id"])
+    assert store.unread(table, [store.product_key(SCOPE, "prod_basic"), price_key]) == [price_key]
+    store.keep(table, [as_read(PRICE_ITEM), {"pk": "x", "sk": "CUSTOMER"}])
+    assert store.unread(table, [price_key, ("x", "CUSTOMER")]) == [("x", "CUSTOMER")]
+    assert store.get_price(table, SCOPE, PRICE_ITEM["id"]) == store.price_from_item(PRICE_ITEM)
+    assert table.gets == [store.product_key(SCOPE, "prod_basic"), missing, missing]

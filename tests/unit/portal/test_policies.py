@@ -92,6 +92,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
     def recorder(name: str) -> Any:
         def record(scope: Scope, sub_id: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
             assert kwargs.pop("table") is TABLE  # the caller's table, handed through
+            assert kwargs.pop("known").subscription.id == sub_id  # the page's read, not read again
             made.append((name, (sub_id, *args, kwargs) if kwargs else (sub_id, *args)))
             return {}
 

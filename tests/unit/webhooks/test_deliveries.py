@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from msgspec.structs import replace
 
+from billing.kernel import clock
 from billing.webhooks import deliveries, store
 from local import template
-from tests.unit.webhooks.test_store import finished_delivery_item, new_delivery_item
+from tests.unit.webhooks.test_store import event, finished_delivery_item, new_delivery_item
 
 
 def test_the_schedule_lasts_about_three_days_and_grows() -> None:
@@ -29,6 +31,73 @@ def test_the_queue_moves_a_message_to_the_dlq_after_the_last_attempt() -> None:
 def test_a_message_round_trips() -> None:
     message = deliveries.Message("acct_1", "live", "evt_1", "we_1", 3)
     assert deliveries.Message.parse(message.body()) == message
+
+
+def test_a_message_carries_its_event_as_webhooks_send_it() -> None:
+    message = deliveries.Message.of(event(), "we_1", 2)
+    assert (message.account, message.mode, message.event, message.endpoint, message.round) == (
+        "acct_1",
+        "test",
+        "evt_1",
+        "we_1",
+        2,
+    )
+    assert (message.payload, message.expires_at) == (event().body, 1_800_000_000)
+    assert deliveries.Message.parse(message.body()) == message
+
+
+def test_a_message_too_large_for_its_event_leaves_it_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = deliveries.Message.of(event(), "we_1", 1)
+    monkeypatch.setattr(deliveries, "INLINE_EVENT_BYTES", len(message.body()) - 1)
+    assert json.loads(message.body()) == {
+        "account": "acct_1",
+        "mode": "test",
+        "event": "evt_1",
+        "endpoint": "we_1",
+        "round": 1,
+    }
+    assert deliveries.Message.parse(message.body()) == deliveries.Message("acct_1", "test", "evt_1", "we_1", 1)
+
+
+def test_every_body_fits_an_sqs_message_with_room_to_spare() -> None:
+    assert deliveries.INLINE_EVENT_BYTES <= 256 * 1024 - 32 * 1024
+    # non-ASCII text is escaped: the body's length in characters is its size in bytes
+    body = deliveries.Message.of(replace(event(), data_object={"name": "Zoë 🎉"}), "we_1", 1).body()
+    assert len(body) == len(body.encode())
+    assert json.loads(body)["payload"]["data"]["object"]["name"] == "Zoë 🎉"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"payload": {"id": "evt_other"}},
+        {"payload": ["evt_1"]},
+        {"expiresAt": None},
+        {"expiresAt": "soon"},
+        {"expiresAt": True},
+    ],
+)
+def test_a_carried_event_must_be_the_messages_own(changes: dict[str, object]) -> None:
+    data = json.loads(deliveries.Message.of(event(), "we_1", 1).body())
+    with pytest.raises(ValueError):
+        deliveries.Message.parse(json.dumps({**data, **changes}))
+
+
+class Untouchable:
+    """A table no call may reach."""
+
+    def __getattr__(self, name: str) -> object:
+        raise AssertionError(f"the table was used: {name}")
+
+
+def test_a_carried_event_past_its_retention_is_not_sent_and_nothing_is_read() -> None:
+    message = replace(deliveries.Message.of(event(), "we_1", 1), expires_at=clock.to_epoch(clock.now()))
+
+    def send(*_: object) -> deliveries.Response:
+        raise AssertionError("sent")
+
+    outcome = deliveries.deliver(message, 1, send=send, timeout=1, table=Untouchable())  # type: ignore[arg-type]
+    assert (outcome.kind, outcome.reason) == ("done", "event expired")
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,9 @@ import pytest
 from msgspec.structs import replace
 
 from billing.events.records import Event
+from billing.kernel.errors import ServiceUnavailable
 from billing.kernel.scope import Scope
-from billing.store.repository import Delete, Put, Update
+from billing.store.repository import Cancelled, Check, Contended, Delete, Put, Update
 from billing.webhooks import store
 from billing.webhooks.records import Attempt, Delivery, Secret, WebhookEndpoint
 
@@ -230,12 +231,28 @@ class Recorder:
     """A table double: answers `update` by applying the SET/REMOVE clauses the store builds to
     one stored item (enough of DynamoDB's expression language for these updates)."""
 
-    def __init__(self, item: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, item: dict[str, Any] | None = None, *, cancel: Cancelled | None = None, contended: int = 0
+    ) -> None:
         self.item = copy.deepcopy(item) if item is not None else None
         self.calls: list[dict[str, Any]] = []
+        self.cancel = cancel  # what a transaction raises, when given
+        self.contended = contended  # how many updates a transaction holding the item refuses first
+
+    def transact(self, operations: list[Any], **options: Any) -> None:
+        """Records the operations; applies the updates (one item: the delivery's) unless cancelled."""
+        self.calls.append({"operations": list(operations), **options})
+        if self.cancel is not None:
+            raise self.cancel
+        for op in operations:
+            if isinstance(op, Update):
+                self.update(op.pk, op.sk, expression=op.expression, names=op.names, values=op.values)
 
     def update(self, pk: str, sk: str, *, expression: str, **options: Any) -> dict[str, Any]:
         self.calls.append({"pk": pk, "sk": sk, "expression": expression, **options})
+        if self.contended:
+            self.contended -= 1
+            raise Contended("held by a transaction")
         names, values = options.get("names") or {}, options.get("values") or {}
         item = self.item if self.item is not None else {"pk": pk, "sk": sk}
         sets, _, removes = expression.removeprefix("SET ").partition(" REMOVE ")
@@ -332,21 +349,127 @@ def test_a_failed_attempt_that_will_be_retried_keeps_its_next_attempt() -> None:
     ]
 
 
-def test_a_claim_holds_the_round_unless_succeeded_or_held() -> None:
+def test_a_claim_holds_the_round_unless_succeeded_or_held_while_the_endpoint_is_at_its_version() -> None:
     table = Recorder(new_delivery_item())
-    store.claim_delivery(table, SCOPE, "evt_1", "we_1", round=1, now=100, lease=135, claim="c1")  # type: ignore[arg-type]
+    refusal = store.claim_delivery(
+        table,  # type: ignore[arg-type]
+        SCOPE,
+        "evt_1",
+        "we_1",
+        round=1,
+        now=100,
+        lease=135,
+        claim="c1",
+        endpoint_version=2,
+    )
+    assert refusal is None
     assert ((table.item or {})["lease"], (table.item or {})["claim"]) == (135, "c1")
-    [call] = table.calls
-    assert call["condition"] == (
+    # one transaction: the delivery's conditional update and a check of the endpoint's version,
+    # each answering the item as it stood when its condition fails
+    [hold, check] = table.calls[0]["operations"]
+    assert table.calls[0]["return_old"] is True
+    assert (hold.pk, hold.sk) == (EVENT_PK, "DELIVERY#we_1")
+    assert hold.condition == (
         "#round = :round AND #status <> :succeeded AND (attribute_not_exists(#lease) OR #lease < :now)"
     )
-    assert {k: call["values"][k] for k in (":round", ":succeeded", ":now")} == {
+    assert {k: hold.values[k] for k in (":round", ":succeeded", ":now")} == {
         ":round": 1,
         ":succeeded": "succeeded",
         ":now": 100,
     }
+    assert isinstance(check, Check)
+    assert (check.pk, check.sk) == ("ACCT#acct_1#test#WE#we_1", "WEBHOOK_ENDPOINT")
+    assert (check.condition, check.names, check.values) == ("#v = :v", {"#v": "version"}, {":v": 2})
+
+
+@pytest.mark.parametrize(
+    "reasons,expected",
+    [
+        (
+            [("None", None), ("ConditionalCheckFailed", endpoint_item(version=3))],
+            {"endpoint_changed": True, "endpoint_version": 3},
+        ),
+        ([("None", None), ("ConditionalCheckFailed", None)], {"endpoint_changed": True, "endpoint_version": None}),
+        (
+            [("ConditionalCheckFailed", finished_delivery_item()), ("ConditionalCheckFailed", None)],
+            {"endpoint_changed": True, "endpoint_version": None},
+        ),
+        ([("ConditionalCheckFailed", finished_delivery_item()), ("None", None)], {"delivery_status": "succeeded"}),
+        ([("ConditionalCheckFailed", None), ("None", None)], {"delivery_status": None}),
+        ([("TransactionConflict", None), ("None", None)], {"contended": True}),
+    ],
+)
+def test_a_refused_claim_says_why(reasons: list[tuple[str, Any]], expected: dict[str, Any]) -> None:
+    table = Recorder(new_delivery_item(), cancel=Cancelled("conflict", reasons))
+    refusal = store.claim_delivery(
+        table,  # type: ignore[arg-type]
+        SCOPE,
+        "evt_1",
+        "we_1",
+        round=2,
+        now=100,
+        lease=135,
+        claim="c1",
+        endpoint_version=2,
+    )
+    assert refusal is not None
+    found = {
+        "endpoint_changed": refusal.endpoint_changed,
+        "endpoint_version": None if refusal.endpoint is None else refusal.endpoint.version,
+        "delivery_status": None if refusal.delivery is None else refusal.delivery.status,
+        "contended": refusal.contended,
+    }
+    nothing = {"endpoint_changed": False, "endpoint_version": None, "delivery_status": None, "contended": False}
+    assert found == {**nothing, **expected}
+    assert refusal.delivery_taken == ("delivery_status" in expected)
+    assert (table.item or {}).get("lease") is None  # nothing applied
+
+
+def test_a_claim_without_a_version_is_the_deliverys_update_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store, "CONTENDED_PAUSES", (0, 0))
+    table = Recorder(new_delivery_item(), contended=1)  # a duplicate's claim held the delivery once
+    refusal = store.claim_delivery(
+        table,  # type: ignore[arg-type]
+        SCOPE,
+        "evt_1",
+        "we_1",
+        round=1,
+        now=100,
+        lease=135,
+        claim="c1",
+        endpoint_version=None,
+    )
+    assert refusal is None
+    assert ((table.item or {})["lease"], (table.item or {})["claim"]) == (135, "c1")
+    assert [c.get("operations") for c in table.calls] == [None, None]  # two updates, no transaction
+    call = table.calls[-1]
+    assert call["condition"].startswith("#round = :round AND #status <> :succeeded")
     assert call["already"]({**new_delivery_item(), "lease": 135, "claim": "c1"})
     assert not call["already"]({**new_delivery_item(), "lease": 135, "claim": "c9"})
+
+
+def test_a_write_a_transaction_keeps_refusing_is_unavailable_never_a_conflict(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store, "CONTENDED_PAUSES", (0, 0))
+    table = Recorder(attempted_delivery_item(), contended=3)
+    with pytest.raises(ServiceUnavailable):
+        store.close(table, SCOPE, "evt_1", "we_1", round=2, status="failed", reason="deleted")  # type: ignore[arg-type]
+    assert len(table.calls) == 3 and (table.item or {})["status"] != "failed"
+
+
+def test_a_claim_cancelled_for_another_reason_is_not_a_refusal() -> None:
+    table = Recorder(new_delivery_item(), cancel=Cancelled("conflict", [("ValidationError", None), ("None", None)]))
+    with pytest.raises(Cancelled):
+        store.claim_delivery(
+            table,  # type: ignore[arg-type]
+            SCOPE,
+            "evt_1",
+            "we_1",
+            round=1,
+            now=100,
+            lease=135,
+            claim="c1",
+            endpoint_version=2,
+        )
 
 
 def test_closing_a_delivery_fails_it_with_the_reason_in_its_round_only() -> None:

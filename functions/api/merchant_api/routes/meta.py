@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
@@ -12,6 +14,7 @@ from merchant_api.wire import json_response
 
 router = APIGatewayHttpRouter()
 _openapi: dict[str, Any] = {}
+_building = threading.Lock()  # the local stack's gateway serves requests on threads
 _JSON = "application/json"
 # The one shape of every error this API answers (`BillingError.envelope()`, `wire.error_response`).
 ERROR_SCHEMA: dict[str, Any] = {
@@ -58,7 +61,8 @@ _ERROR_RESPONSES = {
 }
 
 
-def configure(resolver: APIGatewayHttpResolver, options: dict[str, Any]) -> None:
+def configure(resolver: APIGatewayHttpResolver, options: Callable[[], dict[str, Any]]) -> None:
+    """`options()`: `get_openapi_json_schema`'s keywords, asked for with the document's first request."""
     _openapi["resolver"] = resolver
     _openapi["options"] = options
 
@@ -70,11 +74,17 @@ def health() -> Any:
 
 @router.get("/v1/openapi.json", include_in_schema=False)
 def openapi() -> Any:
-    if "document" not in _openapi:
-        resolver: APIGatewayHttpResolver = _openapi["resolver"]
-        document = json.loads(resolver.get_openapi_json_schema(**_openapi["options"]))
-        _openapi["document"] = with_error_responses(with_response_models(document))
-    return json_response(_openapi["document"])
+    return json_response(document())
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI document, built once, on its first request."""
+    with _building:
+        if "document" not in _openapi:
+            resolver: APIGatewayHttpResolver = _openapi["resolver"]
+            built = json.loads(resolver.get_openapi_json_schema(**_openapi["options"]()))
+            _openapi["document"] = with_error_responses(with_response_models(built))
+    return _openapi["document"]
 
 
 def with_response_models(document: dict[str, Any]) -> dict[str, Any]:

@@ -5,13 +5,15 @@ Items (all under the scope):
   PRICE#<price> / PRICE      gsi2 PRICES / <price>; gsi3 PROD#<prod>#PRICES / <price>
   COUPON#<coupon> / COUPON   gsi2 COUPONS / <created order>#<coupon>
   TXR#<txr> / TAXRATE        gsi2 TAXRATES / <txr>
-Every one is written once, at version 1 (none is ever updated). A subscription keeps its discount as
+Every one is written once, at version 1 (none is ever updated), so a request keeps the products,
+prices and coupons it has read in its table's memo (`keep`): a plan page and the switch it
+confirms read each once. A subscription keeps its discount as
 {"coupon": <the coupon's wire form>, "start", "end"} (`discount_to_stored`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, cast
 
@@ -36,6 +38,33 @@ def _ordered(created_order: str, object_id: str) -> str:
 
 def _created_order(sort_key: str) -> str:
     return sort_key.partition("#")[0]
+
+
+# ------------------------------------------------------------------ what a request has read
+def _memo_key(key: tuple[str, str]) -> tuple[str, ...]:
+    return ("catalog", *key)
+
+
+def keep(table: Table, items: Iterable[Item]) -> None:
+    """The products, prices and coupons among `items` (a batch's or a query's), kept for the
+    request's later reads of them (catalog objects never change)."""
+    for item in items:
+        if item["sk"] in (PRODUCT_SK, PRICE_SK, COUPON_SK):
+            table.memo[_memo_key((item["pk"], item["sk"]))] = item
+
+
+def unread(table: Table, keys: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Those of `keys` (products, prices, coupons) the request has not read yet."""
+    return [key for key in keys if _memo_key(key) not in table.memo]
+
+
+def _read(table: Table, key: tuple[str, str], *, consistent: bool = True) -> Item | None:
+    """The item under `key`, read once per request (a missing one is asked again)."""
+    kept: Item | None = table.memo.get(_memo_key(key))
+    if kept is None:
+        kept = table.get(*key, consistent=consistent)
+        keep(table, [kept] if kept is not None else [])
+    return kept
 
 
 # ------------------------------------------------------------------ products
@@ -74,7 +103,7 @@ def product_from_item(item: Mapping[str, Any]) -> Product:
 
 
 def get_product(table: Table, scope: Scope, product_id: str, *, consistent: bool = True) -> Product | None:
-    item = table.get(*product_key(scope, product_id), consistent=consistent)
+    item = _read(table, product_key(scope, product_id), consistent=consistent)
     return product_from_item(item) if item is not None else None
 
 
@@ -147,7 +176,7 @@ def price_from_item(item: Mapping[str, Any]) -> Price:
 
 
 def get_price(table: Table, scope: Scope, price_id: str) -> Price | None:
-    item = table.get(*price_key(scope, price_id))
+    item = _read(table, price_key(scope, price_id))
     return price_from_item(item) if item is not None else None
 
 
@@ -180,6 +209,7 @@ def prices_page(
 def product_prices(table: Table, scope: Scope, product_id: str, *, limit: int) -> list[Price]:
     """The product's newest `limit` prices (one query)."""
     items, _ = table.query(_product_prices_partition(scope, product_id), index="gsi3", limit=limit, forward=False)
+    keep(table, items)
     return [price_from_item(item) for item in items]
 
 
@@ -238,7 +268,7 @@ def coupon_from_item(item: Mapping[str, Any]) -> Coupon:
 
 
 def get_coupon(table: Table, scope: Scope, coupon_id: str) -> Coupon | None:
-    item = table.get(*coupon_key(scope, coupon_id))
+    item = _read(table, coupon_key(scope, coupon_id))
     return coupon_from_item(item) if item is not None else None
 
 

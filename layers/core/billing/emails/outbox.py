@@ -8,12 +8,9 @@ import json
 
 import msgspec
 
-from billing.accounts import accounts, branding
 from billing.accounts.records import Account, Branding
-from billing.customers import customers
-from billing.emails import choice, store
+from billing.emails import choice
 from billing.emails.records import EmailKind, EmailSettings
-from billing.emails.wording import choose_locale
 from billing.events.records import Event
 from billing.kernel import clock, config
 from billing.kernel.errors import NotFound
@@ -50,16 +47,24 @@ class Accounts:
         self._brands: dict[Scope, Branding] = {}
 
     def settings(self, account_id: str) -> EmailSettings:
+        # The email store and the services are imported with the first email: most events make
+        # none, and the fanout reads every event.
+        from billing.emails import store
+
         if account_id not in self._settings:
             self._settings[account_id] = store.get_settings(self.table, account_id)
         return self._settings[account_id]
 
     def account(self, account_id: str) -> Account:
+        from billing.accounts import accounts
+
         if account_id not in self._accounts:
             self._accounts[account_id] = accounts.get_account(account_id, table=self.table)
         return self._accounts[account_id]
 
     def branding(self, scope: Scope) -> Branding:
+        from billing.accounts import branding
+
         if scope not in self._brands:
             self._brands[scope] = branding.get_branding(scope, table=self.table)
         return self._brands[scope]
@@ -73,6 +78,10 @@ def fan_out(event: Event, *, table: Table, queue: Queue, known: Accounts | None 
     kind = choice.kind_for(event)
     if kind is None or not config.settings().sender_domain:
         return None  # no email for this event, or a stack deployed without a sending domain
+    from billing.customers import customers
+    from billing.emails import store
+    from billing.emails.wording import choose_locale
+
     known = known or Accounts(table)
     if not known.settings(event.account).sends(kind):
         return None

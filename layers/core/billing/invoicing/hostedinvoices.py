@@ -15,7 +15,7 @@ import msgspec
 from msgspec.structs import replace
 
 from billing.accounts import branding
-from billing.invoicing import hostedlinks, invoices, store
+from billing.invoicing import hostedlinks, store
 from billing.invoicing.records import Invoice
 from billing.kernel import clock
 from billing.kernel.errors import BillingError, InvalidRequest
@@ -78,6 +78,9 @@ def open_link(token: str, *, table: Table) -> HostedInvoice:
 
 def replace_link(scope: Scope, invoice_id: str, request: RequestInfo, *, table: Table) -> Invoice:
     """A new link for a finalized invoice; the old one stops working at once."""
+    # Imported here: the mailer and the portal's link pages read links without the invoice service.
+    from billing.invoicing import invoices
+
     before = invoices.get(scope, invoice_id, table=table)
     if before.status == "draft" or before.finalized_at is None:
         raise InvalidRequest(

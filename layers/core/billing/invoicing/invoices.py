@@ -24,7 +24,7 @@ from billing.kernel.scope import RequestInfo, Scope
 from billing.payments import gateway
 from billing.payments.gateway import ChargeRequest, ChargeResult
 from billing.payments.records import PaymentMethod
-from billing.store.repository import Operation, Table, UnitOfWork
+from billing.store.repository import Operation, Table, UnitOfWork, Update
 
 
 class Line(msgspec.Struct, frozen=True):
@@ -333,14 +333,17 @@ def commit(
     now: datetime,
     request: RequestInfo,
     other_ops: Sequence[Operation],
+    *,
+    claim: tuple[int, Update] | None = None,
 ) -> Invoice:
-    """Numbers and finalizes `draft` and writes it with `other_ops` in one transaction.
+    """Numbers and finalizes `draft` and writes it with `other_ops` in one transaction; `claim`
+    is the number the request has already read the counter for (`store.claim_after`).
 
     Two invoices racing for one number: the loser re-reads the counter and tries again; a
     conflict that persists (another change to the same subscription) ends as a 409.
     """
     for attempt in range(NUMBER_RETRIES):
-        number, counter = store.claim_number(table, scope)
+        number, counter = claim if claim is not None and attempt == 0 else store.claim_number(table, scope)
         invoice = finalize(scope, draft, number, outcome, now)
         credit = store.credit_update(scope, invoice)
         try:

@@ -264,8 +264,12 @@ def gateway_event_settled(table: Table, scope: Scope, event_id: str) -> bool:
 
 def claim_number(table: Table, scope: Scope) -> tuple[int, Update]:
     """The next invoice number and the update that claims it (conditional on the last one read)."""
+    return claim_after(scope, table.get(*counter_key(scope)))
+
+
+def claim_after(scope: Scope, current: Item | None) -> tuple[int, Update]:
+    """`claim_number` from the counter item as the request read it (None: no number given yet)."""
     pk, sk = counter_key(scope)
-    current = table.get(pk, sk)
     last = int(current["last"]) if current else 0
     condition = "#last = :last" if current else "attribute_not_exists(pk)"
     values: dict[str, Any] = {":next": last + 1}

@@ -101,6 +101,15 @@ def _prices_of(scope: Scope, product_id: str, listed: Sequence[str], table: Tabl
     return prices
 
 
+def configured_catalog(settings: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """The products and the prices listed for them that `offered_plans` reads under `settings`
+    (none when the configuration does not let the price change)."""
+    if "price" not in (settings.get("allowedUpdates") or []):
+        return [], []
+    entries = settings.get("products") or []
+    return [entry["product"] for entry in entries], [price for entry in entries for price in entry.get("prices") or []]
+
+
 def offered_plans(scope: Scope, settings: Mapping[str, Any], sub: Subscription, *, table: Table) -> list[PlanOffer]:
     """The current plan first, then every active recurring price in the subscription's currency
     of the configured products, once each: shortest interval first, then cheapest."""
@@ -147,6 +156,12 @@ def charged_less(coupon: Coupon, items: Sequence[SubscriptionItem], tax_note: Ta
     return sum(tax_note.charged(a) - tax_note.charged(a - d) for a, d in zip(amounts, discounts, strict=True))
 
 
+def retention_coupon(settings: Mapping[str, Any]) -> str | None:
+    """The coupon the cancellation settings offer to stay, if any."""
+    coupon_id: str | None = (settings.get("retention") or {}).get("offerCoupon")
+    return coupon_id
+
+
 def retention_offer(
     scope: Scope,
     settings: Mapping[str, Any],
@@ -158,7 +173,7 @@ def retention_offer(
     """The configured coupon, when the subscription has no discount yet and is not ending, and
     the coupon exists, is valid, fits the subscription's currency and saves something; its
     saving counted with the customer's tax (`tax_note`, `pricing`'s for the customer)."""
-    coupon_id = (settings.get("retention") or {}).get("offerCoupon")
+    coupon_id = retention_coupon(settings)
     if not coupon_id or sub.discount is not None or sub.cancel_at_period_end:
         return None
     try:

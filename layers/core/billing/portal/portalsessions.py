@@ -4,7 +4,8 @@ A session is kept by its ID alone (`billing.portal.store`) because the portal le
 but the ID from the URL; it names its account and mode, and every merchant read checks them
 (another account's session is a 404, like a missing one). At mint time it keeps what the
 portal needs to draw any page without another read: the configuration and the branding
-(without the logo bytes), and the merchant's name.
+(without the logo bytes), and the merchant's name. The merchant's mint reads all of it, with
+the customer and a flow's subscription, in one round trip (`store.mint_reads`).
 
 The secret (190 bits) is shown once, in the URL's fragment, and stored as a SHA-256 hash. The
 exchange is one conditional update (secret matches, unused, not revoked, not expired), which
@@ -20,7 +21,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +29,7 @@ from urllib.parse import urlsplit
 import msgspec.structs
 
 from billing.accounts import accounts, branding
+from billing.accounts.records import Account, Branding
 from billing.customers import customers
 from billing.events import events
 from billing.kernel import clock, config
@@ -35,9 +37,10 @@ from billing.kernel.errors import BillingError, Conflict, InvalidRequest, NotFou
 from billing.kernel.ids import random_token, sortable_id
 from billing.kernel.scope import RequestInfo, Scope
 from billing.portal import portalconfigs, store
-from billing.portal.records import Flow, PortalConfiguration, PortalSession
+from billing.portal.records import Flow, PortalConfiguration, PortalSession, default_id
 from billing.store.repository import Operation, Table, UnitOfWork
 from billing.subscriptions import subscriptions
+from billing.subscriptions.records import Subscription
 
 SECRET_LENGTH = 32  # base62 characters: 190 bits
 COOKIE_TOKEN_LENGTH = 43  # 256 bits
@@ -104,8 +107,13 @@ def validate_return_url(url: str, *, livemode: bool) -> str:
 
 
 def _validate_flow(
-    scope: Scope, flow: Mapping[str, Any] | None, customer_id: str, configuration: Mapping[str, Any], table: Table
+    flow: Mapping[str, Any] | None,
+    customer_id: str,
+    configuration: Mapping[str, Any],
+    find_subscription: Callable[[str], Subscription | None],
 ) -> Flow | None:
+    """The flow a session opens, checked against the configuration and the customer;
+    `find_subscription` answers a subscription of the scope by its ID (None when there is none)."""
     if not flow:
         return None
     kind = str(flow.get("type"))
@@ -123,15 +131,28 @@ def _validate_flow(
         return Flow(type=kind)
     if not subscription_id:
         raise InvalidRequest(f"A {kind} flow needs flow.subscription.", param="flow.subscription")
-    try:
-        subscription = subscriptions.get(scope, subscription_id, table=table)
-    except NotFound:
-        subscription = None
+    subscription = find_subscription(subscription_id)
     if subscription is None or subscription.customer != customer_id:
         raise InvalidRequest(f"No such subscription of this customer: '{subscription_id}'.", param="flow.subscription")
     if subscription.canceled:
         raise InvalidRequest("The subscription is already canceled.", param="flow.subscription")
     return Flow(type=kind, subscription=subscription_id)
+
+
+def _stored_subscription(scope: Scope, table: Table) -> Callable[[str], Subscription | None]:
+    def find(subscription_id: str) -> Subscription | None:
+        try:
+            return subscriptions.get(scope, subscription_id, table=table)
+        except NotFound:
+            return None
+
+    return find
+
+
+def _flow_subscription(flow: Any) -> str | None:
+    """The subscription a flow names, if any (what the mint reads ahead of checking the flow)."""
+    named = flow.get("subscription") if isinstance(flow, Mapping) else None
+    return named if isinstance(named, str) and named else None
 
 
 def _portal_base(portal_domain: str | None) -> str:
@@ -158,18 +179,33 @@ def serves_host(session: PortalSession, host: str | None) -> bool:
 
 # ------------------------------------------------------------------ merchant side
 def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, table: Table) -> tuple[PortalSession, str]:
-    """A new session and its URL, which carries the secret and is never shown again."""
-    customer = customers.get(scope, fields["customer"], table=table)
+    """A new session and its URL, which carries the secret and is never shown again.
+
+    Everything it checks is read in one round trip, before the checks, which then go in their
+    order. The configuration's key is known up front: the one named, or the scope's default. What
+    the batch did not find is asked of its area's service, which owns the answer: a customer's or
+    a configuration's NotFound, or the default configuration, made on the scope's first use."""
+    named = fields.get("configuration")
+    reads = store.mint_reads(
+        table,
+        scope,
+        customer_id=fields["customer"],
+        configuration_id=default_id(scope) if named in (None, portalconfigs.DEFAULT) else named,
+        subscription_id=_flow_subscription(fields.get("flow")),
+    )
+    customer = reads.customer or customers.get(scope, fields["customer"], table=table)
     return_url = validate_return_url(fields["returnUrl"], livemode=scope.livemode)
     locale = fields.get("locale") or "auto"
     if locale not in LOCALES:
         raise InvalidRequest(f"locale must be one of {', '.join(LOCALES)}.", param="locale")
     configuration = portalconfigs.to_wire(
-        portalconfigs.resolve(scope, fields.get("configuration"), request, table=table), scope
+        reads.configuration or portalconfigs.resolve(scope, named, request, table=table), scope
     )
-    flow = _validate_flow(scope, fields.get("flow"), customer.id, configuration, table)
+    flow = _validate_flow(fields.get("flow"), customer.id, configuration, lambda _: reads.subscription)
+    account = reads.account or accounts.get_account(scope.account_id, table=table)
+    brand = reads.branding or Branding()  # as `branding.get_branding`: the defaults when none is stored
     secret = random_token(SECRET_LENGTH)
-    session = _new_session(scope, customer.id, configuration, return_url, locale, flow, secret, table=table)
+    session = _new_session(scope, customer.id, configuration, return_url, locale, flow, secret, account, brand)
     event = events.event_item(scope, "portal_session.created", to_wire(session), request, customer=customer.id)
     UnitOfWork(table, request).add(store.insert_session(session), events.event_op(event)).commit()
     url = f"{_portal_base(session.portal_domain)}/session/{session.id}#{secret}"
@@ -184,13 +220,11 @@ def _new_session(
     locale: str,
     flow: Flow | None,
     secret: str,
-    *,
-    table: Table,
+    account: Account,
+    brand: Branding,
 ) -> PortalSession:
     """A session as minted: the configuration's wire form, the brand and the merchant's name as
     they are now, for the account's session length."""
-    account = accounts.get_account(scope.account_id, table=table)
-    brand = branding.portal_snapshot(branding.get_branding(scope, table=table))
     now = clock.now()
     return PortalSession(
         id=sortable_id("bps"),
@@ -198,7 +232,7 @@ def _new_session(
         mode=scope.mode,
         customer=customer_id,
         configuration=configuration,
-        branding=brand,
+        branding=branding.portal_snapshot(brand),
         merchant_name=account.name,
         return_url=return_url,
         locale=locale,
@@ -226,8 +260,10 @@ def sign_in(
     The session and the cookie token, as `exchange` answers them."""
     wire = portalconfigs.to_wire(configuration, scope)
     token = random_token(COOKIE_TOKEN_LENGTH)
-    # The link's secret is never shown: a sign-in session has no link.
-    minted = _new_session(scope, customer_id, wire, return_url, locale, flow, random_token(SECRET_LENGTH), table=table)
+    account = accounts.get_account(scope.account_id, table=table)
+    brand = branding.get_branding(scope, table=table)
+    secret = random_token(SECRET_LENGTH)  # never shown: a sign-in session has no link
+    minted = _new_session(scope, customer_id, wire, return_url, locale, flow, secret, account, brand)
     session = msgspec.structs.replace(minted, used_at=minted.created_at, cookie_hash=secret_hash(token))
     audited = dataclasses.replace(request, session=session.id)
     event = events.event_item(scope, "customer.portal_login", to_wire(session), audited, customer=customer_id)
@@ -244,7 +280,8 @@ def carried_flow(
         return None
     wanted = {"type": flow.type, "subscription": flow.subscription} if flow.subscription else {"type": flow.type}
     try:
-        return _validate_flow(scope, wanted, customer_id, portalconfigs.to_wire(configuration, scope), table)
+        wire = portalconfigs.to_wire(configuration, scope)
+        return _validate_flow(wanted, customer_id, wire, _stored_subscription(scope, table))
     except InvalidRequest:
         return None
 

@@ -6,8 +6,8 @@ next to a price is what the next invoice does.
 
 It costs the rates query (skipped when the customer has no billing country), the customer read
 when the page has not made it (skipped when the account has no rates), and, only for a customer
-with an EU VAT ID who would otherwise be taxed, the account read (the seller's country decides
-the reverse charge).
+with an EU VAT ID who would otherwise be taxed, the account read when the page has not made it
+(the seller's country decides the reverse charge).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import msgspec
 from babel.numbers import format_percent
 
 from billing.accounts import accounts
+from billing.accounts.records import Account
 from billing.catalog import taxrates
 from billing.catalog.records import TaxRate
 from billing.customers import customers
@@ -101,17 +102,18 @@ class Taxation:
         return decide(self.rates, self.customer, self.seller_country)
 
 
-def taxation(scope: Scope, customer: Customer, *, table: Table) -> Taxation:
-    """The customer's `Taxation`: the rates query only for a customer with a billing country."""
+def taxation(scope: Scope, customer: Customer, *, table: Table, account: Account | None = None) -> Taxation:
+    """The customer's `Taxation`: the rates query only for a customer with a billing country (the
+    account, for its country, only when needed and not given)."""
     rates = taxrates.all_active(scope, table=table) if (customer.address or {}).get("country") else []
-    return Taxation(customer, rates, lambda: accounts.get_account(scope.account_id, table=table).country)
+    return Taxation(customer, rates, lambda: (account or accounts.get_account(scope.account_id, table=table)).country)
 
 
-def tax_note(scope: Scope, customer: Customer, *, table: Table) -> TaxNote | None:
+def tax_note(scope: Scope, customer: Customer, *, table: Table, account: Account | None = None) -> TaxNote | None:
     """The note for the customer's prices; a customer without a billing country reads nothing."""
     if not (customer.address or {}).get("country"):
         return None
-    return taxation(scope, customer, table=table).note
+    return taxation(scope, customer, table=table, account=account).note
 
 
 def customer_tax_note(scope: Scope, customer_id: str, *, table: Table) -> TaxNote | None:

@@ -1,5 +1,6 @@
-"""The portal's stored objects: a portal session and a portal configuration; and the view of a
-customer the portal draws its overview from (read, never stored as such).
+"""The portal's stored objects: a portal session and a portal configuration; and what the portal
+reads but never stores as such: the view of a customer it draws its overview from, and what
+minting a session reads.
 
 A session keeps, at mint time, what the portal needs to draw any page without another read:
 its configuration in its wire form and the brand's portal snapshot (both as they were then,
@@ -13,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from billing.accounts.records import Account, Branding
 from billing.customers.records import Customer
 from billing.invoicing.records import Invoice
 from billing.kernel.scope import Mode, Scope
@@ -123,3 +125,13 @@ class CustomerView(msgspec.Struct, frozen=True, kw_only=True):
         """The customer's default payment method, when it is one of theirs."""
         wanted = self.customer.default_payment_method
         return next((pm for pm in self.payment_methods if pm.id == wanted), None) if wanted else None
+
+
+class MintReads(msgspec.Struct, frozen=True, kw_only=True):
+    """What minting a session reads, all at once: each one None when it is not stored."""
+
+    customer: Customer | None
+    configuration: PortalConfiguration | None  # the one named, or the scope's default
+    account: Account | None
+    branding: Branding | None
+    subscription: Subscription | None = None  # the flow's, when it names one

@@ -22,14 +22,17 @@ Rate counter: pk `RATE#<bucket>#<window>`, sk `RATE`: `hits`, added to only belo
 `expiresAt` (TTL) after the window. The window is in the key, so a counter never outlives it.
 
 The customer's view is read from the customer's bundle (gsi1, see `billing.customers.store`),
-each item decoded by the store of its area.
+each item decoded by the store of its area. What minting a session checks (the customer, the
+configuration, the account, its branding, a flow's subscription) is read in one BatchGetItem,
+each item decoded by the store of its area too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
+from billing.accounts import store as account_store
 from billing.customers import store as customer_store
 from billing.customers.records import Customer
 from billing.events import store as event_store
@@ -37,7 +40,7 @@ from billing.invoicing import store as invoice_store
 from billing.kernel.errors import Conflict
 from billing.kernel.scope import Scope
 from billing.payments import store as payment_store
-from billing.portal.records import CustomerView, Flow, PortalConfiguration, PortalSession, default_id
+from billing.portal.records import CustomerView, Flow, MintReads, PortalConfiguration, PortalSession, default_id
 from billing.store.listing import page
 from billing.store.repository import Delete, Item, Put, Table, Update, holds, versioned_set
 from billing.subscriptions import store as subscription_store
@@ -48,6 +51,7 @@ RATE_SK = "RATE"
 SESSION_SK = "PORTAL_SESSION"
 SESSION_PREFIX = "PSESS"
 CONFIGURATION_SK = "PORTAL_CONFIGURATION"
+T = TypeVar("T")
 
 
 # ------------------------------------------------------------------ sessions
@@ -266,6 +270,35 @@ def configuration_page(
         primary_key=lambda configuration_id: configuration_key(scope, configuration_id),
         to_wire=lambda item: to_wire(configuration_from_item(item)),
         sort_key=lambda configuration_id: list_sort_key(scope, configuration_id),
+    )
+
+
+# ------------------------------------------------------------------ minting a session
+def mint_reads(
+    table: Table, scope: Scope, *, customer_id: str, configuration_id: str, subscription_id: str | None
+) -> MintReads:
+    """What minting a session reads, in one consistent BatchGetItem: the customer, the
+    configuration `configuration_id`, the account, its branding and, given, the subscription."""
+    keys = {
+        "customer": customer_store.customer_key(scope, customer_id),
+        "configuration": configuration_key(scope, configuration_id),
+        "account": account_store.account_key(scope.account_id),
+        "branding": account_store.branding_key(scope),
+    }
+    if subscription_id:
+        keys["subscription"] = subscription_store.sub_key(scope, subscription_id)
+    found = table.batch_get(keys.values())
+
+    def decoded(name: str, from_item: Callable[[Item], T]) -> T | None:
+        item = found.get(keys[name]) if name in keys else None
+        return from_item(item) if item is not None else None
+
+    return MintReads(
+        customer=decoded("customer", customer_store.customer_from_item),
+        configuration=decoded("configuration", configuration_from_item),
+        account=decoded("account", account_store.account_from_item),
+        branding=decoded("branding", account_store.branding_from_item),
+        subscription=decoded("subscription", subscription_store.from_item),
     )
 
 

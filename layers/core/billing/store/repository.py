@@ -9,8 +9,9 @@ and timeouts are a `ServiceUnavailable`; nothing else leaks boto3 types to the s
 from __future__ import annotations
 
 import threading
+import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -45,6 +46,9 @@ _CLIENT_CONFIG = Config(
     read_timeout=5,
 )
 CONFLICT = "The object was changed by another request; retry."
+BATCH_GET_KEYS = 100  # DynamoDB's most per BatchGetItem
+BATCH_GET_ATTEMPTS = 5  # a batch read's requests, with those for its unprocessed keys
+BATCH_GET_PAUSE = 0.05  # seconds before the first request for unprocessed keys, doubled each time
 _THROTTLING = {
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
@@ -117,12 +121,14 @@ def _translate(error: Exception, conflict_message: str) -> Exception:
         if code == "ConditionalCheckFailedException":
             return Conflict(conflict_message, code="conflict")
         if code == "TransactionCanceledException":
-            reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
+            cancelled = error.response.get("CancellationReasons", [])
+            reasons = [r.get("Code", "None") for r in cancelled]
             if any(r in _THROTTLING or r == "ThrottlingError" for r in reasons):
                 return ServiceUnavailable("The service is busy; retry the request.")
-            return Conflict(conflict_message, code="conflict")
+            items = [deserialize(r["Item"]) if r.get("Item") else None for r in cancelled]
+            return Cancelled(conflict_message, list(zip(reasons, items, strict=True)))
         if code == "TransactionConflictException":
-            return Conflict(conflict_message, code="conflict")
+            return Contended(conflict_message)
         status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
         if code in _THROTTLING or status >= 500:
             # Throttling, and any failure of the service's own (SQS says `InternalError`,
@@ -132,6 +138,25 @@ def _translate(error: Exception, conflict_message: str) -> Exception:
     if isinstance(error, BotoCoreError):
         return ServiceUnavailable("The data store did not answer in time; retry the request.")
     return error
+
+
+class Contended(Conflict):
+    """A single-item write refused because a transaction held the item at that moment: nothing
+    was written, and the same write may succeed when tried again."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="conflict")
+
+
+class Cancelled(Conflict):
+    """A transaction its items cancelled: `reasons` holds, per operation in order, its code
+    ("None" when it was not a cause; "ConditionalCheckFailed", "TransactionConflict", ...) and
+    the item as it stood when its condition failed (with `transact(return_old=True)`; None when
+    there was none)."""
+
+    def __init__(self, message: str, reasons: list[tuple[str, Item | None]]) -> None:
+        super().__init__(message, code="conflict")
+        self.reasons = reasons
 
 
 def _own_earlier_attempt(error: Exception, already: Already | None) -> Item | None:
@@ -344,6 +369,33 @@ class Table:
             if after is None:
                 return items
 
+    def batch_get(self, keys: Iterable[tuple[str, str]], *, consistent: bool = True) -> dict[tuple[str, str], Item]:
+        """The items stored under `keys` (pk, sk), by key; a key with no item is left out. One
+        BatchGetItem per 100 keys. The keys DynamoDB leaves unprocessed (throttling, its 16 MB
+        answer limit) are asked again after a growing pause, a bounded number of times; keys
+        still unprocessed then make the read a ServiceUnavailable."""
+        wanted = list(dict.fromkeys(keys))  # DynamoDB refuses a request that names a key twice
+        found: dict[tuple[str, str], Item] = {}
+        for start in range(0, len(wanted), BATCH_GET_KEYS):
+            pending = [serialize({"pk": pk, "sk": sk}) for pk, sk in wanted[start : start + BATCH_GET_KEYS]]
+            for attempt in range(BATCH_GET_ATTEMPTS):
+                if attempt:
+                    time.sleep(BATCH_GET_PAUSE * 2 ** (attempt - 1))
+                request = {self.name: {"Keys": pending, "ConsistentRead": consistent}}
+                try:
+                    answer = self._db.batch_get_item(RequestItems=request)
+                except (ClientError, BotoCoreError) as error:
+                    raise _translate(error, "read failed") from error
+                for raw in answer.get("Responses", {}).get(self.name, []):
+                    item = deserialize(raw)
+                    found[(item["pk"], item["sk"])] = item
+                pending = answer.get("UnprocessedKeys", {}).get(self.name, {}).get("Keys", [])
+                if not pending:
+                    break
+            else:
+                raise ServiceUnavailable("The service is busy; retry the request.")
+        return found
+
     def transact(
         self,
         operations: Sequence[Operation],
@@ -351,15 +403,17 @@ class Table:
         mark: IdempotencyMark | None = None,
         conflict_message: str = CONFLICT,
         token: str | None = None,
+        return_old: bool = False,
     ) -> None:
-        """All of `operations` or none of them, with `mark` when it has not committed yet."""
+        """All of `operations` or none of them, with `mark` when it has not committed yet. With
+        `return_old`, a `Cancelled` carries each failed condition's item as it stood."""
         carried = mark if mark is not None and not mark.committed else None
         if carried is not None:
             operations = [*operations, carried.operation]
         # A token always: botocore's retry of a transaction that committed but answered late is
         # then DynamoDB's idempotent success, not a failed condition (a false 409).
         request: dict[str, Any] = {
-            "TransactItems": [_transact_item(self.name, op) for op in operations],
+            "TransactItems": [_transact_item(self.name, op, return_old) for op in operations],
             "ClientRequestToken": token or uuid.uuid4().hex,
         }
         try:
@@ -432,7 +486,7 @@ class Check(msgspec.Struct, frozen=True):
 Operation = Put | Update | Delete | Check
 
 
-def _transact_item(table_name: str, op: Operation) -> dict[str, Any]:
+def _transact_item(table_name: str, op: Operation, return_old: bool = False) -> dict[str, Any]:
     body: dict[str, Any] = {"TableName": table_name}
     if isinstance(op, Put):
         kind = "Put"
@@ -444,6 +498,8 @@ def _transact_item(table_name: str, op: Operation) -> dict[str, Any]:
         body["UpdateExpression"] = op.expression
     if op.condition:
         body["ConditionExpression"] = op.condition
+        if return_old:
+            body["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
     if op.names:
         body["ExpressionAttributeNames"] = dict(op.names)
     if op.values:
@@ -486,6 +542,24 @@ def secret_string(secret_id: str) -> str:
     return str(answer["SecretString"])
 
 
+SQS_BATCH_BYTES = 256 * 1024  # SendMessageBatch's limit on its messages' total size (one message's too)
+
+
+def _send_batches(bodies: Sequence[str]) -> Iterator[list[str]]:
+    """`bodies` in order, in batches SendMessageBatch takes: ten messages and `SQS_BATCH_BYTES` at most."""
+    batch: list[str] = []
+    size = 0
+    for body in bodies:
+        length = len(body.encode())
+        if batch and (len(batch) == 10 or size + length > SQS_BATCH_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(body)
+        size += length
+    if batch:
+        yield batch
+
+
 class Queue:
     """The delivery queue (SQS): webhook messages out, retry timing of the ones in flight."""
 
@@ -494,9 +568,9 @@ class Queue:
         self._sqs = client("sqs")
 
     def send(self, bodies: Sequence[str]) -> None:
-        """Every body, ten to a request; raises if any one was not accepted."""
-        for start in range(0, len(bodies), 10):
-            entries = [{"Id": str(n), "MessageBody": body} for n, body in enumerate(bodies[start : start + 10])]
+        """Every body, at most ten and `SQS_BATCH_BYTES` to a request; raises if any one was not accepted."""
+        for batch in _send_batches(bodies):
+            entries = [{"Id": str(n), "MessageBody": body} for n, body in enumerate(batch)]
             try:
                 answer = self._sqs.send_message_batch(QueueUrl=self.url, Entries=entries)
             except (ClientError, BotoCoreError) as error:

@@ -27,13 +27,15 @@ from billing.subscriptions.lines import (
     proration_items,
     proration_lines,
 )
+from billing.subscriptions.reads import Reads
 from billing.subscriptions.records import ScheduledChange, Subscription, SubscriptionItem, recurring_amount
+from billing.subscriptions.store import read_together
 from billing.subscriptions.subscriptions import (
     SUBSCRIPTION_CHANGED,
     change_ops,
     check_payment_method,
     draft_invoice,
-    get,
+    found,
     now_for,
     payment_method_for,
     period_after,
@@ -88,10 +90,45 @@ def resolve_requested(scope: Scope, sub: Subscription, fields: Mapping[str, Any]
     return items
 
 
-def update(scope: Scope, sub_id: str, fields: Mapping[str, Any], request: RequestInfo, *, table: Table) -> Subscription:
+def _requested_prices(fields: Mapping[str, Any]) -> list[str]:
+    return [entry["price"] for entry in fields.get("items") or []]
+
+
+def _update_reads(scope: Scope, sub_id: str, fields: Mapping[str, Any], known: Reads, table: Table) -> Reads:
+    """What `update` reads before it decides, as few calls as the keys allow: the subscription
+    (unless the caller has read it), the prices and coupon asked for and the prices' products and,
+    for a switch invoiced at once, the customer, the account and the invoice counter."""
+    held = known.subscription
+    invoicing = "items" in fields and fields.get("prorationBehavior") == "always_invoice"
+    wants_customer = invoicing and (held is None or known.customer_of(held) is None)
+    fresh = read_together(
+        table,
+        scope,
+        subscription=None if held else sub_id,
+        prices=_requested_prices(fields),
+        coupons=[fields["coupon"]] if fields.get("coupon") else [],
+        customer=held.customer if wants_customer and held else None,
+        customer_of_subscription=wants_customer and held is None,
+        account=invoicing and known.account is None,
+        invoice_number=invoicing and known.claim is None,
+    )
+    return known.merged(fresh)
+
+
+def update(
+    scope: Scope,
+    sub_id: str,
+    fields: Mapping[str, Any],
+    request: RequestInfo,
+    *,
+    table: Table,
+    known: Reads | None = None,
+) -> Subscription:
     """Switch prices or quantities (with the proration behaviour), apply a coupon, or set
-    `cancelAtPeriodEnd`. The same code path serves the API and the portal."""
-    sub = get(scope, sub_id, table=table)
+    `cancelAtPeriodEnd`. The same code path serves the API and the portal. `known` is what the
+    request has already read (the portal's page read the subscription): it is not read again."""
+    reads = _update_reads(scope, sub_id, fields, known or Reads(), table)
+    sub = found(reads.subscription, sub_id)
     if sub.canceled:
         raise InvalidRequest("A canceled subscription cannot be changed.", param="id", code="subscription_canceled")
     if sub.unpaid and "items" in fields:  # it charges nothing until its latest invoice is paid
@@ -144,11 +181,19 @@ def update(scope: Scope, sub_id: str, fields: Mapping[str, Any], request: Reques
     draft = None
     if invoice_lines:
         invoice_lines = pending_to_lines(after.pending_invoice_items) + invoice_lines
-        customer = customers.get(scope, sub.customer, table=table)
+        customer = reads.customer_of(sub) or customers.get(scope, sub.customer, table=table)
         method = payment_method_for(scope, customer, after.default_payment_method, table)
         period = clock.from_wire(after.current_period_start), clock.from_wire(after.current_period_end)
         draft = draft_invoice(
-            scope, sub, customer, invoice_lines, discount=after.discount, period=period, now=now, table=table
+            scope,
+            sub,
+            customer,
+            invoice_lines,
+            discount=after.discount,
+            period=period,
+            now=now,
+            table=table,
+            account=reads.account,
         )
         outcome = invoices.charge(scope, draft, draft.amount_due, method, table=table)
         after = replace(
@@ -159,7 +204,7 @@ def update(scope: Scope, sub_id: str, fields: Mapping[str, Any], request: Reques
         )
     ops = change_ops(scope, sub, after, "subscription.updated", request)
     if draft is not None:
-        invoices.commit(scope, table, draft, outcome, now, request, ops)
+        invoices.commit(scope, table, draft, outcome, now, request, ops, claim=reads.claim)
     else:
         UnitOfWork(table, request, conflict_message=SUBSCRIPTION_CHANGED).add(*ops).commit()
     return after
@@ -197,12 +242,20 @@ def scheduled_period(sub: Subscription, items: Sequence[SubscriptionItem]) -> tu
 
 
 def schedule_change(
-    scope: Scope, sub_id: str, fields: Mapping[str, Any], request: RequestInfo, *, table: Table
+    scope: Scope,
+    sub_id: str,
+    fields: Mapping[str, Any],
+    request: RequestInfo,
+    *,
+    table: Table,
+    known: Reads | None = None,
 ) -> Subscription:
     """Keeps `items` as the subscription's `scheduledChange` ({items, at: currentPeriodEnd}):
     nothing is prorated or invoiced now; the renewal at the period end switches to them before
-    it invoices. A later switch or a cancellation clears it."""
-    sub = get(scope, sub_id, table=table)
+    it invoices. A later switch or a cancellation clears it. `known`: as `update`'s."""
+    held = known.subscription if known else None
+    reads = read_together(table, scope, subscription=None if held else sub_id, prices=_requested_prices(fields))
+    sub = found(held or reads.subscription, sub_id)
     if sub.canceled:
         raise InvalidRequest("A canceled subscription cannot be changed.", param="id", code="subscription_canceled")
     if sub.cancel_at_period_end:

@@ -11,7 +11,6 @@ from typing import Any
 
 from billing.accounts import accounts
 from billing.accounts.records import Account
-from billing.catalog import taxrates
 from billing.catalog.records import TaxRate
 from billing.customers import customers
 from billing.customers.records import Customer
@@ -30,8 +29,10 @@ from billing.subscriptions.lines import (
     period_lines,
     span,
 )
+from billing.subscriptions.reads import Reads
 from billing.subscriptions.records import Subscription
-from billing.subscriptions.subscriptions import draft_invoice, get, now_for, period_after
+from billing.subscriptions.store import read_together
+from billing.subscriptions.subscriptions import draft_invoice, found, now_for, period_after, tax_rates_for
 
 
 def preview(
@@ -43,11 +44,15 @@ def preview(
     behavior: str,
     at_period_end: bool = False,
     table: Table,
+    known: Reads | None = None,
 ) -> dict[str, Any]:
     """What a change would cost now and on the next invoice; nothing is written. With
     `at_period_end`, the change is the one `schedule_change` would keep: nothing now, the new
-    items from the next period on (as is a change already scheduled when none is asked for)."""
-    sub = get(scope, sub_id, table=table)
+    items from the next period on (as is a change already scheduled when none is asked for).
+    `known` is what the request has already read (the portal's page: the subscription, the
+    customer, the account); the rest is read together."""
+    reads = _preview_reads(scope, sub_id, price, known or Reads(), table)
+    sub = found(reads.subscription, sub_id)
     if sub.canceled:
         raise InvalidRequest(
             "A canceled subscription has no upcoming invoice.", param="subscription", code="subscription_canceled"
@@ -68,9 +73,9 @@ def preview(
         items = sub.scheduled_change.items
         later = scheduled_period(sub, items)
     pending = pending_to_lines(sub.pending_invoice_items)
-    customer = customers.get(scope, sub.customer, table=table)
-    account = accounts.get_account(scope.account_id, table=table)
-    rates = taxrates.all_active(scope, table=table)
+    customer = reads.customer_of(sub) or customers.get(scope, sub.customer, table=table)
+    account = reads.account or accounts.get_account(scope.account_id, table=table)
+    rates = tax_rates_for(scope, customer, table=table)
 
     def draft(lines: list[invoices.Line], start: datetime, end: datetime) -> dict[str, Any]:
         built = invoices.build(
@@ -114,16 +119,55 @@ def preview(
     }
 
 
-def cancellation(scope: Scope, sub: Subscription, *, prorate: bool, invoice_now: bool, table: Table) -> Invoice | None:
+def _preview_reads(scope: Scope, sub_id: str, price: str | None, known: Reads, table: Table) -> Reads:
+    """What a preview reads that the caller has not: the subscription, the price asked for and
+    its product, the customer and the account, together."""
+    held = known.subscription
+    wants_customer = held is None or known.customer_of(held) is None
+    fresh = read_together(
+        table,
+        scope,
+        subscription=None if held else sub_id,
+        prices=[price] if price else [],
+        customer=held.customer if wants_customer and held else None,
+        customer_of_subscription=wants_customer and held is None,
+        account=known.account is None,
+    )
+    return known.merged(fresh)
+
+
+def cancellation(
+    scope: Scope,
+    sub: Subscription,
+    *,
+    prorate: bool,
+    invoice_now: bool,
+    table: Table,
+    known: Reads | None = None,
+    tax_rates: Sequence[TaxRate] | None = None,
+) -> Invoice | None:
     """The final invoice `subscriptions.cancel` would issue now with the same options (None when
     it would issue none), built by the same rule; nothing is written. Its `credited_to_customer`
-    is what the cancellation adds to the customer's credit."""
+    is what the cancellation adds to the customer's credit. The customer, the account and the
+    rates are read unless the caller has (`known`, `tax_rates`)."""
     now = now_for(scope, sub.test_clock, table)
     lines = cancellation_lines(sub, now, prorate=prorate, invoice_now=invoice_now)
     if not lines:
         return None
-    customer = customers.get(scope, sub.customer, table=table)
-    return draft_invoice(scope, sub, customer, lines, discount=sub.discount, period=span(lines), now=now, table=table)
+    known = known or Reads()
+    customer = known.customer_of(sub) or customers.get(scope, sub.customer, table=table)
+    return draft_invoice(
+        scope,
+        sub,
+        customer,
+        lines,
+        discount=sub.discount,
+        period=span(lines),
+        now=now,
+        table=table,
+        account=known.account,
+        tax_rates=tax_rates,
+    )
 
 
 def renewal(

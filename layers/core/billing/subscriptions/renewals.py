@@ -9,22 +9,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import msgspec
 from msgspec.structs import replace
 
-from billing.accounts import accounts
 from billing.catalog.records import Discount
-from billing.customers import customers
-from billing.invoicing import invoices
 from billing.kernel import clock
 from billing.kernel.errors import BillingError, Conflict
 from billing.kernel.scope import RequestInfo, Scope
 from billing.store.repository import Table, UnitOfWork
-from billing.subscriptions import changes as subscription_changes
-from billing.subscriptions import collection, dunning, store, subscriptions
-from billing.subscriptions import lines as subscription_lines
+from billing.subscriptions import store
 from billing.subscriptions.records import Subscription, SubscriptionItem
+
+if TYPE_CHECKING:
+    from billing.invoicing import invoices
 
 BATCH = 25
 
@@ -45,6 +44,10 @@ def next_renewal(sub: Subscription) -> Renewal:
     """The renewal at the end of `sub`'s current period (`step` makes it; the portal's overview
     previews it): a change kept for the period end first, then the pending items and the
     period's lines at what is charged after the discount in force."""
+    from billing.subscriptions import changes as subscription_changes
+    from billing.subscriptions import lines as subscription_lines
+    from billing.subscriptions import subscriptions
+
     end = clock.from_wire(sub.current_period_end)
     items = sub.items
     anchor = sub.billing_cycle_anchor
@@ -144,6 +147,13 @@ def step(scope: Scope, sub_id: str, now: datetime, request: RequestInfo, *, tabl
     error (`invoice.payment_failed`) and the subscription goes `past_due`, retried on the
     account's schedule (`billing.subscriptions.dunning`). What raises here is a race
     (`Conflict`) or a fault."""
+    # Imported with the first due work: a clock run with nothing due loads none of the renewal's
+    # services (invoicing, collection, dunning), only the due-work query.
+    from billing.accounts import accounts
+    from billing.customers import customers
+    from billing.invoicing import invoices
+    from billing.subscriptions import collection, dunning, subscriptions
+
     sub = subscriptions.get(scope, sub_id, table=table)
     if sub.due_at is None or clock.from_wire(sub.due_at) > now:
         return False

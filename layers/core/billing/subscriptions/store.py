@@ -6,23 +6,32 @@ Item: pk `<scope>#SUB#<sub>`, sk `SUBSCRIPTION` (versioned); gsi1 `<scope>#CUST#
 on it (its period end, or its failed renewal's next retry when that comes first; see
 `Subscription.due_at`). `dunning` only while a failed renewal is retried. `recurringAmount` is
 stored for readers of the raw bundle; it is always the items' amount.
+
+A change or preview reads what it needs together (`read_together`): the subscription with the
+prices, products and coupons it names, the customer, the account and the invoice counter, each
+item decoded by its area's store.
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 import msgspec
 
+from billing.accounts import store as account_store
+from billing.catalog import store as catalog_store
 from billing.catalog.store import discount_from_stored, discount_to_stored
+from billing.customers import store as customer_store
 from billing.customers.store import bundle_partition
+from billing.invoicing import store as invoice_store
 from billing.kernel import clock
 from billing.kernel.scope import Scope
 from billing.store.listing import collection_page
 from billing.store.repository import Item, Put, Table, versioned_put_op
+from billing.subscriptions.reads import Reads
 from billing.subscriptions.records import Dunning, PendingItem, ScheduledChange, Subscription, SubscriptionItem
 
 BUNDLE_PREFIX = "SUB#"  # a subscription's sort key in its customer's bundle (gsi1)
@@ -278,6 +287,69 @@ def of_customer(table: Table, scope: Scope, customer_id: str) -> list[Subscripti
     """The customer's subscriptions, as its bundle (gsi1, eventually consistent) has them: one query."""
     items, _ = table.query(bundle_partition(scope, customer_id), index="gsi1", prefix=BUNDLE_PREFIX)
     return [from_item(item) for item in items]
+
+
+# ------------------------------------------------------------------ reads together
+def read_together(
+    table: Table,
+    scope: Scope,
+    *,
+    subscription: str | None = None,
+    customer: str | None = None,
+    customer_of_subscription: bool = False,
+    prices: Iterable[str] = (),
+    products: Iterable[str] = (),
+    coupons: Iterable[str] = (),
+    account: bool = False,
+    invoice_number: bool = False,
+) -> Reads:
+    """The items named, read consistently in one BatchGetItem; then, in a second, the products
+    of the prices read and (`customer_of_subscription`) the subscription's customer. Catalog
+    objects the request has already read are not read again; nothing left to read, no call."""
+    price_keys = [catalog_store.price_key(scope, price) for price in prices]
+    keys = catalog_store.unread(
+        table,
+        [
+            *price_keys,
+            *(catalog_store.product_key(scope, product) for product in products),
+            *(catalog_store.coupon_key(scope, coupon) for coupon in coupons),
+        ],
+    )
+    if subscription:
+        keys.append(sub_key(scope, subscription))
+    if customer:
+        keys.append(customer_store.customer_key(scope, customer))
+    if account:
+        keys.append(account_store.account_key(scope.account_id))
+    if invoice_number:
+        keys.append(invoice_store.counter_key(scope))
+    found = table.batch_get(keys) if keys else {}
+    catalog_store.keep(table, found.values())
+    stored = found.get(sub_key(scope, subscription)) if subscription else None
+    sub = from_item(stored) if stored is not None else None
+    learned = catalog_store.unread(
+        table,
+        [
+            catalog_store.product_key(scope, catalog_store.price_from_item(found[key]).product)
+            for key in price_keys
+            if key in found
+        ],
+    )
+    if customer_of_subscription and sub is not None and not customer:
+        customer = sub.customer
+        learned.append(customer_store.customer_key(scope, customer))
+    if learned:
+        more = table.batch_get(learned)
+        catalog_store.keep(table, more.values())
+        found.update(more)
+    customer_item = found.get(customer_store.customer_key(scope, customer)) if customer else None
+    account_item = found.get(account_store.account_key(scope.account_id)) if account else None
+    return Reads(
+        subscription=sub,
+        customer=customer_store.customer_from_item(customer_item) if customer_item is not None else None,
+        account=account_store.account_from_item(account_item) if account_item is not None else None,
+        claim=invoice_store.claim_after(scope, found.get(invoice_store.counter_key(scope))) if invoice_number else None,
+    )
 
 
 # ------------------------------------------------------------------ writes

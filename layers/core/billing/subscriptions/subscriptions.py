@@ -11,8 +11,9 @@ from typing import Any, TypeVar
 from msgspec.structs import replace
 
 from billing.accounts import accounts
+from billing.accounts.records import Account
 from billing.catalog import catalog, taxrates
-from billing.catalog.records import Discount
+from billing.catalog.records import Discount, TaxRate
 from billing.catalog.wire import coupon_to_wire
 from billing.customers import customers
 from billing.customers import store as customer_store
@@ -36,6 +37,7 @@ from billing.subscriptions.lines import (
     span,
 )
 from billing.subscriptions.proration import add_months, period_boundary
+from billing.subscriptions.reads import Reads
 from billing.subscriptions.records import ScheduledChange, Subscription, SubscriptionItem, recurring_amount
 
 SUBSCRIPTION_CHANGED = "The subscription was changed by another request; retry."
@@ -129,22 +131,31 @@ def draft_invoice(
     period: tuple[datetime, datetime],
     now: datetime,
     table: Table,
+    account: Account | None = None,
+    tax_rates: Sequence[TaxRate] | None = None,
 ) -> Invoice:
     """A draft invoice of `sub` with the account as seller and its current tax rates, and the
-    discount as far as it is in force in the invoice's period."""
+    discount as far as it is in force in the invoice's period. The account and the rates are
+    read unless the caller has read them."""
     return invoices.build(
         scope,
-        account=accounts.get_account(scope.account_id, table=table),
+        account=account or accounts.get_account(scope.account_id, table=table),
         customer=customer,
         currency=sub.currency,
         lines=lines,
         discount=discount_for(discount, period[0]),
-        tax_rates=taxrates.all_active(scope, table=table),
+        tax_rates=tax_rates_for(scope, customer, table=table) if tax_rates is None else tax_rates,
         subscription=sub.id,
         period_start=period[0],
         period_end=period[1],
         now=now,
     )
+
+
+def tax_rates_for(scope: Scope, customer: Customer, *, table: Table) -> list[TaxRate]:
+    """The rates an invoice of `customer` chooses from: the account's active ones, read only for
+    a customer with a billing country (without one, no rate applies)."""
+    return taxrates.all_active(scope, table=table) if (customer.address or {}).get("country") else []
 
 
 def _lookup(fetch: Callable[[], T], param: str) -> T:
@@ -268,7 +279,7 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
         currency=currency,
         lines=lines,
         discount=discount,
-        tax_rates=taxrates.all_active(scope, table=table),
+        tax_rates=tax_rates_for(scope, customer, table=table),
         subscription=sub_id,
         period_start=now,
         period_end=period_end,
@@ -309,10 +320,14 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
 
 
 def get(scope: Scope, sub_id: str, *, table: Table) -> Subscription:
-    found = store.get_subscription(table, scope, sub_id)
-    if found is None:
+    return found(store.get_subscription(table, scope, sub_id), sub_id)
+
+
+def found(sub: Subscription | None, sub_id: str) -> Subscription:
+    """`sub` as read, or the 404 of a subscription that is not there."""
+    if sub is None:
         raise NotFound(f"No such subscription: '{sub_id}'.", param="id")
-    return found
+    return sub
 
 
 def list_subscriptions(
@@ -347,11 +362,14 @@ def cancel(
     invoice_now: bool = False,
     cancellation_details: Mapping[str, Any] | None = None,
     table: Table,
+    known: Reads | None = None,
 ) -> Subscription:
     """Ends the subscription now. `prorate` credits the unused time and `invoice_now` bills the
     pending items; either issues a final invoice at once when there is something on it.
-    `cancellation_details` ({reason, comment}) records why, as the portal's survey asks."""
-    sub = get(scope, sub_id, table=table)
+    `cancellation_details` ({reason, comment}) records why, as the portal's survey asks.
+    `known` is what the request has already read (the subscription, the customer, ...)."""
+    known = known or Reads()
+    sub = known.subscription or get(scope, sub_id, table=table)
     if sub.canceled:
         raise InvalidRequest("The subscription is already canceled.", param="id", code="subscription_canceled")
     now = now_for(scope, sub.test_clock, table)
@@ -373,14 +391,24 @@ def cancel(
         ops = change_ops(scope, sub, after, "subscription.deleted", request)
         UnitOfWork(table, request, conflict_message=SUBSCRIPTION_CHANGED).add(*ops).commit()
         return after
-    customer = customers.get(scope, sub.customer, table=table)
+    customer = known.customer_of(sub) or customers.get(scope, sub.customer, table=table)
     method = payment_method_for(scope, customer, sub.default_payment_method, table)
-    draft = draft_invoice(scope, sub, customer, lines, discount=sub.discount, period=span(lines), now=now, table=table)
+    draft = draft_invoice(
+        scope,
+        sub,
+        customer,
+        lines,
+        discount=sub.discount,
+        period=span(lines),
+        now=now,
+        table=table,
+        account=known.account,
+    )
     # Before the event is made from it: the event says what the subscription is, final invoice included.
     after = replace(after, pending_invoice_items=(), latest_invoice=draft.id)
     ops = change_ops(scope, sub, after, "subscription.deleted", request)
     outcome = invoices.charge(scope, draft, draft.amount_due, method, off_session=True, table=table)
-    invoices.commit(scope, table, draft, outcome, now, request, ops)
+    invoices.commit(scope, table, draft, outcome, now, request, ops, claim=known.claim)
     return after
 
 

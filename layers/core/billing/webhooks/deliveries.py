@@ -7,10 +7,16 @@ current round, so a duplicated or stale message never sends twice after a succes
 or null, latency, error, a response snippet). Kept as long as its event (items and update
 expressions: `billing.webhooks.store`).
 
-A message is `{account, mode, event, endpoint, round}`; the queue's receive count is the
-attempt number. A failed attempt sets the message's visibility to the next step of
-`RETRY_DELAYS` (about three days in all); after `MAX_ATTEMPTS` (the queue's
-`maxReceiveCount`) the delivery shows as failed and SQS moves the message to the DLQ.
+A message is `{account, mode, event, endpoint, round}` and, unless that would make it too large,
+the event itself (`payload`, as the receiver gets it, and `expiresAt`, when its retention ends),
+so that deliver need not read it; the queue's receive count is the attempt number. deliver
+keeps each endpoint's signing data between messages (`billing.webhooks.signingcache`); every
+claim checks, in its own transaction, that the endpoint is still at the version it signs with.
+A delivery in the steady state is then two DynamoDB calls: the claim and the record.
+
+A failed attempt sets the message's visibility to the next step of `RETRY_DELAYS` (about three
+days in all); after `MAX_ATTEMPTS` (the queue's `maxReceiveCount`) the delivery shows as failed
+and SQS moves the message to the DLQ.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from billing.kernel.scope import Mode, Scope
 from billing.store.repository import Operation, Queue, Table
 from billing.webhooks import store, webhookendpoints, webhooksigning
 from billing.webhooks.records import Attempt, Delivery, WebhookEndpoint
+from billing.webhooks.signingcache import Signing, SigningCache
 
 # Seconds to wait after failed attempt n (1-based) before attempt n + 1: 3.19 days in all. The
 # longest step stays under SQS's 12 hours of visibility per receive.
@@ -39,6 +46,14 @@ RETRY_DELAYS: tuple[int, ...] = (60, 300, 1800, 3600, 10800, 21600, 39600, 39600
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 SNIPPET_CHARS = 500
 LEASE_GRACE_SECONDS = 30
+# A message carries its event unless it would then be larger than this (SQS takes 256 KiB; the
+# rest is margin); deliver reads a larger event from the table.
+INLINE_EVENT_BYTES = 192 * 1024
+# Claims refused by a changing endpoint or a concurrent transaction, tried again at once, before
+# the message is left to come back after `CONTENDED_DELAY` seconds (claims that keep seeing the
+# endpoint change).
+CLAIM_TRIES = 3
+CONTENDED_DELAY = 5
 
 
 class Message(msgspec.Struct, frozen=True):
@@ -47,21 +62,33 @@ class Message(msgspec.Struct, frozen=True):
     event: str
     endpoint: str
     round: int
+    payload: dict[str, Any] | None = None  # the event as webhooks carry it
+    expires_at: int | None = None  # when the event's retention ends (epoch seconds)
+
+    @classmethod
+    def of(cls, event: Event, endpoint_id: str, round_: int) -> Message:
+        """The message of an (event, endpoint) round, carrying the event."""
+        scope = event.scope
+        return cls(scope.account_id, scope.mode, event.id, endpoint_id, round_, events.to_wire(event), event.expires_at)
 
     @property
     def scope(self) -> Scope:
         return Scope(self.account, self.mode)
 
     def body(self) -> str:
-        return json.dumps(
-            {
-                "account": self.account,
-                "mode": self.mode,
-                "event": self.event,
-                "endpoint": self.endpoint,
-                "round": self.round,
-            }
-        )
+        """The queue message: with its event when that fits in `INLINE_EVENT_BYTES`."""
+        head = {
+            "account": self.account,
+            "mode": self.mode,
+            "event": self.event,
+            "endpoint": self.endpoint,
+            "round": self.round,
+        }
+        if self.payload is not None and self.expires_at is not None:
+            whole = json.dumps({**head, "payload": self.payload, "expiresAt": self.expires_at})
+            if len(whole) <= INLINE_EVENT_BYTES:  # ASCII only (json.dumps escapes the rest): a byte a character
+                return whole
+        return json.dumps(head)
 
     @classmethod
     def parse(cls, body: str) -> Message:
@@ -69,12 +96,22 @@ class Message(msgspec.Struct, frozen=True):
         data = json.loads(body)
         if not isinstance(data, dict) or data.get("mode") not in ("test", "live"):
             raise ValueError("not a delivery message")
+        payload, expires_at = data.get("payload"), data.get("expiresAt")
+        if payload is not None and not (
+            isinstance(payload, dict)
+            and payload.get("id") == data["event"]
+            and isinstance(expires_at, int)
+            and not isinstance(expires_at, bool)
+        ):
+            raise ValueError("not a delivery message: its event does not match")
         return cls(
             account=str(data["account"]),
             mode=data["mode"],
             event=str(data["event"]),
             endpoint=str(data["endpoint"]),
             round=int(data["round"]),
+            payload=payload,
+            expires_at=None if payload is None else expires_at,
         )
 
 
@@ -127,45 +164,47 @@ def fan_out(
         if created_ms(endpoint.id) > made_at:
             continue  # an endpoint gets the events made after it, however late the stream is
         delivery = store.open_delivery(table, scope, event, endpoint, clock.to_wire(clock.now()))
-        bodies.append(Message(scope.account_id, scope.mode, event.id, endpoint.id, delivery.round).body())
+        bodies.append(Message.of(event, endpoint.id, delivery.round).body())
     if bodies:
         queue.send(bodies)
     return len(bodies)
 
 
 # ------------------------------------------------------------------ deliver (queue → receiver)
-def deliver(message: Message, attempt: int, *, send: Send, timeout: float, table: Table) -> Outcome:
-    """One attempt at one (event, endpoint); `attempt` is the message's receive count."""
+def deliver(
+    message: Message,
+    attempt: int,
+    *,
+    send: Send,
+    timeout: float,
+    table: Table,
+    signings: SigningCache | None = None,
+) -> Outcome:
+    """One attempt at one (event, endpoint); `attempt` is the message's receive count.
+    `signings`: the worker's endpoint signing data kept between messages (none: read each time)."""
     scope = message.scope
     now = clock.now()
     now_s = clock.to_epoch(now)
-    event = events.find_event(scope, message.event, table=table)
-    if event is None:
+    payload = _payload(message, now_s, table)
+    if payload is None:
         return Outcome("done", reason="event expired")
-    try:
-        endpoint = webhookendpoints.get(scope, message.endpoint, table=table)
-    except NotFound:
-        _close(table, scope, message, "failed", "The webhook endpoint was deleted.")
-        return Outcome("done", reason="endpoint deleted")
-    if endpoint.disabled:
-        _close(table, scope, message, "failed", "The webhook endpoint is disabled.")
-        return Outcome("done", reason="endpoint disabled")
-
+    cache = signings if signings is not None else SigningCache(size=1)
     lease = now_s + int(timeout) + LEASE_GRACE_SECONDS
     claim = random_token(16)  # this attempt's: tells its own writes, answered late, from others'
-    held = _claim(table, scope, message, now_s, lease, claim)
-    if held is not None:
+    held = _claim(table, scope, message, cache, now_s, lease, claim)
+    if isinstance(held, Outcome):
         return held
 
-    body = json.dumps(events.to_wire(event), separators=(",", ":"), ensure_ascii=False).encode()
-    headers = webhooksigning.headers(endpoint.live_secrets(now_s), message.event, now_s, body)
-    response = send(endpoint.url, body, headers, timeout, not scope.livemode)
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    headers = webhooksigning.headers(held.live_secrets(now_s), message.event, now_s, body)
+    response = send(held.url, body, headers, timeout, not scope.livemode)
 
     delivered_at = failure_reason = next_attempt_at = None
     if response.ok:
         status, delivered_at, outcome = "succeeded", clock.to_wire(now), Outcome("done")
     elif response.status == 410:
-        webhookendpoints.disable(scope, endpoint.id, "The endpoint answered 410 Gone.", table=table)
+        webhookendpoints.disable(scope, message.endpoint, "The endpoint answered 410 Gone.", table=table)
+        cache.forget(scope, message.endpoint)
         failure_reason = "The endpoint answered 410 Gone; it was disabled."
         status, outcome = "failed", Outcome("done", reason="gone")
     elif attempt >= MAX_ATTEMPTS:
@@ -189,6 +228,15 @@ def deliver(message: Message, attempt: int, *, send: Send, timeout: float, table
     return outcome
 
 
+def _payload(message: Message, now_s: int, table: Table) -> dict[str, Any] | None:
+    """The event as the receiver gets it: the message's, or read when it was too large to
+    carry; None once its retention has ended."""
+    if message.payload is not None and message.expires_at is not None:
+        return message.payload if message.expires_at > now_s else None
+    event = events.find_event(message.scope, message.event, table=table)
+    return None if event is None else events.to_wire(event)
+
+
 def _attempt(now: datetime, attempt: int, round_: int, response: Response) -> Attempt:
     return Attempt(
         at=clock.to_wire(now),
@@ -201,18 +249,68 @@ def _attempt(now: datetime, attempt: int, round_: int, response: Response) -> At
     )
 
 
-def _claim(table: Table, scope: Scope, message: Message, now_s: int, lease: int, claim: str) -> Outcome | None:
-    """Hold the delivery for this attempt; the outcome instead when it is not this message's to send.
+def _claim(
+    table: Table, scope: Scope, message: Message, signings: SigningCache, now_s: int, lease: int, claim: str
+) -> Signing | Outcome:
+    """The endpoint's signing data, with the delivery held for this attempt at that endpoint
+    version; the outcome instead when it is not this message's to send, or the endpoint is gone
+    or disabled.
 
     Its delivery exists: fanout and redelivery write it before they send its message (one gone
-    with its expired event makes the message moot). A claim answered late and retried finds its
-    own `claim` holding the lease, and holds it."""
-    try:
-        store.claim_delivery(
-            table, scope, message.event, message.endpoint, round=message.round, now=now_s, lease=lease, claim=claim
+    with its expired event makes the message moot). The signing data is the cached one while
+    the endpoint's version stands (the claim's transaction checks it); an endpoint not cached is
+    read, a changed one taken from the refused claim (read when DynamoDB did not return it).
+    A transaction refused because another held one of its items (many claims checking one busy
+    endpoint) is not tried again: the endpoint is read, and the delivery claimed on its own."""
+    signing = signings.get(scope, message.endpoint)
+    contended = False
+    for _ in range(CLAIM_TRIES):
+        if signing is None or contended:
+            endpoint = store.get_endpoint(table, scope, message.endpoint)
+            if endpoint is None or endpoint.disabled:
+                signings.forget(scope, message.endpoint)
+                return _closed(table, scope, message, endpoint)
+            signing = signings.keep(scope, endpoint)
+        refusal = store.claim_delivery(
+            table,
+            scope,
+            message.event,
+            message.endpoint,
+            round=message.round,
+            now=now_s,
+            lease=lease,
+            claim=claim,
+            endpoint_version=None if contended else signing.version,
         )
-        return None
-    except Conflict:
+        if refusal is None:
+            return signing
+        if refusal.delivery_taken:
+            return _taken(table, scope, message, refusal.delivery, now_s)
+        contended = refusal.contended
+        if refusal.endpoint_changed:
+            signings.forget(scope, message.endpoint)
+            signing = None
+            endpoint = refusal.endpoint  # None: gone, or not returned; read at the next try
+            if endpoint is not None and endpoint.disabled:
+                return _closed(table, scope, message, endpoint)
+            if endpoint is not None:
+                signing = signings.keep(scope, endpoint)
+    return Outcome("retry", delay=CONTENDED_DELAY, reason="claim contended")
+
+
+def _closed(table: Table, scope: Scope, message: Message, endpoint: WebhookEndpoint | None) -> Outcome:
+    """The outcome of a message whose endpoint is gone (None) or disabled: its delivery closed."""
+    if endpoint is None:
+        _close(table, scope, message, "failed", "The webhook endpoint was deleted.")
+        return Outcome("done", reason="endpoint deleted")
+    _close(table, scope, message, "failed", "The webhook endpoint is disabled.")
+    return Outcome("done", reason="endpoint disabled")
+
+
+def _taken(table: Table, scope: Scope, message: Message, current: Delivery | None, now_s: int) -> Outcome:
+    """The outcome of a message whose delivery could not be claimed: a duplicate (another round,
+    succeeded already, or gone), or held by another sender until its lease ends."""
+    if current is None:  # not returned by the refused claim: as it stands now
         current = store.get_delivery(table, scope, message.event, message.endpoint)
     if current is None or current.round != message.round or current.status == "succeeded":
         return Outcome("done", reason="duplicate")
@@ -330,7 +428,7 @@ def redeliver(
             delivery = store.start_round(table, scope, event, endpoint, clock.to_wire(clock.now()))
             started.append((previous.get(endpoint.id), delivery))
             redone.append(to_wire(delivery))
-            bodies.append(Message(scope.account_id, scope.mode, event_id, endpoint.id, delivery.round).body())
+            bodies.append(Message.of(event, endpoint.id, delivery.round).body())
         (queue or Queue()).send(bodies)
     except BillingError:
         _undo_rounds(table, scope, started)

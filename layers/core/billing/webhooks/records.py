@@ -23,6 +23,14 @@ class Secret(msgspec.Struct, frozen=True, kw_only=True):
         return self.expires_at is None or self.expires_at > now_epoch
 
 
+def live_secrets(secrets: tuple[Secret, ...], now_epoch: int) -> list[str]:
+    """The secrets that sign a delivery at `now_epoch`: the current one first, then the rolled
+    ones that have not expired yet."""
+    current = [s.secret for s in secrets if s.expires_at is None]
+    rolled = [s.secret for s in secrets if s.expires_at is not None and s.expires_at > now_epoch]
+    return current + rolled
+
+
 class WebhookEndpoint(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     account: str
@@ -55,11 +63,7 @@ class WebhookEndpoint(msgspec.Struct, frozen=True, kw_only=True):
         return not self.disabled and (ALL_EVENTS in self.enabled_events or event_type in self.enabled_events)
 
     def live_secrets(self, now_epoch: int) -> list[str]:
-        """The secrets that sign a delivery at `now_epoch`: the current one first, then the
-        rolled ones that have not expired yet."""
-        current = [s.secret for s in self.secrets if s.expires_at is None]
-        rolled = [s.secret for s in self.secrets if s.expires_at is not None and s.expires_at > now_epoch]
-        return current + rolled
+        return live_secrets(self.secrets, now_epoch)
 
     def rolled_until(self, now_epoch: int) -> int | None:
         """When the last rolled secret still signing stops (None when none does)."""

@@ -15,15 +15,22 @@ attempt is recorded, `lease` unless a sender holds it, `nextAttemptAt` unless on
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import msgspec
+
 from billing.events import store as event_store
 from billing.events.records import Event
+from billing.kernel.errors import Conflict, ServiceUnavailable
 from billing.kernel.scope import Scope
 from billing.store.listing import page
 from billing.store.repository import (
     CONFLICT,
+    Cancelled,
+    Check,
+    Contended,
     Delete,
     Item,
     Put,
@@ -102,10 +109,31 @@ class _Expression:
         return Update(key[0], key[1], self.expression, condition, self.names, self.values or None)
 
 
+# A single-item write refused while a claim's transaction held the item (an endpoint every claim
+# checks, a delivery a duplicate message claims) is tried again after these pauses (seconds).
+CONTENDED_PAUSES = (0.02, 0.05, 0.1, 0.2)
+
+
 def _run(table: Table, op: Update, **options: Any) -> Item:
-    return table.update(
-        op.pk, op.sk, expression=op.expression, condition=op.condition, names=op.names, values=op.values, **options
-    )
+    """`op` on its own. Refused by a transaction holding the item (nothing written), it is tried
+    again a few times; then a `ServiceUnavailable`, never a `Conflict` a caller could take for a
+    failed condition."""
+    for pause in (*CONTENDED_PAUSES, None):
+        try:
+            return table.update(
+                op.pk,
+                op.sk,
+                expression=op.expression,
+                condition=op.condition,
+                names=op.names,
+                values=op.values,
+                **options,
+            )
+        except Contended:
+            if pause is None:
+                break
+            time.sleep(pause)
+    raise ServiceUnavailable("The item is busy; retry the request.")
 
 
 # ------------------------------------------------------------------ endpoints
@@ -384,26 +412,78 @@ def start_round(table: Table, scope: Scope, event: Event, endpoint: WebhookEndpo
     return delivery_from_item(_run(table, change.update(delivery_key(scope, event.id, endpoint.id))))
 
 
+class Refusal(msgspec.Struct, frozen=True, kw_only=True):
+    """Why a claim was not made. `endpoint_changed`: the endpoint is no longer at the version
+    signed with (`endpoint` as it stood, when DynamoDB returned it; None when it is gone or was
+    not returned). `delivery_taken`: the delivery is not this round's to send now (`delivery` as
+    it stood, likewise). `contended`: another transaction held one of the items; try again."""
+
+    endpoint_changed: bool = False
+    endpoint: WebhookEndpoint | None = None
+    delivery_taken: bool = False
+    delivery: Delivery | None = None
+    contended: bool = False
+
+
+_CLAIM_REASONS = {"None", "ConditionalCheckFailed", "TransactionConflict"}
+
+
 def claim_delivery(
-    table: Table, scope: Scope, event_id: str, endpoint_id: str, *, round: int, now: int, lease: int, claim: str
-) -> None:
-    """Hold the delivery of `round` until `lease` for the attempt `claim`; a `Conflict` when it
-    is another round's, succeeded already, or held by a live lease. A retry answered late that
-    finds its own claim holding the lease holds it."""
+    table: Table,
+    scope: Scope,
+    event_id: str,
+    endpoint_id: str,
+    *,
+    round: int,
+    now: int,
+    lease: int,
+    claim: str,
+    endpoint_version: int | None,
+) -> Refusal | None:
+    """Hold the delivery of `round` until `lease` for the attempt `claim`, only while the
+    endpoint is at `endpoint_version` (one transaction: the delivery's update and a check of the
+    endpoint). None when held; else why not: another round's, succeeded already, held by a live
+    lease, or the endpoint changed. A retry answered late is DynamoDB's idempotent success (the
+    transaction's token).
+
+    Without `endpoint_version` (the caller has just read the endpoint), the delivery's update
+    alone: a retry answered late that finds its own claim holding the lease holds it."""
     change = _Expression().set("lease", lease).set("claim", claim)
     names = {**change.names, "#status": "status", "#round": "round"}
     values = {**change.values, ":round": round, ":succeeded": "succeeded", ":now": now}
-    _run(
-        table,
-        Update(
-            *delivery_key(scope, event_id, endpoint_id),
-            change.expression,
-            "#round = :round AND #status <> :succeeded AND (attribute_not_exists(#lease) OR #lease < :now)",
-            names,
-            values,
-        ),
-        already=holds({"lease": lease, "claim": claim}),
+    hold = Update(
+        *delivery_key(scope, event_id, endpoint_id),
+        change.expression,
+        "#round = :round AND #status <> :succeeded AND (attribute_not_exists(#lease) OR #lease < :now)",
+        names,
+        values,
     )
+    if endpoint_version is None:
+        try:
+            _run(table, hold, already=holds({"lease": lease, "claim": claim}))
+        except Conflict:
+            return Refusal(delivery_taken=True)
+        return None
+    unchanged = Check(*endpoint_key(scope, endpoint_id), "#v = :v", {"#v": "version"}, {":v": endpoint_version})
+    try:
+        table.transact([hold, unchanged], return_old=True)
+    except Cancelled as cancelled:
+        return _refusal(cancelled)
+    return None
+
+
+def _refusal(cancelled: Cancelled) -> Refusal:
+    codes = [code for code, _ in cancelled.reasons]
+    if len(codes) != 2 or not set(codes) <= _CLAIM_REASONS:
+        raise cancelled
+    (delivery_code, delivery_item), (endpoint_code, endpoint_item) = cancelled.reasons
+    if endpoint_code == "ConditionalCheckFailed":
+        endpoint = None if endpoint_item is None else endpoint_from_item(endpoint_item)
+        return Refusal(endpoint_changed=True, endpoint=endpoint)
+    if delivery_code == "ConditionalCheckFailed":
+        delivery = None if delivery_item is None else delivery_from_item(delivery_item)
+        return Refusal(delivery_taken=True, delivery=delivery)
+    return Refusal(contended=True)
 
 
 def record_attempt(

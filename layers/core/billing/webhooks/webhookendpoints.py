@@ -20,7 +20,6 @@ from typing import Any
 
 from msgspec.structs import replace
 
-from billing.customers.customers import merge_metadata
 from billing.events.types import EVENT_TYPES
 from billing.kernel import clock
 from billing.kernel.errors import Conflict, InvalidRequest, NotFound
@@ -136,6 +135,9 @@ def create(
     resolve: Resolver = system_resolve,
 ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its first secret (the only time the caller sees it, with roll_secret's)."""
+    # Imported here: the fanout reads endpoints without the customers service.
+    from billing.customers.customers import merge_metadata
+
     for required in ("url", "enabledEvents"):
         if fields.get(required) is None:
             raise InvalidRequest(f"Missing required parameter: {required}.", param=required, code="parameter_missing")
@@ -201,6 +203,8 @@ def update(
 ) -> WebhookEndpoint:
     """A partial update; metadata merges (a key set to "" or null is removed). Enabling an
     endpoint again clears its `disabledReason`."""
+    from billing.customers.customers import merge_metadata
+
     for required in ("url", "enabledEvents"):
         if required in fields and fields[required] is None:
             raise InvalidRequest(f"{required} cannot be null.", param=required)

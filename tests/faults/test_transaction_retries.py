@@ -1,5 +1,5 @@
 """A transaction that committed but answered late is retried by botocore with the same
-`ClientRequestToken`; DynamoDB (and the local stack's moto, made faithful) answers the retry
+`ClientRequestToken`; DynamoDB (here DynamoDB Local, as the whole faults suite) answers the retry
 as the success it was, so the merchant never sees a false 409 for a change that happened."""
 
 from __future__ import annotations

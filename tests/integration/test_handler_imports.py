@@ -1,0 +1,67 @@
+"""What a cold start imports: each handler in a fresh interpreter, as Lambda loads it, leaves out
+what only some requests need (they import it when they come; `make bench`'s `import_time`
+measures the rest)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from local.template import ROOT
+
+
+def cold_start_modules(function: str, module: str = "app") -> set[str]:
+    code = f"import json, sys\nimport {module}\nprint(json.dumps(sorted(sys.modules)))\n"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / function), str(ROOT / "layers" / "core")]),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "TABLE_NAME": "cold-start",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return set(json.loads(result.stdout))
+
+
+@pytest.mark.parametrize(
+    ("function", "module", "present", "absent"),
+    [
+        (
+            "api",
+            "app",
+            {"merchant_api.routes.meta", "billing.accounts.accounts", "pydantic"},
+            # the route modules, Powertools' OpenAPI models (the document only), the gateway's crypto
+            {"merchant_api.routes.customers", "aws_lambda_powertools.event_handler.openapi.models", "cryptography"},
+        ),
+        (
+            "portal",
+            "app",
+            {"portal_site.pages", "billing.portal.portalsessions"},
+            # the parts of the portal, Jinja2 (the first page), the catalogs' tools (another language)
+            {"portal_site.payment_methods", "portal_site.signin", "jinja2", "babel.messages", "cryptography"},
+        ),
+        # a run with nothing due reads the due work only
+        (
+            "clock",
+            "app",
+            {"billing.subscriptions.store"},
+            {"billing.invoicing.invoices", "billing.subscriptions.collection"},
+        ),
+        # an event that makes no email reads no account, customer or email record
+        ("fanout", "app", {"billing.webhooks.deliveries"}, {"billing.customers.customers", "billing.emails.store"}),
+        # an email reads its invoice's link, never the invoice service
+        ("mailer", "app", {"billing.invoicing.hostedinvoices"}, {"billing.invoicing.invoices"}),
+    ],
+)
+def test_a_cold_start_leaves_out_what_only_some_requests_need(
+    function: str, module: str, present: set[str], absent: set[str]
+) -> None:
+    loaded = cold_start_modules(function, module)
+    assert present <= loaded, sorted(present - loaded)
+    assert not absent & loaded, sorted(absent & loaded)

@@ -1,0 +1,166 @@
+"""The `Idempotency-Key` machinery: loaded by a keyed POST or DELETE only, and Powertools'
+idempotency errors answered as the API's own errors, exactly as before they were translated."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
+    IdempotencyValidationError,
+)
+
+from billing.kernel.errors import BillingError
+from local.template import ROOT
+from tests.support.functions import import_api_module
+
+idempotency = import_api_module("merchant_api.idempotency")
+wire = import_api_module("merchant_api.wire")
+
+
+def _app(method: str, key: str | None) -> SimpleNamespace:
+    headers = {} if key is None else {"idempotency-key": key}
+    event = SimpleNamespace(http_method=method, path="/v1/customers", body="{}", headers=headers)
+    return SimpleNamespace(current_event=event, lambda_context=None, context={})
+
+
+def _failing_with(error: Exception) -> Callable[..., Callable[..., Any]]:
+    """Stands in for `idempotent_function`: the decorated request fails with `error`, as
+    Powertools fails it before (or instead of) running it."""
+
+    def decorator(**_: Any) -> Callable[..., Any]:
+        def wrap(_function: Callable[..., Any]) -> Callable[..., Any]:
+            def run(**__: Any) -> Any:
+                raise error
+
+            return run
+
+        return wrap
+
+    return decorator
+
+
+@pytest.mark.parametrize(
+    ("powertools_error", "status", "envelope", "headers"),
+    [
+        (
+            IdempotencyValidationError("Payload does not match stored record for this event key"),
+            400,
+            {
+                "type": "invalid_request_error",
+                "code": "idempotency_key_reused",
+                "message": "This Idempotency-Key was used with a different request; use a new key for a new request.",
+                "param": "Idempotency-Key",
+            },
+            None,
+        ),
+        (
+            IdempotencyAlreadyInProgressError("Execution already in progress with idempotency key"),
+            409,
+            {
+                "type": "invalid_request_error",
+                "code": "idempotency_in_progress",
+                "message": "A request with this Idempotency-Key is still in progress; retry shortly.",
+            },
+            None,
+        ),
+        (
+            IdempotencyPersistenceLayerError("Failed to save in progress record to idempotency store"),
+            503,
+            {
+                "type": "api_error",
+                "code": "service_unavailable",
+                "message": "The data store did not answer in time; retry the request with the same Idempotency-Key.",
+            },
+            {"Retry-After": "1"},
+        ),
+    ],
+)
+def test_powertools_idempotency_errors_answer_as_the_apis_own(
+    monkeypatch: pytest.MonkeyPatch,
+    powertools_error: Exception,
+    status: int,
+    envelope: dict[str, str],
+    headers: dict[str, str] | None,
+) -> None:
+    # Given a keyed POST whose idempotency record Powertools refuses (nothing was carried out)
+    monkeypatch.setattr(idempotency, "idempotent_function", _failing_with(powertools_error))
+    monkeypatch.setattr(idempotency, "_persistence", lambda _table: object())
+    monkeypatch.setattr(idempotency, "caller", lambda _app: SimpleNamespace(account_id="acct_1", mode="test"))
+    monkeypatch.setattr(idempotency.config, "settings", lambda: SimpleNamespace(table_name="t"))
+    reached: list[object] = []
+    # When it is answered
+    with pytest.raises(BillingError) as raised:
+        idempotency.answer_once(_app("POST", "k1"), "k1", reached.append)
+    # Then the error is the API's own, answering what the resolver's handlers for Powertools'
+    # errors answered, and the request itself never ran
+    answer = wire.error_response(raised.value)
+    expected_headers = {"Content-Type": "application/json", **(headers or {})}
+    assert (answer.status_code, answer.body, answer.headers) == (status, {"error": envelope}, expected_headers)
+    assert raised.value.__cause__ is powertools_error
+    assert reached == []
+
+
+def _cold_start(script: str) -> dict[str, Any]:
+    prelude = (
+        "import json, sys, threading\n"
+        "from types import SimpleNamespace\n"
+        "import app\n"
+        "from merchant_api import request\n"
+        "def event(method, key):\n"
+        "    headers = {} if key is None else {'idempotency-key': key}\n"
+        "    current = SimpleNamespace(http_method=method, path='/v1/customers', body='{}', headers=headers)\n"
+        "    return SimpleNamespace(current_event=current, lambda_context=None, context={})\n"
+        "def loaded():\n"
+        "    names = ('aws_lambda_powertools.utilities.idempotency', 'merchant_api.idempotency')\n"
+        "    return sorted(name for name in names if name in sys.modules)\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / "api"), str(ROOT / "layers" / "core")]),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "TABLE_NAME": "unit",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", prelude + script], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    found: dict[str, Any] = json.loads(result.stdout)
+    return found
+
+
+def test_the_idempotency_machinery_is_loaded_by_the_first_keyed_post_or_delete_only() -> None:
+    # Given a cold start, then requests without a key or with a key on a GET, then keyed POSTs
+    # from eight threads at once (a key too long: refused before any record is read)
+    found = _cold_start(
+        "steps = {'cold start': loaded()}\n"
+        "passed = []\n"
+        "for method, key in (('GET', 'k1'), ('POST', None), ('DELETE', ' '), ('PATCH', 'k1')):\n"
+        "    request.idempotent_requests(event(method, key), passed.append)\n"
+        "steps['unkeyed'] = loaded()\n"
+        "answers = []\n"
+        "def keyed():\n"
+        "    try:\n"
+        "        request.idempotent_requests(event('POST', 'k' * 256), passed.append)\n"
+        "    except Exception as error:\n"
+        "        answers.append([type(error).__name__, str(error)])\n"
+        "threads = [threading.Thread(target=keyed) for _ in range(8)]\n"
+        "for thread in threads: thread.start()\n"
+        "for thread in threads: thread.join()\n"
+        "steps['keyed'] = loaded()\n"
+        "print(json.dumps({'steps': steps, 'passed': len(passed), 'answers': answers}))\n"
+    )
+    # Then neither the cold start nor the unkeyed requests load it, and each of those went on
+    assert found["steps"]["cold start"] == [] and found["steps"]["unkeyed"] == []
+    assert found["passed"] == 4
+    # And the keyed requests load it, each answered by it (none saw a half-imported module)
+    assert found["steps"]["keyed"] == ["aws_lambda_powertools.utilities.idempotency", "merchant_api.idempotency"]
+    assert found["answers"] == [["InvalidRequest", "Idempotency-Key is at most 255 characters."]] * 8
