@@ -4,29 +4,14 @@ measures the rest)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-from local.template import ROOT
+from tests.support.functions import cold_start_json
 
 
 def cold_start_modules(function: str, module: str = "app") -> set[str]:
     code = f"import json, sys\nimport {module}\nprint(json.dumps(sorted(sys.modules)))\n"
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / function), str(ROOT / "layers" / "core")]),
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "TABLE_NAME": "cold-start",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    return set(json.loads(result.stdout))
+    return set(cold_start_json(function, code))
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from local.dynamodblocal import DynamoDBLocal, NotInstalled
-from tests.support.motoserver import free_port
+from local.ports import free_port
 
 
 @pytest.fixture(scope="session")

@@ -3,10 +3,6 @@ idempotency errors answered as the API's own errors, exactly as before they were
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -19,8 +15,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from billing.kernel.errors import BillingError
-from local.template import ROOT
-from tests.support.functions import import_api_module
+from tests.support.functions import cold_start_json, import_api_module
 
 idempotency = import_api_module("merchant_api.idempotency")
 wire = import_api_module("merchant_api.wire")
@@ -123,17 +118,7 @@ def _cold_start(script: str) -> dict[str, Any]:
         "    names = ('aws_lambda_powertools.utilities.idempotency', 'merchant_api.idempotency')\n"
         "    return sorted(name for name in names if name in sys.modules)\n"
     )
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / "api"), str(ROOT / "layers" / "core")]),
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "TABLE_NAME": "unit",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", prelude + script], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    found: dict[str, Any] = json.loads(result.stdout)
+    found: dict[str, Any] = cold_start_json("api", prelude + script)
     return found
 
 

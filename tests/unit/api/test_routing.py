@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-from local.template import ROOT
-from tests.support.functions import import_api_module
+from tests.support.functions import cold_start_json, import_api_module
 
 routing = import_api_module("merchant_api.routing")
 
@@ -54,17 +48,7 @@ def _cold_start(script: str) -> dict[str, object]:
         "    found = resolver._static_routes + resolver._dynamic_routes\n"
         "    return [(r.method, r.path, r.func.__module__.rpartition('.')[2]) for r in found]\n"
     )
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / "api"), str(ROOT / "layers" / "core")]),
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "TABLE_NAME": "unit",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", prelude + script], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    found: dict[str, object] = json.loads(result.stdout)
+    found: dict[str, object] = cold_start_json("api", prelude + script)
     return found
 
 

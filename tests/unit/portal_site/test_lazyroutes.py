@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -17,8 +13,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from local.template import ROOT
-from tests.support.functions import import_function_module
+from tests.support.functions import cold_start_json, import_function_module
 
 lazyroutes = import_function_module("portal", "portal_site.lazyroutes")
 site = import_function_module("portal", "portal_site.site")
@@ -162,16 +157,6 @@ def test_a_cold_start_imports_none_of_the_parts() -> None:
         "import app\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith('portal_site.'))))\n"
     )
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / "portal"), str(ROOT / "layers" / "core")]),
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "TABLE_NAME": "unit",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    loaded = set(json.loads(result.stdout))
+    loaded = set(cold_start_json("portal", code))
     assert "portal_site.pages" in loaded
     assert loaded.isdisjoint(f"portal_site.{name}" for name in site.PARTS)
