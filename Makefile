@@ -12,7 +12,7 @@ FUNCTIONS := $(sort $(wildcard functions/*/app.py))
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv sam-cli iac chromium poppler dynamodb-local dev test fuzz load lint format typecheck unit bench apidocs account keys add-key revoke-key build deploy clean
+.PHONY: help venv sam-cli iac chromium poppler dynamodb-local dev test fuzz load lint format typecheck unit bench cost apidocs account keys add-key revoke-key build deploy clean
 
 help:
 	@echo "make dev        set up and run the whole stack locally (DynamoDB Local, moto, localstripe), print a demo key and links"
@@ -20,9 +20,11 @@ help:
 	@echo "make bench      print the benchmark ratios"
 	@echo "make fuzz       the long schema fuzzing of the API (schemathesis) and the portal's forms"
 	@echo "make load       the load test on the local stack (60 s), with its figures"
+	@echo "make cost       the AWS cost of a million portal visits and of a million webhook deliveries"
 	@echo "make apidocs    regenerate docs/api.md from the API's OpenAPI document"
 	@echo "make account NAME=Acme [STACK=name]   create an account and print its first key once"
-	@echo "make keys ACCOUNT=acct_… [STACK=name] list an account's keys"
+	@echo "make keys ACCOUNT=acct_… [STACK=name] list an account's keys (an unknown account fails)"
+	@echo "make revoke-key ACCOUNT=acct_… KEY=key_… [STACK=name]   revoke a key; says how long it may still work"
 	@echo "make build | make deploy [ENV=prod]   sam build / sam deploy"
 
 $(VENV)/.installed: layers/deps/requirements.txt requirements-dev.txt sdk/pyproject.toml
@@ -109,6 +111,10 @@ unit: venv
 
 bench: venv
 	$(PY) -m bench
+
+# What a million portal visits and a million webhook deliveries cost on AWS (docs/cost.md).
+cost: venv dynamodb-local
+	$(PY) -m bench.cost --visits 20
 
 # docs/api.md is generated from the OpenAPI document; tests/integration/test_api_docs.py fails while it is stale.
 apidocs: venv

@@ -73,6 +73,11 @@ def operations(client: Any) -> list[Operation]:
 
     made: dict[str, str] = {}
     prepare_subscription(client, made)
+    # The account's details need a live key (billing.accounts.livesettings): its cache warmed outside the count
+    from tests.support.livekeys import live_client
+
+    live = live_client(client)
+    live.get("/v1/account")
 
     browser = PortalBrowser(client.template)
     # made on first use, outside the count; the portal offers the bench's plans
@@ -101,9 +106,10 @@ def operations(client: Any) -> list[Operation]:
         return response
 
     return [
+        # first: the cold read below empties the key cache the live key was warmed into
+        Operation("POST /v1/account (key cache warm)", lambda: live.post("/v1/account", {"legalName": "Bench Ltd"})),
         Operation("GET /v1/account (key cache cold)", cold_read),
         Operation("GET /v1/account (key cache warm)", lambda: client.get("/v1/account")),
-        Operation("POST /v1/account (key cache warm)", lambda: client.post("/v1/account", {"legalName": "Bench Ltd"})),
         Operation("POST /v1/customers", create_customer),
         Operation(
             "POST /v1/customers (Idempotency-Key)",

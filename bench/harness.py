@@ -100,6 +100,7 @@ def emulated_stack(dynamodb_local: bool = True) -> Iterator[Any]:
     from billing.accounts import accounts
     from billing.kernel import config
     from billing.store import repository
+    from billing.webhooks import egress
     from local import resources
     from local import template as template_module
     from local.dynamodblocal import DynamoDBLocal
@@ -121,6 +122,7 @@ def emulated_stack(dynamodb_local: bool = True) -> Iterator[Any]:
             os.environ.update(
                 TABLE_NAME=made.table_name, KEY_MATERIAL_SECRET_ARN=made.secret_arn, KEY_CACHE_SECONDS="60"
             )
+            os.environ[egress.LOOPBACK_SETTING] = "1"  # local, as the local stack: return URLs to localhost
             config.reset()
             accounts.clear_key_cache()
             yield made

@@ -460,6 +460,75 @@ async def raw_emulator(stack: Stack, workers: int, seconds: float, script: Seque
     return Raw(len(latencies), elapsed, latencies, table_items)
 
 
+# ------------------------------------------------------------------ where the CPU went
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def child_pids(pid: int) -> list[int]:
+    """The direct children of a process (DynamoDB Local's JVM is the stack's)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(entry.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds every core spent busy since boot (all processes), from /proc/stat."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0.0
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class CpuShares:
+    """CPU seconds spent during the load by the stack's Python process, DynamoDB Local, this load
+    generator, and everything else on the machine."""
+
+    stack: float
+    emulator: float
+    generator: float
+    machine: float
+    cores: int
+
+    @property
+    def others(self) -> float:
+        return max(0.0, self.machine - self.stack - self.emulator - self.generator)
+
+
+@contextmanager
+def cpu_accounting(stack: Stack) -> Iterator[list[CpuShares]]:
+    """Measures `CpuShares` over the block; the result is appended to the yielded list."""
+    emulator = child_pids(stack.process.pid)
+
+    def sample() -> tuple[float, float, float, float]:
+        return (
+            process_cpu_seconds(stack.process.pid),
+            sum(process_cpu_seconds(pid) for pid in emulator),
+            sum(os.times()[:2]),
+            machine_busy_seconds(),
+        )
+
+    before = sample()
+    measured: list[CpuShares] = []
+    yield measured
+    after = sample()
+    stack_s, emulator_s, generator_s, machine_s = (b - a for a, b in zip(before, after, strict=True))
+    measured.append(CpuShares(stack_s, emulator_s, generator_s, machine_s, os.cpu_count() or 1))
+
+
 def settle(stack: Stack, idle_share: float = 0.15, limit: float = 30) -> None:
     """Waits (at most `limit` s) until the stack process is nearly idle: the webhooks of what
     went before delivered, so that the emulator alone is measured alone (Linux /proc; else 2 s)."""
@@ -565,6 +634,7 @@ class Result:
     waits: int
     checked: int
     seed_conflicts: list[str]
+    cpu: CpuShares
 
     @property
     def total(self) -> int:
@@ -594,6 +664,23 @@ class Result:
     @property
     def ratio(self) -> float:
         return self.dynamodb_rate / self.raw_rate
+
+    def cpu_line(self) -> str:
+        """Where the machine's CPU went during the load: whether the cores, not the stack, were the limit."""
+        cpu, capacity = self.cpu, self.seconds * self.cpu.cores
+        parts = [
+            ("the stack (Python)", cpu.stack),
+            ("DynamoDB Local", cpu.emulator),
+            ("the load generator", cpu.generator),
+            ("everything else", cpu.others),
+        ]
+        shares = ", ".join(f"{name} {seconds:.1f} s ({seconds / capacity:.0%})" for name, seconds in parts)
+        per_request = cpu.stack / max(self.total, 1) * 1000
+        return (
+            f"CPU during the load, of {cpu.cores} cores × {self.seconds:.1f} s = {capacity:.0f} core-seconds: "
+            f"{shares}; "
+            f"the machine {cpu.machine / capacity:.0%} busy; the stack used {per_request:.1f} ms of CPU per request"
+        )
 
     def report(self) -> str:
         ms = 1000
@@ -642,6 +729,7 @@ class Result:
             f"Local's raw rate ({self.raw_rate:.0f} calls/s, mean of before and after); the per-kind column "
             "adds up to it"
         )
+        lines.append(self.cpu_line())
         lines.append("DynamoDB calls per request (counted in-process through the handlers, same seed):")
         lines.extend(f"  {kind}: {self.dynamodb_breakdown[kind]}" for kind in KINDS)
         lines.append(
@@ -693,7 +781,8 @@ def run(
         pool_size = customers * per_customer_worker
         _, pool = asyncio.run(seed(stack, pool_size, SEED_CONCURRENCY))
         settle(stack)
-        record, elapsed = asyncio.run(load(stack, pool, merchants, customers, seconds, queued))
+        with cpu_accounting(stack) as cpu:
+            record, elapsed = asyncio.run(load(stack, pool, merchants, customers, seconds, queued))
         settle(stack)
         after = asyncio.run(raw_emulator(stack, workers, raw_seconds, script))
         printed = len(tracebacks(stack))
@@ -716,6 +805,7 @@ def run(
         waits=record.waits,
         checked=len(record.switched),
         seed_conflicts=list(seed_conflicts),
+        cpu=cpu[0],
     )
 
 

@@ -173,6 +173,12 @@ class LocalStack:
             os.environ.update(resources.resolve_environment(function.environment, made.refs(), portal_url))
         os.environ.pop("POWERTOOLS_SERVICE_NAME", None)
         os.environ["KEY_CACHE_SECONDS"] = "0"  # revocations show at once locally
+        # Test-mode webhooks and return URLs may point to this machine (the local receiver); never deployed.
+        os.environ["VINR_LOCAL_LOOPBACK_URLS"] = "1"
+        # No per-key limit locally: `make load` drives the demo key faster than a deployed key may go.
+        os.environ.pop("API_KEY_RATE_LIMIT", None)
+        # Portal domains are verified against TXT records written in this file (billing.accounts.domains).
+        os.environ.setdefault("DNS_TXT_RECORDS_FILE", str(self.stack_file.parent / "dns-records.json"))
         os.environ["DELIVERY_QUEUE_URL"] = made.queues.get("DeliveryQueue", "")
         from local import stripefake
 

@@ -24,11 +24,15 @@ from tests.support.apiclient import ApiClient
 # (tests/security/test_logs.py fails on any finding); support.webhooks gives the webhook
 # fixtures (receiver, fake_clock, pipeline); support.stripefake gives `stripe_fake` (localstripe).
 # support.dynamodb gives `dynamodb_local` (one DynamoDB Local per test session, started when needed).
+# support.dns gives `dns` (autouse: the portal domains' TXT lookups answered in process).
+# support.egress runs every test as the local stack does (loopback webhook URLs enabled, example names resolved).
 pytest_plugins = [
     "tests.security.logscan",
+    "tests.support.egress",
     "tests.support.webhooks",
     "tests.support.stripefake",
     "tests.support.dynamodb",
+    "tests.support.dns",
 ]
 
 FAKE_AWS = {

@@ -10,6 +10,7 @@ from billing.accounts import accounts
 from billing.store.repository import Table
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
+from tests.support.livekeys import live_client
 
 
 def assert_envelope(body: dict[str, Any], *, type_: str, param: str | None = None) -> None:
@@ -87,10 +88,16 @@ class TestAuthentication:
         assert (first["id"], second["id"]) == (first_id, second_id)
 
 
+@pytest.fixture
+def live(merchant: ApiClient) -> ApiClient:
+    """The merchant's account with a live key: its business details show on live invoices."""
+    return live_client(merchant)
+
+
 class TestAccountUpdate:
-    def test_business_details_are_saved_and_normalised(self, merchant: ApiClient) -> None:
+    def test_business_details_are_saved_and_normalised(self, live: ApiClient) -> None:
         # When the merchant sets its business details
-        response = merchant.post(
+        response = live.post(
             "/v1/account",
             {
                 "name": "Acme",
@@ -108,28 +115,28 @@ class TestAccountUpdate:
         assert body["country"] == "DE"
         assert body["defaultCurrency"] == "eur"
         assert body["defaultSessionMinutes"] == 45
-        assert merchant.get("/v1/account").json() == body
+        assert live.get("/v1/account").json() == body
 
-    def test_a_partial_update_keeps_the_other_fields(self, merchant: ApiClient) -> None:
-        merchant.post("/v1/account", {"legalName": "Acme Ltd", "country": "GB"})
+    def test_a_partial_update_keeps_the_other_fields(self, live: ApiClient) -> None:
+        live.post("/v1/account", {"legalName": "Acme Ltd", "country": "GB"})
         # When only one field changes
-        body = merchant.post("/v1/account", {"defaultSessionMinutes": 60}).json()
+        body = live.post("/v1/account", {"defaultSessionMinutes": 60}).json()
         # Then the others stay
         assert (body["legalName"], body["country"], body["defaultSessionMinutes"]) == ("Acme Ltd", "GB", 60)
 
-    def test_null_sets_a_field_back_to_its_default_and_leaves_the_name(self, merchant: ApiClient) -> None:
+    def test_null_sets_a_field_back_to_its_default_and_leaves_the_name(self, live: ApiClient) -> None:
         # Given an account with its own currency, session length and legal name
-        name = merchant.post("/v1/account", {"defaultCurrency": "EUR", "defaultSessionMinutes": 60}).json()["name"]
-        merchant.post("/v1/account", {"legalName": "Acme Ltd"})
+        name = live.post("/v1/account", {"defaultCurrency": "EUR", "defaultSessionMinutes": 60}).json()["name"]
+        live.post("/v1/account", {"legalName": "Acme Ltd"})
         # When each is set to null (found by schemathesis: the answer said null where the schema says a number)
-        body = merchant.post(
+        body = live.post(
             "/v1/account",
             {"defaultCurrency": None, "defaultSessionMinutes": None, "legalName": None, "name": None},
         ).json()
         # Then the defaults are back, the legal name is gone and the name is kept
         assert (body["defaultCurrency"], body["defaultSessionMinutes"]) == ("usd", 30)
         assert (body["legalName"], body["name"]) == (None, name)
-        assert merchant.get("/v1/account").json() == body
+        assert live.get("/v1/account").json() == body
 
     @pytest.mark.parametrize(
         ("payload", "param"),
@@ -146,19 +153,57 @@ class TestAccountUpdate:
         ],
     )
     def test_invalid_fields_are_400_naming_the_field(
-        self, merchant: ApiClient, payload: dict[str, Any], param: str
+        self, live: ApiClient, payload: dict[str, Any], param: str
     ) -> None:
         # When a field is invalid
-        response = merchant.post("/v1/account", payload)
+        response = live.post("/v1/account", payload)
         # Then the 400 names it and nothing changes
         assert response.status == 400, response.text
         assert_envelope(response.json(), type_="invalid_request_error", param=param)
-        assert merchant.get("/v1/account").json()["defaultSessionMinutes"] == 30
+        assert live.get("/v1/account").json()["defaultSessionMinutes"] == 30
 
-    def test_a_body_that_is_not_json_is_400(self, merchant: ApiClient) -> None:
-        response = merchant.post("/v1/account", body="{oops", headers={"content-type": "application/json"})
+    def test_a_body_that_is_not_json_is_400(self, live: ApiClient) -> None:
+        response = live.post("/v1/account", body="{oops", headers={"content-type": "application/json"})
         assert response.status == 400
         assert response.json()["error"]["code"] == "body_invalid"
+
+
+class TestLiveFacingDetailsNeedALiveKey:
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("name", "Other Name"),
+            ("legalName", "Other GmbH"),
+            ("country", "FR"),
+            ("address", {"line1": "1 rue de Rivoli", "city": "Paris", "postalCode": "75001", "country": "FR"}),
+            ("taxId", "FR40303265045"),
+            ("defaultSessionMinutes", 240),
+        ],
+    )
+    def test_a_test_key_gets_a_403_naming_the_field_and_changes_nothing(
+        self, merchant: ApiClient, field: str, value: Any
+    ) -> None:
+        before = merchant.get("/v1/account").json()
+        # When a test key changes what live invoices or live sessions show (with a field it may change)
+        response = merchant.post("/v1/account", {"defaultCurrency": "eur", field: value})
+        # Then it is refused, naming the field and saying a live key is needed, and nothing changes
+        assert response.status == 403, response.text
+        assert_envelope(response.json(), type_="permission_error", param=field)
+        assert response.json()["error"]["code"] == "live_key_required"
+        assert "live secret key" in response.json()["error"]["message"]
+        assert merchant.get("/v1/account").json() == before
+
+    def test_a_live_key_changes_them_for_both_modes_and_a_test_key_keeps_the_rest(
+        self, merchant: ApiClient, live: ApiClient
+    ) -> None:
+        # A setting nothing live reads stays writable with a test key
+        assert merchant.post("/v1/account", {"defaultCurrency": "EUR"}).json()["defaultCurrency"] == "eur"
+        # The live key sets the details, and the test key reads the same account
+        changed = live.post("/v1/account", {"legalName": "Acme GmbH", "defaultSessionMinutes": 45})
+        assert changed.status == 200, changed.text
+        assert changed.json()["livemode"] is True
+        seen = merchant.get("/v1/account").json()
+        assert (seen["legalName"], seen["defaultSessionMinutes"], seen["livemode"]) == ("Acme GmbH", 45, False)
 
 
 class TestPublicRoutes:

@@ -16,6 +16,8 @@ from billing.kernel.scope import Scope
 from billing.store.repository import Table
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
+from tests.support.boundedlogos import png_of, svg_of_uses
+from tests.support.livekeys import live_client
 from tests.support.logos import DEFAULT_BRANDING_WIRE, SIMPLE_SVG, data_uri, png_bytes
 from tests.support.shop import Shop
 
@@ -36,6 +38,7 @@ class TestBranding:
         assert response.json() == DEFAULTS
 
     def test_update_is_partial_and_answers_the_wire_object(self, merchant: ApiClient) -> None:
+        merchant = live_client(merchant)  # (the portal domain needs a live key)
         logo = data_uri("image/png", png_bytes())
         # When the merchant sets a logo, a colour and a link
         first = post(merchant, {"logo": logo, "accentColor": "#ffd600", "supportUrl": "https://acme.example/help"})
@@ -89,6 +92,7 @@ class TestBranding:
         assert merchant.get("/v1/branding").json() == DEFAULTS  # nothing was written
 
     def test_the_schema_states_the_shapes_and_every_value_taken_fits_them(self, merchant: ApiClient) -> None:
+        merchant = live_client(merchant)  # (the portal domain needs a live key)
         # Given the schema of the update, each field offering null (null clears it)
         schema = merchant.get("/v1/openapi.json", key="").json()["components"]["schemas"]["BrandingUpdate"]
         fields = {name: field["anyOf"] for name, field in schema["properties"].items()}
@@ -147,6 +151,21 @@ class TestBranding:
         response = merchant.post("/v1/branding", {"logo": data_uri("image/png", raw)})
         assert response.status == 400 and response.json()["error"]["param"] == "logo"
         assert "256 KB" in response.json()["error"]["message"]
+
+    @pytest.mark.parametrize(
+        ("logo", "bound"),
+        [
+            (data_uri("image/svg+xml", svg_of_uses(100, 1_000)), "2,000 elements"),  # issue 17: 51 s per PDF
+            (data_uri("image/png", png_of(5_000, 5_000)), "25,000,000 pixels"),  # issue 17: 380 MB per PDF
+        ],
+        ids=["svg-100-shapes-used-1000-times", "png-25-megapixels"],
+    )
+    def test_a_logo_that_expands_past_a_bound_is_refused(self, merchant: ApiClient, logo: str, bound: str) -> None:
+        response = merchant.post("/v1/branding", {"logo": logo})
+        assert response.status == 400, response.text
+        error = response.json()["error"]
+        assert error["param"] == "logo" and bound in error["message"]
+        assert merchant.get("/v1/branding").json()["logo"] is None  # nothing stored
 
     def test_a_malicious_svg_is_stored_sanitised(self, merchant: ApiClient) -> None:
         hostile = SIMPLE_SVG.replace(

@@ -3,7 +3,8 @@ subscription `past_due` and is retried on the account's schedule (3, 5 and 7 day
 first failure unless the account sets its own), each retry an attempt of the same invoice with
 its `invoice.payment_failed`; after the last one the subscription is `unpaid` or `canceled`, as
 the account chose. A new default payment method retries the open invoice at once; a paid retry
-or a paid latest invoice makes the subscription `active` again."""
+or a paid latest invoice makes the subscription `active` again. The schedule serves both modes,
+so only a live key changes it."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from standardwebhooks.webhooks import Webhook
 from billing.kernel import clock
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient, ok
+from tests.support.livekeys import live_client
 from tests.support.portalbrowser import csrf_of, signed_in
 from tests.support.shop import ClockedMerchant, Shop, start_clock
 from tests.support.webhooks import Pipeline, Receiver
@@ -85,7 +87,8 @@ class Declined:
 
 
 def set_dunning(api: ApiClient, **settings: Any) -> dict[str, Any]:
-    return ok(api.post("/v1/account/dunning", settings))
+    """`api`'s account's schedule, set with a live key (a test key may not: `TestATestKey`)."""
+    return ok(live_client(api).post("/v1/account/dunning", settings))
 
 
 # ------------------------------------------------------------------ the default schedule
@@ -173,7 +176,7 @@ def test_a_custom_schedule_retries_on_its_days_and_cancels_when_the_account_chos
         "object": "dunning_settings",
         "retryDays": [1, 4],
         "afterRetries": "canceled",
-        "livemode": False,
+        "livemode": True,
     }
     declined = Declined(shop)
     # When the clock passes 1 day, then 3, then 4 days after the failure
@@ -344,7 +347,7 @@ def test_the_merchants_webhook_receives_each_failed_retry_and_the_end(
 def test_settings_out_of_their_rules_are_a_400_naming_the_field_and_change_nothing(
     merchant: ApiClient, body: dict[str, Any], param: str
 ) -> None:
-    refused = merchant.post("/v1/account/dunning", body)
+    refused = live_client(merchant).post("/v1/account/dunning", body)
     assert refused.status == 400, refused.text
     error = refused.json()["error"]
     assert error["type"] == "invalid_request_error"
@@ -358,8 +361,46 @@ def test_settings_change_field_by_field_and_null_sets_one_back_to_its_default(me
         "object": "dunning_settings",
         "retryDays": [2, 10, 20, 60],
         "afterRetries": "canceled",
-        "livemode": False,
+        "livemode": True,
     }
     assert ok(merchant.get("/v1/account/dunning"))["retryDays"] == [2, 10, 20, 60]
     reset = set_dunning(merchant, retryDays=None)
     assert (reset["retryDays"], reset["afterRetries"]) == ([3, 5, 7], "canceled")
+
+
+class TestATestKey:
+    """The schedule is the account's, for live renewals too: a test key reads it but may not change it."""
+
+    @pytest.mark.parametrize(
+        ("body", "param"),
+        [
+            ({"retryDays": [1]}, "retryDays"),
+            ({"afterRetries": "canceled"}, "afterRetries"),
+            ({"retryDays": None}, "retryDays"),
+            ({"afterRetries": "canceled", "retryDays": [2]}, "retryDays"),
+        ],
+    )
+    def test_gets_a_403_naming_the_field_and_changes_nothing(
+        self, merchant: ApiClient, body: dict[str, Any], param: str
+    ) -> None:
+        set_dunning(merchant, retryDays=[4, 8])
+        before = ok(merchant.get("/v1/account/dunning"))
+        # When a test key changes the schedule
+        refused = merchant.post("/v1/account/dunning", body)
+        # Then it is refused, naming the field and asking for a live key, and the schedule stays
+        assert refused.status == 403, refused.text
+        error = refused.json()["error"]
+        assert (error["type"], error["code"], error["param"]) == ("permission_error", "live_key_required", param)
+        assert "live secret key" in error["message"]
+        assert ok(merchant.get("/v1/account/dunning")) == before == {
+            "object": "dunning_settings",
+            "retryDays": [4, 8],
+            "afterRetries": "unpaid",
+            "livemode": False,
+        }
+
+    def test_reads_what_a_live_key_set(self, merchant: ApiClient) -> None:
+        live = live_client(merchant)
+        assert ok(live.post("/v1/account/dunning", {"afterRetries": "canceled"}))["livemode"] is True
+        seen = ok(merchant.get("/v1/account/dunning"))
+        assert (seen["afterRetries"], seen["livemode"]) == ("canceled", False)

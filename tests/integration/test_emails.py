@@ -1,14 +1,18 @@
 """Emails end to end in-process, through the merchant API: a change's event → the stream → fanout
-→ the email queue → the mailer → SES (moto), each email recorded beside its event."""
+→ the email queue → the mailer → SES (moto), each email recorded beside its event. The email
+settings serve both modes, so only a live key changes them."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from local.resources import LOCAL_SENDER_DOMAIN
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
 from tests.support.emails import EmailPipeline, sent_emails
+from tests.support.livekeys import live_client
 from tests.support.shop import Shop, open_shop
 
 
@@ -17,6 +21,14 @@ def paid_invoice_event(merchant: ApiClient, customer: str) -> dict[str, Any]:
     assert listed, "no invoice.paid event"
     event: dict[str, Any] = merchant.get(f"/v1/events/{listed[0]['id']}").json()
     return event
+
+
+def set_emails(merchant: ApiClient, settings: dict[str, Any]) -> dict[str, Any]:
+    """`merchant`'s account's email settings, changed with a live key (a test key may not)."""
+    changed = live_client(merchant).post("/v1/account/emails", settings)
+    assert changed.status == 200, changed.text
+    answer: dict[str, Any] = changed.json()
+    return answer
 
 
 def subscribed_customer(shop: Shop, **fields: Any) -> str:
@@ -38,14 +50,43 @@ def test_settings_answer_stripes_defaults_and_take_changes(merchant: ApiClient) 
         "replyTo": None,
         "livemode": False,
     }
-    # When it turns receipts on and sets a reply-to address / Then both are kept
-    changed = merchant.post("/v1/account/emails", {"receipt": True, "replyTo": "Help@Example.com"})
-    assert changed.status == 200, changed.text
+    # When a live key turns receipts on and sets a reply-to address / Then both are kept, for both modes
+    changed = set_emails(merchant, {"receipt": True, "replyTo": "Help@Example.com"})
+    assert (changed["receipt"], changed["livemode"]) == (True, True)
     assert merchant.get("/v1/account/emails").json()["receipt"] is True
     assert merchant.get("/v1/account/emails").json()["replyTo"] == "Help@example.com"
     # When it clears the reply-to / Then it is gone and the switches stay
-    assert merchant.post("/v1/account/emails", {"replyTo": None}).json()["replyTo"] is None
+    assert set_emails(merchant, {"replyTo": None})["replyTo"] is None
     assert merchant.get("/v1/account/emails").json()["receipt"] is True
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"receipt": True}, "receipt"),
+        ({"paymentFailed": False}, "paymentFailed"),
+        ({"actionRequired": False}, "actionRequired"),
+        ({"subscriptionCanceled": False}, "subscriptionCanceled"),
+        ({"replyTo": "hilfe@shop.example"}, "replyTo"),
+        ({"replyTo": None}, "replyTo"),
+        ({"replyTo": "hilfe@shop.example", "receipt": True}, "receipt"),
+    ],
+)
+def test_a_test_key_gets_a_403_naming_the_field_and_changes_nothing(
+    merchant: ApiClient, body: dict[str, Any], param: str
+) -> None:
+    # Given settings a live key set
+    set_emails(merchant, {"receipt": True, "paymentFailed": True, "replyTo": "help@example.com"})
+    before = merchant.get("/v1/account/emails").json()
+    # When a test key changes which emails customers get, or where their replies go
+    refused = merchant.post("/v1/account/emails", body)
+    # Then it is refused, naming the field and asking for a live key, and nothing changed
+    assert refused.status == 403, refused.text
+    error = refused.json()["error"]
+    assert (error["type"], error["code"], error["param"]) == ("permission_error", "live_key_required", param)
+    assert "live secret key" in error["message"]
+    assert merchant.get("/v1/account/emails").json() == before
+    assert (before["receipt"], before["replyTo"]) == (True, "help@example.com")
 
 
 def test_bad_settings_are_a_400_naming_the_field(merchant: ApiClient) -> None:
@@ -54,7 +95,7 @@ def test_bad_settings_are_a_400_naming_the_field(merchant: ApiClient) -> None:
         ({"receipt": "yes"}, "receipt"),
         ({"bogus": True}, "bogus"),
     ):
-        answer = merchant.post("/v1/account/emails", body)
+        answer = live_client(merchant).post("/v1/account/emails", body)
         assert answer.status == 400, (body, answer.text)
         assert param in answer.text
 
@@ -62,8 +103,8 @@ def test_bad_settings_are_a_400_naming_the_field(merchant: ApiClient) -> None:
 def test_a_paid_invoice_mails_a_receipt_in_the_customers_language(stack: Stack, merchant: ApiClient) -> None:
     # Given a German merchant that sends receipts, with a support address and a brand
     shop = open_shop(merchant)
-    merchant.post("/v1/account", {"name": "Shop & Söhne"})
-    assert merchant.post("/v1/account/emails", {"receipt": True, "replyTo": "hilfe@shop.example"}).status == 200
+    assert live_client(merchant).post("/v1/account", {"name": "Shop & Söhne"}).status == 200
+    set_emails(merchant, {"receipt": True, "replyTo": "hilfe@shop.example"})
     merchant.post("/v1/branding", {"accentColor": "#0A7B55", "supportUrl": "https://shop.example/hilfe"})
     # And a customer who reads French, whose first invoice is paid
     customer = subscribed_customer(shop, preferredLocale="fr")
@@ -108,7 +149,7 @@ def test_a_paid_invoice_mails_a_receipt_in_the_customers_language(stack: Stack, 
 def test_without_a_preferred_locale_the_accounts_country_decides(stack: Stack, merchant: ApiClient) -> None:
     # Given a German account sending receipts and a customer with no language of their own
     shop = open_shop(merchant)
-    merchant.post("/v1/account/emails", {"receipt": True})
+    set_emails(merchant, {"receipt": True})
     subscribed_customer(shop)
     before = len(sent_emails())
     EmailPipeline(stack).run()
@@ -132,7 +173,7 @@ def test_a_kind_turned_off_is_not_mailed_nor_listed(stack: Stack, merchant: ApiC
 
 def test_a_customer_without_an_email_gets_nothing(stack: Stack, merchant: ApiClient) -> None:
     shop = open_shop(merchant)
-    merchant.post("/v1/account/emails", {"receipt": True})
+    set_emails(merchant, {"receipt": True})
     customer = shop.customer()
     assert shop.subscribe(customer).status == 200
     before = len(sent_emails())
@@ -169,7 +210,7 @@ def test_a_suppressed_address_is_recorded_suppressed_and_not_mailed(stack: Stack
     }
     assert suppressions.handle_notification(bounce, table=Table()) == 1
     shop = open_shop(merchant)
-    merchant.post("/v1/account/emails", {"receipt": True})
+    set_emails(merchant, {"receipt": True})
     customer = subscribed_customer(shop)
     before = len(sent_emails())
     # When its receipt comes up
@@ -189,7 +230,7 @@ def test_the_signin_code_is_mailed_at_once_in_the_brand(stack: Stack, merchant: 
 
     # Given a German account with a support address
     open_shop(merchant)
-    assert merchant.post("/v1/account/emails", {"replyTo": "hilfe@shop.example"}).status == 200
+    set_emails(merchant, {"replyTo": "hilfe@shop.example"})
     account_id = merchant.get("/v1/account").json()["id"]
     name = accounts.get_account(account_id, table=Table()).name
     before = len(sent_emails())

@@ -13,11 +13,14 @@ from urllib.parse import urlsplit
 import boto3
 import pytest
 
+from billing.accounts.domains import RecordsResolver
 from billing.kernel import clock
 from tests.conftest import Stack
-from tests.support.apiclient import ApiClient
+from tests.support.apiclient import ApiClient, ok
+from tests.support.dns import verified_domain
+from tests.support.livekeys import live_client
 from tests.support.portalbrowser import PortalBrowser, csrf_of
-from tests.support.shop import Shop
+from tests.support.shop import Shop, open_shop
 
 LINK = re.compile(r"^http://127\.0\.0\.1:3001/i/[A-Za-z0-9_-]{43}\Z")
 
@@ -251,9 +254,13 @@ def test_events_carry_no_url_and_the_url_is_derived_for_what_is_sent_from_them(s
     assert derived == invoice["hostedInvoiceUrl"]
 
 
-def test_the_url_is_on_the_accounts_own_domain_when_its_branding_has_one(shop: Shop, stack: Stack) -> None:
-    assert shop.api.post("/v1/branding", {"portalDomain": "billing.example.com"}).status == 200
-    invoice = shop.invoice(shop.subscribe(shop.customer()).json())
+def test_the_url_is_on_the_accounts_own_domain_when_its_branding_has_one(
+    shop: Shop, stack: Stack, dns: RecordsResolver
+) -> None:
+    # (a domain serves live mode: a live shop's trial invoice, paid at 0 with no gateway)
+    live = open_shop(live_client(shop.api))
+    verified_domain(live.api, dns, "billing.example.com")
+    invoice = live.invoice(ok(live.subscribe(live.customer(token=None), trialDays=14)))
     url = invoice["hostedInvoiceUrl"]
     assert url.startswith("https://billing.example.com/i/")
     # It opens on that host, and on the platform's portal; another host opens nothing
@@ -261,7 +268,7 @@ def test_the_url_is_on_the_accounts_own_domain_when_its_branding_has_one(shop: S
     assert PortalBrowser(stack.template).get(path_of(url)).status == 200
     assert PortalBrowser(stack.template, host="other.example.com").get(path_of(url)).status == 404
     # And the PDF's footer names it
-    assert url.encode() in shop.api.get(f"/v1/invoices/{invoice['id']}/pdf").body
+    assert url.encode() in live.api.get(f"/v1/invoices/{invoice['id']}/pdf").body
 
 
 def test_an_invoice_finalized_before_hosted_links_has_none_until_one_is_made(shop: Shop, stack: Stack) -> None:

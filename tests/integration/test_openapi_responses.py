@@ -18,10 +18,12 @@ from urllib.parse import urlsplit
 import pytest
 from jsonschema import Draft202012Validator
 
+from billing.accounts import domains
 from billing.kernel import config
 from tests.conftest import Stack
 from tests.integration.test_portal_billing_details import Portal, details
 from tests.support.apiclient import ApiClient
+from tests.support.livekeys import live_client
 from tests.support.shop import Shop, open_shop
 from tests.support.stripefake import StripeFake
 from tests.support.webhooks import Pipeline, Receiver
@@ -107,13 +109,20 @@ def full_flow(api: RecordingClient, stack: Stack, receiver: Receiver) -> None:
     not: a coupon by percent and by amount, a card and a SEPA debit, open, paid, void and
     uncollectible invoices, a trial, a test clock, a scheduled change, a portal change)."""
     ok(api.get("/v1/account"))
-    ok(api.post("/v1/account", {"address": {"line1": "Hauptstr. 1", "city": "Berlin", "country": "DE"}}))
+    # What live invoices and sessions show is changed with a live key (its answers recorded with the rest)
+    live = RecordingClient(api.template, key=live_client(api).key, answers=api.answers)
+    ok(live.post("/v1/account", {"address": {"line1": "Hauptstr. 1", "city": "Berlin", "country": "DE"}}))
     ok(api.get("/v1/account/dunning"))
     ok(api.post("/v1/account/dunning", {"retryDays": [2, 4], "afterRetries": "canceled"}))
     ok(api.get("/v1/account/emails"))
     ok(api.post("/v1/account/emails", {"receipt": True, "replyTo": "help@example.com"}))
     ok(api.get("/v1/branding"))
     ok(api.post("/v1/branding", {"accentColor": "#112233", "supportUrl": "https://example.com/help"}))
+    pending = ok(live.post("/v1/branding", {"portalDomain": "billing.example.com"}))
+    dns = domains.resolver()
+    assert isinstance(dns, domains.RecordsResolver)  # (tests/support/dns.py)
+    dns.add(pending["portalDomainRecord"]["name"], pending["portalDomainRecord"]["value"])
+    ok(live.post("/v1/branding/portal_domain/verify"))
     shop = open_shop(api)
     ok(api.get("/v1/tax_rates"))
     ok(api.post("/v1/tax_rates", {"country": "US", "state": "CA", "percentage": "7.25", "displayName": "Sales tax"}))

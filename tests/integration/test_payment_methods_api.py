@@ -9,7 +9,8 @@ import msgspec
 import pytest
 
 from billing.kernel.scope import Scope
-from billing.payments import store
+from billing.payments import instruments, paymentmethods, store
+from billing.store import keymaterial
 from billing.store.repository import Table
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
@@ -200,6 +201,78 @@ class TestAttach:
         dump = str(boto3.client("dynamodb").scan(TableName=stack.resources.table_name)["Items"])
         for secret in ("4242424242424242", "378282246310005", "DE89370400440532013000", "370400440532013000"):
             assert secret not in dump
+
+
+class TestFingerprintsPerAccountAndMode:
+    """Issue 17 item 11: one key per account and mode, so fingerprints correlate nothing across
+    merchants nor between test and live; duplicates are still refused within one."""
+
+    def test_the_same_card_has_unrelated_fingerprints_in_two_accounts(self, stack: Stack, merchant: ApiClient) -> None:
+        _, other_key = stack.new_account()
+        other = ApiClient(stack.template, key=other_key)
+        mine, theirs = (
+            attach(merchant, new_customer(merchant), "tok_visa"),
+            attach(other, new_customer(other), "tok_visa"),
+        )
+        assert mine["fingerprint"] != theirs["fingerprint"]
+        # and each account still refuses its own duplicate
+        for client, method in ((merchant, mine), (other, theirs)):
+            response = client.post(f"/v1/customers/{method['customer']}/payment_methods", {"token": "tok_visa"})
+            assert (response.status, response.json()["error"]["code"]) == (400, "payment_method_exists")
+
+    def test_a_test_mode_fingerprint_is_not_the_live_one(self, merchant: ApiClient) -> None:
+        # Given the fingerprint a test-mode attach (or a test-mode portal) shows for a number
+        scope = scope_of(merchant)
+        shown = attach(merchant, new_customer(merchant), "tok_visa")["fingerprint"]
+        assert shown == paymentmethods.fingerprint(scope, "card", VISA)
+        # Then the same number has another in live mode, and the deployment-wide value is neither
+        assert shown != paymentmethods.fingerprint(Scope(scope.account_id, "live"), "card", VISA)
+        assert shown != instruments.fingerprint(keymaterial.derive("fingerprint"), "card", VISA)
+
+    @pytest.mark.parametrize("marked", [True, False])
+    def test_a_method_stored_with_the_deployment_wide_fingerprint_still_refuses_its_card(
+        self, stack: Stack, merchant: ApiClient, marked: bool
+    ) -> None:
+        # Given a customer whose card was attached before fingerprints were per account and mode
+        table, scope = Table(stack.resources.table_name), scope_of(merchant)
+        customer = new_customer(merchant)
+        method = attach(merchant, customer, "tok_visa")
+        legacy = store_as_before_per_account_keys(table, scope, customer, method)
+        if not marked:
+            forget_fingerprints(stack, merchant, customer)
+        # When the same card is attached again, then it is refused as the duplicate it is
+        response = merchant.post(f"/v1/customers/{customer}/payment_methods", {"token": "tok_visa"})
+        assert (response.status, response.json()["error"]["code"]) == (400, "payment_method_exists")
+        assert method_ids(merchant, customer) == [method["id"]]
+        # And another card attaches; once the old one is detached, the card attaches under its new fingerprint
+        assert attach(merchant, customer, "tok_mastercard")
+        assert merchant.delete(f"/v1/customers/{customer}/payment_methods/{method['id']}").status == 200
+        assert not store.fingerprint_held(table, scope, customer, legacy)
+        assert attach(merchant, customer, "tok_visa")["fingerprint"] == method["fingerprint"]
+
+
+VISA = "4242424242424242"
+
+
+def store_as_before_per_account_keys(table: Table, scope: Scope, customer: str, method: dict[str, Any]) -> str:
+    """The method and its fingerprint item rewritten with the deployment-wide fingerprint, as
+    attaches stored them before the key was per account and mode; that fingerprint."""
+    legacy = instruments.fingerprint(keymaterial.derive("fingerprint"), "card", VISA)
+    pk, sk = store.key(scope, customer, method["id"])
+    item = table.get(pk, sk)
+    assert item is not None
+    table.put({**item, "fingerprint": legacy})
+    table.delete(*store.fingerprint_key(scope, customer, method["fingerprint"]))
+    fingerprint_pk, fingerprint_sk = store.fingerprint_key(scope, customer, legacy)
+    table.put(
+        {
+            "pk": fingerprint_pk,
+            "sk": fingerprint_sk,
+            "type": "payment_method_fingerprint",
+            "paymentMethod": method["id"],
+        }
+    )
+    return legacy
 
 
 class TestDetach:

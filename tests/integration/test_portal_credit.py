@@ -15,6 +15,7 @@ from bench.harness import counting_calls
 from billing.kernel import clock
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
+from tests.support.livekeys import live_client
 from tests.support.portalbrowser import PortalBrowser, csrf_of, signed_in
 from tests.support.shop import ClockedMerchant
 
@@ -61,7 +62,7 @@ class Shop(ClockedMerchant):
 @pytest.fixture
 def shop(merchant: ApiClient, stack: Stack) -> Shop:
     account = {"country": "DE", "legalName": "Shop GmbH", "taxId": "DE136695976", "defaultCurrency": "eur"}
-    assert merchant.post("/v1/account", account).status == 200
+    assert live_client(merchant).post("/v1/account", account).status == 200
     assert merchant.post("/v1/tax_rates", {"country": "DE", "percentage": 19, "displayName": "USt."}).status == 200
     assert merchant.post("/v1/products", {"id": "prod_app", "name": "App"}).status == 200
     prices = {}

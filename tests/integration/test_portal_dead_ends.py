@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
+from tests.support.livekeys import live_client
 from tests.support.portalbrowser import PortalBrowser, mint_session, page_csrf, portal_sign_in
 from tests.support.shop import Shop, open_shop
 
@@ -23,7 +24,7 @@ BACK = re.compile(r'<a class="button[^"]*" href="/">Zurück zur Übersicht</a>')
 @pytest.fixture
 def shop(merchant: ApiClient) -> Shop:
     made = open_shop(merchant)
-    assert merchant.post("/v1/account", {"name": "Acme Rockets"}).status == 200
+    assert live_client(merchant).post("/v1/account", {"name": "Acme Rockets"}).status == 200
     assert merchant.post("/v1/branding", {"accentColor": "#FFD500"}).status == 200
     return made
 

@@ -11,10 +11,14 @@ from urllib.parse import urlsplit
 import pytest
 
 from billing.accounts import accounts
+from billing.accounts.domains import RecordsResolver
 from billing.kernel import clock
 from billing.store.repository import Table
+from billing.webhooks import egress
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
+from tests.support.dns import verified_domain
+from tests.support.livekeys import live_client
 
 URL = re.compile(r"^http://127\.0\.0\.1:3001/session/(bps_[A-Za-z0-9]+)#([A-Za-z0-9]{32})$")
 
@@ -75,16 +79,19 @@ def test_a_session_answers_its_object_with_a_secret_url_once(merchant: ApiClient
 
 def test_the_account_session_lifetime_is_used(merchant: ApiClient) -> None:
     # Given an account whose sessions last 5 minutes
-    assert merchant.post("/v1/account", {"defaultSessionMinutes": 5}).status == 200
+    assert live_client(merchant).post("/v1/account", {"defaultSessionMinutes": 5}).status == 200
     # When a session is minted
     body = mint(merchant, new_customer(merchant)).json()
     # Then it expires 5 minutes after its creation
     assert clock.from_wire(body["expiresAt"]) - clock.from_wire(body["createdAt"]) == timedelta(minutes=5)
 
 
-def test_a_custom_domain_is_used_in_the_url(merchant: ApiClient) -> None:
-    # Given a merchant whose portal is on its own domain
-    assert merchant.post("/v1/branding", {"portalDomain": "billing.example.com"}).status == 200
+def test_a_custom_domain_is_used_in_the_url(merchant: ApiClient, dns: RecordsResolver) -> None:
+    # Given a merchant whose portal is on its own domain, verified
+    # (a live key's: test sessions stay on the platform's host)
+    test, merchant = merchant, live_client(merchant)
+    verified_domain(merchant, dns, "billing.example.com")
+    assert urlsplit(mint(test, new_customer(test)).json()["url"]).netloc == "127.0.0.1:3001"
     # When a session is minted
     body = mint(merchant, new_customer(merchant)).json()
     # Then its URL is on that domain
@@ -126,6 +133,18 @@ def test_http_to_localhost_is_for_test_mode_only(stack: Stack) -> None:
     refused = mint(live, new_customer(live), **body)
     assert refused.status == 400 and refused.json()["error"]["param"] == "returnUrl"
     assert refused.json()["error"]["message"].startswith("returnUrl must be an https URL")
+
+
+def test_http_to_localhost_is_refused_in_test_mode_of_a_deployed_stack(
+    merchant: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the stack as deployed: loopback URLs not enabled (only the local stack sets it; issue 17.8)
+    monkeypatch.delenv(egress.LOOPBACK_SETTING)
+    # When a test-mode session names an http return URL on this machine
+    refused = mint(merchant, new_customer(merchant), returnUrl="http://127.0.0.1:8000/account")
+    # Then it is a 400 naming returnUrl, as for webhooks
+    assert refused.status == 400 and refused.json()["error"]["param"] == "returnUrl"
+    assert "deployed" in refused.json()["error"]["message"]
 
 
 def test_browsers_cannot_mint_sessions(merchant: ApiClient) -> None:

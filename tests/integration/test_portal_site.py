@@ -9,9 +9,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from billing.accounts.domains import RecordsResolver
 from billing.kernel import clock
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
+from tests.support.dns import verified_domain
+from tests.support.livekeys import live_client
 from tests.support.portalbrowser import PortalBrowser
 
 RETURN_URL = "https://app.example.com/account"
@@ -179,11 +182,11 @@ def test_the_return_form_needs_its_csrf_token(merchant: ApiClient, stack: Stack)
     assert "form-action 'self' https://app.example.com;" in (home.header("content-security-policy") or "")
 
 
-def test_a_custom_domain_serves_only_its_accounts_sessions(stack: Stack) -> None:
+def test_a_custom_domain_serves_only_its_accounts_sessions(stack: Stack, dns: RecordsResolver) -> None:
     _, key_a = stack.new_account()
     _, key_b = stack.new_account()
-    a, b = ApiClient(stack.template, key=key_a), ApiClient(stack.template, key=key_b)
-    a.post("/v1/branding", {"portalDomain": "billing.example.com"})
+    a, b = (live_client(ApiClient(stack.template, key=key)) for key in (key_a, key_b))
+    verified_domain(a, dns, "billing.example.com")  # (live mode: a domain serves live sessions)
     on_domain, on_default, of_b = minted(a), minted(a), minted(b)
     # A's sessions open on its domain and on the default portal host
     assert PortalBrowser(stack.template, host="billing.example.com").open_link(on_domain["url"]).status == 200
@@ -200,7 +203,7 @@ def test_a_custom_domain_serves_only_its_accounts_sessions(stack: Stack) -> None
 
 
 def test_the_expired_screen_and_home_wear_the_brand(merchant: ApiClient, browser: PortalBrowser) -> None:
-    merchant.post("/v1/account", {"name": "Acme Rockets"})
+    assert live_client(merchant).post("/v1/account", {"name": "Acme Rockets"}).status == 200
     merchant.post(
         "/v1/branding",
         {"accentColor": "#FFD500", "supportUrl": "https://acme.example/help", "termsUrl": "https://acme.example/terms"},

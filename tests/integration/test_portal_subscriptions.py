@@ -19,6 +19,7 @@ from billing.kernel.scope import Scope
 from billing.store.repository import Table
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
+from tests.support.livekeys import live_client
 from tests.support.portalbrowser import PortalBrowser, csrf_of, portal_sign_in
 from tests.support.shop import ClockedMerchant
 
@@ -82,7 +83,7 @@ class Portal(ClockedMerchant):
 @pytest.fixture
 def portal(merchant: ApiClient, stack: Stack) -> Portal:
     account = {"country": "DE", "legalName": "Shop GmbH", "taxId": "DE136695976", "defaultCurrency": "eur"}
-    assert merchant.post("/v1/account", account).status == 200
+    assert live_client(merchant).post("/v1/account", account).status == 200
     assert merchant.post("/v1/tax_rates", {"country": "DE", "percentage": 19, "displayName": "USt."}).status == 200
     for product, name in (("prod_basic", "Basic"), ("prod_pro", "Pro"), ("prod_other", "Other")):
         assert merchant.post("/v1/products", {"id": product, "name": name}).status == 200
@@ -541,6 +542,92 @@ def test_accepting_the_retention_offer_applies_the_coupon_instead(portal: Portal
     again = browser.get(f"/subscriptions/{sub['id']}/cancel")
     assert 'data-testid="retention-offer"' not in again.text
     assert browser.post(f"/subscriptions/{sub['id']}/retain", {"csrf": csrf_of(again.text)}).status == 404
+
+
+def month(n: int) -> datetime:
+    """The first of the month `n` months after May 2026, a minute after the renewal."""
+    year, index = divmod(4 + n, 12)
+    return datetime(2026 + year, index + 1, 1, 9, 1, tzinfo=UTC)
+
+
+def test_the_retention_offer_is_accepted_once_in_a_year_and_pays_only_the_coupons_months(portal: Portal) -> None:
+    # Given a customer who accepts 20% for 3 months instead of cancelling, then tries every month
+    customer = portal.customer()
+    sub = portal.subscribe(customer, portal.basic)
+    browser, _ = portal.browser(customer)
+    accepted_at: list[int] = []
+    for n in range(12):
+        if n:
+            portal.advance(month(n))
+        page = browser.get(f"/subscriptions/{sub['id']}/cancel")
+        offered = 'data-testid="retention-offer"' in page.text
+        answer = browser.post(f"/subscriptions/{sub['id']}/retain", {"csrf": csrf_of(page.text)})
+        if answer.status == 303:
+            accepted_at.append(n)
+        else:  # no offer made, nothing accepted
+            assert not offered and answer.status == 404
+    # Then the offer was made and accepted once, on the first day, never again after it ran out
+    assert accepted_at == [0]
+    # And of the 11 renewals of the year only the coupon's 3 months were discounted
+    renewals = [i for i in portal.invoices(sub["id"]) if not i["periodStart"].startswith("2026-05")]
+    assert len(renewals) == 11
+    assert sorted(i["periodStart"][:7] for i in renewals if i["discount"]) == ["2026-06", "2026-07"]
+    # (May's invoice was made before the offer; June and July start in its 3 months from May 1,
+    # August's period starts as they end)
+    assert portal.sub(sub["id"])["discount"] is None
+
+
+def test_two_accepts_racing_record_one(portal: Portal) -> None:
+    from billing.kernel.errors import Conflict
+    from billing.kernel.scope import RequestInfo
+    from billing.subscriptions import changes as subscription_changes
+    from billing.subscriptions.reads import Reads
+    from billing.subscriptions.store import get_subscription
+
+    customer = portal.customer()
+    sub = portal.subscribe(customer, portal.basic)
+    account = portal.api.get("/v1/account").json()["id"]
+    scope, table = Scope(account, "test"), Table()
+    # Given two portal requests that both read the subscription before either accepted
+    read = get_subscription(table, scope, sub["id"])
+    assert read is not None and read.retention_accepted_at is None
+    request = RequestInfo("portal", "req_race")
+    subscription_changes.accept_retention(
+        scope, sub["id"], "rwd_save20", request, table=table, known=Reads(subscription=read)
+    )
+    # Then the second one's write is refused, whatever it read
+    with pytest.raises(Conflict):
+        subscription_changes.accept_retention(
+            scope, sub["id"], "rwd_save20", request, table=Table(), known=Reads(subscription=read)
+        )
+    # And one acceptance, one event
+    assert len(portal.events(customer, "subscription.updated")) == 1
+    # And a stale read that does not even know the version is stopped by the stored record
+    stale = subscription_changes.found(get_subscription(table, scope, sub["id"]), sub["id"])
+    with pytest.raises(Conflict, match="already accepted"):
+        subscription_changes.accept_retention(
+            scope, sub["id"], "rwd_save20", request, table=table, known=Reads(subscription=stale)
+        )
+
+
+def test_a_once_coupon_accepted_mid_period_discounts_the_next_invoice(portal: Portal) -> None:
+    once = {"id": "rwd_once50", "name": "Half off once", "percentOff": 50, "duration": "once"}
+    assert portal.api.post("/v1/coupons", once).status == 200
+    portal.configure(subscriptionCancel={"retention": {"offerCoupon": "rwd_once50"}})
+    customer = portal.customer()
+    sub = portal.subscribe(customer, portal.basic)
+    # Given the offer accepted in the middle of May (May's invoice made already)
+    portal.advance(MID_MAY)
+    browser, _ = portal.browser(customer)
+    page = browser.get(f"/subscriptions/{sub['id']}/cancel")
+    assert browser.post(f"/subscriptions/{sub['id']}/retain", {"csrf": csrf_of(page.text)}).status == 303
+    # When the clock runs through June and July
+    portal.advance(month(1))
+    portal.advance(month(2))
+    # Then June's renewal takes the 50% (€4.50 off €9.00), and July's is full price again
+    by_month = {i["periodStart"][:7]: i for i in portal.invoices(sub["id"])}
+    assert by_month["2026-06"]["discount"] == 450
+    assert by_month["2026-07"]["discount"] == 0 and by_month["2026-05"]["discount"] == 0
 
 
 def test_without_a_retention_coupon_there_is_no_offer(portal: Portal) -> None:

@@ -182,3 +182,38 @@ def test_the_built_api_function_reaches_neither_jinja2_nor_reportlab(built: Path
     # Then the walk reached its real dependencies, and none of the portal's or the PDF's libraries
     assert {"billing", "aws_lambda_powertools", "pydantic"} <= imported
     assert imported.isdisjoint({"jinja2", "reportlab", "starlette", "mangum"}), sorted(imported)
+
+
+def test_deliver_cannot_take_the_api_and_portal_capacity(template: Template) -> None:
+    # Given the functions and the delivery queue's mapping (issue 17, item 1)
+    resources = template.resources
+    parameters = template.raw["Parameters"]
+    # Then the API and the portal each hold a reservation, from a parameter (0: none, the If drops it)
+    for function, parameter in (
+        ("ApiFunction", "ApiReservedConcurrency"),
+        ("PortalFunction", "PortalReservedConcurrency"),
+    ):
+        reserved = resources[function]["Properties"]["ReservedConcurrentExecutions"]
+        assert reserved["Fn::If"][1] == {"Ref": parameter}, function
+        assert int(parameters[parameter]["Default"]) > 0
+    # And together they leave the 100 AWS keeps unreserved in a default (1,000) account
+    defaults = sum(int(parameters[p]["Default"]) for p in ("ApiReservedConcurrency", "PortalReservedConcurrency"))
+    assert defaults + 100 <= 1000
+    # And deliver has a maximum concurrency on its queue's mapping
+    deliver = resources["DeliverFunction"]["Properties"]
+    (source,) = [e["Properties"] for e in deliver["Events"].values() if e["Type"] == "SQS"]
+    assert source["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "DeliverMaximumConcurrency"}
+    assert 2 <= int(parameters["DeliverMaximumConcurrency"]["Default"]) <= 1000
+
+
+def test_a_deliver_batch_fits_its_invocation_with_every_attempt_at_its_deadline(template: Template) -> None:
+    # Given deliver's timeout, its batch size and the per-attempt deadline it is given
+    deliver = template.resources["DeliverFunction"]["Properties"]
+    (source,) = [e["Properties"] for e in deliver["Events"].values() if e["Type"] == "SQS"]
+    deadline = float(deliver["Environment"]["Variables"]["WEBHOOK_TIMEOUT_SECONDS"])
+    reserve = 3.0  # functions/deliver/app.py RESERVE_MS: the claim, the record, the visibility change
+    # Then a batch whose receivers all use their whole deadline still ends before the function does
+    assert source["BatchSize"] * deadline + reserve <= deliver["Timeout"]
+    # And the queue hides a received message for longer than an invocation can last
+    queue = template.queues()["DeliveryQueue"]
+    assert queue["VisibilityTimeout"] >= deliver["Timeout"]

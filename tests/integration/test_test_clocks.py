@@ -157,6 +157,38 @@ def test_clocks_only_move_forward_and_only_in_test_mode(timeline: Timeline, stac
     assert unknown.status == 400 and unknown.json()["error"]["param"] == "testClock"
 
 
+def test_an_advance_runs_a_bounded_number_of_renewals_and_says_that_more_is_left(
+    timeline: Timeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from billing.subscriptions import testclocks
+
+    monkeypatch.setattr(testclocks, "MAX_STEPS", 10)
+    # Given two monthly subscriptions and a clock moved two years on: 48 renewals to do
+    subs = [timeline.subscribe(timeline.customer())["id"] for _ in range(2)]
+    target = {"frozenTime": clock.to_wire(datetime(2028, 1, 31, 10, 0, tzinfo=UTC))}
+    path = f"/v1/test_clocks/{timeline.clock_id}/advance"
+
+    def renewals() -> int:
+        return sum(len(timeline.invoices(sub)) - 1 for sub in subs)
+
+    # When it is advanced, each request does at most 10 of them, and says `advancing` until done
+    answers = []
+    while not answers or answers[-1]["status"] == "advancing":
+        before = renewals()
+        answer = timeline.api.post(path, target)
+        assert answer.status == 200, answer.text
+        answers.append(answer.json())
+        assert renewals() - before <= 10
+        assert answers[-1]["frozenTime"] == target["frozenTime"]
+        assert len(answers) <= 6
+    assert [a["status"] for a in answers] == ["advancing"] * 4 + ["ready"]
+    assert renewals() == 48
+    assert timeline.api.get(f"/v1/test_clocks/{timeline.clock_id}").json()["status"] == "ready"
+    # And a ready clock moves only forward
+    again = timeline.api.post(path, target)
+    assert again.status == 400 and again.json()["error"]["code"] == "clock_backwards"
+
+
 def test_a_downgrade_credit_is_carried_to_the_next_invoices(timeline: Timeline) -> None:
     pro = timeline.api.post(
         "/v1/prices", {"product": "prod_t", "unitAmount": 4500, "currency": "eur", "recurring": {"interval": "month"}}

@@ -17,7 +17,7 @@ from billing.kernel import clock
 from billing.kernel.errors import Conflict
 from billing.kernel.scope import RequestInfo, Scope
 from billing.store.repository import Item, Table
-from billing.webhooks import store, webhookendpoints
+from billing.webhooks import egress, store, webhookendpoints
 from billing.webhooks.records import WebhookEndpoint
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient, ok
@@ -470,12 +470,40 @@ class TestLiveMode:
         unknown = error_of(live.post(PATH, {"url": "https://nowhere.example.com/hooks", "enabledEvents": ["*"]}))
         assert unknown["param"] == "url" and "does not resolve" in unknown["message"]
 
-    def test_test_mode_resolves_nothing(self, merchant: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
-        def no_dns(*_: Any, **__: Any) -> Any:
-            raise AssertionError("test mode must not resolve")
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "https://10.1.2.3/hooks",
+            "https://169.254.169.254/latest/meta-data",
+            "https://[fd00::1]/x",
+            "https://[::ffff:10.0.0.1]/x",
+            "https://sneaky.example.com/hooks",
+        ],
+    )
+    def test_test_mode_refuses_private_addresses_as_live_mode_does(
+        self, merchant: ApiClient, monkeypatch: pytest.MonkeyPatch, url: str
+    ) -> None:
+        # Given a name that resolves to a private address
+        def fake_getaddrinfo(host: str, port: int, *_: Any, **__: Any) -> list[tuple[Any, ...]]:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("192.168.0.10", port))]
 
-        monkeypatch.setattr(socket, "getaddrinfo", no_dns)
-        assert create(merchant, url="https://10.1.2.3/hooks")["url"] == "https://10.1.2.3/hooks"
+        monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
+        # Then a test key cannot point an endpoint at any private address either
+        error = error_of(merchant.post(PATH, {"url": url, "enabledEvents": ["*"]}))
+        assert (error["param"], error["code"]) == ("url", "url_invalid")
+
+    @pytest.mark.parametrize("url", ["http://localhost:9001/x", "http://127.0.0.1:9001/x", "https://[::1]/x"])
+    def test_a_deployed_stack_refuses_loopback_in_test_mode_too(
+        self, merchant: ApiClient, monkeypatch: pytest.MonkeyPatch, url: str
+    ) -> None:
+        # Given the stack as deployed: loopback URLs not enabled (127.0.0.1:9001 is Lambda's runtime API)
+        monkeypatch.delenv(egress.LOOPBACK_SETTING)
+        # Then a test-mode endpoint cannot point to this machine
+        error = error_of(merchant.post(PATH, {"url": url, "enabledEvents": ["*"]}))
+        assert (error["param"], error["code"]) == ("url", "url_invalid")
+        # While the local stack (the setting) allows the same URL in test mode
+        monkeypatch.setenv(egress.LOOPBACK_SETTING, "1")
+        assert create(merchant, url=url)["url"] == url
 
 
 class TestIsolation:

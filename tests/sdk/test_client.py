@@ -18,6 +18,7 @@ from vinr import (
     APIError,
     APITimeoutError,
     AuthenticationError,
+    CardError,
     ConflictError,
     InvalidRequestError,
     NotFoundError,
@@ -177,7 +178,9 @@ def test_a_400_is_not_retried_and_carries_status_code_param_type_and_request_id(
         (401, AuthenticationError, "invalid_api_key"),
         (403, PermissionDeniedError, "forbidden"),
         (404, NotFoundError, "resource_missing"),
+        (402, CardError, "card_declined"),
         (409, ConflictError, "idempotency_in_progress"),
+        (409, ConflictError, "resource_exists"),
         (422, InvalidRequestError, "unprocessable"),
         (413, InvalidRequestError, "too_large"),
         (429, RateLimitError, "rate_limited"),
@@ -193,8 +196,100 @@ def test_each_status_maps_to_its_typed_error(
         client.customers.retrieve("cust_missing")
     assert isinstance(failed.value, VinrError)
     assert (failed.value.status, failed.value.code, failed.value.param) == (status, code, "id")
-    retried = status == 429 or status >= 500
+    retried = status == 429 or status >= 500 or code == "idempotency_in_progress"
     assert len(recorder.requests) == (2 if retried else 1)
+
+
+def test_a_key_still_in_progress_is_retried_with_the_same_key_and_body_until_answered(
+    mock_client: MockClient, recorder: Recorder
+) -> None:
+    # Given an API still working on the first attempt's Idempotency-Key twice, then answering
+    in_progress = error(409, code="idempotency_in_progress", message="A request with this key is still in progress.")
+    client = mock_client(sequence(in_progress, in_progress, answer(body={"id": "sub_1"})), max_retries=2)
+    # When a subscription is created
+    created = client.subscriptions.create(customer="cust_1", items=[{"price": "price_1"}])
+    # Then the answer is the one the key finally gave, after two backed-off retries
+    assert created["id"] == "sub_1"
+    assert len(recorder.requests) == 3
+    first, second = recorder.sleeps
+    assert 0.375 <= first <= 0.5 and 0.75 <= second <= 1.0
+    # And every attempt was the same request: one key, the same bytes
+    assert len({r.headers["idempotency-key"] for r in recorder.requests}) == 1
+    assert len({r.content for r in recorder.requests}) == 1
+
+
+def test_a_key_in_progress_past_max_retries_is_a_conflict_error(mock_client: MockClient, recorder: Recorder) -> None:
+    client = mock_client(
+        lambda _: error(409, code="idempotency_in_progress", headers={"Retry-After": "1"}), max_retries=3
+    )
+    with pytest.raises(ConflictError) as failed:
+        client.products.create(name="A", idempotency_key="product-a")
+    assert failed.value.code == "idempotency_in_progress"
+    assert len(recorder.requests) == 4 and recorder.sleeps == [1.0, 1.0, 1.0]
+    assert {r.headers["idempotency-key"] for r in recorder.requests} == {"product-a"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"error": {"type": "invalid_request_error", "code": "conflict", "message": "Product prod_a exists."}},
+        {"error": {"type": "invalid_request_error", "code": "version_conflict", "message": "Changed meanwhile."}},
+        {"message": "idempotency_in_progress"},  # not the API's envelope: nothing to go by
+    ],
+)
+def test_other_conflicts_are_not_retried(mock_client: MockClient, recorder: Recorder, body: dict[str, Any]) -> None:
+    client = mock_client(lambda _: httpx.Response(409, json=body), max_retries=3)
+    with pytest.raises(ConflictError):
+        client.products.create(name="A", id="prod_a")
+    assert len(recorder.requests) == 1 and recorder.sleeps == []
+
+
+def test_a_decline_is_a_card_error_with_the_decline_code(mock_client: MockClient, recorder: Recorder) -> None:
+    # Given a 402 naming the issuer's reason, as the API answers a declined payment
+    declined = {
+        "error": {
+            "type": "card_error",
+            "code": "card_declined",
+            "declineCode": "insufficient_funds",
+            "message": "Your card was declined.",
+            "param": "token",
+        }
+    }
+    client = mock_client(lambda _: httpx.Response(402, json=declined, headers={"apigw-requestid": "req_402"}))
+    # When a payment method is attached
+    with pytest.raises(CardError) as failed:
+        client.customers.payment_methods.create("cust_1", token="tok_chargeDeclinedInsufficientFunds")
+    # Then the error carries what the API said, and it is not retried (a decline stays a decline)
+    e = failed.value
+    assert (e.status, e.type, e.code, e.decline_code, e.param, e.request_id) == (
+        402,
+        "card_error",
+        "card_declined",
+        "insufficient_funds",
+        "token",
+        "req_402",
+    )
+    assert isinstance(e, VinrError) and not isinstance(e, InvalidRequestError)
+    assert len(recorder.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("envelope", "decline_code"),
+    [
+        ({"code": "card_declined"}, None),  # the simulator's decline: no finer reason
+        ({"code": "expired_card"}, "expired_card"),  # the gateway's reason in `code`
+        ({"code": "card_declined", "decline_code": "do_not_honor"}, "do_not_honor"),
+    ],
+)
+def test_the_decline_code_is_what_the_api_gives_and_none_otherwise(
+    mock_client: MockClient, envelope: dict[str, str], decline_code: str | None
+) -> None:
+    body = {"error": {"type": "card_error", "message": "Declined.", **envelope}}
+    client = mock_client(lambda _: httpx.Response(402, json=body))
+    with pytest.raises(CardError) as failed:
+        client.invoices.pay("inv_1")
+    assert failed.value.decline_code == decline_code
+    assert failed.value.code == envelope["code"]
 
 
 def test_api_gateways_own_404_is_a_not_found_error_without_code(mock_client: MockClient) -> None:
@@ -373,22 +468,53 @@ def test_the_raw_request_escape_hatch_uses_the_same_machinery(mock_client: MockC
 
 def test_the_client_closes_only_an_http_client_it_created() -> None:
     given = httpx.Client(transport=httpx.MockTransport(lambda _: answer()))
-    with Vinr(KEY, http_client=given) as client:
+    with Vinr(KEY, base_url=BASE_URL, http_client=given) as client:
         client.account.retrieve()
     assert not given.is_closed
     given.close()
-    with Vinr(KEY) as own:
+    with Vinr(KEY, base_url=BASE_URL) as own:
         inner = own._transport._http
     assert inner.is_closed
 
 
 def test_bad_construction_is_refused_early() -> None:
     with pytest.raises(ValueError, match="secret_key"):
-        Vinr("")
+        Vinr("", base_url=BASE_URL)
     with pytest.raises(ValueError, match="max_retries"):
-        Vinr(KEY, max_retries=-1)
+        Vinr(KEY, base_url=BASE_URL, max_retries=-1)
     assert "sk_test" not in repr(Vinr(KEY, base_url="https://api.example/"))
     assert Vinr(KEY, base_url="https://api.example/").base_url == "https://api.example"
+
+
+def test_without_a_base_url_or_vinr_api_url_the_client_refuses_naming_both(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given no VINR_API_URL in the environment
+    monkeypatch.delenv("VINR_API_URL", raising=False)
+    # Then a client without base_url is refused before any request, naming both ways to give it
+    for missing in (None, "", "   "):
+        with pytest.raises(ValueError, match="base_url") as failed:
+            Vinr(KEY, base_url=missing)
+        assert "VINR_API_URL" in str(failed.value)
+    assert not isinstance(failed.value, VinrError)
+    # And no host that does not exist is ever a default
+    import vinr
+
+    assert not hasattr(vinr, "DEFAULT_BASE_URL")
+
+
+def test_vinr_api_url_is_the_base_url_unless_one_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VINR_API_URL", " http://127.0.0.1:3000/ ")
+    assert Vinr(KEY).base_url == "http://127.0.0.1:3000"
+    assert Vinr(KEY, base_url="https://billing.example.com").base_url == "https://billing.example.com"
+    monkeypatch.setenv("VINR_API_URL", "")
+    with pytest.raises(ValueError, match="VINR_API_URL"):
+        Vinr(KEY)
+
+
+def test_a_base_url_that_is_not_http_is_refused() -> None:
+    for wrong in ("billing.acme.test", "ftp://billing.acme.test", "sk_test_" + "k" * 32):
+        with pytest.raises(ValueError, match="http") as failed:
+            Vinr(KEY, base_url=wrong)
+        assert wrong not in str(failed.value)  # never echoed: it may be a secret passed by mistake
 
 
 # --- Every route of the merchant API has its SDK call ------------------------------------------
@@ -402,6 +528,7 @@ CALLS: list[tuple[str, Callable[[Vinr], Any]]] = [
     ("POST /v1/account/emails", lambda v: v.account.emails.update(receipt=True, reply_to="help@example.com")),
     ("GET /v1/branding", lambda v: v.branding.retrieve()),
     ("POST /v1/branding", lambda v: v.branding.update(accent_color="#000000")),
+    ("POST /v1/branding/portal_domain/verify", lambda v: v.branding.verify_portal_domain()),
     ("POST /v1/tax_rates", lambda v: v.tax_rates.create(country="DE", percentage=19, display_name="VAT")),
     ("GET /v1/tax_rates", lambda v: v.tax_rates.list()),
     ("POST /v1/customers", lambda v: v.customers.create(email="a@example.com")),

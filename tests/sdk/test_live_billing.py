@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
-from vinr import AuthenticationError, InvalidRequestError, NotFoundError, Vinr
+from vinr import AuthenticationError, InvalidRequestError, NotFoundError, PermissionDeniedError, Vinr
 
+from local.template import ROOT
 from tests.e2e.conftest import Running
 
 pytestmark = pytest.mark.slow
@@ -19,14 +24,37 @@ def unique(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:10]}"
 
 
-def test_a_merchant_bills_upgrades_and_opens_the_portal_through_the_sdk(live: Vinr, running: Running) -> None:
-    # Given the merchant's business details and German VAT
-    account = live.account.update(
-        legal_name="Acme GmbH",
-        country="DE",
-        address={"line1": "Unter den Linden 1", "postal_code": "10117", "city": "Berlin", "country": "DE"},
-        default_session_minutes=30,
+def live_key(running: Running, account: str) -> str:
+    """A live key of the demo account, made by the operator CLI (`make add-key MODE=live`) on this stack."""
+    args = [str(arg) for arg in running.process.args]  # type: ignore[union-attr]
+    stack_file = args[args.index("--stack-file") + 1]
+    made = subprocess.run(
+        [sys.executable, "-m", "local.admin", "add-key", "--account", account, "--mode", "live"],
+        cwd=ROOT,
+        env={**os.environ, "VINR_STACK_FILE": str(stack_file)},
+        capture_output=True,
+        text=True,
+        check=True,
     )
+    found = re.search(r"sk_live_[A-Za-z0-9]{32}", made.stdout)
+    assert found, made.stdout + made.stderr
+    return found.group(0)
+
+
+def test_a_merchant_bills_upgrades_and_opens_the_portal_through_the_sdk(live: Vinr, running: Running) -> None:
+    # Given the merchant's business details (what live invoices show needs a live key) and German VAT
+    with pytest.raises(PermissionDeniedError) as refused:
+        live.account.update(legal_name="Acme GmbH")
+    assert (refused.value.code, refused.value.param) == ("live_key_required", "legalName")
+    with Vinr(
+        live_key(running, live.account.retrieve()["id"]), base_url=running.api, timeout=30, max_retries=1
+    ) as owner:
+        account = owner.account.update(
+            legal_name="Acme GmbH",
+            country="DE",
+            address={"line1": "Unter den Linden 1", "postal_code": "10117", "city": "Berlin", "country": "DE"},
+            default_session_minutes=30,
+        )
     assert account["legalName"] == "Acme GmbH" and account["address"]["postalCode"] == "10117"
     assert live.account.retrieve()["legalName"] == "Acme GmbH"
     vat = live.tax_rates.create(country="DE", percentage=Decimal("19"), display_name="MwSt")

@@ -55,6 +55,7 @@ def test_the_webhook_handler_of_the_readme_verifies(monkeypatch: pytest.MonkeyPa
     secret = webhooksigning.new_secret()
     monkeypatch.setenv("VINR_SECRET_KEY", "sk_test_" + "x" * 32)
     monkeypatch.setenv("VINR_WEBHOOK_SECRET", secret)
+    monkeypatch.setenv("VINR_API_URL", "http://127.0.0.1:3000")  # the client's base_url; no call is made
     scope: dict[str, Any] = {}
     exec(readme_block("Webhooks"), scope)  # noqa: S102 - the README is ours; running it is the test
     body = json.dumps({"id": "evt_1", "type": "subscription.updated"}).encode()

@@ -5,6 +5,7 @@ operation's parameters (body fields and query parameters, snake_cased) and no ot
 
 from __future__ import annotations
 
+import collections.abc
 import inspect
 import re
 import typing
@@ -47,7 +48,7 @@ def operations(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def sdk_method(call: Callable[[Vinr], Any]) -> Callable[..., Any]:
     """The bound SDK method a CALLS lambda calls: `lambda v: v.customers.tax_ids.create(…)` →
     `Vinr(…).customers.tax_ids.create`."""
-    target: Any = Vinr("sk_test_" + "k" * 32)
+    target: Any = Vinr("sk_test_" + "k" * 32, base_url="https://api.vinr.test")
     for name in call.__code__.co_names:
         target = getattr(target, name)
     assert callable(target), call.__code__.co_names
@@ -150,3 +151,98 @@ def test_each_typed_dict_has_its_schemas_properties_as_keys(document: dict[str, 
     # Then its keys are the schema's properties, required where the schema requires them
     assert set(hints) == set(schema["properties"])
     assert required == set(schema.get("required", ()))
+
+
+def response_schema(operation: dict[str, Any]) -> dict[str, Any]:
+    content = operation["responses"]["200"]["content"]
+    found: dict[str, Any] = next(iter(content.values()))["schema"]
+    return found
+
+
+def expected_return(document: dict[str, Any], operation: dict[str, Any]) -> Any:
+    """The `vinr.types` type a call's 200 answer is: `XList` → `Page[X]`, binary → bytes."""
+    schema = response_schema(operation)
+    if schema.get("format") == "binary":
+        return bytes
+    name = schema["$ref"].removeprefix("#/components/schemas/")
+    if name.endswith("List") and name not in typed_dicts():
+        return vinr.types.Page[getattr(vinr.types, name.removesuffix("List"))]
+    return getattr(vinr.types, name)
+
+
+@pytest.mark.parametrize(("route", "call"), CALLS, ids=[route for route, _ in CALLS])
+def test_each_sdk_call_returns_its_operations_response_type(
+    document: dict[str, Any], route: str, call: Callable[[Vinr], Any]
+) -> None:
+    # Given an SDK method and the schema of its operation's 200 answer
+    expected = expected_return(document, operations(document)[route])
+    # Then the method is annotated to return that schema's TypedDict (a list: Page of its items)
+    assert typing.get_type_hints(sdk_method(call))["return"] == expected
+
+
+def auto_paging_iters() -> list[tuple[str, Callable[..., Any]]]:
+    """Each list's `auto_paging_iter`, with the list's route."""
+    found = []
+    for route, call in CALLS:
+        method: Any = sdk_method(call)
+        if method.__name__ == "list" and hasattr(method.__self__, "auto_paging_iter"):
+            found.append((route, method.__self__.auto_paging_iter))
+    return found
+
+
+@pytest.mark.parametrize(("route", "iterate"), auto_paging_iters(), ids=[route for route, _ in auto_paging_iters()])
+def test_each_auto_paging_iter_yields_its_lists_items(
+    document: dict[str, Any], route: str, iterate: Callable[..., Any]
+) -> None:
+    page = expected_return(document, operations(document)[route])
+    assert typing.get_origin(page) is vinr.types.Page
+    assert typing.get_type_hints(iterate)["return"] == collections.abc.Iterator[typing.get_args(page)[0]]
+
+
+def enum_of(document: dict[str, Any], schema: dict[str, Any]) -> set[str] | None:
+    """The values a documented parameter or field takes (`enum`, `const`, through `$ref` and `anyOf`,
+    null aside); None when it also takes free values (a coupon ID or `""`: not an enumeration)."""
+    while "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].removeprefix("#/components/schemas/")]
+    if "enum" in schema:
+        return set(schema["enum"])
+    if "const" in schema:
+        return {schema["const"]}
+    branches = [branch for branch in schema.get("anyOf", ()) if branch.get("type") != "null"]
+    found = [enum_of(document, branch) for branch in branches]
+    if not branches or None in found:
+        return None
+    return set().union(*(values for values in found if values))
+
+
+def documented_enums(document: dict[str, Any], operation: dict[str, Any]) -> dict[str, set[str]]:
+    schemas = {p["name"]: p["schema"] for p in operation.get("parameters", ()) if p["in"] == "query"}
+    body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+    if body:
+        schemas |= resolve(document, body).get("properties", {})
+    return {name: values for name, schema in schemas.items() if (values := enum_of(document, schema))}
+
+
+def literal_values(hint: Any) -> set[str] | None:
+    """`Literal["a", "b"] | NotGiven | None` → {"a", "b"}; None when the hint has no Literal."""
+    if typing.get_origin(hint) is typing.Literal:
+        return set(typing.get_args(hint))
+    values = {value for arg in typing.get_args(hint) for value in (literal_values(arg) or ())}
+    return values or None
+
+
+@pytest.mark.parametrize(("route", "call"), CALLS, ids=[route for route, _ in CALLS])
+def test_each_enumerated_parameter_is_a_literal_of_the_documented_values(
+    document: dict[str, Any], route: str, call: Callable[[Vinr], Any]
+) -> None:
+    # Given the enumerations an operation documents, and the SDK method's parameter hints
+    enums = documented_enums(document, operations(document)[route])
+    method = sdk_method(call)
+    hints = typing.get_type_hints(method)
+    typed = {
+        camel(name): values
+        for name in inspect.signature(method).parameters
+        if name not in KEYWORDS_NOT_ON_THE_WIRE and (values := literal_values(hints[name]))
+    }
+    # Then the method's Literal parameters are exactly those, with exactly the documented values
+    assert typed == enums

@@ -42,7 +42,7 @@ def test_a_delivery_signed_by_the_api_verifies_and_returns_the_event() -> None:
 def test_the_clients_webhook_secret_is_the_default_and_secret_overrides_it() -> None:
     # Given a client configured with one endpoint's secret, and a delivery of another endpoint
     mine, other = webhooksigning.new_secret(), webhooksigning.new_secret()
-    client = Vinr("sk_test_" + "a" * 32, webhook_secret=mine)
+    client = Vinr("sk_test_" + "a" * 32, base_url="https://api.vinr.test", webhook_secret=mine)
     body = event_body()
     # When each delivery is verified through the client
     assert client.webhooks.verify(body, vinr_header([mine], body))["id"] == json.loads(body)["id"]
@@ -160,15 +160,45 @@ def test_the_standard_webhooks_headers_verify_too() -> None:
         verify_standard(body, {k: v for k, v in headers.items() if k != "webhook-signature"}, secret=old)
 
 
-def test_a_missing_or_broken_secret_is_a_configuration_error_not_a_bad_signature() -> None:
+def test_no_secret_at_all_is_a_mistake_in_the_code_a_value_error() -> None:
     body = event_body()
     header = vinr_header([webhooksigning.new_secret()], body)
-    with pytest.raises(ValueError, match="webhook_secret"):
-        Vinr("sk_test_" + "a" * 32).webhooks.verify(body, header)
-    with pytest.raises(ValueError, match="whsec_"):
-        verify(body, header, secret="whsec_not base64!")
-    with pytest.raises(ValueError, match="whsec_"):
-        verify(body, header, secret="")
+    with pytest.raises(ValueError, match="webhook_secret") as failed:
+        Vinr("sk_test_" + "a" * 32, base_url="https://api.vinr.test").webhooks.verify(body, header)
+    assert not isinstance(failed.value, SignatureVerificationError)
+
+
+MALFORMED_SECRETS = {
+    "empty": "",
+    "blank": "   ",
+    "not whsec_": "sk_test_" + "a" * 32,
+    "no prefix, valid base64": webhooksigning.new_secret().removeprefix("whsec_"),
+    "bad base64": "whsec_not base64!",
+    "bad padding": "whsec_abc",
+    "prefix only": "whsec_",
+}
+
+
+@pytest.mark.parametrize("secret", MALFORMED_SECRETS.values(), ids=MALFORMED_SECRETS.keys())
+def test_a_malformed_secret_is_a_signature_verification_error_that_does_not_show_it(secret: str) -> None:
+    # Given a delivery signed with a real secret, verified with a malformed one
+    body = event_body()
+    header = vinr_header([webhooksigning.new_secret()], body)
+    standard = webhooksigning.headers([webhooksigning.new_secret()], "msg_1", int(time.time()), body)
+    client = Vinr("sk_test_" + "a" * 32, base_url="https://api.vinr.test", webhook_secret=secret)
+    # Then every way of verifying raises SignatureVerificationError (what a handler catches), not
+    # ValueError or binascii.Error, and the message names whsec_ but never echoes the secret
+    for attempt in (
+        lambda: verify(body, header, secret=secret),
+        lambda: verify_standard(body, standard, secret=secret),
+        lambda: client.webhooks.verify(body, header),
+        lambda: client.webhooks.verify_standard(body, standard),
+    ):
+        with pytest.raises(SignatureVerificationError, match="whsec_") as failed:
+            attempt()
+        assert type(failed.value) is SignatureVerificationError
+        if secret.strip() and secret != "whsec_":
+            assert secret.strip() not in str(failed.value)
 
 
 def test_a_validly_signed_body_that_is_not_a_json_object_is_refused() -> None:

@@ -19,6 +19,7 @@ from billing.kernel import ids
 from tests.conftest import Stack
 from tests.security.state import queued_messages, table_items
 from tests.support.apiclient import ApiClient
+from tests.support.livekeys import live_client
 from tests.support.shop import open_shop
 
 # Routes that name no object of an account (nothing to confuse across accounts). The
@@ -39,6 +40,8 @@ NO_OBJECT_REFERENCE = {
     ("GET", "/v1/billing/portal_configurations"),
     ("GET", "/v1/branding"),
     ("POST", "/v1/branding"),
+    # (another account's domain: tests/integration/test_portal_domains.py)
+    ("POST", "/v1/branding/portal_domain/verify"),
     ("POST", "/v1/webhook_endpoints"),
     ("GET", "/v1/webhook_endpoints"),
     ("GET", "/v1/payment_gateway"),
@@ -334,7 +337,8 @@ def account_a(api: ApiClient) -> dict[str, str]:
 
 def account_b(api: ApiClient) -> dict[str, str]:
     """Account B with a customer, a product of its own (not A's `prod_pro`) and a subscription."""
-    api.post("/v1/account", {"country": "DE", "legalName": "B GmbH", "defaultCurrency": "eur"})
+    details = {"country": "DE", "legalName": "B GmbH", "defaultCurrency": "eur"}
+    assert live_client(api).post("/v1/account", details).status == 200
     assert api.post("/v1/products", {"id": "prod_onlyb", "name": "B plan"}).status == 200
     price = api.post(
         "/v1/prices",

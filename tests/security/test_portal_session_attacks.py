@@ -20,11 +20,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from billing.accounts.domains import RecordsResolver
 from billing.kernel import clock
 from tests.conftest import Stack
 from tests.integration.test_portal_isolation import customer_objects, id_for, portal_routes
 from tests.security.state import queued_messages, table_items
 from tests.support.apiclient import ApiClient
+from tests.support.dns import verified_domain
+from tests.support.livekeys import live_client
 from tests.support.portalbrowser import CSRF, PortalBrowser, mint_session, portal_sign_in
 from tests.support.shop import Shop, open_shop
 
@@ -310,13 +313,13 @@ def test_whitespace_around_a_return_url_is_refused_or_never_reaches_the_browser(
         assert response.status == 400 and response.json()["error"]["param"] == "returnUrl"
 
 
-def test_a_cookie_carried_to_another_accounts_host_gets_the_plain_404(stack: Stack) -> None:
-    # Given account B's customer signed in on the default host, and account A's portal on its own domain
+def test_a_cookie_carried_to_another_accounts_host_gets_the_plain_404(stack: Stack, dns: RecordsResolver) -> None:
+    # Given account B's customer signed in on the default host, and account A's portal on its own (verified) domain
     _, key_a = stack.new_account()
     _, key_b = stack.new_account()
     a, b = ApiClient(stack.template, key=key_a), ApiClient(stack.template, key=key_b)
-    assert a.post("/v1/branding", {"portalDomain": "billing.example.com"}).status == 200
-    assert b.post("/v1/account", {"name": "Bravo Widgets"}).status == 200
+    verified_domain(live_client(a), dns, "billing.example.com")
+    assert live_client(b).post("/v1/account", {"name": "Bravo Widgets"}).status == 200
     customer = b.post("/v1/customers", {"name": "Bea"}).json()["id"]
     browser, home, _ = portal_sign_in(stack.template, b, customer, RETURN_URL)
     assert home.status == 200 and "Bravo Widgets" in home.text

@@ -99,3 +99,13 @@ def test_everything_that_stores_data_is_encrypted_at_rest(template: Template) ->
     assert list(secrets) == ["KeyMaterialSecret"]
     # The functions get the secret's ARN, never its value
     assert template.global_environment()["KEY_MATERIAL_SECRET_ARN"] == {"Ref": "KeyMaterialSecret"}
+
+
+def test_loopback_urls_are_never_enabled_in_a_deployed_stack(template: Template) -> None:
+    # Given the setting the local stack and the tests set to let test-mode webhooks and return
+    # URLs point to 127.0.0.1 (deployed, that is the Lambda runtime's own API: issue 17, item 8)
+    from billing.webhooks import egress
+
+    # Then template.yaml mentions it nowhere: no function's environment, no parameter, no global
+    assert egress.LOOPBACK_SETTING not in template.path.read_text()
+    assert egress.LOOPBACK_SETTING not in json.dumps(template.raw)

@@ -40,6 +40,8 @@ DEFAULT_BRANDING_WIRE = {
     "privacyUrl": None,
     "termsUrl": None,
     "portalDomain": None,
+    "portalDomainStatus": None,
+    "portalDomainRecord": None,
     "livemode": False,
     "updatedAt": None,
 }

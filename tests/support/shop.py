@@ -11,6 +11,7 @@ from typing import Any
 
 from billing.kernel import clock
 from tests.support.apiclient import ApiClient
+from tests.support.livekeys import live_client
 
 
 @dataclass
@@ -42,7 +43,7 @@ class Shop:
 def open_account(merchant: ApiClient) -> None:
     """A German merchant charging in euros, with its tax rate (USt. 19 %)."""
     account = {"country": "DE", "legalName": "Shop GmbH", "taxId": "DE136695976", "defaultCurrency": "eur"}
-    assert merchant.post("/v1/account", account).status == 200
+    assert live_client(merchant).post("/v1/account", account).status == 200  # (the details need a live key)
     assert merchant.post("/v1/tax_rates", {"country": "DE", "percentage": 19, "displayName": "USt."}).status == 200
 
 

@@ -12,6 +12,7 @@ from billing.accounts.accounts import Caller
 from billing.accounts.accounts import authenticate as authenticate_header
 from billing.kernel.errors import PermissionDenied
 from billing.store.repository import Table
+from merchant_api import ratelimit
 
 PUBLIC_PATHS = frozenset({"/health", "/v1/openapi.json"})
 # The gateway's webhooks: its signature, checked against the account's connected secret, authenticates them.
@@ -45,7 +46,9 @@ def authenticate_request(app: BaseRouter, next_middleware: Callable[..., Respons
     elif path not in PUBLIC_PATHS:
         # The request's table: the services it calls read and write through it (`request.table`).
         table = Table()
-        app.append_context(table=table, caller=authenticate(app, table))
+        found = authenticate(app, table)
+        ratelimit.check(found.key_id)  # per key, before any route's work (a 429 `rate_limited`)
+        app.append_context(table=table, caller=found)
     return next_middleware(app)
 
 

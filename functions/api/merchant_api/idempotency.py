@@ -11,6 +11,11 @@ stand-in answer that the saved answer then replaces. When only the answer's save
 caller still gets the real answer; a retry gets the stand-in (409
 `idempotency_answer_unavailable`), never a second change.
 
+The saved answer is sealed (AES-256-GCM, `billing.payments.secretbox`, under key material
+that is not in the table, bound to the account, mode and record), since answers hold secrets
+a second read never shows: a portal session's link, a webhook endpoint's `whsec_` secret, an
+invoice's hosted link. A replay opens it and answers the same body (docs/api-guide.md).
+
 Imported by the first keyed POST or DELETE (`request.idempotent_requests`), never at a cold start:
 Powertools' idempotency errors become the API's own here, as no handler for them is registered.
 """
@@ -42,7 +47,8 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import S
 
 from billing.kernel import config
 from billing.kernel.errors import Conflict, InvalidRequest, ServiceUnavailable
-from billing.kernel.scope import IdempotencyMark
+from billing.kernel.scope import IdempotencyMark, Scope
+from billing.payments import secretbox
 from billing.store import repository
 from merchant_api.auth import caller
 
@@ -63,22 +69,27 @@ _ANSWER_UNAVAILABLE = Conflict(
     code="idempotency_answer_unavailable",
 )
 
+_STAND_IN = {"status": _ANSWER_UNAVAILABLE.status, "body": json.dumps(_ANSWER_UNAVAILABLE.envelope())}
+
 
 class _Persistence(DynamoDBPersistenceLayer):
+    def record_key(self, request: dict[str, str]) -> str:
+        """The sort key of the request's record (the hash of its account, mode and key)."""
+        return str(self._get_hashed_idempotency_key(request))
+
     def carried_out_op(self, request: dict[str, str]) -> repository.Update:
         """The mark that commits with the change: the record completed, answering the stand-in.
         Only an in-progress record takes it, so a second commit under the key fails its condition."""
-        stand_in = {"status": _ANSWER_UNAVAILABLE.status, "body": json.dumps(_ANSWER_UNAVAILABLE.envelope())}
         return repository.Update(
             RECORDS_PARTITION,
-            str(self._get_hashed_idempotency_key(request)),
+            self.record_key(request),
             "SET #status = :completed, #data = :data",
             condition="#status = :inprogress",
             names={"#status": self.status_attr, "#data": self.data_attr},
             values={
                 ":completed": STATUS_CONSTANTS["COMPLETED"],
                 ":inprogress": STATUS_CONSTANTS["INPROGRESS"],
-                ":data": json.dumps(stand_in, sort_keys=True),
+                ":data": json.dumps(_STAND_IN, sort_keys=True),
             },
         )
 
@@ -139,6 +150,33 @@ def _stored(response: Response[Any]) -> dict[str, Any]:
     return {"status": response.status_code, "body": body}
 
 
+def _answer_field(record_key: str) -> str:
+    """What a sealed answer is bound to besides its account and mode: its own record, so an
+    answer copied to another key's record does not open."""
+    return f"idempotency-answer:{record_key}"
+
+
+def _sealed(answer: dict[str, Any], scope: Scope, record_key: str) -> dict[str, Any]:
+    """The answer as it is saved: its status, and its body sealed."""
+    return {
+        "status": answer["status"],
+        "sealedBody": secretbox.seal(answer["body"], scope=scope, field=_answer_field(record_key)),
+    }
+
+
+def _opened(stored: dict[str, Any], scope: Scope, record_key: str) -> dict[str, Any]:
+    """A saved answer as it is answered. The stand-in the change's mark saves holds no secret
+    and is not sealed; an answer that does not open (other key material) is not available."""
+    if "sealedBody" not in stored:
+        return stored
+    try:
+        body = secretbox.open_sealed(stored["sealedBody"], scope=scope, field=_answer_field(record_key))
+    except secretbox.Unsealable:
+        logger.warning("idempotency answer does not open; the key answers the stand-in")
+        return _STAND_IN
+    return {"status": stored["status"], "body": body}
+
+
 def answer_once(app: BaseRouter, key: str, next_middleware: Callable[..., Response[Any]]) -> Response[Any]:
     """The request under `key` (a POST or DELETE): carried out once, and answered as it first was."""
     event = app.current_event
@@ -149,6 +187,8 @@ def answer_once(app: BaseRouter, key: str, next_middleware: Callable[..., Respon
     persistence = _persistence(config.settings().table_name)
     _CONFIG.register_lambda_context(app.lambda_context)
 
+    scope = Scope(account_id=who.account_id, mode=who.mode)
+    keyed = {"key": f"{who.account_id}#{who.mode}#{key}", "fingerprint": fingerprint}
     answered: list[dict[str, Any]] = []
     marks: list[IdempotencyMark] = []
 
@@ -158,10 +198,18 @@ def answer_once(app: BaseRouter, key: str, next_middleware: Callable[..., Respon
         marks.append(mark)
         app.append_context(idempotency_mark=mark)  # `request.info` hands it to the services
         answered.append(_stored(next_middleware(app)))
-        return answered[0]
+        try:
+            return _sealed(answered[0], scope, persistence.record_key(request))
+        except Exception:
+            # The change has committed: the caller gets its answer all the same, and the key keeps
+            # the stand-in rather than an answer in the clear (key material unavailable).
+            logger.exception("idempotency answer not sealed; the key answers the stand-in")
+            return _STAND_IN
 
     try:
-        stored = run(request={"key": f"{who.account_id}#{who.mode}#{key}", "fingerprint": fingerprint})
+        saved = run(request=keyed)
+        # Powertools is configured by the first run, so the record's key is known after it only.
+        stored = answered[0] if answered else _opened(saved, scope, persistence.record_key(keyed))
     except IdempotencyValidationError as error:
         raise InvalidRequest(
             "This Idempotency-Key was used with a different request; use a new key for a new request.",

@@ -2,7 +2,7 @@
 
     from vinr import Vinr
 
-    vinr = Vinr("sk_test_…")
+    vinr = Vinr("sk_test_…", base_url="https://api.example.com")  # or set VINR_API_URL
     customer = vinr.customers.create(email="ada@example.com", name="Ada")
     session = vinr.billing.portal_sessions.create(customer=customer["id"], return_url="https://example.com/account")
     # redirect the customer to session["url"]
@@ -11,7 +11,7 @@ Webhooks: `vinr.webhooks.verify(body, headers["Vinr-Signature"], secret="whsec_�
 """
 
 from vinr import webhooks
-from vinr._client import DEFAULT_BASE_URL, Vinr
+from vinr._client import Vinr
 from vinr._version import __version__
 from vinr._wire import NOT_GIVEN, NotGiven
 from vinr.errors import (
@@ -19,6 +19,7 @@ from vinr.errors import (
     APIError,
     APITimeoutError,
     AuthenticationError,
+    CardError,
     ConflictError,
     InvalidRequestError,
     NotFoundError,
@@ -30,12 +31,12 @@ from vinr.errors import (
 from vinr.resources import VinrObject
 
 __all__ = [
-    "DEFAULT_BASE_URL",
     "NOT_GIVEN",
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
     "AuthenticationError",
+    "CardError",
     "ConflictError",
     "InvalidRequestError",
     "NotFoundError",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Self
@@ -29,19 +30,38 @@ from vinr.resources import (
 )
 from vinr.webhooks import Webhooks
 
-DEFAULT_BASE_URL = "https://api.vinr.example"
+API_URL_VARIABLE = "VINR_API_URL"
+
+
+def api_url(given: str | None) -> str:
+    """The API's base URL: `given`, else `$VINR_API_URL`; a `ValueError` naming both when neither is set."""
+    url = (given if given is not None else os.environ.get(API_URL_VARIABLE, "")).strip()
+    if not url:
+        raise ValueError(
+            f"base_url is required: pass Vinr(..., base_url=...) or set {API_URL_VARIABLE} to your deployment's "
+            "API URL (the stack's ApiUrl output; http://127.0.0.1:3000 for `make dev`)."
+        )
+    if not url.startswith(("https://", "http://")):
+        # The value is not repeated: a secret passed by mistake must not reach a log.
+        raise ValueError("base_url must be an http(s) URL, such as https://api.example.com.")
+    return url
 
 
 class Vinr:
     """A client of the VINR merchant API.
 
-        with Vinr("sk_test_…") as vinr:
+        with Vinr("sk_test_…", base_url="https://api.example.com") as vinr:
             customer = vinr.customers.create(email="ada@example.com")
 
-    Every call returns the API's JSON object as a dict (camelCase keys, as on the wire) or raises
-    a `vinr.VinrError` subclass. POST and DELETE calls carry an `Idempotency-Key` (a fresh UUID
-    unless `idempotency_key=` is given), kept across retries; network errors, 429 and 5xx are
-    retried `max_retries` times with exponential backoff, honouring `Retry-After`.
+    VINR is self-hosted, so there is no default API: `base_url` is your deployment's `ApiUrl`
+    (`http://127.0.0.1:3000` for `make dev`), else the `VINR_API_URL` environment variable; with
+    neither, the constructor raises `ValueError`.
+
+    Every call returns the API's JSON object (camelCase keys, as on the wire), typed as its
+    `vinr.types` TypedDict, or raises a `vinr.VinrError` subclass. POST and DELETE calls carry an
+    `Idempotency-Key` (a fresh UUID unless `idempotency_key=` is given), kept across retries;
+    network errors, 429, 5xx and a 409 `idempotency_in_progress` (the same key, still being worked
+    on) are retried `max_retries` times with exponential backoff, honouring `Retry-After`.
 
     Pass `http_client=` to supply your own `httpx.Client` (proxies, transports, tests); the client
     does not close a client it was given.
@@ -51,14 +71,14 @@ class Vinr:
         self,
         secret_key: str,
         *,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: str | None = None,
         webhook_secret: str | None = None,
         timeout: float = 30,
         max_retries: int = 2,
         http_client: httpx.Client | None = None,
     ) -> None:
         self._transport = Transport(
-            secret_key, base_url=base_url, timeout=timeout, max_retries=max_retries, http_client=http_client
+            secret_key, base_url=api_url(base_url), timeout=timeout, max_retries=max_retries, http_client=http_client
         )
         self.account = Account(self._transport)
         self.branding = Branding(self._transport)

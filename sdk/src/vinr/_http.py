@@ -23,6 +23,9 @@ INITIAL_DELAY = 0.5
 MAX_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
 RETRIED_STATUSES = frozenset({429}) | frozenset(range(500, 600))
+# A 409 with this code: the same Idempotency-Key is still being worked on (a first attempt the
+# client gave up on, or a concurrent one); retried with the same key, it gets that attempt's answer.
+RETRIED_CONFLICT_CODE = "idempotency_in_progress"
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 USER_AGENT = f"vinr-python/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
 
@@ -135,7 +138,7 @@ class Transport:
                 ) from error
             if response.is_success:
                 return response
-            if response.status_code in RETRIED_STATUSES and attempt < self.max_retries:
+            if attempt < self.max_retries and _retried(response):
                 delay = backoff(attempt, response.headers.get("retry-after"))
                 response.close()
                 self.sleep(delay)
@@ -162,16 +165,39 @@ class Transport:
         return decoded
 
     def pages(self, path: str, params: Mapping[str, str]) -> Iterator[dict[str, Any]]:
-        """Every object of a list, page after page, following `startingAfter` while `hasMore`."""
+        """Every object of a list, page after page, following `startingAfter` while `hasMore`: the
+        answer's `nextStartingAfter` when it has one (a filtered page the server's read bound cut
+        short, perhaps empty), else the last ID."""
         query = dict(params)
         while True:
             page = self.json("GET", path, params=query)
             data = page.get("data")
             items = data if isinstance(data, list) else []
             yield from items
-            if not page.get("hasMore") or not items or not isinstance(items[-1], dict) or "id" not in items[-1]:
+            if not page.get("hasMore"):
                 return
-            query["startingAfter"] = str(items[-1]["id"])
+            if isinstance(page.get("nextStartingAfter"), str):
+                query["startingAfter"] = page["nextStartingAfter"]
+            elif items and isinstance(items[-1], dict) and "id" in items[-1]:
+                query["startingAfter"] = str(items[-1]["id"])
+            else:
+                return
+
+
+def _retried(response: httpx.Response) -> bool:
+    """Whether a failed answer is worth the same request again: 429, 5xx, and a 409 naming an
+    Idempotency-Key still in progress (other 409s are about the object's state: never retried)."""
+    if response.status_code in RETRIED_STATUSES:
+        return True
+    if response.status_code != 409:
+        return False
+    response.read()
+    try:
+        body: Any = response.json()
+    except ValueError:
+        return False
+    envelope = body.get("error") if isinstance(body, dict) else None
+    return isinstance(envelope, dict) and envelope.get("code") == RETRIED_CONFLICT_CODE
 
 
 def _error(response: httpx.Response) -> VinrError:

@@ -14,6 +14,7 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "AuthenticationError",
+    "CardError",
     "ConflictError",
     "InvalidRequestError",
     "NotFoundError",
@@ -71,6 +72,16 @@ class InvalidRequestError(VinrError):
     """400 or 422: a parameter is missing or invalid (see `param`), or the request cannot be done."""
 
 
+class CardError(VinrError):
+    """402: the card (or other payment method) was declined. `code` is `card_declined` or the
+    gateway's reason; `decline_code` the issuer's reason when the API gives one
+    (`insufficient_funds`, `expired_card`, …), else None."""
+
+    def __init__(self, message: str, *, decline_code: str | None = None, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.decline_code = decline_code
+
+
 class AuthenticationError(VinrError):
     """401: the secret key is missing, malformed, revoked or unknown."""
 
@@ -112,6 +123,8 @@ def _status_class(status: int) -> type[VinrError]:
         return InvalidRequestError
     if status == 401:
         return AuthenticationError
+    if status == 402:
+        return CardError
     if status == 403:
         return PermissionDeniedError
     if status == 404:
@@ -148,13 +161,26 @@ def error_from_response(status: int, body: Any, headers: Mapping[str, str]) -> V
     else:
         message = (_text(body.get("message")) if isinstance(body, dict) else None) or f"HTTP {status}"
         code = param = kind = None
-    return _status_class(status)(
-        message,
-        status=status,
-        code=code,
-        param=param,
-        type=kind,
-        request_id=request_id_of(headers),
-        body=body,
-        headers=headers,
-    )
+    details: dict[str, Any] = {
+        "status": status,
+        "code": code,
+        "param": param,
+        "type": kind,
+        "request_id": request_id_of(headers),
+        "body": body,
+        "headers": headers,
+    }
+    kind_of_error = _status_class(status)
+    if kind_of_error is CardError:
+        return CardError(message, decline_code=_decline_code(envelope, code), **details)
+    return kind_of_error(message, **details)
+
+
+def _decline_code(envelope: Any, code: str | None) -> str | None:
+    """The envelope's `declineCode`; else its `code` when that is more precise than `card_declined`
+    (the API puts the gateway's decline reason there)."""
+    if isinstance(envelope, dict):
+        given = _text(envelope.get("declineCode")) or _text(envelope.get("decline_code"))
+        if given:
+            return given
+    return code if code and code != "card_declined" else None

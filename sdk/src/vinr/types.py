@@ -1,9 +1,8 @@
-"""The API's objects as `TypedDict`s, key for key as the API answers them (camelCase): annotate
-what a call returns to get its fields checked, e.g.
+"""The API's objects as `TypedDict`s, key for key as the API answers them (camelCase). Every SDK
+call is annotated with the one it returns, so a type checker checks their fields, e.g.
 
-    from vinr.types import Customer
-
-    customer: Customer = cast(Customer, vinr.customers.retrieve("cust_…"))
+    customer = vinr.customers.retrieve("cust_…")  # a Customer
+    customer["createdAt"]  # str; customer["created_at"] is an error under mypy
 
 Written from the merchant API's response models (`functions/api/merchant_api/responses`);
 tests/sdk/test_sdk_follows_openapi.py checks that each one's keys are its schema's properties in
@@ -12,17 +11,29 @@ the API's OpenAPI document. Timestamps are ISO 8601 strings in UTC; amounts are 
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, NotRequired, TypedDict, TypeVar
+from typing import Any, Generic, Literal, NotRequired, TypeAlias, TypedDict, TypeVar
 
 T = TypeVar("T")
 
+# The enumerations the SDK's parameters take (tests/sdk/test_sdk_follows_openapi.py holds each to
+# the OpenAPI document's enum).
+ProrationBehavior: TypeAlias = Literal["create_prorations", "none", "always_invoice"]
+SubscriptionStatus: TypeAlias = Literal["trialing", "active", "past_due", "unpaid", "canceled"]
+InvoiceStatus: TypeAlias = Literal["draft", "open", "paid", "void", "uncollectible"]
+Locale: TypeAlias = Literal["en", "de", "fr", "es"]
+SessionLocale: TypeAlias = Literal["auto", "en", "de", "fr", "es"]
+CouponDuration: TypeAlias = Literal["once", "repeating", "forever"]
+AfterRetries: TypeAlias = Literal["unpaid", "canceled"]
+
 
 class Page(TypedDict, Generic[T]):
-    """One page of a list, newest first; `hasMore` when a next page exists (`starting_after=` the last ID)."""
+    """One page of a list, newest first; `hasMore` when a next page exists (`starting_after=` the last ID,
+    or `nextStartingAfter` when given: the server's read bound cut a filtered page short)."""
 
     object: Literal["list"]
     data: list[T]
     hasMore: bool
+    nextStartingAfter: NotRequired[str]
 
 
 class Account(TypedDict):
@@ -85,6 +96,14 @@ class DeletedPaymentGateway(TypedDict):
     livemode: bool
 
 
+class DnsRecord(TypedDict):
+    """The DNS record that proves the portal domain is the merchant's: publish it, then verify."""
+
+    type: Literal["TXT"]
+    name: str
+    value: str
+
+
 class Branding(TypedDict):
     """The branding the portal and invoice PDFs wear."""
 
@@ -96,6 +115,8 @@ class Branding(TypedDict):
     privacyUrl: str | None
     termsUrl: str | None
     portalDomain: str | None
+    portalDomainStatus: Literal["pending_verification", "verified"] | None
+    portalDomainRecord: DnsRecord | None
     livemode: bool
     updatedAt: str | None
 

@@ -43,14 +43,20 @@ SCHEME = "v1"
 
 
 def _key(secret: str) -> bytes:
+    """The HMAC key of a `whsec_<base64>` secret. Any other secret (empty, another prefix, bad
+    base64) cannot verify anything: a `SignatureVerificationError` like a wrong one, never a
+    `ValueError` a webhook handler would not expect. The message never repeats the secret."""
     if not isinstance(secret, str) or not secret.strip():
-        raise ValueError("A webhook secret (whsec_…) is required to verify a webhook.")
+        raise SignatureVerificationError("The webhook secret is empty: pass the endpoint's whsec_… secret.")
+    text = secret.strip()
+    if not text.startswith(SECRET_PREFIX):
+        raise SignatureVerificationError("The webhook secret does not start with whsec_: use the endpoint's secret.")
     try:
-        key = base64.b64decode(secret.strip().removeprefix(SECRET_PREFIX))
+        key = base64.b64decode(text.removeprefix(SECRET_PREFIX), validate=True)
     except (binascii.Error, ValueError):
-        raise ValueError("The webhook secret is not a whsec_… secret as VINR shows it.") from None
+        key = b""
     if not key:
-        raise ValueError("The webhook secret is not a whsec_… secret as VINR shows it.")
+        raise SignatureVerificationError("The webhook secret is not a whsec_… secret as VINR shows it (bad base64).")
     return key
 
 
@@ -196,6 +202,7 @@ class Webhooks:
     def _secret_or(self, secret: str | None) -> str:
         chosen = secret if secret is not None else self._secret
         if chosen is None:
+            # Not a delivery's fault but the code's: no secret was given anywhere.
             raise ValueError("No webhook secret: pass Vinr(..., webhook_secret='whsec_…') or secret='whsec_…'.")
         return chosen
 

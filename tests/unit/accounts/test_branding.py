@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from billing.accounts import branding
 from billing.accounts.records import Branding
-from billing.kernel.errors import InvalidRequest
+from billing.kernel.errors import InvalidRequest, PermissionDenied
 from billing.kernel.scope import Scope
 from billing.store.repository import Table
 from tests.support.logos import DEFAULT_BRANDING_WIRE, SIMPLE_SVG, data_uri, jpeg_bytes, png_bytes
@@ -165,7 +165,17 @@ class TestPortalDomain:
         ],
     )
     def test_anything_but_a_host_name_is_refused(self, bad: str) -> None:
-        assert param_of(branding.update_branding, SCOPE, {"portalDomain": bad}, table=TABLE) == "portalDomain"
+        live = Scope("acct_unit", "live")  # (a test key may not set one: test_a_test_key_may_not_set_a_domain)
+        assert param_of(branding.update_branding, live, {"portalDomain": bad}, table=TABLE) == "portalDomain"
+
+    def test_a_test_key_may_not_set_a_domain(self) -> None:
+        with pytest.raises(PermissionDenied) as caught:
+            branding.update_branding(SCOPE, {"portalDomain": "billing.example.com"}, table=TABLE)
+        assert (caught.value.param, caught.value.code, caught.value.status) == (
+            "portalDomain",
+            "live_key_required",
+            403,
+        )
 
 
 class TestLogo:
@@ -352,6 +362,16 @@ class TestWireAndSnapshot:
     def test_defaults(self) -> None:
         wire = branding.to_wire(Branding(), SCOPE)
         assert wire == DEFAULT_BRANDING_WIRE
+
+    def test_a_session_keeps_the_domain_only_once_it_is_verified(self) -> None:
+        pending = Branding(domain="billing.example.com", domain_token="t" * 32)
+        assert pending.portal_domain is None and branding.portal_snapshot(pending)["portalDomain"] is None
+        assert branding.to_wire(pending, SCOPE)["portalDomain"] == "billing.example.com"
+        verified = Branding(
+            domain="billing.example.com", domain_token="t" * 32, domain_verified_at="2026-12-03T05:00:00Z"
+        )
+        assert verified.portal_domain == "billing.example.com"
+        assert branding.portal_snapshot(verified)["portalDomain"] == "billing.example.com"
 
     def test_the_snapshot_has_no_logo_bytes(self) -> None:
         logo = data_uri("image/png", png_bytes())

@@ -60,6 +60,8 @@ BRANDING_ITEM = {
     "privacyUrl": None,
     "termsUrl": None,
     "portalDomain": "billing.acme.example",
+    "domainToken": "tok",
+    "domainVerifiedAt": None,
     "updatedAt": "2026-05-30T14:25:00Z",
     "version": 3,
 }
@@ -130,7 +132,8 @@ class TestBranding:
             logo="data:image/png;base64,iVBORw0KGgo=",
             accent_color="#FFD600",
             support_url="https://acme.example/help",
-            portal_domain="billing.acme.example",
+            domain="billing.acme.example",
+            domain_token="tok",
             updated_at="2026-05-30T14:25:00Z",
             version=3,
         )
@@ -147,6 +150,8 @@ class TestBranding:
             "privacyUrl": None,
             "termsUrl": None,
             "portalDomain": None,
+            "domainToken": None,
+            "domainVerifiedAt": None,
             "updatedAt": None,
             "version": 0,
         }

@@ -18,7 +18,16 @@ def test_the_functions_and_their_routes_come_from_the_template() -> None:
     assert ("GET", "/v1/account") in {(r.method, r.path) for r in api.routes}
     assert all(r.api == "MerchantHttpApi" for r in api.routes)
     portal = loaded.function("portal")
-    assert {r.path for r in portal.routes} == {"/", "/{proxy+}"}
+    # the catch-alls, and the routes that exist only for throttles of their own (docs/operations.md)
+    assert {r.path for r in portal.routes} == {
+        "/",
+        "/{proxy+}",
+        "/login/{configuration}",
+        "/login/{configuration}/code",
+        "/session/{session}",
+        "/session/{session}/exchange",
+        "/i/{token}/pdf",
+    }
 
 
 def test_a_broken_template_is_a_template_error(tmp_path: Path) -> None:

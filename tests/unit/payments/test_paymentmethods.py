@@ -64,9 +64,13 @@ def test_a_sepa_debit_shows_its_bank_and_mandate() -> None:
     }
 
 
+def stand_in_fingerprints(scope: Scope, kind: str, number: str) -> dict[str, str]:
+    """The keyed hashes need the deployment's key: stood in for by the kind and the last digits."""
+    return {"fingerprint": f"{kind}:{number[-4:]}", "legacy_fingerprint": f"legacy:{kind}:{number[-4:]}"}
+
+
 def test_a_test_token_stands_for_its_card_or_iban_and_behavior(monkeypatch: pytest.MonkeyPatch) -> None:
-    # (the keyed hash needs the deployment's key: stood in for by the kind and the last digits)
-    monkeypatch.setattr(paymentmethods, "fingerprint", lambda kind, number: f"{kind}:{number[-4:]}")
+    monkeypatch.setattr(paymentmethods, "_fingerprints", stand_in_fingerprints)
     now = datetime(2026, 5, 30, tzinfo=UTC)
     details, behavior = paymentmethods.details_from_token(SCOPE, "tok_chargeDeclined", now)
     assert details.card == Card(brand="visa", last4="9995", exp_month=12, exp_year=2029, country="US")
@@ -88,7 +92,7 @@ def test_a_test_token_stands_for_its_card_or_iban_and_behavior(monkeypatch: pyte
 
 def test_a_typed_card_or_iban_names_its_own_field_a_token_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
     # What a duplicate refusal names: the portal's `number` or `iban`, the API's `token`
-    monkeypatch.setattr(paymentmethods, "fingerprint", lambda kind, number: f"{kind}:{number[-4:]}")
+    monkeypatch.setattr(paymentmethods, "_fingerprints", stand_in_fingerprints)
     now = datetime(2026, 5, 30, tzinfo=UTC)
     card, _ = paymentmethods.details_from_card(
         SCOPE, number="5555 5555 5555 4444", exp_month=12, exp_year=2039, cvc="123", now=now
@@ -147,7 +151,7 @@ def test_the_simulator_refuses_an_iban_that_is_not_a_test_iban() -> None:
 
 
 def test_every_documented_test_card_and_iban_is_taken_with_its_behaviour(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(paymentmethods, "fingerprint", lambda kind, number: f"{kind}:{number[-4:]}")
+    monkeypatch.setattr(paymentmethods, "_fingerprints", stand_in_fingerprints)
     # Given the test-card table: a typed number behaves as its token does
     _, behavior = paymentmethods.details_from_card(
         SCOPE, number="4000 0000 0000 9995", exp_month=12, exp_year=2039, cvc="123", now=NOW

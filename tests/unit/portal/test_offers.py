@@ -239,6 +239,8 @@ class TestRetentionOffer:
                 {"percent_off": 20},
             ),  # a discount already
             (RETENTION, {"cancel_at_period_end": True}, {"percent_off": 20}),  # already ending
+            # accepted once already (its discount since run out): once per subscription
+            (RETENTION, {"retention_accepted_at": "2026-01-01T00:00:00Z"}, {"percent_off": 20}),
             (RETENTION, {}, {"percent_off": 20, "valid": False}),
             (RETENTION, {}, {"amount_off": 500, "currency": "usd"}),  # another currency
             (RETENTION, {}, {"amount_off": 0, "currency": "eur"}),  # saves nothing

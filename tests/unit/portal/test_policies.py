@@ -104,7 +104,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
 
     monkeypatch.setattr(subscription_changes, "requested_items", requested_items)
     monkeypatch.setattr(upcoming, "preview", preview)
-    for name in ("update", "schedule_change"):
+    for name in ("update", "schedule_change", "accept_retention"):
         monkeypatch.setattr(subscription_changes, name, recorder(name))
     monkeypatch.setattr(subscriptions, "cancel", recorder("cancel"))
     return made
@@ -170,6 +170,6 @@ class TestCancel:
         changes.renew(SCOPE, SUB, REQUEST, table=TABLE)  # not ending: nothing to take back
         changes.renew(SCOPE, ENDING, REQUEST, table=TABLE)
         assert calls == [
-            ("update", ("sub_1", {"coupon": "rwd_stay"}, REQUEST)),
+            ("accept_retention", ("sub_1", "rwd_stay", REQUEST)),  # once per subscription, recorded on it
             ("update", ("sub_1", {"cancelAtPeriodEnd": False}, REQUEST)),
         ]

@@ -115,25 +115,50 @@ class TestAddressAllowed:
 
 class TestCheckUrlInTestMode:
     @pytest.mark.parametrize(
-        "url",
-        [
-            "https://example.com/hooks",
-            "https://hooks.internal.example:8443/vinr?x=1",
-            "https://10.0.0.5/hook",  # test mode resolves nothing and refuses no address
-            "http://localhost:8000/hook",
-            "http://127.0.0.1/hook",
-            "http://[::1]:9000/hook",
-            "HTTP://LOCALHOST/hook",
-        ],
+        "url", ["https://example.com/hooks", "https://hooks.internal.example:8443/vinr?x=1", "https://93.184.216.34/h"]
     )
-    def test_https_anywhere_and_http_to_this_machine_pass(self, url: str) -> None:
+    def test_https_to_a_public_host_passes(self, url: str) -> None:
+        assert egress.check_url(url, False, resolve=resolver("93.184.216.34")) == url
+
+    @pytest.mark.parametrize(
+        "url",
+        ["http://localhost:8000/hook", "http://127.0.0.1/hook", "http://[::1]:9000/hook", "HTTP://LOCALHOST/hook"],
+    )
+    def test_this_machine_passes_where_the_local_stack_enables_it(self, url: str) -> None:
+        # tests/support/egress.py enables loopback URLs for every test, as the local stack does
+        assert egress.loopback_enabled()
         assert egress.check_url(url, False, resolve=failing) == url
+
+    @pytest.mark.parametrize(
+        "url", ["http://localhost:9001/x", "http://127.0.0.1:9001/x", "https://localhost/x", "https://[::1]/x"]
+    )
+    def test_this_machine_is_refused_in_a_deployed_stack(self, url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.delenv(egress.LOOPBACK_SETTING)
+        refused(url, False, resolver("127.0.0.1"))
+
+    @pytest.mark.parametrize("value", ["", "0", "true", "yes"])
+    def test_only_the_value_1_enables_loopback(self, value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv(egress.LOOPBACK_SETTING, value)
+        assert not egress.loopback_enabled()
+        refused("http://127.0.0.1/x", False)
+
+    @given(addresses_in(PRIVATE_V4 + PRIVATE_V6))
+    def test_private_addresses_are_refused_as_in_live_mode(self, address: str) -> None:
+        host = f"[{address}]" if ":" in address else address
+        if ipaddress.ip_address(address).is_loopback:
+            return  # this machine: enabled in the tests (above)
+        assert "private" in refused(f"https://{host}/hook", False).message
+        assert "resolves to a private" in refused("https://hooks.example.com/x", False, resolver(address)).message
+
+    def test_a_name_must_resolve_in_test_mode_too(self) -> None:
+        assert "does not resolve" in refused("https://nowhere.invalid/hook", False, failing).message
 
     @pytest.mark.parametrize(
         ("url", "says"),
         [
             ("http://example.com/hook", "https"),
             ("http://10.0.0.1/hook", "https"),
+            ("http://127.0.0.2/hook", "https"),
             ("ftp://example.com/hook", "https"),
             ("example.com/hook", "https"),
             ("//example.com/hook", "https"),
@@ -155,11 +180,12 @@ class TestCheckUrlInTestMode:
         ],
     )
     def test_other_urls_are_refused_naming_url(self, url: str, says: str) -> None:
-        assert says in refused(url, False).message
+        assert says in refused(url, False, resolver("93.184.216.34")).message
 
     def test_length_is_at_most_2048(self) -> None:
         base = "https://example.com/"
-        assert egress.check_url(base + "a" * (2048 - len(base)), False) == base + "a" * (2048 - len(base))
+        longest = base + "a" * (2048 - len(base))
+        assert egress.check_url(longest, False, resolve=resolver("93.184.216.34")) == longest
         assert refused(base + "a" * (2049 - len(base)), False).code == "string_too_long"
 
     def test_a_url_that_is_not_text_is_refused(self) -> None:
@@ -169,7 +195,8 @@ class TestCheckUrlInTestMode:
 
 class TestCheckUrlInLiveMode:
     @pytest.mark.parametrize("url", ["http://localhost/hook", "http://127.0.0.1/hook", "http://example.com/hook"])
-    def test_http_is_refused_even_to_this_machine(self, url: str) -> None:
+    def test_http_is_refused_even_to_this_machine_where_loopback_is_enabled(self, url: str) -> None:
+        assert egress.loopback_enabled()
         assert "live mode" in refused(url, True, resolver("93.184.216.34")).message
 
     def test_a_host_resolving_to_public_addresses_passes_and_is_resolved_with_its_port(self) -> None:
@@ -199,7 +226,8 @@ class TestCheckUrlInLiveMode:
         host = f"[{address}]" if ":" in address else address
         assert egress.check_url(f"https://{host}/hook", True, resolve=failing) == f"https://{host}/hook"
 
-    def test_localhost_over_https_is_refused(self) -> None:
+    def test_localhost_over_https_is_refused_where_loopback_is_enabled(self) -> None:
+        assert egress.loopback_enabled()
         refused("https://localhost/hook", True, resolver("127.0.0.1"))
         refused("https://[::1]/hook", True, resolver("93.184.216.34"))
 

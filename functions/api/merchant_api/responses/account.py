@@ -45,6 +45,14 @@ class EmailSettings(Wire):
     livemode: bool
 
 
+class DnsRecord(Wire):
+    """The DNS record that proves the portal domain is the merchant's: publish it, then verify."""
+
+    type: Literal["TXT"]
+    name: str
+    value: str
+
+
 class Branding(Wire):
     """The branding the portal and invoice PDFs wear."""
 
@@ -56,5 +64,7 @@ class Branding(Wire):
     privacyUrl: str | None
     termsUrl: str | None
     portalDomain: str | None
+    portalDomainStatus: Literal["pending_verification", "verified"] | None
+    portalDomainRecord: DnsRecord | None
     livemode: bool
     updatedAt: Timestamp | None

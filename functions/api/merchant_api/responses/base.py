@@ -24,8 +24,11 @@ class Wire(BaseModel):
 
 class Page(Wire):
     """One page of a list, newest first: `data`, and `hasMore` when a next page exists (ask for it
-    with `startingAfter` = the last ID)."""
+    with `startingAfter` = the last ID, or `nextStartingAfter` when the answer has it)."""
 
     object: Literal["list"]
     data: list[Any]
     hasMore: bool
+    # Present when the request's read bound (`billing.store.listing.MAX_ITEMS_READ` items) ended
+    # the page, which may then be shorter than `limit` or empty: the ID of the last item read.
+    nextStartingAfter: str | None = None

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import Field
 
-from billing.accounts import accounts
+from billing.accounts import accounts, livesettings
 from merchant_api import request
 from merchant_api.auth import caller
 from merchant_api.models import Address, Country, Currency, Request, ShortText, WholeNumber
@@ -37,7 +37,9 @@ def get_account() -> dict[str, Any]:
 
 @router.post("/v1/account", summary="Update the account's business details", tags=["Account"], responses=ok("Account"))
 def update_account(body: Annotated[AccountUpdate, Body()]) -> dict[str, Any]:
+    """What live invoices and sessions show needs a live key (403 `live_key_required`); `defaultCurrency` does not."""
     who = caller(router)
     changes = body.model_dump(exclude_unset=True, mode="json")
+    livesettings.require_live_key(changes, livemode=who.livemode, live_facing=livesettings.ACCOUNT)
     updated = accounts.update_account(who.account_id, changes, table=request.table(router))
     return accounts.account_to_wire(updated, livemode=who.livemode)

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import Field
 
-from billing.accounts import branding
+from billing.accounts import branding, domains, livesettings
 from merchant_api import request
 from merchant_api.models import Request, any_case
 from merchant_api.responses import ok
@@ -42,7 +42,11 @@ class BrandingUpdate(Request):
         Annotated[
             str,
             Field(
-                description="data URI of a PNG, JPEG or SVG image (base64; an SVG also as text), at most 256 KB",
+                description=(
+                    "data URI of a PNG, JPEG or SVG image (base64; an SVG also as text), at most 256 KB; "
+                    f"a PNG or JPEG of at most {branding.MAX_LOGO_PIXELS:,} pixels; an SVG that, with its <use> "
+                    "references resolved, draws a bounded number of elements at a bounded depth (a 400 names the bound)"
+                ),
                 examples=[PNG_EXAMPLE],
                 json_schema_extra={"maxLength": branding.MAX_LOGO_CHARS, "pattern": LOGO_PATTERN},
             ),
@@ -60,7 +64,10 @@ class BrandingUpdate(Request):
             str,
             Field(
                 examples=["billing.example.com"],
-                description="a host name (no scheme, port, path or IP address)",
+                description=(
+                    "a host name (no scheme, port, path or IP address); live key only; used once verified "
+                    "(POST /v1/branding/portal_domain/verify)"
+                ),
                 json_schema_extra={"maxLength": branding.MAX_DOMAIN_CHARS, "pattern": DOMAIN_PATTERN},
             ),
         ]
@@ -81,3 +88,18 @@ def update_branding(body: Annotated[BrandingUpdate, Body()]) -> dict[str, Any]:
         scope, body.model_dump(exclude_unset=True, mode="json"), table=request.table(router)
     )
     return branding.to_wire(updated, scope)
+
+
+@router.post(
+    "/v1/branding/portal_domain/verify",
+    summary="Verify the portal domain's DNS TXT record",
+    tags=["Branding"],
+    responses=ok("Branding"),
+)
+def verify_portal_domain() -> dict[str, Any]:
+    """Looks up the TXT record `portalDomainRecord` names; once it holds the value, the portal,
+    its links and emails use the domain. A 400 `portal_domain_unverified` says what was found."""
+    scope = request.scope(router)
+    livesettings.require_live_key(["portalDomain"], livemode=scope.livemode, live_facing=livesettings.BRANDING)
+    verified = domains.verify(scope, table=request.table(router))
+    return branding.to_wire(verified, scope)

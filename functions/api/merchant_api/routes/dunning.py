@@ -1,5 +1,6 @@
 """`GET /v1/account/dunning` and `POST /v1/account/dunning`: how the account retries a failed
-renewal, and how the subscription ends when every retry failed."""
+renewal, and how the subscription ends when every retry failed. One schedule for both modes, so
+changing it needs a live key (`billing.accounts.livesettings`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import Field
 
-from billing.accounts import accounts
+from billing.accounts import accounts, livesettings
 from merchant_api import request
 from merchant_api.auth import caller
 from merchant_api.models import Request
@@ -69,7 +70,8 @@ def get_dunning() -> dict[str, Any]:
         "A failed renewal makes the subscription `past_due` and is retried on `retryDays` (days after the "
         "first failure); when the last retry fails the subscription becomes `unpaid` (kept, not renewed; "
         "paying its latest invoice makes it `active` again) or `canceled`, as `afterRetries` says. "
-        "Subscriptions already being retried keep the schedule they started with."
+        "Subscriptions already being retried keep the schedule they started with. One schedule serves both "
+        "modes, so changing it needs a live secret key: a test key is a 403 `live_key_required` naming the field."
     ),
     tags=["Account"],
     responses=ok("DunningSettings"),
@@ -77,5 +79,6 @@ def get_dunning() -> dict[str, Any]:
 def update_dunning(body: Annotated[DunningUpdate, Body()]) -> dict[str, Any]:
     who = caller(router)
     changes = body.model_dump(exclude_unset=True, mode="json")
+    livesettings.require_live_key(changes, livemode=who.livemode, live_facing=livesettings.DUNNING)
     settings = accounts.update_dunning(who.account_id, changes, table=request.table(router))
     return accounts.dunning_to_wire(settings, livemode=who.livemode)

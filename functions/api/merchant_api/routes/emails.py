@@ -1,5 +1,6 @@
 """`GET /v1/account/emails` and `POST /v1/account/emails`: which emails the account's customers get,
-and the address their replies go to."""
+and the address their replies go to. One setting for both modes, so changing it needs a live key
+(`billing.accounts.livesettings`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import Field
 
+from billing.accounts import livesettings
 from billing.emails import emailsettings
 from merchant_api import request
 from merchant_api.auth import caller
@@ -53,7 +55,9 @@ def get_email_settings() -> dict[str, Any]:
     description=(
         "Which emails the account's customers get, in their language and the account's brand, from the "
         "platform's address with the account's name: `receipt` (off by default), `paymentFailed`, "
-        "`actionRequired` and `subscriptionCanceled` (on by default). `replyTo` is where replies go."
+        "`actionRequired` and `subscriptionCanceled` (on by default). `replyTo` is where replies go. One "
+        "setting serves both modes, so changing it needs a live secret key: a test key is a 403 "
+        "`live_key_required` naming the field."
     ),
     tags=["Account"],
     responses=ok("EmailSettings"),
@@ -61,6 +65,7 @@ def get_email_settings() -> dict[str, Any]:
 def update_email_settings(body: Annotated[EmailSettingsUpdate, Body()]) -> dict[str, Any]:
     who = caller(router)
     changes = body.model_dump(exclude_unset=True, mode="json")
+    livesettings.require_live_key(changes, livemode=who.livemode, live_facing=livesettings.EMAILS)
     for switch in emailsettings.SWITCHES:
         if switch in changes and changes[switch] is None:
             changes.pop(switch)  # null leaves a switch as it is

@@ -8,7 +8,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import Field
 
+from billing.kernel.errors import InvalidRequest
 from billing.portal import portalsessions
+from billing.webhooks import egress
 from merchant_api import request
 from merchant_api.models import Request, any_case
 from merchant_api.responses import ok
@@ -34,7 +36,7 @@ class PortalSessionCreate(Request):
             min_length=1,
             max_length=portalsessions.MAX_URL_LENGTH,
             examples=["https://example.com/account"],
-            description="https (http only to localhost, in test mode); an ASCII host, no user name or password",
+            description="https (http to localhost: test mode, local stack); an ASCII host, no user name or password",
             json_schema_extra={"pattern": RETURN_URL_PATTERN},
         ),
     ]
@@ -47,13 +49,24 @@ class PortalSessionCreate(Request):
     "/v1/billing/portal_sessions", summary="Create a portal session", tags=["Portal"], responses=ok("PortalSession")
 )
 def create_session(body: Annotated[PortalSessionCreate, Body()]) -> Any:
+    scope = request.scope(router)
+    _no_loopback_unless_enabled(body.returnUrl, scope.livemode)
     session, url = portalsessions.create(
-        request.scope(router),
+        scope,
         body.model_dump(exclude_unset=True, mode="json"),
         request.info(router),
         table=request.table(router),
     )
     return json_response(portalsessions.to_wire(session, url=url))
+
+
+def _no_loopback_unless_enabled(url: str, livemode: bool) -> None:
+    """http to localhost (which the service allows in test mode) only where the local stack enables
+    loopback URLs, as for webhooks (`egress.loopback_allowed`); a deployed stack answers a 400."""
+    if not livemode and url.strip()[:5].lower() == "http:" and not egress.loopback_enabled():
+        raise InvalidRequest(
+            "returnUrl must be an https URL (http is not allowed in a deployed stack).", param="returnUrl"
+        )
 
 
 @router.get(

@@ -52,7 +52,10 @@ def get_clock(clock_id: ClockId) -> Any:
 
 @router.post(
     "/v1/test_clocks/<clock_id>/advance",
-    summary="Advance a test clock: renewals, invoices and period-end cancellations happen now",
+    summary=(
+        "Advance a test clock: renewals, invoices and period-end cancellations happen now, a bounded number per"
+        " request; `status: advancing` says more is left: ask again with the same frozenTime until `ready`"
+    ),
     tags=["Test clocks"],
     responses=ok("TestClock"),
 )

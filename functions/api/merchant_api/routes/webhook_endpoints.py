@@ -19,7 +19,7 @@ router = APIGatewayHttpRouter()
 TAGS = ["Webhook endpoints"]
 EndpointId = Annotated[str, Path(pattern=r"^we_[A-Za-z0-9]{1,40}$")]
 # Absolute http(s) with a host, no user name or password, spaces or fragment; the service checks
-# the rest (https but to localhost in test mode, a public host in live mode), naming `url`.
+# the rest (https to a public host in both modes; localhost only on the local stack), naming `url`.
 URL_PATTERN = rf"^{any_case('http')}[Ss]?://[^\s/?#@]+(?:[/?][^\s#]*)?$"
 Url = Annotated[
     str,
@@ -27,7 +27,7 @@ Url = Annotated[
         min_length=1,
         max_length=egress.MAX_URL_LENGTH,
         examples=["https://example.com/webhooks/vinr"],
-        description="https; http only to localhost in test mode; live mode needs a public host; no fragment",
+        description="https to a public host; no fragment (http to localhost only in test mode on the local stack)",
         json_schema_extra={"pattern": URL_PATTERN},
     ),
 ]

@@ -14,6 +14,11 @@ no entities, no external references) and rebuilt from an allowlist of drawing el
 without scripts, event handlers, foreign objects, style sheets, images, links or animation,
 and with only local (`#…`) references. What is stored is that sanitised SVG, re-encoded as
 a base64 data URI; an SVG with nothing drawable left is refused.
+
+A logo is also bounded in what it expands to, because every invoice PDF draws it: an SVG in
+the elements it draws and the depth it nests once its `<use>` and `url(#…)` references are
+resolved (`svglogo.MAX_DRAWN_ELEMENTS`, `MAX_SVG_DEPTH`), a PNG or JPEG in the pixels its header
+states (MAX_LOGO_PIXELS, read without decoding). `billing.invoicing.pdflogo` prepares it for PDFs.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import io
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -28,6 +34,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 from msgspec.structs import replace
 
+from billing.accounts import domains, livesettings
 from billing.accounts import store as account_store
 from billing.accounts.records import DEFAULT_ACCENT, Branding
 from billing.kernel import clock
@@ -36,6 +43,9 @@ from billing.kernel.scope import Scope
 from billing.store.repository import Table
 
 MAX_LOGO_CHARS = 262_144  # the whole data URI; see the module docstring
+# A PNG or JPEG of a few KB can claim a canvas of any size, and decoding it takes 4 bytes a
+# pixel: 4 megapixels (2000 × 2000, 16 MB decoded) is far more than a logo is shown at.
+MAX_LOGO_PIXELS = 4_000_000
 MAX_URL_CHARS = 2048
 MAX_DOMAIN_CHARS = 253
 URL_FIELDS = ("supportUrl", "privacyUrl", "termsUrl")
@@ -46,7 +56,7 @@ RECORD_FIELDS = {
     "supportUrl": "support_url",
     "privacyUrl": "privacy_url",
     "termsUrl": "terms_url",
-    "portalDomain": "portal_domain",
+    "portalDomain": "domain",
 }
 FIELDS = tuple(RECORD_FIELDS)
 LOGO_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
@@ -69,11 +79,19 @@ def update_branding(scope: Scope, fields: Mapping[str, Any], *, table: Table) ->
     if unknown:
         raise InvalidRequest(f"Received unknown parameter: {unknown[0]}.", param=unknown[0])
     changes = {RECORD_FIELDS[name]: validate_field(name, value) for name, value in fields.items()}
+    livesettings.require_live_key(fields, livemode=scope.livemode, live_facing=livesettings.BRANDING)
     current = get_branding(scope, table=table)
-    changes = {k: v for k, v in changes.items() if getattr(current, k) != v}
+    # (a domain stored before verification existed has no token: setting it again gives it one)
+    changes = {
+        k: v
+        for k, v in changes.items()
+        if getattr(current, k) != v or (k == "domain" and v and not current.domain_token)
+    }
     if not changes:
         return current
     after = replace(current, **changes, updated_at=clock.to_wire(clock.now()), version=current.version + 1)
+    if "domain" in changes:  # with its claim, in one transaction
+        return domains.save_change(table, scope, current, after)
     return account_store.save_branding(
         table, scope, current, after, conflict_message="The branding was changed by another request; retry."
     )
@@ -104,7 +122,7 @@ def _colors_and_links(branding: Branding) -> dict[str, Any]:
         "supportUrl": branding.support_url,
         "privacyUrl": branding.privacy_url,
         "termsUrl": branding.terms_url,
-        "portalDomain": branding.portal_domain,
+        "portalDomain": branding.portal_domain,  # only once verified (`billing.accounts.domains`)
     }
 
 
@@ -113,6 +131,7 @@ def to_wire(branding: Branding, scope: Scope) -> dict[str, Any]:
         "object": "branding",
         "logo": branding.logo,
         **_colors_and_links(branding),
+        **domains.to_wire(branding),
         "livemode": scope.livemode,
         "updatedAt": branding.updated_at,
     }
@@ -250,7 +269,35 @@ def validate_logo(value: str) -> str:
         return uri
     if not raw.startswith(_MAGIC[mime]):
         raise _logo_error(f"logo's bytes are not a {mime.split('/')[1].upper()} image.")
+    _check_pixels(raw, mime)
     return f"data:{mime};base64,{data}"
+
+
+def raster_pixels(raw: bytes) -> int:
+    """Width × height as a PNG, JPEG or WebP states it in its header: Pillow opens an image
+    lazily (it reads the header, not the pixels). ValueError when the header cannot be read."""
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(raw)) as image:
+                return int(image.width) * int(image.height)
+        except Image.DecompressionBombError:
+            return 2 * (Image.MAX_IMAGE_PIXELS or 0) + 1  # Pillow's own refusal: more than it will open
+        except (UnidentifiedImageError, OSError, SyntaxError) as error:
+            raise ValueError("unreadable image header") from error
+
+
+def _check_pixels(raw: bytes, mime: str) -> None:
+    try:
+        pixels = raster_pixels(raw)
+    except ValueError:
+        raise _logo_error(f"logo's bytes are not a readable {mime.split('/')[1].upper()} image.") from None
+    if pixels > MAX_LOGO_PIXELS:
+        raise _logo_error(f"logo has {pixels:,} pixels; at most {MAX_LOGO_PIXELS:,} (such as 2000 × 2000) are taken.")
 
 
 def _strict_base64(data: str) -> bytes:

@@ -76,10 +76,19 @@ class Branding(msgspec.Struct, frozen=True, kw_only=True):
     support_url: str | None = None
     privacy_url: str | None = None
     terms_url: str | None = None
-    portal_domain: str | None = None
+    # The custom domain the merchant set, the TXT value that proves it is theirs, and when that
+    # was checked: until then the portal, its links and emails stay on the platform's host.
+    domain: str | None = None
+    domain_token: str | None = None
+    domain_verified_at: str | None = None
     updated_at: str | None = None
     version: int = 0
 
     @property
     def stored(self) -> bool:
         return self.version > 0
+
+    @property
+    def portal_domain(self) -> str | None:
+        """The domain the portal serves this brand on: the one set, once its ownership is verified."""
+        return self.domain if self.domain and self.domain_verified_at else None

@@ -4,6 +4,7 @@ Items:
   ACCT#<account> / ACCOUNT          the account (versioned; `dunning` once it set its own)
   APIKEY#<sha256> / APIKEY          one secret key; gsi1: ACCT#<account>#KEYS / <createdAt>#<keyId>
   <scope>#BRANDING / BRANDING       the branding of one account and mode (versioned)
+  DOMAIN#<domain> / DOMAIN          a portal domain's claim: the one account and mode that set it
 """
 
 from __future__ import annotations
@@ -20,8 +21,20 @@ from billing.accounts.records import (
     Branding,
     DunningSettings,
 )
+from billing.kernel.errors import Conflict
 from billing.kernel.scope import Mode, Scope
-from billing.store.repository import Item, Put, Table, holds, stored_as, versioned_set
+from billing.store.repository import (
+    Cancelled,
+    Delete,
+    Item,
+    Operation,
+    Put,
+    Table,
+    Update,
+    holds,
+    stored_as,
+    versioned_set,
+)
 
 ACCOUNT_SK = "ACCOUNT"
 API_KEY_SK = "APIKEY"
@@ -208,7 +221,9 @@ def branding_to_item(scope: Scope, branding: Branding) -> Item:
         "supportUrl": branding.support_url,
         "privacyUrl": branding.privacy_url,
         "termsUrl": branding.terms_url,
-        "portalDomain": branding.portal_domain,
+        "portalDomain": branding.domain,
+        "domainToken": branding.domain_token,
+        "domainVerifiedAt": branding.domain_verified_at,
         "updatedAt": branding.updated_at,
         "version": branding.version,
     }
@@ -222,7 +237,9 @@ def branding_from_item(item: Mapping[str, Any]) -> Branding:
         support_url=item.get("supportUrl"),
         privacy_url=item.get("privacyUrl"),
         terms_url=item.get("termsUrl"),
-        portal_domain=item.get("portalDomain"),
+        domain=item.get("portalDomain"),
+        domain_token=item.get("domainToken"),
+        domain_verified_at=item.get("domainVerifiedAt"),
         updated_at=item.get("updatedAt"),
         version=int(item.get("version") or 0),
     )
@@ -248,3 +265,91 @@ def save_branding(table: Table, scope: Scope, before: Branding, after: Branding,
         already=holds(changes, version=before.version + 1),
     )
     return branding_from_item(stored)
+
+
+def branding_write(scope: Scope, before: Branding, after: Branding) -> Put | Update:
+    """`save_branding`'s write as a transaction's operation (the same conditions)."""
+    if not before.stored:
+        return Put(branding_to_item(scope, after), condition=CREATE)
+    changes = _changed(branding_to_item(scope, before), branding_to_item(scope, after))
+    return Update(*branding_key(scope), **versioned_set(changes, before.version))
+
+
+# ------------------------------------------------------------------ portal domains
+# Claims: one item per domain (`account`, `mode`, `claimedAt`, `claimedEpoch`; `verifiedAt` once verified).
+# An account may take a domain no one holds, one it holds itself, or one another account set
+# but has not verified for `hold` seconds (so that setting someone's domain and never proving
+# it cannot keep it from its owner). A verification proves the domain is the caller's: it takes
+# any claim not verified. A verified claim is held until its account changes or removes the domain.
+_CLAIMABLE = "attribute_not_exists(pk) OR (#account = :account AND #mode = :mode)"
+_OURS = "#account = :account AND #mode = :mode"
+_CLAIM_NAMES = {"#account": "account", "#mode": "mode"}
+
+
+def domain_key(domain: str) -> tuple[str, str]:
+    return f"DOMAIN#{domain}", "DOMAIN"
+
+
+def get_domain_claim(table: Table, domain: str) -> Item | None:
+    return table.get(*domain_key(domain))
+
+
+def _claim(scope: Scope, domain: str, *, now: str, epoch: int, verified: bool, hold: int) -> Put:
+    pk, sk = domain_key(domain)
+    item: Item = {
+        "pk": pk,
+        "sk": sk,
+        "type": "portal_domain",
+        "account": scope.account_id,
+        "mode": scope.mode,
+        "claimedAt": now,
+        "claimedEpoch": epoch,
+    }
+    values: dict[str, Any] = {":account": scope.account_id, ":mode": scope.mode}
+    if verified:
+        item["verifiedAt"] = now
+        condition = f"{_CLAIMABLE} OR attribute_not_exists(verifiedAt)"
+    else:
+        condition = f"{_CLAIMABLE} OR (attribute_not_exists(verifiedAt) AND claimedEpoch < :cutoff)"
+        values[":cutoff"] = epoch - hold
+    return Put(item, condition=condition, names=_CLAIM_NAMES, values=values)
+
+
+def _release(scope: Scope, domain: str) -> Delete:
+    return Delete(
+        *domain_key(domain),
+        condition=_OURS,
+        names=_CLAIM_NAMES,
+        values={":account": scope.account_id, ":mode": scope.mode},
+    )
+
+
+def save_branding_and_domain(
+    table: Table,
+    scope: Scope,
+    before: Branding,
+    after: Branding,
+    *,
+    now: str,
+    epoch: int,
+    hold: int,
+    release: str | None,
+    conflict_message: str,
+    taken_message: str,
+) -> Branding:
+    """`after` written over `before` in one transaction with the claim of `after.domain` (new, or
+    verified when `after` is) and, given `release`, the deletion of this scope's claim on that
+    domain. A claim another account holds cancels it all: Conflict naming `portalDomain`."""
+    operations: list[Operation] = [branding_write(scope, before, after)]
+    if after.domain:
+        verified = bool(after.domain_verified_at)
+        operations.append(_claim(scope, after.domain, now=now, epoch=epoch, verified=verified, hold=hold))
+    if release:
+        operations.append(_release(scope, release))
+    try:
+        table.transact(operations, conflict_message=conflict_message)
+    except Cancelled as error:
+        if after.domain and error.reasons[1][0] == "ConditionalCheckFailed":
+            raise Conflict(taken_message, param="portalDomain", code="portal_domain_taken") from None
+        raise
+    return after

@@ -1,6 +1,11 @@
 """SVG logos made safe: parsed with defusedxml (no DTD, entities or external references) and
 rebuilt from an allowlist of elements and attributes, so no script, event handler, foreign
-object or outside reference survives. Imported only when an SVG logo is uploaded."""
+object or outside reference survives. Imported only when an SVG logo is uploaded or drawn.
+
+What is kept is also bounded in what it expands to: `<use>`, `href` and `url(#…)` references
+are resolved (recursively) and the elements drawn counted, with the nesting depth they reach,
+because a few hundred bytes can repeat a shape a million times and every PDF would draw each.
+"""
 
 from __future__ import annotations
 
@@ -29,9 +34,15 @@ SVG_ELEMENTS = frozenset(
 DRAWABLE = frozenset("path rect circle ellipse line polyline polygon text use".split())
 NOT_RENDERED = frozenset("defs symbol clipPath mask linearGradient radialGradient title desc".split())
 TEXT_ELEMENTS = frozenset("text tspan title desc".split())
-MAX_SVG_DEPTH = 64
-MAX_SVG_ELEMENTS = 20_000
+MAX_SVG_DEPTH = 64  # in the document, and once its references are resolved
+MAX_SVG_ELEMENTS = 20_000  # in the document (an early stop while parsing)
+# Elements once references are resolved. Measured here, svglib converts one in about 0.4 ms
+# (once per logo and container, `billing.invoicing.pdflogo`) and reportlab draws one in about
+# 0.07 ms (every PDF); a 512 MB Lambda is a few times slower. 2,000 keeps the first PDF within
+# a few seconds there and the next ones well under one; real logos stay in the hundreds.
+MAX_DRAWN_ELEMENTS = 2_000
 _URL_REF = re.compile(r"url\(")
+_REFERENCE = re.compile(r"url\(\s*['\"]?#([^)'\"\s]+)")
 _LOCAL_URL_REF = re.compile(r"url\(['\"]?#")
 _HOSTILE_VALUE = ("javascript:", "vbscript:", "data:", "expression(", "@import", "-moz-binding", "behavior:")
 
@@ -50,6 +61,7 @@ def sanitize_svg(raw: bytes) -> bytes:
     clean = _clean_element(root, depth=0, counter=counter, parent_keeps_text=False)
     if clean is None or not _draws_something(clean):
         raise _logo_error("logo SVG has nothing drawable left once made safe.")
+    check_expansion(clean)
     clean.set("xmlns", SVG_NS)  # names are kept unqualified; this puts them all in the SVG namespace
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(clean, encoding="utf-8", xml_declaration=False)
 
@@ -124,3 +136,72 @@ def _draws_something(element: ET.Element) -> bool:
     if name in DRAWABLE and (name not in ("text",) or "".join(element.itertext()).strip()):
         return True
     return any(_draws_something(child) for child in element)
+
+
+# ------------------------------------------------------------------ expansion bound
+def check_expansion(root: ET.Element) -> None:
+    """InvalidRequest (param `logo`) when `root` draws more than MAX_DRAWN_ELEMENTS elements or
+    nests deeper than MAX_SVG_DEPTH once every reference is resolved, or refers to itself."""
+    _Expansion(root).measure(root, depth=1)
+
+
+def expansion_error(raw: bytes) -> str | None:
+    """Why a stored (already sanitised) SVG is over the bounds, or None: a PDF checks a logo
+    stored before the bounds existed before it draws it."""
+    try:
+        sanitize_svg(raw)
+    except InvalidRequest as error:
+        return str(error)
+    return None
+
+
+class _Expansion:
+    """Each element's size (elements drawn) and height (levels) with its references resolved,
+    worked out once per element, so that a document is measured in time linear in its size."""
+
+    def __init__(self, root: ET.Element) -> None:
+        self.by_id: dict[str, list[ET.Element]] = {}
+        for element in root.iter():
+            if element.get("id"):
+                self.by_id.setdefault(str(element.get("id")), []).append(element)
+        self.measured: dict[int, tuple[int, int]] = {}
+        self.open: set[int] = set()
+
+    def measure(self, element: ET.Element, *, depth: int) -> tuple[int, int]:
+        """(size, height) of `element`; `depth` is the level it is reached at (1: the root)."""
+        known = self.measured.get(id(element))
+        if known is None:
+            if id(element) in self.open:
+                raise _logo_error("logo SVG refers to itself (a <use> or url(#…) reference loop).")
+            self._check_depth(depth)
+            self.open.add(id(element))
+            size, height = 1, 1
+            for child in [*element, *self._targets(element)]:
+                child_size, child_height = self.measure(child, depth=depth + 1)
+                size, height = size + child_size, max(height, child_height + 1)
+                if size > MAX_DRAWN_ELEMENTS:
+                    raise _logo_error(
+                        f"logo SVG draws more than {MAX_DRAWN_ELEMENTS:,} elements once its <use> "
+                        "references are resolved."
+                    )
+            self.open.discard(id(element))
+            known = self.measured[id(element)] = (size, height)
+        self._check_depth(depth - 1 + known[1])
+        return known
+
+    def _targets(self, element: ET.Element) -> list[ET.Element]:
+        """The elements `element` refers to (`href="#id"`, `url(#id)`); with a repeated id, every
+        element holding it counts (a renderer may pick any of them)."""
+        names: list[str] = []
+        for key, value in element.attrib.items():
+            if key in ("href", f"{{{XLINK_NS}}}href") and value.startswith("#"):
+                names.append(value[1:])
+            names += _REFERENCE.findall(value)
+        return [target for name in names for target in self.by_id.get(name, ())]
+
+    @staticmethod
+    def _check_depth(depth: int) -> None:
+        if depth > MAX_SVG_DEPTH:
+            raise _logo_error(
+                f"logo SVG is nested more than {MAX_SVG_DEPTH} levels deep once its <use> references are resolved."
+            )

@@ -275,6 +275,7 @@ def list_customers(
         starting_after=starting_after,
         to_wire=lambda customer: to_wire(customer, scope),
         keep=(lambda customer: customer.email == email) if email else (lambda _: True),
+        email=email,
     )
 
 

@@ -131,4 +131,5 @@ def event_page(
         primary_key=lambda event_id: event_key(scope, event_id),
         to_wire=lambda item: to_wire(from_item(item)),
         keep=lambda item: keep(from_item(item)),
+        object_id=lambda item: str(item["event"]["id"]),
     )

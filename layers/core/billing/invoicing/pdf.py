@@ -4,13 +4,13 @@
 when it was made, so a PDF never changes after the fact. Text is set in Bitstream Vera (shipped
 inside reportlab, so the same glyphs on Lambda as here) and escaped for reportlab's markup.
 
-Branding (the record of `billing.accounts.branding`): the logo heads the page, scaled into a fixed box
-keeping its aspect ratio (PNG/JPEG through reportlab's ImageReader, SVG through svglib; the
-SVG was sanitised when it was stored). A logo that cannot be drawn gives way to the
-merchant's name. The accent colour draws the rule under the header, the title, the table
-head and the totals; the support, privacy and terms links sit in every page's footer, under the
-invoice's hosted link (`billing.invoicing.hostedlinks`), written out whole so that a printed
-copy still leads to it.
+Branding (the record of `billing.accounts.branding`): the logo heads the page, scaled into a
+fixed box keeping its aspect ratio, in the form `billing.invoicing.pdflogo` prepared once per
+logo (SVG through svglib, PNG/JPEG scaled to print size; the logo was sanitised and bounded
+when it was stored). A logo that cannot be drawn gives way to the merchant's name. The accent
+colour draws the rule under the header, the title, the table head and the totals; the support,
+privacy and terms links sit in every page's footer, under the invoice's hosted link
+(`billing.invoicing.hostedlinks`), written out whole so that a printed copy still leads to it.
 
 Every word of ours on it is in `locale` (`billing.invoicing.wording`, which also words the lines,
 the discount and the reverse-charge sentence); what the merchant wrote stays as written.
@@ -29,15 +29,14 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from billing.accounts import branding as branding_service
 from billing.accounts.records import Branding
-from billing.invoicing import hostedlinks, wording
+from billing.invoicing import hostedlinks, pdflogo, wording
 from billing.invoicing.records import Invoice
 from billing.invoicing.wording import N_
 from billing.kernel.formatting import day, money
@@ -46,8 +45,6 @@ from billing.store import repository
 
 FONT, BOLD = "Vera", "VeraBd"
 DEFAULT_ACCENT = "#1F3A5F"
-LOGO_BOX = (60 * mm, 18 * mm)  # width, height: the logo is scaled to fit, never stretched
-MAX_LOGO_PIXELS = 25_000_000  # a small PNG can claim a huge canvas: such a logo is not decoded
 FOOTER_LINKS = (("support_url", N_("Support")), ("privacy_url", N_("Privacy")), ("terms_url", N_("Terms")))
 MAX_SHOWN_URL = 60  # three shortened links fit in the bottom margin (two lines at most)
 MIN_TEXT_CONTRAST = 4.5  # WCAG AA for body text: a paler accent colours rules and bands, not text
@@ -107,48 +104,11 @@ def _styles(ink: colors.Color) -> dict[str, ParagraphStyle]:
     }
 
 
-def _fit(width: float, height: float) -> tuple[float, float]:
-    """`width` × `height` scaled (up or down) into LOGO_BOX, keeping the aspect ratio."""
-    box_width, box_height = LOGO_BOX
-    scale = min(box_width / width, box_height / height)
-    return width * scale, height * scale
-
-
-def _raster_logo(raw: bytes) -> Flowable:
-    from PIL import Image as PILImage  # reportlab's own dependency
-
-    with PILImage.open(io.BytesIO(raw)) as probe:
-        if probe.width * probe.height > MAX_LOGO_PIXELS:
-            raise ValueError("logo too large to decode")
-        probe.load()  # a truncated or corrupt image fails here, not halfway through the PDF
-    width, height = ImageReader(io.BytesIO(raw)).getSize()
-    shown_width, shown_height = _fit(width, height)
-    return Image(io.BytesIO(raw), width=shown_width, height=shown_height, hAlign="LEFT")
-
-
-def _svg_logo(raw: bytes) -> Flowable:
-    from svglib.svglib import svg2rlg
-
-    drawing = svg2rlg(io.BytesIO(raw))
-    if drawing is None or drawing.width <= 0 or drawing.height <= 0:
-        raise ValueError("SVG logo has no size")
-    shown_width, shown_height = _fit(drawing.width, drawing.height)
-    scale = shown_width / drawing.width
-    drawing.scale(scale, scale)
-    drawing.width, drawing.height = shown_width, shown_height
-    drawing.hAlign = "LEFT"
-    return drawing
-
-
 def _masthead(seller: Mapping[str, Any], branding: Branding, styles: Mapping[str, ParagraphStyle]) -> Flowable:
     """The logo in its box, or the merchant's name when there is none (or it cannot be drawn)."""
-    content = branding_service.logo_content(branding)
-    if content:
-        mime, raw = content
-        try:
-            return _svg_logo(raw) if mime == "image/svg+xml" else _raster_logo(raw)
-        except Exception:  # noqa: S110 (any decoder failure: the name stands in for the logo)
-            pass
+    logo = pdflogo.prepared(branding)
+    if logo is not None:
+        return logo.flowable()
     return Paragraph(_text(seller.get("name") or seller.get("legalName")), styles["brand"])
 
 

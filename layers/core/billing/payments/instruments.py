@@ -1,8 +1,9 @@
 """Payment instruments checked before anything is stored: card numbers, expiry and CVC, and IBANs.
 
 Pure functions, no I/O. A card is reduced to brand/last4/expiry and an IBAN to country/bank
-code/last4; the full number only feeds `fingerprint`, a keyed hash. No message, exception or
-`repr` here ever contains a full number, a CVC or an IBAN.
+code/last4; the full number only feeds `fingerprint`, a keyed hash (kept per account and mode
+through `scoped_fingerprint`). No message, exception or `repr` here ever contains a full
+number, a CVC or an IBAN.
 
 Errors are `InvalidRequest` naming the field (`number`, `expMonth`, `expYear`, `cvc`, `iban`),
 with Stripe's codes and wording where Stripe has them.
@@ -214,11 +215,22 @@ def validate_iban(value: str) -> Iban:
 def fingerprint(pepper: bytes, kind: str, normalized_number: str) -> str:
     """HMAC-SHA256 of "<kind>:<number>" under `pepper`, as 32 hex characters.
 
-    Equal numbers of one kind match within a deployment; without the pepper it reveals nothing.
-    The same construction as `paymentmethods.fingerprint` with its derived key.
+    Equal numbers of one kind match wherever the pepper is the same; without it, it reveals
+    nothing. Under the deployment's pepper this is the fingerprint stored before fingerprints
+    were kept per account and mode, and the inner value of `scoped_fingerprint`.
     """
     if not pepper:
         raise ValueError("a fingerprint needs a non-empty pepper")
     if not kind or ":" in kind:
         raise ValueError("kind must be a non-empty name without ':'")
     return hmac.new(pepper, f"{kind}:{normalized_number}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def scoped_fingerprint(scope_key: bytes, deployment_fingerprint: str) -> str:
+    """HMAC-SHA256 of a deployment-wide `fingerprint` under the key of one account and mode, as
+    32 hex characters: what `paymentmethods.fingerprint` stores and shows. Equal numbers match
+    within that account and mode only. Because it is keyed over the earlier value (not over the
+    number), a fingerprint stored before can be re-keyed to it without the card or IBAN."""
+    if not scope_key:
+        raise ValueError("a fingerprint needs a non-empty key")
+    return hmac.new(scope_key, f"scoped:{deployment_fingerprint}".encode(), hashlib.sha256).hexdigest()[:32]

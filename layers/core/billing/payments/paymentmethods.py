@@ -2,6 +2,17 @@
 plus a keyed fingerprint. The full number never reaches the table or a log.
 
 The record is `billing.payments.records.PaymentMethod`, kept by `billing.payments.store`.
+
+Fingerprints are keyed per account and mode (`fingerprint`): HMAC under
+`keymaterial.derive("fingerprint", account, mode)` of the deployment-wide fingerprint, so the
+same card has unrelated fingerprints in two accounts and in test and live mode of one, and a
+test-mode portal computes nothing that matches live data or another merchant's. Methods attached
+before this (issue 17) keep the deployment-wide fingerprint they were stored with, on the wire
+too: it cannot be recomputed without the number, and it still matches that card in other
+accounts until the method is detached. Such a method still refuses its card being attached
+again (the attach also checks that no fingerprint item holds the deployment-wide value, which is
+computed, never stored or shown). Since the new value is keyed over the old one, a migration
+can re-key stored fingerprints without the numbers (`instruments.scoped_fingerprint`).
 """
 
 from __future__ import annotations
@@ -9,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import msgspec
 
@@ -24,7 +35,7 @@ from billing.payments import gateway, instruments, store
 from billing.payments.records import Card, Mandate, PaymentMethod, SepaDebit
 from billing.payments.testtokens import CARDS, IBANS, Behavior
 from billing.store import keymaterial
-from billing.store.repository import Operation, Table, UnitOfWork
+from billing.store.repository import Check, Operation, Table, UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +53,9 @@ class PaymentDetails(msgspec.Struct, frozen=True, kw_only=True):
     card: Card | None = None
     sepa_debit: SepaDebit | None = None
     fingerprint: str
+    # The deployment-wide fingerprint methods attached before fingerprints were per account and
+    # mode were stored with: checked (never stored, never shown) so that they still refuse it.
+    legacy_fingerprint: str | None = None
     param: str = "token"
     gateway_ref: str | None = None  # the gateway's method and customer, when a gateway holds it
     gateway_customer: str | None = None
@@ -53,9 +67,23 @@ class DuplicatePaymentMethod(InvalidRequest):
     code = "payment_method_exists"
 
 
-def fingerprint(kind: str, number: str) -> str:
-    """A keyed hash: equal numbers match within a deployment, and it reveals nothing without the key."""
-    return instruments.fingerprint(keymaterial.derive("fingerprint"), kind, number)
+def fingerprint(scope: Scope, kind: str, number: str) -> str:
+    """A keyed hash under a key of the account and mode: equal numbers match within one account
+    and mode only (the same card has unrelated fingerprints in two accounts, and in test and live
+    mode of one), and it reveals nothing without the key."""
+    return _fingerprints(scope, kind, number)["fingerprint"]
+
+
+class _Fingerprints(TypedDict):
+    fingerprint: str
+    legacy_fingerprint: str
+
+
+def _fingerprints(scope: Scope, kind: str, number: str) -> _Fingerprints:
+    """The fingerprint, and the deployment-wide one it is keyed over (see PaymentDetails)."""
+    legacy = instruments.fingerprint(keymaterial.derive("fingerprint"), kind, number)
+    scope_key = keymaterial.derive("fingerprint", scope.account_id, scope.mode)
+    return {"fingerprint": instruments.scoped_fingerprint(scope_key, legacy), "legacy_fingerprint": legacy}
 
 
 def card_to_wire(card: Card) -> dict[str, Any]:
@@ -113,7 +141,7 @@ def details_from_token(
     processor = gateway.require(scope, table)
     if processor.name != "simulator" and customer_id is not None and table is not None:
         customer_ref = _gateway_customer(scope, customer_id, table)
-        return _from_saved(processor.attach_method(customer_ref, token), customer_ref, "token"), "succeed"
+        return _from_saved(scope, processor.attach_method(customer_ref, token), customer_ref, "token"), "succeed"
     if token in CARDS:
         card = CARDS[token]
         if not card.attachable:
@@ -122,7 +150,7 @@ def details_from_token(
             card=Card(
                 brand=card.brand, last4=card.number[-4:], exp_month=12, exp_year=now.year + 3, country=card.country
             ),
-            fingerprint=fingerprint("card", card.number),
+            **_fingerprints(scope, "card", card.number),
         ), card.behavior
     if token in IBANS:
         entry = IBANS[token]
@@ -133,7 +161,7 @@ def details_from_token(
                 country=entry.iban[:2],
                 mandate=_mandate(now, None, None),
             ),
-            fingerprint=fingerprint("sepa_debit", entry.iban),
+            **_fingerprints(scope, "sepa_debit", entry.iban),
         ), entry.behavior
     raise InvalidRequest(f"No such token: '{token}'.", param="token", code="token_invalid")
 
@@ -183,7 +211,7 @@ def details_from_card(
             exp_year=card.exp_year,
             country=known.country,
         ),
-        fingerprint=fingerprint("card", card.number),
+        **_fingerprints(scope, "card", card.number),
         param="number",
     ), known.behavior
 
@@ -215,7 +243,7 @@ def details_from_iban(
             country=account.country,
             mandate=_mandate(now, ip, user_agent),
         ),
-        fingerprint=fingerprint("sepa_debit", account.number),
+        **_fingerprints(scope, "sepa_debit", account.number),
         param="iban",
     ), known.behavior
 
@@ -238,12 +266,12 @@ def _gateway_customer(scope: Scope, customer_id: str, table: Table) -> str:
     return connections.customer_ref(scope, customers.get(scope, customer_id, table=table), table=table)
 
 
-def _from_saved(saved: gateway.SavedMethod, customer_ref: str, param: str) -> PaymentDetails:
+def _from_saved(scope: Scope, saved: gateway.SavedMethod, customer_ref: str, param: str) -> PaymentDetails:
     kind = "card" if saved.card is not None else "sepa_debit"
     return PaymentDetails(
         card=saved.card,
         sepa_debit=saved.sepa_debit,
-        fingerprint=fingerprint(kind, saved.fingerprint),
+        **_fingerprints(scope, kind, saved.fingerprint),
         param=param,
         gateway_ref=saved.reference,
         gateway_customer=customer_ref,
@@ -263,7 +291,7 @@ def details_from_setup(scope: Scope, customer_id: str, setup_ref: str, *, table:
     """The method a setup in the gateway's fields saved (the gateway says it succeeded for this customer)."""
     processor = gateway.require(scope, table)
     customer_ref = _gateway_customer(scope, customer_id, table)
-    return _from_saved(processor.finish_setup(setup_ref, customer_ref), customer_ref, "setup_intent")
+    return _from_saved(scope, processor.finish_setup(setup_ref, customer_ref), customer_ref, "setup_intent")
 
 
 def save_iban(
@@ -291,7 +319,7 @@ def save_iban(
         user_agent=user_agent,
         idempotency_key=sortable_id("mandate"),
     )
-    return _from_saved(saved, customer_ref, "iban")
+    return _from_saved(scope, saved, customer_ref, "iban")
 
 
 def uses_gateway(scope: Scope, *, table: Table) -> bool:
@@ -375,6 +403,7 @@ def _attach(
     operations: list[Operation] = [
         store.insert(scope, pm),
         store.claim_fingerprint(scope, pm),
+        *_legacy_fingerprint_free(scope, customer_id, details),
         # (a customer without a default has no method: attach and detach keep the default)
         store.fingerprints_marked(scope, customer_id, first_method=customer.default_payment_method is None),
         events.event_op(attached),
@@ -383,12 +412,30 @@ def _attach(
     try:
         _commit(scope, customer, operations, default, request, table)
     except Conflict:
-        if store.fingerprint_held(table, scope, customer_id, details.fingerprint):
+        if any(store.fingerprint_held(table, scope, customer_id, held) for held in _held_as(details)):
             raise _duplicate(details) from None
         raise
     if default == customer.default_payment_method:
         return pm, customer
     return pm, msgspec.structs.replace(customer, default_payment_method=default, version=customer.version + 1)
+
+
+def _held_as(details: PaymentDetails) -> tuple[str, ...]:
+    """The fingerprints a method of this card or account may be stored under: its own, and the
+    deployment-wide one of methods attached before fingerprints were per account and mode."""
+    return (
+        (details.fingerprint,)
+        if details.legacy_fingerprint is None
+        else (details.fingerprint, details.legacy_fingerprint)
+    )
+
+
+def _legacy_fingerprint_free(scope: Scope, customer_id: str, details: PaymentDetails) -> list[Operation]:
+    """With an attach: the customer holds no method of this card or account from before
+    fingerprints were per account and mode (its fingerprint item has the deployment-wide value)."""
+    if details.legacy_fingerprint is None:
+        return []
+    return [Check(*store.fingerprint_key(scope, customer_id, details.legacy_fingerprint), "attribute_not_exists(pk)")]
 
 
 def _duplicate(details: PaymentDetails) -> DuplicatePaymentMethod:
@@ -409,7 +456,7 @@ def _unmarked(scope: Scope, customer_id: str, details: PaymentDetails, table: Ta
     methods = store.list_payment_methods(table, scope, customer_id)
     if not methods:
         return False  # (a conflict on the customer: its first method is being attached)
-    if any(pm.fingerprint == details.fingerprint for pm in methods):
+    if any(pm.fingerprint in _held_as(details) for pm in methods):
         raise _duplicate(details)
     for operations in store.mark_fingerprints(scope, customer_id, methods):
         table.transact(operations)

@@ -190,8 +190,9 @@ def accept_retention(
     table: Table,
     known: Reads | None = None,
 ) -> None:
-    """The retention coupon applied instead of the cancellation (`known`: as `cancel`'s)."""
-    subscription_changes.update(scope, sub.id, {"coupon": offer.coupon}, request, table=table, known=_with(known, sub))
+    """The retention coupon applied instead of the cancellation, once per subscription
+    (`subscription_changes.accept_retention`; `known`: as `cancel`'s)."""
+    subscription_changes.accept_retention(scope, sub.id, offer.coupon, request, table=table, known=_with(known, sub))
 
 
 def renew(scope: Scope, sub: Subscription, request: RequestInfo, *, table: Table, known: Reads | None = None) -> None:

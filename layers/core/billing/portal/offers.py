@@ -170,11 +170,12 @@ def retention_offer(
     table: Table,
     tax_note: TaxNote | None = None,
 ) -> RetentionOffer | None:
-    """The configured coupon, when the subscription has no discount yet and is not ending, and
-    the coupon exists, is valid, fits the subscription's currency and saves something; its
-    saving counted with the customer's tax (`tax_note`, `pricing`'s for the customer)."""
+    """The configured coupon, when the subscription has no discount yet, is not ending and never
+    accepted the offer (once per subscription), and the coupon exists, is valid, fits the
+    subscription's currency and saves something; its saving counted with the customer's tax
+    (`tax_note`, `pricing`'s for the customer)."""
     coupon_id = retention_coupon(settings)
-    if not coupon_id or sub.discount is not None or sub.cancel_at_period_end:
+    if not coupon_id or sub.discount is not None or sub.cancel_at_period_end or sub.retention_accepted_at:
         return None
     try:
         coupon = catalog.get_coupon(scope, coupon_id, table=table)

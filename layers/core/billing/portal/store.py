@@ -303,16 +303,45 @@ def mint_reads(
 
 
 # ------------------------------------------------------------------ the customer's view
+VIEW_ITEMS = 100  # bundle items the customer's view reads in its first Query
+KIND_ITEMS = 50  # the newest items of a kind that first Query did not reach, read on their own
+# The bundle's kinds by sort key, in the order a newest-first Query meets them.
+_KINDS = (subscription_store.BUNDLE_PREFIX, payment_store.PREFIX, invoice_store.BUNDLE_PREFIX)
+
+
+def _bundle(table: Table, scope: Scope, customer_id: str) -> list[Item]:
+    """The customer's bundle (gsi1), bounded: one Query of at most `VIEW_ITEMS` items from the
+    top sort key down (subscriptions, payment methods, invoices, each newest first, then the
+    customer), which is all of it for nearly every customer. When the bundle holds more (10,000
+    invoices), what that Query reached of the kind it stopped in is kept (the newest), each kind
+    it did not reach is read by its own Query of `KIND_ITEMS`, and the customer by its key: at
+    most about 200 items, whatever the customer holds. Older invoices are the invoice list's
+    pages (`GET /invoices?after=`)."""
+    partition = customer_store.bundle_partition(scope, customer_id)
+    items, last = table.query(partition, index="gsi1", limit=VIEW_ITEMS, forward=False)
+    if last is None:
+        return items
+    stop = str(last["gsi1sk"])
+    for kind in _KINDS:
+        if kind < stop and not stop.startswith(kind):  # below where the Query stopped: not read
+            more, _ = table.query(partition, index="gsi1", prefix=kind, limit=KIND_ITEMS, forward=False)
+            items.extend(more)
+    customer = table.get(*customer_store.customer_key(scope, customer_id), consistent=False)
+    return items + ([customer] if customer is not None else [])
+
+
 def customer_view(table: Table, scope: Scope, customer_id: str) -> CustomerView | None:
-    """Everything of one customer in one index partition (gsi1), read page after page; None
-    when there is no such customer."""
-    items = table.query_all(customer_store.bundle_partition(scope, customer_id), index="gsi1")
-    found = next((item for item in items if item["gsi1sk"] == customer_store.BUNDLE_SK), None)
+    """One customer with its newest payment methods, subscriptions and invoices, from a bounded
+    read of its index partition (`_bundle`); None when there is no such customer."""
+    items = _bundle(table, scope, customer_id)
+    found = next((item for item in items if item.get("gsi1sk") == customer_store.BUNDLE_SK), None)
     if found is None:
         return None
 
     def newest_first(prefix: str) -> list[Item]:
-        return sorted((i for i in items if i["gsi1sk"].startswith(prefix)), key=lambda i: i["id"], reverse=True)
+        return sorted(
+            (i for i in items if str(i.get("gsi1sk", "")).startswith(prefix)), key=lambda i: i["id"], reverse=True
+        )
 
     return CustomerView(
         customer=customer_store.customer_from_item(found),

@@ -1,5 +1,6 @@
 """Changing a subscription: prices, quantities (prorated as the caller asks), its coupon,
-`cancelAtPeriodEnd`, and changes kept for the period end (the portal's downgrades)."""
+`cancelAtPeriodEnd`, changes kept for the period end (the portal's downgrades), and the portal's
+retention offer, accepted once per subscription."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from typing import Any
 import msgspec
 from msgspec.structs import replace
 
+from billing.catalog.records import Discount
 from billing.customers import customers
 from billing.invoicing import invoices
 from billing.kernel import clock
-from billing.kernel.errors import InvalidRequest
+from billing.kernel.errors import Conflict, InvalidRequest
 from billing.kernel.scope import RequestInfo, Scope
 from billing.store.repository import Table, UnitOfWork
 from billing.subscriptions import proration
+from billing.subscriptions import store as subscription_store
 from billing.subscriptions.lines import (
     charged,
     discount_for,
@@ -158,7 +161,9 @@ def update(
                 billing_cycle_anchor=clock.to_wire(start),
             )
     if "coupon" in fields:
-        after = replace(after, discount=resolve_discount(scope, fields["coupon"] or None, sub.currency, now, table))
+        discount = resolve_discount(scope, fields["coupon"] or None, sub.currency, now, table)
+        invoicing_now = bool(change and change.invoice_now)
+        after = replace(after, discount=_for_next_invoice(discount, sub, invoicing_now=invoicing_now))
     if "defaultPaymentMethod" in fields:
         check_payment_method(scope, sub.customer, fields["defaultPaymentMethod"], table)
         after = replace(after, default_payment_method=fields["defaultPaymentMethod"])
@@ -207,6 +212,54 @@ def update(
         invoices.commit(scope, table, draft, outcome, now, request, ops, claim=reads.claim)
     else:
         UnitOfWork(table, request, conflict_message=SUBSCRIPTION_CHANGED).add(*ops).commit()
+    return after
+
+
+def _for_next_invoice(discount: Discount | None, sub: Subscription, *, invoicing_now: bool) -> Discount | None:
+    """A `once` coupon applied mid-period starts with the next period, so the next invoice (the
+    renewal) applies it: the current period's invoice is already made (`discount_for` applies a
+    `once` coupon only to the period it started in). When the change itself invoices now, that
+    invoice is the next one and takes it as it is."""
+    if discount is None or discount.coupon.duration != "once" or invoicing_now:
+        return discount
+    if clock.from_wire(discount.start) <= clock.from_wire(sub.current_period_start):
+        return discount
+    return replace(discount, start=sub.current_period_end)
+
+
+RETENTION_USED = "The retention offer was already accepted for this subscription."
+
+
+def accept_retention(
+    scope: Scope,
+    sub_id: str,
+    coupon_id: str,
+    request: RequestInfo,
+    *,
+    table: Table,
+    known: Reads | None = None,
+) -> Subscription:
+    """The portal's retention coupon applied to the subscription, once for its whole life: the
+    acceptance is recorded on it (`retentionAcceptedAt`) in the same conditional write as the
+    discount, so of two accepts racing, one writes and the other is a `Conflict`; any later one
+    is refused as well, the coupon's months over or not. `known`: as `update`'s."""
+    reads = _update_reads(scope, sub_id, {"coupon": coupon_id}, known or Reads(), table)
+    sub = found(reads.subscription, sub_id)
+    if sub.retention_accepted_at is not None:
+        raise Conflict(RETENTION_USED, code="retention_offer_used")
+    if sub.canceled:
+        raise InvalidRequest("A canceled subscription cannot be changed.", param="id", code="subscription_canceled")
+    now = now_for(scope, sub.test_clock, table)
+    discount = resolve_discount(scope, coupon_id, sub.currency, now, table)
+    after = replace(
+        sub,
+        discount=_for_next_invoice(discount, sub, invoicing_now=False),
+        retention_accepted_at=clock.to_wire(now),
+        version=sub.version + 1,
+    )
+    _, event = change_ops(scope, sub, after, "subscription.updated", request)
+    ops = [subscription_store.retention_accepted(scope, after, sub.version), event]
+    UnitOfWork(table, request, conflict_message=SUBSCRIPTION_CHANGED).add(*ops).commit()
     return after
 
 

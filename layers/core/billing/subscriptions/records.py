@@ -131,6 +131,9 @@ class Subscription(msgspec.Struct, frozen=True, kw_only=True):
     created_at: str
     version: int
     dunning: Dunning | None = None  # while a failed renewal of a `past_due` subscription is retried
+    # When the customer accepted the portal's retention offer: once per subscription, for good
+    # (the coupon running out does not make the offer again).
+    retention_accepted_at: str | None = None
 
     @property
     def recurring_amount(self) -> int:

@@ -7,6 +7,7 @@ subscription's due work, and by a test clock's `advance` over the work of its cu
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -106,14 +107,43 @@ def run_due(
 ) -> int:
     """Does every piece of work in `partition` due at or before `now`; answers how many. A piece
     that raises is told to `on_failure` and keeps its due key for the next run; the others go on."""
+    return run_due_steps(partition, now, request, table=table, on_failure=on_failure).done
+
+
+class Progress(msgspec.Struct, frozen=True):
+    """What a run did: how many pieces of work, and whether work due by its time is left
+    (`max_steps` reached) for another run."""
+
+    done: int
+    more: bool
+
+
+def run_due_steps(
+    partition: str,
+    now: datetime,
+    request: RequestInfo,
+    *,
+    table: Table,
+    on_failure: Failed = log_failure,
+    max_steps: int | None = None,
+    seconds: float | None = None,
+) -> Progress:
+    """`run_due`, stopped after `max_steps` pieces of work (each one subscription's period end or
+    retry, done or failed) or once `seconds` have passed, when given (the piece under way is
+    finished): a test clock's advance is one request, bounded in time."""
+    deadline = None if seconds is None else time.monotonic() + seconds
     seen: set[str] = set()
-    done = 0
+    done = steps = 0
     while True:
         fresh = [due for due in store.due_by(table, partition, now, limit=BATCH) if due.key not in seen]
         if not fresh:
-            return done
+            return Progress(done=done, more=False)
         for due in fresh:
+            out_of_time = deadline is not None and time.monotonic() >= deadline
+            if (max_steps is not None and steps >= max_steps) or out_of_time:
+                return Progress(done=done, more=True)
             seen.add(due.key)
+            steps += 1
             if _step_over_conflicts(due.scope, due.sub_id, now, request, table, on_failure):
                 done += 1
 

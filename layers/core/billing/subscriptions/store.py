@@ -4,7 +4,8 @@ Item: pk `<scope>#SUB#<sub>`, sk `SUBSCRIPTION` (versioned); gsi1 `<scope>#CUST#
 `SUB#<sub>` (the customer's bundle); gsi2 `<scope>#SUBS` / id; due `DUE#<n>` (or
 `CLOCK#<clock>` under a test clock) / `<dueAt>#<scope>#<sub>` while the clock has work to do
 on it (its period end, or its failed renewal's next retry when that comes first; see
-`Subscription.due_at`). `dunning` only while a failed renewal is retried. `recurringAmount` is
+`Subscription.due_at`). `dunning` only while a failed renewal is retried; `retentionAcceptedAt`
+once the portal's retention offer was accepted (written only where it is absent). `recurringAmount` is
 stored for readers of the raw bundle; it is always the items' amount.
 
 A change or preview reads what it needs together (`read_together`): the subscription with the
@@ -184,6 +185,7 @@ def from_item(item: Mapping[str, Any]) -> Subscription:
         created_at=item["createdAt"],
         version=int(item["version"]),
         dunning=_dunning_from_stored(item.get("dunning")),
+        retention_accepted_at=item.get("retentionAcceptedAt"),
     )
 
 
@@ -227,6 +229,8 @@ def to_item(scope: Scope, sub: Subscription) -> Item:
         item["scheduledChange"] = _scheduled_to_stored(sub.scheduled_change)
     if sub.dunning is not None:
         item["dunning"] = _dunning_to_stored(sub.dunning)
+    if sub.retention_accepted_at is not None:
+        item["retentionAcceptedAt"] = sub.retention_accepted_at
     if sub.due_at is not None:
         item.update(due_keys(scope, sub.id, sub.due_at, sub.test_clock))
     return item
@@ -360,3 +364,10 @@ def insert(scope: Scope, sub: Subscription) -> Put:
 def replace(scope: Scope, after: Subscription, expected_version: int) -> Put:
     """`after` written whole, only over the version it was read at (no lost updates)."""
     return versioned_put_op(to_item(scope, after), expected_version)
+
+
+def retention_accepted(scope: Scope, after: Subscription, expected_version: int) -> Put:
+    """`replace`, and only while no retention offer was accepted on the subscription: the offer
+    is accepted once, whatever version a racing request read."""
+    put = replace(scope, after, expected_version)
+    return msgspec.structs.replace(put, condition=f"{put.condition} AND attribute_not_exists(retentionAcceptedAt)")

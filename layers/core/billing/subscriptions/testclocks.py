@@ -3,7 +3,9 @@
 A test clock (`billing.customers.records.TestClock`, kept by `billing.customers.store`) holds a
 `frozen_time`. Customers created with `testClock` live on it: their subscriptions read this
 time instead of the real one, and their due work waits for the clock, which `advance` runs up
-to the new time.
+to the new time, at most `MAX_STEPS` pieces of work per request: when more is left, the clock
+stays `advancing` (its customers already at the new time, as Stripe's) and the client asks again
+with the same time, until it is `ready`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ from billing.kernel.scope import RequestInfo, Scope
 from billing.store.repository import Table, UnitOfWork
 from billing.subscriptions import renewals
 from billing.subscriptions import store as subscription_store
+
+# What one advance request does at most: renewals (or retries), ~10 AWS calls and perhaps a
+# gateway charge each, and the time they take (the API function times out at 15 s).
+MAX_STEPS = 25
+MAX_SECONDS = 8.0
+READY, ADVANCING = "ready", "advancing"
 
 
 def to_wire(test_clock: TestClock, scope: Scope) -> dict[str, Any]:
@@ -58,18 +66,41 @@ def get(scope: Scope, clock_id: str, *, table: Table, param: str = "id") -> Test
     return found
 
 
+BUSY = "The test clock is being advanced by another request."
+
+
 def advance(scope: Scope, clock_id: str, frozen_time: datetime, request: RequestInfo, *, table: Table) -> TestClock:
-    """Moves the clock forward and does, now, all the work that fell due on the way."""
+    """Moves the clock forward and does, now, the work that fell due on the way: at most
+    `MAX_STEPS` pieces. The clock answered is `ready` when all of it is done, else `advancing`:
+    asked again with the same time (or a later one), it goes on from where it stopped. It is
+    written `advancing` before the work starts, so a request that dies on the way (a timeout)
+    leaves a clock that says so, and the same call picks the work up."""
     current = get(scope, clock_id, table=table)
-    if frozen_time <= clock.from_wire(current.frozen_time):
+    at = clock.from_wire(current.frozen_time)
+    going_on = current.status == ADVANCING and frozen_time == at
+    if frozen_time <= at and not going_on:
         raise InvalidRequest("A test clock only moves forward.", param="frozenTime", code="clock_backwards")
-    moved = replace(current, frozen_time=clock.to_wire(frozen_time), version=current.version + 1)
-    change = UnitOfWork(table, request, conflict_message="The test clock is being advanced by another request.")
-    change.add(customer_store.replace_test_clock(scope, moved, current.version)).commit()
+    if not going_on:
+        current = _write(scope, current, table, request, frozen_time=clock.to_wire(frozen_time), status=ADVANCING)
     # What falls due is the clock's work, whoever moved the clock.
     partition = subscription_store.clock_due_partition(clock_id)
-    renewals.run_due(partition, frozen_time, RequestInfo("clock", request.request_id), table=table)
-    return moved
+    run = renewals.run_due_steps(
+        partition,
+        frozen_time,
+        RequestInfo("clock", request.request_id),
+        table=table,
+        max_steps=MAX_STEPS,
+        seconds=MAX_SECONDS,
+    )
+    status = ADVANCING if run.more else READY
+    return current if current.status == status else _write(scope, current, table, request, status=status)
+
+
+def _write(scope: Scope, current: TestClock, table: Table, request: RequestInfo, **changes: str) -> TestClock:
+    after = replace(current, **changes, version=current.version + 1)
+    change = UnitOfWork(table, request, conflict_message=BUSY)
+    change.add(customer_store.replace_test_clock(scope, after, current.version)).commit()
+    return after
 
 
 def frozen_time(scope: Scope, clock_id: str, *, table: Table) -> datetime:

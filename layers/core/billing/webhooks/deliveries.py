@@ -36,7 +36,7 @@ from billing.kernel.errors import BillingError, Conflict, InvalidRequest, NotFou
 from billing.kernel.ids import created_ms, random_token
 from billing.kernel.scope import Mode, Scope
 from billing.store.repository import Operation, Queue, Table
-from billing.webhooks import store, webhookendpoints, webhooksigning
+from billing.webhooks import egress, store, webhookendpoints, webhooksigning
 from billing.webhooks.records import Attempt, Delivery, WebhookEndpoint
 from billing.webhooks.signingcache import Signing, SigningCache
 
@@ -128,7 +128,7 @@ class Response(msgspec.Struct, frozen=True):
         return self.status is not None and 200 <= self.status < 300
 
 
-# send(url, body, headers, timeout_seconds, allow_private_addresses) -> Response
+# send(url, body, headers, deadline_seconds, allow_loopback) -> Response: the POST, all of it within the deadline
 Send = Callable[[str, bytes, dict[str, str], float, bool], Response]
 
 
@@ -197,7 +197,7 @@ def deliver(
 
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
     headers = webhooksigning.headers(held.live_secrets(now_s), message.event, now_s, body)
-    response = send(held.url, body, headers, timeout, not scope.livemode)
+    response = send(held.url, body, headers, timeout, egress.loopback_allowed(scope.livemode))
 
     delivered_at = failure_reason = next_attempt_at = None
     if response.ok:

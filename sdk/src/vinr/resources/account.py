@@ -8,33 +8,36 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from vinr._http import Transport
-from vinr.resources._base import NOT_GIVEN, NotGiven, Resource, VinrObject, body_of
+from vinr.resources._base import NOT_GIVEN, NotGiven, Resource, body_of
+from vinr.types import Account as AccountObject
+from vinr.types import AfterRetries, DunningSettings, EmailSettings
+from vinr.types import Branding as BrandingObject
 
 
 class AccountDunning(Resource):
-    def retrieve(self) -> VinrObject:
+    def retrieve(self) -> DunningSettings:
         """`GET /v1/account/dunning`."""
-        return self._get("/v1/account/dunning")
+        return self._get(DunningSettings, "/v1/account/dunning")
 
     def update(
         self,
         *,
         retry_days: Sequence[int] | NotGiven | None = NOT_GIVEN,
-        after_retries: str | NotGiven | None = NOT_GIVEN,
+        after_retries: AfterRetries | NotGiven | None = NOT_GIVEN,
         idempotency_key: str | None = None,
-    ) -> VinrObject:
+    ) -> DunningSettings:
         """`POST /v1/account/dunning`: `retry_days` (1 to 4, each 1 to 60 days after the first failure,
         increasing) and `after_retries` (`unpaid` or `canceled`); None sets one back to its default."""
         body = body_of(
             retry_days=list(retry_days) if isinstance(retry_days, Sequence) else retry_days, after_retries=after_retries
         )
-        return self._post("/v1/account/dunning", body, idempotency_key)
+        return self._post(DunningSettings, "/v1/account/dunning", body, idempotency_key)
 
 
 class AccountEmails(Resource):
-    def retrieve(self) -> VinrObject:
+    def retrieve(self) -> EmailSettings:
         """`GET /v1/account/emails`."""
-        return self._get("/v1/account/emails")
+        return self._get(EmailSettings, "/v1/account/emails")
 
     def update(
         self,
@@ -45,7 +48,7 @@ class AccountEmails(Resource):
         subscription_canceled: bool | NotGiven = NOT_GIVEN,
         reply_to: str | NotGiven | None = NOT_GIVEN,
         idempotency_key: str | None = None,
-    ) -> VinrObject:
+    ) -> EmailSettings:
         """`POST /v1/account/emails`: which emails customers get (`receipt` is off by default, the
         others on) and `reply_to`, where their replies go (None clears it)."""
         body = body_of(
@@ -55,7 +58,7 @@ class AccountEmails(Resource):
             subscription_canceled=subscription_canceled,
             reply_to=reply_to,
         )
-        return self._post("/v1/account/emails", body, idempotency_key)
+        return self._post(EmailSettings, "/v1/account/emails", body, idempotency_key)
 
 
 class Account(Resource):
@@ -64,9 +67,9 @@ class Account(Resource):
         self.dunning = AccountDunning(transport)
         self.emails = AccountEmails(transport)
 
-    def retrieve(self) -> VinrObject:
+    def retrieve(self) -> AccountObject:
         """`GET /v1/account`."""
-        return self._get("/v1/account")
+        return self._get(AccountObject, "/v1/account")
 
     def update(
         self,
@@ -79,7 +82,7 @@ class Account(Resource):
         default_currency: str | NotGiven | None = NOT_GIVEN,
         default_session_minutes: int | NotGiven | None = NOT_GIVEN,
         idempotency_key: str | None = None,
-    ) -> VinrObject:
+    ) -> AccountObject:
         """`POST /v1/account`: the business details on invoices; only the given fields change."""
         body = body_of(
             name=name,
@@ -90,13 +93,13 @@ class Account(Resource):
             default_currency=default_currency,
             default_session_minutes=default_session_minutes,
         )
-        return self._post("/v1/account", body, idempotency_key)
+        return self._post(AccountObject, "/v1/account", body, idempotency_key)
 
 
 class Branding(Resource):
-    def retrieve(self) -> VinrObject:
+    def retrieve(self) -> BrandingObject:
         """`GET /v1/branding`."""
-        return self._get("/v1/branding")
+        return self._get(BrandingObject, "/v1/branding")
 
     def update(
         self,
@@ -108,7 +111,7 @@ class Branding(Resource):
         terms_url: str | NotGiven | None = NOT_GIVEN,
         portal_domain: str | NotGiven | None = NOT_GIVEN,
         idempotency_key: str | None = None,
-    ) -> VinrObject:
+    ) -> BrandingObject:
         """`POST /v1/branding` (partial; None clears a field). `logo` is a data URI (PNG, JPEG, SVG ≤ 256 KB)."""
         body = body_of(
             logo=logo,
@@ -118,4 +121,8 @@ class Branding(Resource):
             terms_url=terms_url,
             portal_domain=portal_domain,
         )
-        return self._post("/v1/branding", body, idempotency_key)
+        return self._post(BrandingObject, "/v1/branding", body, idempotency_key)
+
+    def verify_portal_domain(self, *, idempotency_key: str | None = None) -> BrandingObject:
+        """`POST /v1/branding/portal_domain/verify`: checks the DNS TXT record `portalDomainRecord` names (live key)."""
+        return self._post(BrandingObject, "/v1/branding/portal_domain/verify", None, idempotency_key)

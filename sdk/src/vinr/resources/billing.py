@@ -6,7 +6,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from vinr._http import Transport
-from vinr.resources._base import NOT_GIVEN, NotGiven, Resource, VinrObject, body_of, query_of, segment
+from vinr.resources._base import NOT_GIVEN, NotGiven, Resource, body_of, query_of, segment
+from vinr.types import Page, PortalConfiguration, PortalSession, SessionLocale
 
 
 class PortalSessions(Resource):
@@ -16,24 +17,25 @@ class PortalSessions(Resource):
         customer: str,
         return_url: str,
         configuration: str | NotGiven = NOT_GIVEN,
-        locale: str | NotGiven = NOT_GIVEN,
+        locale: SessionLocale | NotGiven = NOT_GIVEN,
         flow: Mapping[str, Any] | NotGiven = NOT_GIVEN,
         idempotency_key: str | None = None,
-    ) -> VinrObject:
+    ) -> PortalSession:
         """`POST /v1/billing/portal_sessions`: redirect the customer to the answer's `url` (single use, short-lived).
 
         `flow={"type": "subscription_cancel", "subscription": "sub_…"}` opens the portal on one task.
         """
         body = body_of(customer=customer, return_url=return_url, configuration=configuration, locale=locale, flow=flow)
-        return self._post("/v1/billing/portal_sessions", body, idempotency_key)
+        return self._post(PortalSession, "/v1/billing/portal_sessions", body, idempotency_key)
 
-    def retrieve(self, session: str) -> VinrObject:
+    def retrieve(self, session: str) -> PortalSession:
         """`GET /v1/billing/portal_sessions/{id}`."""
-        return self._get(f"/v1/billing/portal_sessions/{segment(session, 'session')}")
+        return self._get(PortalSession, f"/v1/billing/portal_sessions/{segment(session, 'session')}")
 
-    def revoke(self, session: str, *, idempotency_key: str | None = None) -> VinrObject:
+    def revoke(self, session: str, *, idempotency_key: str | None = None) -> PortalSession:
         """`POST /v1/billing/portal_sessions/{id}/revoke`: the session's link and cookie stop working."""
-        return self._post(f"/v1/billing/portal_sessions/{segment(session, 'session')}/revoke", None, idempotency_key)
+        path = f"/v1/billing/portal_sessions/{segment(session, 'session')}/revoke"
+        return self._post(PortalSession, path, None, idempotency_key)
 
 
 class PortalConfigurations(Resource):
@@ -46,7 +48,7 @@ class PortalConfigurations(Resource):
         metadata: Mapping[str, str | None] | NotGiven = NOT_GIVEN,
         login_page: Mapping[str, Any] | NotGiven = NOT_GIVEN,
         idempotency_key: str | None = None,
-    ) -> VinrObject:
+    ) -> PortalConfiguration:
         """`POST /v1/billing/portal_configurations`; omitted parts take the default configuration's values.
 
         Nested keys may be snake_case (`subscription_cancel`) or camelCase (`subscriptionCancel`).
@@ -54,11 +56,13 @@ class PortalConfigurations(Resource):
         body = body_of(
             name=name, business_profile=business_profile, features=features, metadata=metadata, login_page=login_page
         )
-        return self._post("/v1/billing/portal_configurations", body, idempotency_key)
+        return self._post(PortalConfiguration, "/v1/billing/portal_configurations", body, idempotency_key)
 
-    def retrieve(self, configuration: str) -> VinrObject:
+    def retrieve(self, configuration: str) -> PortalConfiguration:
         """`GET /v1/billing/portal_configurations/{id}`; `"default"` is the account's default configuration."""
-        return self._get(f"/v1/billing/portal_configurations/{segment(configuration, 'configuration')}")
+        return self._get(
+            PortalConfiguration, f"/v1/billing/portal_configurations/{segment(configuration, 'configuration')}"
+        )
 
     def update(
         self,
@@ -70,21 +74,27 @@ class PortalConfigurations(Resource):
         metadata: Mapping[str, str | None] | NotGiven | None = NOT_GIVEN,
         login_page: Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
         idempotency_key: str | None = None,
-    ) -> VinrObject:
+    ) -> PortalConfiguration:
         """`POST /v1/billing/portal_configurations/{id}` (`"default"` allowed): merged field by field."""
         body = body_of(
             name=name, business_profile=business_profile, features=features, metadata=metadata, login_page=login_page
         )
         path = f"/v1/billing/portal_configurations/{segment(configuration, 'configuration')}"
-        return self._post(path, body, idempotency_key)
+        return self._post(PortalConfiguration, path, body, idempotency_key)
 
-    def list(self, *, limit: int | NotGiven = NOT_GIVEN, starting_after: str | NotGiven = NOT_GIVEN) -> VinrObject:
+    def list(
+        self, *, limit: int | NotGiven = NOT_GIVEN, starting_after: str | NotGiven = NOT_GIVEN
+    ) -> Page[PortalConfiguration]:
         """`GET /v1/billing/portal_configurations`: one page."""
-        return self._get("/v1/billing/portal_configurations", query_of(limit=limit, starting_after=starting_after))
+        return self._get(
+            Page[PortalConfiguration],
+            "/v1/billing/portal_configurations",
+            query_of(limit=limit, starting_after=starting_after),
+        )
 
-    def auto_paging_iter(self, *, limit: int | NotGiven = NOT_GIVEN) -> Iterator[VinrObject]:
+    def auto_paging_iter(self, *, limit: int | NotGiven = NOT_GIVEN) -> Iterator[PortalConfiguration]:
         """Every portal configuration, page after page."""
-        return self._iterate("/v1/billing/portal_configurations", query_of(limit=limit))
+        return self._iterate(PortalConfiguration, "/v1/billing/portal_configurations", query_of(limit=limit))
 
 
 class Billing:

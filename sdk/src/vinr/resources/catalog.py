@@ -6,7 +6,8 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from vinr.resources._base import NOT_GIVEN, NotGiven, Resource, VinrObject, body_of, query_of, segment
+from vinr.resources._base import NOT_GIVEN, NotGiven, Resource, body_of, query_of, segment
+from vinr.types import Coupon, CouponDuration, Page, Price, Product, TaxRate
 
 Number = int | float | Decimal | str
 
@@ -21,22 +22,22 @@ class Products(Resource):
         active: bool | NotGiven = NOT_GIVEN,
         metadata: Mapping[str, str | None] | NotGiven = NOT_GIVEN,
         idempotency_key: str | None = None,
-    ) -> VinrObject:
+    ) -> Product:
         """`POST /v1/products`; `id` (e.g. `prod_pro`) is generated when omitted."""
         body = body_of(id=id, name=name, description=description, active=active, metadata=metadata)
-        return self._post("/v1/products", body, idempotency_key)
+        return self._post(Product, "/v1/products", body, idempotency_key)
 
-    def retrieve(self, product: str) -> VinrObject:
+    def retrieve(self, product: str) -> Product:
         """`GET /v1/products/{id}`."""
-        return self._get(f"/v1/products/{segment(product)}")
+        return self._get(Product, f"/v1/products/{segment(product)}")
 
-    def list(self, *, limit: int | NotGiven = NOT_GIVEN, starting_after: str | NotGiven = NOT_GIVEN) -> VinrObject:
+    def list(self, *, limit: int | NotGiven = NOT_GIVEN, starting_after: str | NotGiven = NOT_GIVEN) -> Page[Product]:
         """`GET /v1/products`: one page, `{"data": [...], "hasMore": bool}`."""
-        return self._get("/v1/products", query_of(limit=limit, starting_after=starting_after))
+        return self._get(Page[Product], "/v1/products", query_of(limit=limit, starting_after=starting_after))
 
-    def auto_paging_iter(self, *, limit: int | NotGiven = NOT_GIVEN) -> Iterator[VinrObject]:
+    def auto_paging_iter(self, *, limit: int | NotGiven = NOT_GIVEN) -> Iterator[Product]:
         """Every product, fetching the next page as the iteration reaches it."""
-        return self._iterate("/v1/products", query_of(limit=limit))
+        return self._iterate(Product, "/v1/products", query_of(limit=limit))
 
 
 class Prices(Resource):
@@ -50,7 +51,7 @@ class Prices(Resource):
         nickname: str | NotGiven = NOT_GIVEN,
         active: bool | NotGiven = NOT_GIVEN,
         idempotency_key: str | None = None,
-    ) -> VinrObject:
+    ) -> Price:
         """`POST /v1/prices`: `unit_amount` in the currency's minor unit, `recurring={"interval": "month"}`."""
         body = body_of(
             product=product,
@@ -60,11 +61,11 @@ class Prices(Resource):
             nickname=nickname,
             active=active,
         )
-        return self._post("/v1/prices", body, idempotency_key)
+        return self._post(Price, "/v1/prices", body, idempotency_key)
 
-    def retrieve(self, price: str) -> VinrObject:
+    def retrieve(self, price: str) -> Price:
         """`GET /v1/prices/{id}`."""
-        return self._get(f"/v1/prices/{segment(price)}")
+        return self._get(Price, f"/v1/prices/{segment(price)}")
 
     def list(
         self,
@@ -72,22 +73,24 @@ class Prices(Resource):
         product: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
         starting_after: str | NotGiven = NOT_GIVEN,
-    ) -> VinrObject:
+    ) -> Page[Price]:
         """`GET /v1/prices?product=`: one page."""
-        return self._get("/v1/prices", query_of(product=product, limit=limit, starting_after=starting_after))
+        return self._get(
+            Page[Price], "/v1/prices", query_of(product=product, limit=limit, starting_after=starting_after)
+        )
 
     def auto_paging_iter(
         self, *, product: str | NotGiven = NOT_GIVEN, limit: int | NotGiven = NOT_GIVEN
-    ) -> Iterator[VinrObject]:
+    ) -> Iterator[Price]:
         """Every price (of one product when given), page after page."""
-        return self._iterate("/v1/prices", query_of(product=product, limit=limit))
+        return self._iterate(Price, "/v1/prices", query_of(product=product, limit=limit))
 
 
 class Coupons(Resource):
     def create(
         self,
         *,
-        duration: str,
+        duration: CouponDuration,
         id: str | NotGiven = NOT_GIVEN,
         name: str | NotGiven = NOT_GIVEN,
         percent_off: Number | NotGiven = NOT_GIVEN,
@@ -95,7 +98,7 @@ class Coupons(Resource):
         currency: str | NotGiven = NOT_GIVEN,
         duration_in_months: int | NotGiven = NOT_GIVEN,
         idempotency_key: str | None = None,
-    ) -> VinrObject:
+    ) -> Coupon:
         """`POST /v1/coupons`: `percent_off`, or `amount_off` with `currency`; `duration` once|repeating|forever."""
         body = body_of(
             id=id,
@@ -106,11 +109,11 @@ class Coupons(Resource):
             duration=duration,
             duration_in_months=duration_in_months,
         )
-        return self._post("/v1/coupons", body, idempotency_key)
+        return self._post(Coupon, "/v1/coupons", body, idempotency_key)
 
-    def retrieve(self, coupon: str) -> VinrObject:
+    def retrieve(self, coupon: str) -> Coupon:
         """`GET /v1/coupons/{id}`."""
-        return self._get(f"/v1/coupons/{segment(coupon)}")
+        return self._get(Coupon, f"/v1/coupons/{segment(coupon)}")
 
 
 class TaxRates(Resource):
@@ -123,17 +126,17 @@ class TaxRates(Resource):
         state: str | NotGiven = NOT_GIVEN,
         inclusive: bool | NotGiven = NOT_GIVEN,
         idempotency_key: str | None = None,
-    ) -> VinrObject:
+    ) -> TaxRate:
         """`POST /v1/tax_rates`: applied to customers billed in `country` (and `state`)."""
         body = body_of(
             country=country, state=state, percentage=percentage, display_name=display_name, inclusive=inclusive
         )
-        return self._post("/v1/tax_rates", body, idempotency_key)
+        return self._post(TaxRate, "/v1/tax_rates", body, idempotency_key)
 
-    def list(self, *, limit: int | NotGiven = NOT_GIVEN, starting_after: str | NotGiven = NOT_GIVEN) -> VinrObject:
+    def list(self, *, limit: int | NotGiven = NOT_GIVEN, starting_after: str | NotGiven = NOT_GIVEN) -> Page[TaxRate]:
         """`GET /v1/tax_rates`: one page."""
-        return self._get("/v1/tax_rates", query_of(limit=limit, starting_after=starting_after))
+        return self._get(Page[TaxRate], "/v1/tax_rates", query_of(limit=limit, starting_after=starting_after))
 
-    def auto_paging_iter(self, *, limit: int | NotGiven = NOT_GIVEN) -> Iterator[VinrObject]:
+    def auto_paging_iter(self, *, limit: int | NotGiven = NOT_GIVEN) -> Iterator[TaxRate]:
         """Every tax rate, page after page."""
-        return self._iterate("/v1/tax_rates", query_of(limit=limit))
+        return self._iterate(TaxRate, "/v1/tax_rates", query_of(limit=limit))

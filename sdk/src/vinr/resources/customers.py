@@ -6,19 +6,20 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from vinr._http import Transport
-from vinr.resources._base import NOT_GIVEN, NotGiven, Resource, VinrObject, body_of, query_of, segment
+from vinr.resources._base import NOT_GIVEN, NotGiven, Resource, body_of, query_of, segment
+from vinr.types import Customer, DeletedPaymentMethod, DeletedTaxId, Locale, Page, PaymentMethod, TaxId
 
 
 class CustomerTaxIds(Resource):
-    def create(self, customer: str, *, type: str, value: str, idempotency_key: str | None = None) -> VinrObject:
+    def create(self, customer: str, *, type: str, value: str, idempotency_key: str | None = None) -> TaxId:
         """`POST /v1/customers/{id}/tax_ids`: `type` such as `eu_vat`, `gb_vat`, `us_ein`; validated by type."""
         body = body_of(type=type, value=value)
-        return self._post(f"/v1/customers/{segment(customer, 'customer')}/tax_ids", body, idempotency_key)
+        return self._post(TaxId, f"/v1/customers/{segment(customer, 'customer')}/tax_ids", body, idempotency_key)
 
-    def delete(self, customer: str, tax_id: str, *, idempotency_key: str | None = None) -> VinrObject:
+    def delete(self, customer: str, tax_id: str, *, idempotency_key: str | None = None) -> DeletedTaxId:
         """`DELETE /v1/customers/{id}/tax_ids/{taxId}`."""
         path = f"/v1/customers/{segment(customer, 'customer')}/tax_ids/{segment(tax_id, 'tax_id')}"
-        return self._delete(path, idempotency_key)
+        return self._delete(DeletedTaxId, path, idempotency_key)
 
 
 class CustomerPaymentMethods(Resource):
@@ -29,29 +30,30 @@ class CustomerPaymentMethods(Resource):
         token: str,
         set_default: bool | NotGiven = NOT_GIVEN,
         idempotency_key: str | None = None,
-    ) -> VinrObject:
+    ) -> PaymentMethod:
         """`POST /v1/customers/{id}/payment_methods` from a token (test mode: `tok_visa`, `tok_sepa_de`, …)."""
         body = body_of(token=token, set_default=set_default)
-        return self._post(f"/v1/customers/{segment(customer, 'customer')}/payment_methods", body, idempotency_key)
+        path = f"/v1/customers/{segment(customer, 'customer')}/payment_methods"
+        return self._post(PaymentMethod, path, body, idempotency_key)
 
-    def list(self, customer: str) -> VinrObject:
+    def list(self, customer: str) -> Page[PaymentMethod]:
         """`GET /v1/customers/{id}/payment_methods`: all of them, `{"data": [...], "hasMore": false}`."""
-        return self._get(f"/v1/customers/{segment(customer, 'customer')}/payment_methods")
+        return self._get(Page[PaymentMethod], f"/v1/customers/{segment(customer, 'customer')}/payment_methods")
 
-    def delete(self, customer: str, payment_method: str, *, idempotency_key: str | None = None) -> VinrObject:
+    def delete(self, customer: str, payment_method: str, *, idempotency_key: str | None = None) -> DeletedPaymentMethod:
         """`DELETE /v1/customers/{id}/payment_methods/{pm}`: detach it."""
         path = (
             f"/v1/customers/{segment(customer, 'customer')}/payment_methods/{segment(payment_method, 'payment_method')}"
         )
-        return self._delete(path, idempotency_key)
+        return self._delete(DeletedPaymentMethod, path, idempotency_key)
 
-    def set_default(self, customer: str, payment_method: str, *, idempotency_key: str | None = None) -> VinrObject:
+    def set_default(self, customer: str, payment_method: str, *, idempotency_key: str | None = None) -> PaymentMethod:
         """`POST /v1/customers/{id}/payment_methods/{pm}/default`: make it the one renewals charge."""
         path = (
             f"/v1/customers/{segment(customer, 'customer')}"
             f"/payment_methods/{segment(payment_method, 'payment_method')}/default"
         )
-        return self._post(path, None, idempotency_key)
+        return self._post(PaymentMethod, path, None, idempotency_key)
 
 
 class Customers(Resource):
@@ -69,9 +71,9 @@ class Customers(Resource):
         address: Mapping[str, Any] | NotGiven = NOT_GIVEN,
         metadata: Mapping[str, str | None] | NotGiven = NOT_GIVEN,
         test_clock: str | NotGiven = NOT_GIVEN,
-        preferred_locale: str | NotGiven = NOT_GIVEN,
+        preferred_locale: Locale | NotGiven = NOT_GIVEN,
         idempotency_key: str | None = None,
-    ) -> VinrObject:
+    ) -> Customer:
         """`POST /v1/customers`; `address` keys may be snake_case (`postal_code`) or camelCase;
         `preferred_locale` (en, de, fr, es) is the language of the customer's invoices."""
         body = body_of(
@@ -83,11 +85,11 @@ class Customers(Resource):
             test_clock=test_clock,
             preferred_locale=preferred_locale,
         )
-        return self._post("/v1/customers", body, idempotency_key)
+        return self._post(Customer, "/v1/customers", body, idempotency_key)
 
-    def retrieve(self, customer: str) -> VinrObject:
+    def retrieve(self, customer: str) -> Customer:
         """`GET /v1/customers/{id}`."""
-        return self._get(f"/v1/customers/{segment(customer, 'customer')}")
+        return self._get(Customer, f"/v1/customers/{segment(customer, 'customer')}")
 
     def update(
         self,
@@ -98,14 +100,14 @@ class Customers(Resource):
         phone: str | NotGiven | None = NOT_GIVEN,
         address: Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
         metadata: Mapping[str, str | None] | NotGiven | None = NOT_GIVEN,
-        preferred_locale: str | NotGiven | None = NOT_GIVEN,
+        preferred_locale: Locale | NotGiven | None = NOT_GIVEN,
         idempotency_key: str | None = None,
-    ) -> VinrObject:
+    ) -> Customer:
         """`POST /v1/customers/{id}`: only the given fields change."""
         body = body_of(
             email=email, name=name, phone=phone, address=address, metadata=metadata, preferred_locale=preferred_locale
         )
-        return self._post(f"/v1/customers/{segment(customer, 'customer')}", body, idempotency_key)
+        return self._post(Customer, f"/v1/customers/{segment(customer, 'customer')}", body, idempotency_key)
 
     def list(
         self,
@@ -113,12 +115,14 @@ class Customers(Resource):
         email: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
         starting_after: str | NotGiven = NOT_GIVEN,
-    ) -> VinrObject:
+    ) -> Page[Customer]:
         """`GET /v1/customers`: one page, newest first."""
-        return self._get("/v1/customers", query_of(email=email, limit=limit, starting_after=starting_after))
+        return self._get(
+            Page[Customer], "/v1/customers", query_of(email=email, limit=limit, starting_after=starting_after)
+        )
 
     def auto_paging_iter(
         self, *, email: str | NotGiven = NOT_GIVEN, limit: int | NotGiven = NOT_GIVEN
-    ) -> Iterator[VinrObject]:
+    ) -> Iterator[Customer]:
         """Every customer, newest first, page after page."""
-        return self._iterate("/v1/customers", query_of(email=email, limit=limit))
+        return self._iterate(Customer, "/v1/customers", query_of(email=email, limit=limit))

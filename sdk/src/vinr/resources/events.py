@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from vinr.resources._base import NOT_GIVEN, NotGiven, Resource, VinrObject, body_of, query_of, segment
+from vinr.resources._base import NOT_GIVEN, NotGiven, Resource, body_of, query_of, segment
+from vinr.types import AuditEntry, Event, EventWithDeliveries, Page, WebhookDelivery
 
 
 class Events(Resource):
@@ -15,10 +16,10 @@ class Events(Resource):
         customer: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
         starting_after: str | NotGiven = NOT_GIVEN,
-    ) -> VinrObject:
+    ) -> Page[Event]:
         """`GET /v1/events?type=&customer=`: one page, newest first."""
         params = query_of(type=type, customer=customer, limit=limit, starting_after=starting_after)
-        return self._get("/v1/events", params)
+        return self._get(Page[Event], "/v1/events", params)
 
     def auto_paging_iter(
         self,
@@ -26,20 +27,20 @@ class Events(Resource):
         type: str | NotGiven = NOT_GIVEN,
         customer: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
-    ) -> Iterator[VinrObject]:
+    ) -> Iterator[Event]:
         """Every matching event, newest first, page after page."""
-        return self._iterate("/v1/events", query_of(type=type, customer=customer, limit=limit))
+        return self._iterate(Event, "/v1/events", query_of(type=type, customer=customer, limit=limit))
 
-    def retrieve(self, event: str) -> VinrObject:
+    def retrieve(self, event: str) -> EventWithDeliveries:
         """`GET /v1/events/{id}`, with its `deliveries`."""
-        return self._get(f"/v1/events/{segment(event, 'event')}")
+        return self._get(EventWithDeliveries, f"/v1/events/{segment(event, 'event')}")
 
     def redeliver(
         self, event: str, *, endpoint: str | NotGiven = NOT_GIVEN, idempotency_key: str | None = None
-    ) -> VinrObject:
+    ) -> Page[WebhookDelivery]:
         """`POST /v1/events/{id}/redeliver`: send it again (to one endpoint, or to every subscribed one)."""
         path = f"/v1/events/{segment(event, 'event')}/redeliver"
-        return self._post(path, body_of(endpoint=endpoint), idempotency_key)
+        return self._post(Page[WebhookDelivery], path, body_of(endpoint=endpoint), idempotency_key)
 
 
 class AuditLog(Resource):
@@ -49,12 +50,14 @@ class AuditLog(Resource):
         customer: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
         starting_after: str | NotGiven = NOT_GIVEN,
-    ) -> VinrObject:
+    ) -> Page[AuditEntry]:
         """`GET /v1/audit_log?customer=`: one page of customer-initiated changes, newest first."""
-        return self._get("/v1/audit_log", query_of(customer=customer, limit=limit, starting_after=starting_after))
+        return self._get(
+            Page[AuditEntry], "/v1/audit_log", query_of(customer=customer, limit=limit, starting_after=starting_after)
+        )
 
     def auto_paging_iter(
         self, *, customer: str | NotGiven = NOT_GIVEN, limit: int | NotGiven = NOT_GIVEN
-    ) -> Iterator[VinrObject]:
+    ) -> Iterator[AuditEntry]:
         """Every audit entry (of one customer when given), page after page."""
-        return self._iterate("/v1/audit_log", query_of(customer=customer, limit=limit))
+        return self._iterate(AuditEntry, "/v1/audit_log", query_of(customer=customer, limit=limit))
