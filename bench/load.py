@@ -87,7 +87,7 @@ class Stack:
 
 
 @contextmanager
-def local_stack(timeout: float = 120) -> Iterator[Stack]:
+def local_stack(timeout: float = 120, workers: int = 0) -> Iterator[Stack]:
     """`python -m local.dev` on free ports; what it prints goes to files (a pipe nobody reads
     would fill and stall the gateway's request log), read for the key and `ready`."""
     with tempfile.TemporaryDirectory(prefix="vinr-load-") as tmp:
@@ -102,6 +102,7 @@ def local_stack(timeout: float = 120) -> Iterator[Stack]:
                 # (the simulator: the load measures this stack, not localstripe)
                 *("--stripe-port", str(ports[4]), "--demo-gateway", "simulator"),
                 *("--dynamodb-port", str(ports[5])),
+                *("--workers", str(workers)),
             ],
             cwd=ROOT,
             stdout=stdout,
@@ -471,7 +472,7 @@ def process_cpu_seconds(pid: int) -> float:
 
 
 def child_pids(pid: int) -> list[int]:
-    """The direct children of a process (DynamoDB Local's JVM is the stack's)."""
+    """The direct children of a process (the stack's: DynamoDB Local's JVM, its function workers)."""
     found = []
     for entry in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -480,6 +481,13 @@ def child_pids(pid: int) -> list[int]:
         except (OSError, ValueError, IndexError):
             continue
     return found
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def machine_busy_seconds() -> float:
@@ -511,11 +519,13 @@ class CpuShares:
 @contextmanager
 def cpu_accounting(stack: Stack) -> Iterator[list[CpuShares]]:
     """Measures `CpuShares` over the block; the result is appended to the yielded list."""
-    emulator = child_pids(stack.process.pid)
+    children = child_pids(stack.process.pid)
+    emulator = [pid for pid in children if _command(pid) == "java"]
+    helpers = [pid for pid in children if pid not in emulator]  # the functions' workers, localstripe
 
     def sample() -> tuple[float, float, float, float]:
         return (
-            process_cpu_seconds(stack.process.pid),
+            sum(process_cpu_seconds(pid) for pid in (stack.process.pid, *helpers)),
             sum(process_cpu_seconds(pid) for pid in emulator),
             sum(os.times()[:2]),
             machine_busy_seconds(),
@@ -635,6 +645,7 @@ class Result:
     checked: int
     seed_conflicts: list[str]
     cpu: CpuShares
+    stack_workers: int = 0
 
     @property
     def total(self) -> int:
@@ -669,7 +680,7 @@ class Result:
         """Where the machine's CPU went during the load: whether the cores, not the stack, were the limit."""
         cpu, capacity = self.cpu, self.seconds * self.cpu.cores
         parts = [
-            ("the stack (Python)", cpu.stack),
+            ("the stack (Python, with its workers)", cpu.stack),
             ("DynamoDB Local", cpu.emulator),
             ("the load generator", cpu.generator),
             ("everything else", cpu.others),
@@ -713,7 +724,8 @@ class Result:
         title = (
             f"Load on the local stack: {self.merchants} merchant + {self.customers} customer workers, "
             f"{self.subscribers} subscribed customers, {self.seconds:.1f} s "
-            "(sessions begun before the end run to their end)"
+            "(sessions begun before the end run to their end); the stack's HTTP functions "
+            + (f"in {self.stack_workers} worker processes each" if self.stack_workers else "in its own process")
         )
         header = ["request", "done", "req/s", "p50 ms", "p99 ms", "errors", "DynamoDB calls", "÷ raw"]
         lines = [table(title, header, rows), ""]
@@ -763,6 +775,7 @@ def run(
     per_customer_worker: int = 4,
     raw_seconds: float = 5,
     queued: int = 2,
+    stack_workers: int = 0,
 ) -> Result:
     """Counts the DynamoDB calls per kind, starts the stack, measures DynamoDB Local alone, seeds
     the customers, runs the load for `seconds`, measures it alone again, stops the stack."""
@@ -773,7 +786,7 @@ def run(
         kind: ", ".join(f"{name}×{n / sessions:g}" for name, n in sorted(calls[kind].items())) for kind in KINDS
     }
     workers = merchants + customers
-    with local_stack() as stack:
+    with local_stack(workers=stack_workers) as stack:
         settle(stack)
         # DynamoDB Local is a JVM: its first seconds run interpreted, slower than it will be.
         asyncio.run(raw_emulator(stack, workers, raw_seconds, script))
@@ -806,6 +819,7 @@ def run(
         checked=len(record.switched),
         seed_conflicts=list(seed_conflicts),
         cpu=cpu[0],
+        stack_workers=stack_workers,
     )
 
 
@@ -816,10 +830,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=8, help="customer workers opening portals")
     parser.add_argument("--pool", type=int, default=4, help="subscribed customers per customer worker")
     parser.add_argument("--raw-seconds", type=float, default=5, help="how long DynamoDB Local alone is measured")
+    parser.add_argument(
+        "--stack-workers", type=int, default=0, help="worker processes per HTTP function of the stack (0: in-process)"
+    )
     args = parser.parse_args(argv)
     if min(args.merchants, args.customers, args.pool) < 1 or args.seconds <= 0 or args.raw_seconds <= 0:
         parser.error("workers, pool and durations must be positive")
-    result = run(args.seconds, args.merchants, args.customers, args.pool, args.raw_seconds)
+    result = run(
+        args.seconds, args.merchants, args.customers, args.pool, args.raw_seconds, stack_workers=args.stack_workers
+    )
     print(result.report(), flush=True)
     return 1 if result.total_errors or result.tracebacks else 0
 

@@ -302,6 +302,41 @@ def _operations(document: Mapping[str, Any]) -> dict[str, list[tuple[str, str, M
     return dict(sorted(by_tag.items()))
 
 
+def _error_codes(schemas: Schemas) -> list[str]:
+    error = schemas.resolve({"$ref": "#/components/schemas/Error"}).get("properties", {}).get("error", {})
+    codes = error.get("properties", {}).get("code", {}).get("examples") or []
+    if not codes:
+        return []
+    return [f"The codes (`error.code`): {', '.join(_code(code) for code in codes)}.", ""]
+
+
+def _webhooks(schemas: Schemas, webhooks: Mapping[str, Any]) -> list[str]:
+    """Each event type's webhook: the object its `data.object` is, and the request's headers once."""
+    if not webhooks:
+        return []
+    lines = [
+        "## Webhooks",
+        "",
+        "A POST to each enabled endpoint subscribed to the event's type, its body the event "
+        "(`Event`, with `type` and `data.object` as below):",
+        "",
+        "| event type | `data.object` | body |",
+        "| --- | --- | --- |",
+    ]
+    first: Mapping[str, Any] = {}
+    for event_type, item in sorted(webhooks.items()):
+        delivery = item.get("post", {})
+        first = first or delivery
+        body = delivery.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+        data = schemas.resolve(schemas.resolve(body).get("properties", {}).get("data", {}))
+        carried = data.get("properties", {}).get("object", {})
+        lines.append(f"| `{event_type}` | {_schema_title(schemas, carried)} | {_schema_title(schemas, body)} |")
+    lines.append("")
+    lines += _parameters(schemas, first)
+    lines += _responses(schemas, first)
+    return lines
+
+
 def render(document: Mapping[str, Any]) -> str:
     schemas = Schemas(document)
     info = document.get("info", {})
@@ -329,13 +364,16 @@ def render(document: Mapping[str, Any]) -> str:
     out += ["## Contents", ""]
     for tag, operations in by_tag.items():
         out.append(f"- [{tag}](#{_anchor(tag)}): {len(operations)} operations")
-    out += ["- [Errors](#errors)", ""]
+    out += ["- [Errors](#errors)"]
+    out += ["- [Webhooks](#webhooks)", ""] if document.get("webhooks") else [""]
     for tag, operations in by_tag.items():
         out += [f"## {tag}", ""]
         for path, method, operation in operations:
             out += [f"### `{method.upper()} {path}`", ""]
             if operation.get("summary"):
                 out += [operation["summary"].strip(), ""]
+            if operation.get("operationId"):
+                out += [f"Operation ID: `{operation['operationId']}`.", ""]
             if operation.get("description"):
                 out += [operation["description"].strip(), ""]
             if operation.get("security") == []:
@@ -350,6 +388,8 @@ def render(document: Mapping[str, Any]) -> str:
         "",
         *_field_table(schemas, {"$ref": "#/components/schemas/Error"}),
         "",
+        *_error_codes(schemas),
+        *_webhooks(schemas, document.get("webhooks") or {}),
     ]
     return "\n".join(line.rstrip() for line in out).rstrip() + "\n"
 

@@ -63,6 +63,12 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
         help="the demo account's payments: connected to localstripe (default) or test mode's simulator",
     )
     parser.add_argument("--schedule-seconds", type=float, default=60.0, help="how often scheduled functions run")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(env("VINR_LOCAL_WORKERS", "0")),
+        help="worker processes per HTTP function (as Lambda's containers); 0 runs them in this process",
+    )
     parser.add_argument("--stack-file", type=Path, default=STACK_FILE)
     parser.add_argument("--template", type=Path, default=TEMPLATE_PATH, help="the SAM template to run")
     return parser.parse_args(argv)
@@ -127,7 +133,10 @@ class _Process:
 
 
 class LocalStack:
-    def __init__(self, template: Template, ports: Ports, schedule_seconds: float, stack_file: Path) -> None:
+    def __init__(
+        self, template: Template, ports: Ports, schedule_seconds: float, stack_file: Path, workers: int = 0
+    ) -> None:
+        self.workers = workers
         self.stripe_url = f"http://127.0.0.1:{ports.stripe}"
         self.template = template
         self.ports = ports
@@ -190,7 +199,7 @@ class LocalStack:
 
         functions = self.template.functions()
         for api, port in (("MerchantHttpApi", self.ports.api), ("PortalHttpApi", self.ports.portal)):
-            server = gateway.Gateway(api, gateway.routes_for(api, functions), port)
+            server = gateway.Gateway(api, gateway.routes_for(api, functions), port, workers=self.workers)
             server.start()
             self._parts.append(server)
         from local.receiver import LocalReceiver
@@ -264,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"make dev: {error}", file=sys.stderr)
         return 2
 
-    stack = LocalStack(template, ports, args.schedule_seconds, args.stack_file)
+    stack = LocalStack(template, ports, args.schedule_seconds, args.stack_file, workers=args.workers)
 
     def request_stop(signum: int, _: FrameType | None) -> None:
         stack.stopped.set()

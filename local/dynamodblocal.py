@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from local.processes import die_with_parent
 from local.template import ROOT
 
 PACKAGE_DIR = ROOT / "local" / "dynamodb"
@@ -93,15 +93,6 @@ def check() -> None:
         _tool("javac")
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: the kernel ends it when the process that started it dies, even
-    by SIGKILL (a test's stack killed at teardown otherwise left a 280 MB JVM behind each time)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 class DynamoDBLocal:
     """One DynamoDB Local process; `endpoint` once started."""
 
@@ -119,7 +110,7 @@ class DynamoDBLocal:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # a Ctrl-C in the terminal reaches the stack, which stops it
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -2,16 +2,19 @@
 
 One `ThreadingHTTPServer` per HttpApi. Each request becomes a payload v2 event for the
 function whose route matches (most specific first, as API Gateway picks; a `$default` route
-takes what no other does), and the handler's answer becomes the HTTP response. Invocations
-of one function are serialised: one warm "container" per function, as Powertools keeps the
-current event in a class attribute.
+takes what no other does), and the handler's answer becomes the HTTP response. In this
+process, invocations of one function are serialised: one warm "container" per function, as
+Powertools keeps the current event in a class attribute. With `workers`, each function runs in
+that many processes of its own instead (`local.workers`), as Lambda's containers.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
+import secrets
 import sys
 import threading
 import traceback
@@ -22,6 +25,7 @@ from urllib.parse import urlsplit
 
 from local import invoke
 from local.template import Function
+from local.workers import WorkerFailed, WorkerPools
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 MAX_HEAD_BYTES = 10240  # API Gateway (HTTP API): the request line and the header values together
@@ -49,6 +53,11 @@ def loggable_path(path: str) -> str:
     return _HOSTED_INVOICE.sub("/i/…", path.split("?")[0])
 
 
+def new_request_id() -> str:
+    """An ID in the shape of API Gateway's (HTTP API): 10 random bytes, base64 (`Ab3dEf9hIjKlMn=`)."""
+    return base64.b64encode(secrets.token_bytes(10)).decode("ascii")
+
+
 @dataclass(frozen=True)
 class BoundRoute:
     method: str
@@ -64,17 +73,29 @@ def routes_for(api: str, functions: list[Function]) -> list[BoundRoute]:
 class Gateway:
     """One HTTP API on 127.0.0.1:`port`."""
 
-    def __init__(self, name: str, routes: list[BoundRoute], port: int) -> None:
+    def __init__(self, name: str, routes: list[BoundRoute], port: int, workers: int = 0) -> None:
         self.name = name
         self.routes = routes
         self._locks: dict[str, threading.Lock] = {r.function.logical_id: threading.Lock() for r in routes}
+        self._workers = WorkerPools(workers) if workers else None
         gateway = self
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            request_id = ""
+
             def _serve(self) -> None:
-                gateway.serve(self)
+                self.request_id = new_request_id()
+                try:
+                    gateway.serve(self, self.request_id)
+                finally:
+                    self.request_id = ""
+
+            def end_headers(self) -> None:
+                # As API Gateway, on every answer: the function's and the gateway's own refusals
+                self.send_header("apigw-requestid", self.request_id or new_request_id())
+                super().end_headers()
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
@@ -90,12 +111,16 @@ class Gateway:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def start(self) -> None:
+        if self._workers is not None:  # on this thread, which outlives them (`die_with_parent`)
+            self._workers.start(list({r.function.logical_id: r.function for r in self.routes}.values()))
         self._thread.start()
 
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
         self._thread.join(timeout=5)
+        if self._workers is not None:
+            self._workers.stop()
 
     def match(self, method: str, path: str) -> tuple[BoundRoute, dict[str, str]] | None:
         for route in self.routes:
@@ -106,7 +131,10 @@ class Gateway:
                 return route, params
         return None
 
-    def serve(self, request: BaseHTTPRequestHandler) -> None:
+    def serve(self, request: BaseHTTPRequestHandler, request_id: str | None = None) -> None:
+        """One request: `request_id` is its ID (as API Gateway's, in the event's
+        `requestContext.requestId` and in the answer's `apigw-requestid`)."""
+        request_id = request_id or new_request_id()
         split = urlsplit(request.path)
         head = len(request.requestline) + sum(len(value) for value in request.headers.values())
         if head > MAX_HEAD_BYTES:
@@ -136,14 +164,22 @@ class Gateway:
             body=body or None,
             source_ip=request.client_address[0],
             host=request.headers.get("host", "127.0.0.1"),
+            scheme="http",  # this gateway serves plain http: redirects the handlers build stay on it
         )
+        event["requestContext"]["requestId"] = request_id
         function = route.function
         _record(function, event)
         try:
-            handler = invoke.load_handler(function)
-            with self._locks[function.logical_id]:
-                answer = handler(event, invoke.LambdaContext(function.name))
+            if self._workers is not None:
+                answer = self._workers.invoke(function, event)
+            else:
+                handler = invoke.load_handler(function)
+                with self._locks[function.logical_id]:
+                    answer = handler(event, invoke.LambdaContext(function.name))
             response = invoke.http_response(answer)
+        except WorkerFailed:  # the worker printed the handler's traceback
+            self._send(request, 502, {"message": "Internal Server Error"})
+            return
         except Exception:
             traceback.print_exc(file=sys.stderr)
             self._send(request, 502, {"message": "Internal Server Error"})

@@ -110,8 +110,11 @@ def http_event(
     body: bytes | str | None = None,
     source_ip: str = "127.0.0.1",
     host: str = "127.0.0.1",
+    scheme: str | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload format 2.0) event, as the service sends it."""
+    """An API Gateway HTTP API (payload format 2.0) event, as the service sends it. `scheme`: the
+    client's, which API Gateway puts in `X-Forwarded-Proto` over whatever the client sent (https
+    deployed; the local gateway's plain http), so that the handler's absolute URLs use it."""
     pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
     merged: dict[str, str] = {}
     cookies: list[str] = []
@@ -122,6 +125,8 @@ def http_event(
             continue
         merged[lower] = f"{merged[lower]},{value}" if lower in merged else value
     merged.setdefault("host", host)
+    if scheme is not None:
+        merged["x-forwarded-proto"] = scheme
     query_params: dict[str, str] = {}
     for key, value in parse_qsl(query, keep_blank_values=True):
         query_params[key] = f"{query_params[key]},{value}" if key in query_params else value

@@ -147,30 +147,35 @@ class StreamPoller(Poller):
         self.batch_size = int(source.get("BatchSize", 100))
         self.partial = "ReportBatchItemFailures" in source.get("FunctionResponseTypes", [])
         self.filters = _filters(source)
-        self.iterators: dict[str, str] = {}
+        # shard → where to read next: after the last record handed over, or at the one to retry.
+        # A fresh iterator each poll, never the last answer's `NextShardIterator`: moto rolls a
+        # failed transaction back by putting a copy of the table in place, with a copy of its
+        # stream shard; an iterator held from before reads the discarded shard for good (the
+        # failed transaction's records in it, no later one).
+        self.positions: dict[str, tuple[str, str]] = {}
 
     def _shards(self) -> list[str]:
         description = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
         return [shard["ShardId"] for shard in description.get("Shards", [])]
 
-    def _iterator(self, shard: str, **position: str) -> str:
-        kind = "AT_SEQUENCE_NUMBER" if position else "TRIM_HORIZON"
+    def _iterator(self, shard: str) -> str:
+        position: dict[str, str] = {"ShardIteratorType": "TRIM_HORIZON"}
+        if shard in self.positions:
+            kind, sequence_number = self.positions[shard]
+            position = {"ShardIteratorType": kind, "SequenceNumber": sequence_number}
         return str(
-            self.streams.get_shard_iterator(
-                StreamArn=self.stream_arn, ShardId=shard, ShardIteratorType=kind, **position
-            )["ShardIterator"]
+            self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard, **position)["ShardIterator"]
         )
 
     def poll_once(self) -> bool:
         busy = False
         for shard in self._shards():
-            iterator = self.iterators.get(shard) or self._iterator(shard)
-            answer = self.streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
+            answer = self.streams.get_records(ShardIterator=self._iterator(shard), Limit=self.batch_size)
             records = answer.get("Records", [])
-            self.iterators[shard] = answer.get("NextShardIterator") or iterator
             if not records:
                 continue
             busy = True
+            self.positions[shard] = ("AFTER_SEQUENCE_NUMBER", str(records[-1]["dynamodb"]["SequenceNumber"]))
             for record in records:
                 record["eventSourceARN"] = self.stream_arn
                 dynamodb = record.get("dynamodb", {})
@@ -187,7 +192,7 @@ class StreamPoller(Poller):
                     continue
             retry_from = self._deliver(records)
             if retry_from is not None:
-                self.iterators[shard] = self._iterator(shard, SequenceNumber=retry_from)
+                self.positions[shard] = ("AT_SEQUENCE_NUMBER", retry_from)
                 self.stopping.wait(self.interval)
         return busy
 

@@ -1,4 +1,5 @@
-"""Clock function (EventBridge schedule): renewals, trial ends and period-end cancellations.
+"""Clock function (EventBridge schedule): renewals, trial ends, period-end cancellations, dunning
+retries, and the expiry of `incomplete` subscriptions 23 hours after their creation.
 
 A renewal that raises (a fault, a bug) is logged with its subscription and counted in the
 `RenewalFailures` metric (EMF, published every run, 0 included, so an alarm can watch it); it

@@ -76,6 +76,9 @@ class _Batch:
             logger.info("delivery done", extra={**context, "reason": outcome.reason or "delivered"})
             return
         self.queue.retry_in(record["receiptHandle"], outcome.delay)
+        if outcome.kind == "wait":
+            logger.info("delivery waits for an earlier event", extra={**context, "retryIn": outcome.delay})
+            raise TryLater(f"{message.event} → {message.endpoint}: {outcome.reason}")
         logger.warning("delivery failed", extra={**context, "retryIn": outcome.delay, "reason": outcome.reason})
         raise TryLater(f"{message.event} → {message.endpoint}: {outcome.kind}")
 
@@ -83,7 +86,8 @@ class _Batch:
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> batches.PartialBatchResponse:
     batch = _Batch(context)
-    response = batches.handle_each(event.get("Records", []), batch.handle, batches.sqs_message_id, logger)
+    records = deliveries.in_change_order(event.get("Records", []))
+    response = batches.handle_each(records, batch.handle, batches.sqs_message_id, logger)
     if batch.unattempted:
         logger.warning("records left for the next invocation", extra={"unattempted": batch.unattempted})
     return response

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 logger = Logger()
 INVOICE_ID = re.compile(r"^inv_[A-Za-z0-9]{1,40}\Z")
+SHOWN_ID_LENGTH = 100  # as merchant_api.wire's
 
 
 def _json(status: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -31,12 +33,22 @@ def _json(status: int, body: dict[str, Any]) -> dict[str, Any]:
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # `Request-Id` on every answer, as the API function's (functions/api/app.py)
+    identifier = str((event.get("requestContext") or {}).get("requestId") or uuid.uuid4().hex)
+    logger.set_correlation_id(identifier)
+    answer = _answer(event)
+    answer["headers"]["Request-Id"] = identifier
+    return answer
+
+
+def _answer(event: dict[str, Any]) -> dict[str, Any]:
     try:
         table = Table()
         caller = accounts.authenticate((event.get("headers") or {}).get("authorization"), table=table)
         invoice_id = (event.get("pathParameters") or {}).get("id", "")
-        if not INVOICE_ID.match(invoice_id):
-            raise NotFound(f"No such invoice: '{invoice_id}'.", param="id")
+        if not INVOICE_ID.match(invoice_id):  # answered as an unknown one, as the API function does
+            shown = invoice_id if len(invoice_id) <= SHOWN_ID_LENGTH else f"{invoice_id[:SHOWN_ID_LENGTH]}…"
+            raise NotFound(f"No such invoice: '{shown}'.", param="invoice")
         invoice = invoices.get(caller.scope, invoice_id, table=table)
         # In the invoice's language: its customer's preferred locale when it was made
         document = pdf.invoice_document(caller.scope, invoice, invoice.locale or "en", table=table)

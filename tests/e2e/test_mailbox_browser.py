@@ -14,14 +14,17 @@ from playwright.sync_api import Browser, expect
 
 from local.template import ROOT
 from tests.e2e.conftest import Running
+from tests.support.livekeys import operator_live_key
 
 pytestmark = pytest.mark.slow
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 
-def api(running: Running, method: str, path: str, body: dict[str, object] | None = None) -> dict[str, object]:
+def api(
+    running: Running, method: str, path: str, body: dict[str, object] | None = None, *, key: str = ""
+) -> dict[str, object]:
     answer = httpx.request(
-        method, f"{running.api}{path}", json=body, headers={"Authorization": f"Bearer {running.key}"}, timeout=20
+        method, f"{running.api}{path}", json=body, headers={"Authorization": f"Bearer {key or running.key}"}, timeout=20
     )
     assert answer.status_code == 200, answer.text
     result: dict[str, object] = answer.json()
@@ -52,7 +55,9 @@ def test_the_mailbox_shows_a_receipt_sent_by_the_running_stack(
 ) -> None:
     # Given the banner's mailbox address, and the demo account sending receipts with its brand
     mailbox = running.wait_for(r"mailbox\s+(http://127\.0\.0\.1:\d+/)").group(1)
-    api(running, "POST", "/v1/account/emails", {"receipt": True, "replyTo": "support@demo.example"})
+    # (the email settings serve live customers too: a live key, made with the operator CLI, sets them)
+    live_key = operator_live_key(str(tmp_path / "stack.json"), str(api(running, "GET", "/v1/account")["id"]))
+    api(running, "POST", "/v1/account/emails", {"receipt": True, "replyTo": "support@demo.example"}, key=live_key)
     api(running, "POST", "/v1/branding", {"accentColor": "#0A7B55", "supportUrl": "https://demo.example/help"})
     product = api(running, "POST", "/v1/products", {"name": "Team plan"})
     price = api(

@@ -66,6 +66,6 @@ def test_a_renewal_with_prorations_and_a_coupon_reads_in_german(running: Running
         pdf = document.read()
     (SCREENSHOTS / "portal-invoice-proration-coupon-de.pdf").write_bytes(pdf)
     text = " ".join(page_.extract_text() for page_ in PdfReader(io.BytesIO(pdf)).pages)
-    for german in ("Rechnung", "Nicht genutzte Zeit für Basic ab dem 16.05.2026", "Willkommen (20", "Offener Betrag"):
+    for german in ("Rechnung", "Nicht genutzte Zeit für Basic ab dem 16.05.2026", "Willkommen (20", "Bezahlter Betrag"):
         assert german in text, german
     context.close()

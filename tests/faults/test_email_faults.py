@@ -20,6 +20,7 @@ from tests.conftest import Stack
 from tests.faults import injector as faults
 from tests.support.apiclient import ApiClient
 from tests.support.emails import EmailPipeline, sent_emails
+from tests.support.livekeys import live_client
 from tests.support.shop import open_shop
 from tests.support.webhooks import FakeClock
 
@@ -39,7 +40,7 @@ def pipeline(stack: Stack) -> EmailPipeline:
 def receipt_due(merchant: ApiClient) -> Callable[[], str]:
     """Makes one paid invoice whose receipt is due; answers its invoice.paid event's ID."""
     shop = open_shop(merchant)
-    assert merchant.post("/v1/account/emails", {"receipt": True}).status == 200
+    assert live_client(merchant).post("/v1/account/emails", {"receipt": True}).status == 200
 
     def make() -> str:
         customer = shop.customer(email="kunde@example.com")

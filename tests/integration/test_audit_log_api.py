@@ -47,6 +47,7 @@ def test_the_audit_log_is_the_accounts_own(merchant: ApiClient, stack: Stack) ->
 def test_bad_filters_are_named(merchant: ApiClient) -> None:
     bad = merchant.get("/v1/audit_log", query={"customer": "nobody"})
     assert bad.status in (400, 422) and "customer" in bad.text
-    # an event ID as cursor (entries are named by their events) that is past every entry
+    # a cursor that is no entry of the list (entries are named by their events): a 400 naming it,
+    # never a page read from some other place (issue 20)
     cursor = merchant.get("/v1/audit_log", query={"startingAfter": "evt_00000000000000000000"})
-    assert cursor.status == 200 and cursor.json()["data"] == []
+    assert cursor.status == 400 and cursor.json()["error"]["param"] == "startingAfter"

@@ -164,7 +164,7 @@ class TestPreferredLocale:
         text = " ".join(PdfReader(io.BytesIO(response.body)).pages[0].extract_text().split())
         for expected in (
             "Rechnung",
-            "Offener Betrag",
+            "Bezahlter Betrag",
             "Nicht genutzte Zeit für Pro ab dem 16.05.2026",
             "Verbleibende Zeit für Pro ab dem 16.05.2026",
         ):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,9 +17,9 @@ from tests.support.motoserver import free_port
 FIXTURE = ROOT / "tests" / "fixtures" / "gateway" / "template.yaml"
 
 
-def serve(api: str) -> Iterator[str]:
+def serve(api: str, workers: int = 0) -> Iterator[str]:
     functions = template_module.load(FIXTURE).functions()
-    server = gateway.Gateway(api, gateway.routes_for(api, functions), free_port())
+    server = gateway.Gateway(api, gateway.routes_for(api, functions), free_port(), workers=workers)
     server.start()
     yield server.url
     server.stop()
@@ -67,3 +69,31 @@ def test_a_handler_that_raises_is_a_502_without_the_traceback(files_api: str) ->
     assert response.status_code == 502
     assert response.json() == {"message": "Internal Server Error"}
     assert "handler failure" not in response.text
+
+
+def test_with_workers_each_function_runs_in_processes_of_its_own_taking_turns() -> None:
+    # Given the API with its function in 2 worker processes, as Lambda's containers
+    served = serve("FilesApi", workers=2)
+    url = next(served)
+    try:
+        payload = bytes(range(256))
+        answers = [httpx.post(f"{url}/echo/a.bin", content=payload, timeout=60) for _ in range(4)]
+        # Then bodies cross byte for byte, answered by processes other than this one, both in turn
+        assert all(a.status_code == 201 and a.content == payload for a in answers)
+        pids = [int(a.headers["x-pid"]) for a in answers]
+        assert os.getpid() not in pids and len(set(pids)) == 2 and pids[0] != pids[1], pids
+        # And a handler that raises is a 502, as API Gateway answers, and its worker serves on
+        assert httpx.get(f"{url}/boom", timeout=60).status_code == 502
+        assert httpx.post(f"{url}/echo/b.bin", content=b"x", timeout=60).status_code == 201
+    finally:
+        next(served, None)  # stops the gateway and its workers
+    for pid in set(pids):
+        assert not _alive(pid), f"worker {pid} outlived its gateway"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

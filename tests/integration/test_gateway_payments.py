@@ -165,7 +165,7 @@ def test_a_payment_that_needs_3d_secure_waits_for_the_customer_then_settles_once
     sub = ok(connected.shop.subscribe(customer))
     invoice = connected.shop.invoice(sub)
     assert (invoice["status"], invoice["paymentActionRequired"]["type"]) == ("open", "authenticate")
-    assert sub["status"] == "past_due"
+    assert sub["status"] == "incomplete"  # a first payment not made yet: not a failed renewal
     assert [e["data"]["object"]["id"] for e in connected.events(customer, "invoice.payment_action_required")] == [
         invoice["id"]
     ]
@@ -240,14 +240,21 @@ def sign(body: bytes, secret: str) -> str:
     return f"t={stamp},v1={digest}"
 
 
-def test_a_declined_payment_goes_past_due_and_a_new_default_card_recovers_it(connected: Connected) -> None:
+def test_a_declined_first_payment_is_incomplete_a_402_when_paid_again_and_a_new_default_card_completes_it(
+    connected: Connected,
+) -> None:
     # Given a customer whose card the issuer declines at every charge (Stripe's test ID)
     customer = connected.customer_with("pm_card_chargeCustomerFail")
     sub = ok(connected.shop.subscribe(customer))
     invoice = connected.shop.invoice(sub)
-    assert (sub["status"], invoice["status"]) == ("past_due", "open")
+    assert (sub["status"], invoice["status"]) == ("incomplete", "open")
     assert invoice["lastPaymentError"]["code"] == "card_declined"
     assert [e["data"]["object"]["id"] for e in connected.events(customer, "invoice.payment_failed")] == [invoice["id"]]
+    # Paying it again with that card: Stripe declines, the API answers 402 and records the attempt
+    declined = connected.api.post(f"/v1/invoices/{invoice['id']}/pay")
+    assert declined.status == 402, declined.text
+    assert (declined.json()["error"]["type"], declined.json()["error"]["code"]) == ("card_error", "card_declined")
+    assert connected.shop.invoice(sub)["attemptCount"] == 2
     # When the customer's new card becomes the default
     token = connected.method(number="4242424242424242")
     attached = connected.api.post(f"/v1/customers/{customer}/payment_methods", {"token": token, "setDefault": True})

@@ -109,13 +109,14 @@ def full_flow(api: RecordingClient, stack: Stack, receiver: Receiver) -> None:
     not: a coupon by percent and by amount, a card and a SEPA debit, open, paid, void and
     uncollectible invoices, a trial, a test clock, a scheduled change, a portal change)."""
     ok(api.get("/v1/account"))
-    # What live invoices and sessions show is changed with a live key (its answers recorded with the rest)
+    # What live invoices, sessions, renewals and emails follow is changed with a live key (its answers
+    # recorded with the rest)
     live = RecordingClient(api.template, key=live_client(api).key, answers=api.answers)
     ok(live.post("/v1/account", {"address": {"line1": "Hauptstr. 1", "city": "Berlin", "country": "DE"}}))
     ok(api.get("/v1/account/dunning"))
-    ok(api.post("/v1/account/dunning", {"retryDays": [2, 4], "afterRetries": "canceled"}))
+    ok(live.post("/v1/account/dunning", {"retryDays": [2, 4], "afterRetries": "canceled"}))
     ok(api.get("/v1/account/emails"))
-    ok(api.post("/v1/account/emails", {"receipt": True, "replyTo": "help@example.com"}))
+    ok(live.post("/v1/account/emails", {"receipt": True, "replyTo": "help@example.com"}))
     ok(api.get("/v1/branding"))
     ok(api.post("/v1/branding", {"accentColor": "#112233", "supportUrl": "https://example.com/help"}))
     pending = ok(live.post("/v1/branding", {"portalDomain": "billing.example.com"}))
@@ -126,10 +127,12 @@ def full_flow(api: RecordingClient, stack: Stack, receiver: Receiver) -> None:
     shop = open_shop(api)
     ok(api.get("/v1/tax_rates"))
     ok(api.post("/v1/tax_rates", {"country": "US", "state": "CA", "percentage": "7.25", "displayName": "Sales tax"}))
-    ok(api.post("/v1/products", {"name": "Extra", "description": "More", "metadata": {"tier": "2"}}))
+    extra = ok(api.post("/v1/products", {"name": "Extra", "description": "More", "metadata": {"tier": "2"}}))
+    ok(api.post(f"/v1/products/{extra['id']}", {"name": "Extra+", "active": False}))
     ok(api.get("/v1/products", query={"limit": 5}))
     ok(api.get("/v1/products/prod_pro"))
-    ok(api.post("/v1/prices", {**price_of(shop), "nickname": "Pro weekly", "recurring": {"interval": "week"}}))
+    weekly = ok(api.post("/v1/prices", {**price_of(shop), "nickname": "Pro weekly", "recurring": {"interval": "week"}}))
+    ok(api.post(f"/v1/prices/{weekly['id']}", {"nickname": "Weekly"}))
     ok(api.get("/v1/prices", query={"product": "prod_pro"}))
     ok(api.get(f"/v1/prices/{shop.monthly}"))
     percent = ok(api.post("/v1/coupons", {"id": "save10", "name": "Save 10", "percentOff": 10, "duration": "forever"}))
@@ -180,6 +183,8 @@ def customers_and_methods(api: RecordingClient) -> None:
     ok(api.post(f"/v1/customers/{cid}/payment_methods/{card['id']}/default"))
     ok(api.delete(f"/v1/customers/{cid}/payment_methods/{sepa['id']}"))
     ok(api.post(f"/v1/customers/{cid}", {"name": "Ada L.", "metadata": {"crm": None, "plan": "pro"}}))
+    gone = ok(api.post("/v1/customers", {"name": "Gone", "email": "gone@example.com"}))
+    ok(api.delete(f"/v1/customers/{gone['id']}"))
 
 
 def subscriptions_and_invoices(api: RecordingClient, shop: Shop, percent: str, amount: str) -> None:
@@ -209,14 +214,19 @@ def subscriptions_and_invoices(api: RecordingClient, shop: Shop, percent: str, a
     # an amount-off coupon, a trial, then canceled now with a prorated credit
     trial = ok(shop.subscribe(shop.customer(country="FR"), coupon=amount, trialDays=14))
     ok(api.delete(f"/v1/subscriptions/{trial['id']}", query={"prorate": "true", "invoiceNow": "true"}))
-    # declined: open invoices, paid again (declined again), voided, marked uncollectible
+    # declined: open invoices, paid again (declined again: a 402), voided, marked uncollectible, then
+    # paid with another card
     declined = shop.customer(token="tok_chargeDeclined")
     first = ok(shop.subscribe(declined))
-    ok(api.post(f"/v1/invoices/{first['latestInvoice']}/pay"))
+    assert api.post(f"/v1/invoices/{first['latestInvoice']}/pay").status == 402
     ok(api.post(f"/v1/invoices/{first['latestInvoice']}/void"))
     second = ok(shop.subscribe(declined))
     ok(api.post(f"/v1/invoices/{second['latestInvoice']}/mark_uncollectible"))
     ok(api.post(f"/v1/invoices/{second['latestInvoice']}/hosted_link"))
+    third = ok(shop.subscribe(declined))
+    visa = ok(api.post(f"/v1/customers/{declined}/payment_methods", {"token": "tok_visa"}))
+    ok(api.post(f"/v1/subscriptions/{third['id']}", {"defaultPaymentMethod": visa["id"]}))
+    ok(api.post(f"/v1/invoices/{third['latestInvoice']}/pay"))
     ok(api.get("/v1/invoices", query={"customer": declined, "limit": 100}))
     # a test clock, advanced past a renewal
     clock = ok(api.post("/v1/test_clocks", {"frozenTime": "2030-01-01T00:00:00Z", "name": "January"}))
@@ -356,6 +366,13 @@ def test_each_body_of_a_full_flow_validates_against_its_operations_schema(
         found = operation_of(doc, answer.method, answer.path)
         assert found is not None, f"{answer.method} {answer.path} is not in the document"
         name, operation = found
+        if answer.status >= 400:  # a refusal the flow asked for (a payment declined): the error envelope
+            error_schema = {**operation["responses"]["4XX"]["content"][JSON]["schema"], "components": doc["components"]}
+            problems += [
+                f"{name} {answer.status}: {e.message}"
+                for e in Draft202012Validator(error_schema).iter_errors(answer.body)
+            ]
+            continue
         assert 200 <= answer.status < 300, f"{name}: {answer.status} {answer.body!r}"
         seen.add(name)
         content = operation["responses"][str(answer.status)]["content"]
@@ -371,3 +388,27 @@ def test_each_body_of_a_full_flow_validates_against_its_operations_schema(
     # And the flow went through every operation the document has
     documented = {f"{method} {path}" for method, path, _ in operations(doc)}
     assert documented - seen == set()
+    # And each event the flow made is valid against its type's webhook, `data.object` typed
+    events = every_event(recording)
+    problems = []
+    for event in events:
+        webhook = doc["webhooks"][event["type"]]["post"]
+        schema = {**webhook["requestBody"]["content"][JSON]["schema"], "components": doc["components"]}
+        for error in Draft202012Validator(schema).iter_errors(event):
+            problems.append(f"{event['type']}: {'.'.join(map(str, error.absolute_path))}: {error.message}")
+    assert not problems, "\n".join(problems[:40])
+    assert {"customer.deleted", "customer.tax_id.deleted", "invoice.paid", "portal_session.created"} <= {
+        event["type"] for event in events
+    }
+
+
+def every_event(api: ApiClient) -> list[dict[str, Any]]:
+    """The account's events, every page."""
+    found: list[dict[str, Any]] = []
+    query: dict[str, Any] = {"limit": 100}
+    while True:
+        page = ok(api.get("/v1/events", query=query))
+        found += page["data"]
+        if not page["hasMore"]:
+            return found
+        query["startingAfter"] = page["data"][-1]["id"]

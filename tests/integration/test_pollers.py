@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -103,3 +104,17 @@ def test_pollers_are_made_for_every_event_source_of_the_template(echo: Any) -> N
         [function], session=session, queue_urls=made.queues, queue_arns=made.queue_arns, stream_arn=made.stream_arn
     )
     assert sorted(type(p).__name__ for p in made_pollers) == ["QueuePoller", "SchedulePoller", "StreamPoller"]
+
+
+def test_the_stream_keeps_flowing_after_a_failed_transaction(merchant: Any, pipeline: Any, receiver: Any) -> None:
+    # Given an endpoint, and a product whose event was delivered (moto's table, as the tests run it)
+    merchant.post("/v1/webhook_endpoints", {"url": receiver.url, "enabledEvents": ["product.created"]})
+    assert merchant.post("/v1/products", {"id": "prod_once", "name": "Once"}).status == 200
+    pipeline.run()
+    # When a transaction fails (the same product ID again: its condition refused, a 409)
+    assert merchant.post("/v1/products", {"id": "prod_once", "name": "Twice"}).status == 409
+    # Then the next change's event still reaches the receiver
+    assert merchant.post("/v1/products", {"id": "prod_after", "name": "After"}).status == 200
+    pipeline.run()
+    made = [json.loads(r.body)["data"]["object"]["id"] for r in receiver.received]
+    assert made == ["prod_once", "prod_after"]

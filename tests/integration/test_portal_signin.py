@@ -153,8 +153,9 @@ def csrf_free(text: str) -> str:
 def test_the_code_is_mailed_from_the_merchants_name_in_the_customers_language(
     merchant: ApiClient, browser: PortalBrowser, outbox: Outbox
 ) -> None:
-    assert live_client(merchant).post("/v1/account", {"name": "Shop & Söhne"}).status == 200
-    assert merchant.post("/v1/account/emails", {"replyTo": "hilfe@shop.example"}).status == 200
+    live = live_client(merchant)
+    assert live.post("/v1/account", {"name": "Shop & Söhne"}).status == 200
+    assert live.post("/v1/account/emails", {"replyTo": "hilfe@shop.example"}).status == 200
     answer = merchant.post("/v1/customers", {"name": "Ada", "email": "ada@example.com", "preferredLocale": "de"})
     assert answer.status == 200, answer.text
     path = login_path(enable_login(merchant))

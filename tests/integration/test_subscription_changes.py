@@ -133,7 +133,10 @@ def test_a_switch_to_a_yearly_price_starts_a_new_cycle_and_invoices_at_once(
 def test_a_declined_proration_charge_makes_the_subscription_past_due(
     merchant: ApiClient, plans: dict[str, str], frozen: Clock
 ) -> None:
-    sub = subscribe(merchant, plans["basic"], token="tok_chargeFailed")
+    sub = subscribe(merchant, plans["basic"])
+    # (the card fails from then on: a first payment that fails would leave it `incomplete`)
+    failing = {"token": "tok_chargeFailed", "setDefault": True}
+    assert merchant.post(f"/v1/customers/{sub['customer']}/payment_methods", failing).status == 200
     frozen.now = MID_MAY
     assert switch(merchant, sub, plans["pro"], "always_invoice").status == 200
     assert merchant.get(f"/v1/subscriptions/{sub['id']}").json()["status"] == "past_due"

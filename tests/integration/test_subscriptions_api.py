@@ -36,9 +36,9 @@ def test_a_paid_subscription_with_a_coupon_and_german_vat(shop: Shop) -> None:
     assert types[:4] == ["invoice.paid", "invoice.finalized", "invoice.created", "subscription.created"]
 
 
-def test_a_declined_charge_leaves_the_invoice_open_and_the_subscription_past_due(shop: Shop) -> None:
+def test_a_declined_first_charge_leaves_the_invoice_open_and_the_subscription_incomplete(shop: Shop) -> None:
     sub = shop.subscribe(shop.customer("tok_chargeDeclined")).json()
-    assert sub["status"] == "past_due"
+    assert sub["status"] == "incomplete"  # a failed signup, not a failed renewal (`past_due`)
     invoice = shop.invoice(sub)
     assert (invoice["status"], invoice["amountPaid"], invoice["amountRemaining"]) == ("open", 0, 3451)
     assert invoice["lastPaymentError"]["code"] == "card_declined"
@@ -140,13 +140,14 @@ def test_another_accounts_invoice_pdf_is_404(shop: Shop, stack: Any) -> None:
     assert shop.api.get("/v1/invoices/inv_doesnotexist/pdf").status == 404
 
 
-def test_a_past_due_subscription_recovers_when_its_invoice_is_paid_with_a_new_card(shop: Shop) -> None:
+def test_an_incomplete_subscription_completes_when_its_invoice_is_paid_with_a_new_card(shop: Shop) -> None:
     customer = shop.customer("tok_chargeDeclined")
     sub = shop.subscribe(customer).json()
     invoice = shop.invoice(sub)
-    # Retrying with the same declining card fails again and counts the attempt.
+    # Retrying with the same declining card fails again (a 402) and counts the attempt.
     retried = shop.api.post(f"/v1/invoices/{invoice['id']}/pay")
-    assert retried.status == 200 and (retried.json()["status"], retried.json()["attemptCount"]) == ("open", 2)
+    assert retried.status == 402 and retried.json()["error"]["type"] == "card_error"
+    assert (shop.invoice(sub)["status"], shop.invoice(sub)["attemptCount"]) == ("open", 2)
     # A new default card pays the open invoice at once.
     shop.api.post(f"/v1/customers/{customer}/payment_methods", {"token": "tok_visa", "setDefault": True})
     paid = shop.api.get(f"/v1/invoices/{invoice['id']}").json()

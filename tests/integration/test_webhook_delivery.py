@@ -170,7 +170,7 @@ def test_duplicated_stream_records_and_messages_never_deliver_twice(
     pipeline.run()
     assert receiver.acknowledged(event_id) == 1
     # When the stream is read again from its start (every record duplicated) and delivered again
-    pipeline.stream.iterators.clear()
+    pipeline.stream.positions.clear()
     pipeline.run()
     # And the queue gets a verbatim copy of a delivered message
     (delivery,) = deliveries_of(merchant, event_id)
@@ -232,7 +232,7 @@ def test_one_failing_endpoint_in_a_batch_retries_only_its_own_records(
 
 def test_redelivery_is_refused_cleanly_for_unknown_events_and_endpoints(merchant: ApiClient) -> None:
     missing = merchant.post("/v1/events/evt_0000000000000000000000/redeliver", {})
-    assert missing.status == 404 and missing.json()["error"]["param"] == "id"
+    assert missing.status == 404 and missing.json()["error"]["param"] == "event"
     event_id = customer_created(merchant)
     no_endpoint = merchant.post(f"/v1/events/{event_id}/redeliver", {})
     assert no_endpoint.status == 400 and no_endpoint.json()["error"]["param"] == "endpoint"

@@ -334,7 +334,7 @@ class TestDelete:
         gone = create(merchant)["id"]
         answer = ok(merchant.delete(f"{PATH}/{gone}"))
         assert answer == {"id": gone, "object": "webhook_endpoint", "deleted": True}
-        assert error_of(merchant.get(f"{PATH}/{gone}"), 404)["param"] == "id"
+        assert error_of(merchant.get(f"{PATH}/{gone}"), 404)["param"] == "endpoint"
         assert error_of(merchant.delete(f"{PATH}/{gone}"), 404)["code"] == "resource_missing"
         assert merchant.post(f"{PATH}/{gone}", {"description": "x"}).status == 404
         assert merchant.post(f"{PATH}/{gone}/roll_secret", {}).status == 404
@@ -378,6 +378,20 @@ class TestRollSecret:
         assert rolled["secretExpiresAt"] is None
         assert stored(scope, created["id"]).live_secrets(clock.to_epoch(clock.now()) - 10) == [rolled["secret"]]
         assert created["secret"] not in json.dumps(stored_item(scope, created["id"]))
+
+    def test_zero_ends_the_secrets_an_earlier_roll_kept_too(self, stack: Stack) -> None:
+        merchant, scope = new_merchant(stack)
+        created = create(merchant)
+        # Given a roll that keeps the first secret signing for a day
+        second = ok(merchant.post(f"{PATH}/{created['id']}/roll_secret", {"expiresInSeconds": 86400}))["secret"]
+        assert stored(scope, created["id"]).live_secrets(clock.to_epoch(clock.now())) == [second, created["secret"]]
+        # When the secret is rolled again with 0 (the first one leaked, say)
+        third = ok(merchant.post(f"{PATH}/{created['id']}/roll_secret", {"expiresInSeconds": 0}))
+        # Then only the new secret signs: neither the one just replaced nor the one kept earlier
+        assert third["secretExpiresAt"] is None
+        assert stored(scope, created["id"]).live_secrets(clock.to_epoch(clock.now()) - 10) == [third["secret"]]
+        kept = json.dumps(stored_item(scope, created["id"]))
+        assert created["secret"] not in kept and second not in kept
 
     def test_expired_rolled_secrets_are_dropped_at_the_next_roll(self, stack: Stack) -> None:
         merchant, scope = new_merchant(stack)
@@ -542,8 +556,8 @@ def test_the_openapi_document_describes_the_routes(stack: Stack) -> None:
     document = ok(ApiClient(stack.template).get("/v1/openapi.json"))
     paths = document["paths"]
     assert {"get", "post"} <= set(paths[PATH])
-    assert {"get", "post", "delete"} <= set(paths[f"{PATH}/{{endpoint_id}}"])
-    assert "post" in paths[f"{PATH}/{{endpoint_id}}/roll_secret"]
+    assert {"get", "post", "delete"} <= set(paths[f"{PATH}/{{endpoint}}"])
+    assert "post" in paths[f"{PATH}/{{endpoint}}/roll_secret"]
     schema = document["components"]["schemas"]["WebhookEndpointCreate"]
     assert set(schema["required"]) == {"url", "enabledEvents"}
     # "*" alone, or known types (the service refuses "*" beside others, naming enabledEvents)

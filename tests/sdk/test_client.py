@@ -535,6 +535,7 @@ CALLS: list[tuple[str, Callable[[Vinr], Any]]] = [
     ("GET /v1/customers", lambda v: v.customers.list()),
     ("GET /v1/customers/{id}", lambda v: v.customers.retrieve("cust_1")),
     ("POST /v1/customers/{id}", lambda v: v.customers.update("cust_1", name="B")),
+    ("DELETE /v1/customers/{id}", lambda v: v.customers.delete("cust_1")),
     ("POST /v1/customers/{id}/tax_ids", lambda v: v.customers.tax_ids.create("cust_1", type="eu_vat", value="DE1")),
     ("DELETE /v1/customers/{id}/tax_ids/{id}", lambda v: v.customers.tax_ids.delete("cust_1", "txi_1")),
     (
@@ -553,12 +554,14 @@ CALLS: list[tuple[str, Callable[[Vinr], Any]]] = [
     ("POST /v1/products", lambda v: v.products.create(name="P")),
     ("GET /v1/products", lambda v: v.products.list()),
     ("GET /v1/products/{id}", lambda v: v.products.retrieve("prod_1")),
+    ("POST /v1/products/{id}", lambda v: v.products.update("prod_1", active=False)),
     (
         "POST /v1/prices",
         lambda v: v.prices.create(product="prod_1", unit_amount=100, currency="eur", recurring={"interval": "month"}),
     ),
     ("GET /v1/prices", lambda v: v.prices.list(product="prod_1")),
     ("GET /v1/prices/{id}", lambda v: v.prices.retrieve("price_1")),
+    ("POST /v1/prices/{id}", lambda v: v.prices.update("price_1", active=False)),
     ("POST /v1/coupons", lambda v: v.coupons.create(duration="once", percent_off=10)),
     ("GET /v1/coupons/{id}", lambda v: v.coupons.retrieve("rwd_1")),
     ("POST /v1/subscriptions", lambda v: v.subscriptions.create(customer="cust_1", items=[{"price": "price_1"}])),

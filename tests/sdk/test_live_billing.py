@@ -12,7 +12,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
-from vinr import AuthenticationError, InvalidRequestError, NotFoundError, PermissionDeniedError, Vinr
+from vinr import AuthenticationError, CardError, InvalidRequestError, NotFoundError, PermissionDeniedError, Vinr
 
 from local.template import ROOT
 from tests.e2e.conftest import Running
@@ -173,15 +173,24 @@ def test_customers_tax_ids_payment_methods_coupons_and_open_invoices(live: Vinr)
     price = live.prices.create(product=product["id"], unit_amount=500, currency="eur", recurring={"interval": "month"})
     declining = live.customers.payment_methods.create(customer["id"], token="tok_chargeDeclined", set_default=True)
     subscription = live.subscriptions.create(customer=customer["id"], items=[{"price": price["id"]}])
-    assert subscription["status"] == "past_due"
+    assert subscription["status"] == "incomplete"  # a failed signup, not a failed renewal
     invoice = live.invoices.retrieve(subscription["latestInvoice"])
     assert invoice["status"] == "open"
+    # When it is paid again with the same card, Then the decline is a CardError with its reason
+    with pytest.raises(CardError) as declined:
+        live.invoices.pay(invoice["id"])
+    assert (declined.value.status, declined.value.code, declined.value.decline_code) == (
+        402,
+        "card_declined",
+        "generic_decline",
+    )
+    assert live.invoices.retrieve(invoice["id"])["status"] == "open"
     # When a working card is named on the subscription and the invoice is paid again (a new
     # default would pay it at once: dunning)
     visa = live.customers.payment_methods.create(customer["id"], token="tok_visa")
     live.subscriptions.update(subscription["id"], default_payment_method=visa["id"])
     paid = live.invoices.pay(invoice["id"])
-    # Then it is paid and the subscription is active again
+    # Then it is paid and the subscription is active
     assert paid["status"] == "paid"
     assert live.subscriptions.retrieve(subscription["id"])["status"] == "active"
     live.customers.payment_methods.set_default(customer["id"], visa["id"])

@@ -27,8 +27,9 @@ def _is_under(host: str, suffixes: tuple[str, ...]) -> bool:
     return any(host == s or host.endswith(f".{s}") for s in suffixes)
 
 
-@pytest.fixture(autouse=True)
-def loopback_and_example_names(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def stand_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loopback URLs enabled and the example names resolved without the network, on `monkeypatch`
+    (a module-scoped fixture passes its own `pytest.MonkeyPatch.context()`)."""
     monkeypatch.setenv(egress.LOOPBACK_SETTING, "1")
     real = socket.getaddrinfo
 
@@ -40,4 +41,9 @@ def loopback_and_example_names(monkeypatch: pytest.MonkeyPatch) -> Iterator[None
         return real(host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.fixture(autouse=True)
+def loopback_and_example_names(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    stand_in(monkeypatch)
     yield

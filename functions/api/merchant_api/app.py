@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
@@ -25,6 +25,16 @@ from merchant_api.wire import (
 )
 
 logger = Logger()
+
+
+class InternalError(BillingError):
+    """What an unexpected exception answers (its details only in the log)."""
+
+    status = 500
+    type = "api_error"
+    code = "internal_error"
+
+
 # The route modules (`routing.PREFIXES`) are included when a request first needs them.
 resolver = LazyRoutesResolver(enable_validation=True, json_body_deserializer=json_body)
 resolver._request_validation_middleware = JsonOnlyRequestValidation()  # JSON bodies only (415 otherwise)
@@ -89,11 +99,7 @@ def _not_found(_: NotFoundError) -> Response[Any]:
 @resolver.exception_handler(Exception)
 def _unexpected(error: Exception) -> Response[Any]:
     logger.exception("unhandled error", extra={"error_type": type(error).__name__})
-    return Response(
-        status_code=500,
-        content_type=content_types.APPLICATION_JSON,
-        body={"error": {"type": "api_error", "code": "internal_error", "message": "An internal error occurred."}},
-    )
+    return error_response(InternalError("An internal error occurred."))
 
 
 __all__ = ["InvalidRequest", "logger", "resolver"]

@@ -35,8 +35,11 @@ def authenticate(app: BaseRouter, table: Table) -> Caller:
 
 
 def check_key(app: BaseRouter) -> None:
-    """The 401 (or 403) of a request without a valid key, for answers given before the middlewares run."""
-    authenticate(app, Table())
+    """The 401 (or 403) of a request without a valid key, for answers given before the middlewares
+    run; none on the public routes (a gateway webhook's malformed account is its 404, not a 401)."""
+    path = app.current_event.path
+    if path not in PUBLIC_PATHS and not path.startswith(PUBLIC_PREFIXES):
+        authenticate(app, Table())
 
 
 def authenticate_request(app: BaseRouter, next_middleware: Callable[..., Response[Any]]) -> Response[Any]:

@@ -1,8 +1,11 @@
 """`Idempotency-Key` on POST and DELETE: a retried request answers what the first one did.
 
 Powertools idempotency with DynamoDB persistence in the main table. The key is scoped to the
-account and mode; the request's method, path and body are its fingerprint, so reusing a key
-for a different request is refused instead of answered with another request's result.
+account and mode; the request's method, path, query and body are its fingerprint, so reusing a
+key for a different request is refused instead of answered with another request's result. The
+body is compared by its meaning (`canonical_json`): a retry from another serialiser, with the
+keys in another order or other spacing, is the same request and answers as the first did, with
+`Idempotent-Replayed: true` as every replay.
 
 Powertools saves the answer after the change has committed, in a write of its own. So that a
 failure of that write can never let a retry commit the change twice, the change's own
@@ -25,7 +28,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -54,6 +58,7 @@ from merchant_api.auth import caller
 
 logger = Logger()
 MAX_KEY_LENGTH = 255
+REPLAYED_HEADER = "Idempotent-Replayed"
 _CONFIG = IdempotencyConfig(
     event_key_jmespath="key",
     payload_validation_jmespath="fingerprint",
@@ -145,6 +150,48 @@ def _persistence(table_name: str) -> _Persistence:
     )
 
 
+def _canonical_number(number: Decimal) -> str:
+    """One spelling for each number: `1`, `1.0`, `1e0` and `10E-1` are all `1`; `0.50` is `0.5`."""
+    if not number.is_finite():
+        return str(number)
+    if number == number.to_integral_value():
+        return str(int(number))
+    return format(number.normalize(), "f")
+
+
+def _canonical(value: Any) -> str:
+    if isinstance(value, dict):
+        members = (f"{json.dumps(key, ensure_ascii=False)}:{_canonical(value[key])}" for key in sorted(value))
+        return "{" + ",".join(members) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_canonical(item) for item in value) + "]"
+    if isinstance(value, Decimal):
+        return _canonical_number(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _canonical_number(Decimal(value))
+    return json.dumps(value, ensure_ascii=False)
+
+
+def canonical_json(body: str | None) -> str:
+    """The body as its meaning: keys sorted, no insignificant whitespace, each number spelled one
+    way, strings with their escapes resolved. A body that is not JSON is kept as it is (the
+    request is refused anyway; the same bytes retried get the same refusal)."""
+    if not body:
+        return ""
+    try:
+        parsed = json.loads(body, parse_float=Decimal, parse_int=Decimal)
+    except (ValueError, RecursionError):
+        return body
+    return _canonical(parsed)
+
+
+def fingerprint(method: str, path: str, query: Mapping[str, str] | None, body: str | None) -> str:
+    """What a key's requests must share: the method, path, query parameters (in any order) and
+    the body's canonical JSON."""
+    query_text = "&".join(f"{json.dumps(k)}={json.dumps(v)}" for k, v in sorted((query or {}).items()))
+    return hashlib.sha256(f"{method} {path}?{query_text}\n{canonical_json(body)}".encode()).hexdigest()
+
+
 def _stored(response: Response[Any]) -> dict[str, Any]:
     body = response.body if isinstance(response.body, str) else json.dumps(response.body, separators=(",", ":"))
     return {"status": response.status_code, "body": body}
@@ -183,12 +230,12 @@ def answer_once(app: BaseRouter, key: str, next_middleware: Callable[..., Respon
     if len(key) > MAX_KEY_LENGTH:
         raise InvalidRequest(f"Idempotency-Key is at most {MAX_KEY_LENGTH} characters.", param="Idempotency-Key")
     who = caller(app)
-    fingerprint = hashlib.sha256(f"{event.http_method} {event.path}\n{event.body or ''}".encode()).hexdigest()
+    request_fingerprint = fingerprint(event.http_method, event.path, event.query_string_parameters, event.body)
     persistence = _persistence(config.settings().table_name)
     _CONFIG.register_lambda_context(app.lambda_context)
 
     scope = Scope(account_id=who.account_id, mode=who.mode)
-    keyed = {"key": f"{who.account_id}#{who.mode}#{key}", "fingerprint": fingerprint}
+    keyed = {"key": f"{who.account_id}#{who.mode}#{key}", "fingerprint": request_fingerprint}
     answered: list[dict[str, Any]] = []
     marks: list[IdempotencyMark] = []
 
@@ -230,9 +277,12 @@ def answer_once(app: BaseRouter, key: str, next_middleware: Callable[..., Respon
             "idempotency answer not saved; the key answers the stand-in", extra={"status": answered[0]["status"]}
         )
         stored = answered[0]
+    headers = {"Idempotency-Key": key}
+    if not answered and stored["body"] != _STAND_IN["body"]:
+        headers[REPLAYED_HEADER] = "true"  # the first request's answer (the stand-in is no answer)
     return Response(
         status_code=int(stored["status"]),
         content_type=content_types.APPLICATION_JSON,
         body=stored["body"],
-        headers={"Idempotency-Key": key},
+        headers=headers,
     )

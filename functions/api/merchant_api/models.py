@@ -65,8 +65,15 @@ Country = Annotated[
 ]
 ShortText = Annotated[str, Field(max_length=200)]
 Limit = Annotated[int, Query(ge=1, le=100, description="1 to 100 objects a page")]
+# A cursor is an ID of the list's own objects (a merchant's product ID may hold `_` and `-`); one
+# that is not in the list is a 400 naming the parameter (`billing.store.listing`).
 StartingAfter = Annotated[
-    str | None, Query(max_length=64, pattern=r"^[a-z]+_[A-Za-z0-9]+$", description="the last ID of the previous page")
+    str | None,
+    Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="the last ID of the previous page (older objects)"),
+]
+EndingBefore = Annotated[
+    str | None,
+    Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="the first ID of the next page (newer objects)"),
 ]
 MetadataKey = Annotated[str, Field(min_length=1, max_length=40)]
 Metadata = dict[MetadataKey, Annotated[str, Field(max_length=500)] | None]

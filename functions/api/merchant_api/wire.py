@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from billing.kernel.errors import BillingError, InvalidRequest
+from billing.kernel.errors import BillingError, InvalidRequest, NotFound
 
 
 class UnsupportedMediaType(InvalidRequest):
@@ -90,19 +90,58 @@ def error_response(error: BillingError) -> Response[Any]:
     )
 
 
+# What each path parameter names, by its name: one rule for every route, a path parameter is
+# named for the object it names, as that object is named wherever the API refers to it
+# (`/v1/customers/{customer}`, `…/payment_methods/{paymentMethod}`; a body's `customer`). An ID
+# that is malformed answers as one that names nothing: 404 `resource_missing` naming the
+# parameter, in the words of the service's own 404 (so its shape is no oracle, and never a regex).
+PATH_OBJECTS: dict[str, str] = {
+    "customer": "customer",
+    "taxId": "tax ID",
+    "paymentMethod": "payment method",
+    "product": "product",
+    "price": "price",
+    "coupon": "coupon",
+    "subscription": "subscription",
+    "invoice": "invoice",
+    "testClock": "test clock",
+    "event": "event",
+    "session": "portal session",
+    "configuration": "portal configuration",
+    "endpoint": "webhook endpoint",
+}
+# Path parameters whose missing object the service answers in words of its own.
+PATH_MISSING_MESSAGES: dict[str, str] = {
+    "account": "No payment gateway is connected for this account and mode.",
+}
+SHOWN_ID_LENGTH = 100
+
+
+def missing_path_object(name: str, value: Any) -> NotFound:
+    """The 404 for path parameter `name` holding `value`, which names nothing (or is malformed)."""
+    if name in PATH_MISSING_MESSAGES:
+        return NotFound(PATH_MISSING_MESSAGES[name], param=name)
+    text = str(value)
+    shown = text if len(text) <= SHOWN_ID_LENGTH else f"{text[:SHOWN_ID_LENGTH]}…"
+    return NotFound(f"No such {PATH_OBJECTS.get(name, name)}: '{shown}'.", param=name)
+
+
 def _param(location: Sequence[Any]) -> str | None:
     """`("body", "address", "country")` → `address.country`; `("query", "limit")` → `limit`."""
     parts = [str(p) for p in location if p not in ("body", "query", "path", "header", "[key]")]
     return ".".join(parts) or None
 
 
-def validation_error(errors: Sequence[dict[str, Any]]) -> InvalidRequest:
+def validation_error(errors: Sequence[dict[str, Any]]) -> BillingError:
     """The first pydantic error as a 400 naming its field."""
     if not errors:
         return InvalidRequest("The request is invalid.")
     first = errors[0]
     kind = str(first.get("type", ""))
-    param = _param(first.get("loc", ()))
+    location = tuple(first.get("loc", ()))
+    param = _param(location)
+    if location[:1] == ("path",) and param:
+        return missing_path_object(param, first.get("input", ""))
     if kind == "json_invalid":
         return InvalidRequest("The request body is not valid JSON.", code="body_invalid")
     if kind == "missing":
@@ -113,6 +152,8 @@ def validation_error(errors: Sequence[dict[str, Any]]) -> InvalidRequest:
         return InvalidRequest(f"Received unknown parameter: {param}.", param=param, code="parameter_unknown")
     message = str(first.get("msg", "Invalid value."))
     message = message.removeprefix("Value error, ")
+    if kind == "string_pattern_mismatch":  # a regex is no message for a person (the schema states it)
+        message = "not in the form this parameter takes (see its pattern in the OpenAPI document)."
     if param:
         message = f"Invalid {param}: {message}"
     return InvalidRequest(message, param=param, code="parameter_invalid")

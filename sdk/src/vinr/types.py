@@ -18,7 +18,9 @@ T = TypeVar("T")
 # The enumerations the SDK's parameters take (tests/sdk/test_sdk_follows_openapi.py holds each to
 # the OpenAPI document's enum).
 ProrationBehavior: TypeAlias = Literal["create_prorations", "none", "always_invoice"]
-SubscriptionStatus: TypeAlias = Literal["trialing", "active", "past_due", "unpaid", "canceled"]
+SubscriptionStatus: TypeAlias = Literal[
+    "incomplete", "incomplete_expired", "trialing", "active", "past_due", "unpaid", "canceled"
+]
 InvoiceStatus: TypeAlias = Literal["draft", "open", "paid", "void", "uncollectible"]
 Locale: TypeAlias = Literal["en", "de", "fr", "es"]
 SessionLocale: TypeAlias = Literal["auto", "en", "de", "fr", "es"]
@@ -34,6 +36,7 @@ class Page(TypedDict, Generic[T]):
     data: list[T]
     hasMore: bool
     nextStartingAfter: NotRequired[str]
+    nextEndingBefore: NotRequired[str]
 
 
 class Account(TypedDict):
@@ -148,6 +151,14 @@ class DeletedTaxId(TaxId):
     """The tax ID removed."""
 
     deleted: bool
+
+
+class DeletedCustomer(TypedDict):
+    """A deleted customer (its personal data erased); `customers.retrieve` answers this too then."""
+
+    id: str
+    object: Literal["customer"]
+    deleted: Literal[True]
 
 
 class Customer(TypedDict):
@@ -317,7 +328,7 @@ class Subscription(TypedDict):
     id: str
     object: Literal["subscription"]
     customer: str
-    status: Literal["trialing", "active", "past_due", "unpaid", "canceled"]
+    status: Literal["incomplete", "incomplete_expired", "trialing", "active", "past_due", "unpaid", "canceled"]
     items: list[SubscriptionItemEntry]
     currency: str
     discount: Discount | None
@@ -334,6 +345,7 @@ class Subscription(TypedDict):
     latestInvoice: str | None
     scheduledChange: ScheduledChange | None
     testClock: str | None
+    metadata: dict[str, str]
     createdAt: str
     livemode: bool
 

@@ -33,3 +33,27 @@ def test_every_account_field_is_live_facing_but_the_currency() -> None:
     from billing.accounts.accounts import ACCOUNT_FIELDS
 
     assert set(ACCOUNT_FIELDS) - set(livesettings.ACCOUNT) == {"defaultCurrency"}
+
+
+def test_every_dunning_and_email_setting_is_live_facing() -> None:
+    from billing.accounts.accounts import DUNNING_FIELDS
+    from billing.emails.emailsettings import FIELDS as EMAIL_FIELDS
+
+    assert set(livesettings.DUNNING) == set(DUNNING_FIELDS)
+    assert set(livesettings.EMAILS) == set(EMAIL_FIELDS)
+
+
+@pytest.mark.parametrize(
+    ("field", "live_facing", "reach"),
+    [
+        ("taxId", livesettings.ACCOUNT, "live invoices"),
+        ("retryDays", livesettings.DUNNING, "live renewals"),
+        ("replyTo", livesettings.EMAILS, "emails live customers get"),
+    ],
+)
+def test_the_refusal_says_what_live_customers_meet_of_the_field(
+    field: str, live_facing: tuple[str, ...], reach: str
+) -> None:
+    with pytest.raises(PermissionDenied) as caught:
+        livesettings.require_live_key([field], livemode=False, live_facing=live_facing)
+    assert caught.value.message.startswith(f"{field} ") and reach in caught.value.message

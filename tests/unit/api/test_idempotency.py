@@ -23,7 +23,9 @@ wire = import_api_module("merchant_api.wire")
 
 def _app(method: str, key: str | None) -> SimpleNamespace:
     headers = {} if key is None else {"idempotency-key": key}
-    event = SimpleNamespace(http_method=method, path="/v1/customers", body="{}", headers=headers)
+    event = SimpleNamespace(
+        http_method=method, path="/v1/customers", body="{}", headers=headers, query_string_parameters=None
+    )
     return SimpleNamespace(current_event=event, lambda_context=None, context={})
 
 
@@ -149,3 +151,55 @@ def test_the_idempotency_machinery_is_loaded_by_the_first_keyed_post_or_delete_o
     # And the keyed requests load it, each answered by it (none saw a half-imported module)
     assert found["steps"]["keyed"] == ["aws_lambda_powertools.utilities.idempotency", "merchant_api.idempotency"]
     assert found["answers"] == [["InvalidRequest", "Idempotency-Key is at most 255 characters."]] * 8
+
+
+@pytest.mark.parametrize(
+    ("first", "retry"),
+    [
+        ('{"name": "Ann", "metadata": {"a": "1", "b": "2"}}', '{"metadata":{"b":"2","a":"1"},"name":"Ann"}'),
+        ('{"name": "Ann"}', '\n  {\n    "name" :\t"Ann"\n  }\n'),
+        (r'{"name": "\u00c5sa"}', '{"name": "Åsa"}'),
+        ('{"amount": 10}', '{"amount": 10.0}'),
+        ('{"amount": 10}', '{"amount": 1e1}'),
+        ('{"rate": 0.5}', '{"rate": 0.50}'),
+        ('{"rate": 0.5}', '{"rate": 5E-1}'),
+        ('{"items": [{"price": "p", "quantity": 2}]}', '{"items":[{"quantity":2,"price":"p"}]}'),
+        ("", ""),
+    ],
+)
+def test_the_same_json_in_another_spelling_has_one_fingerprint(first: str, retry: str) -> None:
+    assert idempotency.fingerprint("POST", "/v1/customers", None, first) == idempotency.fingerprint(
+        "POST", "/v1/customers", None, retry
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "other"),
+    [
+        ('{"name": "Ann"}', '{"name": "Anne"}'),
+        ('{"amount": 10}', '{"amount": "10"}'),
+        ('{"amount": 10}', '{"amount": 10.5}'),
+        ('{"flag": true}', '{"flag": 1}'),
+        ('{"value": null}', "{}"),
+        ('{"items": [1, 2]}', '{"items": [2, 1]}'),
+        ('{"a": {"b": 1}}', '{"a.b": 1}'),
+        ("not json", "not  json"),
+    ],
+)
+def test_another_meaning_has_another_fingerprint(first: str, other: str) -> None:
+    assert idempotency.fingerprint("POST", "/v1/customers", None, first) != idempotency.fingerprint(
+        "POST", "/v1/customers", None, other
+    )
+
+
+def test_the_method_path_and_query_are_in_the_fingerprint_in_any_query_order() -> None:
+    base = idempotency.fingerprint("DELETE", "/v1/subscriptions/sub_1", {"prorate": "true", "invoiceNow": "true"}, None)
+    same = idempotency.fingerprint("DELETE", "/v1/subscriptions/sub_1", {"invoiceNow": "true", "prorate": "true"}, None)
+    assert base == same
+    assert base != idempotency.fingerprint("DELETE", "/v1/subscriptions/sub_1", {"prorate": "true"}, None)
+    assert base != idempotency.fingerprint(
+        "DELETE", "/v1/subscriptions/sub_2", {"prorate": "true", "invoiceNow": "true"}, None
+    )
+    assert base != idempotency.fingerprint(
+        "POST", "/v1/subscriptions/sub_1", {"prorate": "true", "invoiceNow": "true"}, None
+    )

@@ -56,3 +56,39 @@ def test_domain_errors_keep_their_status_and_envelope(error: InvalidRequest, sta
     assert error.envelope()["error"]["type"] == type_
     if status == 503:
         assert response.headers["Retry-After"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("customer", "nope", "No such customer: 'nope'."),
+        ("paymentMethod", "pm_!", "No such payment method: 'pm_!'."),
+        ("taxId", "x" * 150, f"No such tax ID: '{'x' * 100}…'."),
+        ("account", "acct-1", "No payment gateway is connected for this account and mode."),
+    ],
+)
+def test_a_malformed_path_id_is_a_404_naming_the_parameter_without_its_pattern(
+    name: str, value: str, message: str
+) -> None:
+    # Given pydantic's refusal of a path parameter's pattern (what a malformed ID gives)
+    error = {
+        "type": "string_pattern_mismatch",
+        "loc": ("path", name),
+        "msg": "String should match pattern '^cust_[A-Za-z0-9]{1,40}$'",
+        "input": value,
+    }
+    # Then it is the 404 of an object that is not there, naming the parameter, in the service's words
+    converted = wire.validation_error([error])
+    assert (converted.status, converted.code, converted.param) == (404, "resource_missing", name)
+    assert converted.message == message
+
+
+def test_a_pattern_is_never_the_message() -> None:
+    error = {
+        "type": "string_pattern_mismatch",
+        "loc": ("body", "testClock"),
+        "msg": "String should match pattern '^clock_'",
+    }
+    converted = wire.validation_error([error])
+    assert (converted.status, converted.code, converted.param) == (400, "parameter_invalid", "testClock")
+    assert "^" not in converted.message and "pattern '" not in converted.message

@@ -43,6 +43,7 @@ def portal_item() -> dict[str, Any]:
         "gsi2pk": "ACCT#acct_1#test#EVENTS",
         "gsi2sk": EVENT_ID,
         "expiresAt": 1803980283,
+        "changeRef": [EVENT_ID, "customer.updated"],
         "audit": {"session": "ps_1", "ip": "203.0.113.9", "userAgent": "UA"},
         "gsi3pk": "ACCT#acct_1#test#CUST#cust_1#EVENTS",
         "gsi3sk": EVENT_ID,
@@ -54,7 +55,7 @@ def api_item() -> dict[str, Any]:
     item = portal_item()
     for name in ("audit", "gsi3pk", "gsi3sk"):
         del item[name]
-    item["eventType"] = item["event"]["type"] = "price.created"
+    item["eventType"] = item["event"]["type"] = item["changeRef"][1] = "price.created"
     item["event"]["data"] = {"object": {"id": "price_1", "object": "price"}, "previousAttributes": {}}
     item["event"]["request"] = {"source": "api", "id": "req_2", "idempotencyKey": "k-1"}
     return item
@@ -69,6 +70,20 @@ def test_an_item_as_written_today_reads_back_and_is_written_again_unchanged(writ
     decoded = store.from_item(copy.deepcopy(written))
     assert store.to_item(SCOPE, decoded) == written
     assert store.from_item(store.to_item(SCOPE, decoded)) == decoded
+
+
+def test_an_event_of_a_change_knows_the_change_s_other_events() -> None:
+    # (the unit of work adds `change` to every outbox item of a transaction that has several)
+    written = {**portal_item(), "change": [["evt_0", "payment_method.attached"], [EVENT_ID, "customer.updated"]]}
+    decoded = store.from_item(copy.deepcopy(written))
+    assert decoded.change == (("evt_0", "payment_method.attached"), (EVENT_ID, "customer.updated"))
+    assert store.to_item(SCOPE, decoded) == written
+
+
+def test_an_item_written_before_changes_were_linked_reads_as_an_event_alone() -> None:
+    older = portal_item()
+    del older["changeRef"]
+    assert store.from_item(older).change == () and store.from_item(older) == store.from_item(portal_item())
 
 
 def test_the_record_holds_the_event_field_by_field() -> None:

@@ -41,7 +41,7 @@ def test_the_pdf_names_seller_buyer_tax_ids_lines_and_totals() -> None:
         "SAVE20 (20% off)",
         "USt. 19%",
         "€77.75",
-        "Amount due",
+        "Amount paid",
         "https://demo.example/support",
     ):
         assert expected in text, expected
@@ -84,14 +84,13 @@ def test_a_german_invoice_reads_in_german_with_the_merchants_names_as_written() 
         "Zwischensumme",
         "Angerechnetes Guthaben",
         "Bezahlter Betrag",
-        "Offener Betrag",
         "Hilfe: https://demo.example/support",
         "AGB: https://demo.example/terms",
         "USt-IdNr.: DE136695976",
     ):
         assert expected in text.replace("\xa0", " "), expected
-    assert re.search(r"Offener Betrag\s*0,00\s€", text), text
-    for english in ("Invoice number", "Amount due", "BILL TO", "Unused time", "Support:"):
+    assert re.search(r"Bezahlter Betrag\s*57,75\s€\s*$", text) and "Offener Betrag" not in text, text
+    for english in ("Invoice number", "Amount paid", "BILL TO", "Unused time", "Support:"):
         assert english not in text, english
     metadata = PdfReader(io.BytesIO(document)).metadata
     assert metadata is not None and metadata.title == "Rechnung DEMO-0007"
@@ -109,11 +108,23 @@ def test_credit_that_paid_the_invoice_is_shown_so_the_figures_add_up() -> None:
     paid = replace(SAMPLE_INVOICE, applied_credit=2000, amount_paid=5775, amount_remaining=0, status="paid")
     # When its PDF is made
     text = text_of(pdf.render(paid, SAMPLE_BRANDING))
-    # Then total, credit applied, amount paid and what is left are all on it
+    # Then total, credit applied and the amount paid are all on it, ending on what was paid
     assert re.search(r"Total\s*€77\.75", text), text
     assert re.search(r"Credit applied\s*-€20\.00", text), text
-    assert re.search(r"Amount paid\s*€57\.75", text), text
-    assert re.search(r"Amount due\s*€0\.00", text), text
+    assert re.search(r"Amount paid\s*€57\.75\s*$", text), text
+    # And nothing on it reads as still owed
+    assert "Amount due" not in text
+
+
+def test_an_open_invoice_ends_on_the_amount_due_and_a_paid_one_on_the_amount_paid() -> None:
+    # Given the same invoice of €77.75, open with €27.75 paid, then paid in full
+    open_invoice = replace(SAMPLE_INVOICE, amount_paid=2775, amount_remaining=5000, status="open")
+    paid = replace(SAMPLE_INVOICE, amount_paid=7775, amount_remaining=0, status="paid")
+    # Then the open one's last figure is what is due, and the paid one's what was paid
+    assert re.search(r"Amount paid\s*€27\.75\s*Amount due\s*€50\.00\s*$", text_of(pdf.render(open_invoice))), "open"
+    paid_text = text_of(pdf.render(paid))
+    assert re.search(r"Amount paid\s*€77\.75\s*$", paid_text), paid_text
+    assert "Amount due" not in paid_text
 
 
 def test_a_credit_invoice_says_what_went_to_the_balance() -> None:
@@ -122,7 +133,7 @@ def test_a_credit_invoice_says_what_went_to_the_balance() -> None:
     text = text_of(pdf.render(credit, SAMPLE_BRANDING))
     assert re.search(r"Total\s*-€17\.85", text), text
     assert re.search(r"Credited to your balance\s*€17\.85", text), text
-    assert re.search(r"Amount due\s*€0\.00", text), text
+    assert re.search(r"Amount paid\s*€0\.00\s*$", text) and "Amount due" not in text, text
 
 
 def test_markup_in_names_stays_text() -> None:

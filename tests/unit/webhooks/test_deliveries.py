@@ -152,3 +152,35 @@ def test_the_wire_of_a_delivered_one_lists_its_attempts_as_stored() -> None:
         "2026-01-03T00:01:02Z",
         None,
     )
+
+
+def test_a_message_names_the_earlier_event_of_its_change_only_when_there_is_one() -> None:
+    following = deliveries.Message.of(event(), "we_1", 1, after="evt_0")
+    assert json.loads(following.body())["after"] == "evt_0"
+    assert deliveries.Message.parse(following.body()) == following
+    assert "after" not in json.loads(deliveries.Message.of(event(), "we_1", 1).body())
+    with pytest.raises(ValueError):
+        deliveries.Message.parse(json.dumps({**json.loads(following.body()), "after": 7}))
+
+
+def test_a_batch_is_handed_over_with_each_event_after_the_one_its_change_sends_first() -> None:
+    def record(event_id: str, endpoint: str, after: str | None = None) -> dict[str, str]:
+        body = deliveries.Message("acct_1", "test", event_id, endpoint, 1, after=after).body()
+        return {"messageId": f"{event_id}/{endpoint}", "body": body}
+
+    # Given a renewal's four messages to one endpoint, received last first, among others
+    batch = [
+        record("evt_sub", "we_1", after="evt_paid"),
+        record("evt_other", "we_2"),
+        record("evt_paid", "we_1", after="evt_fin"),
+        {"messageId": "junk", "body": "not json"},
+        record("evt_fin", "we_1", after="evt_inv"),
+        record("evt_inv", "we_1"),
+        record("evt_sub", "we_2", after="evt_gone"),  # its earlier one is not in this batch
+    ]
+    ordered = [r["messageId"] for r in deliveries.in_change_order(batch)]
+    # Then the change's messages go in its order; the rest keep theirs
+    assert ordered.index("evt_inv/we_1") < ordered.index("evt_fin/we_1") < ordered.index("evt_paid/we_1")
+    assert ordered.index("evt_paid/we_1") < ordered.index("evt_sub/we_1")
+    assert sorted(ordered) == sorted(r["messageId"] for r in batch)
+    assert ordered[:3] == ["evt_other/we_2", "junk", "evt_inv/we_1"]

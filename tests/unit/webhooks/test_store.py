@@ -195,6 +195,10 @@ class TestEndpoint:
     def test_a_roll_of_zero_drops_the_current_secret_and_expired_ones_go(self) -> None:
         assert endpoint().rolled_secrets("whsec_next", 2_000, 0, keep=4) == (Secret(secret="whsec_next"),)
 
+    def test_a_roll_of_zero_also_ends_the_secrets_earlier_rolls_kept(self) -> None:
+        # whsec_old still signs until 2_000; a roll of 0 at 1_000 ends it too
+        assert endpoint().rolled_secrets("whsec_next", 1_000, 0, keep=4) == (Secret(secret="whsec_next"),)
+
     def test_a_roll_keeps_at_most_keep_rolled_secrets_dropping_the_soonest_to_expire(self) -> None:
         many = endpoint(secrets=(Secret(secret="s0"), *(Secret(secret=f"s{n}", expires_at=100 + n) for n in (1, 2, 3))))
         rolled = many.rolled_secrets("s_next", 50, 1_000, keep=2)

@@ -42,15 +42,17 @@ def models() -> dict[str, Any]:
     return found
 
 
-def schemas() -> dict[str, Any]:
-    """The JSON Schema of each model a route answers, and of the models they hold, by name."""
+def schemas(also: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The JSON Schema of each model a route answers (and of those named in `also`: the webhooks'
+    objects), and of the models they hold, by name."""
     from pydantic.json_schema import models_json_schema
 
     known = models()
-    unknown = _ANSWERED - set(known)
+    stated = _ANSWERED | also
+    unknown = stated - set(known)
     if unknown:
         raise RuntimeError(f"routes answer unknown response models: {sorted(unknown)}")
-    _, found = models_json_schema([(known[name], "validation") for name in sorted(_ANSWERED)], ref_template=_REF)
+    _, found = models_json_schema([(known[name], "validation") for name in sorted(stated)], ref_template=_REF)
     defs: dict[str, Any] = found.get("$defs", {})
     return defs
 

@@ -32,3 +32,5 @@ class Page(Wire):
     # Present when the request's read bound (`billing.store.listing.MAX_ITEMS_READ` items) ended
     # the page, which may then be shorter than `limit` or empty: the ID of the last item read.
     nextStartingAfter: str | None = None
+    # The same for a page asked for with `endingBefore` (continue with `endingBefore` = this ID).
+    nextEndingBefore: str | None = None

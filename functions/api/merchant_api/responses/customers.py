@@ -28,6 +28,15 @@ class DeletedTaxId(TaxId):
     deleted: bool
 
 
+class DeletedCustomer(Wire):
+    """A deleted customer: its ID only (its personal data is erased). `GET /v1/customers/{id}`
+    answers this too once the customer is deleted."""
+
+    id: str
+    object: Literal["customer"]
+    deleted: Literal[True]
+
+
 class Customer(Wire):
     """A customer."""
 

@@ -52,6 +52,6 @@ class DeletedPaymentMethod(PaymentMethod):
 
 
 class PaymentMethodList(Page):
-    """A customer's payment methods (all of them: `hasMore` is false)."""
+    """A page of a customer's payment methods, newest first."""
 
     data: list[PaymentMethod]

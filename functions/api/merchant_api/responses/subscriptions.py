@@ -6,7 +6,7 @@ from typing import Literal
 
 from merchant_api.responses.base import Page, Wire
 from merchant_api.responses.catalog import Coupon
-from merchant_api.responses.common import Timestamp
+from merchant_api.responses.common import Metadata, Timestamp
 
 
 class SubscriptionItemEntry(Wire):
@@ -51,7 +51,7 @@ class Subscription(Wire):
     id: str
     object: Literal["subscription"]
     customer: str
-    status: Literal["trialing", "active", "past_due", "unpaid", "canceled"]
+    status: Literal["incomplete", "incomplete_expired", "trialing", "active", "past_due", "unpaid", "canceled"]
     items: list[SubscriptionItemEntry]
     currency: str
     discount: Discount | None
@@ -68,6 +68,7 @@ class Subscription(Wire):
     latestInvoice: str | None
     scheduledChange: ScheduledChange | None
     testClock: str | None
+    metadata: Metadata
     createdAt: Timestamp
     livemode: bool
 

@@ -12,11 +12,11 @@ from billing.emails import history
 from billing.events import auditlog, events
 from billing.webhooks import deliveries
 from merchant_api import request
-from merchant_api.models import Limit, Request, StartingAfter
+from merchant_api.models import EndingBefore, Limit, Request, StartingAfter
 from merchant_api.responses import ok
 
 router = APIGatewayHttpRouter()
-EventId = Annotated[str, Path(pattern=r"^evt_[A-Za-z0-9]{1,40}$")]
+EventId = Annotated[str, Path(alias="event", pattern=r"^evt_[A-Za-z0-9]{1,40}$")]
 CustomerFilter = Annotated[str | None, Query(pattern=r"^cust_[A-Za-z0-9]{1,40}$")]
 
 
@@ -28,6 +28,7 @@ class Redelivery(Request):
 def list_events(
     limit: Limit = 10,
     startingAfter: StartingAfter = None,
+    endingBefore: EndingBefore = None,
     type: Annotated[str | None, Query(max_length=60)] = None,
     customer: CustomerFilter = None,
 ) -> Any:
@@ -35,6 +36,7 @@ def list_events(
         request.scope(router),
         limit=limit,
         starting_after=startingAfter,
+        ending_before=endingBefore,
         type_=type,
         customer=customer,
         table=request.table(router),
@@ -42,7 +44,7 @@ def list_events(
 
 
 @router.get(
-    "/v1/events/<event_id>",
+    "/v1/events/<event>",
     summary="Retrieve an event with its webhook deliveries and emails",
     tags=["Events"],
     responses=ok("EventWithDeliveries"),
@@ -54,7 +56,7 @@ def get_event(event_id: EventId) -> Any:
 
 
 @router.post(
-    "/v1/events/<event_id>/redeliver",
+    "/v1/events/<event>/redeliver",
     summary="Send an event to its webhook endpoints again",
     tags=["Events"],
     responses=ok("WebhookDeliveryList"),
@@ -71,7 +73,17 @@ def redeliver_event(event_id: EventId, body: Annotated[Redelivery | None, Body()
     tags=["Events"],
     responses=ok("AuditEntryList"),
 )
-def list_audit_log(limit: Limit = 10, startingAfter: StartingAfter = None, customer: CustomerFilter = None) -> Any:
+def list_audit_log(
+    limit: Limit = 10,
+    startingAfter: StartingAfter = None,
+    endingBefore: EndingBefore = None,
+    customer: CustomerFilter = None,
+) -> Any:
     return auditlog.list_entries(
-        request.scope(router), limit=limit, starting_after=startingAfter, customer=customer, table=request.table(router)
+        request.scope(router),
+        limit=limit,
+        starting_after=startingAfter,
+        ending_before=endingBefore,
+        customer=customer,
+        table=request.table(router),
     )

@@ -22,7 +22,7 @@ MAX_BODY_BYTES = 256 * 1024
 
 
 @router.post(
-    "/v1/gateway_webhooks/<account_id>/stripe",
+    "/v1/gateway_webhooks/<account>/stripe",
     summary="Receive the payment gateway's webhooks",
     description=(
         "Public: give this URL (the `webhookUrl` of `GET /v1/payment_gateway`) to Stripe. The "
@@ -38,7 +38,7 @@ MAX_BODY_BYTES = 256 * 1024
     openapi_extensions={"security": []},
     responses=ok("GatewayWebhookReceipt"),
 )
-def receive(account_id: Annotated[str, Path(pattern=r"^acct_[A-Za-z0-9]{1,64}$")]) -> Any:
+def receive(account_id: Annotated[str, Path(alias="account", pattern=r"^acct_[A-Za-z0-9]{1,64}$")]) -> Any:
     event = router.current_event
     body = event.decoded_body or ""
     payload = body.encode() if isinstance(body, str) else body

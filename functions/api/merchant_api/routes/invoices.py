@@ -13,9 +13,10 @@ from billing.kernel.scope import Scope
 from billing.subscriptions import collection
 from billing.subscriptions import preview as upcoming
 from merchant_api import request
-from merchant_api.models import Limit, StartingAfter
+from merchant_api.models import EndingBefore, Limit, StartingAfter
 from merchant_api.responses import ok
 from merchant_api.routes.subscriptions import CustomerQuery
+from merchant_api.wire import error_response
 
 router = APIGatewayHttpRouter()
 
@@ -30,16 +31,20 @@ def _answer(scope: Scope, invoice: Invoice) -> dict[str, Any]:
 def list_invoices(
     limit: Limit = 10,
     startingAfter: StartingAfter = None,
+    endingBefore: EndingBefore = None,
     customer: CustomerQuery = None,
     subscription: Annotated[str | None, Query(pattern=r"^sub_[A-Za-z0-9]{1,40}$")] = None,
+    status: Annotated[Literal["draft", "open", "paid", "void", "uncollectible"] | None, Query()] = None,
 ) -> Any:
     scope = request.scope(router)
     return invoices.list_invoices(
         scope,
         limit=limit,
         starting_after=startingAfter,
+        ending_before=endingBefore,
         customer=customer,
         subscription=subscription,
+        status=status,
         hosted_base=hostedinvoices.portal_base(scope, table=request.table(router)),
         table=request.table(router),
     )
@@ -67,13 +72,13 @@ def upcoming_invoice(
     )
 
 
-@router.get("/v1/invoices/<invoice_id>", summary="Retrieve an invoice", tags=["Invoices"], responses=ok("Invoice"))
-def get_invoice(invoice_id: Annotated[str, Path(pattern=r"^inv_[A-Za-z0-9]{1,40}$")]) -> Any:
+@router.get("/v1/invoices/<invoice>", summary="Retrieve an invoice", tags=["Invoices"], responses=ok("Invoice"))
+def get_invoice(invoice_id: Annotated[str, Path(alias="invoice", pattern=r"^inv_[A-Za-z0-9]{1,40}$")]) -> Any:
     scope = request.scope(router)
     return _answer(scope, invoices.get(scope, invoice_id, table=request.table(router)))
 
 
-InvoiceId = Annotated[str, Path(pattern=r"^inv_[A-Za-z0-9]{1,40}$")]
+InvoiceId = Annotated[str, Path(alias="invoice", pattern=r"^inv_[A-Za-z0-9]{1,40}$")]
 # `GET /v1/invoices/{id}/pdf` is served by a function of its own (`functions/invoicepdf`, so that
 # this one never loads the PDF library): API Gateway routes it there. It is declared here for the
 # OpenAPI document and so that another method on its path is a 405 naming GET.
@@ -81,7 +86,7 @@ PDF_SERVED_ELSEWHERE = "GET /v1/invoices/{id}/pdf is served by the invoice PDF f
 
 
 @router.get(
-    "/v1/invoices/<invoice_id>/pdf",
+    "/v1/invoices/<invoice>/pdf",
     summary="Download an invoice as a PDF",
     description="The invoice as the customer sees it (`Content-Disposition: inline`), never cached.",
     tags=["Invoices"],
@@ -97,40 +102,68 @@ def invoice_pdf(invoice_id: InvoiceId) -> Any:
 
 
 @router.post(
-    "/v1/invoices/<invoice_id>/pay",
+    "/v1/invoices/<invoice>/pay",
     summary="Charge an open invoice again",
-    description="In live mode, with no payment gateway connected: 409 `payment_gateway_not_configured`.",
+    description=(
+        "Paid: the invoice (and a `past_due`, `unpaid` or `incomplete` subscription whose latest invoice it is is"
+        " `active`). Declined: 402 `card_error` (`code` `card_declined`, the issuer's reason in `declineCode`); the"
+        " attempt is recorded and the invoice stays open. In live mode, with no payment gateway connected: 409"
+        " `payment_gateway_not_configured`."
+    ),
     tags=["Invoices"],
-    responses=ok("Invoice"),
+    responses={
+        **ok("Invoice"),
+        402: {
+            "description": "The card was declined (`card_error`, with `declineCode`); the invoice stays open",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        },
+    },
 )
 def pay_invoice(invoice_id: InvoiceId) -> Any:
     scope = request.scope(router)
-    return _answer(scope, collection.pay_invoice(scope, invoice_id, request.info(router), table=request.table(router)))
+    paid = collection.pay_invoice(scope, invoice_id, request.info(router), table=request.table(router))
+    declined = invoices.decline_error(paid)
+    # Answered, not raised: the attempt is committed, and a retry with the same Idempotency-Key
+    # must replay this 402 rather than charge again.
+    return error_response(declined) if declined is not None else _answer(scope, paid)
+
+
+SUBSCRIPTION_MOVES_ON = (
+    " When it is the latest invoice of a `past_due` or `unpaid` subscription, that subscription is `active` again"
+    " (its retries over); the first invoice of an `incomplete` one makes it `incomplete_expired`. Both as Stripe's."
+)
 
 
 @router.post(
-    "/v1/invoices/<invoice_id>/void", summary="Void an open invoice", tags=["Invoices"], responses=ok("Invoice")
+    "/v1/invoices/<invoice>/void",
+    summary="Void an open invoice",
+    description="Nothing is owed on it any more; its number stays used." + SUBSCRIPTION_MOVES_ON,
+    tags=["Invoices"],
+    responses=ok("Invoice"),
 )
 def void_invoice(invoice_id: InvoiceId) -> Any:
     scope = request.scope(router)
-    return _answer(scope, invoices.void(scope, invoice_id, request.info(router), table=request.table(router)))
+    voided = collection.close_invoice(scope, invoice_id, "void", request.info(router), table=request.table(router))
+    return _answer(scope, voided)
 
 
 @router.post(
-    "/v1/invoices/<invoice_id>/mark_uncollectible",
+    "/v1/invoices/<invoice>/mark_uncollectible",
     summary="Mark an open invoice uncollectible",
+    description="Written off: nothing collects it any more (it can still be paid)." + SUBSCRIPTION_MOVES_ON,
     tags=["Invoices"],
     responses=ok("Invoice"),
 )
 def mark_uncollectible(invoice_id: InvoiceId) -> Any:
     scope = request.scope(router)
-    return _answer(
-        scope, invoices.mark_uncollectible(scope, invoice_id, request.info(router), table=request.table(router))
+    marked = collection.close_invoice(
+        scope, invoice_id, "uncollectible", request.info(router), table=request.table(router)
     )
+    return _answer(scope, marked)
 
 
 @router.post(
-    "/v1/invoices/<invoice_id>/hosted_link",
+    "/v1/invoices/<invoice>/hosted_link",
     summary="Replace an invoice's hosted link",
     description=(
         "A new `hostedInvoiceUrl` for a finalized invoice; the old link stops working at once (it opens the"

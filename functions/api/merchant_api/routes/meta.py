@@ -16,43 +16,16 @@ router = APIGatewayHttpRouter()
 _openapi: dict[str, Any] = {}
 _building = threading.Lock()  # the local stack's gateway serves requests on threads
 _JSON = "application/json"
-# The one shape of every error this API answers (`BillingError.envelope()`, `wire.error_response`).
-ERROR_SCHEMA: dict[str, Any] = {
-    "title": "Error",
-    "type": "object",
-    "required": ["error"],
-    "additionalProperties": False,
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["type", "code", "message"],
-            "additionalProperties": False,
-            "properties": {
-                "type": {
-                    "type": "string",
-                    "enum": [
-                        "invalid_request_error",
-                        "authentication_error",
-                        "permission_error",
-                        "rate_limit_error",
-                        "api_error",
-                    ],
-                },
-                "code": {"type": "string", "examples": ["parameter_invalid"]},
-                "message": {"type": "string"},
-                "param": {"type": "string", "description": "the parameter at fault, as `address.country`"},
-            },
-        }
-    },
-}
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
+_POWERTOOLS_SCHEMAS = ("HTTPValidationError", "ResponseValidationError", "ValidationError")
 _ERROR_RESPONSES = {
     "4XX": {
-        "description": "The request was refused: 400 invalid, 401 no valid key, 403 forbidden, 404 no such object "
-        "or URL, 405 a method the URL does not take (with `Allow`), 409 conflict, 415 a body not in JSON, "
-        "429 too many requests",
+        "description": "The request was refused: 400 invalid, 401 no valid key, 402 a payment declined "
+        "(`card_error`), 403 forbidden, 404 no such object or URL, 405 a method the URL does not take "
+        "(with `Allow`), 409 conflict, 415 a body not in JSON, 429 too many requests",
         "content": {_JSON: {"schema": _ERROR_REF}},
     },
+    "500": {"description": "An internal error (`api_error`)", "content": {_JSON: {"schema": _ERROR_REF}}},
     "503": {
         "description": "Busy: retry after `Retry-After` seconds",
         "headers": {"Retry-After": {"schema": {"type": "string"}}},
@@ -82,8 +55,12 @@ def document() -> dict[str, Any]:
     with _building:
         if "document" not in _openapi:
             resolver: APIGatewayHttpResolver = _openapi["resolver"]
+            from merchant_api.document.operation_ids import with_operation_ids
+            from merchant_api.document.webhooks import with_webhooks
+
             built = json.loads(resolver.get_openapi_json_schema(**_openapi["options"]()))
-            _openapi["document"] = with_error_responses(with_response_models(built))
+            typed = with_error_responses(with_response_models(built))
+            _openapi["document"] = without_unused_validation_schemas(with_webhooks(with_operation_ids(typed)))
     return _openapi["document"]
 
 
@@ -91,9 +68,10 @@ def with_response_models(document: dict[str, Any]) -> dict[str, Any]:
     """The models the routes answer (`responses=ok("Model")` refers to them), next to the request
     models Powertools states: built here, on the document's first request, never per request."""
     from merchant_api import responses
+    from merchant_api.document import webhooks
 
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    for name, schema in responses.schemas().items():
+    for name, schema in responses.schemas(also=webhooks.models()).items():
         if name in schemas and schemas[name] != schema:
             raise RuntimeError(f"two schemas named {name}: name the response model apart from the request model")
         schemas[name] = schema
@@ -111,15 +89,29 @@ def with_error_responses(document: dict[str, Any]) -> dict[str, Any]:
     """The errors as this API answers them. Powertools documents a 422 with its own validation
     body on every operation; this API answers a 400 with the error envelope instead (and 401,
     404, 409, … in the same envelope), so each operation documents those."""
+    from merchant_api.document import errors
+
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    schemas["Error"] = ERROR_SCHEMA
+    schemas["Error"] = errors.schema()
     for path_item in document.get("paths", {}).values():
         for operation in path_item.values():
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
             responses.update(_ERROR_RESPONSES)
-    text = json.dumps(document.get("paths", {}))
-    for unused in ("HTTPValidationError", "ValidationError"):
-        if f"#/components/schemas/{unused}" not in text:
-            schemas.pop(unused, None)
+    return document
+
+
+def without_unused_validation_schemas(document: dict[str, Any]) -> dict[str, Any]:
+    """Without Powertools' validation schemas, which no answer of this API has: left, nothing
+    referred to them but each other (`ResponseValidationError` to `ValidationError`, …)."""
+    schemas = document["components"]["schemas"]
+    removed = True
+    while removed:
+        removed = False
+        for name in [name for name in _POWERTOOLS_SCHEMAS if name in schemas]:
+            rest = [value for key, value in document.items() if key != "components"]
+            rest += [schema for other, schema in schemas.items() if other != name]
+            if f'"#/components/schemas/{name}"' not in json.dumps(rest):
+                del schemas[name]
+                removed = True
     return document

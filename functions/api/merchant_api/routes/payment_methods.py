@@ -12,13 +12,13 @@ from billing.kernel import clock
 from billing.payments import paymentmethods
 from billing.subscriptions import collection
 from merchant_api import request
-from merchant_api.models import Request, StrictBool
+from merchant_api.models import EndingBefore, Limit, Request, StartingAfter, StrictBool
 from merchant_api.responses import ok
 from merchant_api.routes.customers import CustomerId
 from merchant_api.wire import json_response
 
 router = APIGatewayHttpRouter()
-PaymentMethodId = Annotated[str, Path(pattern=r"^pm_[A-Za-z0-9]{1,40}$")]
+PaymentMethodId = Annotated[str, Path(alias="paymentMethod", pattern=r"^pm_[A-Za-z0-9]{1,40}$")]
 
 
 class PaymentMethodAttach(Request):
@@ -38,7 +38,7 @@ class PaymentMethodAttach(Request):
 
 
 @router.post(
-    "/v1/customers/<customer_id>/payment_methods",
+    "/v1/customers/<customer>/payment_methods",
     summary="Attach a payment method",
     description=(
         "A card or bank account the customer already has (the same `fingerprint`) is refused: "
@@ -66,19 +66,26 @@ def attach(customer_id: CustomerId, body: Annotated[PaymentMethodAttach, Body()]
 
 
 @router.get(
-    "/v1/customers/<customer_id>/payment_methods",
+    "/v1/customers/<customer>/payment_methods",
     summary="List payment methods",
     tags=["Payment methods"],
     responses=ok("PaymentMethodList"),
 )
-def list_methods(customer_id: CustomerId) -> Any:
-    scope = request.scope(router)
-    methods = paymentmethods.list_for(scope, customer_id, table=request.table(router))
-    return {"object": "list", "data": [paymentmethods.to_wire(pm, scope) for pm in methods], "hasMore": False}
+def list_methods(
+    customer_id: CustomerId, limit: Limit = 10, startingAfter: StartingAfter = None, endingBefore: EndingBefore = None
+) -> Any:
+    return paymentmethods.list_page(
+        request.scope(router),
+        customer_id,
+        limit=limit,
+        starting_after=startingAfter,
+        ending_before=endingBefore,
+        table=request.table(router),
+    )
 
 
 @router.delete(
-    "/v1/customers/<customer_id>/payment_methods/<pm_id>",
+    "/v1/customers/<customer>/payment_methods/<paymentMethod>",
     summary="Detach a payment method",
     tags=["Payment methods"],
     responses=ok("DeletedPaymentMethod"),
@@ -90,7 +97,7 @@ def detach(customer_id: CustomerId, pm_id: PaymentMethodId) -> Any:
 
 
 @router.post(
-    "/v1/customers/<customer_id>/payment_methods/<pm_id>/default",
+    "/v1/customers/<customer>/payment_methods/<paymentMethod>/default",
     summary="Make a payment method the default",
     tags=["Payment methods"],
     responses=ok("PaymentMethod"),

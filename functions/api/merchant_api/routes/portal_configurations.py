@@ -21,13 +21,14 @@ from billing.portal.portalconfigs import (
     SubscriptionUpdateField,
 )
 from merchant_api import request
-from merchant_api.models import Limit, Metadata, NullRefused, Request, StartingAfter, StrictBool, any_case
+from merchant_api.models import EndingBefore, Limit, Metadata, NullRefused, Request, StartingAfter, StrictBool, any_case
 from merchant_api.responses import ok
 from merchant_api.wire import json_response
 
 router = APIGatewayHttpRouter()
 ConfigurationId = Annotated[
-    str, Path(pattern=r"^(default|bpc_[A-Za-z0-9]{1,40})$", description="`default` or a `bpc_…` ID")
+    str,
+    Path(alias="configuration", pattern=r"^(default|bpc_[A-Za-z0-9]{1,40})$", description="`default` or a `bpc_…` ID"),
 ]
 CatalogId = Annotated[str, Field(min_length=1, max_length=portalconfigs.ID_MAX)]
 CATALOG_ID_SCHEMA = {"type": "string", "minLength": 1, "maxLength": portalconfigs.ID_MAX}
@@ -213,14 +214,20 @@ def create_configuration(body: Annotated[PortalConfigurationCreate, Body()]) -> 
     tags=["Portal"],
     responses=ok("PortalConfigurationList"),
 )
-def list_configurations(limit: Limit = 10, startingAfter: StartingAfter = None) -> Any:
+def list_configurations(
+    limit: Limit = 10, startingAfter: StartingAfter = None, endingBefore: EndingBefore = None
+) -> Any:
     return portalconfigs.list_configurations(
-        request.scope(router), limit=limit, starting_after=startingAfter, table=request.table(router)
+        request.scope(router),
+        limit=limit,
+        starting_after=startingAfter,
+        ending_before=endingBefore,
+        table=request.table(router),
     )
 
 
 @router.get(
-    "/v1/billing/portal_configurations/<configuration_id>",
+    "/v1/billing/portal_configurations/<configuration>",
     summary="Retrieve a portal configuration",
     tags=["Portal"],
     responses=ok("PortalConfiguration"),
@@ -232,7 +239,7 @@ def get_configuration(configuration_id: ConfigurationId) -> Any:
 
 
 @router.post(
-    "/v1/billing/portal_configurations/<configuration_id>",
+    "/v1/billing/portal_configurations/<configuration>",
     summary="Update a portal configuration (partial)",
     tags=["Portal"],
     responses=ok("PortalConfiguration"),

@@ -17,7 +17,7 @@ from merchant_api.responses import ok
 from merchant_api.wire import json_response
 
 router = APIGatewayHttpRouter()
-SessionId = Annotated[str, Path(pattern=r"^bps_[A-Za-z0-9]{1,40}$")]
+SessionId = Annotated[str, Path(alias="session", pattern=r"^bps_[A-Za-z0-9]{1,40}$")]
 # Absolute http(s) with a host, no user name or password and no spaces; the service checks the
 # rest (https but to localhost in test mode, an ASCII host, no markup), naming `returnUrl`.
 RETURN_URL_PATTERN = rf"^{any_case('http')}[Ss]?://[^\s/?#@]+(?:[/?#]\S*)?$"
@@ -70,7 +70,7 @@ def _no_loopback_unless_enabled(url: str, livemode: bool) -> None:
 
 
 @router.get(
-    "/v1/billing/portal_sessions/<session_id>",
+    "/v1/billing/portal_sessions/<session>",
     summary="Retrieve a portal session",
     tags=["Portal"],
     responses=ok("PortalSession"),
@@ -80,7 +80,7 @@ def get_session(session_id: SessionId) -> Any:
 
 
 @router.post(
-    "/v1/billing/portal_sessions/<session_id>/revoke",
+    "/v1/billing/portal_sessions/<session>/revoke",
     summary="Revoke a portal session",
     tags=["Portal"],
     responses=ok("PortalSession"),

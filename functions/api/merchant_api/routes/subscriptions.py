@@ -12,7 +12,16 @@ from billing.portal.portalconfigs import CancellationReason
 from billing.subscriptions import changes as subscription_changes
 from billing.subscriptions import subscriptions
 from merchant_api import request
-from merchant_api.models import Limit, NullRefused, Request, StartingAfter, StrictBool, WholeNumber
+from merchant_api.models import (
+    EndingBefore,
+    Limit,
+    Metadata,
+    NullRefused,
+    Request,
+    StartingAfter,
+    StrictBool,
+    WholeNumber,
+)
 from merchant_api.responses import ok
 from merchant_api.wire import json_response
 
@@ -32,6 +41,7 @@ class SubscriptionCreate(Request):
     coupon: ObjectRef | None = None
     defaultPaymentMethod: Annotated[str, Field(pattern=r"^pm_[A-Za-z0-9]{1,40}$")] | None = None
     trialDays: Annotated[int, Field(ge=1, le=730, strict=True), WholeNumber] | None = None
+    metadata: Metadata | None = None
 
 
 class CancellationDetails(Request):
@@ -46,14 +56,20 @@ class SubscriptionUpdate(Request):
     coupon: ObjectRef | Literal[""] | None = None
     defaultPaymentMethod: Annotated[str, Field(pattern=r"^pm_[A-Za-z0-9]{1,40}$")] | None = None
     cancellationDetails: CancellationDetails | None = None
+    metadata: Annotated[Metadata | None, NullRefused] = None
 
 
-SubscriptionId = Annotated[str, Path(pattern=r"^sub_[A-Za-z0-9]{1,40}$")]
+SubscriptionId = Annotated[str, Path(alias="subscription", pattern=r"^sub_[A-Za-z0-9]{1,40}$")]
 
 
 @router.post(
     "/v1/subscriptions",
     summary="Create a subscription (invoices and charges the first period)",
+    description=(
+        "First payment declined or failed: 200 with `status: incomplete` and its first invoice open; paying that"
+        " invoice makes it `active`; unpaid 23 hours after its creation it is `incomplete_expired` (the invoice"
+        " voided), as Stripe's. A failed renewal goes `past_due` instead."
+    ),
     tags=["Subscriptions"],
     responses=ok("Subscription"),
 )
@@ -69,13 +85,18 @@ def create_subscription(body: Annotated[SubscriptionCreate, Body()]) -> Any:
 def list_subscriptions(
     limit: Limit = 10,
     startingAfter: StartingAfter = None,
+    endingBefore: EndingBefore = None,
     customer: CustomerQuery = None,
-    status: Annotated[Literal["trialing", "active", "past_due", "unpaid", "canceled"] | None, Query()] = None,
+    status: Annotated[
+        Literal["incomplete", "incomplete_expired", "trialing", "active", "past_due", "unpaid", "canceled"] | None,
+        Query(),
+    ] = None,
 ) -> Any:
     return subscriptions.list_subscriptions(
         request.scope(router),
         limit=limit,
         starting_after=startingAfter,
+        ending_before=endingBefore,
         customer=customer,
         status=status,
         table=request.table(router),
@@ -83,7 +104,7 @@ def list_subscriptions(
 
 
 @router.post(
-    "/v1/subscriptions/<sub_id>",
+    "/v1/subscriptions/<subscription>",
     summary="Change prices or quantities (with proration), apply a coupon, cancel at period end",
     tags=["Subscriptions"],
     responses=ok("Subscription"),
@@ -98,7 +119,7 @@ def update_subscription(sub_id: SubscriptionId, body: Annotated[SubscriptionUpda
 
 
 @router.delete(
-    "/v1/subscriptions/<sub_id>",
+    "/v1/subscriptions/<subscription>",
     summary="Cancel a subscription now",
     tags=["Subscriptions"],
     responses=ok("Subscription"),
@@ -116,7 +137,7 @@ def cancel_subscription(
 
 
 @router.get(
-    "/v1/subscriptions/<sub_id>",
+    "/v1/subscriptions/<subscription>",
     summary="Retrieve a subscription",
     tags=["Subscriptions"],
     responses=ok("Subscription"),

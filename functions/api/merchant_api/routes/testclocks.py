@@ -16,7 +16,7 @@ from merchant_api.responses import ok
 from merchant_api.wire import json_response
 
 router = APIGatewayHttpRouter()
-ClockId = Annotated[str, Path(pattern=r"^clock_[A-Za-z0-9]{1,40}$")]
+ClockId = Annotated[str, Path(alias="testClock", pattern=r"^clock_[A-Za-z0-9]{1,40}$")]
 
 
 class TestClockCreate(Request):
@@ -43,7 +43,7 @@ def create_clock(body: Annotated[TestClockCreate, Body()]) -> Any:
 
 
 @router.get(
-    "/v1/test_clocks/<clock_id>", summary="Retrieve a test clock", tags=["Test clocks"], responses=ok("TestClock")
+    "/v1/test_clocks/<testClock>", summary="Retrieve a test clock", tags=["Test clocks"], responses=ok("TestClock")
 )
 def get_clock(clock_id: ClockId) -> Any:
     scope = request.scope(router)
@@ -51,7 +51,7 @@ def get_clock(clock_id: ClockId) -> Any:
 
 
 @router.post(
-    "/v1/test_clocks/<clock_id>/advance",
+    "/v1/test_clocks/<testClock>/advance",
     summary=(
         "Advance a test clock: renewals, invoices and period-end cancellations happen now, a bounded number per"
         " request; `status: advancing` says more is left: ask again with the same frozenTime until `ready`"

@@ -11,13 +11,23 @@ from pydantic import Field, WithJsonSchema
 from billing.events.types import EVENT_TYPES
 from billing.webhooks import egress, webhookendpoints
 from merchant_api import request
-from merchant_api.models import Limit, Metadata, NullRefused, Request, StartingAfter, StrictBool, WholeNumber, any_case
+from merchant_api.models import (
+    EndingBefore,
+    Limit,
+    Metadata,
+    NullRefused,
+    Request,
+    StartingAfter,
+    StrictBool,
+    WholeNumber,
+    any_case,
+)
 from merchant_api.responses import ok
 from merchant_api.wire import json_response
 
 router = APIGatewayHttpRouter()
 TAGS = ["Webhook endpoints"]
-EndpointId = Annotated[str, Path(pattern=r"^we_[A-Za-z0-9]{1,40}$")]
+EndpointId = Annotated[str, Path(alias="endpoint", pattern=r"^we_[A-Za-z0-9]{1,40}$")]
 # Absolute http(s) with a host, no user name or password, spaces or fragment; the service checks
 # the rest (https to a public host in both modes; localhost only on the local stack), naming `url`.
 URL_PATTERN = rf"^{any_case('http')}[Ss]?://[^\s/?#@]+(?:[/?][^\s#]*)?$"
@@ -85,7 +95,7 @@ class RollSecret(Request):
             ge=0,
             le=webhookendpoints.MAX_ROLL_SECONDS,
             strict=True,
-            description="how long the old secret keeps signing (0: it stops at once)",
+            description="how long the old secret keeps signing (0: it, and any an earlier roll kept, stop at once)",
         ),
         WholeNumber,
     ] = webhookendpoints.DEFAULT_ROLL_SECONDS
@@ -110,14 +120,18 @@ def create_endpoint(body: Annotated[WebhookEndpointCreate, Body()]) -> Any:
     tags=TAGS,
     responses=ok("WebhookEndpointList"),
 )
-def list_endpoints(limit: Limit = 10, startingAfter: StartingAfter = None) -> Any:
+def list_endpoints(limit: Limit = 10, startingAfter: StartingAfter = None, endingBefore: EndingBefore = None) -> Any:
     return webhookendpoints.list_endpoints(
-        request.scope(router), limit=limit, starting_after=startingAfter, table=request.table(router)
+        request.scope(router),
+        limit=limit,
+        starting_after=startingAfter,
+        ending_before=endingBefore,
+        table=request.table(router),
     )
 
 
 @router.get(
-    "/v1/webhook_endpoints/<endpoint_id>",
+    "/v1/webhook_endpoints/<endpoint>",
     summary="Retrieve a webhook endpoint",
     tags=TAGS,
     responses=ok("WebhookEndpoint"),
@@ -129,7 +143,7 @@ def get_endpoint(endpoint_id: EndpointId) -> Any:
 
 
 @router.post(
-    "/v1/webhook_endpoints/<endpoint_id>",
+    "/v1/webhook_endpoints/<endpoint>",
     summary="Update a webhook endpoint (partial)",
     tags=TAGS,
     responses=ok("WebhookEndpoint"),
@@ -143,7 +157,7 @@ def update_endpoint(endpoint_id: EndpointId, body: Annotated[WebhookEndpointUpda
 
 
 @router.delete(
-    "/v1/webhook_endpoints/<endpoint_id>",
+    "/v1/webhook_endpoints/<endpoint>",
     summary="Delete a webhook endpoint",
     tags=TAGS,
     responses=ok("DeletedWebhookEndpoint"),
@@ -154,7 +168,7 @@ def delete_endpoint(endpoint_id: EndpointId) -> Any:
 
 
 @router.post(
-    "/v1/webhook_endpoints/<endpoint_id>/roll_secret",
+    "/v1/webhook_endpoints/<endpoint>/roll_secret",
     summary="Roll the signing secret (the new one is shown once; the old one signs until it expires)",
     tags=TAGS,
     responses=ok("WebhookEndpoint"),

@@ -1,8 +1,11 @@
 """Products, prices and coupons: what a merchant sells and the discounts it gives.
 
 Product and coupon IDs may be the merchant's own (prod_basic, rwd_save20). Prices and coupons are
-immutable in what they charge; a new price replaces an old one. The items and their list indexes
-are `billing.catalog.store`'s; the wire forms `billing.catalog.wire`'s.
+immutable in what they charge; a new price replaces an old one. Products and prices are updated
+in the rest (`update_product`, `update_price`) and archived with `active: false`: no new
+subscription or plan switch takes them, the portal offers them no more, and the subscriptions
+that have them keep them (their items hold the amounts and descriptions they were made with).
+The items and their list indexes are `billing.catalog.store`'s; the wire forms `billing.catalog.wire`'s.
 """
 
 from __future__ import annotations
@@ -10,18 +13,24 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+import msgspec.structs
+
 from billing.catalog import store as catalog_store
 from billing.catalog.records import Coupon, Price, Product, Recurring
 from billing.catalog.wire import coupon_to_wire, price_to_wire, product_to_wire
 from billing.events import events
 from billing.kernel import clock
-from billing.kernel.errors import InvalidRequest, NotFound
+from billing.kernel.errors import AlreadyExists, InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id, time_prefix
 from billing.kernel.money import validate_currency
 from billing.kernel.scope import RequestInfo, Scope
-from billing.store.repository import Put, Table, UnitOfWork
+from billing.store.repository import Cancelled, Put, Table, UnitOfWork, Update
 
 INTERVAL_LIMITS = {"day": 365, "week": 52, "month": 12, "year": 1}
+MAX_METADATA_KEYS = 50
+# The fields a merchant may update, by their wire name → the record's field.
+PRODUCT_UPDATABLE = {"name": "name", "description": "description", "active": "active", "metadata": "metadata"}
+PRICE_UPDATABLE = {"nickname": "nickname", "active": "active"}
 R = TypeVar("R", Product, Price, Coupon)
 
 
@@ -37,7 +46,12 @@ def _create(
 ) -> R:
     event = events.event_item(scope, event_type, wire(record, scope), request)
     change = UnitOfWork(table, request, conflict_message=f"A {what} with ID '{record.id}' already exists.")
-    change.add(op, events.event_op(event)).commit()
+    try:
+        change.add(op, events.event_op(event)).commit()
+    except Cancelled as error:
+        if error.reasons and error.reasons[0][0] == "ConditionalCheckFailed":  # `op`'s: the ID is taken
+            raise AlreadyExists(error.message, param="id") from error
+        raise
     return record
 
 
@@ -62,16 +76,79 @@ def create_product(scope: Scope, fields: Mapping[str, Any], request: RequestInfo
     return _create(scope, product, op, product_to_wire, "product.created", request, table, "product")
 
 
+def _merged_metadata(current: Mapping[str, Any], changes: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Stripe's rule, as for a customer: keys merge; a key set to "" or null is removed."""
+    merged = dict(current)
+    for key, value in (changes or {}).items():
+        if value in (None, ""):
+            merged.pop(key, None)
+        else:
+            merged[key] = str(value)
+    if len(merged) > MAX_METADATA_KEYS:
+        raise InvalidRequest(f"metadata holds at most {MAX_METADATA_KEYS} keys.", param="metadata")
+    return merged
+
+
+def _changes(updatable: Mapping[str, str], fields: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(fields) - set(updatable))
+    if unknown:
+        raise InvalidRequest(f"Received unknown parameter: {unknown[0]}.", param=unknown[0], code="parameter_unknown")
+    return {updatable[name]: value for name, value in fields.items()}
+
+
+def _update(
+    scope: Scope,
+    before: R,
+    after: R,
+    op: Update,
+    wire: Callable[[R, Scope], dict[str, Any]],
+    event_type: str,
+    request: RequestInfo,
+    table: Table,
+    what: str,
+) -> R:
+    before_wire, after_wire = wire(before, scope), wire(after, scope)
+    event = events.event_item(
+        scope, event_type, after_wire, request, previous=events.previous_attributes(before_wire, after_wire)
+    )
+    change = UnitOfWork(table, request, conflict_message=f"The {what} was changed by another request; retry.")
+    change.add(op, events.event_op(event)).commit()
+    return after
+
+
+def update_product(
+    scope: Scope, product_id: str, fields: Mapping[str, Any], request: RequestInfo, *, table: Table
+) -> Product:
+    """Name, description, metadata or `active` (false: archived) changed, with `product.updated`."""
+    changes = _changes(PRODUCT_UPDATABLE, fields)
+    if "name" in changes and not (isinstance(changes["name"], str) and changes["name"].strip()):
+        raise InvalidRequest("A product's name cannot be empty.", param="name")
+    current = get_product(scope, product_id, table=table)
+    if "metadata" in changes:
+        changes["metadata"] = _merged_metadata(current.metadata, changes["metadata"])
+    changes = {name: value for name, value in changes.items() if getattr(current, name) != value}
+    if not changes:
+        return current
+    after = msgspec.structs.replace(current, **changes, version=current.version + 1)
+    op = catalog_store.update_product(scope, current, after)
+    updated = _update(scope, current, after, op, product_to_wire, "product.updated", request, table, "product")
+    catalog_store.remember(table, catalog_store.product_to_item(scope, updated))
+    return updated
+
+
 def get_product(scope: Scope, product_id: str, *, table: Table) -> Product:
     return _found(catalog_store.get_product(table, scope, product_id), product_id, "product")
 
 
-def list_products(scope: Scope, *, limit: int, starting_after: str | None, table: Table) -> dict[str, Any]:
+def list_products(
+    scope: Scope, *, limit: int, starting_after: str | None, ending_before: str | None = None, table: Table
+) -> dict[str, Any]:
     return catalog_store.products_page(
         table,
         scope,
         limit=limit,
         starting_after=starting_after,
+        ending_before=ending_before,
         to_wire=lambda product: product_to_wire(product, scope),
     )
 
@@ -111,12 +188,36 @@ def create_price(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, 
     return _create(scope, price, op, price_to_wire, "price.created", request, table, "price")
 
 
+def update_price(
+    scope: Scope, price_id: str, fields: Mapping[str, Any], request: RequestInfo, *, table: Table
+) -> Price:
+    """Nickname or `active` (false: archived) changed, with `price.updated`; what it charges never changes."""
+    changes = _changes(PRICE_UPDATABLE, fields)
+    current = get_price(scope, price_id, table=table)
+    changes = {name: value for name, value in changes.items() if getattr(current, name) != value}
+    if not changes:
+        return current
+    if changes.get("active") and not get_product(scope, current.product, table=table).active:
+        raise InvalidRequest("The price's product is archived: make it active first.", param="active")
+    after = msgspec.structs.replace(current, **changes, version=current.version + 1)
+    op = catalog_store.update_price(scope, current, after)
+    updated = _update(scope, current, after, op, price_to_wire, "price.updated", request, table, "price")
+    catalog_store.remember(table, catalog_store.price_to_item(scope, updated))
+    return updated
+
+
 def get_price(scope: Scope, price_id: str, *, table: Table, param: str = "price") -> Price:
     return _found(catalog_store.get_price(table, scope, price_id), price_id, param)
 
 
 def list_prices(
-    scope: Scope, *, limit: int, starting_after: str | None, product: str | None = None, table: Table
+    scope: Scope,
+    *,
+    limit: int,
+    starting_after: str | None,
+    ending_before: str | None = None,
+    product: str | None = None,
+    table: Table,
 ) -> dict[str, Any]:
     return catalog_store.prices_page(
         table,
@@ -124,6 +225,7 @@ def list_prices(
         product=product,
         limit=limit,
         starting_after=starting_after,
+        ending_before=ending_before,
         to_wire=lambda price: price_to_wire(price, scope),
     )
 

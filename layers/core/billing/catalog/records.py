@@ -1,7 +1,9 @@
 """What a merchant sells and the discounts and taxes it applies: products, prices, coupons,
 a subscription's applied coupon (`Discount`), and tax rates.
 
-Catalog objects never change what they charge once created (a new price replaces an old one).
+Catalog objects never change what they charge once created (a new price replaces an old one);
+a product's name, description, metadata and `active`, and a price's nickname and `active`, may
+change (`active: false` archives: offered to no new subscription, kept by the existing ones).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class Product(msgspec.Struct, frozen=True, kw_only=True):
     # When it was made, to the millisecond, as 8 characters that sort as the times do
     # (`ids.time_prefix`): a merchant's IDs do not sort by time, so the product list sorts by this.
     created_order: str
+    version: int = 1
 
 
 class Recurring(msgspec.Struct, frozen=True, kw_only=True):
@@ -41,6 +44,7 @@ class Price(msgspec.Struct, frozen=True, kw_only=True):
     nickname: str | None = None
     active: bool = True
     created_at: str
+    version: int = 1
 
     def description(self, product: Product) -> str:
         """What an invoice line or a plan of this price is called: its nickname, or the product's name."""

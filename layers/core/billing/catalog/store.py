@@ -5,9 +5,11 @@ Items (all under the scope):
   PRICE#<price> / PRICE      gsi2 PRICES / <price>; gsi3 PROD#<prod>#PRICES / <price>
   COUPON#<coupon> / COUPON   gsi2 COUPONS / <created order>#<coupon>
   TXR#<txr> / TAXRATE        gsi2 TAXRATES / <txr>
-Every one is written once, at version 1 (none is ever updated), so a request keeps the products,
-prices and coupons it has read in its table's memo (`keep`): a plan page and the switch it
-confirms read each once. A subscription keeps its discount as
+Coupons and tax rates are written once, at version 1; products and prices are updated only in
+what they do not charge (name, nickname, `active`...), over the version read (`update_product`,
+`update_price`). A request keeps the products, prices and coupons it has read in its table's memo
+(`keep`): a plan page and the switch it confirms read each once (an update it writes replaces
+the kept item: `remember`). A subscription keeps its discount as
 {"coupon": <the coupon's wire form>, "start", "end"} (`discount_to_stored`).
 """
 
@@ -21,14 +23,14 @@ from billing.catalog.records import Coupon, Discount, Duration, Interval, Price,
 from billing.catalog.wire import coupon_to_wire, number
 from billing.kernel.scope import Scope
 from billing.store.listing import collection_page, page
-from billing.store.repository import Item, Put, Table
+from billing.store.repository import Item, Put, Table, Update, versioned_set
 
 PRODUCT_SK = "PRODUCT"
 PRICE_SK = "PRICE"
 COUPON_SK = "COUPON"
 TAX_RATE_SK = "TAXRATE"
 CREATE = "attribute_not_exists(pk)"
-VERSION = 1  # catalog objects are written once
+VERSION = 1  # the version catalog objects are created at
 
 
 def _ordered(created_order: str, object_id: str) -> str:
@@ -51,6 +53,11 @@ def keep(table: Table, items: Iterable[Item]) -> None:
     for item in items:
         if item["sk"] in (PRODUCT_SK, PRICE_SK, COUPON_SK):
             table.memo[_memo_key((item["pk"], item["sk"]))] = item
+
+
+def remember(table: Table, item: Item) -> None:
+    """The item as this request has just written it, for its later reads."""
+    table.memo[_memo_key((item["pk"], item["sk"]))] = item
 
 
 def unread(table: Table, keys: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -84,7 +91,7 @@ def product_to_item(scope: Scope, product: Product) -> Item:
         "active": product.active,
         "metadata": product.metadata,
         "createdAt": product.created_at,
-        "version": VERSION,
+        "version": product.version,
         "gsi2pk": scope.key("PRODUCTS"),
         "gsi2sk": _ordered(product.created_order, product.id),
     }
@@ -99,6 +106,7 @@ def product_from_item(item: Mapping[str, Any]) -> Product:
         metadata=dict(item.get("metadata") or {}),
         created_at=item["createdAt"],
         created_order=_created_order(item["gsi2sk"]),
+        version=int(item.get("version", VERSION)),
     )
 
 
@@ -111,24 +119,35 @@ def insert_product(scope: Scope, product: Product) -> Put:
     return Put(product_to_item(scope, product), condition=CREATE)
 
 
+def update_product(scope: Scope, before: Product, after: Product) -> Update:
+    """`SET` of what `after` changes, only over the version `before` was read at (no lost updates)."""
+    return _versioned_update(product_to_item(scope, before), product_to_item(scope, after), before.version)
+
+
+def _versioned_update(old: Item, new: Item, version: int) -> Update:
+    changes = {name: value for name, value in new.items() if name != "version" and old.get(name) != value}
+    return Update(old["pk"], old["sk"], **versioned_set(changes, version))
+
+
 def products_page(
-    table: Table, scope: Scope, *, limit: int, starting_after: str | None, to_wire: Callable[[Product], dict[str, Any]]
+    table: Table,
+    scope: Scope,
+    *,
+    limit: int,
+    starting_after: str | None,
+    to_wire: Callable[[Product], dict[str, Any]],
+    ending_before: str | None = None,
 ) -> dict[str, Any]:
-    """A page of the account's products, newest first (a cursor costs one read: its sort key)."""
-
-    def sort_key(product_id: str) -> str | None:
-        product = get_product(table, scope, product_id, consistent=False)
-        return _ordered(product.created_order, product.id) if product else None
-
+    """A page of the account's products, newest first."""
     return page(
         table,
         index="gsi2",
         partition=scope.key("PRODUCTS"),
         limit=limit,
         starting_after=starting_after,
+        ending_before=ending_before,
         primary_key=lambda product_id: product_key(scope, product_id),
         to_wire=lambda item: to_wire(product_from_item(item)),
-        sort_key=sort_key,
     )
 
 
@@ -151,7 +170,7 @@ def price_to_item(scope: Scope, price: Price) -> Item:
         "nickname": price.nickname,
         "active": price.active,
         "createdAt": price.created_at,
-        "version": VERSION,
+        "version": price.version,
         "gsi2pk": scope.key("PRICES"),
         "gsi2sk": price.id,
         "gsi3pk": _product_prices_partition(scope, price.product),
@@ -172,6 +191,7 @@ def price_from_item(item: Mapping[str, Any]) -> Price:
         nickname=item.get("nickname"),
         active=bool(item["active"]),
         created_at=item["createdAt"],
+        version=int(item.get("version", VERSION)),
     )
 
 
@@ -184,6 +204,11 @@ def insert_price(scope: Scope, price: Price) -> Put:
     return Put(price_to_item(scope, price), condition=CREATE)
 
 
+def update_price(scope: Scope, before: Price, after: Price) -> Update:
+    """As `update_product`, for a price (its amount, currency and interval never change)."""
+    return _versioned_update(price_to_item(scope, before), price_to_item(scope, after), before.version)
+
+
 def prices_page(
     table: Table,
     scope: Scope,
@@ -192,6 +217,7 @@ def prices_page(
     limit: int,
     starting_after: str | None,
     to_wire: Callable[[Price], dict[str, Any]],
+    ending_before: str | None = None,
 ) -> dict[str, Any]:
     """A page of the account's prices, or of one product's, newest first."""
     return collection_page(
@@ -201,6 +227,7 @@ def prices_page(
         owner=("PROD", product),
         limit=limit,
         starting_after=starting_after,
+        ending_before=ending_before,
         primary_key=lambda price_id: price_key(scope, price_id),
         to_wire=lambda item: to_wire(price_from_item(item)),
     )
@@ -335,6 +362,7 @@ def tax_rates_page(
     limit: int,
     starting_after: str | None,
     to_wire: Callable[[TaxRate], dict[str, Any]],
+    ending_before: str | None = None,
 ) -> dict[str, Any]:
     return page(
         table,
@@ -342,6 +370,7 @@ def tax_rates_page(
         partition=scope.key("TAXRATES"),
         limit=limit,
         starting_after=starting_after,
+        ending_before=ending_before,
         primary_key=lambda rate_id: tax_rate_key(scope, rate_id),
         to_wire=lambda item: to_wire(tax_rate_from_item(item)),
     )

@@ -36,9 +36,16 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
     return rate
 
 
-def list_rates(scope: Scope, *, limit: int, starting_after: str | None, table: Table) -> dict[str, Any]:
+def list_rates(
+    scope: Scope, *, limit: int, starting_after: str | None, ending_before: str | None = None, table: Table
+) -> dict[str, Any]:
     return catalog_store.tax_rates_page(
-        table, scope, limit=limit, starting_after=starting_after, to_wire=lambda rate: to_wire(rate, scope)
+        table,
+        scope,
+        limit=limit,
+        starting_after=starting_after,
+        ending_before=ending_before,
+        to_wire=lambda rate: to_wire(rate, scope),
     )
 
 

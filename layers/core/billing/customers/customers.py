@@ -121,6 +121,35 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
     return customer
 
 
+def deleted_to_wire(customer_id: str) -> dict[str, Any]:
+    """What the API answers for a deleted customer (and `customer.deleted` carries): nothing personal."""
+    return {"id": customer_id, "object": "customer", "deleted": True}
+
+
+def retrieve(scope: Scope, customer_id: str, *, table: Table) -> dict[str, Any]:
+    """The customer's wire form, or `deleted_to_wire` once it is deleted; 404 when it never existed."""
+    customer = store.get_customer(table, scope, customer_id)
+    if customer is not None:
+        return to_wire(customer, scope)
+    if store.deleted_at(table, scope, customer_id) is not None:
+        return deleted_to_wire(customer_id)
+    raise NotFound(f"No such customer: '{customer_id}'.", param="customer")
+
+
+def erase(
+    scope: Scope, customer: Customer, request: RequestInfo, *, extra_ops: Sequence[Operation] = (), table: Table
+) -> dict[str, Any]:
+    """The customer deleted, with `extra_ops` (its payment methods gone) and `customer.deleted`, in
+    one transaction over the version read: its name, email, phone, address, tax IDs, metadata and
+    credit go with its item; what is left says only that it was deleted (`deleted_to_wire`)."""
+    wire = deleted_to_wire(customer.id)
+    event = events.event_item(scope, "customer.deleted", wire, request, customer=customer.id)
+    change = UnitOfWork(table, request, conflict_message="The customer was changed by another request; retry.")
+    change.add(*store.erase_customer(scope, customer, clock.to_wire(clock.now())), *extra_ops, events.event_op(event))
+    change.commit()
+    return wire
+
+
 def get(scope: Scope, customer_id: str, *, table: Table) -> Customer:
     customer = store.get_customer(table, scope, customer_id)
     if customer is None:
@@ -266,13 +295,20 @@ def update(
 
 
 def list_customers(
-    scope: Scope, *, limit: int, starting_after: str | None, email: str | None = None, table: Table
+    scope: Scope,
+    *,
+    limit: int,
+    starting_after: str | None,
+    ending_before: str | None = None,
+    email: str | None = None,
+    table: Table,
 ) -> dict[str, Any]:
     return store.customer_page(
         table,
         scope,
         limit=limit,
         starting_after=starting_after,
+        ending_before=ending_before,
         to_wire=lambda customer: to_wire(customer, scope),
         keep=(lambda customer: customer.email == email) if email else (lambda _: True),
         email=email,

@@ -8,6 +8,10 @@ few and change with the customer, so they live on the customer item; its credit 
 `credit_<currency>` attribute per currency, changed by `ADD` only (`credit_update`), never with
 the customer's version.
 
+Deleted customer: pk `<scope>#CUST#<cust>`, sk `DELETEDCUSTOMER`: what is left of a customer
+once deleted (its ID, when it was made and deleted; no personal data, no index keys). The
+customer's own item is deleted in the same transaction, so every read of the customer finds none.
+
 Test clock: pk `<scope>#CLOCK#<clock>`, sk `TESTCLOCK` (versioned).
 """
 
@@ -19,9 +23,20 @@ from typing import Any
 from billing.customers.records import Customer, TaxId, TestClock
 from billing.kernel.scope import Scope
 from billing.store.listing import page
-from billing.store.repository import Item, Put, Table, Update, stored_as, versioned_put_op, versioned_set
+from billing.store.repository import (
+    Delete,
+    Item,
+    Operation,
+    Put,
+    Table,
+    Update,
+    stored_as,
+    versioned_put_op,
+    versioned_set,
+)
 
 CUSTOMER_SK = "CUSTOMER"
+DELETED_SK = "DELETEDCUSTOMER"
 BUNDLE_SK = "0CUSTOMER"
 CREDIT_PREFIX = "credit_"
 TEST_CLOCK_SK = "TESTCLOCK"
@@ -138,6 +153,30 @@ def update_customer(scope: Scope, before: Customer, after: Customer) -> Update:
     return Update(pk, sk, **versioned_set(changes, before.version))
 
 
+def erase_customer(scope: Scope, customer: Customer, deleted_at: str) -> list[Operation]:
+    """The customer's item deleted, only at the version it was read at (a change meanwhile fails
+    the transaction), and its deletion record put in its place."""
+    pk, sk = customer_key(scope, customer.id)
+    deleted: Item = {
+        "pk": pk,
+        "sk": DELETED_SK,
+        "type": "deleted_customer",
+        "id": customer.id,
+        "createdAt": customer.created_at,
+        "deletedAt": deleted_at,
+    }
+    return [
+        Delete(pk, sk, "#v = :expected", {"#v": "version"}, {":expected": customer.version}),
+        Put(deleted, condition="attribute_not_exists(pk)"),
+    ]
+
+
+def deleted_at(table: Table, scope: Scope, customer_id: str) -> str | None:
+    """When the customer was deleted; None when it never was (or never existed)."""
+    item = table.get(scope.key("CUST", customer_id), DELETED_SK)
+    return None if item is None else str(item["deletedAt"])
+
+
 def credit_update(scope: Scope, customer_id: str, currency: str, delta: int) -> Update | None:
     """`delta` added to the customer's credit in `currency`; a negative delta (credit spent) only
     when the credit covers it, so two invoices can never spend the same credit."""
@@ -162,6 +201,7 @@ def customer_page(
     to_wire: Callable[[Customer], dict[str, Any]],
     keep: Callable[[Customer], bool] = lambda _: True,
     email: str | None = None,
+    ending_before: str | None = None,
 ) -> dict[str, Any]:
     """One page of the account's customers, newest first (gsi2); with `email`, of those with
     that address (gsi3, the address casefolded: a key condition, not a walk of every customer)."""
@@ -172,6 +212,7 @@ def customer_page(
         partition=partition,
         limit=limit,
         starting_after=starting_after,
+        ending_before=ending_before,
         primary_key=lambda customer_id: customer_key(scope, customer_id),
         to_wire=lambda item: to_wire(customer_from_item(item)),
         keep=lambda item: keep(customer_from_item(item)),

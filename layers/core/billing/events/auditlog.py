@@ -45,6 +45,7 @@ def list_entries(
     *,
     limit: int,
     starting_after: str | None,
+    ending_before: str | None = None,
     customer: str | None = None,
     table: Table,
 ) -> dict[str, Any]:
@@ -53,6 +54,7 @@ def list_entries(
         scope,
         limit=limit,
         starting_after=starting_after,
+        ending_before=ending_before,
         customer=customer,
         keep=lambda event: event.audit is not None,
         to_wire=to_wire,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from billing.events import store
+from billing.events import store, types
 from billing.events.records import Audit, Event
 from billing.kernel import clock
 from billing.kernel.errors import NotFound
@@ -66,6 +66,18 @@ def outbox_event(image: Mapping[str, Any]) -> Event | None:
     return store.outbox_event(image)
 
 
+def earlier_in_change(event: Event, wanted: Callable[[str, str], bool]) -> str | None:
+    """The event of `event`'s change delivered just before it to a receiver that gets the events
+    `wanted(id, type)` accepts (`types.causal_order`); None when it comes first."""
+    earlier = None
+    for event_id, type_ in types.causal_order(list(event.change)):
+        if event_id == event.id:
+            return earlier
+        if wanted(event_id, type_):
+            earlier = event_id
+    return None
+
+
 def previous_attributes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """The wire fields that changed, with their values before the change."""
     return {k: before.get(k) for k in after if k not in ("updatedAt",) and before.get(k) != after.get(k)}
@@ -74,7 +86,7 @@ def previous_attributes(before: dict[str, Any], after: dict[str, Any]) -> dict[s
 def live_event_item(event: Event | None, event_id: str) -> Event:
     """The event read for `event_id`, unless it is missing or past its retention (404)."""
     if event is None or not event.live_at(clock.to_epoch(clock.now())):
-        raise NotFound(f"No such event: '{event_id}'.", param="id")
+        raise NotFound(f"No such event: '{event_id}'.", param="event")
     return event
 
 
@@ -97,10 +109,18 @@ def event_page(
     keep: Callable[[Event], bool],
     to_wire: Callable[[Event], dict[str, Any]],
     table: Table,
+    ending_before: str | None = None,
 ) -> dict[str, Any]:
     """A page of events, newest first: a customer's, or the whole account's."""
     return store.event_page(
-        table, scope, limit=limit, starting_after=starting_after, customer=customer, keep=keep, to_wire=to_wire
+        table,
+        scope,
+        limit=limit,
+        starting_after=starting_after,
+        ending_before=ending_before,
+        customer=customer,
+        keep=keep,
+        to_wire=to_wire,
     )
 
 
@@ -111,6 +131,7 @@ def list_events(
     starting_after: str | None,
     type_: str | None = None,
     customer: str | None = None,
+    ending_before: str | None = None,
     table: Table,
 ) -> dict[str, Any]:
     """Events newest first; `type_` may end in `*` (`invoice.*`); `customer` narrows to one."""
@@ -118,6 +139,7 @@ def list_events(
         scope,
         limit=limit,
         starting_after=starting_after,
+        ending_before=ending_before,
         customer=customer,
         keep=lambda event: event.matches(type_),
         to_wire=to_wire,

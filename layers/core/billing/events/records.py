@@ -31,6 +31,8 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
     expires_at: int
     customer: str | None = None
     audit: Audit | None = None
+    # (ID, type) of every event written in the same transaction, this one too; empty when alone
+    change: tuple[tuple[str, str], ...] = ()
 
     @property
     def scope(self) -> Scope:

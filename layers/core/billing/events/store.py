@@ -4,7 +4,9 @@ Item: pk `<scope>#EVT#<evt>`, sk `EVENT`; gsi2 `<scope>#EVENTS` / id (every even
 gsi3 `<scope>#CUST#<cust>#EVENTS` / id (a customer's). `outbox` marks it for the stream's
 fanout; `eventType` is the event's type, `event` the event as webhooks carry it, `audit` (only
 for a customer's own change in the portal) who made it; `expiresAt` the epoch second retention
-ends. The event's partition also holds its deliveries (`billing.webhooks.store`).
+ends; `changeRef` its [ID, type], and `change`, when its transaction wrote other events too, the
+refs of them all (the unit of work adds it: `billing.store.repository`). The event's partition
+also holds its deliveries (`billing.webhooks.store`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from billing.events.records import Audit, Event
 from billing.kernel.scope import Scope
 from billing.store.listing import collection_page
-from billing.store.repository import Item, Put, Table, deserialize
+from billing.store.repository import CHANGE_REF, Item, Put, Table, deserialize
 
 EVENT_SK = "EVENT"
 COLLECTION = "EVENTS"
@@ -62,7 +64,10 @@ def to_item(scope: Scope, event: Event) -> Item:
         "gsi2pk": scope.key(COLLECTION),
         "gsi2sk": event.id,
         "expiresAt": event.expires_at,
+        CHANGE_REF: [event.id, event.type],
     }
+    if event.change:
+        item["change"] = [list(ref) for ref in event.change]
     if event.audit is not None:
         item["audit"] = {"session": event.audit.session, "ip": event.audit.ip, "userAgent": event.audit.user_agent}
     if event.customer:
@@ -86,6 +91,7 @@ def from_item(item: Mapping[str, Any]) -> Event:
         request=dict(body.get("request") or {}),
         expires_at=int(item["expiresAt"]),
         customer=_customer_of(item),
+        change=tuple((str(ref[0]), str(ref[1])) for ref in item.get("change") or ()),
         audit=None
         if audit is None
         else Audit(session=audit.get("session"), ip=audit.get("ip"), user_agent=audit.get("userAgent")),
@@ -119,6 +125,7 @@ def event_page(
     customer: str | None,
     keep: Callable[[Event], bool],
     to_wire: Callable[[Event], dict[str, Any]],
+    ending_before: str | None = None,
 ) -> dict[str, Any]:
     """A page of events, newest first: a customer's, or the whole account's (expired ones left out)."""
     return collection_page(
@@ -128,6 +135,7 @@ def event_page(
         owner=("CUST", customer),
         limit=limit,
         starting_after=starting_after,
+        ending_before=ending_before,
         primary_key=lambda event_id: event_key(scope, event_id),
         to_wire=lambda item: to_wire(from_item(item)),
         keep=lambda item: keep(from_item(item)),

@@ -85,7 +85,7 @@ def replace_link(scope: Scope, invoice_id: str, request: RequestInfo, *, table: 
     if before.status == "draft" or before.finalized_at is None:
         raise InvalidRequest(
             "A draft invoice has no hosted link; it gets one when it is finalized.",
-            param="id",
+            param="invoice",
             code="invoice_not_finalized",
         )
     after = replace(before, link_generation=before.link_generation + 1, version=before.version + 1)

@@ -18,7 +18,7 @@ from billing.events import events
 from billing.invoicing import hostedlinks, invoicemath, store, tax
 from billing.invoicing.records import CouponTerms, Invoice, InvoiceLine, LineKind, PaymentError, PaymentPending
 from billing.kernel import clock
-from billing.kernel.errors import Conflict, InvalidRequest, NotFound
+from billing.kernel.errors import CardError, Conflict, InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
 from billing.payments import gateway
@@ -52,6 +52,7 @@ class ChargeOutcome(msgspec.Struct, frozen=True):
     # Not paid yet, and not failed: the gateway reports later, or the customer must authenticate.
     pending: PaymentPending | None = None
     reference: str | None = None  # the gateway's payment
+    declined: bool = False  # the issuer or bank said no (`error_code` is its reason)
 
     @property
     def in_good_standing(self) -> bool:
@@ -257,14 +258,34 @@ def outcome_of(result: ChargeResult) -> ChargeOutcome:
             pending="requires_action",
             reference=result.reference,
         )
-    code = result.code or ("card_declined" if result.status == "declined" else "processing_error")
+    declined = result.status == "declined"
+    code = result.code or ("card_declined" if declined else "processing_error")
     return ChargeOutcome(
-        False, code, result.message or "The payment could not be processed.", reference=result.reference
+        False,
+        code,
+        result.message or "The payment could not be processed.",
+        reference=result.reference,
+        declined=declined,
     )
 
 
 def _payment_error(outcome: ChargeOutcome) -> PaymentError:
-    return PaymentError(code=outcome.error_code, message=outcome.error_message)
+    return PaymentError(code=outcome.error_code, message=outcome.error_message, declined=outcome.declined)
+
+
+GENERIC_DECLINE = "generic_decline"
+
+
+def decline_error(invoice: Invoice) -> CardError | None:
+    """The 402 of a payment the caller asked for that the issuer declined (the attempt is
+    recorded on `invoice`, still open), with the issuer's reason as `declineCode`; None when
+    the last attempt was not declined."""
+    error = invoice.last_payment_error
+    if invoice.status != "open" or error is None or not error.declined:
+        return None
+    reason = error.code if error.code and error.code != CardError.code else GENERIC_DECLINE
+    message = error.message or "The card was declined."
+    return CardError(f"{message} The invoice stays open.", decline_code=reason)
 
 
 def finalize(scope: Scope, invoice: Invoice, number: int, outcome: ChargeOutcome, now: datetime) -> Invoice:
@@ -424,7 +445,7 @@ def to_wire(invoice: Invoice, scope: Scope, *, hosted_base: str | None = None) -
 def get(scope: Scope, invoice_id: str, *, table: Table) -> Invoice:
     invoice = store.get_invoice(table, scope, invoice_id)
     if invoice is None:
-        raise NotFound(f"No such invoice: '{invoice_id}'.", param="id")
+        raise NotFound(f"No such invoice: '{invoice_id}'.", param="invoice")
     return invoice
 
 
@@ -435,6 +456,8 @@ def list_invoices(
     starting_after: str | None,
     customer: str | None = None,
     subscription: str | None = None,
+    status: str | None = None,
+    ending_before: str | None = None,
     hosted_base: str | None = None,
     table: Table,
 ) -> dict[str, Any]:
@@ -443,8 +466,10 @@ def list_invoices(
         scope,
         limit=limit,
         starting_after=starting_after,
+        ending_before=ending_before,
         customer=customer,
         subscription=subscription,
+        status=status,
         to_wire=lambda invoice: to_wire(invoice, scope, hosted_base=hosted_base),
     )
 
@@ -470,26 +495,56 @@ def _require_open(invoice: Invoice, action: str) -> None:
     if invoice.status != "open":
         raise InvalidRequest(
             f"Only an open invoice can be {action}; this one is {invoice.status}.",
-            param="id",
+            param="invoice",
             code="invoice_not_open",
         )
 
 
-def void(scope: Scope, invoice_id: str, request: RequestInfo, *, table: Table) -> Invoice:
-    """An open invoice cancelled: nothing is owed. Its number stays used (numbers have no gaps)."""
-    invoice = get(scope, invoice_id, table=table)
+def void(
+    scope: Scope,
+    invoice_id: str,
+    request: RequestInfo,
+    *,
+    table: Table,
+    known: Invoice | None = None,
+    extra_ops: Sequence[Operation] = (),
+) -> Invoice:
+    """An open invoice cancelled: nothing is owed. Its number stays used (numbers have no gaps).
+    `known`: the invoice as the caller read it; `extra_ops` commit with it (its subscription's
+    change, `billing.subscriptions.collection.close_invoice`)."""
+    invoice = known or get(scope, invoice_id, table=table)
     _require_open(invoice, "voided")
-    voided = replace(
-        invoice, status="void", amount_remaining=0, closed_at=clock.to_wire(clock.now()), version=invoice.version + 1
-    )
-    return _transition(scope, invoice, voided, "invoice.voided", request, table)
+    voided = voided_version(invoice, clock.now())
+    return _transition(scope, invoice, voided, "invoice.voided", request, table, extra_ops)
 
 
-def mark_uncollectible(scope: Scope, invoice_id: str, request: RequestInfo, *, table: Table) -> Invoice:
-    invoice = get(scope, invoice_id, table=table)
+def voided_version(invoice: Invoice, at: datetime) -> Invoice:
+    """`invoice` (open) voided at `at`."""
+    return replace(invoice, status="void", amount_remaining=0, closed_at=clock.to_wire(at), version=invoice.version + 1)
+
+
+def void_ops(scope: Scope, invoice: Invoice, at: datetime, request: RequestInfo) -> list[Operation]:
+    """`invoice` (open) voided at `at`, written only over the version read, with its event: for a
+    caller that commits it with changes of its own (an `incomplete` subscription expiring)."""
+    voided = voided_version(invoice, at)
+    event = events.event_item(scope, "invoice.voided", to_wire(voided, scope), request, customer=invoice.customer)
+    return [store.replace(scope, voided, invoice.version), events.event_op(event)]
+
+
+def mark_uncollectible(
+    scope: Scope,
+    invoice_id: str,
+    request: RequestInfo,
+    *,
+    table: Table,
+    known: Invoice | None = None,
+    extra_ops: Sequence[Operation] = (),
+) -> Invoice:
+    """An open invoice written off (it can still be paid). `known`, `extra_ops`: as `void`'s."""
+    invoice = known or get(scope, invoice_id, table=table)
     _require_open(invoice, "marked uncollectible")
     marked = replace(invoice, status="uncollectible", closed_at=clock.to_wire(clock.now()), version=invoice.version + 1)
-    return _transition(scope, invoice, marked, "invoice.marked_uncollectible", request, table)
+    return _transition(scope, invoice, marked, "invoice.marked_uncollectible", request, table, extra_ops)
 
 
 def pay(
@@ -508,12 +563,12 @@ def pay(
     invoice = get(scope, invoice_id, table=table)
     if invoice.status not in ("open", "uncollectible"):
         raise InvalidRequest(
-            f"Only an open invoice can be paid; this one is {invoice.status}.", param="id", code="invoice_not_open"
+            f"Only an open invoice can be paid; this one is {invoice.status}.", param="invoice", code="invoice_not_open"
         )
     if invoice.payment_pending == "processing":
         raise Conflict(
             "A payment of this invoice is processing; its outcome is not known yet.",
-            param="id",
+            param="invoice",
             code="invoice_payment_processing",
         )
     outcome = charge(scope, invoice, invoice.amount_remaining, payment_method, off_session=off_session, table=table)

@@ -298,6 +298,7 @@ def _totals_table(
         rows.append([_text(invoice.tax_name), money(invoice.tax, currency, locale)])
     elif invoice.reverse_charge_note:
         rows.append([_("VAT (reverse charge)"), money(0, currency, locale)])
+    total_row = len(rows)
     rows.append([_("Total"), money(invoice.total, currency, locale)])
     # What paid the total, so the figures add up: the customer's credit, then the charge.
     if invoice.applied_credit:
@@ -305,7 +306,9 @@ def _totals_table(
     if invoice.credited_to_customer:
         rows.append([_("Credited to your balance"), money(invoice.credited_to_customer, currency, locale)])
     rows.append([_("Amount paid"), money(invoice.amount_paid, currency, locale)])
-    rows.append([_("Amount due"), money(invoice.amount_remaining, currency, locale)])
+    # A paid invoice ends on what was paid: an emphasised "Amount due" read as money still owed.
+    if invoice.status != "paid":
+        rows.append([_("Amount due"), money(invoice.amount_remaining, currency, locale)])
     last = len(rows) - 1
     return Table(
         rows,
@@ -315,8 +318,8 @@ def _totals_table(
             [
                 ("FONT", (0, 0), (-1, -1), FONT, 9),
                 ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-                ("FONT", (0, last - 2), (-1, last - 2), BOLD, 9.5),
-                ("LINEABOVE", (0, last - 2), (-1, last - 2), 0.75, accent),
+                ("FONT", (0, total_row), (-1, total_row), BOLD, 9.5),
+                ("LINEABOVE", (0, total_row), (-1, total_row), 0.75, accent),
                 ("FONT", (0, last), (-1, last), BOLD, 10),
                 ("TEXTCOLOR", (0, last), (-1, last), ink),
                 ("TOPPADDING", (0, 0), (-1, -1), 2),

@@ -44,10 +44,13 @@ PaymentPending = Literal["processing", "requires_action"]
 
 
 class PaymentError(msgspec.Struct, frozen=True, kw_only=True):
-    """Why the last charge of an invoice failed (the test processor's code and message)."""
+    """Why the last charge of an invoice failed (the gateway's code and message); `declined`
+    when the issuer or bank said no (then `code` is its reason), rather than the charge not
+    being made or processed."""
 
     code: str | None
     message: str | None
+    declined: bool = False
 
 
 class Invoice(msgspec.Struct, frozen=True, kw_only=True):

@@ -101,11 +101,15 @@ def _terms_from_item(stored: Mapping[str, Any] | None) -> CouponTerms | None:
 
 
 def _error_to_item(error: PaymentError | None) -> dict[str, Any] | None:
-    return None if error is None else {"code": error.code, "message": error.message}
+    if error is None:
+        return None
+    return {"code": error.code, "message": error.message, **({"declined": True} if error.declined else {})}
 
 
 def _error_from_item(stored: Mapping[str, Any] | None) -> PaymentError | None:
-    return None if stored is None else PaymentError(code=stored.get("code"), message=stored.get("message"))
+    if stored is None:
+        return None
+    return PaymentError(code=stored.get("code"), message=stored.get("message"), declined=bool(stored.get("declined")))
 
 
 def to_item(scope: Scope, invoice: Invoice) -> Item:
@@ -219,8 +223,11 @@ def list_page(
     customer: str | None,
     subscription: str | None,
     to_wire: Callable[[Invoice], dict[str, Any]],
+    status: str | None = None,
+    ending_before: str | None = None,
 ) -> dict[str, Any]:
-    """A page of the account's invoices, a subscription's, or a customer's (newest first)."""
+    """A page of the account's invoices, a subscription's, or a customer's (newest first); with
+    `status`, of those in that status (a filter: the page is read within the list's read bound)."""
     return collection_page(
         table,
         scope,
@@ -229,9 +236,12 @@ def list_page(
         bundle=(customer_store.bundle_partition(scope, customer), BUNDLE_PREFIX) if customer else None,
         limit=limit,
         starting_after=starting_after,
+        ending_before=ending_before,
         primary_key=lambda invoice_id: invoice_key(scope, invoice_id),
         to_wire=lambda item: to_wire(from_item(item)),
-        keep=lambda item: customer is None or item["customer"] == customer,
+        keep=lambda item: (
+            (customer is None or item["customer"] == customer) and (status is None or item["status"] == status)
+        ),
     )
 
 

@@ -6,6 +6,12 @@ from typing import Any
 
 
 class BillingError(Exception):
+    """One code a kind of problem (docs/api-guide.md, "Errors"). A 400 is `parameter_invalid`
+    when the value does not fit what the OpenAPI document states for it (the request models'
+    refusals, and the core's checks of the same), and `invalid_request` (the default) when the
+    request fits the document but a rule refuses it, `param` naming the field most at fault
+    (tests/fuzz/test_api_schemathesis.py holds schema-valid requests to that)."""
+
     status = 400
     type = "invalid_request_error"
     code = "invalid_request"
@@ -34,6 +40,27 @@ class AuthenticationFailed(BillingError):
     code = "invalid_api_key"
 
 
+class CardError(BillingError):
+    """402: the payment method was declined. `decline_code` is the issuer's reason
+    (`insufficient_funds`, `generic_decline`, …), answered as `declineCode` when known."""
+
+    status = 402
+    type = "card_error"
+    code = "card_declined"
+
+    def __init__(
+        self, message: str, *, param: str | None = None, code: str | None = None, decline_code: str | None = None
+    ) -> None:
+        super().__init__(message, param=param, code=code)
+        self.decline_code = decline_code
+
+    def envelope(self) -> dict[str, Any]:
+        envelope = super().envelope()
+        if self.decline_code is not None:
+            envelope["error"]["declineCode"] = self.decline_code
+        return envelope
+
+
 class PermissionDenied(BillingError):
     status = 403
     type = "permission_error"
@@ -48,6 +75,12 @@ class NotFound(BillingError):
 class Conflict(BillingError):
     status = 409
     code = "conflict"
+
+
+class AlreadyExists(Conflict):
+    """409: an object with the ID the request chose exists already (`param` names the ID's field)."""
+
+    code = "resource_already_exists"
 
 
 class Unprocessable(BillingError):

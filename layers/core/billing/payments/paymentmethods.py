@@ -28,7 +28,7 @@ from billing.customers import customers
 from billing.customers.records import Customer
 from billing.events import events
 from billing.kernel import clock
-from billing.kernel.errors import Conflict, InvalidRequest, NotFound
+from billing.kernel.errors import CardError, Conflict, InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id
 from billing.kernel.scope import RequestInfo, Scope
 from billing.payments import gateway, instruments, store
@@ -40,10 +40,8 @@ from billing.store.repository import Check, Operation, Table, UnitOfWork
 logger = logging.getLogger(__name__)
 
 
-class CardDeclined(InvalidRequest):
-    status = 402
-    type = "card_error"
-    code = "card_declined"
+class CardDeclined(CardError):
+    """A method refused while being saved (402 `card_error`)."""
 
 
 class PaymentDetails(msgspec.Struct, frozen=True, kw_only=True):
@@ -491,6 +489,28 @@ def list_for(scope: Scope, customer_id: str, *, table: Table) -> list[PaymentMet
     return store.list_payment_methods(table, scope, customer_id)
 
 
+def list_page(
+    scope: Scope,
+    customer_id: str,
+    *,
+    limit: int,
+    starting_after: str | None,
+    ending_before: str | None = None,
+    table: Table,
+) -> dict[str, Any]:
+    """A page of the customer's methods, newest first (`limit`, `startingAfter`, `endingBefore`)."""
+    customers.get(scope, customer_id, table=table)
+    return store.payment_method_page(
+        table,
+        scope,
+        customer_id,
+        limit=limit,
+        starting_after=starting_after,
+        ending_before=ending_before,
+        to_wire=lambda pm: to_wire(pm, scope),
+    )
+
+
 def get(scope: Scope, customer_id: str, pm_id: str, *, table: Table) -> PaymentMethod:
     pm = store.get_payment_method(table, scope, customer_id, pm_id)
     if pm is None:
@@ -547,6 +567,25 @@ def _detach_at_gateway(scope: Scope, gateway_ref: str, table: Table) -> None:
         processor.detach(gateway_ref)
     except gateway.GatewayUnavailable:
         logger.warning("payment method left attached at the gateway", extra={"gateway_method": gateway_ref})
+
+
+def held_by(scope: Scope, customer_id: str, *, table: Table) -> list[PaymentMethod]:
+    """The customer's methods (one consistent query), whether or not the customer is still there."""
+    return store.list_payment_methods(table, scope, customer_id)
+
+
+def erase_ops(scope: Scope, customer_id: str, methods: list[PaymentMethod], *, last: bool) -> list[Operation]:
+    """The writes removing `methods` and their fingerprints (`last`: and the customer's mark, its
+    methods all gone), for the transaction that deletes the customer; no event each."""
+    ops = store.erase_ops(scope, methods)
+    return [*ops, store.erase_marks(scope, customer_id)] if last else ops
+
+
+def detach_all_at_gateway(scope: Scope, methods: Sequence[PaymentMethod], table: Table) -> None:
+    """Methods already gone here (a deleted customer's) detached at the gateway too, as `detach` does."""
+    for pm in methods:
+        if pm.gateway_ref is not None:
+            _detach_at_gateway(scope, pm.gateway_ref, table)
 
 
 def set_default(scope: Scope, customer_id: str, pm_id: str, request: RequestInfo, *, table: Table) -> Customer:

@@ -13,11 +13,13 @@ their first attach marks them (`mark_fingerprints`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from billing.customers.store import bundle_partition
 from billing.kernel.scope import Scope
 from billing.payments.records import Card, GatewayConnection, Mandate, PaymentMethod, SepaDebit
+from billing.store.listing import page_of
 from billing.store.repository import Check, Delete, Item, Operation, Put, Table, stored_as
 
 PREFIX = "PM#"
@@ -132,6 +134,27 @@ def list_payment_methods(table: Table, scope: Scope, customer_id: str) -> list[P
     return [from_item(item) for item in items]
 
 
+def payment_method_page(
+    table: Table,
+    scope: Scope,
+    customer_id: str,
+    *,
+    limit: int,
+    starting_after: str | None,
+    ending_before: str | None,
+    to_wire: Callable[[PaymentMethod], dict[str, Any]],
+) -> dict[str, Any]:
+    """A page of the customer's methods, newest first, as every list pages (one query: they are few)."""
+    return page_of(
+        list_payment_methods(table, scope, customer_id),
+        object_id=lambda pm: pm.id,
+        limit=limit,
+        starting_after=starting_after,
+        ending_before=ending_before,
+        to_wire=to_wire,
+    )
+
+
 def insert(scope: Scope, pm: PaymentMethod) -> Put:
     return Put(to_item(scope, pm), condition=_NEW)
 
@@ -172,6 +195,19 @@ def release_fingerprint(scope: Scope, pm: PaymentMethod) -> Delete:
 
 def still_attached(scope: Scope, pm: PaymentMethod) -> Check:
     return Check(*key(scope, pm.customer, pm.id), "attribute_exists(pk)")
+
+
+def erase_ops(scope: Scope, methods: list[PaymentMethod]) -> list[Operation]:
+    """The methods gone with their fingerprint items (once each: twins share one)."""
+    ops: list[Operation] = [delete(scope, pm) for pm in methods]
+    fingerprints = {fingerprint_key(scope, pm.customer, pm.fingerprint) for pm in methods}
+    ops += [Delete(pk, sk) for pk, sk in sorted(fingerprints)]
+    return ops
+
+
+def erase_marks(scope: Scope, customer_id: str) -> Delete:
+    """The customer's fingerprints mark gone (with the last of its methods)."""
+    return Delete(*_marks_key(scope, customer_id))
 
 
 def fingerprints_marked(scope: Scope, customer_id: str, *, first_method: bool) -> Put | Check:

@@ -334,8 +334,12 @@ def _translated(param: str, *, echo: bool = True) -> Iterator[None]:
     try:
         yield
     except stripe.CardError as error:
-        declined = CardDeclined("Your card was declined." if echo else "The payment method was declined.", param=param)
-        declined.code = _decline_code(error) or CardDeclined.code
+        declined = CardDeclined(
+            "Your card was declined." if echo else "The payment method was declined.",
+            param=param,
+            code=_decline_code(error) or CardDeclined.code,
+            decline_code=_issuer_reason(error),
+        )
         if echo and error.user_message:
             declined.message = str(error.user_message)
         raise declined from None
@@ -362,7 +366,12 @@ def _translated(param: str, *, echo: bool = True) -> Iterator[None]:
 
 
 def _decline_code(error: stripe.CardError) -> str | None:
+    return _issuer_reason(error) or error.code
+
+
+def _issuer_reason(error: stripe.CardError) -> str | None:
+    """Stripe's `decline_code` (the issuer's reason), when it gives one."""
     body = error.json_body if isinstance(error.json_body, dict) else {}
     detail = body.get("error")
     decline_code = detail.get("decline_code") if isinstance(detail, dict) else None
-    return str(decline_code) if decline_code else error.code
+    return str(decline_code) if decline_code else None

@@ -480,7 +480,9 @@ def update(
     return after
 
 
-def list_configurations(scope: Scope, *, limit: int, starting_after: str | None, table: Table) -> dict[str, Any]:
+def list_configurations(
+    scope: Scope, *, limit: int, starting_after: str | None, ending_before: str | None = None, table: Table
+) -> dict[str, Any]:
     """Newest first, then the default once it exists (its first use makes it)."""
     domain = portal_domain(scope, table=table)
     return store.configuration_page(
@@ -488,5 +490,6 @@ def list_configurations(scope: Scope, *, limit: int, starting_after: str | None,
         scope,
         limit=limit,
         starting_after=starting_after,
+        ending_before=ending_before,
         to_wire=lambda configuration: to_wire(configuration, scope, domain=domain),
     )

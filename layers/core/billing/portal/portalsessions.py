@@ -289,7 +289,7 @@ def carried_flow(
 def get(scope: Scope, session_id: str, *, table: Table) -> PortalSession:
     session = load(session_id, table=table)
     if session is None or session.account != scope.account_id or session.mode != scope.mode:
-        raise NotFound(f"No such portal session: '{session_id}'.", param="id")
+        raise NotFound(f"No such portal session: '{session_id}'.", param="session")
     return session
 
 

@@ -259,6 +259,7 @@ def configuration_page(
     limit: int,
     starting_after: str | None,
     to_wire: Callable[[PortalConfiguration], dict[str, Any]],
+    ending_before: str | None = None,
 ) -> dict[str, Any]:
     """Newest first, then the default once it exists."""
     return page(
@@ -267,9 +268,9 @@ def configuration_page(
         partition=scope.key("PCONFS"),
         limit=limit,
         starting_after=starting_after,
+        ending_before=ending_before,
         primary_key=lambda configuration_id: configuration_key(scope, configuration_id),
         to_wire=lambda item: to_wire(configuration_from_item(item)),
-        sort_key=lambda configuration_id: list_sort_key(scope, configuration_id),
     )
 
 

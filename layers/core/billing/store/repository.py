@@ -46,6 +46,7 @@ _CLIENT_CONFIG = Config(
     read_timeout=5,
 )
 CONFLICT = "The object was changed by another request; retry."
+CHANGE_REF = "changeRef"  # an outbox item's reference to its event, given to its change's other items
 BATCH_GET_KEYS = 100  # DynamoDB's most per BatchGetItem
 BATCH_GET_ATTEMPTS = 5  # a batch read's requests, with those for its unprocessed keys
 BATCH_GET_PAUSE = 0.05  # seconds before the first request for unprocessed keys, doubled each time
@@ -441,7 +442,22 @@ class UnitOfWork:
 
     def commit(self) -> None:
         mark = self.request.idempotency_mark if self.request is not None else None
-        self.table.transact(self.operations, mark=mark, conflict_message=self.conflict_message)
+        self.table.transact(_linked(self.operations), mark=mark, conflict_message=self.conflict_message)
+
+
+def _linked(operations: Sequence[Operation]) -> list[Operation]:
+    """The change's outbox items each told of them all: every item with a `changeRef` (its
+    event's ID and type) gets `change`, the refs of the change's events, so that deliveries can
+    keep the events of one change in order (`billing.events.types.causal_order`)."""
+    refs = [op.item[CHANGE_REF] for op in operations if isinstance(op, Put) and CHANGE_REF in op.item]
+    if len(refs) < 2:
+        return list(operations)
+    return [
+        msgspec.structs.replace(op, item={**op.item, "change": refs})
+        if isinstance(op, Put) and CHANGE_REF in op.item
+        else op
+        for op in operations
+    ]
 
 
 # ------------------------------------------------------------------ transaction operations

@@ -47,6 +47,7 @@ from billing.subscriptions.subscriptions import (
 )
 
 Items = tuple[SubscriptionItem, ...]
+ENDED = "A subscription that has ended ({status}) cannot be changed."
 
 
 class PlanChange(msgspec.Struct, frozen=True):
@@ -133,12 +134,18 @@ def update(
     reads = _update_reads(scope, sub_id, fields, known or Reads(), table)
     sub = found(reads.subscription, sub_id)
     if sub.canceled:
-        raise InvalidRequest("A canceled subscription cannot be changed.", param="id", code="subscription_canceled")
+        raise InvalidRequest(ENDED.format(status=sub.status), param="subscription", code="subscription_canceled")
     if sub.unpaid and "items" in fields:  # it charges nothing until its latest invoice is paid
         raise InvalidRequest(
             "The subscription is unpaid: pay its latest invoice before switching its items.",
-            param="id",
+            param="subscription",
             code="subscription_unpaid",
+        )
+    if sub.incomplete and "items" in fields:  # as Stripe's: a failed signup is paid (or expires) first
+        raise InvalidRequest(
+            "The subscription is incomplete: pay its first invoice before switching its items.",
+            param="subscription",
+            code="subscription_incomplete",
         )
     now = now_for(scope, sub.test_clock, table)
     after = sub
@@ -179,6 +186,14 @@ def update(
             after = replace(after, scheduled_change=None)  # nothing starts at the end of a subscription that ends
     elif "cancellationDetails" in fields:
         after = replace(after, cancellation_details=fields["cancellationDetails"])
+    if "metadata" in fields:  # Stripe's rule, as for a customer: keys merge, "" or null removes one
+        if fields["metadata"] is None:
+            raise InvalidRequest(
+                'metadata cannot be null: omit it, or set a key to "" to remove it.',
+                param="metadata",
+                code="parameter_invalid",
+            )
+        after = replace(after, metadata=customers.merge_metadata(sub.metadata, fields["metadata"]))
     if after == sub:
         return sub
     after = replace(after, version=sub.version + 1)
@@ -248,7 +263,7 @@ def accept_retention(
     if sub.retention_accepted_at is not None:
         raise Conflict(RETENTION_USED, code="retention_offer_used")
     if sub.canceled:
-        raise InvalidRequest("A canceled subscription cannot be changed.", param="id", code="subscription_canceled")
+        raise InvalidRequest(ENDED.format(status=sub.status), param="subscription", code="subscription_canceled")
     now = now_for(scope, sub.test_clock, table)
     discount = resolve_discount(scope, coupon_id, sub.currency, now, table)
     after = replace(
@@ -310,11 +325,11 @@ def schedule_change(
     reads = read_together(table, scope, subscription=None if held else sub_id, prices=_requested_prices(fields))
     sub = found(held or reads.subscription, sub_id)
     if sub.canceled:
-        raise InvalidRequest("A canceled subscription cannot be changed.", param="id", code="subscription_canceled")
+        raise InvalidRequest(ENDED.format(status=sub.status), param="subscription", code="subscription_canceled")
     if sub.cancel_at_period_end:
         raise InvalidRequest(
             "The subscription ends at the period end; renew it before scheduling a change.",
-            param="id",
+            param="subscription",
             code="subscription_ending",
         )
     items = resolve_requested(scope, sub, fields, table)

@@ -1,14 +1,17 @@
 """Collecting a subscription's invoices: an open invoice paid again with the subscription's (or
 the customer's) payment method; paying the latest invoice brings a `past_due` or `unpaid`
-subscription back; a new default payment method retries the open invoices it would pay. A
-customer's last payment method stays while a subscription charges it; removing one that
-subscriptions name makes them fall back to the customer's default."""
+subscription back, and makes an `incomplete` one `active`; a new default payment method retries
+the open invoices it would pay. Voiding or marking uncollectible that invoice moves the
+subscription on too (`close_invoice`). A customer's last payment method stays while a
+subscription charges it; removing one that subscriptions name makes them fall back to the
+customer's default."""
 
 from __future__ import annotations
 
 import functools
 import logging
 from datetime import datetime
+from typing import Literal
 
 from msgspec.structs import replace
 
@@ -27,13 +30,15 @@ from billing.subscriptions.records import Subscription
 from billing.subscriptions.subscriptions import change_ops, get, now_for, payment_method_for
 
 _logger = logging.getLogger(__name__)
-OVERDUE = ("past_due", "unpaid")
+# The subscriptions whose latest invoice, paid, makes them `active`.
+OVERDUE = ("incomplete", "past_due", "unpaid")
 
 
 def revived(sub: Subscription, now: datetime) -> Subscription:
-    """`sub` (`past_due` or `unpaid`) once its latest invoice is paid: `active`, its retries over.
-    An `unpaid` one whose period ended while it was not renewed starts a new cycle now (the clock
-    renews it at once), rather than being charged for each period it was not renewed in."""
+    """`sub` (`incomplete`, `past_due` or `unpaid`) once its latest invoice is paid (or, but for an
+    `incomplete` one, voided or written off): `active`, its retries over. An `unpaid` one whose
+    period ended while it was not renewed starts a new cycle now (the clock renews it at once),
+    rather than being charged for each period it was not renewed in."""
     after = replace(sub, status="active", dunning=None, version=sub.version + 1)
     if sub.unpaid and clock.from_wire(sub.current_period_end) < now:
         moment = clock.to_wire(now)
@@ -45,16 +50,53 @@ def revival_ops(
     scope: Scope, sub: Subscription, invoice_id: str, now: datetime, request: RequestInfo
 ) -> list[Operation]:
     """The writes that bring `sub` back when `invoice_id` is paid (to go with the payment, in its
-    transaction): none unless it is the latest invoice of a `past_due` or `unpaid` subscription."""
+    transaction): none unless it is the latest invoice of an `incomplete`, `past_due` or `unpaid`
+    subscription."""
     if sub.status not in OVERDUE or sub.latest_invoice != invoice_id:
         return []
     return change_ops(scope, sub, revived(sub, now), "subscription.updated", request)
 
 
+def expired(sub: Subscription, at: datetime) -> Subscription:
+    """`sub` (`incomplete`) once its first invoice will not be paid: `incomplete_expired`, for good."""
+    return replace(sub, status="incomplete_expired", ended_at=clock.to_wire(at), version=sub.version + 1)
+
+
+def closing_ops(
+    scope: Scope, sub: Subscription, invoice_id: str, now: datetime, request: RequestInfo
+) -> list[Operation]:
+    """The writes that move `sub` on when `invoice_id` is voided or marked uncollectible (to go
+    with the invoice's change, in its transaction), as Stripe's: nothing is collected for it any
+    more, so a `past_due` or `unpaid` subscription whose latest invoice it is is `active` again
+    (its retries over; it renews as usual), and an `incomplete` one whose first invoice it is is
+    `incomplete_expired`. None for any other invoice or subscription."""
+    if sub.latest_invoice != invoice_id:
+        return []
+    if sub.incomplete:
+        return change_ops(scope, sub, expired(sub, now), "subscription.updated", request)
+    if sub.status in OVERDUE:
+        return change_ops(scope, sub, revived(sub, now), "subscription.updated", request)
+    return []
+
+
+def close_invoice(
+    scope: Scope, invoice_id: str, status: Literal["void", "uncollectible"], request: RequestInfo, *, table: Table
+) -> Invoice:
+    """Voids an open invoice or marks it uncollectible (`invoices.void`, `invoices.mark_uncollectible`),
+    and moves the subscription it was collected for on in the same transaction (`closing_ops`)."""
+    invoice = invoices.get(scope, invoice_id, table=table)
+    ops: list[Operation] = []
+    if invoice.subscription and invoice.status == "open":
+        sub = get(scope, invoice.subscription, table=table)
+        ops = closing_ops(scope, sub, invoice_id, now_for(scope, sub.test_clock, table), request)
+    close = invoices.void if status == "void" else invoices.mark_uncollectible
+    return close(scope, invoice_id, request, table=table, known=invoice, extra_ops=ops)
+
+
 def pay_invoice(scope: Scope, invoice_id: str, request: RequestInfo, *, table: Table) -> Invoice:
     """Retries an open invoice with the subscription's (or customer's) payment method; a paid
-    latest invoice brings a `past_due` or `unpaid` subscription back to `active` in the same
-    transaction."""
+    latest invoice brings an `incomplete`, `past_due` or `unpaid` subscription to `active` in the
+    same transaction."""
     invoice = invoices.get(scope, invoice_id, table=table)
     customer = customers.get(scope, invoice.customer, table=table)
     sub = get(scope, invoice.subscription, table=table) if invoice.subscription else None
@@ -112,8 +154,8 @@ def retry_with_new_default(
     customer: Customer | None = None,
 ) -> None:
     """Called once `pm_id` is saved as the customer's default (the API's or the portal's change
-    committed): the open latest invoice of each of the customer's `past_due` or `unpaid`
-    subscriptions that charge the default is charged with it at once, each in its own
+    committed): the open latest invoice of each of the customer's `incomplete`, `past_due` or
+    `unpaid` subscriptions that charge the default is charged with it at once, each in its own
     transaction; paid, the subscription is `active` again. A retry that fails leaves the method
     saved and the invoice open (with its `invoice.payment_failed`); one that cannot be made is
     logged, never raised: the change the customer asked for is done."""

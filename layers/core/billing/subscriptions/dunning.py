@@ -43,11 +43,10 @@ def retry(scope: Scope, sub: Subscription, now: datetime, request: RequestInfo, 
     if dunning is None or sub.status != "past_due":
         return False
     invoice = invoices.get(scope, sub.latest_invoice, table=table) if sub.latest_invoice else None
-    if invoice is None or invoice.status in ("paid", "void"):  # paid or voided meanwhile: nothing is owed
+    if invoice is None or invoice.status != "open":
+        # Paid, voided or written off meanwhile (`collection.closing_ops` moves it on at once;
+        # this is one closed before that): nothing more is collected, it is active again.
         _commit(table, request, change_ops(scope, sub, collection.revived(sub, now), "subscription.updated", request))
-        return True
-    if invoice.status != "open":  # marked uncollectible: the account stopped collecting it
-        _commit(table, request, end_ops(scope, sub, sub, now, request))
         return True
     counted = replace(sub, dunning=replace(dunning, retries=dunning.retries + 1), version=sub.version + 1)
     if invoice.payment_pending == "processing":

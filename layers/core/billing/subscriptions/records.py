@@ -17,9 +17,14 @@ from billing.kernel import clock
 
 # `unpaid`: every retry of a failed renewal failed and the account chose to keep the subscription:
 # it is not renewed and charges nothing until its latest invoice is paid.
-SubscriptionStatus = Literal["trialing", "active", "past_due", "unpaid", "canceled"]
+# `incomplete`: its first payment failed (a failed signup, not a failed renewal): paying its first
+# invoice makes it `active`; unpaid `INCOMPLETE_EXPIRES_AFTER` its creation it is
+# `incomplete_expired` (for good, its invoice voided), as Stripe's.
+SubscriptionStatus = Literal["incomplete", "incomplete_expired", "trialing", "active", "past_due", "unpaid", "canceled"]
 Interval = Literal["day", "week", "month", "year"]
 LIVE_STATUSES: tuple[SubscriptionStatus, ...] = ("trialing", "active", "past_due")
+ENDED_STATUSES: tuple[SubscriptionStatus, ...] = ("canceled", "incomplete_expired")
+INCOMPLETE_EXPIRES_AFTER = timedelta(hours=23)
 
 
 class SubscriptionItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -134,6 +139,8 @@ class Subscription(msgspec.Struct, frozen=True, kw_only=True):
     # When the customer accepted the portal's retention offer: once per subscription, for good
     # (the coupon running out does not make the offer again).
     retention_accepted_at: str | None = None
+    # The merchant's own keys and values, as a customer's (at most 50; merged on update).
+    metadata: dict[str, str] = msgspec.field(default_factory=dict)
 
     @property
     def recurring_amount(self) -> int:
@@ -152,7 +159,20 @@ class Subscription(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def canceled(self) -> bool:
-        return self.status == "canceled"
+        """Ended for good: `canceled`, or `incomplete_expired` (a signup never paid); either
+        is shown, changed and charged as a canceled one (not at all)."""
+        return self.status in ENDED_STATUSES
+
+    @property
+    def incomplete(self) -> bool:
+        return self.status == "incomplete"
+
+    @property
+    def expires_at(self) -> str | None:
+        """When an `incomplete` subscription whose first invoice is still unpaid expires."""
+        if not self.incomplete:
+            return None
+        return clock.to_wire(clock.from_wire(self.created_at) + INCOMPLETE_EXPIRES_AFTER)
 
     @property
     def unpaid(self) -> bool:
@@ -172,9 +192,12 @@ class Subscription(msgspec.Struct, frozen=True, kw_only=True):
     def due_at(self) -> str | None:
         """When the clock has work to do on it: the end of its period (a renewal, a trial's or a
         cancellation's end) or the next retry of a failed renewal, whichever comes first; an
-        `unpaid` one only when it is to end at its period end; none once it is canceled."""
+        `unpaid` one only when it is to end at its period end; an `incomplete` one when it
+        expires; none once it has ended."""
         if self.canceled or (self.unpaid and not self.cancel_at_period_end):
             return None
+        if self.incomplete:
+            return self.expires_at
         retry = self.retry_due_at
         if retry is not None and clock.from_wire(retry) < clock.from_wire(self.current_period_end):
             return retry

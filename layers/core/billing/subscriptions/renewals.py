@@ -1,6 +1,7 @@
 """The clock's work: at each period end a subscription renews (invoice, charge, events), ends
 (`cancelAtPeriodEnd`), or leaves its trial; a failed renewal is retried on the account's schedule
-(`billing.subscriptions.dunning`). Run by the scheduled `clock` function over every
+(`billing.subscriptions.dunning`); an `incomplete` subscription (its first payment failed) expires
+23 hours after its creation (`expire`). Run by the scheduled `clock` function over every
 subscription's due work, and by a test clock's `advance` over the work of its customers.
 """
 
@@ -187,6 +188,8 @@ def step(scope: Scope, sub_id: str, now: datetime, request: RequestInfo, *, tabl
     sub = subscriptions.get(scope, sub_id, table=table)
     if sub.due_at is None or clock.from_wire(sub.due_at) > now:
         return False
+    if sub.incomplete:  # a failed signup, unpaid since: it expires (it was never renewed)
+        return expire(scope, sub, clock.from_wire(sub.due_at), request, table=table)
     if sub.retry_due_at == sub.due_at:  # a failed renewal's retry comes before the period end
         return dunning.retry(scope, sub, now, request, table=table)
     end = clock.from_wire(sub.current_period_end)
@@ -224,4 +227,23 @@ def step(scope: Scope, sub_id: str, now: datetime, request: RequestInfo, *, tabl
     )
     ops = subscriptions.change_ops(scope, sub, after, "subscription.updated", request)
     invoices.commit(scope, table, draft, outcome, start, request, ops)
+    return True
+
+
+def expire(scope: Scope, sub: Subscription, at: datetime, request: RequestInfo, *, table: Table) -> bool:
+    """An `incomplete` subscription still unpaid when it expires (`at`, 23 hours after its
+    creation): `incomplete_expired` for good, its open first invoice voided, in one transaction
+    (written over the versions read: a payment that races it wins, and the clock finds the
+    subscription `active`). Answers whether it did anything: not while a payment of the invoice
+    is processing (the gateway's word decides)."""
+    from billing.invoicing import invoices
+    from billing.subscriptions import collection, subscriptions
+
+    invoice = invoices.get(scope, sub.latest_invoice, table=table) if sub.latest_invoice else None
+    if invoice is not None and invoice.payment_pending == "processing":
+        return False
+    ops = subscriptions.change_ops(scope, sub, collection.expired(sub, at), "subscription.updated", request)
+    if invoice is not None and invoice.status == "open":
+        ops += invoices.void_ops(scope, invoice, at, request)
+    UnitOfWork(table, request, conflict_message=subscriptions.SUBSCRIPTION_CHANGED).add(*ops).commit()
     return True

@@ -186,6 +186,7 @@ def from_item(item: Mapping[str, Any]) -> Subscription:
         version=int(item["version"]),
         dunning=_dunning_from_stored(item.get("dunning")),
         retention_accepted_at=item.get("retentionAcceptedAt"),
+        metadata=dict(item.get("metadata") or {}),
     )
 
 
@@ -231,6 +232,8 @@ def to_item(scope: Scope, sub: Subscription) -> Item:
         item["dunning"] = _dunning_to_stored(sub.dunning)
     if sub.retention_accepted_at is not None:
         item["retentionAcceptedAt"] = sub.retention_accepted_at
+    if sub.metadata:
+        item["metadata"] = sub.metadata
     if sub.due_at is not None:
         item.update(due_keys(scope, sub.id, sub.due_at, sub.test_clock))
     return item
@@ -251,6 +254,7 @@ def list_page(
     limit: int,
     starting_after: str | None,
     to_wire: Callable[[Subscription], dict[str, Any]],
+    ending_before: str | None = None,
 ) -> dict[str, Any]:
     """A page of the account's subscriptions (or of one customer's), newest first."""
     return collection_page(
@@ -260,6 +264,7 @@ def list_page(
         bundle=(bundle_partition(scope, customer), BUNDLE_PREFIX) if customer else None,
         limit=limit,
         starting_after=starting_after,
+        ending_before=ending_before,
         primary_key=lambda sub_id: sub_key(scope, sub_id),
         to_wire=lambda item: to_wire(from_item(item)),
         keep=(lambda item: item["status"] == status) if status else (lambda _: True),

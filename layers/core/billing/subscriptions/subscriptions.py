@@ -99,6 +99,7 @@ def to_wire(sub: Subscription, scope: Scope) -> dict[str, Any]:
         "latestInvoice": sub.latest_invoice,
         "scheduledChange": scheduled_change_to_wire(sub.scheduled_change) if sub.scheduled_change else None,
         "testClock": sub.test_clock,
+        "metadata": sub.metadata,
         "createdAt": sub.created_at,
         "livemode": scope.livemode,
     }
@@ -176,6 +177,8 @@ def resolve_items(scope: Scope, requested: Sequence[Mapping[str, Any]], table: T
         if not price.active:
             raise InvalidRequest(f"Price '{price.id}' is not active.", param=f"items.{n}.price")
         product = catalog.get_product(scope, price.product, table=table)
+        if not product.active:  # archived: kept by the subscriptions that have it, offered to no new one
+            raise InvalidRequest(f"Price '{price.id}' is of an archived product.", param=f"items.{n}.price")
         resolved.append(
             SubscriptionItem(
                 id=sortable_id("si"),
@@ -289,7 +292,8 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
     subscription = Subscription(
         id=sub_id,
         customer=customer.id,
-        status="trialing" if trial_days else ("active" if outcome.in_good_standing else "past_due"),
+        # A first payment that fails is a failed signup (`incomplete`), not a failed renewal.
+        status="trialing" if trial_days else ("active" if outcome.in_good_standing else "incomplete"),
         items=items,
         currency=currency,
         discount=discount,
@@ -309,6 +313,7 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
         test_clock=customer.test_clock,
         created_at=clock.to_wire(now),
         version=1,
+        metadata=customers.merge_metadata({}, fields.get("metadata") or {}),
     )
     created = events.event_item(
         scope, "subscription.created", to_wire(subscription, scope), request, customer=customer.id
@@ -326,7 +331,7 @@ def get(scope: Scope, sub_id: str, *, table: Table) -> Subscription:
 def found(sub: Subscription | None, sub_id: str) -> Subscription:
     """`sub` as read, or the 404 of a subscription that is not there."""
     if sub is None:
-        raise NotFound(f"No such subscription: '{sub_id}'.", param="id")
+        raise NotFound(f"No such subscription: '{sub_id}'.", param="subscription")
     return sub
 
 
@@ -337,6 +342,7 @@ def list_subscriptions(
     starting_after: str | None,
     customer: str | None = None,
     status: str | None = None,
+    ending_before: str | None = None,
     table: Table,
 ) -> dict[str, Any]:
     return store.list_page(
@@ -346,6 +352,7 @@ def list_subscriptions(
         status=status,
         limit=limit,
         starting_after=starting_after,
+        ending_before=ending_before,
         to_wire=lambda sub: to_wire(sub, scope),
     )
 
@@ -371,7 +378,9 @@ def cancel(
     known = known or Reads()
     sub = known.subscription or get(scope, sub_id, table=table)
     if sub.canceled:
-        raise InvalidRequest("The subscription is already canceled.", param="id", code="subscription_canceled")
+        raise InvalidRequest(
+            f"The subscription has already ended ({sub.status}).", param="subscription", code="subscription_canceled"
+        )
     now = now_for(scope, sub.test_clock, table)
     lines = cancellation_lines(sub, now, prorate=prorate, invoice_now=invoice_now)
     after = replace(

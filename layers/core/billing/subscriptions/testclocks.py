@@ -59,7 +59,7 @@ def create(scope: Scope, frozen_time: datetime, name: str | None, *, table: Tabl
     return test_clock
 
 
-def get(scope: Scope, clock_id: str, *, table: Table, param: str = "id") -> TestClock:
+def get(scope: Scope, clock_id: str, *, table: Table, param: str = "testClock") -> TestClock:
     found = customer_store.get_test_clock(table, scope, clock_id)
     if found is None:
         raise NotFound(f"No such test clock: '{clock_id}'.", param=param)

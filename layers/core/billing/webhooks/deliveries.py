@@ -54,6 +54,10 @@ INLINE_EVENT_BYTES = 192 * 1024
 # endpoint change).
 CLAIM_TRIES = 3
 CONTENDED_DELAY = 5
+# Seconds a message waits, at its receive n (1-based), for the earlier event of its change to be
+# attempted at the endpoint first; from receive len + 1 on it is sent whatever the earlier did
+# (that event's stream record late, or its endpoint changed between the two fanouts).
+ORDER_WAITS: tuple[int, ...] = (1, 3, 10)
 
 
 class Message(msgspec.Struct, frozen=True):
@@ -64,12 +68,15 @@ class Message(msgspec.Struct, frozen=True):
     round: int
     payload: dict[str, Any] | None = None  # the event as webhooks carry it
     expires_at: int | None = None  # when the event's retention ends (epoch seconds)
+    after: str | None = None  # the event of the same change this endpoint gets just before this one
 
     @classmethod
-    def of(cls, event: Event, endpoint_id: str, round_: int) -> Message:
+    def of(cls, event: Event, endpoint_id: str, round_: int, *, after: str | None = None) -> Message:
         """The message of an (event, endpoint) round, carrying the event."""
         scope = event.scope
-        return cls(scope.account_id, scope.mode, event.id, endpoint_id, round_, events.to_wire(event), event.expires_at)
+        return cls(
+            scope.account_id, scope.mode, event.id, endpoint_id, round_, events.to_wire(event), event.expires_at, after
+        )
 
     @property
     def scope(self) -> Scope:
@@ -83,6 +90,7 @@ class Message(msgspec.Struct, frozen=True):
             "event": self.event,
             "endpoint": self.endpoint,
             "round": self.round,
+            **({"after": self.after} if self.after else {}),
         }
         if self.payload is not None and self.expires_at is not None:
             whole = json.dumps({**head, "payload": self.payload, "expiresAt": self.expires_at})
@@ -104,6 +112,9 @@ class Message(msgspec.Struct, frozen=True):
             and not isinstance(expires_at, bool)
         ):
             raise ValueError("not a delivery message: its event does not match")
+        after = data.get("after")
+        if after is not None and not isinstance(after, str):
+            raise ValueError("not a delivery message: `after` is not an event ID")
         return cls(
             account=str(data["account"]),
             mode=data["mode"],
@@ -112,6 +123,7 @@ class Message(msgspec.Struct, frozen=True):
             round=int(data["round"]),
             payload=payload,
             expires_at=None if payload is None else expires_at,
+            after=after,
         )
 
 
@@ -133,10 +145,11 @@ Send = Callable[[str, bytes, dict[str, str], float, bool], Response]
 
 
 class Outcome(msgspec.Struct, frozen=True):
-    """`done`: delete the message; `retry`: show it again in `delay` seconds; `dead`: the last
-    attempt failed, the message goes to the dead-letter queue."""
+    """`done`: delete the message; `retry`: show it again in `delay` seconds; `wait`: likewise,
+    unsent, after an earlier event of its change; `dead`: the last attempt failed, the message
+    goes to the dead-letter queue."""
 
-    kind: Literal["done", "retry", "dead"]
+    kind: Literal["done", "retry", "wait", "dead"]
     delay: int = 0
     reason: str = ""
 
@@ -164,10 +177,43 @@ def fan_out(
         if created_ms(endpoint.id) > made_at:
             continue  # an endpoint gets the events made after it, however late the stream is
         delivery = store.open_delivery(table, scope, event, endpoint, clock.to_wire(clock.now()))
-        bodies.append(Message.of(event, endpoint.id, delivery.round).body())
+        after = events.earlier_in_change(event, _gets(endpoint))
+        bodies.append(Message.of(event, endpoint.id, delivery.round, after=after).body())
     if bodies:
         queue.send(bodies)
     return len(bodies)
+
+
+def in_change_order(records: list[Any]) -> list[Any]:
+    """A batch's queue records with each message after the one of the event its change delivers
+    to the same endpoint first (its `after`), so that neither waits for the other; else as received."""
+    afters: dict[tuple[str, str], tuple[str, str]] = {}  # (event, endpoint) → the earlier one's
+    keys: list[tuple[str, str] | None] = []
+    for record in records:
+        try:
+            head = json.loads(record["body"])
+            key = (str(head["event"]), str(head["endpoint"]))
+        except (ValueError, KeyError, TypeError):
+            keys.append(None)
+            continue
+        keys.append(key)
+        if head.get("after"):
+            afters[key] = (str(head["after"]), key[1])
+
+    def depth(key: tuple[str, str] | None) -> int:
+        steps = 0
+        while key in afters and steps <= len(afters):
+            key, steps = afters[key], steps + 1
+        return steps
+
+    order = sorted(range(len(records)), key=lambda n: depth(keys[n]))
+    return [records[n] for n in order]
+
+
+def _gets(endpoint: WebhookEndpoint) -> Callable[[str, str], bool]:
+    """Whether `endpoint` gets an event (its ID, its type): subscribed to it, and made after it."""
+    made_at = created_ms(endpoint.id)
+    return lambda event_id, event_type: endpoint.wants(event_type) and made_at <= created_ms(event_id)
 
 
 # ------------------------------------------------------------------ deliver (queue → receiver)
@@ -191,7 +237,10 @@ def deliver(
     cache = signings if signings is not None else SigningCache(size=1)
     lease = now_s + int(timeout) + LEASE_GRACE_SECONDS
     claim = random_token(16)  # this attempt's: tells its own writes, answered late, from others'
-    held = _claim(table, scope, message, cache, now_s, lease, claim)
+    after = message.after if attempt <= len(ORDER_WAITS) else None
+    held = _claim(table, scope, message, cache, now_s, lease, claim, after)
+    if isinstance(held, str):  # "wait"
+        return Outcome("wait", delay=ORDER_WAITS[attempt - 1], reason=f"after {after}")
     if isinstance(held, Outcome):
         return held
 
@@ -250,8 +299,15 @@ def _attempt(now: datetime, attempt: int, round_: int, response: Response) -> At
 
 
 def _claim(
-    table: Table, scope: Scope, message: Message, signings: SigningCache, now_s: int, lease: int, claim: str
-) -> Signing | Outcome:
+    table: Table,
+    scope: Scope,
+    message: Message,
+    signings: SigningCache,
+    now_s: int,
+    lease: int,
+    claim: str,
+    after: str | None,
+) -> Signing | Outcome | Literal["wait"]:
     """The endpoint's signing data, with the delivery held for this attempt at that endpoint
     version; the outcome instead when it is not this message's to send, or the endpoint is gone
     or disabled.
@@ -261,7 +317,8 @@ def _claim(
     the endpoint's version stands (the claim's transaction checks it); an endpoint not cached is
     read, a changed one taken from the refused claim (read when DynamoDB did not return it).
     A transaction refused because another held one of its items (many claims checking one busy
-    endpoint) is not tried again: the endpoint is read, and the delivery claimed on its own."""
+    endpoint) is not tried again: the endpoint is read, and the delivery claimed without it.
+    With `after`, the claim also checks that event's delivery here was attempted ("wait" if not)."""
     signing = signings.get(scope, message.endpoint)
     contended = False
     for _ in range(CLAIM_TRIES):
@@ -281,9 +338,12 @@ def _claim(
             lease=lease,
             claim=claim,
             endpoint_version=None if contended else signing.version,
+            after=after,
         )
         if refusal is None:
             return signing
+        if refusal.earlier_pending:
+            return "wait"
         if refusal.delivery_taken:
             return _taken(table, scope, message, refusal.delivery, now_s)
         contended = refusal.contended
@@ -413,7 +473,11 @@ def redeliver(
     if endpoint_id:
         endpoint = webhookendpoints.get(scope, endpoint_id, table=table)
         if endpoint.disabled:
-            raise Conflict("The webhook endpoint is disabled; enable it before redelivering.", param="endpoint")
+            raise Conflict(
+                "The webhook endpoint is disabled; enable it before redelivering.",
+                param="endpoint",
+                code="webhook_endpoint_disabled",
+            )
         targets = [endpoint]
     else:
         targets = [e for e in _known_endpoints(scope, event, records, table) if not e.disabled]

@@ -72,15 +72,17 @@ class WebhookEndpoint(msgspec.Struct, frozen=True, kw_only=True):
 
     def rolled_secrets(self, new_secret: str, now_epoch: int, expires_in_seconds: int, keep: int) -> tuple[Secret, ...]:
         """The secrets after a roll to `new_secret`: the current one keeps signing for
-        `expires_in_seconds` (0: stops at once); expired rolled ones are dropped, and beyond
-        `keep` rolled ones the soonest to expire."""
+        `expires_in_seconds`; expired rolled ones are dropped, and beyond `keep` rolled ones the
+        soonest to expire. 0 ends every older secret at once, those an earlier roll kept too (a
+        roll after a leak must leave no old secret signing)."""
+        if expires_in_seconds == 0:
+            return (Secret(secret=new_secret),)
         rolled = [s for s in self.secrets if s.expires_at is not None and s.expires_at > now_epoch]
-        if expires_in_seconds > 0:
-            rolled = [
-                Secret(secret=s.secret, expires_at=now_epoch + expires_in_seconds)
-                for s in self.secrets
-                if s.expires_at is None
-            ] + rolled
+        rolled = [
+            Secret(secret=s.secret, expires_at=now_epoch + expires_in_seconds)
+            for s in self.secrets
+            if s.expires_at is None
+        ] + rolled
         rolled.sort(key=lambda s: s.expires_at or 0, reverse=True)
         return (Secret(secret=new_secret), *rolled[:keep])
 

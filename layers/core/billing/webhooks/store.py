@@ -212,6 +212,7 @@ def endpoint_page(
     limit: int,
     starting_after: str | None,
     to_wire: Callable[[WebhookEndpoint], dict[str, Any]],
+    ending_before: str | None = None,
 ) -> dict[str, Any]:
     return page(
         table,
@@ -219,6 +220,7 @@ def endpoint_page(
         partition=list_partition(scope),
         limit=limit,
         starting_after=starting_after,
+        ending_before=ending_before,
         primary_key=lambda endpoint_id: endpoint_key(scope, endpoint_id),
         to_wire=lambda item: to_wire(endpoint_from_item(item)),
     )
@@ -423,6 +425,8 @@ class Refusal(msgspec.Struct, frozen=True, kw_only=True):
     delivery_taken: bool = False
     delivery: Delivery | None = None
     contended: bool = False
+    earlier_pending: bool = False  # the change's earlier event has not had its first attempt here yet
+    earlier: Delivery | None = None  # its delivery as it stood (None: not there yet, or not returned)
 
 
 _CLAIM_REASONS = {"None", "ConditionalCheckFailed", "TransactionConflict"}
@@ -439,6 +443,7 @@ def claim_delivery(
     lease: int,
     claim: str,
     endpoint_version: int | None,
+    after: str | None = None,
 ) -> Refusal | None:
     """Hold the delivery of `round` until `lease` for the attempt `claim`, only while the
     endpoint is at `endpoint_version` (one transaction: the delivery's update and a check of the
@@ -447,7 +452,10 @@ def claim_delivery(
     transaction's token).
 
     Without `endpoint_version` (the caller has just read the endpoint), the delivery's update
-    alone: a retry answered late that finds its own claim holding the lease holds it."""
+    alone: a retry answered late that finds its own claim holding the lease holds it.
+
+    With `after` (an earlier event of the same change), also only once that event's delivery to
+    the endpoint has been attempted or is over (`earlier_pending` otherwise), in the same call."""
     change = _Expression().set("lease", lease).set("claim", claim)
     names = {**change.names, "#status": "status", "#round": "round"}
     values = {**change.values, ":round": round, ":succeeded": "succeeded", ":now": now}
@@ -458,31 +466,58 @@ def claim_delivery(
         names,
         values,
     )
-    if endpoint_version is None:
+    checks: dict[str, Check] = {}
+    if endpoint_version is not None:
+        checks["endpoint"] = Check(
+            *endpoint_key(scope, endpoint_id), "#v = :v", {"#v": "version"}, {":v": endpoint_version}
+        )
+    if after is not None:
+        checks["earlier"] = _attempted(scope, after, endpoint_id)
+    if not checks:
         try:
             _run(table, hold, already=holds({"lease": lease, "claim": claim}))
         except Conflict:
             return Refusal(delivery_taken=True)
         return None
-    unchanged = Check(*endpoint_key(scope, endpoint_id), "#v = :v", {"#v": "version"}, {":v": endpoint_version})
     try:
-        table.transact([hold, unchanged], return_old=True)
+        table.transact([hold, *checks.values()], return_old=True)
     except Cancelled as cancelled:
-        return _refusal(cancelled)
+        return _refusal(cancelled, ["delivery", *checks])
     return None
 
 
-def _refusal(cancelled: Cancelled) -> Refusal:
+def _attempted(scope: Scope, event_id: str, endpoint_id: str) -> Check:
+    """The event's delivery to the endpoint is there and has been attempted, or is over."""
+    return Check(
+        *delivery_key(scope, event_id, endpoint_id),
+        "attribute_exists(pk) AND (#status <> :pending OR #attempts > :none)",
+        {"#status": "status", "#attempts": "attemptCount"},
+        {":pending": "pending", ":none": 0},
+    )
+
+
+def _refusal(cancelled: Cancelled, roles: list[str]) -> Refusal:
     codes = [code for code, _ in cancelled.reasons]
-    if len(codes) != 2 or not set(codes) <= _CLAIM_REASONS:
+    if len(codes) != len(roles) or not set(codes) <= _CLAIM_REASONS:
         raise cancelled
-    (delivery_code, delivery_item), (endpoint_code, endpoint_item) = cancelled.reasons
-    if endpoint_code == "ConditionalCheckFailed":
-        endpoint = None if endpoint_item is None else endpoint_from_item(endpoint_item)
-        return Refusal(endpoint_changed=True, endpoint=endpoint)
-    if delivery_code == "ConditionalCheckFailed":
-        delivery = None if delivery_item is None else delivery_from_item(delivery_item)
-        return Refusal(delivery_taken=True, delivery=delivery)
+    failed = {
+        role: item
+        for role, (code, item) in zip(roles, cancelled.reasons, strict=True)
+        if code == "ConditionalCheckFailed"
+    }
+    if "endpoint" in failed:
+        endpoint_item = failed["endpoint"]
+        return Refusal(
+            endpoint_changed=True, endpoint=None if endpoint_item is None else endpoint_from_item(endpoint_item)
+        )
+    if "delivery" in failed:
+        delivery_item = failed["delivery"]
+        return Refusal(
+            delivery_taken=True, delivery=None if delivery_item is None else delivery_from_item(delivery_item)
+        )
+    if "earlier" in failed:
+        earlier_item = failed["earlier"]
+        return Refusal(earlier_pending=True, earlier=None if earlier_item is None else delivery_from_item(earlier_item))
     return Refusal(contended=True)
 
 

@@ -176,13 +176,17 @@ def create(
 def get(scope: Scope, endpoint_id: str, *, table: Table) -> WebhookEndpoint:
     endpoint = store.get_endpoint(table, scope, endpoint_id)
     if endpoint is None:
-        raise NotFound(f"No such webhook endpoint: '{endpoint_id}'.", param="id")
+        raise NotFound(f"No such webhook endpoint: '{endpoint_id}'.", param="endpoint")
     return endpoint
 
 
-def list_endpoints(scope: Scope, *, limit: int, starting_after: str | None, table: Table) -> dict[str, Any]:
+def list_endpoints(
+    scope: Scope, *, limit: int, starting_after: str | None, ending_before: str | None = None, table: Table
+) -> dict[str, Any]:
     """Newest first, without secrets."""
-    return store.endpoint_page(table, scope, limit=limit, starting_after=starting_after, to_wire=to_wire)
+    return store.endpoint_page(
+        table, scope, limit=limit, starting_after=starting_after, ending_before=ending_before, to_wire=to_wire
+    )
 
 
 def _write(table: Table, current: WebhookEndpoint, changed: WebhookEndpoint) -> WebhookEndpoint:
@@ -239,8 +243,9 @@ def delete(scope: Scope, endpoint_id: str, request: RequestInfo, *, table: Table
 def roll_secret(
     scope: Scope, endpoint_id: str, expires_in_seconds: int, request: RequestInfo, *, table: Table
 ) -> tuple[WebhookEndpoint, str]:
-    """A new current secret; the old one keeps signing for `expires_in_seconds` (0: stops at
-    once). Rolled secrets already expired are dropped, and beyond `MAX_OLD_SECRETS` the oldest."""
+    """A new current secret; the old one keeps signing for `expires_in_seconds` (0: it stops at
+    once, and so do the secrets earlier rolls kept). Rolled secrets already expired are dropped,
+    and beyond `MAX_OLD_SECRETS` the oldest."""
     if (
         not isinstance(expires_in_seconds, int)
         or isinstance(expires_in_seconds, bool)

@@ -83,13 +83,17 @@ class PortalConfigurations(Resource):
         return self._post(PortalConfiguration, path, body, idempotency_key)
 
     def list(
-        self, *, limit: int | NotGiven = NOT_GIVEN, starting_after: str | NotGiven = NOT_GIVEN
+        self,
+        *,
+        limit: int | NotGiven = NOT_GIVEN,
+        starting_after: str | NotGiven = NOT_GIVEN,
+        ending_before: str | NotGiven = NOT_GIVEN,
     ) -> Page[PortalConfiguration]:
         """`GET /v1/billing/portal_configurations`: one page."""
         return self._get(
             Page[PortalConfiguration],
             "/v1/billing/portal_configurations",
-            query_of(limit=limit, starting_after=starting_after),
+            query_of(limit=limit, starting_after=starting_after, ending_before=ending_before),
         )
 
     def auto_paging_iter(self, *, limit: int | NotGiven = NOT_GIVEN) -> Iterator[PortalConfiguration]:

@@ -31,9 +31,31 @@ class Products(Resource):
         """`GET /v1/products/{id}`."""
         return self._get(Product, f"/v1/products/{segment(product)}")
 
-    def list(self, *, limit: int | NotGiven = NOT_GIVEN, starting_after: str | NotGiven = NOT_GIVEN) -> Page[Product]:
+    def update(
+        self,
+        product: str,
+        *,
+        name: str | NotGiven = NOT_GIVEN,
+        description: str | NotGiven | None = NOT_GIVEN,
+        active: bool | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str | None] | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+    ) -> Product:
+        """`POST /v1/products/{id}`: only the given fields change; `active=False` archives it (no new
+        subscription or plan switch takes it; the subscriptions that have it keep it)."""
+        body = body_of(name=name, description=description, active=active, metadata=metadata)
+        return self._post(Product, f"/v1/products/{segment(product)}", body, idempotency_key)
+
+    def list(
+        self,
+        *,
+        limit: int | NotGiven = NOT_GIVEN,
+        starting_after: str | NotGiven = NOT_GIVEN,
+        ending_before: str | NotGiven = NOT_GIVEN,
+    ) -> Page[Product]:
         """`GET /v1/products`: one page, `{"data": [...], "hasMore": bool}`."""
-        return self._get(Page[Product], "/v1/products", query_of(limit=limit, starting_after=starting_after))
+        params = query_of(limit=limit, starting_after=starting_after, ending_before=ending_before)
+        return self._get(Page[Product], "/v1/products", params)
 
     def auto_paging_iter(self, *, limit: int | NotGiven = NOT_GIVEN) -> Iterator[Product]:
         """Every product, fetching the next page as the iteration reaches it."""
@@ -67,17 +89,29 @@ class Prices(Resource):
         """`GET /v1/prices/{id}`."""
         return self._get(Price, f"/v1/prices/{segment(price)}")
 
+    def update(
+        self,
+        price: str,
+        *,
+        nickname: str | NotGiven | None = NOT_GIVEN,
+        active: bool | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+    ) -> Price:
+        """`POST /v1/prices/{id}`: the nickname, or `active=False` to archive it; what it charges never changes."""
+        body = body_of(nickname=nickname, active=active)
+        return self._post(Price, f"/v1/prices/{segment(price)}", body, idempotency_key)
+
     def list(
         self,
         *,
         product: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
         starting_after: str | NotGiven = NOT_GIVEN,
+        ending_before: str | NotGiven = NOT_GIVEN,
     ) -> Page[Price]:
         """`GET /v1/prices?product=`: one page."""
-        return self._get(
-            Page[Price], "/v1/prices", query_of(product=product, limit=limit, starting_after=starting_after)
-        )
+        params = query_of(product=product, limit=limit, starting_after=starting_after, ending_before=ending_before)
+        return self._get(Page[Price], "/v1/prices", params)
 
     def auto_paging_iter(
         self, *, product: str | NotGiven = NOT_GIVEN, limit: int | NotGiven = NOT_GIVEN
@@ -133,9 +167,16 @@ class TaxRates(Resource):
         )
         return self._post(TaxRate, "/v1/tax_rates", body, idempotency_key)
 
-    def list(self, *, limit: int | NotGiven = NOT_GIVEN, starting_after: str | NotGiven = NOT_GIVEN) -> Page[TaxRate]:
+    def list(
+        self,
+        *,
+        limit: int | NotGiven = NOT_GIVEN,
+        starting_after: str | NotGiven = NOT_GIVEN,
+        ending_before: str | NotGiven = NOT_GIVEN,
+    ) -> Page[TaxRate]:
         """`GET /v1/tax_rates`: one page."""
-        return self._get(Page[TaxRate], "/v1/tax_rates", query_of(limit=limit, starting_after=starting_after))
+        params = query_of(limit=limit, starting_after=starting_after, ending_before=ending_before)
+        return self._get(Page[TaxRate], "/v1/tax_rates", params)
 
     def auto_paging_iter(self, *, limit: int | NotGiven = NOT_GIVEN) -> Iterator[TaxRate]:
         """Every tax rate, page after page."""

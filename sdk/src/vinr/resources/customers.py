@@ -7,7 +7,7 @@ from typing import Any
 
 from vinr._http import Transport
 from vinr.resources._base import NOT_GIVEN, NotGiven, Resource, body_of, query_of, segment
-from vinr.types import Customer, DeletedPaymentMethod, DeletedTaxId, Locale, Page, PaymentMethod, TaxId
+from vinr.types import Customer, DeletedCustomer, DeletedPaymentMethod, DeletedTaxId, Locale, Page, PaymentMethod, TaxId
 
 
 class CustomerTaxIds(Resource):
@@ -36,9 +36,17 @@ class CustomerPaymentMethods(Resource):
         path = f"/v1/customers/{segment(customer, 'customer')}/payment_methods"
         return self._post(PaymentMethod, path, body, idempotency_key)
 
-    def list(self, customer: str) -> Page[PaymentMethod]:
-        """`GET /v1/customers/{id}/payment_methods`: all of them, `{"data": [...], "hasMore": false}`."""
-        return self._get(Page[PaymentMethod], f"/v1/customers/{segment(customer, 'customer')}/payment_methods")
+    def list(
+        self,
+        customer: str,
+        *,
+        limit: int | NotGiven = NOT_GIVEN,
+        starting_after: str | NotGiven = NOT_GIVEN,
+        ending_before: str | NotGiven = NOT_GIVEN,
+    ) -> Page[PaymentMethod]:
+        """`GET /v1/customers/{id}/payment_methods`: one page, newest first (10 unless `limit`)."""
+        params = query_of(limit=limit, starting_after=starting_after, ending_before=ending_before)
+        return self._get(Page[PaymentMethod], f"/v1/customers/{segment(customer, 'customer')}/payment_methods", params)
 
     def delete(self, customer: str, payment_method: str, *, idempotency_key: str | None = None) -> DeletedPaymentMethod:
         """`DELETE /v1/customers/{id}/payment_methods/{pm}`: detach it."""
@@ -91,6 +99,11 @@ class Customers(Resource):
         """`GET /v1/customers/{id}`."""
         return self._get(Customer, f"/v1/customers/{segment(customer, 'customer')}")
 
+    def delete(self, customer: str, *, idempotency_key: str | None = None) -> DeletedCustomer:
+        """`DELETE /v1/customers/{id}`: its personal data erased, its payment methods detached, its
+        invoices kept; refused (409 `customer_has_subscriptions`) while a subscription has not ended."""
+        return self._delete(DeletedCustomer, f"/v1/customers/{segment(customer, 'customer')}", idempotency_key)
+
     def update(
         self,
         customer: str,
@@ -115,11 +128,11 @@ class Customers(Resource):
         email: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
         starting_after: str | NotGiven = NOT_GIVEN,
+        ending_before: str | NotGiven = NOT_GIVEN,
     ) -> Page[Customer]:
-        """`GET /v1/customers`: one page, newest first."""
-        return self._get(
-            Page[Customer], "/v1/customers", query_of(email=email, limit=limit, starting_after=starting_after)
-        )
+        """`GET /v1/customers`: one page, newest first (`ending_before`: the newer page)."""
+        params = query_of(email=email, limit=limit, starting_after=starting_after, ending_before=ending_before)
+        return self._get(Page[Customer], "/v1/customers", params)
 
     def auto_paging_iter(
         self, *, email: str | NotGiven = NOT_GIVEN, limit: int | NotGiven = NOT_GIVEN

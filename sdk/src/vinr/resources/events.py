@@ -16,9 +16,12 @@ class Events(Resource):
         customer: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
         starting_after: str | NotGiven = NOT_GIVEN,
+        ending_before: str | NotGiven = NOT_GIVEN,
     ) -> Page[Event]:
         """`GET /v1/events?type=&customer=`: one page, newest first."""
-        params = query_of(type=type, customer=customer, limit=limit, starting_after=starting_after)
+        params = query_of(
+            type=type, customer=customer, limit=limit, starting_after=starting_after, ending_before=ending_before
+        )
         return self._get(Page[Event], "/v1/events", params)
 
     def auto_paging_iter(
@@ -50,11 +53,11 @@ class AuditLog(Resource):
         customer: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
         starting_after: str | NotGiven = NOT_GIVEN,
+        ending_before: str | NotGiven = NOT_GIVEN,
     ) -> Page[AuditEntry]:
         """`GET /v1/audit_log?customer=`: one page of customer-initiated changes, newest first."""
-        return self._get(
-            Page[AuditEntry], "/v1/audit_log", query_of(customer=customer, limit=limit, starting_after=starting_after)
-        )
+        params = query_of(customer=customer, limit=limit, starting_after=starting_after, ending_before=ending_before)
+        return self._get(Page[AuditEntry], "/v1/audit_log", params)
 
     def auto_paging_iter(
         self, *, customer: str | NotGiven = NOT_GIVEN, limit: int | NotGiven = NOT_GIVEN

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from vinr.resources._base import NOT_GIVEN, NotGiven, Resource, query_of, segment
-from vinr.types import Invoice, Page, ProrationBehavior, UpcomingInvoice
+from vinr.types import Invoice, InvoiceStatus, Page, ProrationBehavior, UpcomingInvoice
 
 
 class Invoices(Resource):
@@ -21,9 +21,18 @@ class Invoices(Resource):
         subscription: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
         starting_after: str | NotGiven = NOT_GIVEN,
+        ending_before: str | NotGiven = NOT_GIVEN,
+        status: InvoiceStatus | NotGiven = NOT_GIVEN,
     ) -> Page[Invoice]:
-        """`GET /v1/invoices?customer=&subscription=`: one page."""
-        params = query_of(customer=customer, subscription=subscription, limit=limit, starting_after=starting_after)
+        """`GET /v1/invoices?customer=&subscription=&status=`: one page (`ending_before`: the newer page)."""
+        params = query_of(
+            customer=customer,
+            subscription=subscription,
+            status=status,
+            limit=limit,
+            starting_after=starting_after,
+            ending_before=ending_before,
+        )
         return self._get(Page[Invoice], "/v1/invoices", params)
 
     def auto_paging_iter(
@@ -31,12 +40,12 @@ class Invoices(Resource):
         *,
         customer: str | NotGiven = NOT_GIVEN,
         subscription: str | NotGiven = NOT_GIVEN,
+        status: InvoiceStatus | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
     ) -> Iterator[Invoice]:
         """Every matching invoice, page after page."""
-        return self._iterate(
-            Invoice, "/v1/invoices", query_of(customer=customer, subscription=subscription, limit=limit)
-        )
+        params = query_of(customer=customer, subscription=subscription, status=status, limit=limit)
+        return self._iterate(Invoice, "/v1/invoices", params)
 
     def upcoming(
         self,
@@ -58,7 +67,8 @@ class Invoices(Resource):
         return self._transport.send("GET", path, accept="application/pdf").content
 
     def pay(self, invoice: str, *, idempotency_key: str | None = None) -> Invoice:
-        """`POST /v1/invoices/{id}/pay`: charge an open invoice again."""
+        """`POST /v1/invoices/{id}/pay`: charge an open invoice again. A decline raises `CardError`
+        (402, with `decline_code`); the attempt is recorded and the invoice stays open."""
         return self._post(Invoice, f"/v1/invoices/{segment(invoice, 'invoice')}/pay", None, idempotency_key)
 
     def void(self, invoice: str, *, idempotency_key: str | None = None) -> Invoice:

@@ -21,6 +21,7 @@ class Subscriptions(Resource):
         coupon: str | NotGiven = NOT_GIVEN,
         default_payment_method: str | NotGiven = NOT_GIVEN,
         trial_days: int | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str | None] | NotGiven = NOT_GIVEN,
         idempotency_key: str | None = None,
     ) -> Subscription:
         """`POST /v1/subscriptions`: invoices and charges the first period.
@@ -33,6 +34,7 @@ class Subscriptions(Resource):
             coupon=coupon,
             default_payment_method=default_payment_method,
             trial_days=trial_days,
+            metadata=metadata,
         )
         return self._post(Subscription, "/v1/subscriptions", body, idempotency_key)
 
@@ -50,6 +52,7 @@ class Subscriptions(Resource):
         coupon: str | NotGiven | None = NOT_GIVEN,
         default_payment_method: str | NotGiven = NOT_GIVEN,
         cancellation_details: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str | None] | NotGiven = NOT_GIVEN,
         idempotency_key: str | None = None,
     ) -> Subscription:
         """`POST /v1/subscriptions/{id}`: change prices or quantities, apply a coupon, cancel at period end.
@@ -63,6 +66,7 @@ class Subscriptions(Resource):
             coupon=coupon,
             default_payment_method=default_payment_method,
             cancellation_details=cancellation_details,
+            metadata=metadata,
         )
         return self._post(
             Subscription, f"/v1/subscriptions/{segment(subscription, 'subscription')}", body, idempotency_key
@@ -87,9 +91,12 @@ class Subscriptions(Resource):
         status: SubscriptionStatus | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
         starting_after: str | NotGiven = NOT_GIVEN,
+        ending_before: str | NotGiven = NOT_GIVEN,
     ) -> Page[Subscription]:
-        """`GET /v1/subscriptions?customer=&status=`: one page."""
-        params = query_of(customer=customer, status=status, limit=limit, starting_after=starting_after)
+        """`GET /v1/subscriptions?customer=&status=`: one page (`ending_before`: the newer page)."""
+        params = query_of(
+            customer=customer, status=status, limit=limit, starting_after=starting_after, ending_before=ending_before
+        )
         return self._get(Page[Subscription], "/v1/subscriptions", params)
 
     def auto_paging_iter(

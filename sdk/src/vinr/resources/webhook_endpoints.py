@@ -52,12 +52,15 @@ class WebhookEndpoints(Resource):
         )
 
     def list(
-        self, *, limit: int | NotGiven = NOT_GIVEN, starting_after: str | NotGiven = NOT_GIVEN
+        self,
+        *,
+        limit: int | NotGiven = NOT_GIVEN,
+        starting_after: str | NotGiven = NOT_GIVEN,
+        ending_before: str | NotGiven = NOT_GIVEN,
     ) -> Page[WebhookEndpoint]:
         """`GET /v1/webhook_endpoints`: one page."""
-        return self._get(
-            Page[WebhookEndpoint], "/v1/webhook_endpoints", query_of(limit=limit, starting_after=starting_after)
-        )
+        params = query_of(limit=limit, starting_after=starting_after, ending_before=ending_before)
+        return self._get(Page[WebhookEndpoint], "/v1/webhook_endpoints", params)
 
     def auto_paging_iter(self, *, limit: int | NotGiven = NOT_GIVEN) -> Iterator[WebhookEndpoint]:
         """Every webhook endpoint, page after page."""
