@@ -104,7 +104,7 @@ fuzz: venv
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest -q -s tests/fuzz
 
 load: venv dynamodb-local
-	$(PY) -m bench.load --seconds 60
+	$(PY) -m bench.load --seconds 60 --stack-workers 2
 
 unit: venv
 	$(PY) -m pytest -q tests/unit

@@ -15,6 +15,7 @@ from billing.kernel import clock
 from local import invoke
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
+from tests.support.portalbrowser import signed_in
 from tests.support.shop import ClockedMerchant, Shop, start_clock
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -211,3 +212,14 @@ def test_closing_the_invoice_that_made_a_subscription_past_due_makes_it_active(
     clocked.advance(START + timedelta(days=45))
     assert clocked.api.get(f"/v1/invoices/{sub['latestInvoice']}").json()["attemptCount"] == 1
     assert clocked.sub(sub["id"])["status"] == "active"
+
+
+def test_the_portal_shows_an_incomplete_subscription_as_waiting_for_its_first_payment(shop: Shop) -> None:
+    # Given a subscription whose first payment was declined
+    customer = shop.customer("tok_chargeDeclined")
+    assert shop.subscribe(customer).json()["status"] == "incomplete"
+    # When its customer opens the portal
+    home = signed_in(shop.api.template, shop.api, customer).get("/")
+    # Then it says the first payment is needed, and no renewal date (it renews only once paid)
+    assert home.status == 200, home.text
+    assert "First payment needed" in home.text and "Renews on" not in home.text

@@ -3,15 +3,11 @@ works against the API: its calls return typed models, errors included (a 402 `ca
 
 The generated client's httpx talks to the merchant API in this process: each request becomes the
 payload v2 event API Gateway would send, routed by template.yaml into the real handler, on the
-`stack` fixture's moto (starting the local stack, DynamoDB Local and all, for two calls would
-cost more than the rest of the test)."""
+`stack` fixture's moto. tests/e2e/test_generated_client_local_stack.py calls the local stack
+(`make dev`'s, over HTTP) with it."""
 
 from __future__ import annotations
 
-import importlib
-import json
-import subprocess
-import sys
 import typing
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,17 +21,9 @@ from local import gateway, invoke
 from local.template import Template
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
+from tests.support.generatedclient import generated_client, module
 
 BASE_URL = "http://api.invalid"
-PACKAGE = "vinr_generated"
-# The generator's settings: no formatter run on its output; the PDF is read as bytes.
-CONFIG = f"""\
-project_name_override: {PACKAGE}
-package_name_override: {PACKAGE}
-post_hooks: []
-content_type_overrides:
-  application/pdf: application/octet-stream
-"""
 
 
 class LambdaTransport(httpx.BaseTransport):
@@ -69,26 +57,8 @@ def generated(stack: Stack, tmp_path: Path) -> Iterator[ModuleType]:
     """The client package openapi-python-client generates from `GET /v1/openapi.json`, imported."""
     answered = ApiClient(template=stack.template).get("/v1/openapi.json")
     assert answered.status == 200, answered.text
-    (tmp_path / "openapi.json").write_text(json.dumps(answered.json()))
-    (tmp_path / "config.yaml").write_text(CONFIG)
-    generator = Path(sys.executable).parent / "openapi-python-client"
-    command = [str(generator), "generate", "--path", "openapi.json", "--config", "config.yaml", "--meta", "none"]
-    command += ["--output-path", PACKAGE]
-    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False, timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
-    # Every operation generated (a warning names one it had to leave out)
-    assert "WARNING" not in result.stdout, result.stdout
-    sys.path.insert(0, str(tmp_path))
-    try:
-        yield importlib.import_module(PACKAGE)
-    finally:
-        sys.path.remove(str(tmp_path))
-        for name in [name for name in sys.modules if name == PACKAGE or name.startswith(f"{PACKAGE}.")]:
-            del sys.modules[name]
-
-
-def module(name: str) -> ModuleType:
-    return importlib.import_module(f"{PACKAGE}.{name}")
+    with generated_client(answered.json(), tmp_path) as package:
+        yield package
 
 
 def test_a_generated_client_creates_and_retrieves_a_customer_with_typed_results(
