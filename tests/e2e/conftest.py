@@ -13,10 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from local.template import ROOT
 from tests.support.motoserver import free_ports
+
+# An `expect` waits this long for what a page should show (Playwright's default is 5 s): a page's
+# first request imports its part of the portal and the stack's first email builds its SES client,
+# which a shared 2-core CI machine has taken longer than 5 s to do. A passing check waits no longer.
+expect.set_options(timeout=20_000)
 
 # Debian's Chromium, started as this machine allows (no sandbox as root, no background calls out).
 CHROMIUM_FLAGS = [
