@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from bench.harness import emulated_stack, table
 
@@ -77,6 +78,7 @@ class Model:
 
 
 MODEL = Model()
+EVENTS_STEP = "its events: stream, fanout, queue, deliver"
 READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
 
 
@@ -129,7 +131,7 @@ class Usage:
     def gb_seconds_at(self, memory: dict[str, int], model: Model = MODEL) -> float:
         """The GB-seconds with the functions given `memory` (MB) instead of the template's."""
         return sum(
-            (cpu * max(1.0, model.full_vcpu_mb / memory[function]) + waited) * memory[function] / 1024
+            (cpu * cpu_stretch(memory[function], model) + waited) * memory[function] / 1024
             for function, (cpu, waited) in self.compute.items()
         )
 
@@ -162,12 +164,16 @@ def cost_lines(usage: Usage, prices: Prices = PRICES, model: Model = MODEL) -> l
     ]
 
 
+def cpu_stretch(memory_mb: int, model: Model = MODEL) -> float:
+    """How much longer CPU work takes at `memory_mb` than on a full core (1 at one vCPU or more)."""
+    return max(1.0, model.full_vcpu_mb / memory_mb)
+
+
 def billed_seconds(cpu: float, wall: float, memory_mb: int, model: Model = MODEL) -> float:
     """A Lambda invocation's billed duration from one measured here on a full core: its CPU time
     stretched to the function's share of a vCPU, plus the time it waited (I/O), to the 1 ms."""
-    stretch = max(1.0, model.full_vcpu_mb / memory_mb)
     waited = max(0.0, wall - cpu)
-    return max(0.001, round(cpu * stretch + waited, 3))
+    return max(0.001, round(cpu * cpu_stretch(memory_mb, model) + waited, 3))
 
 
 # ------------------------------------------------------------------ measuring
@@ -381,25 +387,22 @@ def measure_visits(visits: int) -> tuple[list[Step], Usage]:
                 browser = PortalBrowser(template)
                 body = {"customer": made_ids["subscriber"], "returnUrl": "https://app.example.com/account"}
 
-                def api(name: str, work: Callable[[], Any]) -> Any:
-                    answer, usage = recorder.invocation("api", work, http=True)
+                def request(function: str, name: str, work: Callable[[], Any]) -> Any:
+                    """One HTTP request as one invocation of `function`, recorded as step `name`."""
+                    answer, usage = recorder.invocation(function, work, http=True)
                     _expect(name, answer)
                     if record:
                         steps.setdefault(name, Usage()).add(usage)
                     return answer
+
+                def api(name: str, work: Callable[[], Any]) -> Any:
+                    return request("api", name, work)
 
                 def portal(name: str, work: Callable[[], Any]) -> Any:
-                    answer, usage = recorder.invocation("portal", work, http=True)
-                    _expect(name, answer)
-                    if record:
-                        steps.setdefault(name, Usage()).add(usage)
-                    return answer
+                    return request("portal", name, work)
 
-                url = api("mint a session (API)", lambda: client.post("/v1/billing/portal_sessions", body)).json()[
-                    "url"
-                ]
-                from urllib.parse import urlsplit
-
+                minted = api("mint a session (API)", lambda: client.post("/v1/billing/portal_sessions", body))
+                url = minted.json()["url"]
                 portal("landing page", lambda: browser.get(urlsplit(url).path))
                 portal("exchange for the cookie", lambda: browser.exchange(url))
                 home = portal("overview", lambda: browser.get("/"))
@@ -410,7 +413,7 @@ def measure_visits(visits: int) -> tuple[list[Step], Usage]:
                 portal("plan switch", lambda: browser.post(path, form))
                 drained = _drain(recorder, pollers)
                 if record:
-                    steps.setdefault("its events: stream, fanout, queue, deliver", Usage()).add(drained)
+                    steps.setdefault(EVENTS_STEP, Usage()).add(drained)
 
             _drain(recorder, pollers)  # what setting up caused
             visit(record=False)  # handlers imported, connections open
@@ -424,20 +427,15 @@ def measure_visits(visits: int) -> tuple[list[Step], Usage]:
     return [Step(name, usage.scaled(1 / visits)) for name, usage in steps.items()], whole.scaled(1 / visits)
 
 
-def _receiver_class() -> Any:
+def _receiver() -> Any:
+    """The merchant's endpoint on 127.0.0.1: takes every webhook."""
     from local.loopback import LoopbackReceiver
 
     class Receiver(LoopbackReceiver):
-        """The merchant's endpoint: takes every webhook."""
-
         def receive(self, request: Any, body: bytes) -> None:
             self.answer(request, 200, b'{"received": true}', "application/json")
 
-    return Receiver
-
-
-def _receiver() -> Any:
-    return _receiver_class()()
+    return Receiver()
 
 
 def _expect(name: str, response: Any) -> None:
@@ -445,11 +443,14 @@ def _expect(name: str, response: Any) -> None:
         raise RuntimeError(f"{name} answered {response.status}: {response.text[:300]}")
 
 
-def measure_deliveries(visit_steps: Sequence[Step]) -> tuple[Usage, int]:
-    """One webhook delivery's usage: the visit's event step ÷ the webhooks it delivered."""
-    events = next(step for step in visit_steps if step.name.startswith("its events"))
-    delivered = events.usage.invocations.get("deliver", 0)
-    return events.usage, delivered
+def events_of(steps: Sequence[Step]) -> Usage:
+    """The visit's step of the invocations its events caused (stream, fanout, queue, deliver)."""
+    return next(step.usage for step in steps if step.name == EVENTS_STEP)
+
+
+def deliveries_per_visit(steps: Sequence[Step]) -> int:
+    """The webhooks a visit's events delivered (one `deliver` invocation each here)."""
+    return events_of(steps).invocations.get("deliver", 0)
 
 
 # ------------------------------------------------------------------ what the template could change
@@ -517,7 +518,7 @@ def report(
         )
     )
     out.append("")
-    events = next(step.usage for step in steps if step.name.startswith("its events"))
+    events = events_of(steps)
     if delivered_per_visit:
         per_delivery = events.scaled(1 / delivered_per_visit)
         delivery_lines = cost_lines(per_delivery.scaled(million))
@@ -551,7 +552,7 @@ def run(visits: int) -> str:
     from local import template as template_module
 
     steps, per_visit = measure_visits(visits)
-    _, delivered = measure_deliveries(steps)
+    delivered = deliveries_per_visit(steps)
     return report(steps, per_visit, delivered, visits, memory_of(template_module.load()))
 
 

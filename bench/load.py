@@ -542,21 +542,14 @@ def cpu_accounting(stack: Stack) -> Iterator[list[CpuShares]]:
 def settle(stack: Stack, idle_share: float = 0.15, limit: float = 30) -> None:
     """Waits (at most `limit` s) until the stack process is nearly idle: the webhooks of what
     went before delivered, so that the emulator alone is measured alone (Linux /proc; else 2 s)."""
-    stat = Path(f"/proc/{stack.process.pid}/stat")
-    if not stat.exists():
+    if not Path(f"/proc/{stack.process.pid}/stat").exists():
         time.sleep(2)
         return
-    tick = os.sysconf("SC_CLK_TCK")
-
-    def cpu() -> float:
-        fields = stat.read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / tick
-
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        before = cpu()
+        before = process_cpu_seconds(stack.process.pid)
         time.sleep(0.5)
-        if (cpu() - before) / 0.5 < idle_share:
+        if (process_cpu_seconds(stack.process.pid) - before) / 0.5 < idle_share:
             return
 
 

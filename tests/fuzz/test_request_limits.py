@@ -16,13 +16,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from local import gateway
 from local import template as template_module
 from local.template import ROOT
 from tests.conftest import Stack
 from tests.fuzz.test_portal_forms import SignedIn, sign_in
 from tests.support.apiclient import ApiClient
-from tests.support.motoserver import free_port
+from tests.support.gateways import served
 
 ECHO_TEMPLATE = ROOT / "tests" / "fixtures" / "gateway" / "template.yaml"
 MAX_PAYLOAD = 10 * 1024 * 1024
@@ -32,11 +31,8 @@ MAX_REQUEST_LINE_AND_HEADERS = 10240
 @pytest.fixture
 def echo_api() -> Iterator[tuple[str, int]]:
     """The local gateway in front of a function that echoes the body (tests/fixtures/gateway)."""
-    functions = template_module.load(ECHO_TEMPLATE).functions()
-    server = gateway.Gateway("FilesApi", gateway.routes_for("FilesApi", functions), free_port())
-    server.start()
-    yield server.url, int(server.server.server_address[1])
-    server.stop()
+    with served(template_module.load(ECHO_TEMPLATE).functions(), "FilesApi") as server:
+        yield server.url, int(server.server.server_address[1])
 
 
 def exchange(port: int, raw: bytes, *, timeout: float = 2) -> list[bytes]:

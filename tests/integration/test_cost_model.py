@@ -79,7 +79,7 @@ def test_one_measured_visit_prices_every_step_and_the_webhooks_it_caused() -> No
     assert events.invocations["fanout"] >= 1 and events.invocations["deliver"] >= 1
     assert events.sqs_requests >= 3 and events.write_units >= 1
     # And the report prices a million visits and a million deliveries, each line with its share
-    _, delivered = cost.measure_deliveries(steps)
+    delivered = cost.deliveries_per_visit(steps)
     printed = cost.report(steps, per_visit, delivered, 1)
     totals = re.findall(r"^total\s+([\d.]+)\s+100%", printed, re.MULTILINE)
     assert len(totals) == 2 and all(float(total) > 0 for total in totals), printed

@@ -9,20 +9,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from local import gateway
 from local import template as template_module
 from local.template import ROOT
-from tests.support.motoserver import free_port
+from tests.support.gateways import served
 
 FIXTURE = ROOT / "tests" / "fixtures" / "gateway" / "template.yaml"
 
 
-def serve(api: str, workers: int = 0) -> Iterator[str]:
-    functions = template_module.load(FIXTURE).functions()
-    server = gateway.Gateway(api, gateway.routes_for(api, functions), free_port(), workers=workers)
-    server.start()
-    yield server.url
-    server.stop()
+def serve(api: str) -> Iterator[str]:
+    with served(template_module.load(FIXTURE).functions(), api) as server:
+        yield server.url
 
 
 @pytest.fixture
@@ -73,9 +69,8 @@ def test_a_handler_that_raises_is_a_502_without_the_traceback(files_api: str) ->
 
 def test_with_workers_each_function_runs_in_processes_of_its_own_taking_turns() -> None:
     # Given the API with its function in 2 worker processes, as Lambda's containers
-    served = serve("FilesApi", workers=2)
-    url = next(served)
-    try:
+    with served(template_module.load(FIXTURE).functions(), "FilesApi", workers=2) as server:
+        url = server.url
         payload = bytes(range(256))
         answers = [httpx.post(f"{url}/echo/a.bin", content=payload, timeout=60) for _ in range(4)]
         # Then bodies cross byte for byte, answered by processes other than this one, both in turn
@@ -85,8 +80,7 @@ def test_with_workers_each_function_runs_in_processes_of_its_own_taking_turns() 
         # And a handler that raises is a 502, as API Gateway answers, and its worker serves on
         assert httpx.get(f"{url}/boom", timeout=60).status_code == 502
         assert httpx.post(f"{url}/echo/b.bin", content=b"x", timeout=60).status_code == 201
-    finally:
-        next(served, None)  # stops the gateway and its workers
+    # (the block's end stopped the gateway and its workers)
     for pid in set(pids):
         assert not _alive(pid), f"worker {pid} outlived its gateway"
 

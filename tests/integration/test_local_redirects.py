@@ -9,19 +9,16 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from local import gateway, invoke
+from local import invoke
 from tests.conftest import Stack
-from tests.support.motoserver import free_port
+from tests.support.gateways import served
 
 
 @pytest.fixture
 def local_portal(stack: Stack) -> Iterator[str]:
     """The template's portal behind the local gateway, over plain HTTP (the functions on moto)."""
-    routes = gateway.routes_for("PortalHttpApi", stack.template.functions())
-    server = gateway.Gateway("PortalHttpApi", routes, free_port())
-    server.start()
-    yield server.url
-    server.stop()
+    with served(stack.template.functions(), "PortalHttpApi") as server:
+        yield server.url
 
 
 @pytest.mark.parametrize("path", ["/invoices/", "/payment-methods/", "/billing-details/"])

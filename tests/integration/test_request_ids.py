@@ -14,7 +14,7 @@ import pytest
 from local import gateway
 from tests.conftest import Stack
 from tests.support.apiclient import ApiClient
-from tests.support.motoserver import free_port
+from tests.support.gateways import served
 
 # API Gateway's shape (HTTP API): 10 bytes, base64
 API_GATEWAY_ID = re.compile(r"^[A-Za-z0-9+/]{14}==?$|^[A-Za-z0-9+/]{15}=$")
@@ -23,11 +23,8 @@ API_GATEWAY_ID = re.compile(r"^[A-Za-z0-9+/]{14}==?$|^[A-Za-z0-9+/]{15}=$")
 @pytest.fixture
 def local_api(stack: Stack) -> Iterator[str]:
     """The template's merchant API behind the local gateway, over HTTP (the functions on moto)."""
-    routes = gateway.routes_for("MerchantHttpApi", stack.template.functions())
-    server = gateway.Gateway("MerchantHttpApi", routes, free_port())
-    server.start()
-    yield server.url
-    server.stop()
+    with served(stack.template.functions(), "MerchantHttpApi") as server:
+        yield server.url
 
 
 def test_every_answer_of_the_handler_carries_the_events_request_id(merchant: ApiClient) -> None:

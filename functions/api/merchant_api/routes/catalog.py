@@ -10,7 +10,6 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BeforeValidator, Field
 
 from billing.catalog import catalog, taxrates
-from billing.kernel.errors import InvalidRequest
 from merchant_api import request
 from merchant_api.models import (
     Country,
@@ -145,9 +144,6 @@ def get_product(product_id: ProductId) -> Any:
 def update_product(product_id: ProductId, body: Annotated[ProductUpdate, Body()]) -> Any:
     scope = request.scope(router)
     fields = body.model_dump(exclude_unset=True)
-    for name in ("name", "active"):
-        if name in fields and fields[name] is None:
-            raise InvalidRequest(f"{name} cannot be null.", param=name, code="parameter_invalid")
     product = catalog.update_product(scope, product_id, fields, request.info(router), table=request.table(router))
     return catalog.product_to_wire(product, scope)
 
@@ -199,8 +195,6 @@ def get_price(price_id: PriceId) -> Any:
 def update_price(price_id: PriceId, body: Annotated[PriceUpdate, Body()]) -> Any:
     scope = request.scope(router)
     fields = body.model_dump(exclude_unset=True)
-    if "active" in fields and fields["active"] is None:
-        raise InvalidRequest("active cannot be null.", param="active", code="parameter_invalid")
     price = catalog.update_price(scope, price_id, fields, request.info(router), table=request.table(router))
     return catalog.price_to_wire(price, scope)
 

@@ -22,12 +22,12 @@ from billing.events import events
 from billing.kernel import clock
 from billing.kernel.errors import AlreadyExists, InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id, time_prefix
+from billing.kernel.metadata import merge_metadata
 from billing.kernel.money import validate_currency
 from billing.kernel.scope import RequestInfo, Scope
 from billing.store.repository import Cancelled, Put, Table, UnitOfWork, Update
 
 INTERVAL_LIMITS = {"day": 365, "week": 52, "month": 12, "year": 1}
-MAX_METADATA_KEYS = 50
 # The fields a merchant may update, by their wire name → the record's field.
 PRODUCT_UPDATABLE = {"name": "name", "description": "description", "active": "active", "metadata": "metadata"}
 PRICE_UPDATABLE = {"nickname": "nickname", "active": "active"}
@@ -76,23 +76,17 @@ def create_product(scope: Scope, fields: Mapping[str, Any], request: RequestInfo
     return _create(scope, product, op, product_to_wire, "product.created", request, table, "product")
 
 
-def _merged_metadata(current: Mapping[str, Any], changes: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Stripe's rule, as for a customer: keys merge; a key set to "" or null is removed."""
-    merged = dict(current)
-    for key, value in (changes or {}).items():
-        if value in (None, ""):
-            merged.pop(key, None)
-        else:
-            merged[key] = str(value)
-    if len(merged) > MAX_METADATA_KEYS:
-        raise InvalidRequest(f"metadata holds at most {MAX_METADATA_KEYS} keys.", param="metadata")
-    return merged
+# Fields an update may leave out but never set to null (the API's models state it: `NullRefused`).
+NOT_NULL = ("name", "active")
 
 
 def _changes(updatable: Mapping[str, str], fields: Mapping[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(fields) - set(updatable))
     if unknown:
         raise InvalidRequest(f"Received unknown parameter: {unknown[0]}.", param=unknown[0], code="parameter_unknown")
+    for name in NOT_NULL:
+        if name in fields and fields[name] is None:
+            raise InvalidRequest(f"{name} cannot be null.", param=name, code="parameter_invalid")
     return {updatable[name]: value for name, value in fields.items()}
 
 
@@ -125,7 +119,7 @@ def update_product(
         raise InvalidRequest("A product's name cannot be empty.", param="name")
     current = get_product(scope, product_id, table=table)
     if "metadata" in changes:
-        changes["metadata"] = _merged_metadata(current.metadata, changes["metadata"])
+        changes["metadata"] = merge_metadata(current.metadata, changes["metadata"] or {})
     changes = {name: value for name, value in changes.items() if getattr(current, name) != value}
     if not changes:
         return current

@@ -15,6 +15,7 @@ from billing.events import events
 from billing.kernel import clock, countries
 from billing.kernel.errors import InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id
+from billing.kernel.metadata import merge_metadata
 from billing.kernel.scope import RequestInfo, Scope
 from billing.store.repository import Operation, Table, UnitOfWork
 
@@ -74,19 +75,6 @@ def to_wire(customer: Customer, scope: Scope) -> dict[str, Any]:
         "createdAt": customer.created_at,
         "livemode": scope.livemode,
     }
-
-
-def merge_metadata(current: Mapping[str, str], changes: Mapping[str, str | None]) -> dict[str, str]:
-    """Stripe's rule: keys merge; a key set to "" or null is removed."""
-    merged = dict(current)
-    for key, value in changes.items():
-        if value in (None, ""):
-            merged.pop(key, None)
-        else:
-            merged[key] = str(value)
-    if len(merged) > 50:
-        raise InvalidRequest("metadata holds at most 50 keys.", param="metadata")
-    return merged
 
 
 def _check_locale(fields: Mapping[str, Any]) -> None:

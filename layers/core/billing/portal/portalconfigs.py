@@ -21,11 +21,11 @@ import msgspec.structs
 
 from billing.accounts import branding
 from billing.catalog import catalog
-from billing.customers.customers import merge_metadata
 from billing.events import events
 from billing.kernel import clock, config
 from billing.kernel.errors import Conflict, InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id
+from billing.kernel.metadata import merge_metadata
 from billing.kernel.scope import RequestInfo, Scope
 from billing.portal import store
 from billing.portal.records import PortalConfiguration, default_id

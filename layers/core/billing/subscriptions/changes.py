@@ -16,6 +16,7 @@ from billing.customers import customers
 from billing.invoicing import invoices
 from billing.kernel import clock
 from billing.kernel.errors import Conflict, InvalidRequest
+from billing.kernel.metadata import merge_metadata
 from billing.kernel.scope import RequestInfo, Scope
 from billing.store.repository import Table, UnitOfWork
 from billing.subscriptions import proration
@@ -193,7 +194,7 @@ def update(
                 param="metadata",
                 code="parameter_invalid",
             )
-        after = replace(after, metadata=customers.merge_metadata(sub.metadata, fields["metadata"]))
+        after = replace(after, metadata=merge_metadata(sub.metadata, fields["metadata"]))
     if after == sub:
         return sub
     after = replace(after, version=sub.version + 1)

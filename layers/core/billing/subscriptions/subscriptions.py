@@ -24,6 +24,7 @@ from billing.invoicing.records import Invoice
 from billing.kernel import clock
 from billing.kernel.errors import InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id
+from billing.kernel.metadata import merge_metadata
 from billing.kernel.scope import RequestInfo, Scope
 from billing.payments import gateway, paymentmethods
 from billing.payments.records import PaymentMethod
@@ -313,7 +314,7 @@ def create(scope: Scope, fields: Mapping[str, Any], request: RequestInfo, *, tab
         test_clock=customer.test_clock,
         created_at=clock.to_wire(now),
         version=1,
-        metadata=customers.merge_metadata({}, fields.get("metadata") or {}),
+        metadata=merge_metadata({}, fields.get("metadata") or {}),
     )
     created = events.event_item(
         scope, "subscription.created", to_wire(subscription, scope), request, customer=customer.id

@@ -24,6 +24,7 @@ from billing.events.types import EVENT_TYPES
 from billing.kernel import clock
 from billing.kernel.errors import Conflict, InvalidRequest, NotFound
 from billing.kernel.ids import sortable_id
+from billing.kernel.metadata import merge_metadata
 from billing.kernel.scope import RequestInfo, Scope
 from billing.store.repository import Table, UnitOfWork
 from billing.webhooks import store, webhooksigning
@@ -136,7 +137,6 @@ def create(
 ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its first secret (the only time the caller sees it, with roll_secret's)."""
     # Imported here: the fanout reads endpoints without the customers service.
-    from billing.customers.customers import merge_metadata
 
     for required in ("url", "enabledEvents"):
         if fields.get(required) is None:
@@ -207,7 +207,6 @@ def update(
 ) -> WebhookEndpoint:
     """A partial update; metadata merges (a key set to "" or null is removed). Enabling an
     endpoint again clears its `disabledReason`."""
-    from billing.customers.customers import merge_metadata
 
     for required in ("url", "enabledEvents"):
         if required in fields and fields[required] is None:
