@@ -100,7 +100,9 @@ class Gateway:
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
             def log_message(self, format: str, *args: Any) -> None:
-                sys.stderr.write(f"[{gateway.name}] {self.command} {loggable_path(self.path)} {args[1]}\n")
+                # API Gateway's access log, shortened: the request ID finds the functions' lines about it
+                shown = f" {self.request_id}" if self.request_id else ""
+                sys.stderr.write(f"[{gateway.name}] {self.command} {loggable_path(self.path)} {args[1]}{shown}\n")
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self.server.daemon_threads = True

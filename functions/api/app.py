@@ -1,14 +1,16 @@
 """Merchant API function: API Gateway (HTTP API, payload v2) → the Powertools resolver.
 
 Every answer carries `Request-Id`: API Gateway's ID of the request (its `apigw-requestid`
-header, the `request.id` of the events the request caused, and the logs' correlation ID), so a
-merchant quoting it finds the request's logs and events."""
+header, the `request.id` of the events the request caused, and the `request_id` of every log
+line the request causes, here and in the workers after it), so a merchant quoting it finds the
+request's logs and events."""
 
 from __future__ import annotations
 
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from billing.kernel import correlation
 from merchant_api.app import logger, resolver
 
 if TYPE_CHECKING:
@@ -29,8 +31,8 @@ def request_id(event: dict[str, Any]) -> str:
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     identifier = request_id(event)
-    logger.set_correlation_id(identifier)
-    answer = resolver.resolve(event, context)
+    with correlation.invocation(logger, request_id=identifier):  # the account is bound once known (auth)
+        answer = resolver.resolve(event, context)
     headers = answer.get("headers")
     answer["headers"] = {**(headers if isinstance(headers, dict) else {}), REQUEST_ID_HEADER: identifier}
     return answer

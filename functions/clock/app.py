@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from billing.kernel import clock
+from billing.kernel import clock, correlation
 from billing.kernel.scope import RequestInfo, Scope
 from billing.store.repository import Table
 from billing.subscriptions import renewals
@@ -21,13 +21,20 @@ from billing.subscriptions import renewals
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger()
+logger = Logger(service="clock")
+correlation.install(logger)
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "VinrPortal")
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    # the run's ID: the `request.id` of the events its renewals make, and its log lines'
+    with correlation.invocation(logger, request_id=context.aws_request_id):
+        return _run(context)
+
+
+def _run(context: LambdaContext) -> dict[str, int]:
     now = clock.now()
     request = RequestInfo(source="clock", request_id=context.aws_request_id)
     failures = 0

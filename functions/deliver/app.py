@@ -14,18 +14,24 @@ times out the invocation and drags the other records (other merchants') back wit
 that receive all the same (a message cannot go back without it, and the receive count is both the
 attempt number and the dead-letter threshold); with 5 records of at most 10 s in a 60 s function
 it happens only when AWS itself is slow, and then costs one step of the schedule, never a send.
+
+Each invocation publishes `DeliveriesSucceeded` and `DeliveriesFailed` (EMF, namespace
+VinrPortal, dimension service=deliver, 0 included): the POSTs answered 2xx, and those that were
+not (retried later, or dead), which the dashboard draws a minute at a time.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import sender
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-from billing.kernel import batches, config
+from billing.kernel import batches, config, correlation
 from billing.store.repository import Queue, Table
 from billing.webhooks import deliveries
 from billing.webhooks.signingcache import SigningCache
@@ -33,7 +39,11 @@ from billing.webhooks.signingcache import SigningCache
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger()
+logger = Logger(service="deliver")
+correlation.install(logger)
+# Ephemeral: a metric set of its own (Metrics shares one between instances, which the local stack,
+# running every function in one process, would mix)
+metrics = EphemeralMetrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "VinrPortal", service="deliver")
 _signings = SigningCache()
 
 
@@ -56,6 +66,7 @@ class _Batch:
         self.timeout = config.settings().webhook_timeout_seconds
         self.context = context
         self.unattempted = 0
+        self.posted = {"succeeded": 0, "failed": 0}
 
     def handle(self, record: Mapping[str, Any]) -> None:
         if self.context.get_remaining_time_in_millis() < self.timeout * 1000 + RESERVE_MS:
@@ -67,11 +78,20 @@ class _Batch:
         except (ValueError, KeyError, TypeError, json.JSONDecodeError):
             logger.error("not a delivery message; dropped", extra={"messageId": record.get("messageId")})
             return
+        correlation.bind(
+            request_id=message.request,
+            account=message.account,
+            mode=message.mode,
+            event=message.event,
+            endpoint=message.endpoint,
+        )
         attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount") or 1)
         outcome = deliveries.deliver(
             message, attempt, send=sender.send, timeout=self.timeout, table=self.table, signings=_signings
         )
-        context = {"event": message.event, "endpoint": message.endpoint, "attempt": attempt, "outcome": outcome.kind}
+        if outcome.posted is not None:
+            self.posted[outcome.posted] += 1
+        context = {"attempt": attempt, "outcome": outcome.kind, "answered": outcome.answered}
         if outcome.kind == "done":
             logger.info("delivery done", extra={**context, "reason": outcome.reason or "delivered"})
             return
@@ -83,11 +103,17 @@ class _Batch:
         raise TryLater(f"{message.event} → {message.endpoint}: {outcome.kind}")
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> batches.PartialBatchResponse:
     batch = _Batch(context)
-    records = deliveries.in_change_order(event.get("Records", []))
-    response = batches.handle_each(records, batch.handle, batches.sqs_message_id, logger)
-    if batch.unattempted:
-        logger.warning("records left for the next invocation", extra={"unattempted": batch.unattempted})
-    return response
+    try:
+        with correlation.invocation(logger):
+            records = deliveries.in_change_order(event.get("Records", []))
+            response = batches.handle_each(records, batch.handle, batches.sqs_message_id, logger)
+            if batch.unattempted:
+                logger.warning("records left for the next invocation", extra={"unattempted": batch.unattempted})
+        return response
+    finally:  # the POSTs made count even when the invocation dies after them
+        metrics.add_metric(name="DeliveriesSucceeded", unit=MetricUnit.Count, value=batch.posted["succeeded"])
+        metrics.add_metric(name="DeliveriesFailed", unit=MetricUnit.Count, value=batch.posted["failed"])

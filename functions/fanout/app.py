@@ -15,7 +15,7 @@ from aws_lambda_powertools import Logger
 
 from billing.emails import outbox
 from billing.events import events
-from billing.kernel import batches, config
+from billing.kernel import batches, config, correlation
 from billing.kernel.scope import Scope
 from billing.store.repository import Queue, Table
 from billing.webhooks import deliveries, webhookendpoints
@@ -24,7 +24,8 @@ from billing.webhooks.records import WebhookEndpoint
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger()
+logger = Logger(service="fanout")
+correlation.install(logger)
 
 
 class _Batch:
@@ -49,15 +50,17 @@ class _Batch:
         event = events.outbox_event(image)
         if event is None:
             return
+        correlation.bind(request_id=event.request.get("id"), account=event.account, mode=event.mode, event=event.id)
         sent = deliveries.fan_out(event, table=self.table, queue=self.queue, endpoints_for=self.endpoints_for)
         if sent:
-            logger.info("event fanned out", extra={"event": event.id, "messages": sent})
+            logger.info("event fanned out", extra={"event_type": event.type, "messages": sent})
         email = outbox.fan_out(event, table=self.table, queue=self.email_queue, known=self.accounts)
         if email:
-            logger.info("email queued", extra={"event": event.id, "kind": email})
+            logger.info("email queued", extra={"kind": email})
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> batches.PartialBatchResponse:
-    batch = _Batch()
-    return batches.handle_each(event.get("Records", []), batch.handle, batches.stream_sequence_number, logger)
+    with correlation.invocation(logger):
+        batch = _Batch()
+        return batches.handle_each(event.get("Records", []), batch.handle, batches.stream_sequence_number, logger)

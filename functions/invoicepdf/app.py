@@ -16,13 +16,15 @@ from aws_lambda_powertools import Logger
 
 from billing.accounts import accounts
 from billing.invoicing import invoices, pdf
+from billing.kernel import correlation
 from billing.kernel.errors import BillingError, NotFound
 from billing.store.repository import Table
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger()
+logger = Logger(service="invoicepdf")
+correlation.install(logger)
 INVOICE_ID = re.compile(r"^inv_[A-Za-z0-9]{1,40}\Z")
 SHOWN_ID_LENGTH = 100  # as merchant_api.wire's
 
@@ -35,8 +37,8 @@ def _json(status: int, body: dict[str, Any]) -> dict[str, Any]:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # `Request-Id` on every answer, as the API function's (functions/api/app.py)
     identifier = str((event.get("requestContext") or {}).get("requestId") or uuid.uuid4().hex)
-    logger.set_correlation_id(identifier)
-    answer = _answer(event)
+    with correlation.invocation(logger, request_id=identifier):
+        answer = _answer(event)
     answer["headers"]["Request-Id"] = identifier
     return answer
 
@@ -45,6 +47,7 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
     try:
         table = Table()
         caller = accounts.authenticate((event.get("headers") or {}).get("authorization"), table=table)
+        correlation.bind(account=caller.account_id, mode=caller.mode)
         invoice_id = (event.get("pathParameters") or {}).get("id", "")
         if not INVOICE_ID.match(invoice_id):  # answered as an unknown one, as the API function does
             shown = invoice_id if len(invoice_id) <= SHOWN_ID_LENGTH else f"{invoice_id[:SHOWN_ID_LENGTH]}…"

@@ -15,13 +15,14 @@ from aws_lambda_powertools import Logger
 
 from billing.emails import sending
 from billing.emails.outbox import Message
-from billing.kernel import batches, config
+from billing.kernel import batches, config, correlation
 from billing.store.repository import Queue, Table
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger()
+logger = Logger(service="mailer")
+correlation.install(logger)
 
 
 class TryLater(batches.Retry):
@@ -39,9 +40,10 @@ class _Batch:
         except (KeyError, TypeError, msgspec.DecodeError, msgspec.ValidationError):
             logger.error("not an email message; dropped", extra={"messageId": record.get("messageId")})
             return
+        correlation.bind(request_id=message.request, account=message.account, mode=message.mode, event=message.event)
         attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount") or 1)
         outcome = sending.send(message, attempt, table=self.table)
-        context = {"event": message.event, "kind": message.kind, "attempt": attempt, "outcome": outcome.kind}
+        context = {"kind": message.kind, "attempt": attempt, "outcome": outcome.kind}
         if outcome.kind == "done":
             logger.info("email done", extra={**context, "reason": outcome.reason})
             return
@@ -52,5 +54,6 @@ class _Batch:
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> batches.PartialBatchResponse:
-    batch = _Batch()
-    return batches.handle_each(event.get("Records", []), batch.handle, batches.sqs_message_id, logger)
+    with correlation.invocation(logger):
+        batch = _Batch()
+        return batches.handle_each(event.get("Records", []), batch.handle, batches.sqs_message_id, logger)

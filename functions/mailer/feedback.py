@@ -8,17 +8,20 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from billing.emails import suppressions
+from billing.kernel import correlation
 from billing.store.repository import Table
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger()
+logger = Logger(service="email-feedback")
+correlation.install(logger)
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    detail = event.get("detail")
-    suppressed = suppressions.handle_notification(detail, table=Table()) if isinstance(detail, dict) else 0
-    logger.info("SES feedback", extra={"detailType": event.get("detail-type"), "suppressed": suppressed})
+    with correlation.invocation(logger):
+        detail = event.get("detail")
+        suppressed = suppressions.handle_notification(detail, table=Table()) if isinstance(detail, dict) else 0
+        logger.info("SES feedback", extra={"detailType": event.get("detail-type"), "suppressed": suppressed})
     return {"suppressed": suppressed}

@@ -1,9 +1,23 @@
 """Portal function: API Gateway (HTTP API, payload v2) → Mangum → the Starlette site."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from mangum import Mangum
 
-from portal_site.site import create_app
+from billing.kernel import correlation
+from portal_site.site import create_app, logger
 
-handler: Any = Mangum(create_app(), lifespan="off", api_gateway_base_path="/")
+if TYPE_CHECKING:
+    from mangum.types import LambdaContext
+
+_site = Mangum(create_app(), lifespan="off", api_gateway_base_path="/")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # every line of the request carries its ID; the account is bound once the session is known (pages.signed_in)
+    with correlation.invocation(logger, request_id=(event.get("requestContext") or {}).get("requestId")):
+        answer: dict[str, Any] = _site(event, context)
+        return answer

@@ -58,15 +58,23 @@ class Running:
 
     def wait_for(self, pattern: str, timeout: float = 30) -> re.Match[str]:
         """The first line printed (before or after `ready`) that matches `pattern`."""
-        wanted = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in list(self.output):
-                found = wanted.search(line)
-                if found:
-                    return found
-            time.sleep(0.1)
-        raise AssertionError(f"nothing printed matched {pattern!r} in {timeout} s:\n{''.join(self.output)}")
+        return _wait_for(self.output, pattern, timeout)
+
+    def wait_for_error(self, pattern: str, timeout: float = 30) -> re.Match[str]:
+        """The same on what it printed on stderr (the gateways' access lines)."""
+        return _wait_for(self.errors or [], pattern, timeout)
+
+
+def _wait_for(lines: list[str], pattern: str, timeout: float) -> re.Match[str]:
+    wanted = re.compile(pattern)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in list(lines):
+            found = wanted.search(line)
+            if found:
+                return found
+        time.sleep(0.1)
+    raise AssertionError(f"nothing printed matched {pattern!r} in {timeout} s:\n{''.join(lines)}")
 
 
 def start(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:

@@ -49,3 +49,19 @@ def test_a_change_s_events_arrive_in_causal_order(running: Running) -> None:
     assert received(running, pm_event, "payment_method.attached") < received(
         running, customer_event, "customer.updated"
     )
+
+
+def test_the_request_id_an_answer_gives_finds_the_gateway_s_and_the_functions_lines_about_it(running: Running) -> None:
+    # When a merchant creates a product on the local stack (its webhook goes to the stack's receiver)
+    api = httpx.Client(base_url=running.api, headers={"Authorization": f"Bearer {running.key}"}, timeout=30)
+    made = api.post("/v1/products", json={"id": "prod_traced", "name": "Traced"})
+    assert made.status_code == 200, made.text
+    request_id = re.escape(made.headers["request-id"])
+    event_id = event_of(api, "product.created", "prod_traced")
+    received(running, event_id, "product.created")
+    # Then the gateway's access line names the request, and the fanout's and the deliverer's JSON
+    # lines about the event carry its ID (docs/operations.md shows this trail)
+    running.wait_for_error(rf"\[MerchantHttpApi\] POST /v1/products 200 {request_id}$")
+    for service, message in (("fanout", "event fanned out"), ("deliver", "delivery done")):
+        line = running.wait_for(rf'"message":"{message}".*"service":"{service}".*"request_id":"{request_id}"').string
+        assert f'"event":"{event_id}"' in line, line

@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
+from billing.kernel import correlation
 from billing.kernel.errors import BillingError, InvalidRequest, NotFound
 from merchant_api import auth, request
 from merchant_api.routes import meta
@@ -24,7 +25,8 @@ from merchant_api.wire import (
     validation_error,
 )
 
-logger = Logger()
+logger = Logger(service="api")
+correlation.install(logger)
 
 
 class InternalError(BillingError):

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
 from billing.accounts.accounts import Caller
 from billing.accounts.accounts import authenticate as authenticate_header
+from billing.kernel import correlation
 from billing.kernel.errors import PermissionDenied
 from billing.store.repository import Table
 from merchant_api import ratelimit
@@ -50,6 +51,7 @@ def authenticate_request(app: BaseRouter, next_middleware: Callable[..., Respons
         # The request's table: the services it calls read and write through it (`request.table`).
         table = Table()
         found = authenticate(app, table)
+        correlation.bind(account=found.account_id, mode=found.mode)  # on the request's log lines
         ratelimit.check(found.key_id)  # per key, before any route's work (a 429 `rate_limited`)
         app.append_context(table=table, caller=found)
     return next_middleware(app)

@@ -56,7 +56,7 @@ from billing.payments import secretbox
 from billing.store import repository
 from merchant_api.auth import caller
 
-logger = Logger()
+logger = Logger(service="api")
 MAX_KEY_LENGTH = 255
 REPLAYED_HEADER = "Idempotent-Replayed"
 _CONFIG = IdempotencyConfig(

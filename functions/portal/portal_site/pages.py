@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from billing.accounts import branding
-from billing.kernel import clock
+from billing.kernel import clock, correlation
 from billing.kernel.errors import BillingError, NotFound
 from billing.kernel.scope import RequestInfo, Scope
 from billing.portal import portalsessions
@@ -154,6 +154,7 @@ def signed_in(request: Request) -> SignedIn:
     table = table_of(request)
     session = portalsessions.authenticate(cookie.session_id, cookie.token, table=table)
     _check_host(request, session)
+    correlation.bind(account=session.scope.account_id, mode=session.scope.mode)  # on the request's log lines
     who = request.state.signed_in = SignedIn(session, cookie, table)
     return who
 

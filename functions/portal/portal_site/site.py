@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from billing.invoicing.hostedinvoices import LinkUnavailable
+from billing.kernel import correlation
 from billing.kernel.errors import BillingError
 from billing.portal.portalsessions import SessionUnavailable
 from billing.portal.records import PortalSession
@@ -25,6 +26,7 @@ from portal_site.rendering import HERE, page
 from portal_site.security import SecurityHeadersMiddleware
 
 logger = Logger(service="portal")
+correlation.install(logger)
 
 
 async def health(_: Request) -> Response:

@@ -23,13 +23,15 @@ class Message(msgspec.Struct, frozen=True):
     mode: Mode
     event: str
     kind: EmailKind
+    request: str | None = None  # the ID of the request that made the event, for the mailer's log lines
 
     @property
     def scope(self) -> Scope:
         return Scope(self.account, self.mode)
 
     def body(self) -> str:
-        return json.dumps({"account": self.account, "mode": self.mode, "event": self.event, "kind": self.kind})
+        head = {"account": self.account, "mode": self.mode, "event": self.event, "kind": self.kind}
+        return json.dumps({**head, "request": self.request} if self.request else head)
 
     @classmethod
     def parse(cls, body: str) -> Message:
@@ -96,5 +98,5 @@ def fan_out(event: Event, *, table: Table, queue: Queue, known: Accounts | None 
         return None
     locale = choose_locale(customer.preferred_locale, known.account(event.account).country)
     store.open_email(table, event.scope, event, kind, customer.email, locale, clock.to_wire(clock.now()))
-    queue.send([Message(event.account, event.mode, event.id, kind).body()])
+    queue.send([Message(event.account, event.mode, event.id, kind, event.request.get("id")).body()])
     return kind

@@ -11,6 +11,8 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypedDict
 
+from billing.kernel import correlation
+
 
 class ItemFailure(TypedDict):
     itemIdentifier: str
@@ -39,14 +41,16 @@ def handle_each(
     logger: logging.Logger | Any,
 ) -> PartialBatchResponse:
     """Calls `handle` on every record and reports those that raised; a later record still runs
-    after an earlier one failed (handling is idempotent, and a stream resumes from the first)."""
+    after an earlier one failed (handling is idempotent, and a stream resumes from the first).
+    What `handle` binds to the log lines (`correlation.bind`) ends with its record."""
     failures: list[ItemFailure] = []
     for record in records:
-        try:
-            handle(record)
-        except Retry:
-            failures.append({"itemIdentifier": identifier(record)})
-        except Exception:
-            logger.exception("record failed", extra={"itemIdentifier": identifier(record)})
-            failures.append({"itemIdentifier": identifier(record)})
+        with correlation.scope():
+            try:
+                handle(record)
+            except Retry:
+                failures.append({"itemIdentifier": identifier(record)})
+            except Exception:
+                logger.exception("record failed", extra={"itemIdentifier": identifier(record)})
+                failures.append({"itemIdentifier": identifier(record)})
     return {"batchItemFailures": failures}

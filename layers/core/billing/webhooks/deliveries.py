@@ -69,13 +69,22 @@ class Message(msgspec.Struct, frozen=True):
     payload: dict[str, Any] | None = None  # the event as webhooks carry it
     expires_at: int | None = None  # when the event's retention ends (epoch seconds)
     after: str | None = None  # the event of the same change this endpoint gets just before this one
+    request: str | None = None  # the ID of the request that made the event, for the delivery's log lines
 
     @classmethod
     def of(cls, event: Event, endpoint_id: str, round_: int, *, after: str | None = None) -> Message:
         """The message of an (event, endpoint) round, carrying the event."""
         scope = event.scope
         return cls(
-            scope.account_id, scope.mode, event.id, endpoint_id, round_, events.to_wire(event), event.expires_at, after
+            scope.account_id,
+            scope.mode,
+            event.id,
+            endpoint_id,
+            round_,
+            events.to_wire(event),
+            event.expires_at,
+            after,
+            event.request.get("id"),
         )
 
     @property
@@ -91,6 +100,7 @@ class Message(msgspec.Struct, frozen=True):
             "endpoint": self.endpoint,
             "round": self.round,
             **({"after": self.after} if self.after else {}),
+            **({"request": self.request} if self.request else {}),
         }
         if self.payload is not None and self.expires_at is not None:
             whole = json.dumps({**head, "payload": self.payload, "expiresAt": self.expires_at})
@@ -115,6 +125,7 @@ class Message(msgspec.Struct, frozen=True):
         after = data.get("after")
         if after is not None and not isinstance(after, str):
             raise ValueError("not a delivery message: `after` is not an event ID")
+        request = data.get("request")
         return cls(
             account=str(data["account"]),
             mode=data["mode"],
@@ -124,6 +135,7 @@ class Message(msgspec.Struct, frozen=True):
             payload=payload,
             expires_at=None if payload is None else expires_at,
             after=after,
+            request=request if isinstance(request, str) else None,
         )
 
 
@@ -147,11 +159,14 @@ Send = Callable[[str, bytes, dict[str, str], float, bool], Response]
 class Outcome(msgspec.Struct, frozen=True):
     """`done`: delete the message; `retry`: show it again in `delay` seconds; `wait`: likewise,
     unsent, after an earlier event of its change; `dead`: the last attempt failed, the message
-    goes to the dead-letter queue."""
+    goes to the dead-letter queue. `posted`: how the attempt's POST went, when one was made, and
+    `answered` the receiver's status (None: no answer in time)."""
 
     kind: Literal["done", "retry", "wait", "dead"]
     delay: int = 0
     reason: str = ""
+    posted: Literal["succeeded", "failed"] | None = None
+    answered: int | None = None
 
 
 # ------------------------------------------------------------------ fanout (stream → queue)
@@ -274,7 +289,7 @@ def deliver(
         failure_reason=failure_reason,
         next_attempt_at=next_attempt_at,
     )
-    return outcome
+    return msgspec.structs.replace(outcome, posted="succeeded" if response.ok else "failed", answered=response.status)
 
 
 def _payload(message: Message, now_s: int, table: Table) -> dict[str, Any] | None:
