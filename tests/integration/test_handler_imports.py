@@ -40,8 +40,21 @@ def cold_start_modules(function: str, module: str = "app") -> set[str]:
         ),
         # an event that makes no email reads no account, customer or email record
         ("fanout", "app", {"billing.webhooks.deliveries"}, {"billing.customers.customers", "billing.emails.store"}),
-        # an email reads its invoice's link, never the invoice service
-        ("mailer", "app", {"billing.invoicing.hostedinvoices"}, {"billing.invoicing.invoices"}),
+        # an email reads its invoice's link, never the invoice service; its brand, never what
+        # validates a branding; no customer or list code; money's formatting, not its fractions
+        (
+            "mailer",
+            "app",
+            {"billing.invoicing.hostedinvoices", "billing.accounts.brandreads"},
+            {
+                "billing.invoicing.invoices",
+                "billing.accounts.branding",
+                "billing.accounts.domains",
+                "billing.customers.store",
+                "billing.store.listing",
+                "fractions",
+            },
+        ),
     ],
 )
 def test_a_cold_start_leaves_out_what_only_some_requests_need(
