@@ -6,10 +6,13 @@ merchant quoting it finds the request's logs and events."""
 
 from __future__ import annotations
 
-import uuid
-from typing import TYPE_CHECKING, Any
+from billing.kernel.coldstart import collector_paused
 
-from merchant_api.app import logger, resolver
+with collector_paused():
+    import uuid
+    from typing import TYPE_CHECKING, Any
+
+    from merchant_api.app import logger, resolver
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -18,17 +18,20 @@ it happens only when AWS itself is slow, and then costs one step of the schedule
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from billing.kernel.coldstart import collector_paused
 
-import sender
-from aws_lambda_powertools import Logger
+with collector_paused():
+    import json
+    from collections.abc import Mapping
+    from typing import TYPE_CHECKING, Any
 
-from billing.kernel import batches, config
-from billing.store.repository import Queue, Table
-from billing.webhooks import deliveries
-from billing.webhooks.signingcache import SigningCache
+    import sender
+    from aws_lambda_powertools import Logger
+
+    from billing.kernel import batches, config
+    from billing.store.repository import Queue, Table
+    from billing.webhooks import deliveries
+    from billing.webhooks.signingcache import SigningCache
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

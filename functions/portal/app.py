@@ -1,9 +1,12 @@
 """Portal function: API Gateway (HTTP API, payload v2) → Mangum → the Starlette site."""
 
-from typing import Any
+from billing.kernel.coldstart import collector_paused
 
-from mangum import Mangum
+with collector_paused():  # the site's app is made with its imports: it lives as long as they do
+    from typing import Any
 
-from portal_site.site import create_app
+    from mangum import Mangum
 
-handler: Any = Mangum(create_app(), lifespan="off", api_gateway_base_path="/")
+    from portal_site.site import create_app
+
+    handler: Any = Mangum(create_app(), lifespan="off", api_gateway_base_path="/")

@@ -63,3 +63,36 @@ def test_a_cold_start_leaves_out_what_only_some_requests_need(
     loaded = cold_start_modules(function, module)
     assert present <= loaded, sorted(present - loaded)
     assert not absent & loaded, sorted(absent & loaded)
+
+
+HANDLERS = [
+    ("api", "app"),
+    ("portal", "app"),
+    ("clock", "app"),
+    ("fanout", "app"),
+    ("deliver", "app"),
+    ("mailer", "app"),
+    ("mailer", "feedback"),
+    ("invoicepdf", "app"),
+]
+
+
+@pytest.mark.parametrize(("function", "module"), HANDLERS)
+def test_a_cold_start_imports_without_collecting_and_freezes_what_it_made(function: str, module: str) -> None:
+    """`billing.kernel.coldstart`: no collection runs while the handler imports (what Python's
+    startup collected before is the baseline), the collector is on afterwards, and what the
+    imports made is frozen, so no collection after scans it either."""
+    code = (
+        "import gc, json\n"
+        "before = [s['collections'] for s in gc.get_stats()]\n"
+        f"import {module}\n"
+        "after = [s['collections'] for s in gc.get_stats()]\n"
+        "print(json.dumps({'collections': [a - b for a, b in zip(after, before)],"
+        " 'enabled': gc.isenabled(), 'frozen': gc.get_freeze_count()}))\n"
+    )
+    found = cold_start_json(function, code)
+    assert found["enabled"]
+    # (the few before the pause: importing the billing package and the coldstart module)
+    assert sum(found["collections"]) <= 5, found
+    assert found["collections"][2] == 0, found
+    assert found["frozen"] > 20_000, found
