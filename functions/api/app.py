@@ -7,11 +7,14 @@ request's logs and events."""
 
 from __future__ import annotations
 
-import uuid
-from typing import TYPE_CHECKING, Any
+from billing.kernel.coldstart import collector_paused
 
-from billing.kernel import correlation
-from merchant_api.app import logger, resolver
+with collector_paused():
+    import uuid
+    from typing import TYPE_CHECKING, Any
+
+    from billing.kernel import correlation
+    from merchant_api.app import logger, resolver
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -7,16 +7,19 @@ keeps its due key for the next run, and the other subscriptions' renewals go on.
 
 from __future__ import annotations
 
-import os
-from typing import TYPE_CHECKING, Any
+from billing.kernel.coldstart import collector_paused
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+with collector_paused():
+    import os
+    from typing import TYPE_CHECKING, Any
 
-from billing.kernel import clock, correlation
-from billing.kernel.scope import RequestInfo, Scope
-from billing.store.repository import Table
-from billing.subscriptions import renewals
+    from aws_lambda_powertools import Logger, Metrics
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from billing.kernel import clock, correlation
+    from billing.kernel.scope import RequestInfo, Scope
+    from billing.store.repository import Table
+    from billing.subscriptions import renewals
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

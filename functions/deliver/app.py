@@ -22,19 +22,22 @@ not (retried later, or dead), which the dashboard draws a minute at a time.
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from billing.kernel.coldstart import collector_paused
 
-import sender
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+with collector_paused():
+    import json
+    import os
+    from collections.abc import Mapping
+    from typing import TYPE_CHECKING, Any
 
-from billing.kernel import batches, config, correlation
-from billing.store.repository import Queue, Table
-from billing.webhooks import deliveries
-from billing.webhooks.signingcache import SigningCache
+    import sender
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+    from billing.kernel import batches, config, correlation
+    from billing.store.repository import Queue, Table
+    from billing.webhooks import deliveries
+    from billing.webhooks.signingcache import SigningCache
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -8,18 +8,21 @@ harmless, as the delivery record keeps a duplicated message from delivering twic
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from billing.kernel.coldstart import collector_paused
 
-from aws_lambda_powertools import Logger
+with collector_paused():
+    from collections.abc import Mapping
+    from typing import TYPE_CHECKING, Any
 
-from billing.emails import outbox
-from billing.events import events
-from billing.kernel import batches, config, correlation
-from billing.kernel.scope import Scope
-from billing.store.repository import Queue, Table
-from billing.webhooks import deliveries, webhookendpoints
-from billing.webhooks.records import WebhookEndpoint
+    from aws_lambda_powertools import Logger
+
+    from billing.emails import outbox
+    from billing.events import events
+    from billing.kernel import batches, config, correlation
+    from billing.kernel.scope import Scope
+    from billing.store.repository import Queue, Table
+    from billing.webhooks import deliveries, webhookendpoints
+    from billing.webhooks.records import WebhookEndpoint
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

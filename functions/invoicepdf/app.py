@@ -6,19 +6,22 @@ for only by the requests that render one.
 
 from __future__ import annotations
 
-import base64
-import json
-import re
-import uuid
-from typing import TYPE_CHECKING, Any
+from billing.kernel.coldstart import collector_paused
 
-from aws_lambda_powertools import Logger
+with collector_paused():
+    import base64
+    import json
+    import re
+    import uuid
+    from typing import TYPE_CHECKING, Any
 
-from billing.accounts import accounts
-from billing.invoicing import invoices, pdf
-from billing.kernel import correlation
-from billing.kernel.errors import BillingError, NotFound
-from billing.store.repository import Table
+    from aws_lambda_powertools import Logger
+
+    from billing.accounts import accounts
+    from billing.invoicing import invoices, pdf
+    from billing.kernel import correlation
+    from billing.kernel.errors import BillingError, NotFound
+    from billing.store.repository import Table
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

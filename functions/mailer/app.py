@@ -7,16 +7,19 @@ dead-letter queue. The rules (claim, suppression, what is recorded) are `billing
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from billing.kernel.coldstart import collector_paused
 
-import msgspec
-from aws_lambda_powertools import Logger
+with collector_paused():
+    from collections.abc import Mapping
+    from typing import TYPE_CHECKING, Any
 
-from billing.emails import sending
-from billing.emails.outbox import Message
-from billing.kernel import batches, config, correlation
-from billing.store.repository import Queue, Table
+    import msgspec
+    from aws_lambda_powertools import Logger
+
+    from billing.emails import sending
+    from billing.emails.outbox import Message
+    from billing.kernel import batches, config, correlation
+    from billing.store.repository import Queue, Table
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

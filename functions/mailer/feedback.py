@@ -3,13 +3,16 @@ suppress the address for good (`billing.emails.suppressions`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from billing.kernel.coldstart import collector_paused
 
-from aws_lambda_powertools import Logger
+with collector_paused():
+    from typing import TYPE_CHECKING, Any
 
-from billing.emails import suppressions
-from billing.kernel import correlation
-from billing.store.repository import Table
+    from aws_lambda_powertools import Logger
+
+    from billing.emails import suppressions
+    from billing.kernel import correlation
+    from billing.store.repository import Table
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

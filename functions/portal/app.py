@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from billing.kernel.coldstart import collector_paused
 
-from mangum import Mangum
+with collector_paused():  # the site's app is made with its imports: it lives as long as they do
+    from typing import TYPE_CHECKING, Any
 
-from billing.kernel import correlation
-from portal_site.site import create_app, logger
+    from mangum import Mangum
+
+    from billing.kernel import correlation
+    from portal_site.site import create_app, logger
+
+    _site = Mangum(create_app(), lifespan="off", api_gateway_base_path="/")
 
 if TYPE_CHECKING:
     from mangum.types import LambdaContext
-
-_site = Mangum(create_app(), lifespan="off", api_gateway_base_path="/")
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -40,8 +40,21 @@ def cold_start_modules(function: str, module: str = "app") -> set[str]:
         ),
         # an event that makes no email reads no account, customer or email record
         ("fanout", "app", {"billing.webhooks.deliveries"}, {"billing.customers.customers", "billing.emails.store"}),
-        # an email reads its invoice's link, never the invoice service
-        ("mailer", "app", {"billing.invoicing.hostedinvoices"}, {"billing.invoicing.invoices"}),
+        # an email reads its invoice's link, never the invoice service; its brand, never what
+        # validates a branding; no customer or list code; money's formatting, not its fractions
+        (
+            "mailer",
+            "app",
+            {"billing.invoicing.hostedinvoices", "billing.accounts.brandreads"},
+            {
+                "billing.invoicing.invoices",
+                "billing.accounts.branding",
+                "billing.accounts.domains",
+                "billing.customers.store",
+                "billing.store.listing",
+                "fractions",
+            },
+        ),
     ],
 )
 def test_a_cold_start_leaves_out_what_only_some_requests_need(
@@ -50,3 +63,36 @@ def test_a_cold_start_leaves_out_what_only_some_requests_need(
     loaded = cold_start_modules(function, module)
     assert present <= loaded, sorted(present - loaded)
     assert not absent & loaded, sorted(absent & loaded)
+
+
+HANDLERS = [
+    ("api", "app"),
+    ("portal", "app"),
+    ("clock", "app"),
+    ("fanout", "app"),
+    ("deliver", "app"),
+    ("mailer", "app"),
+    ("mailer", "feedback"),
+    ("invoicepdf", "app"),
+]
+
+
+@pytest.mark.parametrize(("function", "module"), HANDLERS)
+def test_a_cold_start_imports_without_collecting_and_freezes_what_it_made(function: str, module: str) -> None:
+    """`billing.kernel.coldstart`: no collection runs while the handler imports (what Python's
+    startup collected before is the baseline), the collector is on afterwards, and what the
+    imports made is frozen, so no collection after scans it either."""
+    code = (
+        "import gc, json\n"
+        "before = [s['collections'] for s in gc.get_stats()]\n"
+        f"import {module}\n"
+        "after = [s['collections'] for s in gc.get_stats()]\n"
+        "print(json.dumps({'collections': [a - b for a, b in zip(after, before)],"
+        " 'enabled': gc.isenabled(), 'frozen': gc.get_freeze_count()}))\n"
+    )
+    found = cold_start_json(function, code)
+    assert found["enabled"]
+    # (the few before the pause: importing the billing package and the coldstart module)
+    assert sum(found["collections"]) <= 5, found
+    assert found["collections"][2] == 0, found
+    assert found["frozen"] > 20_000, found

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing.accounts import branding
+from billing.accounts import branding, brandreads
 from billing.accounts.records import Branding
 from billing.kernel.errors import InvalidRequest, PermissionDenied
 from billing.kernel.scope import Scope
@@ -62,27 +62,27 @@ class TestContrast:
         ],
     )
     def test_known_wcag_ratios(self, a: str, b: str, expected: float) -> None:
-        assert branding.contrast_ratio(a, b) == pytest.approx(expected, abs=0.01)
+        assert brandreads.contrast_ratio(a, b) == pytest.approx(expected, abs=0.01)
 
     @pytest.mark.parametrize(
         ("accent", "text"),
         [("#635BFF", "#FFFFFF"), ("#FFD600", "#000000"), ("#000000", "#FFFFFF"), ("#FFFFFF", "#000000")],
     )
     def test_text_colour_for_known_accents(self, accent: str, text: str) -> None:
-        assert branding.text_color_for(accent) == text
+        assert brandreads.text_color_for(accent) == text
 
     @given(hex_colors, hex_colors)
     def test_ratio_is_symmetric_and_between_1_and_21(self, a: str, b: str) -> None:
-        ratio = branding.contrast_ratio(a, b)
+        ratio = brandreads.contrast_ratio(a, b)
         assert 1.0 <= ratio <= 21.0 + 1e-9
-        assert ratio == pytest.approx(branding.contrast_ratio(b, a))
+        assert ratio == pytest.approx(brandreads.contrast_ratio(b, a))
 
     @given(hex_colors)
     def test_the_text_colour_is_the_better_one_and_always_passes_aa(self, accent: str) -> None:
-        text = branding.text_color_for(accent)
+        text = brandreads.text_color_for(accent)
         other = "#000000" if text == "#FFFFFF" else "#FFFFFF"
-        assert branding.contrast_ratio(accent, text) >= branding.contrast_ratio(accent, other)
-        assert branding.contrast_ratio(accent, text) >= 4.5  # max(white, black) is never below √21 ≈ 4.58
+        assert brandreads.contrast_ratio(accent, text) >= brandreads.contrast_ratio(accent, other)
+        assert brandreads.contrast_ratio(accent, text) >= 4.5  # max(white, black) is never below √21 ≈ 4.58
 
     @given(hex_colors)
     def test_any_hex_colour_is_accepted_and_uppercased(self, color: str) -> None:
@@ -236,10 +236,10 @@ class TestLogo:
 
     def test_hash_is_16_hex_of_the_uri_and_changes_with_it(self) -> None:
         one, two = data_uri("image/png", png_bytes(10, 10)), data_uri("image/png", png_bytes(11, 10))
-        h1 = branding.logo_hash(Branding(logo=one))
+        h1 = brandreads.logo_hash(Branding(logo=one))
         assert h1 is not None and len(h1) == 16 and int(h1, 16) >= 0
-        assert h1 != branding.logo_hash(Branding(logo=two))
-        assert branding.logo_hash(Branding(logo=None)) is None and branding.logo_content(Branding()) is None
+        assert h1 != brandreads.logo_hash(Branding(logo=two))
+        assert brandreads.logo_hash(Branding(logo=None)) is None and branding.logo_content(Branding()) is None
 
 
 class TestSvgSanitising:
@@ -384,7 +384,7 @@ class TestWireAndSnapshot:
             "privacyUrl": None,
             "termsUrl": "https://x.example/t",
             "portalDomain": None,
-            "logoHash": branding.logo_hash(item),
+            "logoHash": brandreads.logo_hash(item),
             "logoType": "image/png",
         }
         assert logo.split(",", 1)[1][:40] not in str(snapshot)

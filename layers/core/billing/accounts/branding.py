@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import io
 import re
 from collections.abc import Mapping
@@ -36,6 +35,7 @@ from msgspec.structs import replace
 
 from billing.accounts import domains, livesettings
 from billing.accounts import store as account_store
+from billing.accounts.brandreads import get_branding, is_hex_color, logo_hash, text_color_for
 from billing.accounts.records import DEFAULT_ACCENT, Branding
 from billing.kernel import clock
 from billing.kernel.errors import InvalidRequest
@@ -61,18 +61,12 @@ RECORD_FIELDS = {
 FIELDS = tuple(RECORD_FIELDS)
 LOGO_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 
-_HEX = re.compile(r"^#[0-9A-Fa-f]{6}\Z")
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
 _DATA_URI = re.compile(r"^data:(?P<mime>[a-z]+/[a-z0-9.+-]+)(?P<params>(?:;[a-z0-9=.-]+)*),(?P<data>.*)\Z", re.S | re.I)
 _MAGIC = {"image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",)}
 
 
 # ------------------------------------------------------------------ service
-def get_branding(scope: Scope, *, table: Table) -> Branding:
-    """The stored branding, or the defaults (not written) when the merchant has none."""
-    return account_store.get_branding(table, scope) or Branding()
-
-
 def update_branding(scope: Scope, fields: Mapping[str, Any], *, table: Table) -> Branding:
     """A partial update (wire names); a field set to null clears it (the accent back to the default)."""
     unknown = sorted(set(fields) - set(FIELDS))
@@ -157,43 +151,9 @@ def logo_content(branding: Branding) -> tuple[str, bytes] | None:
         return None
 
 
-def logo_hash(branding: Branding) -> str | None:
-    """16 hex characters of the logo data URI's SHA-256: a cache-busting asset name."""
-    logo = branding.logo
-    return hashlib.sha256(logo.encode()).hexdigest()[:16] if logo else None
-
-
-# ------------------------------------------------------------------ colours (WCAG 2.x)
-def _rgb(color: str) -> tuple[int, int, int]:
-    if not _HEX.match(color):
-        raise ValueError(f"not a #RRGGBB colour: {color!r}")
-    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
-
-
-def relative_luminance(color: str) -> float:
-    def channel(value: int) -> float:
-        c = value / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(v) for v in _rgb(color))
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast_ratio(a: str, b: str) -> float:
-    """WCAG 2.x contrast ratio of two `#RRGGBB` colours: 1 (none) to 21 (black on white)."""
-    la, lb = relative_luminance(a), relative_luminance(b)
-    lighter, darker = max(la, lb), min(la, lb)
-    return (lighter + 0.05) / (darker + 0.05)
-
-
-def text_color_for(accent: str) -> str:
-    """White or black, whichever reads better on `accent` (white on a tie)."""
-    white, black = contrast_ratio(accent, "#FFFFFF"), contrast_ratio(accent, "#000000")
-    return "#FFFFFF" if white >= black else "#000000"
-
-
+# ------------------------------------------------------------------ colours
 def validate_color(value: str, *, param: str) -> str:
-    if not _HEX.match(value):
+    if not is_hex_color(value):
         raise InvalidRequest(f"{param} must be a colour written #RRGGBB, like {DEFAULT_ACCENT}.", param=param)
     return value.upper()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from billing.accounts import branding
+from billing.accounts import brandreads
 from billing.accounts.records import Account, Branding
 from billing.emails.layout import Brand
 from billing.emails.records import EmailSettings
@@ -17,7 +17,7 @@ def portal_base(brand: Branding) -> str:
 
 def logo_url(scope: Scope, brand: Branding) -> str | None:
     """The portal's cacheable logo asset (mail clients do not show data: URIs)."""
-    digest = branding.logo_hash(brand)
+    digest = brandreads.logo_hash(brand)
     if digest is None:
         return None
     return f"{portal_base(brand)}/assets/logo/{scope.account_id}/{scope.mode}/{digest}"
@@ -27,7 +27,7 @@ def of(scope: Scope, account: Account, brand: Branding, settings: EmailSettings)
     return Brand(
         merchant=account.name,
         accent=brand.accent_color,
-        text_on_accent=branding.text_color_for(brand.accent_color),
+        text_on_accent=brandreads.text_color_for(brand.accent_color),
         logo_url=logo_url(scope, brand),
         support_url=brand.support_url,
         support_email=settings.reply_to,

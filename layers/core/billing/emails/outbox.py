@@ -65,10 +65,10 @@ class Accounts:
         return self._accounts[account_id]
 
     def branding(self, scope: Scope) -> Branding:
-        from billing.accounts import branding
+        from billing.accounts import brandreads
 
         if scope not in self._brands:
-            self._brands[scope] = branding.get_branding(scope, table=self.table)
+            self._brands[scope] = brandreads.get_branding(scope, table=self.table)
         return self._brands[scope]
 
 

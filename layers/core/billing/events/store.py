@@ -16,7 +16,6 @@ from typing import Any
 
 from billing.events.records import Audit, Event
 from billing.kernel.scope import Scope
-from billing.store.listing import collection_page
 from billing.store.repository import CHANGE_REF, Item, Put, Table, deserialize
 
 EVENT_SK = "EVENT"
@@ -128,6 +127,8 @@ def event_page(
     ending_before: str | None = None,
 ) -> dict[str, Any]:
     """A page of events, newest first: a customer's, or the whole account's (expired ones left out)."""
+    from billing.store.listing import collection_page  # a list's alone: the mailer reads one event
+
     return collection_page(
         table,
         scope,

@@ -14,7 +14,7 @@ import hmac
 import msgspec
 from msgspec.structs import replace
 
-from billing.accounts import branding
+from billing.accounts import brandreads
 from billing.invoicing import hostedlinks, store
 from billing.invoicing.records import Invoice
 from billing.kernel import clock
@@ -46,7 +46,7 @@ class HostedInvoice(msgspec.Struct, frozen=True):
 
 def portal_base(scope: Scope, *, table: Table) -> str:
     """The account's portal origin (its branding's domain, else the platform's portal)."""
-    return hostedlinks.portal_base(branding.get_branding(scope, table=table).portal_domain)
+    return hostedlinks.portal_base(brandreads.get_branding(scope, table=table).portal_domain)
 
 
 def hosted_url(scope: Scope, invoice_id: str, *, table: Table) -> str | None:

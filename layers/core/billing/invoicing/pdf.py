@@ -34,7 +34,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from billing.accounts import branding as branding_service
+from billing.accounts import brandreads
 from billing.accounts.records import Branding
 from billing.invoicing import hostedlinks, pdflogo, wording
 from billing.invoicing.records import Invoice
@@ -155,7 +155,7 @@ def _footer(
 def invoice_document(scope: Scope, invoice: Invoice, locale: str = "en", *, table: repository.Table) -> bytes:
     """The PDF of a stored invoice in its account's branding, with its hosted link on the
     account's portal host: what `GET /v1/invoices/{id}/pdf` answers, and the portal's download."""
-    brand = branding_service.get_branding(scope, table=table)
+    brand = brandreads.get_branding(scope, table=table)
     hosted_url = hostedlinks.url(scope, invoice, hostedlinks.portal_base(brand.portal_domain))
     return render(invoice, brand, locale, hosted_url=hosted_url)
 
@@ -170,7 +170,7 @@ def render(
     accent_hex = branding.accent_color if branding is not None else DEFAULT_ACCENT
     branding = branding or Branding()
     accent = colors.HexColor(accent_hex)
-    legible = branding_service.contrast_ratio(accent_hex, "#FFFFFF") >= MIN_TEXT_CONTRAST
+    legible = brandreads.contrast_ratio(accent_hex, "#FFFFFF") >= MIN_TEXT_CONTRAST
     ink = accent if legible else colors.black
     styles = _styles(ink)
     out = io.BytesIO()
@@ -227,7 +227,7 @@ def render(
         Spacer(1, 5 * mm),
         header,
         Spacer(1, 6 * mm),
-        _lines_table(invoice, styles, accent, colors.HexColor(branding_service.text_color_for(accent_hex)), locale),
+        _lines_table(invoice, styles, accent, colors.HexColor(brandreads.text_color_for(accent_hex)), locale),
         Spacer(1, 4 * mm),
     ]
     story.append(_totals_table(invoice, styles, accent, ink, locale))

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
-from billing.customers import store as customer_store
 from billing.invoicing.records import (
     CouponTerms,
     Invoice,
@@ -26,7 +25,6 @@ from billing.invoicing.records import (
     PaymentPending,
 )
 from billing.kernel.scope import Scope
-from billing.store.listing import collection_page
 from billing.store.repository import Delete, Item, Put, Table, Update, versioned_put_op
 
 SORT_KEY = "INVOICE"
@@ -115,6 +113,8 @@ def _error_from_item(stored: Mapping[str, Any] | None) -> PaymentError | None:
 def to_item(scope: Scope, invoice: Invoice) -> Item:
     """The stored item: every figure the invoice's lines add up to is written with it (readers of
     the table and the events rely on them)."""
+    from billing.customers import store as customer_store  # writers' alone: the mailer reads invoices
+
     pk, sk = invoice_key(scope, invoice.id)
     item: Item = {
         "pk": pk,
@@ -228,6 +228,9 @@ def list_page(
 ) -> dict[str, Any]:
     """A page of the account's invoices, a subscription's, or a customer's (newest first); with
     `status`, of those in that status (a filter: the page is read within the list's read bound)."""
+    from billing.customers import store as customer_store
+    from billing.store.listing import collection_page  # (lists' alone, as `to_item`'s import)
+
     return collection_page(
         table,
         scope,
@@ -291,6 +294,8 @@ def claim_after(scope: Scope, current: Item | None) -> tuple[int, Update]:
 def credit_update(scope: Scope, invoice: Invoice) -> Update | None:
     """The change to the customer's credit an invoice makes: its negative total added, the credit
     it used taken (guarded, so two invoices can never spend the same credit)."""
+    from billing.customers import store as customer_store
+
     return customer_store.credit_update(scope, invoice.customer, invoice.currency, invoice.credit_change)
 
 

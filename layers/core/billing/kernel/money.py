@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from billing.kernel.errors import InvalidRequest
+
+if TYPE_CHECKING:  # (callers make the fractions; what formats money never loads the module)
+    from fractions import Fraction
 
 ZERO_DECIMAL = frozenset(
     """
@@ -33,7 +36,7 @@ def round_half_away(value: Fraction) -> int:
     """Rounds to the nearest integer, halves away from zero (money's usual rule)."""
     magnitude = abs(value)
     whole = int(magnitude)
-    if magnitude - whole >= Fraction(1, 2):
+    if 2 * (magnitude - whole) >= 1:  # at least a half
         whole += 1
     return whole if value >= 0 else -whole
 
