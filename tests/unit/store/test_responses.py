@@ -8,6 +8,7 @@ from typing import Any
 
 import botocore.session
 import pytest
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.parsers import JSONParser
 from botocore.validate import ParamValidationDecorator
 
@@ -105,3 +106,17 @@ def test_the_repository_clients_parse_with_it(monkeypatch: pytest.MonkeyPatch) -
         assert not isinstance(client._serializer, ParamValidationDecorator)  # the service validates
     finally:
         repository.reset_clients()
+
+
+def test_items_are_read_as_the_type_deserializer_reads_them() -> None:
+    # Given an item with every kind of value, parsed from the wire as the clients parse it
+    item = parsed(DynamoDBJSONParser(), "dynamodb", "GetItem", ANSWERS["GetItem"])["Item"]
+    item["decimal"] = {"N": "12.50"}
+    item["whole"] = {"N": "1e2"}
+    item["negative"] = {"L": [{"N": "-0"}, {"N": "-3.25"}, {"NULL": True}, {"BOOL": True}]}
+    # When the repository reads it, then each value is what TypeDeserializer and `_plain` make of it
+    expected = {key: repository._plain(TypeDeserializer().deserialize(value)) for key, value in item.items()}
+    read = repository.deserialize(item)
+    assert read == expected
+    assert {key: type(value) for key, value in read.items()} == {key: type(value) for key, value in expected.items()}
+    assert [type(value) for value in read["negative"]] == [int, float, type(None), bool]

@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 import botocore.session
 import msgspec
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -119,7 +119,28 @@ def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def deserialize(raw: Mapping[str, Any]) -> Item:
-    return {k: _plain(_deserializer.deserialize(v)) for k, v in raw.items()}
+    return {k: _plain_value(v) for k, v in raw.items()}
+
+
+def _plain_value(raw: Mapping[str, Any]) -> Any:
+    """One typed value as `_plain(TypeDeserializer().deserialize(raw))` reads it, without the
+    Decimal round trip for the kinds items are made of; anything else goes that way."""
+    if len(raw) == 1:
+        ((kind, value),) = raw.items()
+        if kind == "S":
+            return value
+        if kind == "N":
+            number = DYNAMODB_CONTEXT.create_decimal(value)
+            return int(number) if number == number.to_integral_value() else float(number)
+        if kind == "M":
+            return {k: _plain_value(v) for k, v in value.items()}
+        if kind == "L":
+            return [_plain_value(v) for v in value]
+        if kind == "BOOL":
+            return value
+        if kind == "NULL":
+            return None
+    return _plain(_deserializer.deserialize(raw))
 
 
 def _values(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
