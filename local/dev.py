@@ -146,10 +146,9 @@ class LocalStack:
         self._parts: list[Any] = []
 
     def start(self) -> dict[str, Any]:
-        from moto.server import ThreadedMotoServer
-
         from local.dynamodblocal import DynamoDBLocal
         from local.motofidelity import sqs_receive_in_linear_time, sqs_visibility_per_receive
+        from local.motoserver import MotoServer
 
         sqs_visibility_per_receive()
         sqs_receive_in_linear_time()
@@ -158,7 +157,7 @@ class LocalStack:
         self._parts.append(dynamodb)
         dynamodb.start()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
-        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.ports.moto, verbose=False)
+        moto = MotoServer(self.ports.moto)
         moto.start()
         self._parts.append(moto)
         endpoint = f"http://127.0.0.1:{self.ports.moto}"
@@ -169,12 +168,16 @@ class LocalStack:
         os.environ["AWS_ENDPOINT_URL_DYNAMODB_STREAMS"] = dynamodb.endpoint
 
         import boto3
+        import botocore.session
 
         from billing.kernel import config
         from billing.store import repository
+        from billing.store.responses import ParserFactory
         from local import gateway, pollers, resources
 
-        session = boto3.Session()
+        core = botocore.session.get_session()  # the stream's records read as the functions' items are
+        core.register_component("response_parser_factory", ParserFactory())
+        session = boto3.Session(botocore_session=core)
         made = resources.create_all(self.template, session, prefix="vinr-local")
         api_url = f"http://127.0.0.1:{self.ports.api}"
         portal_url = f"http://127.0.0.1:{self.ports.portal}"

@@ -5,6 +5,10 @@
 - an SQS queue → the function, deleting the records that succeeded (all, unless the
   function reports failures or raises); failed ones come back after their visibility timeout;
 - a `rate(...)` schedule → the function, at that rate (or a shorter one for development).
+
+A mapping's `MaximumBatchingWindowInSeconds` paces a running poller as Lambda's does: after a
+batch smaller than the batch size, it waits the window before it polls again, so that the next
+invocation carries what arrived meanwhile (`poll_once`, which the tests step, never waits).
 """
 
 from __future__ import annotations
@@ -45,6 +49,10 @@ def _filters(source: dict[str, Any]) -> list[Any]:
     return [json.loads(f["Pattern"]) for f in source.get("FilterCriteria", {}).get("Filters", [])]
 
 
+def _window(source: dict[str, Any]) -> float:
+    return float(source.get("MaximumBatchingWindowInSeconds", 0))
+
+
 def _failed_ids(answer: Any) -> set[str] | None:
     """The failed item identifiers a function reported, or None when it reported none."""
     if isinstance(answer, dict) and isinstance(answer.get("batchItemFailures"), list):
@@ -65,10 +73,12 @@ def typed(value: dict[str, Any]) -> dict[str, Any]:
 
 
 class Poller(threading.Thread):
-    def __init__(self, function: Function, interval: float) -> None:
+    def __init__(self, function: Function, interval: float, window: float = 0) -> None:
         super().__init__(name=f"poller-{function.name}", daemon=True)
         self.function = function
         self.interval = interval
+        self.window = window  # the mapping's batching window, seconds
+        self.filled = False  # whether the last poll read a whole batch (more may be waiting)
         self.stopping = threading.Event()
 
     def invoke(self, event: dict[str, Any]) -> Any:
@@ -84,6 +94,8 @@ class Poller(threading.Thread):
                 busy = False
             if not busy:
                 self.stopping.wait(self.interval)
+            elif not self.filled and self.window:
+                self.stopping.wait(self.window)
 
     def poll_once(self) -> bool:
         raise NotImplementedError
@@ -95,7 +107,7 @@ class Poller(threading.Thread):
 
 class QueuePoller(Poller):
     def __init__(self, function: Function, source: dict[str, Any], sqs: Any, queue_url: str, queue_arn: str) -> None:
-        super().__init__(function, interval=0.2)
+        super().__init__(function, interval=0.2, window=_window(source))
         self.sqs, self.queue_url, self.queue_arn = sqs, queue_url, queue_arn
         self.batch_size = min(int(source.get("BatchSize", 10)), 10)
         self.partial = "ReportBatchItemFailures" in source.get("FunctionResponseTypes", [])
@@ -107,6 +119,7 @@ class QueuePoller(Poller):
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         ).get("Messages", [])
+        self.filled = len(messages) >= self.batch_size
         if not messages:
             return False
         records = [
@@ -142,7 +155,7 @@ class QueuePoller(Poller):
 
 class StreamPoller(Poller):
     def __init__(self, function: Function, source: dict[str, Any], streams: Any, stream_arn: str) -> None:
-        super().__init__(function, interval=0.2)
+        super().__init__(function, interval=0.2, window=_window(source))
         self.streams, self.stream_arn = streams, stream_arn
         self.batch_size = int(source.get("BatchSize", 100))
         self.partial = "ReportBatchItemFailures" in source.get("FunctionResponseTypes", [])
@@ -168,13 +181,14 @@ class StreamPoller(Poller):
         )
 
     def poll_once(self) -> bool:
-        busy = False
+        busy = self.filled = False
         for shard in self._shards():
             answer = self.streams.get_records(ShardIterator=self._iterator(shard), Limit=self.batch_size)
             records = answer.get("Records", [])
             if not records:
                 continue
             busy = True
+            self.filled = self.filled or len(records) >= self.batch_size
             self.positions[shard] = ("AFTER_SEQUENCE_NUMBER", str(records[-1]["dynamodb"]["SequenceNumber"]))
             for record in records:
                 record["eventSourceARN"] = self.stream_arn

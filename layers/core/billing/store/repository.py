@@ -16,14 +16,16 @@ from decimal import Decimal
 from typing import Any
 
 import boto3
+import botocore.session
 import msgspec
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from billing.kernel import config
 from billing.kernel.errors import Conflict, ServiceUnavailable
 from billing.kernel.scope import IdempotencyMark, RequestInfo
+from billing.store.responses import ParserFactory
 
 Item = dict[str, Any]
 Already = Callable[[Item], bool]  # whether the stored item already holds this request's change
@@ -39,11 +41,15 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 _clients: dict[str, Any] = {}
 _clients_lock = threading.Lock()
+_session: boto3.Session | None = None
 
 _CLIENT_CONFIG = Config(
     retries={"max_attempts": 3, "mode": "standard"},
     connect_timeout=2,
     read_timeout=5,
+    # The services validate every request themselves (a ValidationException); botocore's own pass
+    # over the parameters, before each call, re-checks what this module builds from typed items.
+    parameter_validation=False,
 )
 CONFLICT = "The object was changed by another request; retry."
 CHANGE_REF = "changeRef"  # an outbox item's reference to its event, given to its change's other items
@@ -64,9 +70,14 @@ _THROTTLING = {
 
 def client(service: str) -> Any:
     """One boto3 client per service per warm container (clients are thread-safe)."""
+    global _session
     with _clients_lock:
         if service not in _clients:
-            _clients[service] = boto3.client(service, config=_CLIENT_CONFIG)
+            if _session is None:  # one session for the container, as boto3's default one
+                core = botocore.session.get_session()
+                core.register_component("response_parser_factory", ParserFactory())
+                _session = boto3.Session(botocore_session=core)
+            _clients[service] = _session.client(service, config=_CLIENT_CONFIG)
         return _clients[service]
 
 
@@ -108,7 +119,28 @@ def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def deserialize(raw: Mapping[str, Any]) -> Item:
-    return {k: _plain(_deserializer.deserialize(v)) for k, v in raw.items()}
+    return {k: _plain_value(v) for k, v in raw.items()}
+
+
+def _plain_value(raw: Mapping[str, Any]) -> Any:
+    """One typed value as `_plain(TypeDeserializer().deserialize(raw))` reads it, without the
+    Decimal round trip for the kinds items are made of; anything else goes that way."""
+    if len(raw) == 1:
+        ((kind, value),) = raw.items()
+        if kind == "S":
+            return value
+        if kind == "N":
+            number = DYNAMODB_CONTEXT.create_decimal(value)
+            return int(number) if number == number.to_integral_value() else float(number)
+        if kind == "M":
+            return {k: _plain_value(v) for k, v in value.items()}
+        if kind == "L":
+            return [_plain_value(v) for v in value]
+        if kind == "BOOL":
+            return value
+        if kind == "NULL":
+            return None
+    return _plain(_deserializer.deserialize(raw))
 
 
 def _values(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
