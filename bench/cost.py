@@ -25,7 +25,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -191,7 +191,8 @@ class _CountingStream(io.TextIOBase):
 @contextmanager
 def _logs_counted() -> Iterator[_CountingStream]:
     """Every stream handler of every logger (Powertools' write the functions' JSON lines to
-    stdout) counts instead of writing, while the block runs."""
+    stdout), and stdout itself (Powertools prints the EMF metrics, which CloudWatch Logs ingests
+    too), count instead of writing, while the block runs."""
     counting = _CountingStream()
     swapped: list[tuple[logging.StreamHandler[Any], Any]] = []
     loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
@@ -200,7 +201,8 @@ def _logs_counted() -> Iterator[_CountingStream]:
             if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
                 swapped.append((handler, handler.setStream(counting)))
     try:
-        yield counting
+        with redirect_stdout(counting):
+            yield counting
     finally:
         for handler, stream in swapped:
             handler.setStream(stream)
