@@ -82,9 +82,12 @@ def client(service: str) -> Any:
 
 
 def reset_clients() -> None:
-    """Drop cached clients (tests switch endpoints and credentials)."""
+    """Drop cached clients and their session (tests switch endpoints and credentials, which a
+    session keeps once it has resolved them)."""
+    global _session
     with _clients_lock:
         _clients.clear()
+        _session = None
 
 
 # ------------------------------------------------------------------ conversion
