@@ -167,17 +167,11 @@ class LocalStack:
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb.endpoint
         os.environ["AWS_ENDPOINT_URL_DYNAMODB_STREAMS"] = dynamodb.endpoint
 
-        import boto3
-        import botocore.session
-
         from billing.kernel import config
-        from billing.store import repository
-        from billing.store.responses import ParserFactory
+        from billing.store import repository, responses
         from local import gateway, pollers, resources
 
-        core = botocore.session.get_session()  # the stream's records read as the functions' items are
-        core.register_component("response_parser_factory", ParserFactory())
-        session = boto3.Session(botocore_session=core)
+        session = responses.session()  # the stream's records read as the functions' items are
         made = resources.create_all(self.template, session, prefix="vinr-local")
         api_url = f"http://127.0.0.1:{self.ports.api}"
         portal_url = f"http://127.0.0.1:{self.ports.portal}"

@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any
 
 import boto3
-import botocore.session
 import msgspec
 from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer, TypeSerializer
 from botocore.config import Config
@@ -25,7 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from billing.kernel import config
 from billing.kernel.errors import Conflict, ServiceUnavailable
 from billing.kernel.scope import IdempotencyMark, RequestInfo
-from billing.store.responses import ParserFactory
+from billing.store import responses
 
 Item = dict[str, Any]
 Already = Callable[[Item], bool]  # whether the stored item already holds this request's change
@@ -74,9 +73,7 @@ def client(service: str) -> Any:
     with _clients_lock:
         if service not in _clients:
             if _session is None:  # one session for the container, as boto3's default one
-                core = botocore.session.get_session()
-                core.register_component("response_parser_factory", ParserFactory())
-                _session = boto3.Session(botocore_session=core)
+                _session = responses.session()
             _clients[service] = _session.client(service, config=_CLIENT_CONFIG)
         return _clients[service]
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
+import botocore.session
 from botocore.parsers import JSONParser, ResponseParserFactory
 
 ATTRIBUTE_VALUE = "AttributeValue"  # the union's shape name in DynamoDB's and DynamoDB Streams' models
@@ -56,3 +58,10 @@ class ParserFactory(ResponseParserFactory):
         if protocol_name == "json":
             return DynamoDBJSONParser(**self._defaults)
         return super().create_parser(protocol_name)
+
+
+def session() -> boto3.Session:
+    """A boto3 session whose clients read DynamoDB's answers with `ParserFactory`."""
+    core = botocore.session.get_session()
+    core.register_component("response_parser_factory", ParserFactory())
+    return boto3.Session(botocore_session=core)
